@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Every target builds in Swift 6 language mode, so strict concurrency checking is on everywhere.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+    name: "order-pipeline",
+    products: [
+        .library(name: "Bytes", targets: ["Bytes"]),
+        .library(name: "Transport", targets: ["Transport"]),
+        .library(name: "RESP", targets: ["RESP"]),
+        .library(name: "AMQP091", targets: ["AMQP091"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        .executable(name: "conformance", targets: ["conformance"]),
+    ],
+    targets: [
+        // Libraries
+        .target(name: "Bytes", swiftSettings: swift6),
+        .target(name: "Transport", dependencies: ["Bytes"], swiftSettings: swift6),
+        .target(name: "RESP", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
+        .target(name: "AMQP091", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
+        .target(name: "HTTPServer", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
+
+        // Executables
+        .executableTarget(name: "conformance", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
+
+        // Tests
+        .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
+    ]
+)

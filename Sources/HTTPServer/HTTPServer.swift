@@ -1,0 +1,1 @@
+/// HTTP/1.1: a strict incremental request parser and an async server.

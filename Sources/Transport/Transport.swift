@@ -1,0 +1,1 @@
+/// Non-blocking TCP sockets on an epoll event loop, with an async/await surface.

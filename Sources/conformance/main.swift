@@ -1,0 +1,20 @@
+import Foundation
+
+/// Protocol conformance runner: decodes or encodes test vectors given as JSON Lines and prints
+/// one JSON line of results per input line.
+let usage = """
+    usage: conformance MODE FILE [--feed whole|bytewise]
+    modes:
+    """
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let mode = arguments.first else {
+    FileHandle.standardError.write(Data((usage + "\n").utf8))
+    exit(2)
+}
+let rest = Array(arguments.dropFirst())
+switch mode {
+default:
+    FileHandle.standardError.write(Data("conformance: unknown mode '\(mode)'\n\(usage)\n".utf8))
+    exit(2)
+}
