@@ -13,8 +13,12 @@ guard let mode = arguments.first else {
     exit(2)
 }
 let rest = Array(arguments.dropFirst())
-switch mode {
-default:
-    FileHandle.standardError.write(Data("conformance: unknown mode '\(mode)'\n\(usage)\n".utf8))
+do {
+    switch mode {
+    default:
+        throw ConformanceFailure.usage("unknown mode '\(mode)'\n\(usage)")
+    }
+} catch {
+    FileHandle.standardError.write(Data("conformance: \(error)\n".utf8))
     exit(2)
 }
