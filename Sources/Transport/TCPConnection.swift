@@ -40,17 +40,23 @@ public final class TCPConnection: Sendable {
     ) async throws -> TCPConnection {
         let deadline = deadline(after: timeout)
         let addresses = try await SocketAddress.resolve(host: host, port: port)
-        var lastError: Error = TransportError.unresolvable(host: host, code: EAI_NONAME)
+        return try await connect(toAny: addresses, deadline: deadline, group: group)
+    }
+
+    /// Tries `addresses` in order until one connects; throws the last failure.
+    static func connect(toAny addresses: [SocketAddress], deadline: UInt64?, group: EventLoopGroup) async throws -> TCPConnection {
+        var lastError: TransportError?
         for address in addresses {
             try Task.checkCancellation()
             do {
                 return try await connect(to: address, deadline: deadline, loop: group.next())
             } catch let error as TransportError {
                 lastError = error
+                // The deadline covers all addresses, so nothing is left for the next one.
                 if case .timedOut = error { break }
             }
         }
-        throw lastError
+        throw lastError ?? TransportError.system(operation: "connect", address: nil, errno: EADDRNOTAVAIL)
     }
 
     /// Connects to one resolved address.

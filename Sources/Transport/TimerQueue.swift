@@ -12,6 +12,9 @@ struct TimerQueue {
 
     var isEmpty: Bool { actions.isEmpty }
 
+    /// Heap entries held, including cancelled ones not yet dropped.
+    var storedEntries: Int { heap.count }
+
     /// Adds `action` to run at `deadline` and returns the id that cancels it.
     mutating func schedule(at deadline: UInt64, _ action: @escaping Action) -> UInt64 {
         lastID &+= 1
