@@ -27,5 +27,7 @@ let package = Package(
 
         // Tests
         .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
     ]
 )
