@@ -38,11 +38,25 @@ RABBITMQ2_DIST_PORT="${RABBITMQ2_DIST_PORT:-$((AMQP2_PORT + 20000))}"
 RABBITMQ_MANAGEMENT="${RABBITMQ_MANAGEMENT:-0}"
 SERVERS_TIMEOUT="${SERVERS_TIMEOUT:-90}"
 
+case "$REDIS_APPENDFSYNC" in
+    always | everysec | no) ;;
+    *) echo "servers: error: REDIS_APPENDFSYNC must be always, everysec or no" >&2; exit 2 ;;
+esac
+
 STARTED=()
 APT_UPDATED=0
 
 say() { echo "servers: $*" >&2; }
 die() { echo "servers: error: $*" >&2; exit 1; }
+
+# die_showing LOG MESSAGE: dies after showing the end of LOG, since CI leaves no files to read.
+die_showing() {
+    if [[ -s "$1" ]]; then
+        echo "servers: last lines of $1:" >&2
+        tail -n 15 "$1" | sed 's/^/    /' >&2
+    fi
+    die "$2"
+}
 
 # --- installation -------------------------------------------------------------------------------
 
@@ -126,12 +140,12 @@ redis_start() {
     redis-server --port "$REDIS_PORT" --bind "$HOST" --dir "$dir" \
         --appendonly yes --appendfsync "$REDIS_APPENDFSYNC" \
         --daemonize yes --pidfile "$pidfile" --logfile "$log" >&2 ||
-        die "redis-server failed to start; see $log"
+        die_showing "$log" "redis-server failed to start; see $log"
     for ((i = 0; i < SERVERS_TIMEOUT * 10; i++)); do
         redis_answers "$REDIS_PORT" && { STARTED+=(redis); return 0; }
         sleep 0.1
     done
-    die "redis on $HOST:$REDIS_PORT did not answer PING within ${SERVERS_TIMEOUT}s; see $log"
+    die_showing "$log" "redis on $HOST:$REDIS_PORT did not answer PING within ${SERVERS_TIMEOUT}s; see $log"
 }
 
 redis_stop() {
@@ -150,7 +164,11 @@ redis_status() {
     local pidfile
     pidfile="$(redis_dir)/redis.pid"
     if ! redis_answers "$REDIS_PORT"; then
-        echo "redis     $HOST:$REDIS_PORT  not running" >&2
+        if port_open "$REDIS_PORT"; then
+            echo "redis     $HOST:$REDIS_PORT  taken by something that is not Redis" >&2
+        else
+            echo "redis     $HOST:$REDIS_PORT  not running" >&2
+        fi
     elif pid_alive "$pidfile" redis-server; then
         echo "redis     $HOST:$REDIS_PORT  running, started by this script (pid $(cat "$pidfile"), data $(redis_dir))" >&2
     else
@@ -163,9 +181,9 @@ redis_status() {
 # Selects node 1 or 2: sets NODE, PORT, DIST_PORT, NAME and the node's folder.
 rabbit_select() {
     if [[ "$1" == rabbitmq2 ]]; then
-        NAME=rabbitmq2; NODE="$RABBITMQ2_NODE"; PORT="$AMQP2_PORT"; DIST_PORT="$RABBITMQ2_DIST_PORT"
+        NAME=rabbitmq2; PORT_VAR=AMQP2_PORT; NODE="$RABBITMQ2_NODE"; PORT="$AMQP2_PORT"; DIST_PORT="$RABBITMQ2_DIST_PORT"
     else
-        NAME=rabbitmq; NODE="$RABBITMQ_NODE"; PORT="$AMQP_PORT"; DIST_PORT="$RABBITMQ_DIST_PORT"
+        NAME=rabbitmq; PORT_VAR=AMQP_PORT; NODE="$RABBITMQ_NODE"; PORT="$AMQP_PORT"; DIST_PORT="$RABBITMQ_DIST_PORT"
     fi
     RDIR="$LOCAL/rabbitmq/$NODE"
 }
@@ -182,7 +200,7 @@ rabbit_command() {
         RABBITMQ_LOG_BASE="$RDIR/log" RABBITMQ_PID_FILE="$RDIR/rabbitmq.pid"
         RABBITMQ_ENABLED_PLUGINS_FILE="$RDIR/enabled_plugins" RABBITMQ_CONFIG_FILE="$RDIR/rabbitmq.conf"
         RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
-        ERL_EPMD_ADDRESS="$HOST" "$path" "$@")
+        ERL_EPMD_ADDRESS="$HOST" ERL_CRASH_DUMP="$RDIR/erl_crash.dump" "$path" "$@")
 }
 
 # The selected node was started by this script and is the one serving PORT.
@@ -219,7 +237,7 @@ rabbit_start() {
         fi
         return 0
     fi
-    port_open "$PORT" && die "port $PORT is taken by something that is not an AMQP server; set the port"
+    port_open "$PORT" && die "port $PORT is taken by something that is not an AMQP server; set $PORT_VAR"
     ensure_command rabbitmq-server rabbitmq-server
     rabbit_prepare_dirs
     say "starting $NAME node $NODE on $HOST:$PORT (distribution port $DIST_PORT, data in $RDIR)"
@@ -230,19 +248,19 @@ rabbit_start() {
     local launcher=$!
     for ((i = 0; i < SERVERS_TIMEOUT * 10; i++)); do
         pid_alive "$pidfile" beam && break
-        kill -0 "$launcher" 2>/dev/null || die "$NAME node $NODE exited during start; see $log and $RDIR/startup.log"
+        kill -0 "$launcher" 2>/dev/null || die_showing "$RDIR/startup.log" "$NAME node $NODE exited during start; see $log and $RDIR/startup.log"
         sleep 0.1
     done
-    pid_alive "$pidfile" beam || die "$NAME node $NODE wrote no pid file within ${SERVERS_TIMEOUT}s; see $log"
+    pid_alive "$pidfile" beam || die_showing "$RDIR/startup.log" "$NAME node $NODE wrote no pid file within ${SERVERS_TIMEOUT}s; see $log"
     rabbit_command rabbitmqctl -q -n "$NODE" await_startup --timeout "$SERVERS_TIMEOUT"
     if ! timeout "$SERVERS_TIMEOUT" "${RABBIT_CMD[@]}" >>"$RDIR/startup.log" 2>&1; then
-        die "$NAME node $NODE did not start within ${SERVERS_TIMEOUT}s; see $log and $RDIR/startup.log"
+        die_showing "$log" "$NAME node $NODE did not start within ${SERVERS_TIMEOUT}s; see $log and $RDIR/startup.log"
     fi
     for ((i = 0; i < SERVERS_TIMEOUT * 10; i++)); do
         amqp_answers "$PORT" && { STARTED+=("$NAME"); return 0; }
         sleep 0.1
     done
-    die "$NAME node $NODE runs but $HOST:$PORT does not answer AMQP; see $log"
+    die_showing "$log" "$NAME node $NODE runs but $HOST:$PORT does not answer AMQP; see $log"
 }
 
 rabbit_stop() {
@@ -265,7 +283,11 @@ rabbit_status() {
     local pidfile="$RDIR/rabbitmq.pid" label
     label="$(printf '%-9s %s:%s' "$NAME" "$HOST" "$PORT")"
     if ! amqp_answers "$PORT"; then
-        echo "$label  not running" >&2
+        if port_open "$PORT"; then
+            echo "$label  taken by something that is not an AMQP server" >&2
+        else
+            echo "$label  not running" >&2
+        fi
     elif rabbit_ours; then
         echo "$label  running, started by this script (node $NODE, pid $(tr -dc 0-9 <"$pidfile"), data $RDIR)" >&2
     else
