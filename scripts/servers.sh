@@ -74,7 +74,15 @@ ensure_command() {
         APT_UPDATED=1
     fi
     say "installing $package"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >&2
+    # The distribution's own service must not start on install: this script runs its own server,
+    # with its own settings, on the same default port.
+    local policy=/usr/sbin/policy-rc.d created=0 status=0
+    if [[ ! -e "$policy" ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >&2 || status=$?
+    [[ "$created" == 0 ]] || rm -f "$policy"
+    [[ "$status" == 0 ]] || die "apt-get install $package failed"
 }
 
 # --- probes -------------------------------------------------------------------------------------
@@ -186,6 +194,23 @@ rabbit_select() {
         NAME=rabbitmq; PORT_VAR=AMQP_PORT; NODE="$RABBITMQ_NODE"; PORT="$AMQP_PORT"; DIST_PORT="$RABBITMQ_DIST_PORT"
     fi
     RDIR="$LOCAL/rabbitmq/$NODE"
+    # Run as root, the server is user rabbitmq, which may not be able to enter the project folder
+    # (a clone under /root, say). Its files then live under /var/tmp, linked from .local/.
+    if [[ "$(id -u)" == 0 && ! -L "$RDIR" ]] && ! rabbitmq_can_enter "$ROOT"; then
+        local outside
+        outside="/var/tmp/order-pipeline-$(echo "$ROOT" | md5sum | head -c 12)/$NODE"
+        mkdir -p "$outside" "$LOCAL/rabbitmq"
+        rm -rf "$RDIR"
+        ln -s "$outside" "$RDIR"
+    fi
+    [[ -L "$RDIR" ]] && RDIR="$(readlink "$RDIR")"
+    return 0
+}
+
+rabbitmq_can_enter() {
+    id rabbitmq >/dev/null 2>&1 || return 0
+    # shellcheck disable=SC2016 # $0 is expanded by the inner shell
+    su rabbitmq -s /bin/sh -c 'cd "$0"' "$1" 2>/dev/null
 }
 
 # Sets RABBIT_CMD to the command line running a RabbitMQ tool with the selected node's
@@ -221,8 +246,8 @@ rabbit_prepare_dirs() {
     fi
     # The server runs as user rabbitmq when started by root, and the folders on the way must let it in.
     if [[ "$(id -u)" == 0 ]]; then
-        chown -R rabbitmq:rabbitmq "$LOCAL/rabbitmq"
-        chmod o+x "$LOCAL" "$LOCAL/rabbitmq"
+        chown -R rabbitmq:rabbitmq "$RDIR"
+        chmod o+x "$LOCAL" "$LOCAL/rabbitmq" "$(dirname "$RDIR")"
     fi
 }
 
@@ -239,6 +264,7 @@ rabbit_start() {
     fi
     port_open "$PORT" && die "port $PORT is taken by something that is not an AMQP server; set $PORT_VAR"
     ensure_command rabbitmq-server rabbitmq-server
+    rabbit_select "$1" # again: installing created user rabbitmq, whose access decides the folder
     rabbit_prepare_dirs
     say "starting $NAME node $NODE on $HOST:$PORT (distribution port $DIST_PORT, data in $RDIR)"
     # Not -detached: in the foreground mode the server writes its pid file, which stop relies on.
