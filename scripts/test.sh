@@ -16,6 +16,7 @@ TEST_SERVERS="${TEST_SERVERS:-all}"
 export CI="${CI:-}"
 
 SERVERS_STARTED=""
+CURRENT_STEP="setup"
 BUILD_LOG="$(mktemp)"
 
 cleanup() {
@@ -26,7 +27,7 @@ cleanup() {
         scripts/servers.sh stop $SERVERS_STARTED || status=1
     fi
     rm -f "$BUILD_LOG"
-    if [[ $status == 0 ]]; then echo "== all steps passed"; else echo "== FAILED (exit $status)"; fi
+    if [[ $status == 0 ]]; then echo "== all steps passed"; else echo "== FAILED in step '$CURRENT_STEP' (exit $status)"; fi
     exit "$status"
 }
 trap cleanup EXIT
@@ -35,6 +36,7 @@ trap cleanup EXIT
 step() {
     local name="$1" start=$SECONDS
     shift
+    CURRENT_STEP="$name"
     echo "== $name"
     "$@"
     echo "== $name: ok ($((SECONDS - start)) s)"
