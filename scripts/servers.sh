@@ -91,8 +91,11 @@ port_open() {
     timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
 }
 
+# Plain bash rather than redis-cli, so probing needs nothing installed.
 redis_answers() {
-    [[ "$(timeout 3 redis-cli -h "$HOST" -p "$1" ping 2>/dev/null)" == PONG ]]
+    local reply
+    reply="$(timeout 3 bash -c "exec 3<>/dev/tcp/$HOST/$1; printf '*1\r\n\$4\r\nPING\r\n' >&3; head -c 5 <&3 | tr -d '\\0'" 2>/dev/null)" || return 1
+    [[ "$reply" == +PONG ]]
 }
 
 # An AMQP 0-9-1 server answers the protocol header with a frame whose first octet is 1 (method).
@@ -142,7 +145,6 @@ redis_start() {
     fi
     port_open "$REDIS_PORT" && die "port $REDIS_PORT is taken by something that is not Redis; set REDIS_PORT"
     ensure_command redis-server redis-server
-    ensure_command redis-cli redis-tools
     mkdir -p "$dir"
     say "starting redis on $HOST:$REDIS_PORT (AOF, appendfsync $REDIS_APPENDFSYNC, data in $dir)"
     redis-server --port "$REDIS_PORT" --bind "$HOST" --dir "$dir" \
