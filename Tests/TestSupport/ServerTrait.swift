@@ -8,7 +8,7 @@ extension Trait where Self == ConditionTrait {
     /// @Test(.requires(.redis)) func ping() async throws { ... }
     /// ```
     public static func requires(_ server: TestServer) -> Self {
-        .enabled(Comment(rawValue: server.unreachableMessage)) {
+        .enabled(Comment(rawValue: server.unreachableMessage())) {
             try await server.checkAvailability()
         }
     }

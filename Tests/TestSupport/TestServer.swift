@@ -31,27 +31,33 @@ public enum TestServer: String, Sendable, CaseIterable {
     }
 
     /// The server's URL: the environment variable's value, else ``defaultURL``.
-    public var url: String {
-        let value = ProcessInfo.processInfo.environment[environmentVariable] ?? ""
+    public func url(in environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let value = environment[environmentVariable] ?? ""
         return value.isEmpty ? defaultURL : value
     }
 
     /// The server's parsed address.
-    public func endpoint() throws(ServerEndpointError) -> ServerEndpoint {
-        try ServerEndpoint(url: url, defaultPort: defaultPort)
+    public func endpoint(
+        in environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ServerEndpointError) -> ServerEndpoint {
+        try ServerEndpoint(url: url(in: environment), defaultPort: defaultPort)
     }
 
     /// What to tell someone whose tests could not reach the server.
-    public var unreachableMessage: String {
-        "\(environmentVariable)=\(url) not reachable; start it with scripts/servers.sh start"
+    public func unreachableMessage(in environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        "\(environmentVariable)=\(url(in: environment)) not reachable; start it with scripts/servers.sh start"
     }
 
     /// Returns whether the server accepts connections. When it does not and `CI` is `true`, throws
     /// ``TestServerUnavailable`` instead, since CI must run every test.
-    public func checkAvailability() async throws -> Bool {
-        let endpoint = try endpoint()
+    public func checkAvailability(
+        in environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> Bool {
+        let endpoint = try endpoint(in: environment)
         if await TCPProbe.canConnect(host: endpoint.host, port: endpoint.port) { return true }
-        if TestEnvironment.isCI { throw TestServerUnavailable(server: self) }
+        if TestEnvironment.isCI(environment) {
+            throw TestServerUnavailable(server: self, message: unreachableMessage(in: environment))
+        }
         return false
     }
 }
@@ -60,6 +66,8 @@ public enum TestServer: String, Sendable, CaseIterable {
 public struct TestServerUnavailable: Error, CustomStringConvertible {
     /// The server that did not answer.
     public var server: TestServer
+    /// Which URL was tried and how to start the server.
+    public var message: String
 
-    public var description: String { "\(server.unreachableMessage) (CI=true, so this fails instead of skipping)" }
+    public var description: String { "\(message) (CI=true, so this fails instead of skipping)" }
 }
