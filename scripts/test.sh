@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The project's test command: installs the servers when missing, starts them (reusing any that
+# already answer), builds, runs every test against the real servers, and stops on exit exactly
+# the servers it started. Exits non-zero when any step fails.
+#
+# Environment:
+#   CI            true: server tests fail instead of being skipped when a server is unreachable,
+#                 and compiler warnings fail the build step
+#   TEST_SERVERS  which servers to start: all (default), redis, rabbitmq, none
+#   REDIS_PORT, AMQP_PORT, RABBITMQ_NODE, ...   passed to scripts/servers.sh (see there)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TEST_SERVERS="${TEST_SERVERS:-all}"
+export CI="${CI:-}"
+
+SERVERS_STARTED=""
+CURRENT_STEP="setup"
+BUILD_LOG="$(mktemp)"
+
+cleanup() {
+    local status=$?
+    if [[ -n "$SERVERS_STARTED" ]]; then
+        echo "== stopping the servers this run started: $SERVERS_STARTED"
+        # shellcheck disable=SC2086 # a list of names
+        scripts/servers.sh stop $SERVERS_STARTED || status=1
+    fi
+    rm -f "$BUILD_LOG"
+    if [[ $status == 0 ]]; then echo "== all steps passed"; else echo "== FAILED in step '$CURRENT_STEP' (exit $status)"; fi
+    exit "$status"
+}
+trap cleanup EXIT
+
+# step NAME COMMAND...: runs one step, announcing it and how long it took.
+step() {
+    local name="$1" start=$SECONDS
+    shift
+    CURRENT_STEP="$name"
+    echo "== $name"
+    "$@"
+    echo "== $name: ok ($((SECONDS - start)) s)"
+}
+
+toolchain() {
+    if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then
+        export PATH="/opt/swift/usr/bin:$PATH"
+    fi
+    command -v swift >/dev/null 2>&1 || { echo "swift not found: install the Swift 6.3 toolchain (e.g. in /opt/swift)" >&2; return 1; }
+    swift --version 2>&1 | head -n 1
+}
+
+servers() {
+    local exports status=0
+    if [[ "$TEST_SERVERS" == none ]]; then
+        echo "TEST_SERVERS=none: starting no servers"
+        return 0
+    fi
+    # shellcheck disable=SC2086 # a list of names
+    exports="$(scripts/servers.sh start $TEST_SERVERS)" || status=$?
+    eval "$exports"
+    return "$status"
+}
+
+build() {
+    swift build --build-tests 2>&1 | tee "$BUILD_LOG"
+    local warnings
+    warnings="$(grep -c ': warning: ' "$BUILD_LOG" || true)"
+    if [[ "$warnings" != 0 ]]; then
+        echo "swift build printed $warnings warning(s):"
+        grep ': warning: ' "$BUILD_LOG" | sort -u
+        # Only a clean build (as in CI) prints every warning, so locally they are reported, not fatal.
+        [[ "$CI" != true ]]
+    fi
+}
+
+unit_and_integration_tests() {
+    echo "REDIS_URL=${REDIS_URL:-unset} AMQP_URL=${AMQP_URL:-unset} CI=${CI:-unset}"
+    swift test --skip-build
+}
+
+step "toolchain" toolchain
+step "servers" servers
+step "build" build
+step "tests" unit_and_integration_tests
