@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "AMQP091", targets: ["AMQP091"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        .library(name: "Services", targets: ["Services"]),
         .executable(name: "conformance", targets: ["conformance"]),
     ],
     targets: [
@@ -21,11 +22,13 @@ let package = Package(
         .target(name: "RESP", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "AMQP091", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "HTTPServer", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
+        .target(name: "Services", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
 
         // Executables
         .executableTarget(name: "conformance", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
 
         // Tests
         .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
+        .testTarget(name: "ServicesTests", dependencies: ["Services"], swiftSettings: swift6),
     ]
 )
