@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "RESP", targets: ["RESP"]),
         .library(name: "AMQP091", targets: ["AMQP091"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        .library(name: "Services", targets: ["Services"]),
         .executable(name: "conformance", targets: ["conformance"]),
         .executable(name: "transport-bench", targets: ["transport-bench"]),
     ],
@@ -22,6 +23,7 @@ let package = Package(
         .target(name: "RESP", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "AMQP091", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "HTTPServer", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
+        .target(name: "Services", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
 
         // Executables
         .executableTarget(name: "conformance", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
@@ -32,5 +34,6 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
+        .testTarget(name: "ServicesTests", dependencies: ["Services"], swiftSettings: swift6),
     ]
 )

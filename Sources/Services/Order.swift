@@ -1,0 +1,108 @@
+import Foundation
+
+/// An order as clients submit it to `POST /orders` and as it travels through the queues.
+public struct Order: Codable, Sendable, Equatable {
+    /// The client's order id; orders are deduplicated by it.
+    public var id: String
+    /// The stock-keeping unit ordered; inventory lives at `inventory:<sku>`.
+    public var sku: String
+    /// How many units; at least 1.
+    public var qty: Int
+    /// Where to send the notification, when given.
+    public var email: String?
+
+    public init(id: String, sku: String, qty: Int, email: String? = nil) {
+        self.id = id
+        self.sku = sku
+        self.qty = qty
+        self.email = email
+    }
+}
+
+/// Bounds on what an order may contain, so a client cannot make the pipeline store or move
+/// arbitrarily large values.
+public struct OrderLimits: Sendable {
+    /// Longest accepted id, in UTF-8 bytes.
+    public var maxIDBytes = 128
+    /// Longest accepted SKU, in UTF-8 bytes.
+    public var maxSKUBytes = 64
+    /// Largest quantity one order may ask for.
+    public var maxQuantity = 1_000_000
+    /// Longest accepted e-mail address, in UTF-8 bytes (RFC 5321's path limit).
+    public var maxEmailBytes = 254
+
+    public init() {}
+}
+
+/// Why a request body is not an acceptable order. The two cases map to the gateway's two 400 answers.
+public enum OrderInputError: Error, Equatable, Sendable {
+    /// The body is not a JSON object.
+    case invalidJSON
+    /// The JSON is well formed but a field is missing, of the wrong type or out of bounds.
+    case invalidField(String)
+}
+
+extension Order {
+    /// Decodes and validates a request body.
+    public static func parse(json body: some Collection<UInt8>, limits: OrderLimits = OrderLimits()) throws(OrderInputError) -> Order {
+        let data = Data(body)
+        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else { throw .invalidJSON }
+        let order: Order
+        do {
+            order = try JSONDecoder().decode(CheckedOrder.self, from: data).order
+        } catch let error as OrderInputError {
+            throw error
+        } catch {
+            throw .invalidJSON
+        }
+        try order.validate(limits: limits)
+        return order
+    }
+
+    /// Checks the bounds that the type system does not.
+    public func validate(limits: OrderLimits = OrderLimits()) throws(OrderInputError) {
+        try Self.checkText(id, name: "id", maxBytes: limits.maxIDBytes)
+        try Self.checkText(sku, name: "sku", maxBytes: limits.maxSKUBytes)
+        guard qty > 0, qty <= limits.maxQuantity else { throw .invalidField("qty") }
+        if let email {
+            try Self.checkText(email, name: "email", maxBytes: limits.maxEmailBytes)
+            guard email.contains("@") else { throw .invalidField("email") }
+        }
+    }
+
+    /// The order as the compact JSON published to the broker. Keys are sorted so equal orders
+    /// always have equal bytes, which idempotency fingerprints rely on.
+    public var canonicalJSON: [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding a struct of strings and an integer cannot fail.
+        return Array((try? encoder.encode(self)) ?? Data())
+    }
+
+    private static func checkText(_ text: String, name: String, maxBytes: Int) throws(OrderInputError) {
+        let bytes = text.utf8
+        guard !bytes.isEmpty, bytes.count <= maxBytes else { throw .invalidField(name) }
+        // Control characters would end up in Redis keys, log lines and headers.
+        guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { throw .invalidField(name) }
+    }
+}
+
+/// Decodes an order field by field so a failure names the field; the decoder's own errors do not
+/// always say which key held an unrepresentable number.
+private struct CheckedOrder: Decodable {
+    let order: Order
+
+    private enum Key: String, CodingKey {
+        case id, sku, qty, email
+    }
+
+    init(from decoder: Decoder) throws {
+        let fields = try decoder.container(keyedBy: Key.self)
+        func field<T: Decodable>(_ key: Key, _ type: T.Type) throws -> T {
+            do { return try fields.decode(T.self, forKey: key) } catch { throw OrderInputError.invalidField(key.rawValue) }
+        }
+        let email: String?
+        do { email = try fields.decodeIfPresent(String.self, forKey: .email) } catch { throw OrderInputError.invalidField("email") }
+        order = Order(id: try field(.id, String.self), sku: try field(.sku, String.self), qty: try field(.qty, Int.self), email: email)
+    }
+}

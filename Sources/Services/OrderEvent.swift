@@ -1,0 +1,52 @@
+/// What the processor publishes to `orders.topic` once an order is decided.
+public struct OrderEvent: Codable, Sendable, Equatable {
+    /// `order.created` or `order.rejected`; also the routing key.
+    public var event: String
+    public var id: String
+    public var sku: String
+    public var qty: Int
+    public var email: String?
+    /// Why the order was rejected; empty when it was created.
+    public var reason: String
+
+    /// The event for `order`'s decision.
+    public init(order: Order, decision: OrderDecision) {
+        event = decision.state == "rejected" ? "order.rejected" : "order.created"
+        id = order.id
+        sku = order.sku
+        qty = order.qty
+        email = order.email
+        reason = decision.reason
+    }
+
+    /// The routing key on the topic exchange.
+    public var routingKey: String { event }
+}
+
+/// What a consumer does with a delivery once its handler is done.
+public enum DeliveryAction: Equatable, Sendable {
+    /// Processed (or already processed before): acknowledge.
+    case ack
+    /// Can never be processed: reject without requeue so the broker dead-letters it.
+    case deadLetter(reason: String)
+    /// A transient failure: wait, then requeue for another attempt.
+    case retry(after: Duration, reason: String)
+}
+
+/// Retry policy for transient failures: exponential backoff, then dead-lettering.
+public struct RetryPolicy: Sendable {
+    /// Deliveries of one message before it is dead-lettered.
+    public var maxAttempts = 5
+    /// Wait before the second attempt; doubles each time up to `maxDelay`.
+    public var baseDelay: Duration = .milliseconds(100)
+    public var maxDelay: Duration = .seconds(5)
+
+    public init() {}
+
+    /// The action after failed attempt number `attempt` (1-based).
+    public func afterFailure(attempt: Int, reason: String) -> DeliveryAction {
+        guard attempt < maxAttempts else { return .deadLetter(reason: "gave up after \(attempt) attempts: \(reason)") }
+        let factor = 1 << min(max(attempt - 1, 0), 20)
+        return .retry(after: min(baseDelay * factor, maxDelay), reason: reason)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// A notification ready to send.
+public struct Notification: Sendable, Equatable {
+    public var orderID: String
+    public var email: String?
+    /// One line for the recipient.
+    public var message: String
+}
+
+/// Delivers notifications; the pipeline's default only logs, with a configurable latency.
+public protocol NotificationSender: Sendable {
+    func send(_ notification: Notification) async throws
+}
+
+/// The notifier's handling of one `notifier.queue` delivery: skip what was sent, take a lease so
+/// only one notifier sends, send, and record `sent` only while the lease still holds.
+public struct OrderNotifier: Sendable {
+    private let store: any NotificationStore
+    private let sender: any NotificationSender
+    private let lease: Duration
+    private let sendTimeout: Duration
+    private let retry: RetryPolicy
+    private let makeToken: @Sendable () -> String
+
+    /// `sendTimeout` must stay well below `lease`, so a send cannot outlive its lease and let a
+    /// second notifier send the same notification.
+    public init(
+        store: any NotificationStore,
+        sender: any NotificationSender,
+        lease: Duration = .seconds(30),
+        sendTimeout: Duration = .seconds(10),
+        retry: RetryPolicy = RetryPolicy(),
+        makeToken: @escaping @Sendable () -> String = { UUIDToken.make() }
+    ) {
+        precondition(sendTimeout < lease, "the send timeout must be shorter than the lease")
+        self.store = store
+        self.sender = sender
+        self.lease = lease
+        self.sendTimeout = sendTimeout
+        self.retry = retry
+        self.makeToken = makeToken
+    }
+
+    public func handle(body: [UInt8], attempt: Int) async -> DeliveryAction {
+        guard let event = try? JSONDecoder().decode(OrderEvent.self, from: Data(body)) else {
+            return .deadLetter(reason: "malformed event")
+        }
+        let token = makeToken()
+        do {
+            if try await store.isSent(orderID: event.id) { return .ack }
+            guard try await store.lease(orderID: event.id, token: token, ttl: lease) else {
+                return retry.afterFailure(attempt: attempt, reason: "lease held by another notifier")
+            }
+        } catch {
+            return retry.afterFailure(attempt: attempt, reason: "redis: \(error)")
+        }
+        let text = event.event == "order.created"
+            ? "Order \(event.id) confirmed: \(event.qty) x \(event.sku)"
+            : "Order \(event.id) rejected: \(event.reason)"
+        do {
+            try await withDeadline(sendTimeout) {
+                try await sender.send(Notification(orderID: event.id, email: event.email, message: text))
+            }
+            _ = try await store.recordSent(orderID: event.id, token: token)
+        } catch {
+            return retry.afterFailure(attempt: attempt, reason: "send: \(error)")
+        }
+        return .ack
+    }
+}

@@ -1,0 +1,52 @@
+import Services
+import Testing
+
+@Suite struct IdempotencyRecordTests {
+    @Test func storedFormRoundTrips() {
+        let record = IdempotencyRecord(state: .inFlight, token: "t-1", fingerprint: "00ff")
+        #expect(record.stored == "inflight|t-1|00ff")
+        #expect(IdempotencyRecord(stored: record.stored) == record)
+        #expect(IdempotencyRecord(stored: "accepted|t|f|with|bars")?.fingerprint == "f|with|bars")
+    }
+
+    @Test(arguments: ["", "1", "inflight|t", "done|t|f"])
+    func rejectsValuesItDidNotWrite(stored: String) {
+        #expect(IdempotencyRecord(stored: stored) == nil)
+    }
+
+    @Test func fingerprintIsFNV1a64() {
+        // Published FNV-1a 64 test vectors.
+        #expect(IdempotencyRecord.fingerprint(of: []) == "cbf29ce484222325")
+        #expect(IdempotencyRecord.fingerprint(of: Array("a".utf8)) == "af63dc4c8601ec8c")
+        #expect(IdempotencyRecord.fingerprint(of: Array("foobar".utf8)) == "85944171f73967e8")
+    }
+
+    @Test func anExistingRecordKeyedByOrderIDIsADuplicate() {
+        for state in [IdempotencyRecord.State.inFlight, .accepted] {
+            let record = IdempotencyRecord(state: state, token: "t", fingerprint: "f")
+            #expect(record.answer(toFingerprint: "other", keyedByHeader: false, orderID: "o") == .duplicate)
+            #expect(record.answer(toFingerprint: "f", keyedByHeader: false, orderID: "o") == .duplicate)
+        }
+    }
+
+    @Test func headerKeyedRecordsFollowTheIdempotencyKeyDraft() {
+        let inFlight = IdempotencyRecord(state: .inFlight, token: "t", fingerprint: "f")
+        let accepted = IdempotencyRecord(state: .accepted, token: "t", fingerprint: "f")
+        #expect(inFlight.answer(toFingerprint: "g", keyedByHeader: true, orderID: "o") == .payloadMismatch)
+        #expect(accepted.answer(toFingerprint: "g", keyedByHeader: true, orderID: "o") == .payloadMismatch)
+        #expect(inFlight.answer(toFingerprint: "f", keyedByHeader: true, orderID: "o") == .inFlight)
+        #expect(accepted.answer(toFingerprint: "f", keyedByHeader: true, orderID: "o") == .accepted(orderID: "o", replayed: true))
+    }
+
+    @Test func outcomesCarryTheSeedsStatusesAndTexts() {
+        #expect(GatewayOutcome.accepted(orderID: "o-1", replayed: false).status == 202)
+        #expect(GatewayOutcome.accepted(orderID: "o-1", replayed: false).text == "Order received: o-1")
+        #expect(GatewayOutcome.invalidJSON.status == 400 && GatewayOutcome.invalidJSON.text == "Invalid JSON")
+        #expect(GatewayOutcome.invalidFields(field: "qty").text == "Missing or invalid fields")
+        #expect(GatewayOutcome.methodNotAllowed.status == 405 && GatewayOutcome.methodNotAllowed.text == "Method not allowed")
+        #expect(GatewayOutcome.duplicate.status == 409 && GatewayOutcome.duplicate.text == "Duplicate order")
+        #expect(GatewayOutcome.payloadMismatch.status == 422)
+        #expect(GatewayOutcome.unavailable(reason: "nack").status == 503)
+        #expect(GatewayOutcome.invalidFields(field: "qty").jsonObject["field"] == "qty")
+    }
+}

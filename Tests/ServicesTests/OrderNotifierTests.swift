@@ -1,0 +1,56 @@
+import Foundation
+import Services
+import Testing
+
+@Suite struct OrderNotifierTests {
+    let store = MemoryNotifications()
+    let created = bytes(#"{"event":"order.created","id":"o-1","sku":"s","qty":1,"reason":""}"#)
+
+    @Test func sendsOnceAndRecordsSent() async {
+        let sender = RecordingSender()
+        let notifier = OrderNotifier(store: store, sender: sender)
+        #expect(await notifier.handle(body: created, attempt: 1) == .ack)
+        #expect(await notifier.handle(body: created, attempt: 2) == .ack)
+        #expect(sender.delivered.withLock { $0.map(\.orderID) } == ["o-1"])
+        #expect(store.sent.withLock { $0 } == ["o-1"])
+    }
+
+    @Test func waitsWhileAnotherNotifierHoldsTheLease() async {
+        _ = try? await store.lease(orderID: "o-1", token: "other", ttl: .seconds(30))
+        let sender = RecordingSender()
+        guard case .retry = await OrderNotifier(store: store, sender: sender).handle(body: created, attempt: 1) else {
+            Issue.record("expected a retry")
+            return
+        }
+        #expect(sender.delivered.withLock { $0.isEmpty })
+    }
+
+    @Test func aSendSlowerThanItsTimeoutIsRetried() async {
+        let notifier = OrderNotifier(store: store, sender: RecordingSender(delay: .seconds(5)), lease: .seconds(2), sendTimeout: .milliseconds(50))
+        guard case .retry = await notifier.handle(body: created, attempt: 1) else {
+            Issue.record("expected a retry")
+            return
+        }
+        #expect(store.sent.withLock { $0.isEmpty })
+    }
+
+    @Test func sendsConcurrentlyRatherThanOneAtATime() async {
+        let sender = RecordingSender(delay: .milliseconds(200))
+        let notifier = OrderNotifier(store: store, sender: sender)
+        await withTaskGroup(of: DeliveryAction.self) { group in
+            for i in 0..<20 {
+                group.addTask { await notifier.handle(body: bytes(#"{"event":"order.created","id":"o-\#(i)","sku":"s","qty":1,"reason":""}"#), attempt: 1) }
+            }
+            for await action in group { #expect(action == .ack) }
+        }
+        #expect(sender.delivered.withLock { $0.count } == 20)
+        #expect(sender.concurrency.withLock { $0.peak } > 1, "sends overlapped instead of running one after another")
+    }
+
+    @Test func malformedEventsAreDeadLettered() async {
+        guard case .deadLetter = await OrderNotifier(store: store, sender: RecordingSender()).handle(body: bytes("{}"), attempt: 1) else {
+            Issue.record("expected dead-lettering")
+            return
+        }
+    }
+}

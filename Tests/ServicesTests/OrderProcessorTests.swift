@@ -1,0 +1,77 @@
+import Foundation
+import Services
+import Testing
+
+@Suite struct OrderProcessorTests {
+    let store = MemoryReservations()
+
+    init() { store.stock.withLock { $0 = ["sku-1": 5] } }
+
+    func event(_ sent: ScriptedPublisher.Sent) throws -> OrderEvent {
+        try JSONDecoder().decode(OrderEvent.self, from: Data(sent.body))
+    }
+
+    @Test func reservesOnceAndPublishesOrderCreated() async throws {
+        let events = ScriptedPublisher()
+        let processor = OrderProcessor(store: store, events: events)
+        #expect(await processor.handle(body: bytes(#"{"id":"o-1","sku":"sku-1","qty":2}"#), attempt: 1) == .ack)
+        #expect(store.stock.withLock { $0["sku-1"] } == 3)
+        let sent = try #require(events.sent.withLock { $0.first })
+        #expect(sent.routingKey == "order.created")
+        #expect(try event(sent).qty == 2)
+    }
+
+    @Test func aRedeliveryChangesNothingButRepublishesTheEvent() async throws {
+        let events = ScriptedPublisher()
+        let processor = OrderProcessor(store: store, events: events)
+        let body = bytes(#"{"id":"o-1","sku":"sku-1","qty":2}"#)
+        _ = await processor.handle(body: body, attempt: 1)
+        #expect(await processor.handle(body: body, attempt: 2) == .ack)
+        #expect(store.stock.withLock { $0["sku-1"] } == 3)
+        #expect(events.sent.withLock { $0.map(\.routingKey) } == ["order.created", "order.created"])
+    }
+
+    @Test(arguments: [(#"{"id":"o-2","sku":"nope","qty":1}"#, "unknown_sku"), (#"{"id":"o-3","sku":"sku-1","qty":6}"#, "insufficient_stock")])
+    func rejectsWithAReason(body: String, reason: String) async throws {
+        let events = ScriptedPublisher()
+        #expect(await OrderProcessor(store: store, events: events).handle(body: bytes(body), attempt: 1) == .ack)
+        let sent = try #require(events.sent.withLock { $0.first })
+        #expect(sent.routingKey == "order.rejected")
+        #expect(try event(sent).reason == reason)
+        #expect(store.stock.withLock { $0["sku-1"] } == 5)
+    }
+
+    @Test func malformedMessagesAreDeadLettered() async {
+        let processor = OrderProcessor(store: store, events: ScriptedPublisher())
+        guard case .deadLetter = await processor.handle(body: bytes("garbage"), attempt: 1) else {
+            Issue.record("expected dead-lettering")
+            return
+        }
+    }
+
+    @Test func transientFailuresBackOffThenDeadLetter() async {
+        store.failures.withLock { $0 = 100 }
+        var policy = RetryPolicy()
+        policy.maxAttempts = 3
+        let processor = OrderProcessor(store: store, events: ScriptedPublisher(), retry: policy)
+        let body = bytes(#"{"id":"o-1","sku":"sku-1","qty":1}"#)
+        guard case .retry(let first, _) = await processor.handle(body: body, attempt: 1),
+              case .retry(let second, _) = await processor.handle(body: body, attempt: 2) else {
+            Issue.record("expected retries")
+            return
+        }
+        #expect(second == first * 2)
+        guard case .deadLetter = await processor.handle(body: body, attempt: 3) else {
+            Issue.record("expected dead-lettering after the last attempt")
+            return
+        }
+    }
+
+    @Test func anUnconfirmedEventIsRetriedNotAcked() async {
+        let processor = OrderProcessor(store: store, events: ScriptedPublisher([.nacked]))
+        guard case .retry = await processor.handle(body: bytes(#"{"id":"o-1","sku":"sku-1","qty":1}"#), attempt: 1) else {
+            Issue.record("expected a retry")
+            return
+        }
+    }
+}

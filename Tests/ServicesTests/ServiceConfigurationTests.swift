@@ -1,0 +1,45 @@
+import Foundation
+import Services
+import Synchronization
+import Testing
+
+@Suite struct ServiceConfigurationTests {
+    @Test func environmentOverridesDefaultsAndFlagsOverrideTheEnvironment() throws {
+        let config = try ServiceConfiguration(
+            environment: ["REDIS_URL": "redis://r:6380/2", "RABBITMQ_URLS": "amqp://a:5672/, amqp://b:5673/", "PREFETCH": "10"],
+            arguments: ["--prefetch", "20", "--gateway-port", "9000"]
+        )
+        #expect(config.redisURL == "redis://r:6380/2")
+        #expect(config.rabbitmqURLs == ["amqp://a:5672/", "amqp://b:5673/"])
+        #expect(config.prefetch == 20)
+        #expect(config.gatewayPort == 9000)
+        #expect(config.dashboardPort == ServiceConfiguration().dashboardPort)
+    }
+
+    @Test(arguments: [(["PREFETCH": "0"], "PREFETCH"), (["GATEWAY_PORT": "70000"], "GATEWAY_PORT"), (["INFLIGHT_TTL_SECONDS": "x"], "INFLIGHT_TTL_SECONDS"), (["RABBITMQ_URLS": " , "], "RABBITMQ_URLS")])
+    func rejectsOutOfRangeSettingsByName(environment: [String: String], name: String) {
+        let error = #expect(throws: ServiceConfiguration.InvalidSetting.self) { try ServiceConfiguration(environment: environment, arguments: []) }
+        #expect(error?.name == name)
+    }
+
+    @Test func aFlagWithoutAValueIsAnError() {
+        let error = #expect(throws: ServiceConfiguration.InvalidSetting.self) {
+            try ServiceConfiguration(environment: [:], arguments: ["--prefetch"])
+        }
+        #expect(error?.name == "arguments" && error?.value == "--prefetch")
+    }
+
+    @Test func logLinesAreJSONObjectsWithTheStandardFields() throws {
+        let lines = Mutex<[String]>([])
+        let logger = JSONLogger(service: "gateway", sink: { line in lines.withLock { $0.append(line) } })
+        logger.info("order accepted", ["order_id": "o-1"])
+        logger.log(.debug, "hidden")
+        let written = lines.withLock { $0 }
+        #expect(written.count == 1)
+        let line = try #require(written.first)
+        #expect(line.hasSuffix("\n"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(object["msg"] == "order accepted" && object["service"] == "gateway" && object["level"] == "info" && object["order_id"] == "o-1")
+        #expect(object["ts"]?.hasSuffix("Z") == true)
+    }
+}
