@@ -1,0 +1,86 @@
+import Bytes
+
+/// Header (or trailer) fields of one request, in the order received, viewing the received bytes
+/// without copying. Names keep their received case; values have surrounding whitespace removed.
+public struct HTTPHeaders: Sendable, RandomAccessCollection {
+    /// Where a field's name and value lie in `bytes`. 32-bit offsets keep the array compact;
+    /// sections are bounded by `HTTPParserLimits.maxHeaderBytes`.
+    struct Field: Sendable {
+        var nameStart: UInt32
+        var nameLength: UInt32
+        var valueStart: UInt32
+        var valueLength: UInt32
+    }
+
+    /// The section's bytes; field offsets are relative to its reader index.
+    let bytes: ByteBuffer
+    let fields: [Field]
+
+    init(bytes: ByteBuffer, fields: [Field]) {
+        self.bytes = bytes
+        self.fields = fields
+    }
+
+    /// No fields.
+    public init() {
+        self.init(bytes: ByteBuffer(), fields: [])
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { fields.count }
+
+    /// The field at `index` as strings.
+    public subscript(index: Int) -> (name: String, value: String) {
+        (name(at: index), value(at: index))
+    }
+
+    /// The name of the field at `index`, as received.
+    public func name(at index: Int) -> String {
+        let field = fields[index]
+        return string(Int(field.nameStart), Int(field.nameLength))
+    }
+
+    /// The value of the field at `index`, without surrounding whitespace.
+    public func value(at index: Int) -> String {
+        let field = fields[index]
+        return string(Int(field.valueStart), Int(field.valueLength))
+    }
+
+    /// The value bytes of the field at `index`, sharing storage with the received bytes.
+    public func valueBytes(at index: Int) -> ByteBuffer {
+        let field = fields[index]
+        return bytes.getSlice(at: bytes.readerIndex + Int(field.valueStart), length: Int(field.valueLength))!
+    }
+
+    /// The first value of the field called `name` (compared case-insensitively), or nil.
+    public func first(_ name: String) -> String? {
+        firstIndex(named: name).map { value(at: $0) }
+    }
+
+    /// All values of the fields called `name` (compared case-insensitively), in order.
+    public func values(_ name: String) -> [String] {
+        indices.filter { matches($0, name) }.map { value(at: $0) }
+    }
+
+    /// The index of the first field called `name` (compared case-insensitively).
+    public func firstIndex(named name: String) -> Int? {
+        indices.first { matches($0, name) }
+    }
+
+    private func matches(_ index: Int, _ name: String) -> Bool {
+        let field = fields[index]
+        guard Int(field.nameLength) == name.utf8.count else { return false }
+        return bytes.withUnsafeReadableBytes { raw in
+            var offset = Int(field.nameStart)
+            for c in name.utf8 {
+                if raw[offset] | 0x20 != c | 0x20 { return false }
+                offset += 1
+            }
+            return true
+        }
+    }
+
+    private func string(_ start: Int, _ length: Int) -> String {
+        bytes.getString(at: bytes.readerIndex + start, length: length)!
+    }
+}
