@@ -174,8 +174,9 @@ extension HTTPRequestParser {
         var i = start
         while i < end && table[Int(p[i])] & HTTPByteClass.token != 0 { i += 1 }
         guard i > start, i < end, p[i] == .colon else {
-            let reason: HTTPParserError.Reason = i > start && i < end && (p[i] == .space || p[i] == .tab)
-                ? .whitespaceBeforeColon : .invalidHeaderName
+            var j = i
+            while i > start && j < end && (p[j] == .space || p[j] == .tab) { j += 1 }
+            let reason: HTTPParserError.Reason = j > i && j < end && p[j] == .colon ? .whitespaceBeforeColon : .invalidHeaderName
             return HTTPParserError(reason, offset: consumed + i)
         }
         let nameLength = i - start
