@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "AMQP091", targets: ["AMQP091"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .executable(name: "conformance", targets: ["conformance"]),
+        .executable(name: "http-bench", targets: ["http-bench"]),
     ],
     targets: [
         // Libraries
@@ -24,6 +25,7 @@ let package = Package(
 
         // Executables
         .executableTarget(name: "conformance", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
+        .executableTarget(name: "http-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
 
         // Tests
         .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),

@@ -41,3 +41,29 @@ extension UInt8 {
     static let tab = UInt8(ascii: "\t")
     static let colon = UInt8(ascii: ":")
 }
+
+/// The index of the first byte in `p[start..<end]` that may not appear in a field value (a control
+/// character other than HTAB, or DEL), or `end`.
+///
+/// Values are the bulk of a header section, so they are checked eight bytes at a time: a word
+/// with no byte below 0x20 and none equal to 0x7F is valid as a whole. Only words that might hold
+/// one (HTAB gives a false alarm) are checked byte by byte.
+@inline(__always)
+func firstInvalidFieldValueByte(_ p: UnsafePointer<UInt8>, from start: Int, end: Int) -> Int {
+    let raw = UnsafeRawPointer(p)
+    let table = HTTPByteClass.table
+    let high: UInt64 = 0x8080_8080_8080_8080
+    var i = start
+    while i &+ 8 <= end {
+        let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        let belowSpace = (word &- 0x2020_2020_2020_2020) & ~word & high
+        let flipped = word ^ 0x7F7F_7F7F_7F7F_7F7F
+        let isDelete = (flipped &- 0x0101_0101_0101_0101) & ~flipped & high
+        if belowSpace | isDelete != 0 {
+            for j in i..<i &+ 8 where table[Int(p[j])] & HTTPByteClass.fieldValue == 0 { return j }
+        }
+        i &+= 8
+    }
+    while i < end && table[Int(p[i])] & HTTPByteClass.fieldValue != 0 { i &+= 1 }
+    return i
+}

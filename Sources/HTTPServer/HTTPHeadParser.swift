@@ -183,7 +183,7 @@ extension HTTPRequestParser {
         i += 1
         while i < end && (p[i] == .space || p[i] == .tab) { i += 1 }
         let valueStart = i
-        while i < end && table[Int(p[i])] & HTTPByteClass.fieldValue != 0 { i += 1 }
+        i = firstInvalidFieldValueByte(p, from: i, end: end)
         guard i == end else { return HTTPParserError(.invalidHeaderValue, offset: consumed + i) }
         var valueEnd = end
         while valueEnd > valueStart && (p[valueEnd - 1] == .space || p[valueEnd - 1] == .tab) { valueEnd -= 1 }

@@ -5,16 +5,16 @@ import Bytes
 public struct HTTPHeaders: Sendable, RandomAccessCollection {
     /// Where a field's name and value lie in `bytes`. 32-bit offsets keep the array compact;
     /// sections are bounded by `HTTPParserLimits.maxHeaderBytes`.
-    struct Field: Sendable {
-        var nameStart: UInt32
-        var nameLength: UInt32
-        var valueStart: UInt32
-        var valueLength: UInt32
+    @usableFromInline struct Field: Sendable {
+        @usableFromInline var nameStart: UInt32
+        @usableFromInline var nameLength: UInt32
+        @usableFromInline var valueStart: UInt32
+        @usableFromInline var valueLength: UInt32
     }
 
     /// The section's bytes; field offsets are relative to its reader index.
-    let bytes: ByteBuffer
-    let fields: [Field]
+    @usableFromInline let bytes: ByteBuffer
+    @usableFromInline let fields: [Field]
 
     init(bytes: ByteBuffer, fields: [Field]) {
         self.bytes = bytes
@@ -26,8 +26,8 @@ public struct HTTPHeaders: Sendable, RandomAccessCollection {
         self.init(bytes: ByteBuffer(), fields: [])
     }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { fields.count }
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public var endIndex: Int { fields.count }
 
     /// The field at `index` as strings.
     public subscript(index: Int) -> (name: String, value: String) {
@@ -50,6 +50,16 @@ public struct HTTPHeaders: Sendable, RandomAccessCollection {
     public func valueBytes(at index: Int) -> ByteBuffer {
         let field = fields[index]
         return bytes.getSlice(at: bytes.readerIndex + Int(field.valueStart), length: Int(field.valueLength))!
+    }
+
+    /// Calls `body` with the name and value bytes of the field at `index`, without copying or
+    /// creating strings; the pointers are valid only inside `body`.
+    @inlinable public func withUnsafeField<R>(at index: Int, _ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let field = fields[index]
+        return try bytes.withUnsafeReadableBytes { raw in
+            try body(UnsafeRawBufferPointer(rebasing: raw[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)]),
+                     UnsafeRawBufferPointer(rebasing: raw[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)]))
+        }
     }
 
     /// The first value of the field called `name` (compared case-insensitively), or nil.

@@ -53,6 +53,14 @@ public struct HTTPRequestHead: Sendable {
     /// The request target as received: origin-form (`/path?query`), absolute-form, or `*`.
     public var target: String { bytes.getString(at: bytes.readerIndex + targetStart, length: targetLength)! }
 
+    /// Calls `body` with the request target's bytes, without copying; the pointer is valid only
+    /// inside `body`.
+    public func withUnsafeTarget<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try bytes.withUnsafeReadableBytes { raw in
+            try body(UnsafeRawBufferPointer(rebasing: raw[targetStart..<targetStart + targetLength]))
+        }
+    }
+
     /// Whether the method is `name`, compared without creating a string.
     public func isMethod(_ name: StaticString) -> Bool {
         guard name.utf8CodeUnitCount == methodLength else { return false }
