@@ -29,44 +29,83 @@ public enum HTTPBodyFraming: Sendable, Equatable {
 
 /// The request line and header fields of one request, viewing the received bytes.
 public struct HTTPRequestHead: Sendable {
-    /// The bytes of the request line and header section; offsets below are relative to its reader.
-    let bytes: ByteBuffer
-    let methodLength: Int
-    let targetStart: Int
-    let targetLength: Int
+    // Stored compactly: a head travels by value through every `HTTPRequestPart`, so its size is
+    // copied once per part.
+    let methodLength: UInt32
+    @usableFromInline let targetStart: UInt32
+    @usableFromInline let targetLength: UInt32
+    let minorVersion: UInt8
+    let flags: UInt8
+    let contentLength: Int
+
+    /// The header fields in the order received. Their bytes start with the request line, so
+    /// method and target are read from the same storage.
+    public let headers: HTTPHeaders
+
+    private static let keepAliveFlag: UInt8 = 1
+    private static let expectsContinueFlag: UInt8 = 2
+    private static let chunkedFlag: UInt8 = 4
+
+    init(headers: HTTPHeaders, methodLength: UInt32, targetStart: UInt32, targetLength: UInt32, minorVersion: UInt8,
+         keepAlive: Bool, expectsContinue: Bool, framing: HTTPBodyFraming) {
+        self.headers = headers
+        self.methodLength = methodLength
+        self.targetStart = targetStart
+        self.targetLength = targetLength
+        self.minorVersion = minorVersion
+        var flags: UInt8 = 0
+        if keepAlive { flags |= Self.keepAliveFlag }
+        if expectsContinue { flags |= Self.expectsContinueFlag }
+        switch framing {
+        case .none: contentLength = 0
+        case .length(let count): contentLength = count
+        case .chunked:
+            contentLength = 0
+            flags |= Self.chunkedFlag
+        }
+        self.flags = flags
+    }
 
     /// The protocol version, 1.0 or 1.1.
-    public let version: HTTPVersion
-    /// The header fields in the order received.
-    public let headers: HTTPHeaders
+    public var version: HTTPVersion { HTTPVersion(major: 1, minor: Int(minorVersion)) }
+
     /// Whether the connection may carry another request after this one: HTTP/1.1 unless
     /// `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`.
-    public let keepAlive: Bool
+    public var keepAlive: Bool { flags & Self.keepAliveFlag != 0 }
+
     /// Whether the client sent `Expect: 100-continue` and waits for a 100 before sending the body.
-    public let expectsContinue: Bool
+    public var expectsContinue: Bool { flags & Self.expectsContinueFlag != 0 }
+
     /// How the body is delimited.
-    public let framing: HTTPBodyFraming
+    public var framing: HTTPBodyFraming {
+        if flags & Self.chunkedFlag != 0 { return .chunked }
+        return contentLength > 0 ? .length(contentLength) : .none
+    }
 
     /// The method, e.g. `GET`, case-sensitive as received.
-    public var method: String { bytes.getString(at: bytes.readerIndex, length: methodLength)! }
+    public var method: String { string(0, Int(methodLength)) }
 
     /// The request target as received: origin-form (`/path?query`), absolute-form, or `*`.
-    public var target: String { bytes.getString(at: bytes.readerIndex + targetStart, length: targetLength)! }
+    public var target: String { string(Int(targetStart), Int(targetLength)) }
 
     /// Calls `body` with the request target's bytes, without copying; the pointer is valid only
     /// inside `body`.
-    public func withUnsafeTarget<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try bytes.withUnsafeReadableBytes { raw in
-            try body(UnsafeRawBufferPointer(rebasing: raw[targetStart..<targetStart + targetLength]))
+    @inlinable public func withUnsafeTarget<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try headers.bytes.withUnsafeReadableBytes { raw in
+            try body(UnsafeRawBufferPointer(rebasing: raw[Int(targetStart)..<Int(targetStart + targetLength)]))
         }
     }
 
     /// Whether the method is `name`, compared without creating a string.
     public func isMethod(_ name: StaticString) -> Bool {
         guard name.utf8CodeUnitCount == methodLength else { return false }
-        return bytes.withUnsafeReadableBytes { raw in
-            memcmp(raw.baseAddress!, name.utf8Start, methodLength) == 0
+        return headers.bytes.withUnsafeReadableBytes { raw in
+            memcmp(raw.baseAddress!, name.utf8Start, Int(methodLength)) == 0
         }
+    }
+
+    private func string(_ start: Int, _ length: Int) -> String {
+        headers.bytes.getString(at: headers.bytes.readerIndex + start, length: length)!
     }
 }
 

@@ -22,6 +22,9 @@ public struct HTTPRequestParser: Sendable {
 
     /// Received bytes not yet handed out; the reader index is the start of the current element.
     var buffer = ByteBuffer()
+    /// Whether `buffer` was allocated here (rather than adopted from `feed`), so compacting and
+    /// appending in place is worthwhile.
+    var ownsBuffer = false
     /// Stream offset of `buffer`'s reader index, for error offsets.
     var consumed = 0
     var state: State = .requestLine
@@ -64,16 +67,30 @@ public struct HTTPRequestParser: Sendable {
     public mutating func feed(_ bytes: ByteBuffer) {
         guard buffer.readableBytes > 0 else {
             buffer = bytes
+            ownsBuffer = false
             return
         }
-        buffer.discardReadBytes()
+        makeRoom(for: bytes.readableBytes)
         buffer.writeBuffer(bytes)
     }
 
     /// Appends received bytes (copied).
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
-        if buffer.readableBytes > 0 { buffer.discardReadBytes() } else { buffer.clear() }
+        makeRoom(for: bytes.count)
         buffer.writeBytes(bytes)
+    }
+
+    /// Moves the unconsumed bytes into storage of our own with room for `count` more. An adopted
+    /// buffer may be a slice of a much larger one, whose growth would copy far more than needed.
+    private mutating func makeRoom(for count: Int) {
+        if ownsBuffer {
+            buffer.discardReadBytes()
+        } else {
+            var own = ByteBuffer(capacity: max(2 * (buffer.readableBytes + count), 4096))
+            own.writeBuffer(buffer)
+            buffer = own
+            ownsBuffer = true
+        }
     }
 
     /// The next part of the request stream, or nil when more bytes are needed.
@@ -86,6 +103,7 @@ public struct HTTPRequestParser: Sendable {
         }
     }
 
+    @inline(__always)
     private mutating func step() throws(HTTPParserError) -> HTTPRequestPart? {
         while true {
             switch state {
@@ -166,14 +184,12 @@ public struct HTTPRequestParser: Sendable {
         let keepAlive = head.version == .http1_1
             ? !head.connectionClose
             : head.connectionKeepAlive && !head.connectionClose
-        let bytes = buffer.getSlice(at: buffer.readerIndex, length: length)!
         let result = HTTPRequestHead(
-            bytes: bytes,
-            methodLength: head.methodLength,
-            targetStart: head.targetStart,
-            targetLength: head.targetLength,
-            version: head.version,
-            headers: HTTPHeaders(bytes: bytes, fields: head.fields),
+            headers: HTTPHeaders(bytes: buffer.getSlice(at: buffer.readerIndex, length: length)!, fields: head.fields),
+            methodLength: UInt32(head.methodLength),
+            targetStart: UInt32(head.targetStart),
+            targetLength: UInt32(head.targetLength),
+            minorVersion: UInt8(head.version.minor),
             keepAlive: keepAlive,
             expectsContinue: head.expectsContinue,
             framing: framing

@@ -27,8 +27,8 @@ for _ in 0..<rounds {
         parser.feed(corpus.getSlice(at: corpus.readerIndex + offset, length: length)!)
         offset += length
         do {
-            while let part = try parser.next() {
-                switch part {
+            parsing: while true {
+                switch try parser.next() {
                 case .head(let head):
                     bytesSeen &+= head.withUnsafeTarget { $0.count }
                     for index in head.headers.indices {
@@ -38,6 +38,8 @@ for _ in 0..<rounds {
                     bytesSeen &+= body.readableBytes
                 case .end:
                     requests &+= 1
+                case nil:
+                    break parsing
                 }
             }
         } catch {
