@@ -34,7 +34,7 @@ extension HTTPRequestParser {
         }
     }
 
-    private func parseChunkLine(_ p: UnsafePointer<UInt8>, end: Int) -> ChunkLineScan {
+    private mutating func parseChunkLine(_ p: UnsafePointer<UInt8>, end: Int) -> ChunkLineScan {
         let table = HTTPByteClass.table
         var size = 0
         var i = 0
@@ -46,7 +46,7 @@ extension HTTPRequestParser {
             i += 1
         }
         guard i > 0 else { return .failed(HTTPParserError(.invalidChunkSize, offset: consumed)) }
-        if let offset = invalidExtensionOffset(p, from: i, end: end) {
+        if let offset = Self.invalidExtensionOffset(p, from: i, end: end) {
             let reason: HTTPParserError.Reason = offset == i && !(p[i] == .space || p[i] == .tab || p[i] == UInt8(ascii: ";"))
                 ? .invalidChunkSize : .invalidChunkExtension
             return .failed(HTTPParserError(reason, offset: consumed + offset))
@@ -60,7 +60,7 @@ extension HTTPRequestParser {
     /// Validates `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )` in
     /// `p[from..<end]`; extensions carry nothing we use, so they are checked and skipped.
     /// Returns the offset of the first bad byte, or nil.
-    private func invalidExtensionOffset(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int? {
+    private static func invalidExtensionOffset(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int? {
         let table = HTTPByteClass.table
         var i = from
         func skipWhitespace() { while i < end && (p[i] == .space || p[i] == .tab) { i += 1 } }

@@ -8,7 +8,6 @@ struct HeadProgress: Sendable {
     var targetStart = 0
     var targetLength = 0
     var version = HTTPVersion.http1_1
-    var fields: [HTTPHeaders.Field] = []
     var contentLength: Int?
     var contentLengthOffset = 0
     var transferEncodingOffset: Int?
@@ -61,7 +60,33 @@ extension HTTPRequestParser {
             let count = raw.count
             guard count > 0 else { return .needMore }
             let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var atHeaderLine: Bool
+            if case .requestLine = state { atHeaderLine = false } else { atHeaderLine = true }
             while true {
+                if searchFrom == lineStart, atHeaderLine {
+                    switch Self.scanCleanFieldLine(p, start: lineStart, count: count) {
+                    case .field(let lineEnd, let nameEnd, let valueStart, let valueEnd):
+                        if lineEnd > limits.maxHeaderBytes {
+                            return .failed(HTTPParserError(.headersTooLarge, offset: consumed + limits.maxHeaderBytes))
+                        }
+                        if let error = recordField(p, start: lineStart, nameEnd: nameEnd, valueStart: valueStart, valueEnd: valueEnd) {
+                            return .failed(error)
+                        }
+                        lineStart = lineEnd
+                        searchFrom = lineEnd
+                        continue
+                    case .endOfSection(let lineEnd):
+                        if lineEnd > limits.maxHeaderBytes {
+                            return .failed(HTTPParserError(.headersTooLarge, offset: consumed + limits.maxHeaderBytes))
+                        }
+                        return .complete(lineEnd)
+                    case .incomplete(let scannedTo):
+                        searchFrom = scannedTo
+                        return unterminated(count)
+                    case .irregular:
+                        break
+                    }
+                }
                 guard searchFrom < count, let hit = memchr(p + searchFrom, Int32(UInt8.lf), count - searchFrom) else {
                     searchFrom = count
                     return unterminated(count)
@@ -77,6 +102,7 @@ extension HTTPRequestParser {
                     if lf == 1 { return .skip(2) }
                     if let error = parseRequestLine(p, end: lf - 1) { return .failed(error) }
                     state = .headers
+                    atHeaderLine = true
                 } else {
                     if lineEnd > limits.maxHeaderBytes {
                         return .failed(HTTPParserError(.headersTooLarge, offset: consumed + limits.maxHeaderBytes))
@@ -92,9 +118,48 @@ extension HTTPRequestParser {
         }
     }
 
+    /// Outcome of the single-pass scan of a header line.
+    private enum CleanLine {
+        case field(lineEnd: Int, nameEnd: Int, valueStart: Int, valueEnd: Int)
+        case endOfSection(lineEnd: Int)
+        /// No line end among the buffered bytes, all of which (up to `scannedTo`) hold no LF.
+        case incomplete(scannedTo: Int)
+        /// Anything unusual, left to the general path that finds the LF first.
+        case irregular
+    }
+
+    /// Parses a well-formed header line starting at `lineStart` in one pass, without searching
+    /// for its LF first: the value scan stops at the first control byte, which is the CR of the
+    /// CRLF in the usual case. Every other outcome is left to the general path, so both paths
+    /// report the same errors.
+    private static func scanCleanFieldLine(_ p: UnsafePointer<UInt8>, start: Int, count: Int) -> CleanLine {
+        let table = HTTPByteClass.table
+        guard start < count else { return .incomplete(scannedTo: start) }
+        if p[start] == .cr {
+            guard start + 1 < count else { return .incomplete(scannedTo: start) }
+            return p[start + 1] == .lf ? .endOfSection(lineEnd: start + 2) : .irregular
+        }
+        var i = start
+        while i < count && table[Int(p[i])] & HTTPByteClass.token != 0 { i &+= 1 }
+        guard i < count else { return .incomplete(scannedTo: count) }
+        guard i > start, p[i] == .colon else { return .irregular }
+        let nameEnd = i
+        i &+= 1
+        while i < count && (p[i] == .space || p[i] == .tab) { i &+= 1 }
+        let valueStart = i
+        i = firstInvalidFieldValueByte(p, from: i, end: count)
+        guard i < count else { return .incomplete(scannedTo: count) }
+        guard p[i] == .cr else { return .irregular }
+        guard i + 1 < count else { return .incomplete(scannedTo: i) }
+        guard p[i + 1] == .lf else { return .irregular }
+        var valueEnd = i
+        while valueEnd > valueStart && (p[valueEnd - 1] == .space || p[valueEnd - 1] == .tab) { valueEnd -= 1 }
+        return .field(lineEnd: i + 2, nameEnd: nameEnd, valueStart: valueStart, valueEnd: valueEnd)
+    }
+
     /// Checks the limits against a line that has no LF yet, so a peer cannot make us buffer more
     /// than a limit while it withholds the line end.
-    private func unterminated(_ count: Int) -> LineScan {
+    private mutating func unterminated(_ count: Int) -> LineScan {
         if case .requestLine = state {
             if count > limits.maxRequestLineLength {
                 return .failed(HTTPParserError(.requestLineTooLong, offset: consumed + limits.maxRequestLineLength))
@@ -139,12 +204,11 @@ extension HTTPRequestParser {
         head.targetStart = targetStart
         head.targetLength = targetLength
         head.version = version
-        head.fields.reserveCapacity(16)
         return nil
     }
 
     /// origin-form (`/...`), absolute-form (`scheme:...`), or `*` for OPTIONS only.
-    private func checkTargetForm(_ p: UnsafePointer<UInt8>, methodLength: Int, start: Int, length: Int) -> HTTPParserError? {
+    private mutating func checkTargetForm(_ p: UnsafePointer<UInt8>, methodLength: Int, start: Int, length: Int) -> HTTPParserError? {
         if p[start] == UInt8(ascii: "/") { return nil }
         if methodLength == 7 && memcmp(p, "CONNECT", 7) == 0 {
             return HTTPParserError(.connectNotSupported, offset: consumed)
@@ -166,8 +230,7 @@ extension HTTPRequestParser {
         return HTTPParserError(.invalidTarget, offset: consumed + i)
     }
 
-    /// Parses `name ":" OWS value OWS` in `p[start..<end]` and, outside trailers, applies the
-    /// rules of the fields that frame the message.
+    /// Parses `name ":" OWS value OWS` in `p[start..<end]`.
     private mutating func parseField(_ p: UnsafePointer<UInt8>, start: Int, end: Int) -> HTTPParserError? {
         let table = HTTPByteClass.table
         if p[start] == .space || p[start] == .tab { return HTTPParserError(.obsoleteLineFolding, offset: consumed + start) }
@@ -187,10 +250,17 @@ extension HTTPRequestParser {
         guard i == end else { return HTTPParserError(.invalidHeaderValue, offset: consumed + i) }
         var valueEnd = end
         while valueEnd > valueStart && (p[valueEnd - 1] == .space || p[valueEnd - 1] == .tab) { valueEnd -= 1 }
-        guard head.fields.count < limits.maxHeaderCount else {
+        return recordField(p, start: start, nameEnd: start + nameLength, valueStart: valueStart, valueEnd: valueEnd)
+    }
+
+    /// Stores a validated field and, outside trailers, applies the rules of the fields that
+    /// frame the message.
+    private mutating func recordField(_ p: UnsafePointer<UInt8>, start: Int, nameEnd: Int, valueStart: Int, valueEnd: Int) -> HTTPParserError? {
+        let nameLength = nameEnd - start
+        guard fields.count < limits.maxHeaderCount else {
             return HTTPParserError(.tooManyHeaders, offset: consumed + start)
         }
-        head.fields.append(HTTPHeaders.Field(
+        fields.append(HTTPHeaders.Field(
             nameStart: UInt32(start), nameLength: UInt32(nameLength),
             valueStart: UInt32(valueStart), valueLength: UInt32(valueEnd - valueStart)
         ))

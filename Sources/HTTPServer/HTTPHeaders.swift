@@ -2,9 +2,9 @@ import Bytes
 
 /// Header (or trailer) fields of one request, in the order received, viewing the received bytes
 /// without copying. Names keep their received case; values have surrounding whitespace removed.
-public struct HTTPHeaders: Sendable, RandomAccessCollection {
-    /// Where a field's name and value lie in `bytes`. 32-bit offsets keep the array compact;
-    /// sections are bounded by `HTTPParserLimits.maxHeaderBytes`.
+public struct HTTPHeaders: @unchecked Sendable, RandomAccessCollection {
+    /// Where a field's name and value lie in the section's bytes. 32-bit offsets keep records
+    /// compact; sections are bounded by `HTTPParserLimits.maxHeaderBytes`.
     @usableFromInline struct Field: Sendable {
         @usableFromInline var nameStart: UInt32
         @usableFromInline var nameLength: UInt32
@@ -12,22 +12,31 @@ public struct HTTPHeaders: Sendable, RandomAccessCollection {
         @usableFromInline var valueLength: UInt32
     }
 
-    /// The section's bytes; field offsets are relative to its reader index.
-    @usableFromInline let bytes: ByteBuffer
-    @usableFromInline let fields: [Field]
+    /// The section's bytes and field records in one allocation, so that a head is a single
+    /// reference: parts are copied on their way to the caller, and each reference costs a
+    /// retain and a release per copy. Nil only for `init()`. The storage is never
+    /// mutated after creation, which is why the unchecked `Sendable` is sound.
+    @usableFromInline let storage: FieldStorage?
 
     init(bytes: ByteBuffer, fields: [Field]) {
-        self.bytes = bytes
-        self.fields = fields
+        storage = FieldStorage.make(bytes: bytes, fields: fields)
     }
 
     /// No fields.
     public init() {
-        self.init(bytes: ByteBuffer(), fields: [])
+        storage = nil
+    }
+
+    /// The section's bytes; field offsets are relative to its reader index.
+    @usableFromInline var bytes: ByteBuffer { storage?.header.bytes ?? ByteBuffer() }
+
+    @inlinable func field(_ index: Int) -> Field {
+        precondition(index >= 0 && index < count, "HTTPHeaders index out of range")
+        return storage!.withUnsafeMutablePointerToElements { $0[index] }
     }
 
     @inlinable public var startIndex: Int { 0 }
-    @inlinable public var endIndex: Int { fields.count }
+    @inlinable public var endIndex: Int { storage?.header.count ?? 0 }
 
     /// The field at `index` as strings.
     public subscript(index: Int) -> (name: String, value: String) {
@@ -36,27 +45,27 @@ public struct HTTPHeaders: Sendable, RandomAccessCollection {
 
     /// The name of the field at `index`, as received.
     public func name(at index: Int) -> String {
-        let field = fields[index]
+        let field = field(index)
         return string(Int(field.nameStart), Int(field.nameLength))
     }
 
     /// The value of the field at `index`, without surrounding whitespace.
     public func value(at index: Int) -> String {
-        let field = fields[index]
+        let field = field(index)
         return string(Int(field.valueStart), Int(field.valueLength))
     }
 
     /// The value bytes of the field at `index`, sharing storage with the received bytes.
     public func valueBytes(at index: Int) -> ByteBuffer {
-        let field = fields[index]
+        let field = field(index)
         return bytes.getSlice(at: bytes.readerIndex + Int(field.valueStart), length: Int(field.valueLength))!
     }
 
     /// Calls `body` with the name and value bytes of the field at `index`, without copying or
     /// creating strings; the pointers are valid only inside `body`.
     @inlinable public func withUnsafeField<R>(at index: Int, _ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        let field = fields[index]
-        return try bytes.withUnsafeReadableBytes { raw in
+        let field = field(index)
+        return try storage!.header.bytes.withUnsafeReadableBytes { raw in
             try body(UnsafeRawBufferPointer(rebasing: raw[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)]),
                      UnsafeRawBufferPointer(rebasing: raw[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)]))
         }
@@ -78,7 +87,7 @@ public struct HTTPHeaders: Sendable, RandomAccessCollection {
     }
 
     private func matches(_ index: Int, _ name: String) -> Bool {
-        let field = fields[index]
+        let field = field(index)
         guard Int(field.nameLength) == name.utf8.count else { return false }
         return bytes.withUnsafeReadableBytes { raw in
             var offset = Int(field.nameStart)
@@ -92,5 +101,24 @@ public struct HTTPHeaders: Sendable, RandomAccessCollection {
 
     private func string(_ start: Int, _ length: Int) -> String {
         bytes.getString(at: bytes.readerIndex + start, length: length)!
+    }
+}
+
+/// The bytes of a header section followed by its field records; immutable after `make`.
+@usableFromInline final class FieldStorage: ManagedBuffer<FieldStorage.Header, HTTPHeaders.Field> {
+    @usableFromInline struct Header {
+        @usableFromInline let bytes: ByteBuffer
+        @usableFromInline let count: Int
+    }
+
+    static func make(bytes: ByteBuffer, fields: [HTTPHeaders.Field]) -> FieldStorage {
+        let storage = create(minimumCapacity: fields.count) { _ in Header(bytes: bytes, count: fields.count) }
+        storage.withUnsafeMutablePointerToElements { elements in
+            fields.withUnsafeBufferPointer { source in
+                guard let base = source.baseAddress else { return }
+                elements.initialize(from: base, count: source.count)
+            }
+        }
+        return unsafeDowncast(storage, to: FieldStorage.self)
     }
 }

@@ -34,6 +34,8 @@ public struct HTTPRequestParser: Sendable {
     var lineStart = 0
     /// What is known so far about the head (or trailer section) being parsed.
     var head = HeadProgress()
+    /// Fields of the section being parsed; reused from request to request.
+    var fields: [HTTPHeaders.Field] = []
     /// De-chunked body bytes announced so far, against `maxBodySize`.
     var chunkedBodySize = 0
 
@@ -185,7 +187,7 @@ public struct HTTPRequestParser: Sendable {
             ? !head.connectionClose
             : head.connectionKeepAlive && !head.connectionClose
         let result = HTTPRequestHead(
-            headers: HTTPHeaders(bytes: buffer.getSlice(at: buffer.readerIndex, length: length)!, fields: head.fields),
+            headers: HTTPHeaders(bytes: buffer.getSlice(at: buffer.readerIndex, length: length)!, fields: fields),
             methodLength: UInt32(head.methodLength),
             targetStart: UInt32(head.targetStart),
             targetLength: UInt32(head.targetLength),
@@ -196,6 +198,7 @@ public struct HTTPRequestParser: Sendable {
         )
         consume(length)
         head = HeadProgress()
+        fields.removeAll(keepingCapacity: true)
         switch framing {
         case .none: state = .end
         case .length(let count): state = .body(remaining: count)
@@ -208,9 +211,10 @@ public struct HTTPRequestParser: Sendable {
 
     /// Ends a chunked request with the `length` bytes of its trailer section.
     private mutating func finishTrailers(_ length: Int) -> HTTPRequestPart {
-        let trailers = head.fields.isEmpty
+        let trailers = fields.isEmpty
             ? nil
-            : HTTPHeaders(bytes: buffer.getSlice(at: buffer.readerIndex, length: length)!, fields: head.fields)
+            : HTTPHeaders(bytes: buffer.getSlice(at: buffer.readerIndex, length: length)!, fields: fields)
+        fields.removeAll(keepingCapacity: true)
         consume(length)
         head = HeadProgress()
         state = .requestLine
