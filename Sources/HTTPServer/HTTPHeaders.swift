@@ -28,7 +28,7 @@ public struct HTTPHeaders: @unchecked Sendable, RandomAccessCollection {
     }
 
     /// The section's bytes; field offsets are relative to its reader index.
-    @usableFromInline var bytes: ByteBuffer { storage?.header.bytes ?? ByteBuffer() }
+    @usableFromInline var bytes: ByteBuffer { storage?.bytes ?? ByteBuffer() }
 
     @inlinable func field(_ index: Int) -> Field {
         precondition(index >= 0 && index < count, "HTTPHeaders index out of range")
@@ -36,7 +36,7 @@ public struct HTTPHeaders: @unchecked Sendable, RandomAccessCollection {
     }
 
     @inlinable public var startIndex: Int { 0 }
-    @inlinable public var endIndex: Int { storage?.header.count ?? 0 }
+    @inlinable public var endIndex: Int { storage?.count ?? 0 }
 
     /// The field at `index` as strings.
     public subscript(index: Int) -> (name: String, value: String) {
@@ -65,7 +65,7 @@ public struct HTTPHeaders: @unchecked Sendable, RandomAccessCollection {
     /// creating strings; the pointers are valid only inside `body`.
     @inlinable public func withUnsafeField<R>(at index: Int, _ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let field = field(index)
-        return try storage!.header.bytes.withUnsafeReadableBytes { raw in
+        return try storage!.bytes.withUnsafeReadableBytes { raw in
             try body(UnsafeRawBufferPointer(rebasing: raw[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)]),
                      UnsafeRawBufferPointer(rebasing: raw[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)]))
         }
@@ -110,6 +110,11 @@ public struct HTTPHeaders: @unchecked Sendable, RandomAccessCollection {
         @usableFromInline let bytes: ByteBuffer
         @usableFromInline let count: Int
     }
+
+    // Read through the header pointer: `header` is a class `var`, and every access to it would be
+    // checked for exclusivity at run time.
+    @inlinable var count: Int { withUnsafeMutablePointerToHeader { $0.pointee.count } }
+    @inlinable var bytes: ByteBuffer { withUnsafeMutablePointerToHeader { $0.pointee.bytes } }
 
     static func make(bytes: ByteBuffer, fields: [HTTPHeaders.Field]) -> FieldStorage {
         let storage = create(minimumCapacity: fields.count) { _ in Header(bytes: bytes, count: fields.count) }
