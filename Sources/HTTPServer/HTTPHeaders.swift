@@ -35,6 +35,7 @@ public struct HTTPHeaders: @unchecked Sendable, RandomAccessCollection {
         return storage!.withUnsafeMutablePointerToElements { $0[index] }
     }
 
+    /// Fields are indexed from 0 in the order received.
     @inlinable public var startIndex: Int { 0 }
     @inlinable public var endIndex: Int { storage?.count ?? 0 }
 

@@ -71,6 +71,7 @@ public struct HTTPParserError: Error, Sendable, Equatable, CustomStringConvertib
     /// problem was found.
     public let offset: Int
 
+    /// An error for `reason` found at stream offset `offset`.
     public init(_ reason: Reason, offset: Int) {
         self.reason = reason
         self.offset = offset
@@ -89,6 +90,7 @@ public struct HTTPParserError: Error, Sendable, Equatable, CustomStringConvertib
         }
     }
 
+    /// The status, the message and the offset, for logs.
     public var description: String { "HTTP \(status): \(message) at offset \(offset)" }
 
     /// A short human-readable explanation of `reason`.

@@ -11,6 +11,7 @@ public struct HTTPRequest: Sendable {
     /// Values of the `:name` segments of the route that matched, set by `HTTPRouter`.
     public internal(set) var pathParameters: [String: String] = [:]
 
+    /// A request made of parsed parts, as the server assembles it.
     public init(head: HTTPRequestHead, body: ByteBuffer, trailers: HTTPHeaders? = nil) {
         self.head = head
         self.body = body

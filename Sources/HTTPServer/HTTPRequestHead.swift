@@ -3,17 +3,23 @@ import Glibc
 
 /// An HTTP version number.
 public struct HTTPVersion: Sendable, Hashable, CustomStringConvertible {
+    /// The digit before the dot.
     public var major: Int
+    /// The digit after the dot.
     public var minor: Int
 
+    /// The version `major.minor`.
     public init(major: Int, minor: Int) {
         self.major = major
         self.minor = minor
     }
 
+    /// HTTP/1.0.
     public static let http1_0 = HTTPVersion(major: 1, minor: 0)
+    /// HTTP/1.1.
     public static let http1_1 = HTTPVersion(major: 1, minor: 1)
 
+    /// `major.minor`, e.g. `1.1`.
     public var description: String { "\(major).\(minor)" }
 }
 

@@ -13,7 +13,9 @@ import Glibc
 /// tokens with no whitespace before the colon, values hold no control characters, obs-fold is
 /// rejected, Content-Length must be digits only and appear once (duplicates are rejected even
 /// when equal, because intermediaries disagree on which copy wins), Transfer-Encoding must end
-/// in `chunked` and excludes Content-Length, HTTP/1.1 requires exactly one Host. A failure throws
+/// in `chunked` and excludes Content-Length, HTTP/1.1 requires exactly one Host. Transfer codings
+/// other than `chunked` are answered 501 when `chunked` is final (the framing is still known) and
+/// 400 otherwise (RFC 9112 §6.3: the length cannot be determined). A failure throws
 /// `HTTPParserError` with the status to answer; the parser then keeps failing, since the framing
 /// of the rest of the stream is unknown.
 public struct HTTPRequestParser: Sendable {
@@ -51,6 +53,7 @@ public struct HTTPRequestParser: Sendable {
         case failed(HTTPParserError)
     }
 
+    /// A parser at the start of a stream, enforcing `limits`.
     public init(limits: HTTPParserLimits = HTTPParserLimits()) {
         self.limits = limits
     }

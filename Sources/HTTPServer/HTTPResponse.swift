@@ -14,13 +14,16 @@ public struct HTTPResponse: Sendable {
         case stream(@Sendable (HTTPBodyWriter) async throws -> Void)
     }
 
+    /// The status code, e.g. 202.
     public var status: Int
     /// Fields to send besides those the server adds.
     public var headers: [(name: String, value: String)]
+    /// The body; empty by default.
     public var body: Body
     /// Whether to close the connection after this response even if the client would keep it.
     public var closeConnection: Bool
 
+    /// A response with `status`, extra `headers` and `body`.
     public init(status: Int, headers: [(name: String, value: String)] = [], body: Body = .bytes(ByteBuffer()),
                 closeConnection: Bool = false) {
         self.status = status

@@ -18,6 +18,7 @@ public struct HTTPRouter: Sendable {
 
     private var routes: [Route] = []
 
+    /// A router without routes (everything is 404).
     public init() {}
 
     /// Adds a route; earlier routes win when several match.

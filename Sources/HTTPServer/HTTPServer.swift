@@ -7,6 +7,11 @@ import Transport
 /// request order), `Expect: 100-continue`, timeouts against slow clients, a connection limit and
 /// graceful shutdown.
 ///
+/// Connection tasks run on the `Transport` event loop that watches their socket, so handlers
+/// must not block the thread. Request bodies are read in full (up to `maxBodySize`) before the
+/// handler runs, so no unread body is ever left in front of the next pipelined request; a body
+/// refused through the continue policy is never read, and that connection is closed.
+///
 /// ```swift
 /// var router = HTTPRouter()
 /// router.add("POST", "/orders") { request in HTTPResponse(status: 202) }
@@ -18,9 +23,11 @@ import Transport
 public final class HTTPServer: Sendable {
     /// Listening address, limits and timeouts.
     public struct Configuration: Sendable {
+        /// The address to listen on, e.g. `127.0.0.1` or `0.0.0.0`.
         public var host: String
         /// The port, or 0 for one the kernel picks (see `HTTPServer.port`).
         public var port: Int
+        /// What one request may contain; see `HTTPParserLimits`.
         public var limits: HTTPParserLimits
         /// Longest time from the first byte of a request to the end of its head; answered with
         /// 408 and a close. Guards against clients trickling headers (slowloris).
@@ -34,6 +41,8 @@ public final class HTTPServer: Sendable {
         /// Connections served at once; more are answered 503 and closed.
         public var maxConnections: Int
 
+        /// Defaults: 10 s for a head, 30 s per body read and per write, 60 s idle, 10,000
+        /// connections.
         public init(host: String = "127.0.0.1", port: Int = 8080, limits: HTTPParserLimits = HTTPParserLimits(),
                     headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(30),
                     idleTimeout: Duration = .seconds(60), writeTimeout: Duration = .seconds(30),
@@ -55,6 +64,7 @@ public final class HTTPServer: Sendable {
     /// before closing the connection) to refuse it.
     public typealias ContinuePolicy = @Sendable (HTTPRequestHead) -> HTTPResponse?
 
+    /// The configuration the server was bound with.
     public let configuration: Configuration
     private let handler: Handler
     private let continuePolicy: ContinuePolicy

@@ -147,4 +147,21 @@ import Testing
         #expect(head.framing == .length(4))
         #expect(!parser.isIdle)
     }
+
+    @Test func rawFeedsAndZeroCopyFieldAccess() throws {
+        var parser = HTTPRequestParser()
+        let text = Array("GET /t?q HTTP/1.1\r\nHost: h\r\nX-Key:  v1 \r\n\r\n".utf8)
+        // Fed in three raw pieces, which the parser copies.
+        for piece in [text[..<5], text[5..<20], text[20...]] {
+            piece.withUnsafeBytes { parser.feed($0) }
+        }
+        guard case .head(let head) = try parser.next() else {
+            Issue.record("expected a head")
+            return
+        }
+        #expect(head.withUnsafeTarget { Array($0) } == Array("/t?q".utf8))
+        #expect(head.headers.withUnsafeField(at: 1) { (Array($0), Array($1)) } == (Array("X-Key".utf8), Array("v1".utf8)))
+        #expect(head.headers.valueBytes(at: 0) == ByteBuffer(string: "h"))
+        #expect(head.headers.firstIndex(named: "x-key") == 1)
+    }
 }
