@@ -173,7 +173,23 @@ public final class HTTPServer: Sendable {
     private func refuse(_ connection: TCPConnection) async {
         let response = HTTPResponseEncoder.errorResponse(status: 503, message: "too many connections", date: HTTPDate.now())
         try? await connection.write(response, timeout: configuration.writeTimeout)
+        await drainBeforeClosing(connection)
         connection.close()
+    }
+
+    /// Reads and discards what the client still sends, for a bounded time and amount, before an
+    /// error closes the connection: closing a socket with unread bytes makes the kernel send a
+    /// reset, which can destroy the error response before the client reads it.
+    private func drainBeforeClosing(_ connection: TCPConnection) async {
+        let deadline = ContinuousClock.now + .seconds(1)
+        var discarded = 0
+        while discarded < 256 * 1024 {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { return }
+            var scratch = ByteBuffer()
+            guard let count = try? await connection.read(into: &scratch, timeout: left), count > 0 else { return }
+            discarded += count
+        }
     }
 
     /// Runs one connection until it closes.
@@ -205,7 +221,10 @@ public final class HTTPServer: Sendable {
                         guard timeout > .zero else { throw TransportError.timedOut(operation: "read", address: nil) }
                         count = try await connection.read(into: &buffer, timeout: timeout)
                     } catch TransportError.timedOut {
-                        if phase != .idle { try await sendError(408, "request timeout", on: connection) }
+                        if phase != .idle {
+                            try await sendError(408, "request timeout", on: connection)
+                            await drainBeforeClosing(connection)
+                        }
                         return
                     }
                     if phase == .idle { _ = setIdle(id, false) }
@@ -213,6 +232,7 @@ public final class HTTPServer: Sendable {
                 case .expectContinue(let head):
                     if let refusal = continuePolicy(head) {
                         _ = try await send(refusal, for: head, keepAlive: false, on: connection)
+                        await drainBeforeClosing(connection)
                         return
                     }
                     try await connection.write(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n"), timeout: configuration.writeTimeout)
@@ -229,6 +249,7 @@ public final class HTTPServer: Sendable {
                     machine.responseSent(keepAlive: keepAlive)
                 case .reject(let status, let message):
                     try await sendError(status, message, on: connection)
+                    await drainBeforeClosing(connection)
                     return
                 case .close:
                     return

@@ -169,4 +169,27 @@ import Testing
         #expect(try await idle.isClosedByServer())
         #expect(server.server.connectionCount == 0)
     }
+
+    @Test func oversizedBodyGets413WhileTheClientKeepsSending() async throws {
+        let server = try await TestServer { $0.limits.maxBodySize = 1024 }
+        let client = try await TestClient(port: server.port)
+        try await client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n")
+        try await client.send(String(repeating: "x", count: 100_000))
+        var pending: [UInt8] = []
+        let response = try #require(try await client.response(&pending))
+        #expect(response.status == 413)
+        #expect(response.header("Connection") == "close")
+        client.close()
+        await server.stop()
+    }
+
+    @Test func oversizedHeadGets431() async throws {
+        let server = try await TestServer { $0.limits.maxHeaderBytes = 256 }
+        let client = try await TestClient(port: server.port)
+        try await client.send("GET /hello/a HTTP/1.1\r\nHost: t\r\nX-Big: " + String(repeating: "y", count: 400) + "\r\n\r\n")
+        var pending: [UInt8] = []
+        #expect(try await client.response(&pending)?.status == 431)
+        client.close()
+        await server.stop()
+    }
 }
