@@ -17,9 +17,8 @@ public final class EventLoop: TaskExecutor, Sendable {
     /// only to move them in and out.
     private let shared = Mutex(Shared())
 
-    private enum Work: @unchecked Sendable {
+    private enum Work: Sendable {
         case closure(@Sendable () -> Void)
-        // An `UnownedJob` may run on any thread; it passes from the enqueuing thread to the loop once.
         case job(UnownedJob)
     }
 

@@ -19,6 +19,10 @@ public final class TCPConnection: Sendable {
     /// when a wait ends.
     public var eventLoop: EventLoop { socket.readiness.loop }
 
+    /// Free space a read wants in the caller's buffer; large enough that a busy connection needs
+    /// few syscalls, small enough that a buffer with room left is used rather than grown.
+    static let minimumReadSpace = 16384
+
     init(socket: Socket, remoteAddress: SocketAddress) {
         self.socket = socket
         self.remoteAddress = remoteAddress
@@ -34,12 +38,12 @@ public final class TCPConnection: Sendable {
     ///     kernel does.
     ///   - group: the loops to spread connections over.
     /// - Throws: `TransportError.connectionRefused`, `.timedOut`, `.unresolvable`, ... for the
-    ///   last address tried; `CancellationError`.
+    ///   last address tried; `CancellationError`. The timeout also bounds name resolution.
     public static func connect(
         host: String, port: Int, timeout: Duration? = nil, on group: EventLoopGroup = .shared
     ) async throws -> TCPConnection {
         let deadline = deadline(after: timeout)
-        let addresses = try await SocketAddress.resolve(host: host, port: port)
+        let addresses = try await SocketAddress.resolve(host: host, port: port, deadline: deadline)
         return try await connect(toAny: addresses, deadline: deadline, group: group)
     }
 
@@ -91,6 +95,10 @@ public final class TCPConnection: Sendable {
 
     /// Reads what is available, at most `maxBytes`, appending it to `buffer`; waits if nothing is.
     ///
+    /// The bytes go into `buffer`'s free space, which grows first when less than
+    /// `min(maxBytes, 16 KiB)` is free; call `discardReadBytes()` on long-lived buffers to reuse
+    /// the space before their reader index.
+    ///
     /// - Returns: the number of bytes read, 0 once the peer has closed its side (orderly EOF).
     /// - Throws: `TransportError.connectionReset` if the peer reset the connection,
     ///   `.timedOut`, `.closed` (closed locally, including during the wait), `CancellationError`.
@@ -101,7 +109,7 @@ public final class TCPConnection: Sendable {
         while true {
             var failure: Int32 = 0
             let count = try socket.withDescriptor(operation: "read") { fd in
-                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maxBytes) { space in
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: min(maxBytes, Self.minimumReadSpace)) { space in
                     let result = retryingEINTR { Glibc.recv(fd, space.baseAddress, min(space.count, maxBytes), 0) }
                     if result < 0 { failure = errno }
                     return max(result, 0)

@@ -5,6 +5,7 @@ import Foundation
 let usage = """
     usage: conformance MODE FILE [--feed whole|bytewise]
     modes:
+      http FILE [--feed whole|bytewise]   parse HTTP/1.1 request streams
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -15,6 +16,7 @@ guard let mode = arguments.first else {
 let rest = Array(arguments.dropFirst())
 do {
     switch mode {
+    case "http": try HTTPConformance.run(rest)
     default:
         throw ConformanceFailure.usage("unknown mode '\(mode)'\n\(usage)")
     }
