@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "AMQP091", targets: ["AMQP091"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .executable(name: "conformance", targets: ["conformance"]),
+        .executable(name: "resp-bench", targets: ["resp-bench"]),
     ],
     targets: [
         // Libraries
@@ -24,6 +25,7 @@ let package = Package(
 
         // Executables
         .executableTarget(name: "conformance", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
+        .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
 
         // Tests
         .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
