@@ -1,0 +1,7 @@
+/// Something that runs Redis commands: a `RedisConnection` or a `RedisClient` pool. The typed
+/// commands (`get`, `set`, `hgetall`, ...) are built on `send`.
+public protocol RedisCommandSender: Sendable {
+    /// Sends one command (name first) and returns its reply.
+    /// - Throws: `RedisClientError.server` for an error reply, or a connection-level error.
+    func send(_ arguments: [any RESPArgument]) async throws(RedisClientError) -> RESPValue
+}
