@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "http-bench", targets: ["http-bench"]),
         .executable(name: "http-server-bench", targets: ["http-server-bench"]),
         .executable(name: "transport-bench", targets: ["transport-bench"]),
+        .executable(name: "resp-bench", targets: ["resp-bench"]),
     ],
     targets: [
         // Libraries
@@ -38,6 +39,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Bytes", "Transport"], swiftSettings: swift6),
+        .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "ServicesTests", dependencies: ["Services"], swiftSettings: swift6),
     ]

@@ -6,6 +6,8 @@ let usage = """
     usage: conformance MODE FILE [--feed whole|bytewise]
     modes:
       http FILE [--feed whole|bytewise]   parse HTTP/1.1 request streams
+      resp FILE [--feed whole|bytewise]  decode RESP2 replies given as {"id","hex"} lines
+      resp-encode FILE                   encode commands given as {"id","args":[hex...]} lines
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -17,6 +19,8 @@ let rest = Array(arguments.dropFirst())
 do {
     switch mode {
     case "http": try HTTPConformance.run(rest)
+    case "resp": try RESPConformance.decode(rest)
+    case "resp-encode": try RESPConformance.encode(rest)
     default:
         throw ConformanceFailure.usage("unknown mode '\(mode)'\n\(usage)")
     }
