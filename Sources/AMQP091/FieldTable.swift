@@ -53,13 +53,13 @@ extension FieldTable: ExpressibleByDictionaryLiteral {
 extension ByteBuffer {
     /// Reads a table that is a method argument or property named `field`.
     mutating func readFieldTable(_ field: String) throws(AMQPError) -> FieldTable {
-        try readFieldTable(depth: 0)
+        try readFieldTable(depth: 0, field)
     }
 
     /// Reads a table: a 32-bit byte length, then entries filling exactly that many bytes.
-    mutating func readFieldTable(depth: Int) throws(AMQPError) -> FieldTable {
+    mutating func readFieldTable(depth: Int, _ field: String = "table") throws(AMQPError) -> FieldTable {
         guard depth <= maximumFieldNesting else { throw AMQPError(.nestingTooDeep(limit: maximumFieldNesting), at: readerIndex) }
-        var content = try readLengthPrefixed("table")
+        var content = try readLengthPrefixed(field)
         var table = FieldTable()
         do {
             while content.buffer.readableBytes > 0 {

@@ -10,7 +10,8 @@ enum Naming {
         if let name = renamed[specName] { return name }
         let words = specName.split(separator: "-")
         guard let first = words.first else { return specName }
-        return String(first) + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+        // Swift spells the "id" word as an initialism: classID, messageID.
+        return String(first) + words.dropFirst().map { $0 == "id" ? "ID" : $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 
     /// "start-ok" -> "StartOk".

@@ -675,10 +675,10 @@ public struct BasicGetEmpty: AMQPMethodPayload {
     public static let hasContent = false
 
     /// `cluster-id` (shortstr).
-    public var clusterId: String
+    public var clusterID: String
 
-    public init(clusterId: String = "") {
-        self.clusterId = clusterId
+    public init(clusterID: String = "") {
+        self.clusterID = clusterID
     }
 
     public var method: AMQPMethod { .basicGetEmpty(self) }
@@ -691,21 +691,21 @@ public struct BasicGetEmpty: AMQPMethodPayload {
 
 extension BasicGetEmpty {
     init(decoding buffer: inout ByteBuffer) throws(AMQPError) {
-        self.clusterId = try buffer.readShortString("cluster-id")
+        self.clusterID = try buffer.readShortString("cluster-id")
     }
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
-        try buffer.writeShortString(self.clusterId, "cluster-id")
+        try buffer.writeShortString(self.clusterID, "cluster-id")
     }
 
     package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.clusterId)]
+        [.shortstr(self.clusterID)]
     }
 
     package init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
-            case .shortstr(let clusterId) = values[0] else { return nil }
-        self.init(clusterId: clusterId)
+            case .shortstr(let clusterID) = values[0] else { return nil }
+        self.init(clusterID: clusterID)
     }
 }
 

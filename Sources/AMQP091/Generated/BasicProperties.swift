@@ -23,7 +23,7 @@ public struct BasicProperties: Sendable, Hashable {
     public var priority: UInt8?
 
     /// `correlation-id` (shortstr).
-    public var correlationId: String?
+    public var correlationID: String?
 
     /// `reply-to` (shortstr).
     public var replyTo: String?
@@ -32,7 +32,7 @@ public struct BasicProperties: Sendable, Hashable {
     public var expiration: String?
 
     /// `message-id` (shortstr).
-    public var messageId: String?
+    public var messageID: String?
 
     /// `timestamp` (timestamp).
     public var timestamp: UInt64?
@@ -41,29 +41,29 @@ public struct BasicProperties: Sendable, Hashable {
     public var type: String?
 
     /// `user-id` (shortstr).
-    public var userId: String?
+    public var userID: String?
 
     /// `app-id` (shortstr).
-    public var appId: String?
+    public var appID: String?
 
     /// `cluster-id` (shortstr).
-    public var clusterId: String?
+    public var clusterID: String?
 
-    public init(contentType: String? = nil, contentEncoding: String? = nil, headers: FieldTable? = nil, deliveryMode: UInt8? = nil, priority: UInt8? = nil, correlationId: String? = nil, replyTo: String? = nil, expiration: String? = nil, messageId: String? = nil, timestamp: UInt64? = nil, type: String? = nil, userId: String? = nil, appId: String? = nil, clusterId: String? = nil) {
+    public init(contentType: String? = nil, contentEncoding: String? = nil, headers: FieldTable? = nil, deliveryMode: UInt8? = nil, priority: UInt8? = nil, correlationID: String? = nil, replyTo: String? = nil, expiration: String? = nil, messageID: String? = nil, timestamp: UInt64? = nil, type: String? = nil, userID: String? = nil, appID: String? = nil, clusterID: String? = nil) {
         self.contentType = contentType
         self.contentEncoding = contentEncoding
         self.headers = headers
         self.deliveryMode = deliveryMode
         self.priority = priority
-        self.correlationId = correlationId
+        self.correlationID = correlationID
         self.replyTo = replyTo
         self.expiration = expiration
-        self.messageId = messageId
+        self.messageID = messageID
         self.timestamp = timestamp
         self.type = type
-        self.userId = userId
-        self.appId = appId
-        self.clusterId = clusterId
+        self.userID = userID
+        self.appID = appID
+        self.clusterID = clusterID
     }
 }
 
@@ -76,15 +76,15 @@ extension BasicProperties {
         if headers != nil { flags |= 8192 }
         if deliveryMode != nil { flags |= 4096 }
         if priority != nil { flags |= 2048 }
-        if correlationId != nil { flags |= 1024 }
+        if correlationID != nil { flags |= 1024 }
         if replyTo != nil { flags |= 512 }
         if expiration != nil { flags |= 256 }
-        if messageId != nil { flags |= 128 }
+        if messageID != nil { flags |= 128 }
         if timestamp != nil { flags |= 64 }
         if type != nil { flags |= 32 }
-        if userId != nil { flags |= 16 }
-        if appId != nil { flags |= 8 }
-        if clusterId != nil { flags |= 4 }
+        if userID != nil { flags |= 16 }
+        if appID != nil { flags |= 8 }
+        if clusterID != nil { flags |= 4 }
         return flags
     }
 
@@ -99,15 +99,15 @@ extension BasicProperties {
         if flags & 8192 != 0 { headers = try buffer.readFieldTable("headers") }
         if flags & 4096 != 0 { deliveryMode = try buffer.readOctet("delivery-mode") }
         if flags & 2048 != 0 { priority = try buffer.readOctet("priority") }
-        if flags & 1024 != 0 { correlationId = try buffer.readShortString("correlation-id") }
+        if flags & 1024 != 0 { correlationID = try buffer.readShortString("correlation-id") }
         if flags & 512 != 0 { replyTo = try buffer.readShortString("reply-to") }
         if flags & 256 != 0 { expiration = try buffer.readShortString("expiration") }
-        if flags & 128 != 0 { messageId = try buffer.readShortString("message-id") }
+        if flags & 128 != 0 { messageID = try buffer.readShortString("message-id") }
         if flags & 64 != 0 { timestamp = try buffer.readLongLong("timestamp") }
         if flags & 32 != 0 { type = try buffer.readShortString("type") }
-        if flags & 16 != 0 { userId = try buffer.readShortString("user-id") }
-        if flags & 8 != 0 { appId = try buffer.readShortString("app-id") }
-        if flags & 4 != 0 { clusterId = try buffer.readShortString("cluster-id") }
+        if flags & 16 != 0 { userID = try buffer.readShortString("user-id") }
+        if flags & 8 != 0 { appID = try buffer.readShortString("app-id") }
+        if flags & 4 != 0 { clusterID = try buffer.readShortString("cluster-id") }
     }
 
     /// Writes the present property values, in spec order (the flag word is written by the caller).
@@ -117,15 +117,15 @@ extension BasicProperties {
         if let headers { try buffer.writeFieldTable(headers, "headers") }
         if let deliveryMode { buffer.writeInteger(deliveryMode) }
         if let priority { buffer.writeInteger(priority) }
-        if let correlationId { try buffer.writeShortString(correlationId, "correlation-id") }
+        if let correlationID { try buffer.writeShortString(correlationID, "correlation-id") }
         if let replyTo { try buffer.writeShortString(replyTo, "reply-to") }
         if let expiration { try buffer.writeShortString(expiration, "expiration") }
-        if let messageId { try buffer.writeShortString(messageId, "message-id") }
+        if let messageID { try buffer.writeShortString(messageID, "message-id") }
         if let timestamp { buffer.writeInteger(timestamp) }
         if let type { try buffer.writeShortString(type, "type") }
-        if let userId { try buffer.writeShortString(userId, "user-id") }
-        if let appId { try buffer.writeShortString(appId, "app-id") }
-        if let clusterId { try buffer.writeShortString(clusterId, "cluster-id") }
+        if let userID { try buffer.writeShortString(userID, "user-id") }
+        if let appID { try buffer.writeShortString(appID, "app-id") }
+        if let clusterID { try buffer.writeShortString(clusterID, "cluster-id") }
     }
 
     /// Property names and types in spec order.
@@ -154,15 +154,15 @@ extension BasicProperties {
         if let headers { values.append(("headers", .table(headers))) }
         if let deliveryMode { values.append(("delivery-mode", .octet(deliveryMode))) }
         if let priority { values.append(("priority", .octet(priority))) }
-        if let correlationId { values.append(("correlation-id", .shortstr(correlationId))) }
+        if let correlationID { values.append(("correlation-id", .shortstr(correlationID))) }
         if let replyTo { values.append(("reply-to", .shortstr(replyTo))) }
         if let expiration { values.append(("expiration", .shortstr(expiration))) }
-        if let messageId { values.append(("message-id", .shortstr(messageId))) }
+        if let messageID { values.append(("message-id", .shortstr(messageID))) }
         if let timestamp { values.append(("timestamp", .timestamp(timestamp))) }
         if let type { values.append(("type", .shortstr(type))) }
-        if let userId { values.append(("user-id", .shortstr(userId))) }
-        if let appId { values.append(("app-id", .shortstr(appId))) }
-        if let clusterId { values.append(("cluster-id", .shortstr(clusterId))) }
+        if let userID { values.append(("user-id", .shortstr(userID))) }
+        if let appID { values.append(("app-id", .shortstr(appID))) }
+        if let clusterID { values.append(("cluster-id", .shortstr(clusterID))) }
         return values
     }
 
@@ -174,15 +174,15 @@ extension BasicProperties {
         case ("headers", .table(let value)): headers = value
         case ("delivery-mode", .octet(let value)): deliveryMode = value
         case ("priority", .octet(let value)): priority = value
-        case ("correlation-id", .shortstr(let value)): correlationId = value
+        case ("correlation-id", .shortstr(let value)): correlationID = value
         case ("reply-to", .shortstr(let value)): replyTo = value
         case ("expiration", .shortstr(let value)): expiration = value
-        case ("message-id", .shortstr(let value)): messageId = value
+        case ("message-id", .shortstr(let value)): messageID = value
         case ("timestamp", .timestamp(let value)): timestamp = value
         case ("type", .shortstr(let value)): type = value
-        case ("user-id", .shortstr(let value)): userId = value
-        case ("app-id", .shortstr(let value)): appId = value
-        case ("cluster-id", .shortstr(let value)): clusterId = value
+        case ("user-id", .shortstr(let value)): userID = value
+        case ("app-id", .shortstr(let value)): appID = value
+        case ("cluster-id", .shortstr(let value)): clusterID = value
         default: return false
         }
         return true

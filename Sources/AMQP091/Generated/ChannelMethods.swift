@@ -52,10 +52,10 @@ public struct ChannelOpenOk: AMQPMethodPayload {
     public static let hasContent = false
 
     /// `channel-id` (longstr).
-    public var channelId: ByteBuffer
+    public var channelID: ByteBuffer
 
-    public init(channelId: ByteBuffer = "") {
-        self.channelId = channelId
+    public init(channelID: ByteBuffer = "") {
+        self.channelID = channelID
     }
 
     public var method: AMQPMethod { .channelOpenOk(self) }
@@ -68,21 +68,21 @@ public struct ChannelOpenOk: AMQPMethodPayload {
 
 extension ChannelOpenOk {
     init(decoding buffer: inout ByteBuffer) throws(AMQPError) {
-        self.channelId = try buffer.readLongString("channel-id")
+        self.channelID = try buffer.readLongString("channel-id")
     }
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
-        try buffer.writeLongString(self.channelId, "channel-id")
+        try buffer.writeLongString(self.channelID, "channel-id")
     }
 
     package var argumentValues: [ArgumentValue] {
-        [.longstr(self.channelId)]
+        [.longstr(self.channelID)]
     }
 
     package init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
-            case .longstr(let channelId) = values[0] else { return nil }
-        self.init(channelId: channelId)
+            case .longstr(let channelID) = values[0] else { return nil }
+        self.init(channelID: channelID)
     }
 }
 
@@ -190,16 +190,16 @@ public struct ChannelClose: AMQPMethodPayload {
     public var replyText: String
 
     /// `class-id` (short).
-    public var classId: UInt16
+    public var classID: UInt16
 
     /// `method-id` (short).
-    public var methodId: UInt16
+    public var methodID: UInt16
 
-    public init(replyCode: UInt16 = 0, replyText: String = "", classId: UInt16 = 0, methodId: UInt16 = 0) {
+    public init(replyCode: UInt16 = 0, replyText: String = "", classID: UInt16 = 0, methodID: UInt16 = 0) {
         self.replyCode = replyCode
         self.replyText = replyText
-        self.classId = classId
-        self.methodId = methodId
+        self.classID = classID
+        self.methodID = methodID
     }
 
     public var method: AMQPMethod { .channelClose(self) }
@@ -214,28 +214,28 @@ extension ChannelClose {
     init(decoding buffer: inout ByteBuffer) throws(AMQPError) {
         self.replyCode = try buffer.readShort("reply-code")
         self.replyText = try buffer.readShortString("reply-text")
-        self.classId = try buffer.readShort("class-id")
-        self.methodId = try buffer.readShort("method-id")
+        self.classID = try buffer.readShort("class-id")
+        self.methodID = try buffer.readShort("method-id")
     }
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         buffer.writeInteger(self.replyCode)
         try buffer.writeShortString(self.replyText, "reply-text")
-        buffer.writeInteger(self.classId)
-        buffer.writeInteger(self.methodId)
+        buffer.writeInteger(self.classID)
+        buffer.writeInteger(self.methodID)
     }
 
     package var argumentValues: [ArgumentValue] {
-        [.short(self.replyCode), .shortstr(self.replyText), .short(self.classId), .short(self.methodId)]
+        [.short(self.replyCode), .shortstr(self.replyText), .short(self.classID), .short(self.methodID)]
     }
 
     package init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 4,
             case .short(let replyCode) = values[0],
             case .shortstr(let replyText) = values[1],
-            case .short(let classId) = values[2],
-            case .short(let methodId) = values[3] else { return nil }
-        self.init(replyCode: replyCode, replyText: replyText, classId: classId, methodId: methodId)
+            case .short(let classID) = values[2],
+            case .short(let methodID) = values[3] else { return nil }
+        self.init(replyCode: replyCode, replyText: replyText, classID: classID, methodID: methodID)
     }
 }
 

@@ -446,16 +446,16 @@ public struct ConnectionClose: AMQPMethodPayload {
     public var replyText: String
 
     /// `class-id` (short).
-    public var classId: UInt16
+    public var classID: UInt16
 
     /// `method-id` (short).
-    public var methodId: UInt16
+    public var methodID: UInt16
 
-    public init(replyCode: UInt16 = 0, replyText: String = "", classId: UInt16 = 0, methodId: UInt16 = 0) {
+    public init(replyCode: UInt16 = 0, replyText: String = "", classID: UInt16 = 0, methodID: UInt16 = 0) {
         self.replyCode = replyCode
         self.replyText = replyText
-        self.classId = classId
-        self.methodId = methodId
+        self.classID = classID
+        self.methodID = methodID
     }
 
     public var method: AMQPMethod { .connectionClose(self) }
@@ -470,28 +470,28 @@ extension ConnectionClose {
     init(decoding buffer: inout ByteBuffer) throws(AMQPError) {
         self.replyCode = try buffer.readShort("reply-code")
         self.replyText = try buffer.readShortString("reply-text")
-        self.classId = try buffer.readShort("class-id")
-        self.methodId = try buffer.readShort("method-id")
+        self.classID = try buffer.readShort("class-id")
+        self.methodID = try buffer.readShort("method-id")
     }
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         buffer.writeInteger(self.replyCode)
         try buffer.writeShortString(self.replyText, "reply-text")
-        buffer.writeInteger(self.classId)
-        buffer.writeInteger(self.methodId)
+        buffer.writeInteger(self.classID)
+        buffer.writeInteger(self.methodID)
     }
 
     package var argumentValues: [ArgumentValue] {
-        [.short(self.replyCode), .shortstr(self.replyText), .short(self.classId), .short(self.methodId)]
+        [.short(self.replyCode), .shortstr(self.replyText), .short(self.classID), .short(self.methodID)]
     }
 
     package init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 4,
             case .short(let replyCode) = values[0],
             case .shortstr(let replyText) = values[1],
-            case .short(let classId) = values[2],
-            case .short(let methodId) = values[3] else { return nil }
-        self.init(replyCode: replyCode, replyText: replyText, classId: classId, methodId: methodId)
+            case .short(let classID) = values[2],
+            case .short(let methodID) = values[3] else { return nil }
+        self.init(replyCode: replyCode, replyText: replyText, classID: classID, methodID: methodID)
     }
 }
 
