@@ -5,6 +5,8 @@ import Foundation
 let usage = """
     usage: conformance MODE FILE [--feed whole|bytewise]
     modes:
+      amqp FILE [--feed whole|bytewise]   AMQP 0-9-1 frame streams {"id","hex"} -> decoded frames
+      amqp-encode FILE                     AMQP 0-9-1 frames {"id","frames"} -> {"id","hex"}
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -15,6 +17,8 @@ guard let mode = arguments.first else {
 let rest = Array(arguments.dropFirst())
 do {
     switch mode {
+    case "amqp": try AMQPConformance.decode(arguments: rest)
+    case "amqp-encode": try AMQPConformance.encode(arguments: rest)
     default:
         throw ConformanceFailure.usage("unknown mode '\(mode)'\n\(usage)")
     }
