@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .executable(name: "conformance", targets: ["conformance"]),
         .executable(name: "amqp-codegen", targets: ["amqp-codegen"]),
+        .executable(name: "transport-bench", targets: ["transport-bench"]),
     ],
     targets: [
         // Libraries
@@ -27,9 +28,11 @@ let package = Package(
         .executableTarget(name: "conformance", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
         .target(name: "AMQPCodegen", swiftSettings: swift6),
         .executableTarget(name: "amqp-codegen", dependencies: ["AMQPCodegen"], swiftSettings: swift6),
+        .executableTarget(name: "transport-bench", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
 
         // Tests
         .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091", "AMQPCodegen"], swiftSettings: swift6),
     ]
 )

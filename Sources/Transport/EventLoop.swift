@@ -1,0 +1,163 @@
+import Glibc
+import Synchronization
+
+/// One thread waiting in `epoll_wait` for the sockets registered with it, running the timers and
+/// tasks scheduled on it in between.
+///
+/// Sockets are registered edge-triggered once for their lifetime, so the loop only turns readiness
+/// edges into resumed continuations; the reads and writes themselves run in the calling task.
+///
+/// The loop is also a `TaskExecutor`: a task started with `Task(executorPreference: loop)` runs on
+/// the loop thread, so a continuation the loop resumes for it continues without a thread hop.
+/// Such tasks must not block.
+public final class EventLoop: TaskExecutor, Sendable {
+    private let epollFD: Int32
+    private let wakeFD: Int32
+    /// Tasks and timers are scheduled from any thread and taken by the loop thread; the lock is held
+    /// only to move them in and out.
+    private let shared = Mutex(Shared())
+
+    private enum Work: Sendable {
+        case closure(@Sendable () -> Void)
+        case job(UnownedJob)
+    }
+
+    private struct Shared {
+        var work: [Work] = []
+        var timers = TimerQueue()
+        /// The loop thread is in (or about to enter) `epoll_wait` until this deadline.
+        var sleepingUntil: UInt64? = nil
+        var wakePending = false
+
+        /// Whether work due at `deadline` must interrupt the loop's current `epoll_wait`; claims the
+        /// single pending wake-up so a burst of submissions writes the eventfd once.
+        mutating func needsWake(before deadline: UInt64) -> Bool {
+            guard let sleepingUntil, deadline < sleepingUntil, !wakePending else { return false }
+            wakePending = true
+            return true
+        }
+    }
+
+    init() {
+        ignoreSIGPIPE
+        epollFD = LinuxCalls.epollCreate1(Epoll.cloexec)
+        precondition(epollFD >= 0, "Transport: epoll_create1 failed: \(String(cString: strerror(errno)))")
+        wakeFD = LinuxCalls.eventfd(0, EventFDFlags.nonblock | EventFDFlags.cloexec)
+        precondition(wakeFD >= 0, "Transport: eventfd failed: \(String(cString: strerror(errno)))")
+        // Level-triggered with data 0, which no registration pointer can be.
+        let added = withUnsafeTemporaryAllocation(byteCount: Epoll.eventSize, alignment: 8) { raw in
+            Epoll.store(events: Epoll.in, data: 0, into: raw.baseAddress!)
+            return LinuxCalls.epollCtl(epollFD, Epoll.ctlAdd, wakeFD, raw.baseAddress!)
+        }
+        precondition(added == 0, "Transport: epoll_ctl(eventfd) failed")
+        startThread { [self] in run() }
+    }
+
+    /// Runs `task` on the loop thread soon.
+    public func execute(_ task: @escaping @Sendable () -> Void) {
+        submit(.closure(task))
+    }
+
+    /// Runs a job of a task that prefers this loop as its executor, on the loop thread.
+    public func enqueue(_ job: consuming ExecutorJob) {
+        submit(.job(UnownedJob(job)))
+    }
+
+    private func submit(_ work: Work) {
+        let wake = shared.withLock { state -> Bool in
+            state.work.append(work)
+            return state.needsWake(before: 0)
+        }
+        if wake { signalWake() }
+    }
+
+    /// Runs `action` on the loop thread at `deadline` (monotonic ns) unless cancelled first.
+    func schedule(at deadline: UInt64, _ action: @escaping @Sendable () -> Void) -> UInt64 {
+        let (id, wake) = shared.withLock { state in
+            (state.timers.schedule(at: deadline, action), state.needsWake(before: deadline))
+        }
+        if wake { signalWake() }
+        return id
+    }
+
+    func cancelTimer(_ id: UInt64) {
+        shared.withLock { $0.timers.cancel(id) }
+    }
+
+    /// Adds `fd` to the epoll set, edge-triggered for both directions, and returns 0 or the errno.
+    /// `readiness` stays retained until `deregister` releases it on the loop thread.
+    func register(fd: Int32, readiness: Readiness) -> Int32 {
+        let pointer = Unmanaged.passRetained(readiness).toOpaque()
+        let result = withUnsafeTemporaryAllocation(byteCount: Epoll.eventSize, alignment: 8) { raw in
+            let events = Epoll.in | Epoll.out | Epoll.rdhup | Epoll.edgeTriggered
+            Epoll.store(events: events, data: UInt64(UInt(bitPattern: pointer)), into: raw.baseAddress!)
+            return LinuxCalls.epollCtl(epollFD, Epoll.ctlAdd, fd, raw.baseAddress!)
+        }
+        guard result == 0 else {
+            let code = errno
+            Unmanaged<Readiness>.fromOpaque(pointer).release()
+            return code
+        }
+        return 0
+    }
+
+    /// Removes `fd` from the epoll set. The retained `readiness` is released on the loop thread,
+    /// after the batch of events being handled (which may still name it) is done.
+    func deregister(fd: Int32, readiness: Readiness) {
+        _ = LinuxCalls.epollCtl(epollFD, Epoll.ctlDel, fd, nil)
+        let pointer = UInt(bitPattern: Unmanaged.passUnretained(readiness).toOpaque())
+        execute { Unmanaged<Readiness>.fromOpaque(UnsafeRawPointer(bitPattern: pointer)!).release() }
+    }
+
+    private func signalWake() {
+        var one: UInt64 = 1
+        _ = retryingEINTR { Glibc.write(wakeFD, &one, 8) }
+    }
+
+    private func run() {
+        let capacity = 256
+        let events = UnsafeMutableRawPointer.allocate(byteCount: capacity * Epoll.eventSize, alignment: 8)
+        while true {
+            let timeout = shared.withLock { state -> Int32 in
+                if !state.work.isEmpty { return 0 }
+                let deadline = state.timers.nextDeadline() ?? .max
+                state.sleepingUntil = deadline
+                state.wakePending = false
+                guard deadline != .max else { return -1 }
+                let now = monotonicNanoseconds()
+                guard deadline > now else { return 0 }
+                // Rounded up so a timer never fires early.
+                return Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+            }
+            let count = LinuxCalls.epollWait(epollFD, events, Int32(capacity), timeout)
+            shared.withLock { $0.sleepingUntil = nil }
+            for index in 0..<max(Int(count), 0) {
+                let (mask, data) = Epoll.load(from: events + index * Epoll.eventSize)
+                if data == 0 {
+                    var value: UInt64 = 0
+                    _ = Glibc.read(wakeFD, &value, 8)
+                } else {
+                    Unmanaged<Readiness>.fromOpaque(UnsafeRawPointer(bitPattern: UInt(data))!)
+                        .takeUnretainedValue().handle(events: mask)
+                }
+            }
+            let (work, expired) = shared.withLock { state -> ([Work], [TimerQueue.Action]) in
+                var work: [Work] = []
+                swap(&work, &state.work)
+                let expired = state.timers.isEmpty ? [] : state.timers.popExpired(now: monotonicNanoseconds())
+                return (work, expired)
+            }
+            for action in expired { action() }
+            for item in work {
+                switch item {
+                case .closure(let closure): closure()
+                case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
+                }
+            }
+        }
+    }
+}
+
+/// A write to a socket the peer has closed raises SIGPIPE, whose default action ends the process.
+/// Sends use MSG_NOSIGNAL; ignoring the signal once also covers any other write path.
+private let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()

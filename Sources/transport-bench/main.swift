@@ -1,0 +1,112 @@
+import Bytes
+import Glibc
+import Synchronization
+import Transport
+
+/// Loopback echo benchmark: `connections` clients each send the 14-byte RESP `PING` and wait for
+/// its echo, round after round, for `seconds`; prints round trips per second. This is the traffic
+/// pattern of `redis-benchmark -t ping`, so the two figures compare event loops.
+///
+/// Usage: transport-bench [--seconds S] [--connections N] [--executor loop|global]
+///   loop   (default): each connection's task prefers its event loop as executor, so readiness
+///          resumes it on the loop thread without a hop;
+///   global: tasks run on Swift's cooperative pool and the loop resumes them across threads.
+
+struct Options {
+    var seconds = 3.0
+    var connections = 64
+    var onLoop = true
+
+    init(arguments: [String]) {
+        var rest = arguments.dropFirst()
+        while let flag = rest.popFirst() {
+            guard let value = rest.popFirst() else { Self.usage() }
+            switch flag {
+            case "--seconds": seconds = Double(value) ?? { Self.usage() }()
+            case "--connections": connections = Int(value) ?? { Self.usage() }()
+            case "--executor":
+                guard value == "loop" || value == "global" else { Self.usage() }
+                onLoop = value == "loop"
+            default: Self.usage()
+            }
+        }
+    }
+
+    static func usage() -> Never {
+        print("usage: transport-bench [--seconds S] [--connections N] [--executor loop|global]")
+        exit(2)
+    }
+}
+
+/// Set once the measuring period is over; read by every client between round trips.
+final class StopFlag: Sendable {
+    private let stopped = Atomic(false)
+    var isSet: Bool { stopped.load(ordering: .relaxed) }
+    func set() { stopped.store(true, ordering: .relaxed) }
+}
+
+func seconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// Runs `body` on `connection`'s loop when asked to, so its waits end without a thread hop.
+func spawn<T: Sendable>(on connection: TCPConnection, onLoop: Bool, _ body: @escaping @Sendable () async throws -> T) -> Task<T, Error> {
+    onLoop ? Task(executorPreference: connection.eventLoop, operation: body) : Task(operation: body)
+}
+
+func echo(_ connection: TCPConnection) async {
+    var buffer = ByteBuffer(capacity: 4096)
+    while let count = try? await connection.read(into: &buffer, maxBytes: 4096), count > 0 {
+        guard (try? await connection.write(buffer)) != nil else { break }
+        buffer.clear()
+    }
+    connection.close()
+}
+
+func pingPong(_ connection: TCPConnection, stop: StopFlag) async throws -> Int {
+    let ping = ByteBuffer(string: "*1\r\n$4\r\nPING\r\n")
+    var reply = ByteBuffer(capacity: 4096)
+    var roundTrips = 0
+    while !stop.isSet {
+        try await connection.write(ping)
+        reply.clear()
+        while reply.readableBytes < ping.readableBytes {
+            if try await connection.read(into: &reply, maxBytes: 4096) == 0 { return roundTrips }
+        }
+        roundTrips += 1
+    }
+    return roundTrips
+}
+
+let options = Options(arguments: CommandLine.arguments)
+SystemLimits.raiseOpenFileLimit()
+let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+let server = Task {
+    while let connection = try? await listener.accept() {
+        _ = spawn(on: connection, onLoop: options.onLoop) { await echo(connection) }
+    }
+}
+
+var clients: [TCPConnection] = []
+for _ in 0..<options.connections {
+    clients.append(try await TCPConnection.connect(host: "127.0.0.1", port: listener.port, timeout: .seconds(5)))
+}
+let stop = StopFlag()
+let start = seconds()
+let runs = clients.map { connection in
+    spawn(on: connection, onLoop: options.onLoop) { try await pingPong(connection, stop: stop) }
+}
+try await Task.sleep(for: .milliseconds(Int(options.seconds * 1000)))
+stop.set()
+var total = 0
+for run in runs { total += try await run.value }
+let elapsed = seconds() - start
+for connection in clients { connection.close() }
+listener.close()
+await server.value
+
+let executor = options.onLoop ? "loop" : "global"
+print("transport-bench: \(options.connections) connections, executor \(executor), \(total) round trips in \((elapsed * 100).rounded() / 100) s")
+print("round_trips_per_second \(Int(Double(total) / elapsed))")

@@ -1,0 +1,176 @@
+import Bytes
+import Glibc
+import Testing
+import Transport
+
+@Suite struct FailureTests {
+    @Test func peerCloseWhileReadingEndsWithEOF() async throws {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
+        let accepted = try await listener.accept(timeout: .seconds(5))
+        try await accepted.write(ByteBuffer(string: "partial"))
+        let pending = Task {
+            var buffer = ByteBuffer()
+            var reads: [Int] = []
+            while true {
+                let count = try await connection.read(into: &buffer, timeout: .seconds(5))
+                reads.append(count)
+                if count == 0 { return (buffer.description, reads) }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        accepted.close()
+        let (received, reads) = try await pending.value
+        #expect(received == "partial")
+        #expect(reads.last == 0 && reads.dropLast().allSatisfy { $0 > 0 })
+        #expect(try await connection.read(timeout: .seconds(5)) == nil, "EOF stays EOF")
+        connection.close()
+        listener.close()
+    }
+
+    @Test func peerResetIsTypedError() async throws {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
+        let accepted = try await listener.accept(timeout: .seconds(5))
+        try await connection.write(ByteBuffer(string: "unread"))
+        try await Task.sleep(for: .milliseconds(20))
+        // Closing with unread data in the receive queue makes the kernel send RST instead of FIN.
+        accepted.close()
+        await #expect {
+            _ = try await connection.read(timeout: .seconds(5))
+        } throws: { error in
+            guard case TransportError.connectionReset(let operation, _, let code) = error else { return false }
+            return operation == "read" && code == ECONNRESET
+        }
+        connection.close()
+        listener.close()
+    }
+
+    @Test func connectRefused() async throws {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+        let port = listener.port
+        listener.close()
+        await #expect(throws: TransportError.connectionRefused(address: "127.0.0.1:\(port)")) {
+            _ = try await TCPConnection.connect(host: "127.0.0.1", port: port, timeout: .seconds(5))
+        }
+    }
+
+    @Test func connectTimesOutWhenTheAcceptQueueIsFull() async throws {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0, backlog: 0)
+        var queued: [TCPConnection] = []
+        var outcome: Error?
+        var elapsed = 0.0
+        // The listener never accepts: once its queue is full the kernel drops further SYNs, so a
+        // connect neither succeeds nor is refused until it times out.
+        for _ in 0..<16 {
+            let start = now()
+            do {
+                queued.append(try await TCPConnection.connect(host: "127.0.0.1", port: listener.port, timeout: .milliseconds(300)))
+            } catch {
+                outcome = error
+                elapsed = now() - start
+                break
+            }
+        }
+        #expect(outcome as? TransportError == .timedOut(operation: "connect", address: "127.0.0.1:\(listener.port)"))
+        #expect(elapsed >= 0.29 && elapsed < 2, "waited \(elapsed) s for a 0.3 s timeout")
+        #expect(queued.count >= 1, "the queue took some connections before it was full")
+        for connection in queued { connection.close() }
+        listener.close()
+    }
+
+    @Test func cancellingAPendingReadLeavesTheConnectionUsable() async throws {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
+        let accepted = try await listener.accept(timeout: .seconds(5))
+        let pending = Task { try await connection.read(timeout: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(50))
+        let start = now()
+        pending.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await pending.value }
+        #expect(now() - start < 2, "prompt, not after some other timeout")
+        try await accepted.write(ByteBuffer(string: "still here"))
+        #expect(try await readExactly(10, from: connection).description == "still here")
+        connection.close()
+        accepted.close()
+        listener.close()
+    }
+
+    @Test func readTimeoutLeavesTheConnectionUsable() async throws {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
+        let accepted = try await listener.accept(timeout: .seconds(5))
+        let start = now()
+        await #expect(throws: TransportError.timedOut(operation: "read", address: connection.remoteAddress.description)) {
+            _ = try await connection.read(timeout: .milliseconds(100))
+        }
+        let elapsed = now() - start
+        #expect(elapsed >= 0.099 && elapsed < 2, "waited \(elapsed) s for a 0.1 s timeout")
+        try await accepted.write(ByteBuffer(string: "late"))
+        #expect(try await readExactly(4, from: connection).description == "late")
+        connection.close()
+        accepted.close()
+        listener.close()
+    }
+
+    @Test func closeFailsAPendingReadPromptly() async throws {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
+        let accepted = try await listener.accept(timeout: .seconds(5))
+        let pending = Task { try await connection.read(timeout: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(50))
+        let start = now()
+        connection.close()
+        await #expect(throws: TransportError.closed(operation: "read")) { _ = try await pending.value }
+        #expect(now() - start < 2, "prompt, not after some other timeout")
+        await #expect(throws: TransportError.closed(operation: "write")) {
+            try await connection.write(ByteBuffer(string: "x"))
+        }
+        #expect(try await accepted.read(timeout: .seconds(5)) == nil, "the peer sees the close")
+        accepted.close()
+        listener.close()
+    }
+
+    @Test func closingTheListenerFailsAPendingAccept() async throws {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+        let pending = Task { try await listener.accept() }
+        try await Task.sleep(for: .milliseconds(50))
+        listener.close()
+        await #expect(throws: TransportError.closed(operation: "accept")) { _ = try await pending.value }
+    }
+
+    @Test func writingToAClosedPeerIsTypedErrorNotSIGPIPE() async throws {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
+        let accepted = try await listener.accept(timeout: .seconds(5))
+        accepted.close()
+        try await Task.sleep(for: .milliseconds(20))
+        // The first write succeeds locally and draws an RST; a later one fails with EPIPE/ECONNRESET.
+        await #expect {
+            for _ in 0..<100 {
+                try await connection.write(ByteBuffer(bytes: pattern(count: 4096)), timeout: .seconds(5))
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        } throws: { error in
+            guard case TransportError.connectionReset(let operation, _, let code) = error else { return false }
+            return operation == "write" && (code == EPIPE || code == ECONNRESET)
+        }
+        connection.close()
+        listener.close()
+    }
+
+    @Test func unresolvableHost() async throws {
+        await #expect {
+            _ = try await TCPConnection.connect(host: "no-such-host.invalid", port: 80, timeout: .seconds(10))
+        } throws: { error in
+            guard case TransportError.unresolvable(let host, _) = error else { return false }
+            return host == "no-such-host.invalid"
+        }
+    }
+
+    @Test func errorsDescribeOperationAddressAndErrno() {
+        let error = TransportError.connectionReset(operation: "write", address: "127.0.0.1:6379", errno: EPIPE)
+        #expect(error.description == "write 127.0.0.1:6379: connection closed by peer: Broken pipe")
+        #expect(TransportError.connectionRefused(address: "[::1]:1").description == "connect to [::1]:1 refused: Connection refused")
+    }
+}

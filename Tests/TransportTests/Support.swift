@@ -1,0 +1,71 @@
+import Bytes
+import Glibc
+import Transport
+
+/// The ways a transport test sends a message: whole, byte by byte, and split in two at every
+/// position. Each element is the list of chunks to write in order.
+func fragmentations(of bytes: [UInt8]) -> [[[UInt8]]] {
+    var ways: [[[UInt8]]] = [[bytes], bytes.map { [$0] }]
+    for cut in 1..<bytes.count {
+        ways.append([Array(bytes[..<cut]), Array(bytes[cut...])])
+    }
+    return ways
+}
+
+/// Reads until exactly `count` bytes arrived; fails on EOF first.
+func readExactly(_ count: Int, from connection: TCPConnection, timeout: Duration = .seconds(10)) async throws -> ByteBuffer {
+    var buffer = ByteBuffer()
+    while buffer.readableBytes < count {
+        let read = try await connection.read(into: &buffer, maxBytes: count - buffer.readableBytes, timeout: timeout)
+        if read == 0 { throw TestFailure.unexpectedEOF(after: buffer.readableBytes) }
+    }
+    return buffer
+}
+
+enum TestFailure: Error {
+    case unexpectedEOF(after: Int)
+}
+
+/// A listener that echoes every connection back until the peer closes it.
+final class EchoServer: Sendable {
+    let listener: TCPListener
+    private let acceptor: Task<Void, Never>
+
+    var port: Int { listener.port }
+
+    init(host: String = "127.0.0.1", group: EventLoopGroup = .shared) async throws {
+        let listener = try await TCPListener.bind(host: host, port: 0, on: group)
+        self.listener = listener
+        acceptor = Task {
+            await withTaskGroup(of: Void.self) { connections in
+                while let connection = try? await listener.accept() {
+                    connections.addTask {
+                        var buffer = ByteBuffer(capacity: 65536)
+                        while let count = try? await connection.read(into: &buffer), count > 0 {
+                            guard (try? await connection.write(buffer)) != nil else { break }
+                            buffer.clear()
+                        }
+                        connection.close()
+                    }
+                }
+            }
+        }
+    }
+
+    func stop() async {
+        listener.close()
+        await acceptor.value
+    }
+}
+
+/// A pattern that makes misordered or lost bytes visible.
+func pattern(count: Int, seed: UInt8 = 0) -> [UInt8] {
+    (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 / 251 &+ Int(seed)) }
+}
+
+/// Monotonic seconds, for checking that a wait ended promptly.
+func now() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}

@@ -1,0 +1,148 @@
+import Bytes
+import Glibc
+import Synchronization
+import Testing
+@testable import Transport
+
+/// Waits that end by timeout, cancellation or close, for writes, connects and accepts.
+@Suite struct WaitTests {
+    /// A connected pair whose accepting side never reads, so the other side's writes back up.
+    func stalledPair() async throws -> (TCPListener, TCPConnection, TCPConnection) {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
+        let accepted = try await listener.accept(timeout: .seconds(5))
+        return (listener, connection, accepted)
+    }
+
+    /// More than loopback socket buffers hold, so writing it to a peer that never reads stalls.
+    static let stalledPayload = ByteBuffer(bytes: [UInt8](repeating: 0x5A, count: 32 << 20))
+
+    @Test func writeTimesOutWhenThePeerDoesNotRead() async throws {
+        let (listener, connection, accepted) = try await stalledPair()
+        let start = now()
+        await #expect(throws: TransportError.timedOut(operation: "write", address: connection.remoteAddress.description)) {
+            try await connection.write(Self.stalledPayload, timeout: .milliseconds(300))
+        }
+        let elapsed = now() - start
+        #expect(elapsed >= 0.29 && elapsed < 5, "waited \(elapsed) s for a 0.3 s timeout")
+        connection.close()
+        accepted.close()
+        listener.close()
+    }
+
+    @Test func cancellingAPendingWrite() async throws {
+        let (listener, connection, accepted) = try await stalledPair()
+        let pending = Task { try await connection.write(Self.stalledPayload) }
+        try await Task.sleep(for: .milliseconds(200))
+        let start = now()
+        pending.cancel()
+        await #expect(throws: CancellationError.self) { try await pending.value }
+        #expect(now() - start < 2, "prompt, not after some other timeout")
+        connection.close()
+        accepted.close()
+        listener.close()
+    }
+
+    @Test func closeFailsAPendingWrite() async throws {
+        let (listener, connection, accepted) = try await stalledPair()
+        let pending = Task { try await connection.write(Self.stalledPayload) }
+        try await Task.sleep(for: .milliseconds(200))
+        connection.close()
+        await #expect(throws: TransportError.closed(operation: "write")) { try await pending.value }
+        accepted.close()
+        listener.close()
+    }
+
+    @Test func cancellingAPendingConnect() async throws {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0, backlog: 0)
+        var queued: [TCPConnection] = []
+        // Fill the queue of a listener that never accepts; the next connect then hangs.
+        while let connection = try? await TCPConnection.connect(host: "127.0.0.1", port: listener.port, timeout: .milliseconds(200)) {
+            queued.append(connection)
+            try #require(queued.count < 16)
+        }
+        let pending = Task { try await TCPConnection.connect(host: "127.0.0.1", port: listener.port, timeout: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(100))
+        let start = now()
+        pending.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await pending.value }
+        #expect(now() - start < 2, "prompt, not after some other timeout")
+        for connection in queued { connection.close() }
+        listener.close()
+    }
+
+    @Test func acceptTimesOutAndCanBeCancelled() async throws {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+        await #expect(throws: TransportError.timedOut(operation: "accept", address: listener.localAddress.description)) {
+            _ = try await listener.accept(timeout: .milliseconds(100))
+        }
+        let pending = Task { try await listener.accept() }
+        try await Task.sleep(for: .milliseconds(50))
+        pending.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await pending.value }
+        // Still listening after both.
+        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
+        let accepted = try await listener.accept(timeout: .seconds(5))
+        #expect(accepted.remoteAddress.port == connection.localAddress?.port)
+        connection.close()
+        accepted.close()
+        listener.close()
+    }
+
+    @Test func connectTriesTheNextAddressAfterARefusal() async throws {
+        let server = try await EchoServer()
+        let refusing = try await TCPListener.bind(host: "::1", port: 0)
+        let refusedPort = refusing.port
+        refusing.close()
+        let addresses = try await SocketAddress.resolve(host: "::1", port: refusedPort)
+            + SocketAddress.resolve(host: "127.0.0.1", port: server.port)
+        let connection = try await TCPConnection.connect(toAny: addresses, deadline: nil, group: .shared)
+        #expect(connection.remoteAddress.description == "127.0.0.1:\(server.port)")
+        connection.close()
+        await server.stop()
+    }
+
+    @Test func readsOnTheLoopExecutor() async throws {
+        let server = try await EchoServer()
+        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: server.port)
+        let echoed = try await Task(executorPreference: connection.eventLoop) {
+            try await connection.write(ByteBuffer(string: "on the loop"))
+            return try await readExactly(11, from: connection)
+        }.value
+        #expect(echoed.description == "on the loop")
+        connection.close()
+        await server.stop()
+    }
+}
+
+@Suite struct TimerQueueTests {
+    @Test func expiresInDeadlineOrderAndSkipsCancelled() {
+        let fired = Mutex<[Int]>([])
+        var queue = TimerQueue()
+        let late = queue.schedule(at: 30) { fired.withLock { $0.append(30) } }
+        _ = queue.schedule(at: 10) { fired.withLock { $0.append(10) } }
+        let cancelled = queue.schedule(at: 20) { fired.withLock { $0.append(20) } }
+        _ = queue.schedule(at: 10) { fired.withLock { $0.append(11) } }
+        queue.cancel(cancelled)
+        #expect(queue.nextDeadline() == 10)
+        for action in queue.popExpired(now: 25) { action() }
+        #expect(fired.withLock { $0 } == [10, 11])
+        #expect(queue.nextDeadline() == 30)
+        queue.cancel(late)
+        #expect(queue.nextDeadline() == nil && queue.isEmpty)
+    }
+
+    @Test func manyCancelledTimersDoNotAccumulate() {
+        var queue = TimerQueue()
+        for deadline in 0..<10_000 {
+            let id = queue.schedule(at: UInt64(10_000 - deadline)) {}
+            queue.cancel(id)
+        }
+        #expect(queue.storedEntries <= 130, "stale entries are purged, \(queue.storedEntries) kept")
+        let kept = queue.schedule(at: 5) {}
+        #expect(queue.nextDeadline() == 5)
+        #expect(queue.popExpired(now: 100_000).count == 1)
+        queue.cancel(kept)
+        #expect(queue.isEmpty)
+    }
+}
