@@ -18,6 +18,10 @@ public enum AMQPConnectionError: Error, Hashable, Sendable, CustomStringConverti
     case tooManyChannels(limit: UInt16)
     /// The client closed the connection.
     case closedByClient
+    /// No reply within the operation's timeout.
+    case timedOut(operation: String)
+    /// The socket failed or the server vanished (including missed heartbeats); the text says how.
+    case connectionLost(String)
 
     public var description: String {
         switch self {
@@ -32,6 +36,8 @@ public enum AMQPConnectionError: Error, Hashable, Sendable, CustomStringConverti
         case .channelNotOpen(let channel): "channel \(channel) is not open"
         case .tooManyChannels(let limit): "all \(limit) channels are in use"
         case .closedByClient: "connection closed by client"
+        case .timedOut(let operation): "\(operation) timed out"
+        case .connectionLost(let reason): "connection lost: \(reason)"
         }
     }
 }
