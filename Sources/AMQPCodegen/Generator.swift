@@ -12,6 +12,7 @@ public struct Generator: Sendable {
         var files: [String: String] = [:]
         files["Constants.swift"] = constantsFile()
         files["AMQPMethod.swift"] = try methodEnumFile()
+        files["AMQPMethod+Reflection.swift"] = try methodReflectionFile()
         for specClass in spec.classes where !specClass.methods.isEmpty {
             files["\(Naming.typeName(specClass.name))Methods.swift"] = try classFile(specClass)
         }
@@ -149,7 +150,17 @@ public struct Generator: Sendable {
         out += """
                     }
                 }
+            }
 
+            """
+        return out
+    }
+
+    /// Generic access by spec names, kept apart from the codec proper.
+    func methodReflectionFile() throws -> String {
+        let methods = spec.classes.flatMap { c in c.methods.map { (c, $0) } }
+        var out = Self.header + "\nextension AMQPMethod {\n"
+        out += """
                 /// The arguments in spec order, for tools that handle methods generically.
                 package var argumentValues: [ArgumentValue] {
                     switch self {
