@@ -28,6 +28,8 @@ public final class AMQPConnection: Sendable {
     struct State {
         var machine: ConnectionStateMachine
         var encoder = FrameEncoder(maximumFrameSize: AMQPProtocol.frameMinSize)
+        /// Encoded frames waiting for the writer task.
+        var output = ByteBuffer()
         var waiters: [RequestID: Waiter] = [:]
         var handshake: CheckedContinuation<Void, any Error>?
         var closing: CheckedContinuation<Void, any Error>?
@@ -45,16 +47,17 @@ public final class AMQPConnection: Sendable {
     /// machine produced them, which an actor's suspension points would not guarantee.
     private let state: Mutex<State>
     private let socket: TCPConnection
-    private let outbound: AsyncStream<ByteBuffer>.Continuation
+    /// Wakes the writer when `State.output` goes from empty to non-empty.
+    private let outputReady: AsyncStream<Void>.Continuation
     private let eventSink: AsyncStream<AMQPConnectionEvent>.Continuation
 
     /// Notifications outside any request: blocked/unblocked, returns, confirms, channel closes.
     /// Keeps the newest 1024 when nobody reads.
     public let events: AsyncStream<AMQPConnectionEvent>
 
-    private init(socket: TCPConnection, configuration: ConnectionConfiguration, outbound: AsyncStream<ByteBuffer>.Continuation) {
+    private init(socket: TCPConnection, configuration: ConnectionConfiguration, outputReady: AsyncStream<Void>.Continuation) {
         self.socket = socket
-        self.outbound = outbound
+        self.outputReady = outputReady
         state = Mutex(State(machine: ConnectionStateMachine(configuration: configuration)))
         (events, eventSink) = AsyncStream.makeStream(of: AMQPConnectionEvent.self, bufferingPolicy: .bufferingNewest(1024))
     }
@@ -70,9 +73,9 @@ public final class AMQPConnection: Sendable {
         to url: AMQPURL, configuration: ConnectionConfiguration? = nil, timeout: Duration = .seconds(30)
     ) async throws -> AMQPConnection {
         let socket = try await TCPConnection.connect(host: url.host, port: url.port, timeout: timeout)
-        let (stream, outbound) = AsyncStream.makeStream(of: ByteBuffer.self)
-        let connection = AMQPConnection(socket: socket, configuration: configuration ?? ConnectionConfiguration(url: url), outbound: outbound)
-        Task { await connection.writeLoop(stream) }
+        let (signals, outputReady) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let connection = AMQPConnection(socket: socket, configuration: configuration ?? ConnectionConfiguration(url: url), outputReady: outputReady)
+        Task { await connection.writeLoop(signals) }
         Task { await connection.readLoop() }
         try await connection.handshake(timeout: timeout)
         return connection
@@ -212,17 +215,19 @@ public final class AMQPConnection: Sendable {
         for action in actions {
             switch action {
             case .sendProtocolHeader:
-                outbound.yield(ByteBuffer(bytes: AMQPProtocol.header))
+                queueOutput(ByteBuffer(bytes: AMQPProtocol.header), &state)
             case .send(let frames):
-                var buffer = ByteBuffer()
+                let wasEmpty = state.output.readableBytes == 0
+                let mark = state.output.writerIndex
                 do {
-                    for frame in frames { try state.encoder.encode(frame, into: &buffer) }
+                    for frame in frames { try state.encoder.encode(frame, into: &state.output) }
                 } catch {
                     // Callers validate what they send, so this is a bug in our own frames.
+                    state.output.moveWriterIndex(to: mark)
                     perform(state.machine.protocolViolation(error), &state)
                     return
                 }
-                outbound.yield(buffer)
+                if wasEmpty { outputReady.yield() }
             case .tuned(let negotiated):
                 state.frameMax = Int(negotiated.frameMax)
                 state.encoder.maximumFrameSize = Int(negotiated.frameMax)
@@ -264,6 +269,12 @@ public final class AMQPConnection: Sendable {
         }
     }
 
+    private func queueOutput(_ bytes: ByteBuffer, _ state: inout State) {
+        let wasEmpty = state.output.readableBytes == 0
+        state.output.writeBuffer(bytes)
+        if wasEmpty { outputReady.yield() }
+    }
+
     private func finish(_ error: AMQPConnectionError?, _ state: inout State) {
         let failure = error ?? .closedByClient
         state.finished = failure
@@ -285,19 +296,32 @@ public final class AMQPConnection: Sendable {
         state.consumers = [:]
         eventSink.finish()
         // The writer drains what is queued (e.g. close-ok), then closes the socket.
-        outbound.finish()
+        outputReady.finish()
     }
 
     // MARK: Tasks
 
-    private func writeLoop(_ stream: AsyncStream<ByteBuffer>) async {
-        for await buffer in stream {
-            do {
-                try await socket.write(buffer)
-            } catch {
-                socket.close()
-                state.withLock { state in perform(state.machine.transportClosed(.connectionLost("\(error)")), &state) }
-                return
+    /// Writes whatever has accumulated in `State.output` in one go, so a burst of publishes
+    /// becomes a few large writes rather than one syscall per frame.
+    private func writeLoop(_ signals: AsyncStream<Void>) async {
+        var iterator = signals.makeAsyncIterator()
+        var finished = false
+        while !finished {
+            finished = await iterator.next() == nil
+            while true {
+                let batch = state.withLock { state in
+                    let batch = state.output
+                    state.output = ByteBuffer()
+                    return batch
+                }
+                if batch.readableBytes == 0 { break }
+                do {
+                    try await socket.write(batch)
+                } catch {
+                    socket.close()
+                    state.withLock { state in perform(state.machine.transportClosed(.connectionLost("\(error)")), &state) }
+                    return
+                }
             }
         }
         socket.close()
