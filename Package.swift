@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "conformance", targets: ["conformance"]),
         .executable(name: "http-bench", targets: ["http-bench"]),
         .executable(name: "http-server-bench", targets: ["http-server-bench"]),
+        .executable(name: "amqp-codegen", targets: ["amqp-codegen"]),
         .executable(name: "transport-bench", targets: ["transport-bench"]),
         .executable(name: "resp-bench", targets: ["resp-bench"]),
     ],
@@ -32,6 +33,8 @@ let package = Package(
         .executableTarget(name: "conformance", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
         .executableTarget(name: "http-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "http-server-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
+        .target(name: "AMQPCodegen", swiftSettings: swift6),
+        .executableTarget(name: "amqp-codegen", dependencies: ["AMQPCodegen"], swiftSettings: swift6),
         .executableTarget(name: "transport-bench", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
 
         // Tests
@@ -43,5 +46,6 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "ServicesTests", dependencies: ["Services"], swiftSettings: swift6),
+        .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091", "AMQPCodegen"], swiftSettings: swift6),
     ]
 )
