@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .executable(name: "conformance", targets: ["conformance"]),
         .executable(name: "amqp-codegen", targets: ["amqp-codegen"]),
+        .executable(name: "amqp-bench", targets: ["amqp-bench"]),
         .executable(name: "transport-bench", targets: ["transport-bench"]),
     ],
     targets: [
@@ -28,6 +29,7 @@ let package = Package(
         .executableTarget(name: "conformance", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
         .target(name: "AMQPCodegen", swiftSettings: swift6),
         .executableTarget(name: "amqp-codegen", dependencies: ["AMQPCodegen"], swiftSettings: swift6),
+        .executableTarget(name: "amqp-bench", dependencies: ["AMQP091", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "transport-bench", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
 
         // Tests
