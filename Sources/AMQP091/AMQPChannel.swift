@@ -13,15 +13,15 @@ public struct AMQPChannel: Sendable {
     /// - Throws: `AMQPConnectionError.channelClosed` when the server refuses (e.g. 404), or
     ///   `.timedOut`; `CancellationError`; `AMQPError` when the method cannot be encoded, or
     ///   `.commandInvalid` when it expects no reply (asynchronous, or `nowait`: use `send`) or
-    ///   the reply is not a `Reply`.
-    public func call<Reply: AMQPMethodPayload>(
+    ///   the reply is not a `Response`.
+    public func call<Response: AMQPMethodPayload>(
         _ method: some AMQPMethodPayload, timeout: Duration = .seconds(30)
-    ) async throws -> Reply {
+    ) async throws -> Response {
         guard !method.method.replyMethodIDs.isEmpty else {
             throw AMQPError(.commandInvalid("\(method.method.name) expects no reply; use send"), at: 0)
         }
-        guard case .method(let reply)? = try await request(method.method, timeout: timeout), let typed = Reply(reply) else {
-            throw AMQPError(.commandInvalid("reply to \(method.method.name) is not \(Reply.self)"), at: 0)
+        guard case .method(let reply)? = try await request(method.method, timeout: timeout), let typed = Response(reply) else {
+            throw AMQPError(.commandInvalid("reply to \(method.method.name) is not \(Response.self)"), at: 0)
         }
         return typed
     }
