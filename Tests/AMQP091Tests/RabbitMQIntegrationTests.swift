@@ -69,4 +69,33 @@ import Testing
             #expect(code == .accessRefused)
         }
     }
+
+    @Test func confirmsAndReturnsArriveAsEvents() async throws {
+        let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: Self.url), timeout: .seconds(10))
+        let channel = try await connection.openChannel()
+        let queue: QueueDeclareOk = try await channel.call(QueueDeclare(queue: uniqueQueueName(), exclusive: true))
+        let _: ConfirmSelectOk = try await channel.call(ConfirmSelect())
+        try channel.publish(routingKey: queue.queue, body: "routed")
+        try channel.publish(routingKey: uniqueQueueName(), body: "unroutable", mandatory: true)
+
+        var events = connection.events.makeAsyncIterator()
+        var confirmed: Set<UInt64> = []
+        var returned: [BasicReturn] = []
+        while confirmed.count < 2 || returned.isEmpty {
+            switch await events.next() {
+            case .confirm(_, let tag, let multiple, let ack)?:
+                #expect(ack)
+                confirmed.formUnion(multiple ? Set(1...tag) : [tag])
+            case .returned(_, let message)?:
+                if case .basicReturn(let basicReturn) = message.method { returned.append(basicReturn) }
+                #expect(message.body == "unroutable")
+            case let other:
+                Issue.record("unexpected event \(String(describing: other))")
+                return
+            }
+        }
+        #expect(confirmed == [1, 2])
+        #expect(returned.map(\.replyCode) == [ReplyCode.noRoute.rawValue])
+        try await connection.close()
+    }
 }
