@@ -98,4 +98,42 @@ import Testing
         #expect(returned.map(\.replyCode) == [ReplyCode.noRoute.rawValue])
         try await connection.close()
     }
+
+    /// Runs rabbitmqctl against `RABBITMQ_NODENAME` (default dev@localhost) without blocking a thread.
+    func rabbitmqctl(_ arguments: [String]) async throws -> String {
+        let node = ProcessInfo.processInfo.environment["RABBITMQ_NODENAME"] ?? "dev@localhost"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
+        process.arguments = ["-n", node, "-q"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    @Test func serverClosingTheConnectionFailsConsumersAndRequests() async throws {
+        let name = uniqueQueueName()
+        let configuration = ConnectionConfiguration(url: try AMQPURL(parsing: Self.url), clientProperties: ["connection_name": .longString(ByteBuffer(string: name))])
+        let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: Self.url), configuration: configuration, timeout: .seconds(10))
+        let channel = try await connection.openChannel()
+        let queue: QueueDeclareOk = try await channel.call(QueueDeclare(queue: name, exclusive: true))
+        let consumer = try await channel.consume(queue: queue.queue)
+
+        let listing = try await rabbitmqctl(["list_connections", "pid", "client_properties"])
+        let line = try #require(listing.split(separator: "\n").first { $0.contains(name) })
+        let pid = String(try #require(line.split(separator: "\t").first))
+        _ = try await rabbitmqctl(["close_connection", pid, "closed by test"])
+
+        do {
+            for try await message in consumer.messages { Issue.record("unexpected delivery \(message)") }
+            Issue.record("consumer ended without an error")
+        } catch let AMQPConnectionError.connectionClosed(code, text, _, _) {
+            #expect(code == .connectionForced)
+            #expect(text.contains("closed by test"))
+        }
+        await #expect(throws: AMQPConnectionError.self) { _ = try await connection.openChannel() }
+    }
 }
