@@ -90,7 +90,7 @@ func consume(_ options: Options, _ channel: AMQPChannel) async throws {
         received += 1
         guard case .basicDeliver(let deliver) = message.method else { continue }
         if received % options.multiple == 0 || received == options.count {
-            try await channel.ack(deliveryTag: deliver.deliveryTag, multiple: options.multiple > 1)
+            try channel.ack(deliveryTag: deliver.deliveryTag, multiple: options.multiple > 1)
         }
         if received == options.count { return }
     }

@@ -32,7 +32,7 @@ import Testing
         for try await message in consumer.messages {
             received.append(message.body)
             guard case .basicDeliver(let deliver) = message.method else { break }
-            try await channel.ack(deliveryTag: deliver.deliveryTag)
+            try channel.ack(deliveryTag: deliver.deliveryTag)
             if received.count == 2 { break }
         }
         #expect(received == [large, "third"])
@@ -56,6 +56,19 @@ import Testing
         // The connection survives a channel error.
         let other = try await connection.openChannel()
         let _: QueueDeclareOk = try await other.call(QueueDeclare(queue: uniqueQueueName(), exclusive: true))
+        try await connection.close()
+    }
+
+    @Test func unencodablePublishThrowsAndLeavesTheConnectionUsable() async throws {
+        let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: Self.url), timeout: .seconds(10))
+        let channel = try await connection.openChannel()
+        // Frame header, class and method ids, ticket, empty exchange name: the routing key starts at 14.
+        #expect(throws: AMQPError(.valueTooLong("routing-key", length: 256), at: 7 + 2 + 2 + 2 + 1)) {
+            try channel.publish(routingKey: String(repeating: "k", count: 256), body: "x")
+        }
+        let queue: QueueDeclareOk = try await channel.call(QueueDeclare(queue: uniqueQueueName(), exclusive: true))
+        try channel.publish(routingKey: queue.queue, body: "after")
+        #expect(try await channel.get(queue: queue.queue, noAck: true)?.body == "after")
         try await connection.close()
     }
 
