@@ -72,6 +72,17 @@ import Testing
         try await connection.close()
     }
 
+    @Test func heartbeatsKeepAnIdleConnectionOpen() async throws {
+        // With a 1 s heartbeat the broker drops a silent peer after about 2 s; stay idle for 4.
+        let url = try AMQPURL(parsing: Self.url)
+        let connection = try await AMQPConnection.connect(to: url, configuration: ConnectionConfiguration(url: url, heartbeat: 1), timeout: .seconds(10))
+        let channel = try await connection.openChannel()
+        try await Task.sleep(for: .seconds(4))
+        let queue: QueueDeclareOk = try await channel.call(QueueDeclare(exclusive: true))
+        #expect(queue.queue.hasPrefix("amq.gen-"))
+        try await connection.close()
+    }
+
     @Test func wrongPasswordIsAccessRefused() async throws {
         var url = try AMQPURL(parsing: Self.url)
         url.password = "definitely-not-the-password"
