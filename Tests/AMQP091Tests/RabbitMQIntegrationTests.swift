@@ -123,9 +123,10 @@ import Testing
         try await connection.close()
     }
 
-    /// Runs rabbitmqctl against `RABBITMQ_NODENAME` (default dev@localhost) without blocking a thread.
+    /// Runs rabbitmqctl against `RABBITMQ_NODENAME` (as `scripts/servers.sh` exports it; default
+    /// op1@localhost, the script's default node) without blocking a thread.
     func rabbitmqctl(_ arguments: [String]) async throws -> String {
-        let node = ProcessInfo.processInfo.environment["RABBITMQ_NODENAME"] ?? "dev@localhost"
+        let node = ProcessInfo.processInfo.environment["RABBITMQ_NODENAME"] ?? "op1@localhost"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
         process.arguments = ["-n", node, "-q"] + arguments
