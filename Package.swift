@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "http-bench", targets: ["http-bench"]),
         .executable(name: "http-server-bench", targets: ["http-server-bench"]),
         .executable(name: "transport-bench", targets: ["transport-bench"]),
+        .executable(name: "http-idle-bench", targets: ["http-idle-bench"]),
     ],
     targets: [
         // Libraries
@@ -32,6 +33,7 @@ let package = Package(
         .executableTarget(name: "http-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "http-server-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "transport-bench", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
+        .executableTarget(name: "http-idle-bench", dependencies: ["HTTPServer", "Transport", "Bytes"], swiftSettings: swift6),
 
         // Tests
         .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
