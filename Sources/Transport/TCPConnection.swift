@@ -144,6 +144,9 @@ public final class TCPConnection: Sendable {
 
     /// Reads what is available, at most `maxBytes`, waiting if nothing is.
     ///
+    /// Allocates a new buffer per call; loops that read continuously should use
+    /// `read(into:maxBytes:timeout:)` with a buffer they keep.
+    ///
     /// - Returns: the bytes read, or nil once the peer has closed its side (orderly EOF).
     public func read(maxBytes: Int = 65536, timeout: Duration? = nil) async throws -> ByteBuffer? {
         var buffer = ByteBuffer(capacity: 0)
