@@ -58,6 +58,7 @@ public final class EventLoop: TaskExecutor, Sendable {
         submit(.closure(task))
     }
 
+    /// Runs a job of a task that prefers this loop as its executor, on the loop thread.
     public func enqueue(_ job: consuming ExecutorJob) {
         submit(.job(UnownedJob(job)))
     }

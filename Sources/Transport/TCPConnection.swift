@@ -1,5 +1,6 @@
 import Bytes
 import Glibc
+import Synchronization
 
 /// A TCP connection with non-blocking I/O driven by an `EventLoop`.
 ///
@@ -22,6 +23,13 @@ public final class TCPConnection: Sendable {
     /// Free space a read wants in the caller's buffer; large enough that a busy connection needs
     /// few syscalls, small enough that a buffer with room left is used rather than grown.
     static let minimumReadSpace = 16384
+
+    /// Set after a read returned less than it asked for, which means the receive queue was empty
+    /// then. The next read can wait for a readiness edge instead of first spending a syscall on
+    /// EAGAIN: any data that arrived since produced an edge `Readiness` has remembered. A FIN or
+    /// error already queued behind that data produces no further edge, so the hint is ignored
+    /// once the peer hung up. Only a hint for the one reader, hence relaxed ordering.
+    private let receiveQueueDrained = Atomic<Bool>(false)
 
     init(socket: Socket, remoteAddress: SocketAddress) {
         self.socket = socket
@@ -106,26 +114,38 @@ public final class TCPConnection: Sendable {
     public func read(into buffer: inout ByteBuffer, maxBytes: Int = 65536, timeout: Duration? = nil) async throws -> Int {
         precondition(maxBytes > 0, "read(into:maxBytes:) needs maxBytes > 0")
         var deadline: UInt64?
+        let drained = receiveQueueDrained.exchange(false, ordering: .relaxed)
+        var failure: Int32 = drained && !socket.readiness.peerHungUp ? EAGAIN : 0
         while true {
-            var failure: Int32 = 0
-            let count = try socket.withDescriptor(operation: "read") { fd in
-                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: min(maxBytes, Self.minimumReadSpace)) { space in
-                    let result = retryingEINTR { Glibc.recv(fd, space.baseAddress, min(space.count, maxBytes), 0) }
-                    if result < 0 { failure = errno }
-                    return max(result, 0)
+            if failure == 0 {
+                var requested = 0
+                let count = try socket.withDescriptor(operation: "read") { fd in
+                    buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: min(maxBytes, Self.minimumReadSpace)) { space in
+                        requested = min(space.count, maxBytes)
+                        let result = retryingEINTR { Glibc.recv(fd, space.baseAddress, requested, 0) }
+                        if result < 0 { failure = errno }
+                        return max(result, 0)
+                    }
                 }
-            }
-            if failure == 0 { return count }
-            guard failure == EAGAIN || failure == EWOULDBLOCK else {
-                throw TransportError.from(errno: failure, operation: "read", address: remoteAddress.description)
+                if failure == 0 {
+                    if count > 0 && count < requested { receiveQueueDrained.store(true, ordering: .relaxed) }
+                    return count
+                }
+                guard failure == EAGAIN || failure == EWOULDBLOCK else {
+                    throw TransportError.from(errno: failure, operation: "read", address: remoteAddress.description)
+                }
             }
             // The clock is read only when a wait is needed, keeping it off the fast path.
             if deadline == nil, let timeout { deadline = Transport.deadline(after: timeout) }
             try await socket.readiness.wait(for: .read, deadline: deadline, operation: "read", address: remoteAddress.description)
+            failure = 0
         }
     }
 
     /// Reads what is available, at most `maxBytes`, waiting if nothing is.
+    ///
+    /// Allocates a new buffer per call; loops that read continuously should use
+    /// `read(into:maxBytes:timeout:)` with a buffer they keep.
     ///
     /// - Returns: the bytes read, or nil once the peer has closed its side (orderly EOF).
     public func read(maxBytes: Int = 65536, timeout: Duration? = nil) async throws -> ByteBuffer? {
@@ -151,9 +171,11 @@ public final class TCPConnection: Sendable {
                     return max(result, 0)
                 }
             }
+            let full = sent > 0 && sent < remaining.readableBytes
             remaining.moveReaderIndex(forwardBy: sent)
-            if failure == 0 { continue }
-            guard failure == EAGAIN || failure == EWOULDBLOCK else {
+            // A partial send means the send buffer is full: wait rather than spend a syscall on EAGAIN.
+            if failure == 0 && !full { continue }
+            guard failure == 0 || failure == EAGAIN || failure == EWOULDBLOCK else {
                 throw TransportError.from(errno: failure, operation: "write", address: remoteAddress.description)
             }
             if deadline == nil, let timeout { deadline = Transport.deadline(after: timeout) }
