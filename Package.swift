@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "http-server-bench", targets: ["http-server-bench"]),
         .executable(name: "resp-bench", targets: ["resp-bench"]),
         .executable(name: "transport-bench", targets: ["transport-bench"]),
+        .executable(name: "http-idle-bench", targets: ["http-idle-bench"]),
     ],
     targets: [
         // Libraries
@@ -39,6 +40,7 @@ let package = Package(
         .executableTarget(name: "http-server-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "transport-bench", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
+        .executableTarget(name: "http-idle-bench", dependencies: ["HTTPServer", "Transport", "Bytes"], swiftSettings: swift6),
 
         // Tests
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
