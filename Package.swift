@@ -17,10 +17,10 @@ let package = Package(
         .executable(name: "amqp-codegen", targets: ["amqp-codegen"]),
         .executable(name: "conformance", targets: ["conformance"]),
         .executable(name: "http-bench", targets: ["http-bench"]),
+        .executable(name: "http-idle-bench", targets: ["http-idle-bench"]),
         .executable(name: "http-server-bench", targets: ["http-server-bench"]),
         .executable(name: "resp-bench", targets: ["resp-bench"]),
         .executable(name: "transport-bench", targets: ["transport-bench"]),
-        .executable(name: "http-idle-bench", targets: ["http-idle-bench"]),
     ],
     targets: [
         // Libraries
@@ -37,10 +37,10 @@ let package = Package(
         .executableTarget(name: "amqp-codegen", dependencies: ["AMQPCodegen"], swiftSettings: swift6),
         .executableTarget(name: "conformance", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
         .executableTarget(name: "http-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
+        .executableTarget(name: "http-idle-bench", dependencies: ["HTTPServer", "Transport", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "http-server-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "transport-bench", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
-        .executableTarget(name: "http-idle-bench", dependencies: ["HTTPServer", "Transport", "Bytes"], swiftSettings: swift6),
 
         // Tests
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
