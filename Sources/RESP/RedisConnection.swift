@@ -36,6 +36,15 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     /// Opens a connection and runs the AUTH / SELECT / CLIENT SETNAME handshake, all within
     /// `configuration.connectTimeout`.
     public static func connect(configuration: RedisConfiguration) async throws(RedisClientError) -> RedisConnection {
+        let (transport, machine) = try await open(configuration)
+        let connection = RedisConnection(configuration: configuration, transport: transport, machine: machine)
+        Task(executorPreference: transport.eventLoop) { await connection.readLoop() }
+        Task(executorPreference: transport.eventLoop) { await connection.writeLoop() }
+        return connection
+    }
+
+    /// Opens a TCP connection and completes the setup handshake on it.
+    static func open(_ configuration: RedisConfiguration) async throws(RedisClientError) -> (TCPConnection, RedisConnectionStateMachine) {
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.connectTimeout
         let transport: TCPConnection
@@ -60,10 +69,7 @@ public final class RedisConnection: RedisCommandSender, Sendable {
             transport.close()
             throw connectError(error, configuration)
         }
-        let connection = RedisConnection(configuration: configuration, transport: transport, machine: machine)
-        Task(executorPreference: transport.eventLoop) { await connection.readLoop() }
-        Task(executorPreference: transport.eventLoop) { await connection.writeLoop() }
-        return connection
+        return (transport, machine)
     }
 
     /// Opens a connection to a `redis://[user:password@]host[:port][/db]` URL.
@@ -232,7 +238,7 @@ extension RedisConnection {
     }
 
     /// The client error for a failed connect or handshake.
-    private static func connectError(_ error: any Error, _ configuration: RedisConfiguration) -> RedisClientError {
+    static func connectError(_ error: any Error, _ configuration: RedisConfiguration) -> RedisClientError {
         switch error {
         case let error as RedisClientError: error
         case TransportError.timedOut: .connectTimeout(configuration.connectTimeout)
