@@ -124,13 +124,22 @@ public final class RedisConnection: RedisCommandSender, Sendable {
             return (ids, writer, shared.machine.takeOutbound())
         }
         writer?.resume(returning: outbound)
-        var results: [Result<RESPValue, RedisClientError>] = []
-        for id in ids { results.append(await wait(for: id)) }
-        return results
+        return await wait(for: ids)
     }
 
-    /// Waits for the reply of command `id`; a cancelled caller stops waiting at once.
-    private func wait(for id: UInt64) async -> Result<RESPValue, RedisClientError> {
+    /// Waits for the replies of the consecutive commands `ids`. Only the last one is awaited:
+    /// replies and failures arrive in order, so by then the others are recorded in `early`.
+    private func wait(for ids: [UInt64]) async -> [Result<RESPValue, RedisClientError>] {
+        let last = await wait(for: ids[ids.count - 1], cancelling: ids)
+        guard ids.count > 1 else { return [last] }
+        return shared.withLock { shared in
+            ids.dropLast().map { shared.early.removeValue(forKey: $0) ?? .failure(.cancelled) }
+        } + [last]
+    }
+
+    /// Waits for the reply of command `id`; when the caller is cancelled it stops waiting at once
+    /// and every command of `batch` still queued is abandoned.
+    private func wait(for id: UInt64, cancelling batch: [UInt64]) async -> Result<RESPValue, RedisClientError> {
         do {
             let value = try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RESPValue, any Error>) in
@@ -144,10 +153,13 @@ public final class RedisConnection: RedisCommandSender, Sendable {
                 }
             } onCancel: {
                 let waiter: CheckedContinuation<RESPValue, any Error>? = shared.withLock { shared in
-                    guard shared.machine.cancel(id: id) else { return nil }
-                    guard let waiter = shared.waiters.removeValue(forKey: id) else {
-                        shared.early[id] = .failure(.cancelled)
-                        return nil
+                    var waiter: CheckedContinuation<RESPValue, any Error>?
+                    for queued in batch where shared.machine.cancel(id: queued) {
+                        if let registered = shared.waiters.removeValue(forKey: queued) {
+                            waiter = registered
+                        } else {
+                            shared.early[queued] = .failure(.cancelled)
+                        }
                     }
                     return waiter
                 }
