@@ -9,14 +9,16 @@ import Transport
 /// `RedisConfiguration.commandTimeout`; a timeout closes the connection, a cancelled caller
 /// returns at once and its reply is discarded when it arrives. A connection never reconnects:
 /// once closed, commands fail with `RedisClientError.connectionClosed` (`RedisClient` replaces
-/// closed connections).
+/// closed connections). Call `close()` when done: the connection's reader and writer tasks keep
+/// it alive until it is closed.
 public final class RedisConnection: RedisCommandSender, Sendable {
     /// State touched by every caller and by the reader and writer tasks. A mutex rather than an
     /// actor: each section is a few non-suspending steps, and callers must not hop executors.
     private struct Shared {
         var machine: RedisConnectionStateMachine
         var waiters: [UInt64: CheckedContinuation<RESPValue, any Error>] = [:]
-        /// Outcomes that arrived before their caller started waiting (pipelines wait in turn).
+        /// Outcomes that arrived before their caller started waiting, and those of pipelined
+        /// commands, whose caller waits only for the last one.
         var early: [UInt64: Result<RESPValue, RedisClientError>] = [:]
         var nextID: UInt64 = 0
         /// The writer task, parked until there is something to write.
