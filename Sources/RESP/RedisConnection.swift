@@ -79,6 +79,10 @@ public final class RedisConnection: RedisCommandSender, Sendable {
         try await connect(configuration: RedisConfiguration(url: url))
     }
 
+    /// The event loop serving this connection. Tasks that send many commands on it can prefer
+    /// it as their executor (`Task(executorPreference:)`) to avoid a thread hop per reply.
+    public var eventLoop: EventLoop { transport.eventLoop }
+
     /// True once the connection can no longer run commands.
     public var isClosed: Bool { shared.withLock { $0.machine.isClosed } }
 

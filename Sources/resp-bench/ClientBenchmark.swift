@@ -43,7 +43,8 @@ enum ClientBenchmark {
         let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
             for worker in 0..<workers {
                 let connection = connections[worker % connections.count]
-                group.addTask {
+                // On the connection's loop, as a latency-sensitive caller would run, to avoid a thread hop per reply.
+                group.addTask(executorPreference: connection.eventLoop) {
                     var latencies: [Duration] = []
                     latencies.reserveCapacity(batches)
                     for _ in 0..<batches {
