@@ -31,6 +31,7 @@ public struct RESPDecoder: Sendable {
         /// Longest simple string or error line in bytes.
         public var maxLineLength: Int
 
+        /// Limits with the given bounds; the defaults suit replies from a Redis server.
         public init(
             maxBulkLength: Int = 512 * 1024 * 1024,
             maxArrayCount: Int = 1 << 24,
@@ -65,6 +66,7 @@ public struct RESPDecoder: Sendable {
     private var open: [Frame] = []
     private var failure: RESPError?
 
+    /// A decoder at the start of a stream.
     public init(limits: Limits = Limits()) {
         self.limits = limits
         buffer = ByteBuffer()

@@ -20,6 +20,7 @@ public final class RedisClient: RedisCommandSender, Sendable {
         /// Upper bound of the backoff.
         public var maxBackoff: Duration
 
+        /// Pool options; see each property.
         public init(maxConnections: Int = 8, waitTimeout: Duration = .seconds(5), initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(5)) {
             precondition(maxConnections > 0, "a pool needs at least one connection")
             self.maxConnections = maxConnections
@@ -56,6 +57,7 @@ public final class RedisClient: RedisCommandSender, Sendable {
     public let options: Options
     private let pool = Mutex(Pool())
 
+    /// A pool for `configuration`; no connection opens until the first command.
     public init(configuration: RedisConfiguration, options: Options = Options()) {
         self.configuration = configuration
         self.options = options

@@ -20,10 +20,13 @@ public actor RedisSubscriber {
     /// Commands not yet written; one flush at a time writes them, so writes never overlap.
     private var outbound = ByteBuffer()
     private var flushing = false
+    private var isClosed = false
     private var loop: Task<Void, Never>?
     private let initialBackoff: Duration
     private let maxBackoff: Duration
 
+    /// A subscriber for `configuration`; it connects on the first subscription and waits
+    /// `initialBackoff`, doubling up to `maxBackoff`, between reconnect attempts.
     public init(configuration: RedisConfiguration, initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(5)) {
         self.configuration = configuration
         self.initialBackoff = initialBackoff
@@ -56,8 +59,9 @@ public actor RedisSubscriber {
         await sendIfConnected(["PUNSUBSCRIBE"] + names)
     }
 
-    /// Closes the connection for good and finishes `events`.
+    /// Closes the connection for good and finishes `events`; later calls do nothing.
     public func close() {
+        isClosed = true
         loop?.cancel()
         loop = nil
         transport?.close()
@@ -66,6 +70,7 @@ public actor RedisSubscriber {
     }
 
     private func sendIfConnected(_ command: [String]) async {
+        guard !isClosed else { return }
         guard loop != nil else {
             // The loop subscribes to everything once connected.
             loop = Task { await self.run() }
