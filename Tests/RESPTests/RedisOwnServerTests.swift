@@ -2,7 +2,8 @@ import Bytes
 import RESP
 import Testing
 
-@Suite struct RedisRestartTests {
+/// Tests that kill, restart or pause a redis-server of their own.
+@Suite struct RedisOwnServerTests {
     @Test func clientRecoversAfterTheServerRestartsAndInFlightCommandsFail() async throws {
         let server = try await ScratchRedisServer()
         try await server.start()
@@ -40,6 +41,21 @@ import Testing
         // A fresh server without persistence: the old value is gone, and INCR ran exactly once.
         #expect(try await client.get("k") == nil)
         #expect(try await client.incr("counter") == 1)
+        try await server.stop()
+    }
+
+    @Test func handshakeThatGetsNoAnswerHitsTheConnectTimeout() async throws {
+        let server = try await ScratchRedisServer()
+        try await server.start()
+        let admin = try await RedisConnection.connect(configuration: RedisConfiguration(port: server.port))
+        defer { admin.close() }
+        // A paused server accepts the connection but answers no command, SELECT included.
+        _ = try await admin.send(["CLIENT", "PAUSE", "2000", "ALL"])
+        let start = ContinuousClock.now
+        await #expect(throws: RedisClientError.connectTimeout(.milliseconds(300))) {
+            _ = try await RedisConnection.connect(configuration: RedisConfiguration(port: server.port, database: 1, connectTimeout: .milliseconds(300)))
+        }
+        #expect(ContinuousClock.now - start < .seconds(1))
         try await server.stop()
     }
 }
