@@ -79,12 +79,27 @@ public final class RedisClient: RedisCommandSender, Sendable {
     }
 
     /// Runs `body` with a connection no other caller uses until it returns (for WATCH/MULTI).
+    /// Keys left watched are unwatched before the connection is shared again; other connection
+    /// state (SELECT, CLIENT SETNAME) is the caller's to restore.
     public func withConnection<Result: Sendable>(
         _ body: (RedisConnection) async throws(RedisClientError) -> Result
     ) async throws(RedisClientError) -> Result {
         let connection = try await acquire(exclusive: true)
-        defer { release(connection) }
-        return try await body(connection)
+        do {
+            let result = try await body(connection)
+            await unwatchAndRelease(connection)
+            return result
+        } catch {
+            await unwatchAndRelease(connection)
+            throw error
+        }
+    }
+
+    private func unwatchAndRelease(_ connection: RedisConnection) async {
+        // Written even if the caller is cancelled (only its wait is skipped); a failure means
+        // the connection closed, which `release` sees.
+        _ = try? await connection.send(["UNWATCH"])
+        release(connection)
     }
 
     /// Closes every connection; later commands fail with `.connectionClosed`.
