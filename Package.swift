@@ -29,7 +29,7 @@ let package = Package(
 
         // Tests
         .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
-        .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes", "Transport"], swiftSettings: swift6),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
     ]
 )
