@@ -31,6 +31,7 @@ public struct RESPDecoder: Sendable {
         /// Longest simple string or error line in bytes.
         public var maxLineLength: Int
 
+        /// Limits with the given bounds; the defaults suit replies from a Redis server.
         public init(
             maxBulkLength: Int = 512 * 1024 * 1024,
             maxArrayCount: Int = 1 << 24,
@@ -64,7 +65,11 @@ public struct RESPDecoder: Sendable {
     private var streamOffset = 0
     private var open: [Frame] = []
     private var failure: RESPError?
+    /// How far the scan for the CR of an unfinished simple string or error line got, keyed by
+    /// the line's stream offset, so a long line arriving in small pieces is scanned only once.
+    private var lineScan: (lineOffset: Int, scanned: Int) = (-1, 0)
 
+    /// A decoder at the start of a stream.
     public init(limits: Limits = Limits()) {
         self.limits = limits
         buffer = ByteBuffer()
@@ -175,7 +180,8 @@ public struct RESPDecoder: Sendable {
             case UInt8(ascii: "+"), UInt8(ascii: "-"):
                 let contentStart = position &+ 1
                 let scanEnd = min(count, contentStart &+ limits.maxLineLength &+ 1)
-                var index = contentStart
+                let lineOffset = origin &+ tokenStart
+                var index = lineScan.lineOffset == lineOffset ? contentStart &+ lineScan.scanned : contentStart
                 while index < scanEnd {
                     let byte = raw[index]
                     if byte == 13 || byte == 10 { break }
@@ -184,7 +190,10 @@ public struct RESPDecoder: Sendable {
                 guard index &- contentStart <= limits.maxLineLength else {
                     return .failed(.lineTooLong(offset: origin &+ tokenStart, limit: limits.maxLineLength))
                 }
-                guard index < count else { return .incomplete(consumed: tokenStart) }
+                guard index < count else {
+                    lineScan = (lineOffset, index &- contentStart)
+                    return .incomplete(consumed: tokenStart)
+                }
                 guard raw[index] == 13 else { return .failed(.invalidLineEnding(offset: origin &+ index)) }
                 guard index &+ 1 < count else { return .incomplete(consumed: tokenStart) }
                 guard raw[index &+ 1] == 10 else { return .failed(.invalidLineEnding(offset: origin &+ index)) }

@@ -29,7 +29,6 @@ public enum RESPEncoder {
     }
 
     /// Appends `*n\r\n` or `$n\r\n` for a non-negative `n`.
-    @usableFromInline
     static func writeHeader(_ type: UInt8, _ number: Int, into buffer: inout ByteBuffer) {
         precondition(number >= 0, "RESP headers written by the encoder are never negative")
         _ = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 23) { space in
@@ -54,7 +53,6 @@ public enum RESPEncoder {
     }
 
     /// Appends one bulk string holding `bytes`.
-    @usableFromInline
     static func writeBulk(_ bytes: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
         writeHeader(UInt8(ascii: "$"), bytes.count, into: &buffer)
         buffer.writeBytes(bytes)

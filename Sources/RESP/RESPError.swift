@@ -24,6 +24,7 @@ public enum RESPError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A command must have at least its name.
     case emptyCommand
 
+    /// What was wrong and at which offset.
     public var description: String {
         switch self {
         case .unknownType(let byte, let offset): "unknown RESP type byte 0x\(String(byte, radix: 16)) at offset \(offset)"

@@ -20,6 +20,7 @@ public final class RedisClient: RedisCommandSender, Sendable {
         /// Upper bound of the backoff.
         public var maxBackoff: Duration
 
+        /// Pool options; see each property.
         public init(maxConnections: Int = 8, waitTimeout: Duration = .seconds(5), initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(5)) {
             precondition(maxConnections > 0, "a pool needs at least one connection")
             self.maxConnections = maxConnections
@@ -56,6 +57,7 @@ public final class RedisClient: RedisCommandSender, Sendable {
     public let options: Options
     private let pool = Mutex(Pool())
 
+    /// A pool for `configuration`; no connection opens until the first command.
     public init(configuration: RedisConfiguration, options: Options = Options()) {
         self.configuration = configuration
         self.options = options
@@ -77,12 +79,27 @@ public final class RedisClient: RedisCommandSender, Sendable {
     }
 
     /// Runs `body` with a connection no other caller uses until it returns (for WATCH/MULTI).
+    /// Keys left watched are unwatched before the connection is shared again; other connection
+    /// state (SELECT, CLIENT SETNAME) is the caller's to restore.
     public func withConnection<Result: Sendable>(
         _ body: (RedisConnection) async throws(RedisClientError) -> Result
     ) async throws(RedisClientError) -> Result {
         let connection = try await acquire(exclusive: true)
-        defer { release(connection) }
-        return try await body(connection)
+        do {
+            let result = try await body(connection)
+            await unwatchAndRelease(connection)
+            return result
+        } catch {
+            await unwatchAndRelease(connection)
+            throw error
+        }
+    }
+
+    private func unwatchAndRelease(_ connection: RedisConnection) async {
+        // Written even if the caller is cancelled (only its wait is skipped); a failure means
+        // the connection closed, which `release` sees.
+        _ = try? await connection.send(["UNWATCH"])
+        release(connection)
     }
 
     /// Closes every connection; later commands fail with `.connectionClosed`.

@@ -27,6 +27,7 @@ public enum RedisClientError: Error, Sendable, Hashable, CustomStringConvertible
     /// A connection setup command (AUTH, SELECT, CLIENT SETNAME) answered something other than `OK`.
     case handshakeFailed(command: String, reply: String)
 
+    /// A one-line explanation for logs.
     public var description: String {
         switch self {
         case .server(let error): "server error: \(error)"

@@ -17,6 +17,7 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// Limit on waiting for each reply.
     public var commandTimeout: Duration
 
+    /// A configuration with the given fields; the defaults reach a local server without AUTH.
     public init(
         host: String = "127.0.0.1",
         port: Int = 6379,

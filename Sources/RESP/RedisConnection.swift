@@ -9,14 +9,16 @@ import Transport
 /// `RedisConfiguration.commandTimeout`; a timeout closes the connection, a cancelled caller
 /// returns at once and its reply is discarded when it arrives. A connection never reconnects:
 /// once closed, commands fail with `RedisClientError.connectionClosed` (`RedisClient` replaces
-/// closed connections).
+/// closed connections). Call `close()` when done: the connection's reader and writer tasks keep
+/// it alive until it is closed.
 public final class RedisConnection: RedisCommandSender, Sendable {
     /// State touched by every caller and by the reader and writer tasks. A mutex rather than an
     /// actor: each section is a few non-suspending steps, and callers must not hop executors.
     private struct Shared {
         var machine: RedisConnectionStateMachine
         var waiters: [UInt64: CheckedContinuation<RESPValue, any Error>] = [:]
-        /// Outcomes that arrived before their caller started waiting (pipelines wait in turn).
+        /// Outcomes that arrived before their caller started waiting, and those of pipelined
+        /// commands, whose caller waits only for the last one.
         var early: [UInt64: Result<RESPValue, RedisClientError>] = [:]
         var nextID: UInt64 = 0
         /// The writer task, parked until there is something to write.
@@ -36,6 +38,15 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     /// Opens a connection and runs the AUTH / SELECT / CLIENT SETNAME handshake, all within
     /// `configuration.connectTimeout`.
     public static func connect(configuration: RedisConfiguration) async throws(RedisClientError) -> RedisConnection {
+        let (transport, machine) = try await open(configuration)
+        let connection = RedisConnection(configuration: configuration, transport: transport, machine: machine)
+        Task(executorPreference: transport.eventLoop) { await connection.readLoop() }
+        Task(executorPreference: transport.eventLoop) { await connection.writeLoop() }
+        return connection
+    }
+
+    /// Opens a TCP connection and completes the setup handshake on it.
+    static func open(_ configuration: RedisConfiguration) async throws(RedisClientError) -> (TCPConnection, RedisConnectionStateMachine) {
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.connectTimeout
         let transport: TCPConnection
@@ -60,16 +71,17 @@ public final class RedisConnection: RedisCommandSender, Sendable {
             transport.close()
             throw connectError(error, configuration)
         }
-        let connection = RedisConnection(configuration: configuration, transport: transport, machine: machine)
-        Task(executorPreference: transport.eventLoop) { await connection.readLoop() }
-        Task(executorPreference: transport.eventLoop) { await connection.writeLoop() }
-        return connection
+        return (transport, machine)
     }
 
     /// Opens a connection to a `redis://[user:password@]host[:port][/db]` URL.
     public static func connect(url: String) async throws(RedisClientError) -> RedisConnection {
         try await connect(configuration: RedisConfiguration(url: url))
     }
+
+    /// The event loop serving this connection. Tasks that send many commands on it can prefer
+    /// it as their executor (`Task(executorPreference:)`) to avoid a thread hop per reply.
+    public var eventLoop: EventLoop { transport.eventLoop }
 
     /// True once the connection can no longer run commands.
     public var isClosed: Bool { shared.withLock { $0.machine.isClosed } }
@@ -118,13 +130,22 @@ public final class RedisConnection: RedisCommandSender, Sendable {
             return (ids, writer, shared.machine.takeOutbound())
         }
         writer?.resume(returning: outbound)
-        var results: [Result<RESPValue, RedisClientError>] = []
-        for id in ids { results.append(await wait(for: id)) }
-        return results
+        return await wait(for: ids)
     }
 
-    /// Waits for the reply of command `id`; a cancelled caller stops waiting at once.
-    private func wait(for id: UInt64) async -> Result<RESPValue, RedisClientError> {
+    /// Waits for the replies of the consecutive commands `ids`. Only the last one is awaited:
+    /// replies and failures arrive in order, so by then the others are recorded in `early`.
+    private func wait(for ids: [UInt64]) async -> [Result<RESPValue, RedisClientError>] {
+        let last = await wait(for: ids[ids.count - 1], cancelling: ids)
+        guard ids.count > 1 else { return [last] }
+        return shared.withLock { shared in
+            ids.dropLast().map { shared.early.removeValue(forKey: $0) ?? .failure(.cancelled) }
+        } + [last]
+    }
+
+    /// Waits for the reply of command `id`; when the caller is cancelled it stops waiting at once
+    /// and every command of `batch` still queued is abandoned.
+    private func wait(for id: UInt64, cancelling batch: [UInt64]) async -> Result<RESPValue, RedisClientError> {
         do {
             let value = try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RESPValue, any Error>) in
@@ -138,10 +159,13 @@ public final class RedisConnection: RedisCommandSender, Sendable {
                 }
             } onCancel: {
                 let waiter: CheckedContinuation<RESPValue, any Error>? = shared.withLock { shared in
-                    guard shared.machine.cancel(id: id) else { return nil }
-                    guard let waiter = shared.waiters.removeValue(forKey: id) else {
-                        shared.early[id] = .failure(.cancelled)
-                        return nil
+                    var waiter: CheckedContinuation<RESPValue, any Error>?
+                    for queued in batch where shared.machine.cancel(id: queued) {
+                        if let registered = shared.waiters.removeValue(forKey: queued) {
+                            waiter = registered
+                        } else {
+                            shared.early[queued] = .failure(.cancelled)
+                        }
                     }
                     return waiter
                 }
@@ -232,7 +256,7 @@ extension RedisConnection {
     }
 
     /// The client error for a failed connect or handshake.
-    private static func connectError(_ error: any Error, _ configuration: RedisConfiguration) -> RedisClientError {
+    static func connectError(_ error: any Error, _ configuration: RedisConfiguration) -> RedisClientError {
         switch error {
         case let error as RedisClientError: error
         case TransportError.timedOut: .connectTimeout(configuration.connectTimeout)

@@ -5,6 +5,7 @@ public struct RedisScript: Sendable, Hashable {
     /// The SHA-1 digest Redis names the script by.
     public let sha1: String
 
+    /// A script for `source`, with its digest computed locally.
     public init(_ source: String) {
         self.source = source
         sha1 = SHA1.hexDigest(source.utf8)

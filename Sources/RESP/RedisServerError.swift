@@ -20,5 +20,6 @@ public struct RedisServerError: Error, Sendable, Hashable, CustomStringConvertib
         }
     }
 
+    /// The reply text as the server sent it.
     public var description: String { prefix.isEmpty ? message : "\(prefix) \(message)" }
 }

@@ -3,6 +3,8 @@ import Foundation
 /// Benchmarks for the RESP module; figures go to standard output, one line per measurement.
 let usage = """
     usage: resp-bench decode CORPUS [ROUNDS]
+           resp-bench client URL REQUESTS connections N DEPTH
+           resp-bench client URL REQUESTS shared TASKS
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -10,6 +12,14 @@ do {
     switch arguments.first {
     case "decode" where arguments.count >= 2:
         try DecodeBenchmark.run(corpusPath: arguments[1], rounds: arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5)
+    case "client" where arguments.count >= 5:
+        let url = arguments[1]
+        let requests = Int(arguments[2]) ?? 100_000
+        let count = arguments.count > 4 ? Int(arguments[4]) ?? 50 : 50
+        let shape: ClientBenchmark.Shape = arguments[3] == "shared"
+            ? .sharedConnection(tasks: count)
+            : .connections(count, depth: arguments.count > 5 ? Int(arguments[5]) ?? 1 : 1)
+        try await ClientBenchmark.run(url: url, shape: shape, requests: requests)
     default:
         FileHandle.standardError.write(Data((usage + "\n").utf8))
         exit(2)

@@ -151,6 +151,29 @@ import Testing
         #expect(!decoder.hasPartialValue)
     }
 
+    @Test func longLineArrivingByteByByteDecodes() throws {
+        let text = String(repeating: "a", count: 60_000)
+        var decoder = RESPDecoder()
+        var decoded: [RESPValue] = []
+        for byte in Array("+\(text)\r\n-\(text)\r\n".utf8) {
+            decoder.feed(CollectionOfOne(byte))
+            while let value = try decoder.next() { decoded.append(value) }
+        }
+        #expect(decoded == [simple(text), .error(ByteBuffer(string: text))])
+    }
+
+    @Test func decodedValuesStayIntactWhileLaterBytesAreFed() throws {
+        var decoder = RESPDecoder()
+        decoder.feed(Array("$5\r\nfirst\r\n+kept\r\n$6\r\nsec".utf8))
+        let first = try decoder.next()
+        let kept = try decoder.next()
+        for _ in 0..<1000 {
+            decoder.feed(Array("ond\r\n$6\r\nsec".utf8))
+            #expect(try decoder.next() == bulk("second"))
+        }
+        #expect(first == bulk("first") && kept == simple("kept"))
+    }
+
     @Test func bufferFedWholeIsAdoptedAndDecoded() throws {
         var decoder = RESPDecoder()
         decoder.feed(ByteBuffer(string: "$3\r\nabc\r\n:5"))

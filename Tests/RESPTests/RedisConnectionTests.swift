@@ -119,6 +119,18 @@ import Testing
         #expect(!redis.isClosed)
     }
 
+    @Test func cancelledPipelineAbandonsAllItsCommands() async throws {
+        let redis = try await RedisServer.connect()
+        defer { redis.close() }
+        let key = RedisServer.prefix() + "list"
+        let blocked = Task { try await redis.pipeline([["PING", "first"], ["BLPOP", key, "1"], ["PING", "last"]]) }
+        try await Task.sleep(for: .milliseconds(100))
+        blocked.cancel()
+        await #expect(throws: RedisClientError.cancelled) { try await blocked.value }
+        #expect(try await redis.ping("next") == "next")
+        #expect(redis.inFlight == 0)
+    }
+
     @Test func commandTimeoutClosesTheConnection() async throws {
         let redis = try await RedisServer.connect { $0.commandTimeout = .milliseconds(300) }
         let key = RedisServer.prefix() + "list"

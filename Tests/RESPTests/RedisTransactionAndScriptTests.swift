@@ -37,6 +37,19 @@ import Testing
         try await client.del([key])
     }
 
+    @Test func keysLeftWatchedByALeaseDoNotAbortLaterTransactions() async throws {
+        let client = try RedisClient(url: RedisServer.url, options: .init(maxConnections: 1))
+        let other = try await RedisServer.connect()
+        defer { client.shutdown(); other.close() }
+        let key = RedisServer.prefix() + "w"
+        try await client.withConnection { (connection) throws(RedisClientError) in
+            try await connection.watch([key])
+        }
+        try await other.set(key, to: "changed")
+        #expect(try await client.transaction([["SET", key, "mine"]]) == .committed([.simpleString(ByteBuffer(string: "OK"))]))
+        try await client.del([key])
+    }
+
     @Test func queueingErrorAbortsTheTransactionWithExecAbort() async throws {
         let redis = try await RedisServer.connect()
         defer { redis.close() }
