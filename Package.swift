@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Services", targets: ["Services"]),
         .executable(name: "conformance", targets: ["conformance"]),
         .executable(name: "transport-bench", targets: ["transport-bench"]),
+        .executable(name: "resp-bench", targets: ["resp-bench"]),
     ],
     targets: [
         // Libraries
@@ -33,6 +34,8 @@ let package = Package(
         .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
+        .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "ServicesTests", dependencies: ["Services"], swiftSettings: swift6),
     ]

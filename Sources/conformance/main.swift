@@ -5,6 +5,8 @@ import Foundation
 let usage = """
     usage: conformance MODE FILE [--feed whole|bytewise]
     modes:
+      resp FILE [--feed whole|bytewise]  decode RESP2 replies given as {"id","hex"} lines
+      resp-encode FILE                   encode commands given as {"id","args":[hex...]} lines
     """
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -15,6 +17,8 @@ guard let mode = arguments.first else {
 let rest = Array(arguments.dropFirst())
 do {
     switch mode {
+    case "resp": try RESPConformance.decode(rest)
+    case "resp-encode": try RESPConformance.encode(rest)
     default:
         throw ConformanceFailure.usage("unknown mode '\(mode)'\n\(usage)")
     }

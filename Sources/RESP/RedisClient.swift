@@ -1,0 +1,228 @@
+import Synchronization
+
+/// A pool of `RedisConnection`s to one server, opened on demand and replaced when they close.
+///
+/// `send` and the typed commands run on a shared connection (several callers pipeline on each),
+/// opening another one, up to `maxConnections`, when all are busy. `withConnection` leases a
+/// connection exclusively, for WATCH / MULTI / EXEC sequences that must not interleave with
+/// other callers. After a failed connect, new connects wait an exponentially growing backoff;
+/// meanwhile commands fail at once with the last connect error instead of piling up. Commands
+/// are never retried: one in flight when its connection breaks fails with `.connectionClosed`.
+public final class RedisClient: RedisCommandSender, Sendable {
+    /// Pool sizing and reconnect policy.
+    public struct Options: Sendable {
+        /// Most connections open (shared plus leased plus being opened) at once.
+        public var maxConnections: Int
+        /// How long a caller waits for a connection when all are leased before `.poolExhausted`.
+        public var waitTimeout: Duration
+        /// Backoff after the first failed connect; doubled per further failure.
+        public var initialBackoff: Duration
+        /// Upper bound of the backoff.
+        public var maxBackoff: Duration
+
+        public init(maxConnections: Int = 8, waitTimeout: Duration = .seconds(5), initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(5)) {
+            precondition(maxConnections > 0, "a pool needs at least one connection")
+            self.maxConnections = maxConnections
+            self.waitTimeout = waitTimeout
+            self.initialBackoff = initialBackoff
+            self.maxBackoff = maxBackoff
+        }
+    }
+
+    /// Pool bookkeeping. A mutex, not an actor: it is touched by every command and each section
+    /// is short and never suspends.
+    private struct Pool {
+        var shared: [RedisConnection] = []
+        var leased = 0
+        var opening = 0
+        var failures = 0
+        var retryAt: ContinuousClock.Instant?
+        var lastConnectError: RedisClientError?
+        var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+        var nextWaiter: UInt64 = 0
+        var isShutDown = false
+
+        var total: Int { shared.count + leased + opening }
+    }
+
+    /// What `acquire` decided under the lock.
+    private enum Decision {
+        case use(RedisConnection)
+        case open
+        case wait
+    }
+
+    public let configuration: RedisConfiguration
+    public let options: Options
+    private let pool = Mutex(Pool())
+
+    public init(configuration: RedisConfiguration, options: Options = Options()) {
+        self.configuration = configuration
+        self.options = options
+    }
+
+    /// A pool for a `redis://[user:password@]host[:port][/db]` URL.
+    public convenience init(url: String, options: Options = Options()) throws(RedisClientError) {
+        self.init(configuration: try RedisConfiguration(url: url), options: options)
+    }
+
+    /// Sends one command on a shared connection.
+    public func send(_ arguments: [any RESPArgument]) async throws(RedisClientError) -> RESPValue {
+        try await acquire(exclusive: false).send(arguments)
+    }
+
+    /// Sends commands as one pipeline on a shared connection; see `RedisConnection.pipeline`.
+    public func pipeline(_ commands: [[any RESPArgument]]) async throws(RedisClientError) -> [RESPValue] {
+        try await acquire(exclusive: false).pipeline(commands)
+    }
+
+    /// Runs `body` with a connection no other caller uses until it returns (for WATCH/MULTI).
+    public func withConnection<Result: Sendable>(
+        _ body: (RedisConnection) async throws(RedisClientError) -> Result
+    ) async throws(RedisClientError) -> Result {
+        let connection = try await acquire(exclusive: true)
+        defer { release(connection) }
+        return try await body(connection)
+    }
+
+    /// Closes every connection; later commands fail with `.connectionClosed`.
+    public func shutdown() {
+        let (connections, waiters) = pool.withLock { pool in
+            pool.isShutDown = true
+            defer { pool.shared = []; pool.waiters = [:] }
+            return (pool.shared, pool.waiters.values)
+        }
+        for connection in connections { connection.close() }
+        for waiter in waiters { waiter.resume(throwing: RedisClientError.connectionClosed(reason: "client shut down")) }
+    }
+
+    /// Number of open shared connections, for monitoring.
+    public var openConnections: Int { pool.withLock { $0.shared.count } }
+
+    private func acquire(exclusive: Bool) async throws(RedisClientError) -> RedisConnection {
+        let deadline = ContinuousClock.now + options.waitTimeout
+        while true {
+            let decision = try pool.withLock { (pool) throws(RedisClientError) -> Decision in
+                try decide(&pool, exclusive: exclusive)
+            }
+            switch decision {
+            case .use(let connection):
+                return connection
+            case .open:
+                let connection = try await open(exclusive: exclusive)
+                return connection
+            case .wait:
+                try await waitForCapacity(until: deadline)
+            }
+        }
+    }
+
+    private func decide(_ pool: inout Pool, exclusive: Bool) throws(RedisClientError) -> Decision {
+        if pool.isShutDown { throw .connectionClosed(reason: "client shut down") }
+        pool.shared.removeAll { $0.isClosed }
+        let now = ContinuousClock.now
+        let backingOff = pool.retryAt.map { now < $0 } ?? false
+        let quietest = pool.shared.indices.min { pool.shared[$0].inFlight < pool.shared[$1].inFlight }
+        if exclusive {
+            if let index = quietest, pool.shared[index].inFlight == 0 || pool.total >= options.maxConnections {
+                pool.leased += 1
+                return .use(pool.shared.remove(at: index))
+            }
+        } else if let index = quietest, pool.shared[index].inFlight == 0 || pool.total >= options.maxConnections || backingOff {
+            return .use(pool.shared[index])
+        }
+        guard pool.total < options.maxConnections else { return .wait }
+        if backingOff, let error = pool.lastConnectError { throw error }
+        pool.opening += 1
+        return .open
+    }
+
+    private func open(exclusive: Bool) async throws(RedisClientError) -> RedisConnection {
+        let connection: RedisConnection
+        do {
+            connection = try await RedisConnection.connect(configuration: configuration)
+        } catch {
+            let waiters = pool.withLock { pool in
+                pool.opening -= 1
+                pool.failures += 1
+                pool.lastConnectError = error
+                let backoff = min(options.initialBackoff * (1 << min(pool.failures - 1, 30)), options.maxBackoff)
+                pool.retryAt = .now + backoff
+                return takeWaiters(&pool)
+            }
+            for waiter in waiters { waiter.resume() }
+            throw error
+        }
+        let (accepted, waiters) = pool.withLock { pool in
+            pool.opening -= 1
+            pool.failures = 0
+            pool.retryAt = nil
+            pool.lastConnectError = nil
+            guard !pool.isShutDown else { return (false, [CheckedContinuation<Void, any Error>]()) }
+            if exclusive { pool.leased += 1 } else { pool.shared.append(connection) }
+            return (true, exclusive ? [] : takeWaiters(&pool))
+        }
+        for waiter in waiters { waiter.resume() }
+        guard accepted else {
+            connection.close()
+            throw .connectionClosed(reason: "client shut down")
+        }
+        return connection
+    }
+
+    private func release(_ connection: RedisConnection) {
+        let (waiters, shutDown) = pool.withLock { pool in
+            pool.leased -= 1
+            if !connection.isClosed && !pool.isShutDown { pool.shared.append(connection) }
+            return (takeWaiters(&pool), pool.isShutDown)
+        }
+        if shutDown { connection.close() }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// All waiters, to decide again: a shared connection can serve any number of them.
+    private func takeWaiters(_ pool: inout Pool) -> [CheckedContinuation<Void, any Error>] {
+        defer { pool.waiters = [:] }
+        return Array(pool.waiters.values)
+    }
+
+    /// Waits until a leased connection comes back or an open fails, or throws
+    /// `.poolExhausted` at `deadline`.
+    private func waitForCapacity(until deadline: ContinuousClock.Instant) async throws(RedisClientError) {
+        let id = pool.withLock { pool in
+            pool.nextWaiter += 1
+            return pool.nextWaiter
+        }
+        let exhausted = RedisClientError.poolExhausted(maxConnections: options.maxConnections, waited: options.waitTimeout)
+        let timer = Task {
+            try await Task.sleep(until: deadline, clock: .continuous)
+            self.expireWaiter(id, with: exhausted)
+        }
+        defer { timer.cancel() }
+        do {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    let stillWaiting = pool.withLock { pool in
+                        guard !Task.isCancelled, ContinuousClock.now < deadline else { return false }
+                        pool.waiters[id] = continuation
+                        return true
+                    }
+                    if !stillWaiting {
+                        continuation.resume(throwing: Task.isCancelled ? RedisClientError.cancelled : exhausted)
+                    }
+                }
+            } onCancel: {
+                expireWaiter(id, with: .cancelled)
+            }
+        } catch let error as RedisClientError {
+            throw error
+        } catch {
+            throw .cancelled
+        }
+    }
+
+    /// Ends waiter `id`'s wait with `error`, unless it was already resumed.
+    private func expireWaiter(_ id: UInt64, with error: RedisClientError) {
+        pool.withLock { $0.waiters.removeValue(forKey: id) }?.resume(throwing: error)
+    }
+}

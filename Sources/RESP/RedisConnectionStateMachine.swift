@@ -1,0 +1,185 @@
+import Bytes
+
+/// The logic of one Redis connection, without I/O: which bytes to write, which reply belongs to
+/// which command, and when the connection must close.
+///
+/// Replies come back in the order commands were written, so commands wait in a FIFO queue. A
+/// caller that stops waiting (cancellation) leaves its slot in the queue marked abandoned and the
+/// reply is discarded when it arrives, which keeps every later reply matched to its own command.
+/// A command that times out closes the connection instead: the server is not answering, and a
+/// late reply could otherwise never be told apart. The I/O layer feeds events in, performs the
+/// writes, resumes callers with the completions, and closes the socket once `isClosed`.
+struct RedisConnectionStateMachine: Sendable {
+    /// Who is waiting for a reply.
+    enum Waiter: Sendable, Equatable {
+        /// A connection setup command (AUTH, SELECT, CLIENT SETNAME) that must answer `+OK`.
+        case handshake(String)
+        /// A caller, identified by the id the I/O layer gave it.
+        case caller(UInt64)
+        /// A caller that stopped waiting; its reply is discarded.
+        case abandoned
+    }
+
+    struct Pending: Sendable {
+        var waiter: Waiter
+        let deadline: ContinuousClock.Instant
+    }
+
+    /// A caller's outcome, to be delivered by the I/O layer.
+    struct Completion: Sendable, Equatable {
+        let id: UInt64
+        let result: Result<RESPValue, RedisClientError>
+    }
+
+    enum State: Sendable, Equatable {
+        /// Setup commands are outstanding.
+        case handshaking
+        case ready
+        /// Closed for good; new commands fail with this error.
+        case closed(RedisClientError)
+    }
+
+    private(set) var state: State
+    private var decoder = RESPDecoder()
+    /// Waiters in write order; entries before `head` are answered (kept to avoid shifting per reply).
+    private var pending: [Pending] = []
+    private var head = 0
+    private var outbound = ByteBuffer()
+    private let commandTimeout: Duration
+
+    /// A connection that has just been opened; setup commands for `configuration` are queued.
+    init(configuration: RedisConfiguration, now: ContinuousClock.Instant) {
+        commandTimeout = configuration.commandTimeout
+        let handshake = configuration.handshake
+        state = handshake.isEmpty ? .ready : .handshaking
+        for command in handshake {
+            // Setup commands always have a name, so encoding cannot fail.
+            try? RESPEncoder.encodeCommand(command, into: &outbound)
+            pending.append(Pending(waiter: .handshake(command.prefix(2).joined(separator: " ")), deadline: now + commandTimeout))
+        }
+    }
+
+    /// True once the connection must not be used any more; the socket should be closed.
+    var isClosed: Bool {
+        if case .closed = state { return true }
+        return false
+    }
+
+    /// Number of commands written or queued whose replies have not arrived.
+    var inFlight: Int { pending.count - head }
+
+    /// When the oldest unanswered command times out, if any is outstanding.
+    var nextDeadline: ContinuousClock.Instant? { head < pending.count ? pending[head].deadline : nil }
+
+    /// Queues a caller's command for writing.
+    mutating func submit(id: UInt64, arguments: [any RESPArgument], now: ContinuousClock.Instant) throws(RedisClientError) {
+        if case .closed(let error) = state { throw Self.closedError(error) }
+        do {
+            try RESPEncoder.encodeCommand(arguments, into: &outbound)
+        } catch {
+            throw .invalidCommand(error)
+        }
+        pending.append(Pending(waiter: .caller(id), deadline: now + commandTimeout))
+    }
+
+    /// Bytes to write now (all queued commands back to back), or nil when there are none.
+    mutating func takeOutbound() -> ByteBuffer? {
+        guard outbound.readableBytes > 0, !isClosed else { return nil }
+        defer { outbound = ByteBuffer() }
+        return outbound
+    }
+
+    /// Matches received replies to waiters. On invalid bytes or a failed setup command the
+    /// connection closes and every waiter fails.
+    mutating func received(_ bytes: ByteBuffer) -> [Completion] {
+        guard !isClosed else { return [] }
+        decoder.feed(bytes)
+        var completions: [Completion] = []
+        while true {
+            let value: RESPValue
+            do {
+                guard let next = try decoder.next() else { break }
+                value = next
+            } catch {
+                return completions + close(.protocolViolation(error), headError: nil)
+            }
+            guard head < pending.count else {
+                return completions + close(.connectionClosed(reason: "server sent a reply no command was waiting for"), headError: nil)
+            }
+            let waiter = pending[head].waiter
+            popHead()
+            switch waiter {
+            case .caller(let id):
+                completions.append(Completion(id: id, result: .success(value)))
+            case .abandoned:
+                continue
+            case .handshake(let command):
+                if case .error(let text) = value {
+                    return completions + close(.server(RedisServerError(reply: String(describing: text))), headError: nil)
+                }
+                guard value == .simpleString(ByteBuffer(string: "OK")) else {
+                    return completions + close(.handshakeFailed(command: command, reply: String(describing: value)), headError: nil)
+                }
+                if !pending[head...].contains(where: { if case .handshake = $0.waiter { true } else { false } }) {
+                    state = .ready
+                }
+            }
+        }
+        return completions
+    }
+
+    /// The caller `id` stopped waiting. Returns true when it was still waiting, in which case the
+    /// I/O layer must resume it with `.cancelled`; its reply will be discarded.
+    mutating func cancel(id: UInt64) -> Bool {
+        guard let index = pending[head...].firstIndex(where: { $0.waiter == .caller(id) }) else { return false }
+        pending[index].waiter = .abandoned
+        return true
+    }
+
+    /// Closes the connection when the oldest command has waited past its deadline: that command
+    /// fails with `.commandTimeout`, later ones with `.connectionClosed`.
+    mutating func checkTimeout(now: ContinuousClock.Instant) -> [Completion] {
+        guard !isClosed, let deadline = nextDeadline, deadline <= now else { return [] }
+        return close(.connectionClosed(reason: "an earlier command timed out"), headError: .commandTimeout(commandTimeout))
+    }
+
+    /// The socket closed or failed; every waiter fails with `reason`.
+    mutating func connectionLost(_ reason: RedisClientError) -> [Completion] {
+        guard !isClosed else { return [] }
+        return close(reason, headError: nil)
+    }
+
+    private mutating func close(_ error: RedisClientError, headError: RedisClientError?) -> [Completion] {
+        state = .closed(error)
+        var completions: [Completion] = []
+        for index in head..<pending.count {
+            if case .caller(let id) = pending[index].waiter {
+                completions.append(Completion(id: id, result: .failure(index == head ? headError ?? error : error)))
+            }
+        }
+        pending = []
+        head = 0
+        outbound = ByteBuffer()
+        return completions
+    }
+
+    private mutating func popHead() {
+        head += 1
+        if head == pending.count {
+            pending.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 1024 && head * 2 >= pending.count {
+            pending.removeFirst(head)
+            head = 0
+        }
+    }
+
+    /// The error for using a closed connection: a closure by the server or a timeout becomes
+    /// `connectionClosed`, so it is not mistaken for the new command's own failure.
+    private static func closedError(_ error: RedisClientError) -> RedisClientError {
+        switch error {
+        case .connectionClosed: error
+        default: .connectionClosed(reason: error.description)
+        }
+    }
+}
