@@ -37,6 +37,6 @@ let package = Package(
         .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
-        .testTarget(name: "ServicesTests", dependencies: ["Services"], swiftSettings: swift6),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "TestSupport"], swiftSettings: swift6),
     ]
 )

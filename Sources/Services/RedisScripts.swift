@@ -3,10 +3,13 @@
 /// costs one extra round trip, not a failure.
 public enum RedisScripts {
     /// Gateway claim. KEYS[1] idempotency key; ARGV[1] the in-flight record, ARGV[2] its TTL in ms.
-    /// Returns nil when the claim was taken, else the record already there.
+    /// Returns nil when the claim was taken, else the record already there (counted as a duplicate).
     public static let claim = """
         local existing = redis.call('GET', KEYS[1])
-        if existing then return existing end
+        if existing then
+          redis.call('HINCRBY', 'metrics:totals', 'duplicates', 1)
+          return existing
+        end
         redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
         return false
         """
