@@ -13,9 +13,12 @@ let package = Package(
         .library(name: "AMQP091", targets: ["AMQP091"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .library(name: "Services", targets: ["Services"]),
+        .executable(name: "amqp-codegen", targets: ["amqp-codegen"]),
         .executable(name: "conformance", targets: ["conformance"]),
-        .executable(name: "transport-bench", targets: ["transport-bench"]),
+        .executable(name: "http-bench", targets: ["http-bench"]),
+        .executable(name: "http-server-bench", targets: ["http-server-bench"]),
         .executable(name: "resp-bench", targets: ["resp-bench"]),
+        .executable(name: "transport-bench", targets: ["transport-bench"]),
     ],
     targets: [
         // Libraries
@@ -25,18 +28,24 @@ let package = Package(
         .target(name: "AMQP091", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "HTTPServer", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "Services", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
+        .target(name: "AMQPCodegen", swiftSettings: swift6),
 
         // Executables
+        .executableTarget(name: "amqp-codegen", dependencies: ["AMQPCodegen"], swiftSettings: swift6),
         .executableTarget(name: "conformance", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
+        .executableTarget(name: "http-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
+        .executableTarget(name: "http-server-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
+        .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "transport-bench", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
 
         // Tests
-        .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
-        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
-        .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
-        .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
+        .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
+        .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091", "AMQPCodegen"], swiftSettings: swift6),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Bytes", "Transport"], swiftSettings: swift6),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
     ]
 )

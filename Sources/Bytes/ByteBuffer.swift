@@ -72,6 +72,13 @@ public struct ByteBuffer: Sendable {
         writer += count
     }
 
+    /// Moves the writer index back to `index` in `readerIndex...writerIndex`, dropping the bytes
+    /// after it (e.g. to undo a partly written message).
+    public mutating func moveWriterIndex(to index: Int) {
+        precondition(index >= reader && index <= writer, "moveWriterIndex(to:) out of range")
+        writer = index
+    }
+
     /// Empties the buffer, keeping its capacity when the storage is not shared.
     public mutating func clear() {
         if !isKnownUniquelyReferenced(&storage) { storage = ByteStorage(capacity: capacity) }

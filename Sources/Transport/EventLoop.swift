@@ -17,9 +17,8 @@ public final class EventLoop: TaskExecutor, Sendable {
     /// only to move them in and out.
     private let shared = Mutex(Shared())
 
-    private enum Work: @unchecked Sendable {
+    private enum Work: Sendable {
         case closure(@Sendable () -> Void)
-        // An `UnownedJob` may run on any thread; it passes from the enqueuing thread to the loop once.
         case job(UnownedJob)
     }
 
@@ -59,6 +58,7 @@ public final class EventLoop: TaskExecutor, Sendable {
         submit(.closure(task))
     }
 
+    /// Runs a job of a task that prefers this loop as its executor, on the loop thread.
     public func enqueue(_ job: consuming ExecutorJob) {
         submit(.job(UnownedJob(job)))
     }

@@ -91,7 +91,8 @@ final class Readiness: Sendable {
     ///
     /// - Throws: `CancellationError` if the task is cancelled, `TransportError.timedOut` once
     ///   `deadline` (monotonic ns) passes, `TransportError.closed` when the socket is closed.
-    func wait(for direction: IODirection, deadline: UInt64?, operation: String, address: String?) async throws {
+    ///   `address` is only formatted for an error, keeping it off the path of every wait.
+    func wait(for direction: IODirection, deadline: UInt64?, operation: String, address: @autoclosure () -> String?) async throws {
         let token = lastToken.wrappingAdd(1, ordering: .relaxed).newValue
         do {
             try await withTaskCancellationHandler {
@@ -104,7 +105,7 @@ final class Readiness: Sendable {
         } catch Interruption.closed {
             throw TransportError.closed(operation: operation)
         } catch Interruption.timedOut {
-            throw TransportError.timedOut(operation: operation, address: address)
+            throw TransportError.timedOut(operation: operation, address: address())
         }
     }
 

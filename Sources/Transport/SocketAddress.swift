@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// A resolved IPv4 or IPv6 socket address.
 public struct SocketAddress: Sendable, CustomStringConvertible {
@@ -58,22 +59,37 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     /// to the stream-socket addresses `getaddrinfo` returns, in its order of preference.
     ///
     /// Numeric hosts are converted in place. Names go through `getaddrinfo`, which may block on
-    /// the network, so that call runs on a thread of its own rather than on the caller's.
-    public static func resolve(host: String, port: Int) async throws -> [SocketAddress] {
+    /// the network, so that call runs on a thread of its own rather than on the caller's; the
+    /// caller stops waiting for it on timeout or cancellation.
+    ///
+    /// - Throws: `TransportError.unresolvable`, `.timedOut`, `CancellationError`.
+    public static func resolve(host: String, port: Int, timeout: Duration? = nil) async throws -> [SocketAddress] {
+        try await resolve(host: host, port: port, deadline: deadline(after: timeout))
+    }
+
+    static func resolve(host: String, port: Int, deadline: UInt64?) async throws -> [SocketAddress] {
         let name = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         switch lookup(name, port: port, flags: AI_NUMERICHOST) {
         case .success(let addresses): return addresses
         case .failure(let error) where error.code != EAI_NONAME: throw TransportError.unresolvable(host: host, code: error.code)
         case .failure: break
         }
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[SocketAddress], ResolutionFailure>, Never>) in
-            startThread {
-                continuation.resume(returning: lookup(name, port: port, flags: AI_ADDRCONFIG))
+        let outcome = FirstOutcome<[SocketAddress]>()
+        let timer = deadline.map { deadline in
+            Task {
+                let now = monotonicNanoseconds()
+                try await Task.sleep(for: .nanoseconds(deadline > now ? deadline - now : 0))
+                outcome.finish(.failure(TransportError.timedOut(operation: "resolve", address: host)))
             }
         }
-        switch result {
-        case .success(let addresses): return addresses
-        case .failure(let error): throw TransportError.unresolvable(host: host, code: error.code)
+        defer { timer?.cancel() }
+        startThread {
+            outcome.finish(lookup(name, port: port, flags: AI_ADDRCONFIG).mapError { TransportError.unresolvable(host: host, code: $0.code) })
+        }
+        return try await withTaskCancellationHandler {
+            try await outcome.value()
+        } onCancel: {
+            outcome.finish(.failure(CancellationError()))
         }
     }
 
@@ -102,6 +118,50 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
             entry = info.pointee.ai_next
         }
         return addresses.isEmpty ? .failure(ResolutionFailure(code: EAI_NONAME)) : .success(addresses)
+    }
+}
+
+/// The first of several racing results (a lookup thread, a timer, cancellation), delivered to
+/// one waiter. The lock makes sure it is delivered exactly once, whichever comes first and
+/// whether or not the waiter has started waiting yet.
+final class FirstOutcome<Value: Sendable>: Sendable {
+    private enum State {
+        case pending
+        case waiting(CheckedContinuation<Value, Error>)
+        case finished(Result<Value, Error>)
+        case delivered
+    }
+
+    private let state = Mutex(State.pending)
+
+    func value() async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            let early = state.withLock { state -> Result<Value, Error>? in
+                guard case .finished(let result) = state else {
+                    state = .waiting(continuation)
+                    return nil
+                }
+                state = .delivered
+                return result
+            }
+            if let early { continuation.resume(with: early) }
+        }
+    }
+
+    func finish(_ result: Result<Value, Error>) {
+        let waiter = state.withLock { state -> CheckedContinuation<Value, Error>? in
+            switch state {
+            case .pending:
+                state = .finished(result)
+                return nil
+            case .waiting(let continuation):
+                state = .delivered
+                return continuation
+            case .finished, .delivered:
+                return nil
+            }
+        }
+        waiter?.resume(with: result)
     }
 }
 

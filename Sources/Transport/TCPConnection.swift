@@ -1,5 +1,6 @@
 import Bytes
 import Glibc
+import Synchronization
 
 /// A TCP connection with non-blocking I/O driven by an `EventLoop`.
 ///
@@ -19,6 +20,16 @@ public final class TCPConnection: Sendable {
     /// when a wait ends.
     public var eventLoop: EventLoop { socket.readiness.loop }
 
+    /// Free space a read wants in the caller's buffer; large enough that a busy connection needs
+    /// few syscalls, small enough that a buffer with room left is used rather than grown.
+    static let minimumReadSpace = 16384
+
+    /// Set after a read returned less than it asked for, which means the receive queue was empty
+    /// then. The next read can wait for a readiness edge instead of first spending a syscall on
+    /// EAGAIN: any data that arrived since produced an edge `Readiness` has remembered. Only a
+    /// hint for the one reader, hence relaxed ordering.
+    private let receiveQueueDrained = Atomic<Bool>(false)
+
     init(socket: Socket, remoteAddress: SocketAddress) {
         self.socket = socket
         self.remoteAddress = remoteAddress
@@ -34,12 +45,12 @@ public final class TCPConnection: Sendable {
     ///     kernel does.
     ///   - group: the loops to spread connections over.
     /// - Throws: `TransportError.connectionRefused`, `.timedOut`, `.unresolvable`, ... for the
-    ///   last address tried; `CancellationError`.
+    ///   last address tried; `CancellationError`. The timeout also bounds name resolution.
     public static func connect(
         host: String, port: Int, timeout: Duration? = nil, on group: EventLoopGroup = .shared
     ) async throws -> TCPConnection {
         let deadline = deadline(after: timeout)
-        let addresses = try await SocketAddress.resolve(host: host, port: port)
+        let addresses = try await SocketAddress.resolve(host: host, port: port, deadline: deadline)
         return try await connect(toAny: addresses, deadline: deadline, group: group)
     }
 
@@ -91,6 +102,10 @@ public final class TCPConnection: Sendable {
 
     /// Reads what is available, at most `maxBytes`, appending it to `buffer`; waits if nothing is.
     ///
+    /// The bytes go into `buffer`'s free space, which grows first when less than
+    /// `min(maxBytes, 16 KiB)` is free; call `discardReadBytes()` on long-lived buffers to reuse
+    /// the space before their reader index.
+    ///
     /// - Returns: the number of bytes read, 0 once the peer has closed its side (orderly EOF).
     /// - Throws: `TransportError.connectionReset` if the peer reset the connection,
     ///   `.timedOut`, `.closed` (closed locally, including during the wait), `CancellationError`.
@@ -98,22 +113,30 @@ public final class TCPConnection: Sendable {
     public func read(into buffer: inout ByteBuffer, maxBytes: Int = 65536, timeout: Duration? = nil) async throws -> Int {
         precondition(maxBytes > 0, "read(into:maxBytes:) needs maxBytes > 0")
         var deadline: UInt64?
+        var failure: Int32 = receiveQueueDrained.exchange(false, ordering: .relaxed) ? EAGAIN : 0
         while true {
-            var failure: Int32 = 0
-            let count = try socket.withDescriptor(operation: "read") { fd in
-                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maxBytes) { space in
-                    let result = retryingEINTR { Glibc.recv(fd, space.baseAddress, min(space.count, maxBytes), 0) }
-                    if result < 0 { failure = errno }
-                    return max(result, 0)
+            if failure == 0 {
+                var requested = 0
+                let count = try socket.withDescriptor(operation: "read") { fd in
+                    buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: min(maxBytes, Self.minimumReadSpace)) { space in
+                        requested = min(space.count, maxBytes)
+                        let result = retryingEINTR { Glibc.recv(fd, space.baseAddress, requested, 0) }
+                        if result < 0 { failure = errno }
+                        return max(result, 0)
+                    }
                 }
-            }
-            if failure == 0 { return count }
-            guard failure == EAGAIN || failure == EWOULDBLOCK else {
-                throw TransportError.from(errno: failure, operation: "read", address: remoteAddress.description)
+                if failure == 0 {
+                    if count > 0 && count < requested { receiveQueueDrained.store(true, ordering: .relaxed) }
+                    return count
+                }
+                guard failure == EAGAIN || failure == EWOULDBLOCK else {
+                    throw TransportError.from(errno: failure, operation: "read", address: remoteAddress.description)
+                }
             }
             // The clock is read only when a wait is needed, keeping it off the fast path.
             if deadline == nil, let timeout { deadline = Transport.deadline(after: timeout) }
             try await socket.readiness.wait(for: .read, deadline: deadline, operation: "read", address: remoteAddress.description)
+            failure = 0
         }
     }
 
@@ -143,9 +166,11 @@ public final class TCPConnection: Sendable {
                     return max(result, 0)
                 }
             }
+            let full = sent > 0 && sent < remaining.readableBytes
             remaining.moveReaderIndex(forwardBy: sent)
-            if failure == 0 { continue }
-            guard failure == EAGAIN || failure == EWOULDBLOCK else {
+            // A partial send means the send buffer is full: wait rather than spend a syscall on EAGAIN.
+            if failure == 0 && !full { continue }
+            guard failure == 0 || failure == EAGAIN || failure == EWOULDBLOCK else {
                 throw TransportError.from(errno: failure, operation: "write", address: remoteAddress.description)
             }
             if deadline == nil, let timeout { deadline = Transport.deadline(after: timeout) }

@@ -1,0 +1,103 @@
+/// Where and as whom to connect: `amqp://user:password@host:port/vhost`.
+///
+/// User, password, host and vhost are percent-decoded; a missing part takes its default (guest,
+/// guest, localhost, 5672, "/"). Unlike RabbitMQ's URI spec, an empty path (`amqp://host/`) also
+/// means "/", as the common `amqp://guest:guest@localhost:5672/` intends; `%2F` spells "/" too.
+public struct AMQPURL: Sendable, Hashable {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String
+    public var virtualHost: String
+
+    public init(host: String = "localhost", port: Int = AMQPProtocol.port, user: String = "guest", password: String = "guest", virtualHost: String = "/") {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.virtualHost = virtualHost
+    }
+
+    /// Why a URL could not be parsed.
+    public enum ParseError: Error, Hashable, Sendable {
+        /// Only `amqp` is supported (no TLS, so no `amqps`).
+        case unsupportedScheme(String)
+        case invalidPort(String)
+        /// A `%` not followed by two hex digits, or escapes that are not UTF-8; `offset` is in the input.
+        case invalidPercentEncoding(offset: Int)
+        case invalidHost(String)
+    }
+
+    public init(parsing text: String) throws(ParseError) {
+        self.init()
+        guard let schemeEnd = text.firstRange(of: "://") else { throw .unsupportedScheme(text) }
+        let scheme = text[..<schemeEnd.lowerBound].lowercased()
+        guard scheme == "amqp" else { throw .unsupportedScheme(scheme) }
+        var rest = text[schemeEnd.upperBound...]
+        var pathPart: Substring?
+        if let slash = rest.firstIndex(of: "/") {
+            pathPart = rest[rest.index(after: slash)...]
+            rest = rest[..<slash]
+        }
+        if let at = rest.lastIndex(of: "@") {
+            let userInfo = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            if let colon = userInfo.firstIndex(of: ":") {
+                user = try Self.percentDecoded(userInfo[..<colon], in: text)
+                password = try Self.percentDecoded(userInfo[userInfo.index(after: colon)...], in: text)
+            } else {
+                user = try Self.percentDecoded(userInfo, in: text)
+            }
+        }
+        var hostPart = rest
+        if rest.hasPrefix("[") {
+            // An IPv6 literal: [::1] or [::1]:5672.
+            guard let close = rest.firstIndex(of: "]") else { throw .invalidHost(String(rest)) }
+            hostPart = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw .invalidHost(String(rest)) }
+                port = try Self.port(after.dropFirst())
+            }
+        } else if let colon = rest.lastIndex(of: ":") {
+            hostPart = rest[..<colon]
+            port = try Self.port(rest[rest.index(after: colon)...])
+        }
+        if !hostPart.isEmpty { host = try Self.percentDecoded(hostPart, in: text) }
+        if let pathPart, !pathPart.isEmpty { virtualHost = try Self.percentDecoded(pathPart, in: text) }
+    }
+
+    private static func port(_ text: Substring) throws(ParseError) -> Int {
+        guard let port = Int(text), (1...65535).contains(port) else { throw .invalidPort(String(text)) }
+        return port
+    }
+
+    private static func percentDecoded(_ part: Substring, in text: String) throws(ParseError) -> String {
+        var bytes: [UInt8] = []
+        let utf8 = Array(part.utf8)
+        let base = text.utf8.distance(from: text.utf8.startIndex, to: part.startIndex)
+        var index = 0
+        while index < utf8.count {
+            if utf8[index] == UInt8(ascii: "%") {
+                guard index + 2 < utf8.count, let high = hexValue(utf8[index + 1]), let low = hexValue(utf8[index + 2])
+                else { throw .invalidPercentEncoding(offset: base + index) }
+                bytes.append(high << 4 | low)
+                index += 3
+            } else {
+                bytes.append(utf8[index])
+                index += 1
+            }
+        }
+        guard let decoded = String(validating: bytes, as: UTF8.self) else { throw .invalidPercentEncoding(offset: base) }
+        return decoded
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

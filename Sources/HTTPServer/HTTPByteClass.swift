@@ -1,0 +1,69 @@
+/// Character classes of RFC 9110/9112 as bit flags in a 256-entry table, so the hot loops test a
+/// byte with one load and one mask instead of a chain of comparisons.
+enum HTTPByteClass {
+    /// `tchar`: bytes allowed in tokens (methods, header names, transfer codings).
+    static let token: UInt8 = 1 << 0
+    /// Bytes allowed inside a field value: VCHAR, obs-text, SP and HTAB (no other controls, no DEL).
+    static let fieldValue: UInt8 = 1 << 1
+    /// Bytes allowed in a request target: visible ASCII (no SP, no controls, no obs-text).
+    static let target: UInt8 = 1 << 2
+    /// Hexadecimal digits, for chunk sizes.
+    static let hex: UInt8 = 1 << 3
+    /// Bytes allowed inside a quoted-string apart from the backslash escape: qdtext.
+    static let quotedText: UInt8 = 1 << 4
+
+    /// The table, built once. It is immutable after initialisation, which is why sharing the raw
+    /// pointer across threads is safe.
+    nonisolated(unsafe) static let table: UnsafePointer<UInt8> = {
+        let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+        for byte in 0..<256 {
+            let c = UInt8(byte)
+            var flags: UInt8 = 0
+            let isDigit = c >= 0x30 && c <= 0x39
+            let isAlpha = (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7A
+            if isDigit || isAlpha || "!#$%&'*+-.^_`|~".utf8.contains(c) { flags |= token }
+            if c == 0x09 || c == 0x20 || (c >= 0x21 && c != 0x7F) { flags |= fieldValue }
+            if c >= 0x21 && c <= 0x7E { flags |= target }
+            if isDigit || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66) { flags |= hex }
+            if c == 0x09 || c == 0x20 || c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E) || c >= 0x80 {
+                flags |= quotedText
+            }
+            table[byte] = flags
+        }
+        return UnsafePointer(table)
+    }()
+}
+
+extension UInt8 {
+    static let cr = UInt8(ascii: "\r")
+    static let lf = UInt8(ascii: "\n")
+    static let space = UInt8(ascii: " ")
+    static let tab = UInt8(ascii: "\t")
+    static let colon = UInt8(ascii: ":")
+}
+
+/// The index of the first byte in `p[start..<end]` that may not appear in a field value (a control
+/// character other than HTAB, or DEL), or `end`.
+///
+/// Values are the bulk of a header section, so they are checked eight bytes at a time: a word
+/// with no byte below 0x20 and none equal to 0x7F is valid as a whole. Only words that might hold
+/// one (HTAB gives a false alarm) are checked byte by byte.
+@inline(__always)
+func firstInvalidFieldValueByte(_ p: UnsafePointer<UInt8>, from start: Int, end: Int) -> Int {
+    let raw = UnsafeRawPointer(p)
+    let table = HTTPByteClass.table
+    let high: UInt64 = 0x8080_8080_8080_8080
+    var i = start
+    while i &+ 8 <= end {
+        let word = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        let belowSpace = (word &- 0x2020_2020_2020_2020) & ~word & high
+        let flipped = word ^ 0x7F7F_7F7F_7F7F_7F7F
+        let isDelete = (flipped &- 0x0101_0101_0101_0101) & ~flipped & high
+        if belowSpace | isDelete != 0 {
+            for j in i..<i &+ 8 where table[Int(p[j])] & HTTPByteClass.fieldValue == 0 { return j }
+        }
+        i &+= 8
+    }
+    while i < end && table[Int(p[i])] & HTTPByteClass.fieldValue != 0 { i &+= 1 }
+    return i
+}

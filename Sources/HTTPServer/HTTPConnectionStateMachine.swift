@@ -1,0 +1,130 @@
+import Bytes
+
+/// What one server connection should do next, decided from the bytes received and the
+/// responses sent, without doing any I/O itself.
+///
+/// Requests are handled one at a time: a pipelined request waits in the parser until the
+/// response to the one before it is sent, which keeps responses in request order. Bodies are
+/// read in full before the request is dispatched, so nothing is left unread when the next
+/// request is parsed.
+struct HTTPConnectionStateMachine {
+    enum Action {
+        /// Read more bytes; apply the timeout of `readPhase`.
+        case read
+        /// The client sent `Expect: 100-continue`: answer 100 (then `continueAccepted()`) or a
+        /// final response and close.
+        case expectContinue(HTTPRequestHead)
+        /// Run the handler and send its response, then call `responseSent(keepAlive:)`.
+        case dispatch(HTTPRequest)
+        /// Send an error response with this status and close (the framing of the rest of the
+        /// stream is unknown).
+        case reject(status: Int, message: String)
+        /// Close the connection.
+        case close
+    }
+
+    /// Which wait a read is: it decides the timeout.
+    enum ReadPhase: Equatable {
+        /// Between requests (keep-alive idle).
+        case idle
+        /// Inside a request head (slowloris protection).
+        case head
+        /// Inside a request body.
+        case body
+    }
+
+    private enum State {
+        case head
+        case awaitingContinue(HTTPRequestHead)
+        case body(HTTPRequestHead)
+        case responding
+        case closing
+    }
+
+    private var parser: HTTPRequestParser
+    private var state = State.head
+    private var body = ByteBuffer()
+    private var peerClosed = false
+
+    init(limits: HTTPParserLimits) {
+        parser = HTTPRequestParser(limits: limits)
+    }
+
+    /// The kind of wait the next read is.
+    var readPhase: ReadPhase {
+        switch state {
+        case .head: parser.isIdle ? .idle : .head
+        case .body, .awaitingContinue: .body
+        case .responding, .closing: .idle
+        }
+    }
+
+    /// Hands over received bytes.
+    mutating func received(_ bytes: ByteBuffer) {
+        parser.feed(bytes)
+    }
+
+    /// The peer closed its sending side (read returned 0).
+    mutating func receivedEndOfStream() {
+        peerClosed = true
+    }
+
+    /// The 100 Continue was sent; the body will follow.
+    mutating func continueAccepted() {
+        guard case .awaitingContinue(let head) = state else { preconditionFailure("no expectation pending") }
+        state = .body(head)
+    }
+
+    /// The response to the dispatched request was sent completely.
+    mutating func responseSent(keepAlive: Bool) {
+        guard case .responding = state else { preconditionFailure("no response pending") }
+        state = keepAlive ? .head : .closing
+    }
+
+    /// The next thing to do.
+    mutating func nextAction() -> Action {
+        while true {
+            switch state {
+            case .responding:
+                preconditionFailure("nextAction() while a response is pending")
+            case .closing:
+                return .close
+            case .awaitingContinue(let head):
+                return .expectContinue(head)
+            case .head, .body:
+                break
+            }
+            let part: HTTPRequestPart?
+            do {
+                part = try parser.next()
+            } catch {
+                state = .closing
+                return .reject(status: error.status, message: error.message)
+            }
+            switch part {
+            case .head(let head):
+                body = ByteBuffer()
+                if head.expectsContinue && head.framing != .none {
+                    state = .awaitingContinue(head)
+                } else {
+                    state = .body(head)
+                }
+            case .body(let bytes):
+                // A body that arrived in one piece is kept as the received slice, without copying.
+                if body.readableBytes == 0 { body = bytes } else { body.writeBuffer(bytes) }
+            case .end(let trailers):
+                guard case .body(let head) = state else { preconditionFailure("end without head") }
+                state = .responding
+                let request = HTTPRequest(head: head, body: body, trailers: trailers)
+                body = ByteBuffer()
+                return .dispatch(request)
+            case nil:
+                if peerClosed {
+                    state = .closing
+                    return .close
+                }
+                return .read
+            }
+        }
+    }
+}

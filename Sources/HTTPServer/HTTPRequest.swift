@@ -1,0 +1,83 @@
+import Bytes
+
+/// A complete request as handed to a handler: head, whole body and trailers.
+public struct HTTPRequest: Sendable {
+    /// Request line and header fields.
+    public let head: HTTPRequestHead
+    /// The body, de-chunked; empty when there is none.
+    public let body: ByteBuffer
+    /// Trailer fields of a chunked body, if it had any.
+    public let trailers: HTTPHeaders?
+    /// Values of the `:name` segments of the route that matched, set by `HTTPRouter`.
+    public internal(set) var pathParameters: [String: String] = [:]
+
+    /// A request made of parsed parts, as the server assembles it.
+    public init(head: HTTPRequestHead, body: ByteBuffer, trailers: HTTPHeaders? = nil) {
+        self.head = head
+        self.body = body
+        self.trailers = trailers
+    }
+
+    /// The method, e.g. `GET`.
+    public var method: String { head.method }
+    /// The header fields.
+    public var headers: HTTPHeaders { head.headers }
+
+    /// The path of the target without the query, still percent-encoded (`/orders/42`).
+    /// For an absolute-form target, the path after the authority.
+    public var path: String {
+        var target = Substring(head.target)
+        if let scheme = target.firstRange(of: "://") {
+            let afterAuthority = target[scheme.upperBound...]
+            target = afterAuthority.firstIndex(of: "/").map { afterAuthority[$0...] } ?? "/"
+        }
+        return String(target.prefix { $0 != "?" && $0 != "#" })
+    }
+
+    /// The query items in order, percent-decoded, `+` read as a space. Items without `=` have
+    /// an empty value.
+    public var queryItems: [(name: String, value: String)] {
+        let target = head.target
+        guard let mark = target.firstIndex(of: "?") else { return [] }
+        let query = target[target.index(after: mark)...].prefix { $0 != "#" }
+        return query.split(separator: "&").map { item in
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (Self.percentDecoded(parts[0]), parts.count > 1 ? Self.percentDecoded(parts[1]) : "")
+        }
+    }
+
+    /// The first value of query item `name`, or nil.
+    public func query(_ name: String) -> String? {
+        queryItems.first { $0.name == name }?.value
+    }
+
+    /// `text` with `%XX` escapes decoded (and `+` as space in queries); malformed escapes are
+    /// kept as they are.
+    static func percentDecoded(_ text: Substring, plusAsSpace: Bool = true) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = Array(text.utf8)[...]
+        while let byte = iterator.popFirst() {
+            if byte == UInt8(ascii: "+") && plusAsSpace {
+                bytes.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"), iterator.count >= 2,
+                      let high = hexValue(iterator[iterator.startIndex]),
+                      let low = hexValue(iterator[iterator.startIndex + 1]) {
+                bytes.append(high << 4 | low)
+                iterator = iterator.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

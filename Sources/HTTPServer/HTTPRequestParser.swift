@@ -1,0 +1,226 @@
+import Bytes
+import Glibc
+
+/// A strict, incremental HTTP/1.1 request parser that performs no I/O.
+///
+/// Hand it bytes as they arrive with `feed(_:)`, then call `next()` until it returns nil (it needs
+/// more bytes). Each request comes out as `.head`, zero or more `.body` parts and `.end`;
+/// pipelined requests follow one another. Any fragmentation of the input yields the same parts
+/// (body parts may be split differently) and the same errors, and every byte is scanned a
+/// bounded number of times: an incomplete line is remembered, not re-scanned from the start.
+///
+/// Strictness follows RFC 9112 and llhttp's strict mode: lines end in CRLF, header names are
+/// tokens with no whitespace before the colon, values hold no control characters, obs-fold is
+/// rejected, Content-Length must be digits only and appear once (duplicates are rejected even
+/// when equal, because intermediaries disagree on which copy wins), Transfer-Encoding must end
+/// in `chunked` and excludes Content-Length, HTTP/1.1 requires exactly one Host. Transfer codings
+/// other than `chunked` are answered 501 when `chunked` is final (the framing is still known) and
+/// 400 otherwise (RFC 9112 §6.3: the length cannot be determined). A failure throws
+/// `HTTPParserError` with the status to answer; the parser then keeps failing, since the framing
+/// of the rest of the stream is unknown.
+public struct HTTPRequestParser: Sendable {
+    /// The limits this parser enforces.
+    public let limits: HTTPParserLimits
+
+    /// Received bytes not yet handed out; the reader index is the start of the current element.
+    var buffer = ByteBuffer()
+    /// Whether `buffer` was allocated here (rather than adopted from `feed`), so compacting and
+    /// appending in place is worthwhile.
+    var ownsBuffer = false
+    /// Stream offset of `buffer`'s reader index, for error offsets.
+    var consumed = 0
+    var state: State = .requestLine
+    /// Where the search for the next LF resumes, relative to the reader index.
+    var searchFrom = 0
+    /// Start of the line being parsed, relative to the reader index.
+    var lineStart = 0
+    /// What is known so far about the head (or trailer section) being parsed.
+    var head = HeadProgress()
+    /// Fields of the section being parsed; reused from request to request.
+    var fields: [HTTPHeaders.Field] = []
+    /// De-chunked body bytes announced so far, against `maxBodySize`.
+    var chunkedBodySize = 0
+
+    enum State: Sendable {
+        case requestLine
+        case headers
+        case body(remaining: Int)
+        case end
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+        case failed(HTTPParserError)
+    }
+
+    /// A parser at the start of a stream, enforcing `limits`.
+    public init(limits: HTTPParserLimits = HTTPParserLimits()) {
+        self.limits = limits
+    }
+
+    /// Bytes received but not yet returned in a part.
+    public var bufferedBytes: Int { buffer.readableBytes }
+
+    /// Whether the parser sits between requests with nothing buffered: a connection closed now
+    /// loses no request.
+    public var isIdle: Bool {
+        if case .requestLine = state { return buffer.readableBytes == 0 }
+        return false
+    }
+
+    /// Appends received bytes. When nothing is buffered the bytes are adopted without copying.
+    public mutating func feed(_ bytes: ByteBuffer) {
+        guard buffer.readableBytes > 0 else {
+            buffer = bytes
+            ownsBuffer = false
+            return
+        }
+        makeRoom(for: bytes.readableBytes)
+        buffer.writeBuffer(bytes)
+    }
+
+    /// Appends received bytes (copied).
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        makeRoom(for: bytes.count)
+        buffer.writeBytes(bytes)
+    }
+
+    /// Moves the unconsumed bytes into storage of our own with room for `count` more. An adopted
+    /// buffer may be a slice of a much larger one, whose growth would copy far more than needed.
+    private mutating func makeRoom(for count: Int) {
+        if ownsBuffer {
+            buffer.discardReadBytes()
+        } else {
+            var own = ByteBuffer(capacity: max(2 * (buffer.readableBytes + count), 4096))
+            own.writeBuffer(buffer)
+            buffer = own
+            ownsBuffer = true
+        }
+    }
+
+    /// The next part of the request stream, or nil when more bytes are needed.
+    public mutating func next() throws(HTTPParserError) -> HTTPRequestPart? {
+        do {
+            return try step()
+        } catch {
+            state = .failed(error)
+            throw error
+        }
+    }
+
+    @inline(__always)
+    private mutating func step() throws(HTTPParserError) -> HTTPRequestPart? {
+        while true {
+            switch state {
+            case .requestLine, .headers, .trailers:
+                switch scanLines() {
+                case .needMore:
+                    return nil
+                case .skip(let count):
+                    consume(count)
+                case .complete(let length):
+                    if case .trailers = state { return finishTrailers(length) }
+                    return .head(try finishHead(length))
+                case .failed(let error):
+                    throw error
+                }
+            case .body(let remaining):
+                let count = min(remaining, buffer.readableBytes)
+                guard count > 0 else { return nil }
+                let slice = buffer.readSlice(length: count)!
+                consumed &+= count
+                state = count == remaining ? .end : .body(remaining: remaining - count)
+                return .body(slice)
+            case .end:
+                state = .requestLine
+                return .end(nil)
+            case .chunkSize:
+                switch scanChunkLine() {
+                case .needMore:
+                    return nil
+                case .complete(let length, let size):
+                    consume(length)
+                    chunkedBodySize += size
+                    if size == 0 {
+                        head = HeadProgress()
+                        state = .trailers
+                    } else {
+                        state = .chunkData(remaining: size)
+                    }
+                case .failed(let error):
+                    throw error
+                }
+            case .chunkData(let remaining):
+                let count = min(remaining, buffer.readableBytes)
+                guard count > 0 else { return nil }
+                let slice = buffer.readSlice(length: count)!
+                consumed &+= count
+                state = count == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - count)
+                return .body(slice)
+            case .chunkDataEnd:
+                let available = buffer.readableBytes
+                guard available > 0 else { return nil }
+                guard buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == .cr else {
+                    throw HTTPParserError(.missingChunkTerminator, offset: consumed)
+                }
+                guard available > 1 else { return nil }
+                guard buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self) == .lf else {
+                    throw HTTPParserError(.missingChunkTerminator, offset: consumed + 1)
+                }
+                consume(2)
+                state = .chunkSize
+            case .failed(let error):
+                throw error
+            }
+        }
+    }
+
+    /// Drops `count` handled bytes at a line boundary.
+    mutating func consume(_ count: Int) {
+        buffer.moveReaderIndex(forwardBy: count)
+        consumed &+= count
+        lineStart = 0
+        searchFrom = 0
+    }
+
+    /// Builds the head from the `length` bytes of a complete header section and consumes them.
+    private mutating func finishHead(_ length: Int) throws(HTTPParserError) -> HTTPRequestHead {
+        let framing = try head.framing(limits: limits, endOffset: consumed + length)
+        let keepAlive = head.version == .http1_1
+            ? !head.connectionClose
+            : head.connectionKeepAlive && !head.connectionClose
+        let result = HTTPRequestHead(
+            headers: HTTPHeaders(bytes: buffer.getSlice(at: buffer.readerIndex, length: length)!, fields: fields),
+            methodLength: UInt32(head.methodLength),
+            targetStart: UInt32(head.targetStart),
+            targetLength: UInt32(head.targetLength),
+            minorVersion: UInt8(head.version.minor),
+            keepAlive: keepAlive,
+            expectsContinue: head.expectsContinue,
+            framing: framing
+        )
+        consume(length)
+        head = HeadProgress()
+        fields.removeAll(keepingCapacity: true)
+        switch framing {
+        case .none: state = .end
+        case .length(let count): state = .body(remaining: count)
+        case .chunked:
+            chunkedBodySize = 0
+            state = .chunkSize
+        }
+        return result
+    }
+
+    /// Ends a chunked request with the `length` bytes of its trailer section.
+    private mutating func finishTrailers(_ length: Int) -> HTTPRequestPart {
+        let trailers = fields.isEmpty
+            ? nil
+            : HTTPHeaders(bytes: buffer.getSlice(at: buffer.readerIndex, length: length)!, fields: fields)
+        fields.removeAll(keepingCapacity: true)
+        consume(length)
+        head = HeadProgress()
+        state = .requestLine
+        return .end(trailers)
+    }
+}

@@ -1,0 +1,82 @@
+import Bytes
+
+/// Serialises response heads and chunks into bytes (no I/O).
+enum HTTPResponseEncoder {
+    /// How the body of an encoded response is delimited.
+    enum Framing: Equatable {
+        case length(Int)
+        case chunked
+        /// The body ends when the connection closes (streamed bodies to HTTP/1.0 clients).
+        case close
+        /// No body and no framing field: 1xx, 204 and 304 responses.
+        case none
+    }
+
+    /// Whether responses with `status` never carry a body (RFC 9110 §6.4.1).
+    static func forbidsBody(_ status: Int) -> Bool {
+        status < 200 || status == 204 || status == 304
+    }
+
+    /// Writes the status line and header section of `response`.
+    ///
+    /// - Parameters:
+    ///   - version: the request's version; the response uses the same major and minor, as
+    ///     HTTP/1.0 clients may not understand 1.1 framing.
+    ///   - keepAlive: whether the connection stays open afterwards; HTTP/1.1 says so only when
+    ///     closing, HTTP/1.0 only when keeping.
+    static func writeHead(_ response: HTTPResponse, framing: Framing, version: HTTPVersion, keepAlive: Bool,
+                          date: String, into buffer: inout ByteBuffer) {
+        buffer.writeString(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
+        buffer.writeString(String(response.status))
+        buffer.writeInteger(UInt8(ascii: " "))
+        buffer.writeString(HTTPResponse.reasonPhrase(response.status))
+        buffer.writeString("\r\nDate: ")
+        buffer.writeString(date)
+        for (name, value) in response.headers {
+            buffer.writeString("\r\n")
+            buffer.writeString(name)
+            buffer.writeString(": ")
+            buffer.writeString(value)
+        }
+        switch framing {
+        case .length(let count):
+            buffer.writeString("\r\nContent-Length: ")
+            buffer.writeString(String(count))
+        case .chunked:
+            buffer.writeString("\r\nTransfer-Encoding: chunked")
+        case .close, .none:
+            break
+        }
+        if !keepAlive {
+            buffer.writeString("\r\nConnection: close")
+        } else if version == .http1_0 {
+            buffer.writeString("\r\nConnection: keep-alive")
+        }
+        buffer.writeString("\r\n\r\n")
+    }
+
+    /// Writes one chunk of a chunked body; empty data would end the body, so it writes nothing.
+    static func writeChunk(_ data: ByteBuffer, into buffer: inout ByteBuffer) {
+        guard data.readableBytes > 0 else { return }
+        buffer.writeString(String(data.readableBytes, radix: 16))
+        buffer.writeString("\r\n")
+        buffer.writeBuffer(data)
+        buffer.writeString("\r\n")
+    }
+
+    /// The last chunk and an empty trailer section.
+    static func writeLastChunk(into buffer: inout ByteBuffer) {
+        buffer.writeString("0\r\n\r\n")
+    }
+
+    /// A complete plain-text error response that closes the connection.
+    static func errorResponse(status: Int, message: String, date: String) -> ByteBuffer {
+        var buffer = ByteBuffer(capacity: 160 + message.utf8.count)
+        let response = HTTPResponse.text(message + "\n", status: status)
+        let body = message.utf8.count + 1
+        writeHead(response, framing: .length(body), version: .http1_1, keepAlive: false, date: date, into: &buffer)
+        buffer.writeString(message)
+        buffer.writeString("\n")
+        return buffer
+    }
+}

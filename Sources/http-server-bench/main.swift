@@ -1,0 +1,41 @@
+import Bytes
+import Dispatch
+import Foundation
+import HTTPServer
+
+/// The HTTP server alone, answering POST /orders with 202 and no backend: the ceiling the
+/// gateway can reach, measured with wrk next to nginx and Go's net/http.
+///
+/// usage: http-server-bench [--port 18082]   stops gracefully on SIGTERM or SIGINT.
+
+var port = 18082
+if let flag = CommandLine.arguments.firstIndex(of: "--port"), flag + 1 < CommandLine.arguments.count,
+   let value = Int(CommandLine.arguments[flag + 1]) {
+    port = value
+}
+
+var router = HTTPRouter()
+router.add("POST", "/orders") { _ in
+    HTTPResponse(status: 202, headers: [("Content-Type", "text/plain")], body: .bytes(ByteBuffer(string: "Order received: x")))
+}
+let server = try await HTTPServer.bind(configuration: .init(host: "127.0.0.1", port: port), router: router)
+
+/// Shuts `server` down on SIGTERM or SIGINT. Signals arrive on a dispatch queue, off the main
+/// actor, so the handler is explicitly `@Sendable` and only starts a task.
+func shutDownOnSignals(_ server: HTTPServer) -> [DispatchSourceSignal] {
+    [SIGTERM, SIGINT].map { signalNumber in
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+        source.setEventHandler { @Sendable in Task { await server.shutdown(gracePeriod: .seconds(2)) } }
+        source.resume()
+        return source
+    }
+}
+
+let signalSources = shutDownOnSignals(server)
+print("listening on 127.0.0.1:\(server.port)")
+await server.run()
+// run() returns once shutdown stops accepting; give requests in flight their grace period.
+while server.connectionCount > 0 {
+    try await Task.sleep(for: .milliseconds(10))
+}

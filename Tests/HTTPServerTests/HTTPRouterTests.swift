@@ -1,0 +1,68 @@
+import Bytes
+import HTTPServer
+import Testing
+
+@Suite struct HTTPRouterTests {
+    static func request(_ text: String) throws -> HTTPRequest {
+        var parser = HTTPRequestParser()
+        parser.feed(ByteBuffer(string: text))
+        guard case .head(let head) = try parser.next() else { throw RouterTestFailure.noHead }
+        return HTTPRequest(head: head, body: ByteBuffer())
+    }
+
+    enum RouterTestFailure: Error { case noHead }
+
+    static let router: HTTPRouter = {
+        var router = HTTPRouter()
+        router.add("GET", "/orders/:id") { request in
+            .text("order \(request.pathParameters["id"] ?? "?") sku=\(request.query("sku") ?? "-")")
+        }
+        router.add("POST", "/orders") { _ in HTTPResponse(status: 202) }
+        return router
+    }()
+
+    static func body(_ response: HTTPResponse) -> String {
+        guard case .bytes(let bytes) = response.body else { return "<stream>" }
+        return bytes.description
+    }
+
+    @Test func parametersAndQuery() async throws {
+        let response = try await Self.router.handle(try Self.request("GET /orders/a%20b?sku=x+y%21&z HTTP/1.1\r\nHost: h\r\n\r\n"))
+        #expect(response.status == 200)
+        #expect(Self.body(response) == "order a b sku=x y!")
+    }
+
+    @Test func queryItems() throws {
+        let request = try Self.request("GET /p?a=1&b=&c&a=2 HTTP/1.1\r\nHost: h\r\n\r\n")
+        #expect(request.queryItems.map { "\($0.name)=\($0.value)" } == ["a=1", "b=", "c=", "a=2"])
+        #expect(request.path == "/p")
+        #expect(try Self.request("GET http://h:80/q/r?s HTTP/1.1\r\nHost: h\r\n\r\n").path == "/q/r")
+    }
+
+    @Test func notFoundAndMethodNotAllowed() async throws {
+        #expect(try await Self.router.handle(try Self.request("GET /nope HTTP/1.1\r\nHost: h\r\n\r\n")).status == 404)
+        let response = try await Self.router.handle(try Self.request("DELETE /orders HTTP/1.1\r\nHost: h\r\n\r\n"))
+        #expect(response.status == 405)
+        #expect(response.headers.contains { $0.name == "Allow" && $0.value == "POST" })
+        #expect(try await Self.router.handle(try Self.request("POST /orders HTTP/1.1\r\nHost: h\r\n\r\n")).status == 202)
+    }
+
+    @Test func continuePolicy() throws {
+        #expect(Self.router.continuePolicy(for: try Self.request("POST /orders HTTP/1.1\r\nHost: h\r\n\r\n").head) == nil)
+        #expect(Self.router.continuePolicy(for: try Self.request("POST /other HTTP/1.1\r\nHost: h\r\n\r\n").head)?.status == 404)
+    }
+
+    @Test func json() throws {
+        struct Order: Codable, Equatable { var id: String; var qty: Int }
+        var parser = HTTPRequestParser()
+        parser.feed(ByteBuffer(string: "POST /orders HTTP/1.1\r\nHost: h\r\nContent-Length: 22\r\n\r\n{\"id\":\"o-1\",\"qty\":3}  "))
+        guard case .head(let head) = try parser.next(), case .body(let body) = try parser.next() else {
+            Issue.record("expected head and body")
+            return
+        }
+        #expect(try HTTPRequest(head: head, body: body).decodeJSON(Order.self) == Order(id: "o-1", qty: 3))
+        let response = try HTTPResponse.json(Order(id: "o-2", qty: 1), status: 201)
+        #expect(response.status == 201)
+        #expect(Self.body(response).contains("\"o-2\""))
+    }
+}

@@ -1,0 +1,195 @@
+import Bytes
+import Foundation
+import HTTPServer
+import Testing
+
+/// The server over real loopback sockets.
+@Suite struct HTTPServerLoopbackTests {
+    @Test func routeWithParameterAndDate() async throws {
+        let server = try await TestServer()
+        let client = try await TestClient(port: server.port)
+        try await client.send("GET /hello/w%C3%B6rld HTTP/1.1\r\nHost: t\r\n\r\n")
+        var pending: [UInt8] = []
+        let response = try #require(try await client.response(&pending))
+        #expect(response.status == 200)
+        #expect(response.body == "hello wörld")
+        #expect(response.header("Date")?.hasSuffix(" GMT") == true)
+        #expect(response.header("Connection") == nil)
+        client.close()
+        await server.stop()
+    }
+
+    @Test func pipelinedResponsesComeInOrder() async throws {
+        let server = try await TestServer()
+        let client = try await TestClient(port: server.port)
+        try await client.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"
+            + "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+            + "GET /hello/x HTTP/1.1\r\nHost: t\r\n\r\n")
+        var pending: [UInt8] = []
+        var bodies: [String] = []
+        for _ in 0..<3 { bodies.append(try #require(try await client.response(&pending)).body) }
+        #expect(bodies == ["slow done", "abcde", "hello x"])
+        client.close()
+        await server.stop()
+    }
+
+    @Test func connectionCloseIsHonoured() async throws {
+        let server = try await TestServer()
+        let client = try await TestClient(port: server.port)
+        try await client.send("GET /hello/a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\nGET /hello/b HTTP/1.1\r\nHost: t\r\n\r\n")
+        var pending: [UInt8] = []
+        let response = try #require(try await client.response(&pending))
+        #expect(response.body == "hello a")
+        #expect(response.header("Connection") == "close")
+        #expect(try await client.response(&pending) == nil)
+        await server.stop()
+    }
+
+    @Test func http10KeepAliveAndStreamingByClose() async throws {
+        let server = try await TestServer()
+        let client = try await TestClient(port: server.port)
+        try await client.send("GET /hello/a HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /stream HTTP/1.0\r\n\r\n")
+        var pending: [UInt8] = []
+        let first = try #require(try await client.response(&pending))
+        #expect(first.header("Connection") == "keep-alive")
+        let streamed = try #require(try await client.response(&pending))
+        #expect(streamed.body == "one two three")
+        #expect(streamed.header("Transfer-Encoding") == nil)
+        await server.stop()
+    }
+
+    @Test func chunkedResponse() async throws {
+        let server = try await TestServer()
+        let client = try await TestClient(port: server.port)
+        try await client.send("GET /stream HTTP/1.1\r\nHost: t\r\n\r\n")
+        var pending: [UInt8] = []
+        let response = try #require(try await client.response(&pending))
+        #expect(response.header("Transfer-Encoding") == "chunked")
+        #expect(response.body == "one two three")
+        client.close()
+        await server.stop()
+    }
+
+    @Test func expectContinue() async throws {
+        let server = try await TestServer()
+        let client = try await TestClient(port: server.port)
+        try await client.send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+        var pending: [UInt8] = []
+        #expect(try await client.response(&pending)?.status == 100)
+        try await client.send("ping")
+        #expect(try await client.response(&pending)?.body == "ping")
+
+        try await client.send("POST /nowhere HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+        let refused = try #require(try await client.response(&pending))
+        #expect(refused.status == 404)
+        #expect(try await client.response(&pending) == nil)
+        await server.stop()
+    }
+
+    @Test func malformedRequestGets400AndClose() async throws {
+        let server = try await TestServer()
+        let client = try await TestClient(port: server.port)
+        try await client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+        var pending: [UInt8] = []
+        let response = try #require(try await client.response(&pending))
+        #expect(response.status == 400)
+        #expect(response.header("Connection") == "close")
+        #expect(try await client.response(&pending) == nil)
+        await server.stop()
+    }
+
+    @Test func handlerErrorGives500() async throws {
+        let server = try await TestServer()
+        let client = try await TestClient(port: server.port)
+        try await client.send("GET /fail HTTP/1.1\r\nHost: t\r\n\r\nGET /hello/after HTTP/1.1\r\nHost: t\r\n\r\n")
+        var pending: [UInt8] = []
+        #expect(try await client.response(&pending)?.status == 500)
+        #expect(try await client.response(&pending)?.body == "hello after")
+        client.close()
+        await server.stop()
+    }
+
+    @Test func slowHeadersTimeOutWith408() async throws {
+        let server = try await TestServer { $0.headerTimeout = .milliseconds(300) }
+        let client = try await TestClient(port: server.port)
+        let start = ContinuousClock.now
+        try await client.send("GET /hello/a HTTP/1.1\r\n")
+        try await Task.sleep(for: .milliseconds(150))
+        // Still trickling: the deadline counts from the first byte, not from the last read.
+        try await client.send("Host: t\r\n")
+        var pending: [UInt8] = []
+        let response = try #require(try await client.response(&pending))
+        #expect(response.status == 408)
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(try await client.response(&pending) == nil)
+        await server.stop()
+    }
+
+    @Test func idleConnectionIsClosed() async throws {
+        let server = try await TestServer { $0.idleTimeout = .milliseconds(200) }
+        let client = try await TestClient(port: server.port)
+        try await client.send("GET /hello/a HTTP/1.1\r\nHost: t\r\n\r\n")
+        var pending: [UInt8] = []
+        #expect(try await client.response(&pending)?.status == 200)
+        #expect(try await client.isClosedByServer())
+        await server.stop()
+    }
+
+    @Test func connectionsBeyondTheLimitGet503() async throws {
+        let server = try await TestServer { $0.maxConnections = 1 }
+        let first = try await TestClient(port: server.port)
+        try await first.send("GET /hello/1 HTTP/1.1\r\nHost: t\r\n\r\n")
+        var pending: [UInt8] = []
+        #expect(try await first.response(&pending)?.status == 200)
+        let second = try await TestClient(port: server.port)
+        var other: [UInt8] = []
+        let refused = try #require(try await second.response(&other))
+        #expect(refused.status == 503)
+        #expect(refused.header("Connection") == "close")
+        first.close()
+        await server.stop()
+    }
+
+    @Test func gracefulShutdownFinishesInFlightRequests() async throws {
+        let server = try await TestServer()
+        let idle = try await TestClient(port: server.port)
+        try await idle.send("GET /hello/i HTTP/1.1\r\nHost: t\r\n\r\n")
+        var idlePending: [UInt8] = []
+        #expect(try await idle.response(&idlePending)?.status == 200)
+
+        let busy = try await TestClient(port: server.port)
+        try await busy.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
+        try await Task.sleep(for: .milliseconds(100))
+        await server.stop(gracePeriod: .seconds(5))
+
+        var busyPending: [UInt8] = []
+        let finished = try #require(try await busy.response(&busyPending))
+        #expect(finished.body == "slow done")
+        #expect(finished.header("Connection") == "close")
+        #expect(try await idle.isClosedByServer())
+        #expect(server.server.connectionCount == 0)
+    }
+
+    @Test func oversizedBodyGets413WhileTheClientKeepsSending() async throws {
+        let server = try await TestServer { $0.limits.maxBodySize = 1024 }
+        let client = try await TestClient(port: server.port)
+        try await client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n")
+        try await client.send(String(repeating: "x", count: 100_000))
+        var pending: [UInt8] = []
+        let response = try #require(try await client.response(&pending))
+        #expect(response.status == 413)
+        #expect(response.header("Connection") == "close")
+        client.close()
+        await server.stop()
+    }
+
+    @Test func oversizedHeadGets431() async throws {
+        let server = try await TestServer { $0.limits.maxHeaderBytes = 256 }
+        let client = try await TestClient(port: server.port)
+        try await client.send("GET /hello/a HTTP/1.1\r\nHost: t\r\nX-Big: " + String(repeating: "y", count: 400) + "\r\n\r\n")
+        var pending: [UInt8] = []
+        #expect(try await client.response(&pending)?.status == 431)
+        client.close()
+        await server.stop()
+    }
+}
