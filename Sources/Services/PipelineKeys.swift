@@ -13,6 +13,6 @@ public enum PipelineKeys {
     public static func notification(_ orderID: String) -> String { "notifications:\(orderID)" }
     /// Hash of pipeline totals: accepted, duplicates, reserved, rejected, notified.
     public static let totals = "metrics:totals"
-    /// Orders the processor decided, as the seed's dashboard reported it.
-    public static let processedCount = "processed_orders_count"
+    /// Orders the processor decided; the seed's dashboard reports it as `processed_orders_count`.
+    public static let processedCount = "orders.processed.count"
 }

@@ -24,7 +24,7 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
     }
 
     public func claim(_ key: String, record: IdempotencyRecord, ttl: Duration) async throws -> IdempotencyRecord? {
-        let reply = try await redis.eval(Self.claimScript, keys: [key], arguments: [record.stored, ttl.milliseconds])
+        let reply = try await redis.eval(Self.claimScript, keys: [key, PipelineKeys.totals], arguments: [record.stored, ttl.milliseconds])
         switch reply {
         case .nullBulkString: return nil
         case .bulkString(let stored):
@@ -37,7 +37,7 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
     }
 
     public func accept(_ key: String, orderID: String, claimed: IdempotencyRecord, accepted: IdempotencyRecord, ttl: Duration) async throws {
-        _ = try await redis.eval(Self.acceptScript, keys: [key, PipelineKeys.order(orderID)], arguments: [claimed.stored, accepted.stored, ttl.milliseconds])
+        _ = try await redis.eval(Self.acceptScript, keys: [key, PipelineKeys.order(orderID), PipelineKeys.totals], arguments: [claimed.stored, accepted.stored, ttl.milliseconds])
     }
 
     public func release(_ key: String, claimed: IdempotencyRecord) async throws {
@@ -45,7 +45,7 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
     }
 
     public func reserve(_ order: Order) async throws -> OrderDecision {
-        let reply = try await redis.eval(Self.reserveScript, keys: [PipelineKeys.order(order.id), PipelineKeys.inventory(order.sku)], arguments: [order.qty, order.sku])
+        let reply = try await redis.eval(Self.reserveScript, keys: [PipelineKeys.order(order.id), PipelineKeys.inventory(order.sku), PipelineKeys.totals, PipelineKeys.processedCount], arguments: [order.qty, order.sku])
         guard case .array(let parts) = reply, parts.count == 3, let state = parts[0].string, let reason = parts[1].string,
               case .integer(let first) = parts[2] else {
             throw UnexpectedReply(step: "reserve", reply: "\(reply)")
@@ -62,7 +62,7 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
     }
 
     public func recordSent(orderID: String, token: String) async throws -> Bool {
-        let keys = [PipelineKeys.notificationLease(orderID), PipelineKeys.notification(orderID), PipelineKeys.order(orderID)]
+        let keys = [PipelineKeys.notificationLease(orderID), PipelineKeys.notification(orderID), PipelineKeys.order(orderID), PipelineKeys.totals]
         let reply = try await redis.eval(Self.recordSentScript, keys: keys, arguments: [token])
         guard case .integer(let recorded) = reply else { throw UnexpectedReply(step: "record sent", reply: "\(reply)") }
         return recorded == 1
@@ -74,5 +74,39 @@ extension Duration {
     var milliseconds: Int {
         let (seconds, attoseconds) = components
         return max(1, Int(seconds) * 1000 + Int((attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000))
+    }
+}
+
+extension RedisPipelineStore: PipelineReader {
+    public func snapshot(sku: String?, orderID: String?) async throws -> DashboardSnapshot {
+        var commands: [[any RESPArgument]] = [["GET", PipelineKeys.processedCount], ["HGETALL", PipelineKeys.totals]]
+        if let sku { commands.append(["GET", PipelineKeys.inventory(sku)]) }
+        if let orderID { commands.append(["HGET", PipelineKeys.notification(orderID), "status"]) }
+        // One round trip for all the reads.
+        var replies = try await redis.pipeline(commands)[...]
+        var snapshot = DashboardSnapshot(processedOrdersCount: Self.integer(replies.removeFirst()) ?? 0)
+        if case .array(let pairs) = replies.removeFirst() {
+            for index in stride(from: 0, to: pairs.count - 1, by: 2) {
+                if let name = pairs[index].string, let value = Self.integer(pairs[index + 1]) { snapshot.totals[name] = value }
+            }
+        }
+        if sku != nil { snapshot.inventoryLevel = Self.integer(replies.removeFirst()) }
+        if orderID != nil { snapshot.notificationStatus = replies.removeFirst().string }
+        return snapshot
+    }
+
+    public func status(orderID: String) async throws -> OrderStatus? {
+        let fields = try await redis.hgetall(PipelineKeys.order(orderID))
+        guard let state = fields["state"].map(String.init(describing:)) else { return nil }
+        let reason = fields["reason"].map(String.init(describing:)).flatMap { $0.isEmpty ? nil : $0 }
+        return OrderStatus(id: orderID, state: state, reason: reason)
+    }
+
+    private static func integer(_ value: RESPValue) -> Int64? {
+        switch value {
+        case .integer(let number): number
+        case .bulkString: value.string.flatMap { Int64($0) }
+        default: nil
+        }
     }
 }

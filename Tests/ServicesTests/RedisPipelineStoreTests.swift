@@ -97,4 +97,23 @@ import TestSupport
         let key = PipelineKeys.idempotency(orderID: "flush-\(run)")
         #expect(try await store.claim(key, record: IdempotencyRecord(state: .inFlight, token: "t", fingerprint: "f"), ttl: .seconds(5)) == nil)
     }
+
+    @Test func readsBackWhatTheStepsWrote() async throws {
+        let sku = "read-\(run)"
+        let id = "read-\(run)"
+        try await redis.set(PipelineKeys.inventory(sku), to: 9)
+        let before = try await store.snapshot(sku: nil, orderID: nil).processedOrdersCount
+        _ = try await store.reserve(Order(id: id, sku: sku, qty: 4))
+        #expect(try await store.lease(orderID: id, token: "t", ttl: .seconds(30)))
+        #expect(try await store.recordSent(orderID: id, token: "t"))
+        let snapshot = try await store.snapshot(sku: sku, orderID: id)
+        #expect(snapshot.inventoryLevel == 5)
+        #expect(snapshot.notificationStatus == "sent")
+        #expect(snapshot.processedOrdersCount > before)
+        #expect((snapshot.totals["reserved"] ?? 0) >= 1 && (snapshot.totals["notified"] ?? 0) >= 1)
+        #expect(try await store.status(orderID: id) == OrderStatus(id: id, state: "notified"))
+        #expect(try await store.status(orderID: "never-\(run)") == nil)
+        let unknown = try await store.snapshot(sku: "never-\(run)", orderID: "never-\(run)")
+        #expect(unknown.inventoryLevel == nil && unknown.notificationStatus == nil)
+    }
 }
