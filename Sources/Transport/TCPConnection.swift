@@ -26,8 +26,9 @@ public final class TCPConnection: Sendable {
 
     /// Set after a read returned less than it asked for, which means the receive queue was empty
     /// then. The next read can wait for a readiness edge instead of first spending a syscall on
-    /// EAGAIN: any data that arrived since produced an edge `Readiness` has remembered. Only a
-    /// hint for the one reader, hence relaxed ordering.
+    /// EAGAIN: any data that arrived since produced an edge `Readiness` has remembered. A FIN or
+    /// error already queued behind that data produces no further edge, so the hint is ignored
+    /// once the peer hung up. Only a hint for the one reader, hence relaxed ordering.
     private let receiveQueueDrained = Atomic<Bool>(false)
 
     init(socket: Socket, remoteAddress: SocketAddress) {
@@ -104,7 +105,8 @@ public final class TCPConnection: Sendable {
     ///
     /// The bytes go into `buffer`'s free space, which grows first when less than
     /// `min(maxBytes, 16 KiB)` is free; call `discardReadBytes()` on long-lived buffers to reuse
-    /// the space before their reader index.
+    /// the space before their reader index. An empty buffer is only grown once bytes are there,
+    /// so waiting with one costs no read space.
     ///
     /// - Returns: the number of bytes read, 0 once the peer has closed its side (orderly EOF).
     /// - Throws: `TransportError.connectionReset` if the peer reset the connection,
@@ -113,7 +115,13 @@ public final class TCPConnection: Sendable {
     public func read(into buffer: inout ByteBuffer, maxBytes: Int = 65536, timeout: Duration? = nil) async throws -> Int {
         precondition(maxBytes > 0, "read(into:maxBytes:) needs maxBytes > 0")
         var deadline: UInt64?
-        var failure: Int32 = receiveQueueDrained.exchange(false, ordering: .relaxed) ? EAGAIN : 0
+        let drained = receiveQueueDrained.exchange(false, ordering: .relaxed)
+        var failure: Int32 = drained && !socket.readiness.peerHungUp ? EAGAIN : 0
+        // An empty buffer this read must grow is handed back as it came while the read waits, so
+        // a connection waiting long for its next message (an idle keep-alive connection) holds
+        // no read space; the space is allocated again once bytes are there.
+        let ungrown: ByteBuffer? =
+            buffer.readableBytes == 0 && buffer.writableBytes < min(maxBytes, Self.minimumReadSpace) ? buffer : nil
         while true {
             if failure == 0 {
                 var requested = 0
@@ -132,6 +140,7 @@ public final class TCPConnection: Sendable {
                 guard failure == EAGAIN || failure == EWOULDBLOCK else {
                     throw TransportError.from(errno: failure, operation: "read", address: remoteAddress.description)
                 }
+                if let ungrown { buffer = ungrown }
             }
             // The clock is read only when a wait is needed, keeping it off the fast path.
             if deadline == nil, let timeout { deadline = Transport.deadline(after: timeout) }
@@ -141,6 +150,9 @@ public final class TCPConnection: Sendable {
     }
 
     /// Reads what is available, at most `maxBytes`, waiting if nothing is.
+    ///
+    /// Allocates a new buffer per call; loops that read continuously should use
+    /// `read(into:maxBytes:timeout:)` with a buffer they keep.
     ///
     /// - Returns: the bytes read, or nil once the peer has closed its side (orderly EOF).
     public func read(maxBytes: Int = 65536, timeout: Duration? = nil) async throws -> ByteBuffer? {
