@@ -17,9 +17,10 @@ public enum ServiceRoutes {
     }
 
     /// `POST /orders` and `GET /orders/:id`. Any other method on `/orders` gets the seed's 405 text.
-    public static func addGateway(to router: inout HTTPRouter, gateway: OrderGateway, reader: any PipelineReader) {
+    public static func addGateway(to router: inout HTTPRouter, gateway: OrderGateway, reader: any PipelineReader, metrics: ServiceMetrics? = nil) {
         router.add("POST", "/orders") { request in
             let outcome = await gateway.submit(body: request.body.readableBytesView, idempotencyKey: request.headers.first("Idempotency-Key"))
+            metrics?.increment("orders_total", [("status", String(outcome.status))])
             return response(for: outcome, json: wantsJSON(request))
         }
         for method in ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] {
