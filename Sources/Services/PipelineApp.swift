@@ -35,43 +35,44 @@ public enum PipelineApp {
     }
 
     static func run(roles: [ServiceRole], configuration: ServiceConfiguration, logger: JSONLogger) async throws {
-        let redis = try RedisClient(url: configuration.redisURL)
-        defer { redis.shutdown() }
-        let store = RedisPipelineStore(redis: redis)
         let stop = StopFlag()
         let signal = Task {
             let name = await ShutdownSignal.wait()
             stop.raise()
             return name
         }
+        guard let pipeline = try await start(roles: roles, configuration: configuration, logger: logger, until: stop) else { return }
+        let received = await signal.value
+        logger.info("shutting down", ["signal": received])
+        await pipeline.stop()
+    }
 
-        guard await waitForRedis(redis, logger: logger, until: stop) else { return }
+    /// Starts `roles` and returns once they serve: after Redis answers and a broker connection is
+    /// set up. Returns nil when `stop` is raised first. `sender` replaces the logging sender.
+    static func start(roles: [ServiceRole], configuration: ServiceConfiguration, logger: JSONLogger,
+                      until stop: StopFlag = StopFlag(), sender: (any NotificationSender)? = nil) async throws -> RunningPipeline? {
+        let redis = try RedisClient(url: configuration.redisURL)
+        guard await waitForRedis(redis, logger: logger, until: stop) else {
+            redis.shutdown()
+            return nil
+        }
+        let store = RedisPipelineStore(redis: redis)
         let link = try BrokerLink(urls: configuration.rabbitmqURLs, logger: logger)
-        let parts = Parts(roles: roles, configuration: configuration, store: store, logger: logger)
+        let parts = Parts(roles: roles, configuration: configuration, store: store, logger: logger, sender: sender)
         let broker = Task { await link.run(setup: parts.setup) }
         guard await waitForBroker(link, until: stop) else {
             broker.cancel()
-            return
+            redis.shutdown()
+            return nil
         }
-
-        var servers: [HTTPServer] = []
+        var servers: [ServiceRole: HTTPServer] = [:]
         for role in roles {
             let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration), router: parts.router(for: role, link: link, redis: redis))
-            servers.append(server)
+            servers[role] = server
             logger.info("serving", ["role": role.rawValue, "port": String(server.port)])
         }
-        let serving = servers.map { server in Task { await server.run() } }
-
-        let received = await signal.value
-        logger.info("shutting down", ["signal": received])
-        for server in servers { await server.shutdown(gracePeriod: .seconds(10)) }
-        for task in serving { await task.value }
-        logger.info("http stopped; settling deliveries under way")
-        await parts.stopConsumers()
-        logger.info("consumers stopped; closing broker connection")
-        broker.cancel()
-        await broker.value
-        logger.info("stopped cleanly")
+        let serving = servers.values.map { server in Task { await server.run() } }
+        return RunningPipeline(servers: servers, serving: serving, parts: parts, broker: broker, redis: redis, logger: logger)
     }
 
     private static func httpConfiguration(_ role: ServiceRole, _ configuration: ServiceConfiguration) -> HTTPServer.Configuration {
@@ -112,8 +113,34 @@ public enum PipelineApp {
 }
 
 /// Set once a shutdown signal arrived, so waiting loops can give up.
-private final class StopFlag: Sendable {
+final class StopFlag: Sendable {
     private let raised = Atomic<Bool>(false)
     var isRaised: Bool { raised.load(ordering: .acquiring) }
     func raise() { raised.store(true, ordering: .releasing) }
+}
+
+/// Services started by `PipelineApp.start`.
+struct RunningPipeline: Sendable {
+    let servers: [ServiceRole: HTTPServer]
+    let serving: [Task<Void, Never>]
+    let parts: Parts
+    let broker: Task<Void, Never>
+    let redis: RedisClient
+    let logger: JSONLogger
+
+    /// The port `role` serves HTTP on.
+    func port(_ role: ServiceRole) -> Int? { servers[role]?.port }
+
+    /// Stops accepting, finishes requests and deliveries under way, closes the connections.
+    func stop() async {
+        for server in servers.values { await server.shutdown(gracePeriod: .seconds(10)) }
+        for task in serving { await task.value }
+        logger.info("http stopped; settling deliveries under way")
+        await parts.stopConsumers()
+        logger.info("consumers stopped; closing broker connection")
+        broker.cancel()
+        await broker.value
+        redis.shutdown()
+        logger.info("stopped cleanly")
+    }
 }

@@ -14,9 +14,11 @@ final class Parts: Sendable {
     let events = AMQPConfirmedPublisher(exchange: PipelineTopology.eventsExchange, mandatory: false)
     /// The consumers of the current connection; replaced on reconnection, stopped on shutdown.
     private let consumers = Mutex<[DeliveryLoop]>([])
+    private let sender: (any NotificationSender)?
 
-    init(roles: [ServiceRole], configuration: ServiceConfiguration, store: RedisPipelineStore, logger: JSONLogger) {
+    init(roles: [ServiceRole], configuration: ServiceConfiguration, store: RedisPipelineStore, logger: JSONLogger, sender: (any NotificationSender)?) {
         self.roles = roles
+        self.sender = sender
         self.configuration = configuration
         self.store = store
         self.logger = logger
@@ -34,7 +36,7 @@ final class Parts: Sendable {
                                                         metrics: metrics, logger: logger, handler: processor.handle))
         }
         if roles.contains(.notifier) {
-            let sender = LoggingSender(logger: logger, latency: .milliseconds(configuration.notifyLatencyMilliseconds))
+            let sender = sender ?? LoggingSender(logger: logger, latency: .milliseconds(configuration.notifyLatencyMilliseconds))
             let notifier = OrderNotifier(store: store, sender: sender, lease: .seconds(configuration.notificationLeaseSeconds),
                                          sendTimeout: .seconds(configuration.notificationLeaseSeconds) / 2)
             started.append(try await DeliveryLoop.start(queue: PipelineTopology.notifierQueue, prefetch: configuration.prefetch, on: connection,
