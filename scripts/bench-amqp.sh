@@ -2,8 +2,9 @@
 # AMQP client throughput against the broker at AMQP_URL: amqp-bench (this project) and the peer
 # amqpbench (amqp091-go, /work/shared/peers/go/amqpbench or ../shared/peers) run back to back in
 # each round on the same durable queue, which is purged between runs. Scenarios: publish without
-# confirms, publish with confirms (window 256), consume with manual acks (qos 200). Prints each
-# run, the median per side, and the ratio ours/peer.
+# confirms, publish with confirms (window 256; ours through publishConfirmed), consume with qos 200
+# acking each delivery, and acking every 50th with multiple. Prints each run, the median per side,
+# and the ratio ours/peer.
 #
 # Environment: AMQP_URL (default amqp://guest:guest@127.0.0.1:5672/), ROUNDS (default 3),
 # MESSAGES (default 50000), SIZE (body bytes, default 200), PEERS (peer sources folder).
@@ -35,7 +36,7 @@ fill() { "$peer" publish -url "$AMQP_URL" -queue "$QUEUE" -n "$MESSAGES" -size "
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
 purge
-for scenario in publish publish-confirm consume; do
+for scenario in publish publish-confirm consume consume-multiple; do
     : >"$workdir/ours" && : >"$workdir/peer"
     for round in $(seq 1 "$ROUNDS"); do
         for side in peer ours; do
@@ -44,6 +45,7 @@ for scenario in publish publish-confirm consume; do
                 publish) figure=$(rate "$binary" publish -n "$MESSAGES" -size "$SIZE") ;;
                 publish-confirm) figure=$(rate "$binary" publish -confirm -window 256 -n "$MESSAGES" -size "$SIZE") ;;
                 consume) fill && figure=$(rate "$binary" consume -qos 200 -n "$MESSAGES") ;;
+                consume-multiple) fill && figure=$(rate "$binary" consume -qos 200 -multiple 50 -n "$MESSAGES") ;;
             esac
             purge
             echo "$scenario round $round $side: $figure msgs/s"

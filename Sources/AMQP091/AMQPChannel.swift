@@ -6,6 +6,8 @@ public struct AMQPChannel: Sendable {
     public let connection: AMQPConnection
     /// The channel number on the wire.
     public let number: UInt16
+    /// Tells this channel from a later one that reuses its number.
+    let incarnation: UInt64
 
     /// Sends a synchronous method and returns its reply, e.g.
     /// `let ok: QueueDeclareOk = try await channel.call(QueueDeclare(queue: "jobs"))`.
@@ -34,20 +36,73 @@ public struct AMQPChannel: Sendable {
             throw AMQPError(.commandInvalid("\(method.name) expects a reply; use call"), at: 0)
         }
         let channel = number
-        try connection.sendWithoutReply { machine throws(AMQPConnectionError) in try machine.request(method, on: channel).actions }
+        try connection.sendWithoutReply(on: channel, incarnation: incarnation) { machine throws(AMQPConnectionError) in
+            try machine.request(method, on: channel).actions
+        }
+    }
+
+    /// Sends an ack/nack/reject for a delivery of this channel incarnation, or reports it stale.
+    func settle(_ method: AMQPMethod, deliveryTag: UInt64) throws {
+        let channel = number
+        do {
+            try connection.sendWithoutReply(on: channel, incarnation: incarnation) { machine throws(AMQPConnectionError) in
+                try machine.request(method, on: channel).actions
+            }
+        } catch let error as AMQPConnectionError {
+            switch error {
+            case .channelNotOpen, .channelClosed: throw AMQPConnectionError.staleDelivery(channel: channel, deliveryTag: deliveryTag)
+            default: throw error
+            }
+        }
     }
 
     /// Publishes a message (`basic.publish` with header and body frames). Returns once the
-    /// frames are queued for the socket; with confirms on, the broker's ack comes as an event.
+    /// frames are queued for the socket; with confirms on, the broker's ack comes as an event
+    /// (use `publishConfirmed` to await it). Does not wait while the server blocks the
+    /// connection: see `AMQPConnection.waitUntilUnblocked`.
     public func publish(
         exchange: String = "", routingKey: String, body: ByteBuffer, properties: BasicProperties = BasicProperties(),
         mandatory: Bool = false
     ) throws {
         let publish = BasicPublish(exchange: exchange, routingKey: routingKey, mandatory: mandatory)
         let channel = number
-        try connection.sendWithoutReply { machine throws(AMQPConnectionError) in
+        try connection.sendWithoutReply(on: channel, incarnation: incarnation, publishing: true) { machine throws(AMQPConnectionError) in
             try machine.publish(publish, properties: properties, body: body, on: channel)
         }
+    }
+
+    /// Puts the channel in confirm mode (`confirm.select`) with room for `window` unconfirmed
+    /// publishes; `publishConfirmed` waits while the window is full.
+    public func confirmSelect(window: Int = 1024, timeout: Duration = .seconds(30)) async throws {
+        try await connection.enableConfirms(on: number, incarnation: incarnation, window: window, timeout: timeout)
+    }
+
+    /// Publishes a message and waits for the broker's verdict. Needs `confirmSelect()` first.
+    ///
+    /// Waits, in order: for room in the confirm window and for the server to unblock the
+    /// connection (publishes leave in call order), then for the broker's ack or nack. With
+    /// `mandatory`, a message no queue takes yields `.returned`: such a publish carries its
+    /// confirm sequence number in the `x-publish-sequence` header, which `basic.return` echoes,
+    /// so a return is matched to its publish even when other publishes are outstanding.
+    ///
+    /// - Parameter timeout: bounds the whole wait.
+    /// - Throws: `AMQPConnectionError.blockedTimedOut` when the timeout hits while the server
+    ///   blocks the connection, `.timedOut` otherwise; the channel's or connection's error when
+    ///   either closes before the verdict (the message may or may not have been routed);
+    ///   `.confirmsNotEnabled`; `AMQPError` when the message cannot be encoded; `CancellationError`.
+    public func publishConfirmed(
+        exchange: String = "", routingKey: String, body: ByteBuffer, properties: BasicProperties = BasicProperties(),
+        mandatory: Bool = false, timeout: Duration = .seconds(30)
+    ) async throws -> PublishConfirmation {
+        let publish = BasicPublish(exchange: exchange, routingKey: routingKey, mandatory: mandatory)
+        return try await connection.publishConfirmed(
+            on: number, incarnation: incarnation, publish, properties: properties, body: body, timeout: timeout)
+    }
+
+    /// Limits unacknowledged deliveries (`basic.qos`): per consumer, or for the whole channel
+    /// with `global`. This is also what bounds each consumer's client-side buffer.
+    public func qos(prefetchCount: UInt16, prefetchSize: UInt32 = 0, global: Bool = false, timeout: Duration = .seconds(30)) async throws {
+        let _: BasicQosOk = try await call(BasicQos(prefetchSize: prefetchSize, prefetchCount: prefetchCount, global: global), timeout: timeout)
     }
 
     /// Fetches one message (`basic.get`), or nil when the queue is empty.
@@ -58,18 +113,19 @@ public struct AMQPChannel: Sendable {
         }
     }
 
-    /// Starts a consumer; its deliveries arrive on the returned stream, which ends when the
-    /// consumer is cancelled and fails when the channel or connection closes. Buffering is
-    /// unbounded: bound it with `BasicQos` prefetch.
+    /// Starts a consumer (`basic.consume`); see `AMQPConsumer` for how its sequence ends and
+    /// what bounds its buffer. An empty `consumerTag` gets a generated one.
     public func consume(
         queue: String, consumerTag: String = "", noAck: Bool = false, exclusive: Bool = false,
         arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
     ) async throws -> AMQPConsumer {
         var tag = consumerTag
-        let (messages, sink) = AsyncThrowingStream.makeStream(of: AMQPMessage.self)
+        let (deliveries, sink) = AsyncThrowingStream.makeStream(of: AMQPDelivery.self)
         let channel = number
+        let incarnation = incarnation
         do {
             _ = try await connection.waitForReply(operation: "basic.consume", timeout: timeout) { state throws(AMQPConnectionError) in
+                try state.requireLive(channel, incarnation)
                 if tag.isEmpty {
                     state.nextConsumerTag += 1
                     tag = "ctag-\(channel)-\(state.nextConsumerTag)"
@@ -84,10 +140,10 @@ public struct AMQPChannel: Sendable {
             sink.finish(throwing: error)
             throw error
         }
-        return AMQPConsumer(tag: tag, messages: messages)
+        return AMQPConsumer(tag: tag, deliveries: deliveries, channel: self)
     }
 
-    /// Acknowledges a delivery.
+    /// Acknowledges a delivery by tag (for `get`; consumers use `AMQPDelivery.ack`).
     public func ack(deliveryTag: UInt64, multiple: Bool = false) throws {
         try send(BasicAck(deliveryTag: deliveryTag, multiple: multiple))
     }
@@ -95,24 +151,17 @@ public struct AMQPChannel: Sendable {
     /// Closes the channel (channel.close / close-ok).
     public func close(timeout: Duration = .seconds(30)) async throws {
         _ = try await request(.channelClose(ChannelClose(replyCode: ReplyCode.replySuccess.rawValue)), timeout: timeout)
-        let channel = number
-        connection.removeConsumers { $0.channel == channel }
+        connection.channelClosedByClient(number, incarnation: incarnation)
     }
 
     private func request(_ method: AMQPMethod, timeout: Duration) async throws -> Reply? {
         var scratch = ByteBuffer()
         try FrameEncoder().encode(.method(channel: number, method), into: &scratch)
         let channel = number
+        let incarnation = incarnation
         return try await connection.waitForReply(operation: method.name, timeout: timeout) { state throws(AMQPConnectionError) in
-            try state.machine.request(method, on: channel)
+            try state.requireLive(channel, incarnation)
+            return try state.machine.request(method, on: channel)
         }
     }
-}
-
-/// A consumer started by `AMQPChannel.consume`.
-public struct AMQPConsumer: Sendable {
-    /// The consumer tag, for `BasicCancel`.
-    public let tag: String
-    /// Deliveries in arrival order.
-    public let messages: AsyncThrowingStream<AMQPMessage, any Error>
 }

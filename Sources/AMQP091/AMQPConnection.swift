@@ -33,7 +33,21 @@ public final class AMQPConnection: Sendable {
         var waiters: [RequestID: Waiter] = [:]
         var handshake: CheckedContinuation<Void, any Error>?
         var closing: CheckedContinuation<Void, any Error>?
-        var consumers: [ConsumerKey: AsyncThrowingStream<AMQPMessage, any Error>.Continuation] = [:]
+        var consumers: [ConsumerKey: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation] = [:]
+        /// Open channels by number, with the incarnation their `AMQPChannel` carries: a number is
+        /// reused after a close, and a stale handle must not act on its successor.
+        var liveChannels: [UInt16: UInt64] = [:]
+        var nextIncarnation: UInt64 = 0
+        /// Why the server closed a channel, by incarnation, so later calls on it say so.
+        var closeReasons: [UInt64: AMQPConnectionError] = [:]
+        /// Channels in confirm mode.
+        var publishers: [UInt16: PublisherState] = [:]
+        var publishWaiters: [UInt64: PublishWaiter] = [:]
+        var unblockWaiters: [UInt64: UnblockWaiter] = [:]
+        /// Set while the server has blocked the connection (`connection.blocked`).
+        var blockedReason: String?
+        /// Fails publish and unblock waiters past their deadline; started with the first of them.
+        var sweeper: Task<Void, Never>?
         var frameMax = AMQPProtocol.frameMinSize
         var heartbeat: UInt16 = 0
         var heartbeatTask: Task<Void, Never>?
@@ -45,10 +59,12 @@ public final class AMQPConnection: Sendable {
     /// A Mutex rather than an actor: the reader task and callers change the state in short,
     /// non-suspending sections, and frames must reach the writer in exactly the order the state
     /// machine produced them, which an actor's suspension points would not guarantee.
-    private let state: Mutex<State>
+    let state: Mutex<State>
     private let socket: TCPConnection
     /// Wakes the writer when `State.output` goes from empty to non-empty.
-    private let outputReady: AsyncStream<Void>.Continuation
+    let outputReady: AsyncStream<Void>.Continuation
+    /// Numbers publish and unblock waiters; atomic so a cancellation handler knows its id up front.
+    let tickets = Atomic<UInt64>(0)
     private let eventSink: AsyncStream<AMQPConnectionEvent>.Continuation
 
     /// Notifications outside any request: blocked/unblocked, returns, confirms, channel closes.
@@ -103,12 +119,16 @@ public final class AMQPConnection: Sendable {
     /// Opens a channel.
     public func openChannel(timeout: Duration = .seconds(30)) async throws -> AMQPChannel {
         var number: UInt16 = 0
+        var incarnation: UInt64 = 0
         _ = try await waitForReply(operation: "channel.open", timeout: timeout) { state throws(AMQPConnectionError) in
             let opened = try state.machine.openChannel()
             number = opened.channel
+            state.nextIncarnation += 1
+            incarnation = state.nextIncarnation
+            state.liveChannels[number] = incarnation
             return (opened.request, opened.actions)
         }
-        return AMQPChannel(connection: self, number: number)
+        return AMQPChannel(connection: self, number: number, incarnation: incarnation)
     }
 
     /// Closes the connection with the close handshake and waits for the server's close-ok.
@@ -178,29 +198,37 @@ public final class AMQPConnection: Sendable {
         }
     }
 
-    /// Queues the frames of a request that gets no reply (publish, ack). All or nothing: when a
-    /// frame cannot be encoded (a name over 255 bytes, say) nothing is queued and the
-    /// `AMQPError` is thrown to the caller; such requests register no waiter, so nothing else
-    /// needs undoing.
+    /// Queues the frames of a request that gets no reply (publish, ack) on the channel
+    /// `incarnation` names. A publish on a confirm-mode channel takes its sequence number.
     func sendWithoutReply(
+        on channel: UInt16, incarnation: UInt64, publishing: Bool = false,
         _ request: (inout ConnectionStateMachine) throws(AMQPConnectionError) -> [ConnectionStateMachine.Action]
     ) throws {
         try state.withLock { state in
             if let finished = state.finished { throw finished }
-            let wasEmpty = state.output.readableBytes == 0
-            let mark = state.output.writerIndex
-            for case .send(let frames) in try request(&state.machine) {
-                for frame in frames {
-                    do {
-                        try state.encoder.encode(frame, into: &state.output)
-                    } catch {
-                        state.output.moveWriterIndex(to: mark)
-                        throw error
-                    }
+            try state.requireLive(channel, incarnation)
+            try queueFrames(try request(&state.machine), &state)
+            if publishing { _ = state.publishers[channel]?.tracker.published(ticket: nil) }
+        }
+    }
+
+    /// Encodes the frames of `actions` into the output. All or nothing: when a frame cannot be
+    /// encoded (a name over 255 bytes, say) nothing is queued and the `AMQPError` is thrown;
+    /// such requests register no waiter, so nothing else needs undoing.
+    func queueFrames(_ actions: [ConnectionStateMachine.Action], _ state: inout State) throws {
+        let wasEmpty = state.output.readableBytes == 0
+        let mark = state.output.writerIndex
+        for case .send(let frames) in actions {
+            for frame in frames {
+                do {
+                    try state.encoder.encode(frame, into: &state.output)
+                } catch {
+                    state.output.moveWriterIndex(to: mark)
+                    throw error
                 }
             }
-            if wasEmpty && state.output.readableBytes > 0 { outputReady.yield() }
         }
+        if wasEmpty && state.output.readableBytes > 0 { outputReady.yield() }
     }
 
     /// Ends the delivery streams of the consumers `matching` selects.
@@ -209,6 +237,18 @@ public final class AMQPConnection: Sendable {
             for key in state.consumers.keys where matching(key) {
                 state.consumers.removeValue(forKey: key)?.finish()
             }
+        }
+    }
+
+    /// Forgets a channel the client closed: its consumers end, its pending confirms fail.
+    func channelClosedByClient(_ channel: UInt16, incarnation: UInt64) {
+        state.withLock { state in
+            guard state.liveChannels[channel] == incarnation else { return }
+            state.liveChannels[channel] = nil
+            for key in state.consumers.keys where key.channel == channel {
+                state.consumers.removeValue(forKey: key)?.finish()
+            }
+            failPublishes(on: channel, .channelNotOpen(channel), &state)
         }
     }
 
@@ -262,23 +302,34 @@ public final class AMQPConnection: Sendable {
                 waiter?.timeout?.cancel()
                 waiter?.continuation.resume(throwing: error)
             case .deliver(let channel, let message):
-                if case .basicDeliver(let deliver) = message.method {
-                    state.consumers[ConsumerKey(channel: channel, tag: deliver.consumerTag)]?.yield(message)
+                if case .basicDeliver(let deliver) = message.method,
+                    let consumer = state.consumers[ConsumerKey(channel: channel, tag: deliver.consumerTag)]
+                {
+                    let handle = AMQPChannel(connection: self, number: channel, incarnation: state.liveChannels[channel] ?? 0)
+                    consumer.yield(AMQPDelivery(message: message, deliver: deliver, channel: handle))
                 }
             case .returned(let channel, let message):
+                recordReturn(message, on: channel, &state)
                 eventSink.yield(.returned(channel: channel, message))
             case .confirm(let channel, let tag, let multiple, let ack):
+                settleConfirms(on: channel, deliveryTag: tag, multiple: multiple, ack: ack, &state)
                 eventSink.yield(.confirm(channel: channel, deliveryTag: tag, multiple: multiple, ack: ack))
             case .consumerCancelled(let channel, let tag):
-                state.consumers.removeValue(forKey: ConsumerKey(channel: channel, tag: tag))?.finish()
+                state.consumers.removeValue(forKey: ConsumerKey(channel: channel, tag: tag))?
+                    .finish(throwing: AMQPConnectionError.consumerCancelled(channel: channel, consumerTag: tag))
             case .channelClosed(let channel, let error):
                 for key in state.consumers.keys where key.channel == channel {
                     state.consumers.removeValue(forKey: key)?.finish(throwing: error)
                 }
+                if let incarnation = state.liveChannels.removeValue(forKey: channel) { state.closeReasons[incarnation] = error }
+                failPublishes(on: channel, error, &state)
                 eventSink.yield(.channelClosed(channel: channel, error))
             case .blocked(let reason):
+                state.blockedReason = reason
                 eventSink.yield(.blocked(reason: reason))
             case .unblocked:
+                state.blockedReason = nil
+                unblocked(&state)
                 eventSink.yield(.unblocked)
             case .closed(let error):
                 finish(error, &state)
@@ -301,6 +352,13 @@ public final class AMQPConnection: Sendable {
             waiter.continuation.resume(throwing: failure)
         }
         state.waiters = [:]
+        state.liveChannels = [:]
+        for channel in Array(state.publishers.keys) { failPublishes(on: channel, failure, &state) }
+        for waiter in state.publishWaiters.values { waiter.continuation.resume(throwing: failure) }
+        state.publishWaiters = [:]
+        for waiter in state.unblockWaiters.values { waiter.continuation.resume(throwing: failure) }
+        state.unblockWaiters = [:]
+        state.sweeper?.cancel()
         state.handshake?.resume(throwing: failure)
         state.handshake = nil
         if let closing = state.closing {

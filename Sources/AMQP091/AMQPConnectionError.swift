@@ -22,6 +22,16 @@ public enum AMQPConnectionError: Error, Hashable, Sendable, CustomStringConverti
     case timedOut(operation: String)
     /// The socket failed or the server vanished (including missed heartbeats); the text says how.
     case connectionLost(String)
+    /// A publish or `waitUntilUnblocked` waited longer than its timeout while the server blocked
+    /// the connection (`connection.blocked`, with the server's reason).
+    case blockedTimedOut(reason: String)
+    /// `publishConfirmed` on a channel without `confirmSelect()`.
+    case confirmsNotEnabled(channel: UInt16)
+    /// An ack, nack or reject for a delivery whose channel has closed since (or was replaced by
+    /// recovery): its tag would name another message, so nothing was sent.
+    case staleDelivery(channel: UInt16, deliveryTag: UInt64)
+    /// The server cancelled the consumer (`basic.cancel`: its queue was deleted, or its node failed).
+    case consumerCancelled(channel: UInt16, consumerTag: String)
 
     public var description: String {
         switch self {
@@ -38,6 +48,10 @@ public enum AMQPConnectionError: Error, Hashable, Sendable, CustomStringConverti
         case .closedByClient: "connection closed by client"
         case .timedOut(let operation): "\(operation) timed out"
         case .connectionLost(let reason): "connection lost: \(reason)"
+        case .blockedTimedOut(let reason): "timed out while the server blocks the connection (\(reason))"
+        case .confirmsNotEnabled(let channel): "channel \(channel) is not in confirm mode; call confirmSelect() first"
+        case .staleDelivery(let channel, let tag): "delivery \(tag) came on channel \(channel), which has closed since; not acknowledged"
+        case .consumerCancelled(let channel, let tag): "server cancelled consumer '\(tag)' on channel \(channel)"
         }
     }
 }

@@ -6,7 +6,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var redisURL = "redis://127.0.0.1:6379/0"
     /// Brokers tried in turn: `amqp://user:pass@host:port/vhost`, comma-separated in `RABBITMQ_URLS`.
     public var rabbitmqURLs = ["amqp://guest:guest@127.0.0.1:5672/"]
-    /// Loopback by default; containers set `0.0.0.0`.
+    /// Loopback by default; containers set `0.0.0.0`. A port of 0 lets the system pick a free one.
     public var host = "127.0.0.1"
     public var gatewayPort = 8080
     public var dashboardPort = 8081
@@ -50,10 +50,10 @@ public struct ServiceConfiguration: Sendable, Equatable {
             guard !rabbitmqURLs.isEmpty else { throw InvalidSetting(name: "RABBITMQ_URLS", value: urls) }
         }
         if let host = settings["HOST"] { self.host = host }
-        try Self.read(&gatewayPort, "GATEWAY_PORT", settings, in: 1...65535)
-        try Self.read(&dashboardPort, "DASHBOARD_PORT", settings, in: 1...65535)
-        try Self.read(&processorMetricsPort, "PROCESSOR_PORT", settings, in: 1...65535)
-        try Self.read(&notifierMetricsPort, "NOTIFIER_PORT", settings, in: 1...65535)
+        try Self.read(&gatewayPort, "GATEWAY_PORT", settings, in: 0...65535)
+        try Self.read(&dashboardPort, "DASHBOARD_PORT", settings, in: 0...65535)
+        try Self.read(&processorMetricsPort, "PROCESSOR_PORT", settings, in: 0...65535)
+        try Self.read(&notifierMetricsPort, "NOTIFIER_PORT", settings, in: 0...65535)
         try Self.read(&prefetch, "PREFETCH", settings, in: 1...65535)
         try Self.read(&inFlightTTLSeconds, "INFLIGHT_TTL_SECONDS", settings, in: 1...3600)
         try Self.read(&idempotencyTTLSeconds, "IDEMPOTENCY_TTL_SECONDS", settings, in: 1...30 * 24 * 3600)

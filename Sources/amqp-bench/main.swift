@@ -55,7 +55,7 @@ struct Failure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-func publish(_ options: Options, _ connection: AMQPConnection, _ channel: AMQPChannel) async throws {
+func publish(_ options: Options, _ channel: AMQPChannel) async throws {
     let body = ByteBuffer(bytes: [UInt8](repeating: 0, count: options.size))
     let properties = BasicProperties(contentType: "application/octet-stream", deliveryMode: 2)
     guard options.confirm else {
@@ -63,34 +63,31 @@ func publish(_ options: Options, _ connection: AMQPConnection, _ channel: AMQPCh
         let _: QueueDeclareOk = try await channel.call(QueueDeclare(queue: options.queue, passive: true, durable: true))
         return
     }
-    let _: ConfirmSelectOk = try await channel.call(ConfirmSelect())
-    var events = connection.events.makeAsyncIterator()
-    var unconfirmed = Set<UInt64>()
-    var published: UInt64 = 0
-    func awaitConfirm() async throws {
-        guard let event = await events.next() else { throw Failure("connection closed while waiting for confirms") }
-        guard case .confirm(_, let tag, let multiple, let ack) = event else { return }
-        guard ack else { throw Failure("broker nacked delivery tag \(tag)") }
-        if multiple { unconfirmed = unconfirmed.filter { $0 > tag } } else { unconfirmed.remove(tag) }
+    try await channel.confirmSelect(window: options.window)
+    // As many publishers as the window has room: each awaits its own confirm, so the window stays full.
+    let workers = min(options.window, options.count)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for worker in 0..<workers {
+            let share = options.count / workers + (worker < options.count % workers ? 1 : 0)
+            group.addTask {
+                for _ in 0..<share {
+                    let outcome = try await channel.publishConfirmed(routingKey: options.queue, body: body, properties: properties)
+                    guard outcome == .ack else { throw Failure("broker answered \(outcome)") }
+                }
+            }
+        }
+        try await group.waitForAll()
     }
-    for _ in 0..<options.count {
-        try channel.publish(routingKey: options.queue, body: body, properties: properties)
-        published += 1
-        unconfirmed.insert(published)
-        while unconfirmed.count >= options.window { try await awaitConfirm() }
-    }
-    while !unconfirmed.isEmpty { try await awaitConfirm() }
 }
 
 func consume(_ options: Options, _ channel: AMQPChannel) async throws {
-    let _: BasicQosOk = try await channel.call(BasicQos(prefetchCount: options.qos))
+    try await channel.qos(prefetchCount: options.qos)
     let consumer = try await channel.consume(queue: options.queue)
     var received = 0
-    for try await message in consumer.messages {
+    for try await delivery in consumer {
         received += 1
-        guard case .basicDeliver(let deliver) = message.method else { continue }
         if received % options.multiple == 0 || received == options.count {
-            try channel.ack(deliveryTag: deliver.deliveryTag, multiple: options.multiple > 1)
+            try delivery.ack(multiple: options.multiple > 1)
         }
         if received == options.count { return }
     }
@@ -104,7 +101,7 @@ do {
     let _: QueueDeclareOk = try await channel.call(QueueDeclare(queue: options.queue, durable: true))
     let clock = ContinuousClock()
     let start = clock.now
-    if options.mode == "publish" { try await publish(options, connection, channel) } else { try await consume(options, channel) }
+    if options.mode == "publish" { try await publish(options, channel) } else { try await consume(options, channel) }
     let elapsed = clock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     print("msgs/s=\(Int(Double(options.count) / seconds))")

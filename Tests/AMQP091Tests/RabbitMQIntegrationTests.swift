@@ -29,10 +29,9 @@ import Testing
         let _: BasicQosOk = try await channel.call(BasicQos(prefetchCount: 10))
         let consumer = try await channel.consume(queue: queue.queue)
         var received: [ByteBuffer] = []
-        for try await message in consumer.messages {
-            received.append(message.body)
-            guard case .basicDeliver(let deliver) = message.method else { break }
-            try channel.ack(deliveryTag: deliver.deliveryTag)
+        for try await delivery in consumer {
+            received.append(delivery.body)
+            try delivery.ack()
             if received.count == 2 { break }
         }
         #expect(received == [large, "third"])
@@ -153,7 +152,7 @@ import Testing
         _ = try await rabbitmqctl(["close_connection", pid, "closed by test"])
 
         do {
-            for try await message in consumer.messages { Issue.record("unexpected delivery \(message)") }
+            for try await delivery in consumer { Issue.record("unexpected delivery \(delivery.message)") }
             Issue.record("consumer ended without an error")
         } catch let AMQPConnectionError.connectionClosed(code, text, _, _) {
             #expect(code == .connectionForced)

@@ -27,3 +27,16 @@ import Testing
         #expect(page.text == "# HELP m a\\\\b\\nc\n# TYPE m gauge\nm{l=\"q\\\"\\\\\\n\"} +Inf\n")
     }
 }
+
+@Suite struct ServiceMetricsTests {
+    @Test func countersRenderAsPrometheusFamiliesWithLabels() {
+        let metrics = ServiceMetrics(service: "gateway")
+        metrics.increment("http_responses_total", [("status", "202")])
+        metrics.increment("http_responses_total", [("status", "202")])
+        metrics.increment("http_responses_total", [("status", "409")])
+        let page = metrics.render(gauges: [(name: "redis_ready", help: "1 when Redis answers.", value: 1)])
+        #expect(page.contains("order_pipeline_up{service=\"gateway\"} 1\n"))
+        #expect(page.contains("# TYPE http_responses_total counter\nhttp_responses_total{status=\"202\"} 2\nhttp_responses_total{status=\"409\"} 1\n"))
+        #expect(page.contains("# TYPE redis_ready gauge\nredis_ready 1\n"))
+    }
+}

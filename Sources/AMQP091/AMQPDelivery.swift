@@ -1,0 +1,83 @@
+import Bytes
+
+/// A message delivered to a consumer, with the means to settle it.
+///
+/// Settle each delivery once (unless the consumer uses noAck): `ack`, `nack` or `reject`.
+/// A delivery belongs to the channel it came on; once that channel is gone (closed, or replaced
+/// after a connection recovery), settling it throws `AMQPConnectionError.staleDelivery` and sends
+/// nothing, since its tag would name a different message on any other channel. The broker
+/// redelivers such messages itself.
+public struct AMQPDelivery: Sendable {
+    /// The message as delivered (method `.basicDeliver`).
+    public let message: AMQPMessage
+    /// The channel-scoped tag that `ack`/`nack`/`reject` refer to.
+    public let deliveryTag: UInt64
+    /// True when the broker delivered the message before and it was not acknowledged.
+    public let redelivered: Bool
+    public let exchange: String
+    public let routingKey: String
+    public let consumerTag: String
+    let channel: AMQPChannel
+
+    init(message: AMQPMessage, deliver: BasicDeliver, channel: AMQPChannel) {
+        self.message = message
+        deliveryTag = deliver.deliveryTag
+        redelivered = deliver.redelivered
+        exchange = deliver.exchange
+        routingKey = deliver.routingKey
+        consumerTag = deliver.consumerTag
+        self.channel = channel
+    }
+
+    public var body: ByteBuffer { message.body }
+    public var properties: BasicProperties { message.properties }
+
+    /// The `x-delivery-count` header quorum queues set on redeliveries (nil on a first delivery
+    /// and for classic queues).
+    public var deliveryCount: Int64? { message.properties.headers?["x-delivery-count"]?.integerValue }
+
+    /// Acknowledges this delivery, and with `multiple` every earlier unsettled one on its channel.
+    /// - Throws: `AMQPConnectionError.staleDelivery` when its channel is gone, or the connection's error.
+    public func ack(multiple: Bool = false) throws {
+        try channel.settle(.basicAck(BasicAck(deliveryTag: deliveryTag, multiple: multiple)), deliveryTag: deliveryTag)
+    }
+
+    /// Rejects this delivery (and with `multiple` every earlier unsettled one): back to the queue
+    /// when `requeue`, else dead-lettered (or dropped when the queue has no dead-letter exchange).
+    public func nack(multiple: Bool = false, requeue: Bool = true) throws {
+        try channel.settle(.basicNack(BasicNack(deliveryTag: deliveryTag, multiple: multiple, requeue: requeue)), deliveryTag: deliveryTag)
+    }
+
+    /// Rejects this one delivery (`basic.reject`): requeued, or dead-lettered when `requeue` is false.
+    public func reject(requeue: Bool = true) throws {
+        try channel.settle(.basicReject(BasicReject(deliveryTag: deliveryTag, requeue: requeue)), deliveryTag: deliveryTag)
+    }
+}
+
+/// A consumer started by `AMQPChannel.consume`: an asynchronous sequence of its deliveries.
+///
+/// The sequence ends after `cancel()`, and throws when the channel or connection closes, or
+/// `AMQPConnectionError.consumerCancelled` when the server cancels the consumer. Deliveries are
+/// buffered without waiting for the reader, so the connection never stalls on a slow consumer;
+/// the broker's prefetch limit (`AMQPChannel.qos`) is what bounds that buffer. Without qos and
+/// with manual acks, the buffer is as large as the queue.
+public struct AMQPConsumer: AsyncSequence, Sendable {
+    public typealias Element = AMQPDelivery
+
+    /// The consumer tag.
+    public let tag: String
+    let deliveries: AsyncThrowingStream<AMQPDelivery, any Error>
+    let channel: AMQPChannel
+
+    public func makeAsyncIterator() -> AsyncThrowingStream<AMQPDelivery, any Error>.AsyncIterator {
+        deliveries.makeAsyncIterator()
+    }
+
+    /// Cancels the consumer (`basic.cancel`); the sequence ends once the broker confirms.
+    /// Deliveries already received stay valid to settle.
+    public func cancel(timeout: Duration = .seconds(30)) async throws {
+        let _: BasicCancelOk = try await channel.call(BasicCancel(consumerTag: tag), timeout: timeout)
+        let key = AMQPConnection.ConsumerKey(channel: channel.number, tag: tag)
+        channel.connection.removeConsumers { $0 == key }
+    }
+}

@@ -1,0 +1,81 @@
+import AMQP091
+import HTTPServer
+import RESP
+import Synchronization
+
+/// The services' components, built once and reattached to each new broker connection.
+final class Parts: Sendable {
+    let roles: [ServiceRole]
+    let configuration: ServiceConfiguration
+    let store: RedisPipelineStore
+    let logger: JSONLogger
+    let metrics: ServiceMetrics
+    let orders = AMQPConfirmedPublisher(exchange: PipelineTopology.ordersExchange, mandatory: true)
+    let events = AMQPConfirmedPublisher(exchange: PipelineTopology.eventsExchange, mandatory: false)
+    /// The consumers of the current connection; replaced on reconnection, stopped on shutdown.
+    private let consumers = Mutex<[DeliveryLoop]>([])
+    private let sender: (any NotificationSender)?
+
+    init(roles: [ServiceRole], configuration: ServiceConfiguration, store: RedisPipelineStore, logger: JSONLogger, sender: (any NotificationSender)?) {
+        self.roles = roles
+        self.sender = sender
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        metrics = ServiceMetrics(service: roles.map(\.rawValue).joined(separator: "+"))
+    }
+
+    /// Opens this process's channels and consumers on a new broker connection.
+    @Sendable func setup(_ connection: AMQPConnection) async throws {
+        var started: [DeliveryLoop] = []
+        if roles.contains(.gateway) { try await orders.install(on: connection) }
+        if roles.contains(.processor) {
+            try await events.install(on: connection)
+            let processor = OrderProcessor(store: store, events: events)
+            started.append(try await DeliveryLoop.start(queue: PipelineTopology.ordersQueue, prefetch: configuration.prefetch, on: connection,
+                                                        metrics: metrics, logger: logger, handler: processor.handle))
+        }
+        if roles.contains(.notifier) {
+            let sender = sender ?? LoggingSender(logger: logger, latency: .milliseconds(configuration.notifyLatencyMilliseconds))
+            let notifier = OrderNotifier(store: store, sender: sender, lease: .seconds(configuration.notificationLeaseSeconds),
+                                         sendTimeout: .seconds(configuration.notificationLeaseSeconds) / 2)
+            started.append(try await DeliveryLoop.start(queue: PipelineTopology.notifierQueue, prefetch: configuration.prefetch, on: connection,
+                                                        metrics: metrics, logger: logger, handler: notifier.handle))
+        }
+        consumers.withLock { $0 = started }
+    }
+
+    /// Cancels the consumers and waits for the deliveries under way to be settled.
+    func stopConsumers() async {
+        for consumer in consumers.withLock({ $0 }) { await consumer.stop() }
+    }
+
+    /// The HTTP routes `role` serves, each response counted by status.
+    func router(for role: ServiceRole, link: BrokerLink, redis: RedisClient) -> HTTPRouter {
+        var router = HTTPRouter()
+        switch role {
+        case .gateway:
+            var gatewayConfiguration = OrderGateway.Configuration()
+            gatewayConfiguration.inFlightTTL = .seconds(configuration.inFlightTTLSeconds)
+            gatewayConfiguration.acceptedTTL = .seconds(configuration.idempotencyTTLSeconds)
+            let gateway = OrderGateway(store: store, publisher: orders, configuration: gatewayConfiguration)
+            ServiceRoutes.addGateway(to: &router, gateway: gateway, reader: store, metrics: metrics)
+        case .dashboard:
+            ServiceRoutes.addDashboard(to: &router, reader: store) {
+                guard let connection = link.connection, let channel = try? await connection.openChannel() else { return nil }
+                defer { Task { try? await channel.close() } }
+                return try? await PipelineTopology.deadLetterDepth(on: channel)
+            }
+        case .processor, .notifier:
+            break
+        }
+        let metrics = metrics
+        ServiceRoutes.addOperational(to: &router, ready: {
+            guard link.connection != nil else { return false }
+            return (try? await redis.ping()) != nil
+        }, prometheus: {
+            metrics.render(gauges: [(name: "broker_connected", help: "1 while a broker connection is up.", value: link.connection == nil ? 0 : 1)])
+        })
+        return router
+    }
+}

@@ -1,0 +1,112 @@
+import Bytes
+import RESP
+
+/// The pipeline's Redis state through the RESP client: every multi-key step is one Lua script, so
+/// each is atomic and a crash can never leave half of one behind.
+public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationStore, Sendable {
+    /// A reply that does not have the shape the script returns.
+    public struct UnexpectedReply: Error, CustomStringConvertible {
+        public let step: String
+        public let reply: String
+        public var description: String { "unexpected reply to \(step): \(reply)" }
+    }
+
+    private static let claimScript = RedisScript(RedisScripts.claim)
+    private static let acceptScript = RedisScript(RedisScripts.accept)
+    private static let releaseScript = RedisScript(RedisScripts.release)
+    private static let reserveScript = RedisScript(RedisScripts.reserve)
+    private static let recordSentScript = RedisScript(RedisScripts.recordSent)
+
+    private let redis: any RedisCommandSender
+
+    public init(redis: any RedisCommandSender) {
+        self.redis = redis
+    }
+
+    public func claim(_ key: String, record: IdempotencyRecord, ttl: Duration) async throws -> IdempotencyRecord? {
+        let reply = try await redis.eval(Self.claimScript, keys: [key, PipelineKeys.totals], arguments: [record.stored, ttl.milliseconds])
+        switch reply {
+        case .nullBulkString: return nil
+        case .bulkString(let stored):
+            guard let existing = IdempotencyRecord(stored: String(describing: stored)) else {
+                throw UnexpectedReply(step: "claim \(key)", reply: String(describing: stored))
+            }
+            return existing
+        default: throw UnexpectedReply(step: "claim", reply: "\(reply)")
+        }
+    }
+
+    public func accept(_ key: String, orderID: String, claimed: IdempotencyRecord, accepted: IdempotencyRecord, ttl: Duration) async throws {
+        _ = try await redis.eval(Self.acceptScript, keys: [key, PipelineKeys.order(orderID), PipelineKeys.totals], arguments: [claimed.stored, accepted.stored, ttl.milliseconds])
+    }
+
+    public func release(_ key: String, claimed: IdempotencyRecord) async throws {
+        _ = try await redis.eval(Self.releaseScript, keys: [key], arguments: [claimed.stored])
+    }
+
+    public func reserve(_ order: Order) async throws -> OrderDecision {
+        let reply = try await redis.eval(Self.reserveScript, keys: [PipelineKeys.order(order.id), PipelineKeys.inventory(order.sku), PipelineKeys.totals, PipelineKeys.processedCount], arguments: [order.qty, order.sku])
+        guard case .array(let parts) = reply, parts.count == 3, let state = parts[0].string, let reason = parts[1].string,
+              case .integer(let first) = parts[2] else {
+            throw UnexpectedReply(step: "reserve", reply: "\(reply)")
+        }
+        return OrderDecision(state: state, reason: reason, isFirst: first == 1)
+    }
+
+    public func isSent(orderID: String) async throws -> Bool {
+        try await redis.hget(PipelineKeys.notification(orderID), field: "status").map(String.init(describing:)) == "sent"
+    }
+
+    public func lease(orderID: String, token: String, ttl: Duration) async throws -> Bool {
+        try await redis.set(PipelineKeys.notificationLease(orderID), to: token, condition: .ifNotExists, expiration: .milliseconds(ttl.milliseconds))
+    }
+
+    public func recordSent(orderID: String, token: String) async throws -> Bool {
+        let keys = [PipelineKeys.notificationLease(orderID), PipelineKeys.notification(orderID), PipelineKeys.order(orderID), PipelineKeys.totals]
+        let reply = try await redis.eval(Self.recordSentScript, keys: keys, arguments: [token])
+        guard case .integer(let recorded) = reply else { throw UnexpectedReply(step: "record sent", reply: "\(reply)") }
+        return recorded == 1
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded up so a short TTL never becomes 0 (which Redis refuses).
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        return max(1, Int(seconds) * 1000 + Int((attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000))
+    }
+}
+
+extension RedisPipelineStore: PipelineReader {
+    public func snapshot(sku: String?, orderID: String?) async throws -> DashboardSnapshot {
+        var commands: [[any RESPArgument]] = [["GET", PipelineKeys.processedCount], ["HGETALL", PipelineKeys.totals]]
+        if let sku { commands.append(["GET", PipelineKeys.inventory(sku)]) }
+        if let orderID { commands.append(["HGET", PipelineKeys.notification(orderID), "status"]) }
+        // One round trip for all the reads.
+        var replies = try await redis.pipeline(commands)[...]
+        var snapshot = DashboardSnapshot(processedOrdersCount: Self.integer(replies.removeFirst()) ?? 0)
+        if case .array(let pairs) = replies.removeFirst() {
+            for index in stride(from: 0, to: pairs.count - 1, by: 2) {
+                if let name = pairs[index].string, let value = Self.integer(pairs[index + 1]) { snapshot.totals[name] = value }
+            }
+        }
+        if sku != nil { snapshot.inventoryLevel = Self.integer(replies.removeFirst()) }
+        if orderID != nil { snapshot.notificationStatus = replies.removeFirst().string }
+        return snapshot
+    }
+
+    public func status(orderID: String) async throws -> OrderStatus? {
+        let fields = try await redis.hgetall(PipelineKeys.order(orderID))
+        guard let state = fields["state"].map(String.init(describing:)) else { return nil }
+        let reason = fields["reason"].map(String.init(describing:)).flatMap { $0.isEmpty ? nil : $0 }
+        return OrderStatus(id: orderID, state: state, reason: reason)
+    }
+
+    private static func integer(_ value: RESPValue) -> Int64? {
+        switch value {
+        case .integer(let number): number
+        case .bulkString: value.string.flatMap { Int64($0) }
+        default: nil
+        }
+    }
+}
