@@ -120,7 +120,8 @@ import Testing
         var pending: [UInt8] = []
         let response = try #require(try await client.response(&pending))
         #expect(response.status == 408)
-        #expect(ContinuousClock.now - start < .seconds(2))
+        // Generous bound: it only tells the header deadline from no deadline at all.
+        #expect(ContinuousClock.now - start < .seconds(20))
         #expect(try await client.response(&pending) == nil)
         await server.stop()
     }

@@ -110,11 +110,13 @@ import Testing
         let redis = try await RedisServer.connect()
         defer { redis.close() }
         let key = RedisServer.prefix() + "list"
-        let blocked = Task { try await redis.send(["BLPOP", key, "1"]) }
-        try await Task.sleep(for: .milliseconds(100))
+        // Blocks until the LPUSH below, so the cancellation always comes first however busy the machine is.
+        let blocked = Task { try await redis.send(["BLPOP", key, "0"]) }
+        try await waitUntilBlocked(key)
         blocked.cancel()
         await #expect(throws: RedisClientError.cancelled) { try await blocked.value }
-        // The BLPOP's null reply arrives first and must be discarded, not handed to this PING.
+        try await unblock(key)
+        // The BLPOP's reply arrives first and must be discarded, not handed to this PING.
         #expect(try await redis.ping("after") == "after")
         #expect(!redis.isClosed)
     }
@@ -123,10 +125,11 @@ import Testing
         let redis = try await RedisServer.connect()
         defer { redis.close() }
         let key = RedisServer.prefix() + "list"
-        let blocked = Task { try await redis.pipeline([["PING", "first"], ["BLPOP", key, "1"], ["PING", "last"]]) }
-        try await Task.sleep(for: .milliseconds(100))
+        let blocked = Task { try await redis.pipeline([["PING", "first"], ["BLPOP", key, "0"], ["PING", "last"]]) }
+        try await waitUntilBlocked(key)
         blocked.cancel()
         await #expect(throws: RedisClientError.cancelled) { try await blocked.value }
+        try await unblock(key)
         #expect(try await redis.ping("next") == "next")
         #expect(redis.inFlight == 0)
     }
@@ -135,10 +138,30 @@ import Testing
         let redis = try await RedisServer.connect { $0.commandTimeout = .milliseconds(300) }
         let key = RedisServer.prefix() + "list"
         let start = ContinuousClock.now
-        await #expect(throws: RedisClientError.commandTimeout(.milliseconds(300))) { try await redis.send(["BLPOP", key, "5"]) }
-        #expect(ContinuousClock.now - start < .seconds(2))
+        await #expect(throws: RedisClientError.commandTimeout(.milliseconds(300))) { try await redis.send(["BLPOP", key, "0"]) }
+        // Generous: the bound only tells a timeout that fired from one that never did (BLPOP 0 waits forever).
+        #expect(ContinuousClock.now - start >= .milliseconds(300) && ContinuousClock.now - start < .seconds(20))
         #expect(redis.isClosed)
         await #expect(throws: RedisClientError.self) { try await redis.ping() }
+    }
+
+    /// Waits until a client is blocked on `key` (CLIENT LIST shows the BLPOP), from a second connection.
+    private func waitUntilBlocked(_ key: String) async throws {
+        let observer = try await RedisServer.connect()
+        defer { observer.close() }
+        for _ in 0..<400 {
+            let clients = try await observer.send(["CLIENT", "LIST"]).string ?? ""
+            if clients.contains("cmd=blpop") { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        Issue.record("no client blocked on \(key)")
+    }
+
+    /// Pushes one element from a second connection, which answers the blocked BLPOP.
+    private func unblock(_ key: String) async throws {
+        let pusher = try await RedisServer.connect()
+        defer { pusher.close() }
+        _ = try await pusher.send(["LPUSH", key, "x"])
     }
 
     @Test func setupSelectsTheDatabaseAndNamesTheClient() async throws {

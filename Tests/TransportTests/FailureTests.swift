@@ -94,7 +94,8 @@ import Transport
             }
         }
         #expect(outcome as? TransportError == .timedOut(operation: "connect", address: "127.0.0.1:\(listener.port)"))
-        #expect(elapsed >= 0.29 && elapsed < 2, "waited \(elapsed) s for a 0.3 s timeout")
+        // The upper bound is generous: parallel test suites can hold both cooperative threads for seconds.
+        #expect(elapsed >= 0.29 && elapsed < 20, "waited \(elapsed) s for a 0.3 s timeout")
         #expect(queued.count >= 1, "the queue took some connections before it was full")
         for connection in queued { connection.close() }
         listener.close()
@@ -109,7 +110,7 @@ import Transport
         let start = now()
         pending.cancel()
         await #expect(throws: CancellationError.self) { _ = try await pending.value }
-        #expect(now() - start < 2, "prompt, not after some other timeout")
+        #expect(now() - start < 20, "prompt, not after the 30 s read timeout")
         try await accepted.write(ByteBuffer(string: "still here"))
         #expect(try await readExactly(10, from: connection).description == "still here")
         connection.close()
@@ -126,7 +127,7 @@ import Transport
             _ = try await connection.read(timeout: .milliseconds(100))
         }
         let elapsed = now() - start
-        #expect(elapsed >= 0.099 && elapsed < 2, "waited \(elapsed) s for a 0.1 s timeout")
+        #expect(elapsed >= 0.099 && elapsed < 20, "waited \(elapsed) s for a 0.1 s timeout")
         try await accepted.write(ByteBuffer(string: "late"))
         #expect(try await readExactly(4, from: connection).description == "late")
         connection.close()
@@ -143,7 +144,7 @@ import Transport
         let start = now()
         connection.close()
         await #expect(throws: TransportError.closed(operation: "read")) { _ = try await pending.value }
-        #expect(now() - start < 2, "prompt, not after some other timeout")
+        #expect(now() - start < 20, "prompt, not after the 30 s read timeout")
         await #expect(throws: TransportError.closed(operation: "write")) {
             try await connection.write(ByteBuffer(string: "x"))
         }

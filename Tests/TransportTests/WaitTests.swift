@@ -37,7 +37,7 @@ import Testing
         let start = now()
         pending.cancel()
         await #expect(throws: CancellationError.self) { try await pending.value }
-        #expect(now() - start < 2, "prompt, not after some other timeout")
+        #expect(now() - start < 20, "prompt, not at some later timeout")
         connection.close()
         accepted.close()
         listener.close()
@@ -66,7 +66,7 @@ import Testing
         let start = now()
         pending.cancel()
         await #expect(throws: CancellationError.self) { _ = try await pending.value }
-        #expect(now() - start < 2, "prompt, not after some other timeout")
+        #expect(now() - start < 20, "prompt, not at some later timeout")
         for connection in queued { connection.close() }
         listener.close()
     }
