@@ -159,15 +159,18 @@ import Testing
         #expect(try await idle.response(&idlePending)?.status == 200)
 
         let busy = try await TestClient(port: server.port)
-        try await busy.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
-        try await Task.sleep(for: .milliseconds(100))
-        await server.stop(gracePeriod: .seconds(5))
+        try await busy.send("GET /gated HTTP/1.1\r\nHost: t\r\n\r\n")
+        while server.gate.arrived == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let stopping = Task { await server.stop(gracePeriod: .seconds(30)) }
+        // Shutdown has begun once the idle connection is closed; only then may the request finish.
+        #expect(try await idle.isClosedByServer())
+        server.gate.open()
 
         var busyPending: [UInt8] = []
         let finished = try #require(try await busy.response(&busyPending))
-        #expect(finished.body == "slow done")
+        #expect(finished.body == "gated done")
         #expect(finished.header("Connection") == "close")
-        #expect(try await idle.isClosedByServer())
+        await stopping.value
         #expect(server.server.connectionCount == 0)
     }
 

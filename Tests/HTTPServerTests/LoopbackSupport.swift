@@ -1,3 +1,4 @@
+import Synchronization
 import Bytes
 import HTTPServer
 import Transport
@@ -50,7 +51,7 @@ final class TestClient: Sendable {
     /// Whether the server closed the connection (reads EOF, discarding nothing expected).
     func isClosedByServer() async throws -> Bool {
         var buffer = ByteBuffer()
-        return try await connection.read(into: &buffer, timeout: .seconds(5)) == 0
+        return try await connection.read(into: &buffer, timeout: .seconds(30)) == 0
     }
 
     func close() { connection.close() }
@@ -106,6 +107,8 @@ final class TestClient: Sendable {
 /// A server on a kernel-chosen loopback port with a few routes, running until `stop()`.
 final class TestServer: Sendable {
     let server: HTTPServer
+    /// Holds `GET /gated` requests until opened.
+    let gate = Gate()
     private let runner: Task<Void, Never>
 
     var port: Int { server.port }
@@ -124,6 +127,10 @@ final class TestServer: Sendable {
             try await Task.sleep(for: .milliseconds(300))
             return .text("slow done")
         }
+        router.add("GET", "/gated") { [gate] _ in
+            await gate.pass()
+            return .text("gated done")
+        }
         router.add("GET", "/stream") { _ in
             HTTPResponse(status: 200, body: .stream { writer in
                 for piece in ["one ", "two ", "three"] { try await writer.write(ByteBuffer(string: piece)) }
@@ -137,5 +144,35 @@ final class TestServer: Sendable {
     func stop(gracePeriod: Duration = .seconds(2)) async {
         await server.shutdown(gracePeriod: gracePeriod)
         await runner.value
+    }
+}
+
+/// Holds requests until `open()`, so a test can be sure a request is in progress (not merely
+/// sent) whatever the machine's load.
+final class Gate: Sendable {
+    private let state = Mutex<(arrived: Int, isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((0, false, []))
+
+    /// Requests that have reached the gate.
+    var arrived: Int { state.withLock { $0.arrived } }
+
+    func pass() async {
+        await withCheckedContinuation { continuation in
+            let passes = state.withLock { state -> Bool in
+                state.arrived += 1
+                if state.isOpen { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if passes { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.isOpen = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 }
