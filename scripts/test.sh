@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: installs the servers when missing, starts them (reusing any that
-# already answer), builds, runs every test against the real servers, and stops on exit exactly
-# the servers it started. Exits non-zero when any step fails.
+# already answer), builds, runs every test against the real servers and the conformance vectors
+# through the shipped runner, and stops on exit exactly the servers it started. Exits non-zero
+# when any step fails.
 #
 # Environment:
 #   CI            true: server tests fail instead of being skipped when a server is unreachable,
@@ -79,7 +80,12 @@ unit_and_integration_tests() {
     swift test --skip-build
 }
 
+conformance_vectors() {
+    scripts/conformance.sh
+}
+
 step "toolchain" toolchain
 step "servers" servers
 step "build" build
 step "tests" unit_and_integration_tests
+step "conformance" conformance_vectors
