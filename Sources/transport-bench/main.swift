@@ -45,6 +45,15 @@ final class StopFlag: Sendable {
     func set() { stopped.store(true, ordering: .relaxed) }
 }
 
+/// User plus system CPU time of this process: unlike throughput, CPU time per round trip hardly
+/// depends on what else the machine is running.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    func value(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return value(usage.ru_utime) + value(usage.ru_stime)
+}
+
 func seconds() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)
@@ -95,6 +104,7 @@ for _ in 0..<options.connections {
 }
 let stop = StopFlag()
 let start = seconds()
+let startCPU = cpuSeconds()
 let runs = clients.map { connection in
     spawn(on: connection, onLoop: options.onLoop) { try await pingPong(connection, stop: stop) }
 }
@@ -103,6 +113,7 @@ stop.set()
 var total = 0
 for run in runs { total += try await run.value }
 let elapsed = seconds() - start
+let cpu = cpuSeconds() - startCPU
 for connection in clients { connection.close() }
 listener.close()
 await server.value
@@ -110,3 +121,4 @@ await server.value
 let executor = options.onLoop ? "loop" : "global"
 print("transport-bench: \(options.connections) connections, executor \(executor), \(total) round trips in \((elapsed * 100).rounded() / 100) s")
 print("round_trips_per_second \(Int(Double(total) / elapsed))")
+print("cpu_microseconds_per_round_trip \((cpu / Double(max(total, 1)) * 1e7).rounded() / 10)")

@@ -181,6 +181,14 @@ import Transport
         listener.close()
     }
 
+    @Test func bindingAPortInUseIsTypedError() async throws {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+        await #expect(throws: TransportError.system(operation: "bind", address: "127.0.0.1:\(listener.port)", errno: EADDRINUSE)) {
+            _ = try await TCPListener.bind(host: "127.0.0.1", port: listener.port)
+        }
+        listener.close()
+    }
+
     @Test func unresolvableHost() async throws {
         await #expect {
             _ = try await TCPConnection.connect(host: "no-such-host.invalid", port: 80, timeout: .seconds(10))
