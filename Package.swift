@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Services", targets: ["Services"]),
         .executable(name: "amqp-codegen", targets: ["amqp-codegen"]),
         .executable(name: "conformance", targets: ["conformance"]),
+        .executable(name: "fuzz", targets: ["fuzz"]),
         .executable(name: "http-bench", targets: ["http-bench"]),
         .executable(name: "http-server-bench", targets: ["http-server-bench"]),
         .executable(name: "resp-bench", targets: ["resp-bench"]),
@@ -29,10 +30,12 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "Services", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
         .target(name: "AMQPCodegen", swiftSettings: swift6),
+        .target(name: "Fuzzing", dependencies: ["RESP", "AMQP091", "HTTPServer", "Bytes"], swiftSettings: swift6),
 
         // Executables
         .executableTarget(name: "amqp-codegen", dependencies: ["AMQPCodegen"], swiftSettings: swift6),
         .executableTarget(name: "conformance", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
+        .executableTarget(name: "fuzz", dependencies: ["Fuzzing"], swiftSettings: swift6),
         .executableTarget(name: "http-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "http-server-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
@@ -45,6 +48,7 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091", "AMQPCodegen"], swiftSettings: swift6),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Bytes", "Transport"], swiftSettings: swift6),
+        .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"], swiftSettings: swift6),
         .testTarget(name: "ServicesTests", dependencies: ["Services"], swiftSettings: swift6),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
     ]

@@ -1,0 +1,21 @@
+/// One decoder under fuzzing: how to generate inputs for it and how to decode them.
+public protocol FuzzTarget: Sendable {
+    /// The normalised value `decode` reports, compared between feedings.
+    associatedtype Value: Equatable
+
+    /// The name used on the command line and in reports.
+    var name: String { get }
+    /// Hand-picked inputs mutations start from (the conformance vectors).
+    var seeds: [[UInt8]] { get }
+    /// Whether the format is text with decimal numbers (RESP, HTTP) rather than binary (AMQP).
+    var isTextual: Bool { get }
+
+    /// A mostly valid input of at most about `maxBytes` bytes.
+    func generate(using rng: inout SplitMix64, maxBytes: Int) -> [UInt8]
+
+    /// An input that exceeds one of the decoder's limits, and the error case it must end in.
+    func probe(using rng: inout SplitMix64) -> (input: [UInt8], expectedError: String)
+
+    /// Decodes `chunks` fed one after another to a fresh decoder, pulling values after each.
+    func decode(_ chunks: [ArraySlice<UInt8>]) -> DecodeOutcome<Value>
+}
