@@ -4,9 +4,10 @@ import Testing
 /// A short seeded pass over each decoder, so `swift test` covers the fuzzing invariants; the full
 /// runs are `scripts/fuzz.sh`.
 @Suite struct FuzzingTests {
-    static let vectors = String(#filePath.split(separator: "/").dropLast(2).joined(separator: "/")).map { "/" + $0 }!
+    /// The `Tests` directory, which holds the conformance vectors.
+    static let testsDirectory = "/" + "\(#filePath)".split(separator: "/").dropLast(2).joined(separator: "/")
 
-    static func seeds(_ name: String) -> [[UInt8]] { VectorSeeds.load("\(vectors)/Vectors/\(name).jsonl") }
+    static func seeds(_ name: String) -> [[UInt8]] { VectorSeeds.load("\(testsDirectory)/Vectors/\(name).jsonl") }
 
     static func configuration() -> FuzzConfiguration {
         FuzzConfiguration(seed: 20_261_125, count: 3_000, maxResidentGrowth: nil)
