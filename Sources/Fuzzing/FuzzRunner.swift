@@ -70,6 +70,7 @@ public struct FuzzSummary: Sendable, CustomStringConvertible {
     public var errorsByKind: [String: Int] = [:]
     public var elapsed: Duration = .zero
     public var slowest: Duration = .zero
+    public var slowestIndex = 0
     public var residentGrowth: Int?
 
     public var description: String {
@@ -78,7 +79,7 @@ public struct FuzzSummary: Sendable, CustomStringConvertible {
         var lines = [
             "\(target): \(inputs) inputs (\(generated) generated, \(mutated) mutated, \(probes) limit probes), "
                 + "\(bytes) bytes, \(tenths / 10).\(tenths % 10) s",
-            "  \(values) values, \(errors) typed errors, \(partial) ended mid-value; slowest input \(slowest)"
+            "  \(values) values, \(errors) typed errors, \(partial) ended mid-value; slowest input \(slowest) (#\(slowestIndex))"
                 + (residentGrowth.map { ", RSS growth \($0 >> 10) KiB" } ?? ""),
         ]
         for (kind, count) in errorsByKind.sorted(by: { $0.value > $1.value }) {
@@ -136,7 +137,10 @@ public struct FuzzRunner<Target: FuzzTarget>: Sendable {
             guard took <= configuration.timeLimit else {
                 throw failure(index, fuzzCase, "decoding took \(took), over the \(configuration.timeLimit) limit")
             }
-            summary.slowest = max(summary.slowest, took)
+            if took > summary.slowest {
+                summary.slowest = took
+                summary.slowestIndex = index
+            }
             summary.inputs += 1
             summary.bytes += fuzzCase.input.count
             summary.values += outcome.values.count

@@ -50,3 +50,66 @@ import Testing
         #expect(indices.map { runner.makeCase($0).input } != indices.map { different.makeCase($0).input })
     }
 }
+
+/// The runner's checks must be able to fail: targets that break each invariant on purpose.
+@Suite struct FuzzRunnerCheckTests {
+    /// Wraps the RESP target and breaks one invariant.
+    struct BrokenTarget: FuzzTarget {
+        enum Flaw: Sendable { case dependsOnSplit, ignoresLimits, slow }
+        let flaw: Flaw
+        let base = RESPFuzzTarget(seeds: [])
+        var name: String { "broken" }
+        var seeds: [[UInt8]] { [] }
+        var isTextual: Bool { true }
+
+        func generate(using rng: inout SplitMix64, maxBytes: Int) -> [UInt8] { base.generate(using: &rng, maxBytes: maxBytes) }
+
+        func probe(using rng: inout SplitMix64) -> (input: [UInt8], expectedError: String) {
+            let probe = base.probe(using: &rng)
+            return (probe.input, flaw == .ignoresLimits ? "noSuchError" : probe.expectedError)
+        }
+
+        func decode(_ chunks: [ArraySlice<UInt8>]) -> DecodeOutcome<Int> {
+            var outcome = DecodeOutcome<Int>()
+            switch flaw {
+            case .dependsOnSplit: outcome.values = [chunks.count]
+            case .ignoresLimits: outcome.values = [0]
+            case .slow:
+                let end = ContinuousClock.now + .milliseconds(30)
+                while ContinuousClock.now < end {}
+            }
+            return outcome
+        }
+    }
+
+    static func run(_ flaw: BrokenTarget.Flaw, timeLimit: Duration = .seconds(1)) -> FuzzFailure? {
+        let configuration = FuzzConfiguration(seed: 7, count: 200, timeLimit: timeLimit, maxResidentGrowth: nil)
+        do {
+            _ = try FuzzRunner(target: BrokenTarget(flaw: flaw), configuration: configuration).run()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func fragmentationDependenceIsReported() throws {
+        let failure = try #require(Self.run(.dependsOnSplit))
+        #expect(failure.message.contains("fragmented feeding differs"))
+        let index = try #require(failure.index)
+        let runner = FuzzRunner(target: BrokenTarget(flaw: .dependsOnSplit),
+                                configuration: FuzzConfiguration(seed: 7, count: 200, maxResidentGrowth: nil))
+        #expect(failure.input == runner.makeCase(index).input)
+        #expect(failure.description.contains("seed 7, input \(index)"))
+    }
+
+    @Test func unenforcedLimitIsReported() throws {
+        let failure = try #require(Self.run(.ignoresLimits))
+        #expect(failure.message.hasPrefix("probe input: limit not enforced: expected noSuchError"))
+    }
+
+    @Test func slowInputIsReported() throws {
+        let failure = try #require(Self.run(.slow, timeLimit: .milliseconds(10)))
+        #expect(failure.message.contains("over the 0.01 seconds limit"))
+        #expect(failure.index == 0)
+    }
+}
