@@ -6,6 +6,8 @@ public struct DecodeOutcome<Value: Equatable>: Equatable {
     public var error: String?
     /// The error's case name, for the summary.
     public var errorKind: String?
+    /// Where the error says the problem is, in bytes from the start of the input.
+    public var errorOffset: Int?
     /// True when the input stopped mid-value.
     public var partial = false
     /// A broken invariant found while decoding (a limit exceeded in a value, an error that did
@@ -21,8 +23,9 @@ public struct DecodeOutcome<Value: Equatable>: Equatable {
     /// Records `error` and checks that the decoder repeats it: `repeatNext` calls `next()` again
     /// after feeding more bytes and returns the error it throws, or nil if it threw none.
     /// `kind` names the error's case when `error` is a struct holding a reason enum.
-    mutating func fail<E: Error & Equatable>(_ error: E, kind: Any? = nil, repeatNext: () -> E?) {
+    mutating func fail<E: Error & Equatable>(_ error: E, kind: Any? = nil, offset: Int?, repeatNext: () -> E?) {
         self.error = "\(error)"
+        errorOffset = offset
         errorKind = Self.kind(of: kind ?? error)
         let again = repeatNext()
         if again != error {

@@ -176,6 +176,10 @@ public struct FuzzRunner<Target: FuzzTarget>: Sendable {
         let input = fuzzCase.input
         let whole = target.decode([input[...]])
         if let violation = whole.violation { throw failure(index, fuzzCase, violation + " (fed whole)") }
+        // An offset may equal the length: a rule checked once a section ends (a missing Host).
+        if let offset = whole.errorOffset, !(0...input.count).contains(offset) {
+            throw failure(index, fuzzCase, "error offset \(offset) outside the \(input.count)-byte input: \(whole.error ?? "")")
+        }
         if let expected = fuzzCase.expectedError, whole.errorKind != expected {
             throw failure(index, fuzzCase, "limit not enforced: expected \(expected), got \(whole.error ?? "no error")")
         }

@@ -125,7 +125,7 @@ public struct HTTPFuzzTarget: FuzzTarget {
                     }
                 }
             } catch {
-                outcome.fail(error, kind: error.reason) {
+                outcome.fail(error, kind: error.reason, offset: error.offset) {
                     parser.feed(UnsafeRawBufferPointer(start: nil, count: 0))
                     do throws(HTTPParserError) { _ = try parser.next() } catch { return error }
                     return nil
