@@ -135,12 +135,16 @@ public struct AMQPFuzzTarget: FuzzTarget {
 
     /// Frames are compared by their re-encoding: it is exact even for NaN floats, which are
     /// never equal to themselves.
-    public func decode(_ chunks: [ArraySlice<UInt8>]) -> DecodeOutcome<[UInt8]> {
+    public func decode(_ chunks: [ArraySlice<UInt8>], asBuffers: Bool) -> DecodeOutcome<[UInt8]> {
         var decoder = FrameDecoder(maximumFrameSize: maximumFrameSize)
         let encoder = FrameEncoder(maximumFrameSize: maximumFrameSize)
         var outcome = DecodeOutcome<[UInt8]>()
         for chunk in chunks {
-            decoder.append(contentsOf: chunk)
+            if asBuffers {
+                decoder.append(chunk.offsetBuffer)
+            } else {
+                decoder.append(contentsOf: chunk)
+            }
             do {
                 while let frame = try decoder.next() {
                     var encoded = ByteBuffer()

@@ -171,10 +171,11 @@ public struct FuzzRunner<Target: FuzzTarget>: Sendable {
         return fuzzCase
     }
 
-    /// Decodes one input whole and in two random fragmentations and checks the invariants.
+    /// Decodes one input whole (copied in), byte by byte or in random pieces (copied in), and in
+    /// random pieces handed over as buffers, and checks the invariants.
     func check(_ fuzzCase: FuzzCase, index: Int) throws(FuzzFailure) -> DecodeOutcome<Target.Value> {
         let input = fuzzCase.input
-        let whole = target.decode([input[...]])
+        let whole = target.decode([input[...]], asBuffers: false)
         if let violation = whole.violation { throw failure(index, fuzzCase, violation + " (fed whole)") }
         // An offset may equal the length: a rule checked once a section ends (a missing Host).
         if let offset = whole.errorOffset, !(0...input.count).contains(offset) {
@@ -186,12 +187,12 @@ public struct FuzzRunner<Target: FuzzTarget>: Sendable {
         var rng = SplitMix64(seed: configuration.seed ^ 0xF4A6_0000, index: index)
         for feeding in 0..<2 {
             let chunks = Self.fragments(of: input, bytewise: feeding == 0 && input.count <= 512, using: &rng)
-            let split = target.decode(chunks)
-            if let violation = split.violation { throw failure(index, fuzzCase, violation + " (fed in \(chunks.count) pieces)") }
+            let split = target.decode(chunks, asBuffers: feeding == 1)
+            if let violation = split.violation { throw failure(index, fuzzCase, violation + " (fed in \(chunks.count) pieces\(feeding == 1 ? " as buffers" : ""))") }
             guard split == whole else {
                 let sizes = chunks.map { String($0.count) }.joined(separator: ",")
                 throw failure(index, fuzzCase, """
-                    fragmented feeding differs from whole: whole gave \(whole.values.count) values, \
+                    fragmented feeding\(feeding == 1 ? " (as buffers)" : "") differs from whole: whole gave \(whole.values.count) values, \
                     error \(whole.error ?? "none"), partial \(whole.partial); pieces [\(sizes)] gave \
                     \(split.values.count) values, error \(split.error ?? "none"), partial \(split.partial)
                     """)

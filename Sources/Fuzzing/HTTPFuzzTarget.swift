@@ -96,12 +96,16 @@ public struct HTTPFuzzTarget: FuzzTarget {
         }
     }
 
-    public func decode(_ chunks: [ArraySlice<UInt8>]) -> DecodeOutcome<Part> {
+    public func decode(_ chunks: [ArraySlice<UInt8>], asBuffers: Bool) -> DecodeOutcome<Part> {
         var parser = HTTPRequestParser(limits: limits)
         var outcome = DecodeOutcome<Part>()
         var bodySize = 0
         for chunk in chunks {
-            chunk.withUnsafeBytes { parser.feed($0) }
+            if asBuffers {
+                parser.feed(chunk.offsetBuffer)
+            } else {
+                chunk.withUnsafeBytes { parser.feed($0) }
+            }
             do {
                 while let part = try parser.next() {
                     switch part {

@@ -80,11 +80,15 @@ public struct RESPFuzzTarget: FuzzTarget {
         }
     }
 
-    public func decode(_ chunks: [ArraySlice<UInt8>]) -> DecodeOutcome<RESPValue> {
+    public func decode(_ chunks: [ArraySlice<UInt8>], asBuffers: Bool) -> DecodeOutcome<RESPValue> {
         var decoder = RESPDecoder(limits: limits)
         var outcome = DecodeOutcome<RESPValue>()
         for chunk in chunks {
-            decoder.feed(chunk)
+            if asBuffers {
+                decoder.feed(chunk.offsetBuffer)
+            } else {
+                decoder.feed(chunk)
+            }
             do {
                 while let value = try decoder.next() {
                     if let problem = check(value, depth: 1) { outcome.violation = problem }

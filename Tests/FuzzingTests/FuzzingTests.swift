@@ -69,7 +69,7 @@ import Testing
             return (probe.input, flaw == .ignoresLimits ? "noSuchError" : probe.expectedError)
         }
 
-        func decode(_ chunks: [ArraySlice<UInt8>]) -> DecodeOutcome<Int> {
+        func decode(_ chunks: [ArraySlice<UInt8>], asBuffers: Bool) -> DecodeOutcome<Int> {
             var outcome = DecodeOutcome<Int>()
             switch flaw {
             case .dependsOnSplit: outcome.values = [chunks.count]
