@@ -177,6 +177,9 @@ public struct FuzzRunner<Target: FuzzTarget>: Sendable {
         let input = fuzzCase.input
         let whole = target.decode([input[...]], asBuffers: false)
         if let violation = whole.violation { throw failure(index, fuzzCase, violation + " (fed whole)") }
+        if fuzzCase.origin == .generated, let error = whole.error {
+            throw failure(index, fuzzCase, "valid input rejected: \(error)")
+        }
         // An offset may equal the length: a rule checked once a section ends (a missing Host).
         if let offset = whole.errorOffset, !(0...input.count).contains(offset) {
             throw failure(index, fuzzCase, "error offset \(offset) outside the \(input.count)-byte input: \(whole.error ?? "")")

@@ -12,7 +12,7 @@ public protocol FuzzTarget: Sendable {
     /// Whether the format is text with decimal numbers (RESP, HTTP) rather than binary (AMQP).
     var isTextual: Bool { get }
 
-    /// A mostly valid input of at most about `maxBytes` bytes.
+    /// A valid input of at most about `maxBytes` bytes, which the decoder must accept.
     func generate(using rng: inout SplitMix64, maxBytes: Int) -> [UInt8]
 
     /// An input that exceeds one of the decoder's limits, and the error case it must end in.
