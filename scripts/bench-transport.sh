@@ -3,12 +3,12 @@
 # redis-benchmark -t ping -c 64 on a throwaway redis-server, measured back to back in each round.
 # Prints each round, the best of each, and the ratio ours/redis (PING_MBULK sends the same 14 bytes).
 #
-# Environment: ROUNDS (default 3), SECONDS_PER_RUN (default 3), REQUESTS (default 500000).
+# Environment: ROUNDS (default 3), SECONDS_PER_RUN (default 5), REQUESTS (default 500000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-3}
-SECONDS_PER_RUN=${SECONDS_PER_RUN:-3}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 REQUESTS=${REQUESTS:-500000}
 
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
@@ -40,10 +40,12 @@ for _ in $(seq 1 50); do
     sleep 0.1
 done
 
+redis_run() {
+    # -q still draws progress lines ending in \r; keep the final "requests per second" lines.
+    redis-benchmark -p "$port" -t ping -c 64 -n "$REQUESTS" -q | tr '\r' '\n' | grep 'requests per second'
+}
 redis_rate() {
-    # -q still draws progress lines ending in \r; keep the final "requests per second" line.
-    redis-benchmark -p "$port" -t ping -c 64 -n "$REQUESTS" -q | tr '\r' '\n' \
-        | awk -v test="$1:" '$1 == test && /requests per second/ { printf "%d\n", $2 }'
+    awk -v test="$1:" '$1 == test { printf "%d\n", $2 }' <<<"$2"
 }
 ours_rate() {
     "$bench" --seconds "$SECONDS_PER_RUN" --connections 64 --executor "$1" | awk '/round_trips_per_second/ { print $2 }'
@@ -52,12 +54,15 @@ ours_rate() {
 max() { if [ "$1" -gt "$2" ]; then echo "$1"; else echo "$2"; fi; }
 
 best_loop=0; best_global=0; best_mbulk=0; best_inline=0
+ratios=""
 for round in $(seq 1 "$ROUNDS"); do
     loop=$(ours_rate loop)
     global=$(ours_rate global)
-    mbulk=$(redis_rate PING_MBULK)
-    inline=$(redis_rate PING_INLINE)
+    redis=$(redis_run)
+    mbulk=$(redis_rate PING_MBULK "$redis")
+    inline=$(redis_rate PING_INLINE "$redis")
     echo "round $round: transport-bench loop-executor $loop/s, global-executor $global/s; redis-benchmark PING_MBULK $mbulk/s, PING_INLINE $inline/s"
+    ratios="$ratios $(awk -v a="$loop" -v r="$mbulk" 'BEGIN { printf "%.3f", a / r }')"
     best_loop=$(max "$best_loop" "$loop")
     best_global=$(max "$best_global" "$global")
     best_mbulk=$(max "$best_mbulk" "$mbulk")
@@ -72,3 +77,5 @@ echo "  redis-benchmark PING_MBULK (same 14 bytes): $best_mbulk"
 echo "  redis-benchmark PING_INLINE               : $best_inline"
 awk -v a="$best_loop" -v b="$best_global" -v r="$best_mbulk" 'BEGIN {
     printf "ratio ours/redis (PING_MBULK): %.2f (loop executor), %.2f (global executor)\n", a / r, b / r }'
+median=$(printf '%s\n' $ratios | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+echo "median of per-round ratios ours/redis (loop executor / PING_MBULK, same round): $median"

@@ -56,14 +56,21 @@ final class Readiness: Sendable {
 
     let loop: EventLoop
     private let state = Mutex(State())
+    /// Sticky once the kernel reported the peer's FIN, a hang-up or an error: from then on a
+    /// read must not wait for another edge, because none will come.
+    private let hungUp = Atomic<Bool>(false)
     private let lastToken = Atomic<UInt64>(0)
 
     init(loop: EventLoop) {
         self.loop = loop
     }
 
+    /// Whether the peer closed its side or the socket failed; reads then never wait for an edge.
+    var peerHungUp: Bool { hungUp.load(ordering: .acquiring) }
+
     /// Called by the loop thread with the epoll event mask.
     func handle(events: UInt32) {
+        if events & (Epoll.rdhup | Epoll.hup | Epoll.err) != 0 { hungUp.store(true, ordering: .releasing) }
         let readable = events & (Epoll.in | Epoll.rdhup | Epoll.hup | Epoll.err) != 0
         let writable = events & (Epoll.out | Epoll.hup | Epoll.err) != 0
         let (reader, writer) = state.withLock { state -> (Waiter?, Waiter?) in

@@ -5,17 +5,18 @@ import Synchronization
 ///
 /// `close()` may race with a read or write running in another task. The descriptor is therefore
 /// closed only once no syscall is using it: otherwise the number could be reused by a new socket
-/// and a late `recv` would read someone else's data. `usage` counts syscalls in flight (in steps
-/// of 2) with bit 0 = closed; whoever moves it from exactly "closed, idle" to "released" (bit 2)
-/// closes the descriptor. The fast path costs two uncontended atomic adds.
+/// and a late `recv` would read someone else's data. `usage` holds bit 0 = closed, bit 1 =
+/// released, and the number of syscalls in flight in steps of 4; whoever moves it from exactly
+/// "closed, idle" to "closed, released" closes the descriptor. The fast path costs two
+/// uncontended atomic adds.
 final class Socket: Sendable {
     let fd: Int32
     let readiness: Readiness
     private let usage = Atomic<Int>(0)
 
     private static let closedBit = 1
-    private static let releasedBit = 4
-    private static let user = 2
+    private static let releasedBit = 2
+    private static let user = 4
 
     /// Takes ownership of `fd` and registers it with `loop`; closes `fd` if that fails.
     init(fd: Int32, loop: EventLoop, operation: String, address: String?) throws(TransportError) {
@@ -30,8 +31,6 @@ final class Socket: Sendable {
     }
 
     deinit { close() }
-
-    var isClosed: Bool { usage.load(ordering: .relaxed) & Self.closedBit != 0 }
 
     /// Runs `body` with the descriptor, which stays open until `body` returns.
     @inline(__always)

@@ -2,7 +2,7 @@ import Glibc
 
 /// Process-wide resource limits that matter to servers holding many sockets.
 public enum SystemLimits {
-    /// Cores this process may run on.
+    /// Online processor cores (the default number of event loop threads).
     public static var availableCores: Int {
         max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
     }

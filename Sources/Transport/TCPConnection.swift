@@ -26,8 +26,9 @@ public final class TCPConnection: Sendable {
 
     /// Set after a read returned less than it asked for, which means the receive queue was empty
     /// then. The next read can wait for a readiness edge instead of first spending a syscall on
-    /// EAGAIN: any data that arrived since produced an edge `Readiness` has remembered. Only a
-    /// hint for the one reader, hence relaxed ordering.
+    /// EAGAIN: any data that arrived since produced an edge `Readiness` has remembered. A FIN or
+    /// error already queued behind that data produces no further edge, so the hint is ignored
+    /// once the peer hung up. Only a hint for the one reader, hence relaxed ordering.
     private let receiveQueueDrained = Atomic<Bool>(false)
 
     init(socket: Socket, remoteAddress: SocketAddress) {
@@ -113,7 +114,8 @@ public final class TCPConnection: Sendable {
     public func read(into buffer: inout ByteBuffer, maxBytes: Int = 65536, timeout: Duration? = nil) async throws -> Int {
         precondition(maxBytes > 0, "read(into:maxBytes:) needs maxBytes > 0")
         var deadline: UInt64?
-        var failure: Int32 = receiveQueueDrained.exchange(false, ordering: .relaxed) ? EAGAIN : 0
+        let drained = receiveQueueDrained.exchange(false, ordering: .relaxed)
+        var failure: Int32 = drained && !socket.readiness.peerHungUp ? EAGAIN : 0
         while true {
             if failure == 0 {
                 var requested = 0
@@ -141,6 +143,9 @@ public final class TCPConnection: Sendable {
     }
 
     /// Reads what is available, at most `maxBytes`, waiting if nothing is.
+    ///
+    /// Allocates a new buffer per call; loops that read continuously should use
+    /// `read(into:maxBytes:timeout:)` with a buffer they keep.
     ///
     /// - Returns: the bytes read, or nil once the peer has closed its side (orderly EOF).
     public func read(maxBytes: Int = 65536, timeout: Duration? = nil) async throws -> ByteBuffer? {

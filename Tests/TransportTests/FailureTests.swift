@@ -28,6 +28,27 @@ import Transport
         listener.close()
     }
 
+    @Test func dataAndCloseArrivingTogetherStillEndWithEOF() async throws {
+        // The reader waits while the peer sends and closes at once, so one readiness edge can
+        // carry both the data and the FIN; the read after the data must still see the EOF.
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+        for round in 0..<200 {
+            let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
+            let accepted = try await listener.accept(timeout: .seconds(5))
+            let reader = Task {
+                var buffer = ByteBuffer()
+                while try await connection.read(into: &buffer, timeout: .seconds(5)) > 0 {}
+                return buffer.description
+            }
+            try await Task.sleep(for: .microseconds(round % 4 * 100))
+            try await accepted.write(ByteBuffer(string: "last words"))
+            accepted.close()
+            #expect(try await reader.value == "last words", "round \(round)")
+            connection.close()
+        }
+        listener.close()
+    }
+
     @Test func peerResetIsTypedError() async throws {
         let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
         let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
@@ -156,6 +177,14 @@ import Transport
             return operation == "write" && (code == EPIPE || code == ECONNRESET)
         }
         connection.close()
+        listener.close()
+    }
+
+    @Test func bindingAPortInUseIsTypedError() async throws {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+        await #expect(throws: TransportError.system(operation: "bind", address: "127.0.0.1:\(listener.port)", errno: EADDRINUSE)) {
+            _ = try await TCPListener.bind(host: "127.0.0.1", port: listener.port)
+        }
         listener.close()
     }
 

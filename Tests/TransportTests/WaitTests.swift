@@ -89,6 +89,31 @@ import Testing
         listener.close()
     }
 
+    @Test func closeRacingWithBusyReaderAndWriter() async throws {
+        let server = try await EchoServer()
+        for round in 0..<100 {
+            let connection = try await TCPConnection.connect(host: "127.0.0.1", port: server.port)
+            let writer = Task {
+                do {
+                    while true { try await connection.write(ByteBuffer(bytes: pattern(count: 1024)), timeout: .seconds(5)) }
+                } catch { return error }
+            }
+            let reader = Task {
+                do {
+                    var buffer = ByteBuffer()
+                    while try await connection.read(into: &buffer, timeout: .seconds(5)) > 0 { buffer.clear() }
+                    return TestFailure.unexpectedEOF(after: 0) as Error
+                } catch { return error }
+            }
+            try await Task.sleep(for: .microseconds(round * 20))
+            connection.close()
+            let outcomes = [await writer.value, await reader.value]
+            #expect(outcomes.allSatisfy { $0 as? TransportError == .closed(operation: "write") || $0 as? TransportError == .closed(operation: "read") },
+                    "round \(round): \(outcomes)")
+        }
+        await server.stop()
+    }
+
     @Test func connectTriesTheNextAddressAfterARefusal() async throws {
         let server = try await EchoServer()
         let refusing = try await TCPListener.bind(host: "::1", port: 0)
