@@ -141,6 +141,29 @@ import Testing
         #expect(connection.isClosed)
     }
 
+    /// Replies to the setup commands (AUTH here) that break the protocol or stop short.
+    static let badHandshakes: [(reply: String, closeAfter: Bool)] = [("+OK\r\r\n", false), ("*1\r\n", true), ("$3\r\nOK\r\n", false)]
+
+    @Test(arguments: badHandshakes.indices)
+    func brokenHandshakeReplyFailsConnect(_ index: Int) async throws {
+        let handshake = Self.badHandshakes[index]
+        let peer = try await FakeRedisPeer.start { session, _ in
+            _ = try await session.readCommand()
+            try await session.send(handshake.reply)
+            if !handshake.closeAfter { _ = try await session.readCommand() }
+        }
+        defer { peer.stop() }
+        var configuration = peer.configuration
+        configuration.password = "secret"
+        let error = await #expect(throws: RedisClientError.self) { try await RedisConnection.connect(configuration: configuration) }
+        switch (index, error) {
+        case (0, .protocolViolation(.invalidLineEnding(offset: 3))), (1, .connectionClosed), (2, .protocolViolation(.invalidLineEnding(offset: 7))):
+            break
+        default:
+            Issue.record("reply \(handshake.reply.debugDescription) to AUTH gave \(String(describing: error))")
+        }
+    }
+
     /// What the first connection of a pool does wrong before a well-behaved one takes over.
     static let poolMisbehaviours: [(name: String, reply: String, closeAfter: Bool)] = [
         ("malformed reply", "+OK\n", false),
