@@ -89,8 +89,7 @@ func monotonicNanoseconds() -> UInt64 {
 /// Reports the input that was running when the decoder trapped. Not async-signal-safe, but the
 /// process is going down anyway and the report is what matters.
 func installTrapHandler(outDirectory: String) {
-    nonisolated(unsafe) let directory = strdup(outDirectory)
-    crashDirectory = directory
+    crashDirectory = strdup(outDirectory)
     for signalNumber in [SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGABRT] {
         signal(signalNumber) { signalNumber in
             let index = currentIndex.load(ordering: .relaxed)
@@ -102,6 +101,7 @@ func installTrapHandler(outDirectory: String) {
     }
 }
 
+/// Where the trap handler writes the input; a C string set once before any input runs.
 nonisolated(unsafe) var crashDirectory: UnsafeMutablePointer<CChar>?
 
 /// Polls the running input's start time and reports an input still running after `limit`.
