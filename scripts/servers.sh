@@ -329,6 +329,8 @@ print_exports() {
     local urls="amqp://guest:guest@$HOST:$AMQP_PORT/"
     echo "export REDIS_URL=redis://$HOST:$REDIS_PORT"
     echo "export AMQP_URL=$urls"
+    # rabbitmqctl (and tests that drive the broker with it) address the node by this name.
+    echo "export RABBITMQ_NODENAME=${RABBITMQ_NODENAME:-$RABBITMQ_NODE}"
     if [[ " $* " == *" rabbitmq2 "* ]]; then
         echo "export AMQP_URLS=$urls,amqp://guest:guest@$HOST:$AMQP2_PORT/"
     fi

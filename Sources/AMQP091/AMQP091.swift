@@ -1,1 +1,10 @@
 /// AMQP 0-9-1: a codec generated from the RabbitMQ spec and an async RabbitMQ client.
+///
+/// Layers, each usable on its own:
+/// - Codec (pure, no I/O): `AMQPMethod` and one struct per method plus `BasicProperties`, all
+///   generated from `spec/amqp-rabbitmq-0.9.1.json` by `swift run amqp-codegen`; `FieldTable` /
+///   `FieldValue` with RabbitMQ's field types; `FrameDecoder` (incremental, frame_max checked
+///   before buffering, zero-copy bodies) and `FrameEncoder`; `AMQPError` with offsets and reply codes.
+/// - Connection state machine (internal, pure): handshake, channels, reply matching, content
+///   assembly and close handshakes, driven frame by frame.
+/// - Client: `AMQPConnection` / `AMQPChannel` over `Transport`, in the manner of amqp091-go.

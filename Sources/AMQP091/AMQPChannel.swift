@@ -13,22 +13,28 @@ public struct AMQPChannel: Sendable {
     /// - Throws: `AMQPConnectionError.channelClosed` when the server refuses (e.g. 404), or
     ///   `.timedOut`; `CancellationError`; `AMQPError` when the method cannot be encoded, or
     ///   `.commandInvalid` when it expects no reply (asynchronous, or `nowait`: use `send`) or
-    ///   the reply is not a `Reply`.
-    public func call<Reply: AMQPMethodPayload>(
+    ///   the reply is not a `Response`.
+    public func call<Response: AMQPMethodPayload>(
         _ method: some AMQPMethodPayload, timeout: Duration = .seconds(30)
-    ) async throws -> Reply {
+    ) async throws -> Response {
         guard !method.method.replyMethodIDs.isEmpty else {
             throw AMQPError(.commandInvalid("\(method.method.name) expects no reply; use send"), at: 0)
         }
-        guard case .method(let reply)? = try await request(method.method, timeout: timeout), let typed = Reply(reply) else {
-            throw AMQPError(.commandInvalid("reply to \(method.method.name) is not \(Reply.self)"), at: 0)
+        guard case .method(let reply)? = try await request(method.method, timeout: timeout), let typed = Response(reply) else {
+            throw AMQPError(.commandInvalid("reply to \(method.method.name) is not \(Response.self)"), at: 0)
         }
         return typed
     }
 
     /// Sends a method that gets no reply: asynchronous ones (ack, nack, reject) or `nowait` ones.
-    public func send(_ method: some AMQPMethodPayload) async throws {
-        _ = try await request(method.method, timeout: .seconds(30))
+    /// Returns once the frame is queued for the socket.
+    public func send(_ method: some AMQPMethodPayload) throws {
+        let method = method.method
+        guard method.replyMethodIDs.isEmpty else {
+            throw AMQPError(.commandInvalid("\(method.name) expects a reply; use call"), at: 0)
+        }
+        let channel = number
+        try connection.sendWithoutReply { machine throws(AMQPConnectionError) in try machine.request(method, on: channel).actions }
     }
 
     /// Publishes a message (`basic.publish` with header and body frames). Returns once the
@@ -38,12 +44,9 @@ public struct AMQPChannel: Sendable {
         mandatory: Bool = false
     ) throws {
         let publish = BasicPublish(exchange: exchange, routingKey: routingKey, mandatory: mandatory)
-        // Encode method and header once up front so a bad value throws here, not in the writer.
-        var scratch = ByteBuffer()
-        try FrameEncoder().encode(.method(channel: number, .basicPublish(publish)), into: &scratch)
-        try FrameEncoder().encode(.header(channel: number, ContentHeader(bodySize: 0, properties: properties)), into: &scratch)
-        try connection.withState { state throws(AMQPConnectionError) in
-            connection.perform(try state.machine.publish(publish, properties: properties, body: body, on: number), &state)
+        let channel = number
+        try connection.sendWithoutReply { machine throws(AMQPConnectionError) in
+            try machine.publish(publish, properties: properties, body: body, on: channel)
         }
     }
 
@@ -85,8 +88,8 @@ public struct AMQPChannel: Sendable {
     }
 
     /// Acknowledges a delivery.
-    public func ack(deliveryTag: UInt64, multiple: Bool = false) async throws {
-        try await send(BasicAck(deliveryTag: deliveryTag, multiple: multiple))
+    public func ack(deliveryTag: UInt64, multiple: Bool = false) throws {
+        try send(BasicAck(deliveryTag: deliveryTag, multiple: multiple))
     }
 
     /// Closes the channel (channel.close / close-ok).

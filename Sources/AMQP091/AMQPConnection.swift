@@ -178,11 +178,28 @@ public final class AMQPConnection: Sendable {
         }
     }
 
-    /// Runs `body` on the locked state, for requests that need no reply (publish, ack).
-    func withState<R>(_ body: (inout State) throws(AMQPConnectionError) -> R) throws(AMQPConnectionError) -> R {
-        try state.withLock { state throws(AMQPConnectionError) in
+    /// Queues the frames of a request that gets no reply (publish, ack). All or nothing: when a
+    /// frame cannot be encoded (a name over 255 bytes, say) nothing is queued and the
+    /// `AMQPError` is thrown to the caller; such requests register no waiter, so nothing else
+    /// needs undoing.
+    func sendWithoutReply(
+        _ request: (inout ConnectionStateMachine) throws(AMQPConnectionError) -> [ConnectionStateMachine.Action]
+    ) throws {
+        try state.withLock { state in
             if let finished = state.finished { throw finished }
-            return try body(&state)
+            let wasEmpty = state.output.readableBytes == 0
+            let mark = state.output.writerIndex
+            for case .send(let frames) in try request(&state.machine) {
+                for frame in frames {
+                    do {
+                        try state.encoder.encode(frame, into: &state.output)
+                    } catch {
+                        state.output.moveWriterIndex(to: mark)
+                        throw error
+                    }
+                }
+            }
+            if wasEmpty && state.output.readableBytes > 0 { outputReady.yield() }
         }
     }
 

@@ -191,9 +191,8 @@ struct ConnectionStateMachine {
         case (.closing(let error), .connectionCloseOk):
             state = .closed
             return [.closed(error)]
-        case (.closing, .connectionClose):
+        case (.closing(let error), .connectionClose):
             // Both sides closed at once: answer, and finish as if our close-ok had come.
-            guard case .closing(let error) = state else { return [] }
             state = .closed
             return [.send([.method(channel: 0, .connectionCloseOk(ConnectionCloseOk()))]), .closed(error)]
         case (.closing, _):

@@ -45,6 +45,8 @@ struct HTTPConnectionStateMachine {
     private var state = State.head
     private var body = ByteBuffer()
     private var peerClosed = false
+    /// Shared, so releasing the parser's storage allocates nothing.
+    private static let noBytes = ByteBuffer()
 
     init(limits: HTTPParserLimits) {
         parser = HTTPRequestParser(limits: limits)
@@ -122,6 +124,12 @@ struct HTTPConnectionStateMachine {
                 if peerClosed {
                     state = .closing
                     return .close
+                }
+                if parser.isIdle {
+                    // The parser still references the storage of the last read (it adopts what
+                    // it is fed); swapping in an empty buffer frees it, so a connection waiting
+                    // for its next request holds no read buffer.
+                    parser.feed(Self.noBytes)
                 }
                 return .read
             }

@@ -105,7 +105,8 @@ public final class TCPConnection: Sendable {
     ///
     /// The bytes go into `buffer`'s free space, which grows first when less than
     /// `min(maxBytes, 16 KiB)` is free; call `discardReadBytes()` on long-lived buffers to reuse
-    /// the space before their reader index.
+    /// the space before their reader index. An empty buffer is only grown once bytes are there,
+    /// so waiting with one costs no read space.
     ///
     /// - Returns: the number of bytes read, 0 once the peer has closed its side (orderly EOF).
     /// - Throws: `TransportError.connectionReset` if the peer reset the connection,
@@ -116,6 +117,11 @@ public final class TCPConnection: Sendable {
         var deadline: UInt64?
         let drained = receiveQueueDrained.exchange(false, ordering: .relaxed)
         var failure: Int32 = drained && !socket.readiness.peerHungUp ? EAGAIN : 0
+        // An empty buffer this read must grow is handed back as it came while the read waits, so
+        // a connection waiting long for its next message (an idle keep-alive connection) holds
+        // no read space; the space is allocated again once bytes are there.
+        let ungrown: ByteBuffer? =
+            buffer.readableBytes == 0 && buffer.writableBytes < min(maxBytes, Self.minimumReadSpace) ? buffer : nil
         while true {
             if failure == 0 {
                 var requested = 0
@@ -134,6 +140,7 @@ public final class TCPConnection: Sendable {
                 guard failure == EAGAIN || failure == EWOULDBLOCK else {
                     throw TransportError.from(errno: failure, operation: "read", address: remoteAddress.description)
                 }
+                if let ungrown { buffer = ungrown }
             }
             // The clock is read only when a wait is needed, keeping it off the fast path.
             if deadline == nil, let timeout { deadline = Transport.deadline(after: timeout) }

@@ -32,7 +32,7 @@ import Testing
         for try await message in consumer.messages {
             received.append(message.body)
             guard case .basicDeliver(let deliver) = message.method else { break }
-            try await channel.ack(deliveryTag: deliver.deliveryTag)
+            try channel.ack(deliveryTag: deliver.deliveryTag)
             if received.count == 2 { break }
         }
         #expect(received == [large, "third"])
@@ -59,6 +59,30 @@ import Testing
         try await connection.close()
     }
 
+    @Test func unencodablePublishThrowsAndLeavesTheConnectionUsable() async throws {
+        let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: Self.url), timeout: .seconds(10))
+        let channel = try await connection.openChannel()
+        // Frame header, class and method ids, ticket, empty exchange name: the routing key starts at 14.
+        #expect(throws: AMQPError(.valueTooLong("routing-key", length: 256), at: 7 + 2 + 2 + 2 + 1)) {
+            try channel.publish(routingKey: String(repeating: "k", count: 256), body: "x")
+        }
+        let queue: QueueDeclareOk = try await channel.call(QueueDeclare(queue: uniqueQueueName(), exclusive: true))
+        try channel.publish(routingKey: queue.queue, body: "after")
+        #expect(try await channel.get(queue: queue.queue, noAck: true)?.body == "after")
+        try await connection.close()
+    }
+
+    @Test func heartbeatsKeepAnIdleConnectionOpen() async throws {
+        // With a 1 s heartbeat the broker drops a silent peer after about 2 s; stay idle for 4.
+        let url = try AMQPURL(parsing: Self.url)
+        let connection = try await AMQPConnection.connect(to: url, configuration: ConnectionConfiguration(url: url, heartbeat: 1), timeout: .seconds(10))
+        let channel = try await connection.openChannel()
+        try await Task.sleep(for: .seconds(4))
+        let queue: QueueDeclareOk = try await channel.call(QueueDeclare(exclusive: true))
+        #expect(queue.queue.hasPrefix("amq.gen-"))
+        try await connection.close()
+    }
+
     @Test func wrongPasswordIsAccessRefused() async throws {
         var url = try AMQPURL(parsing: Self.url)
         url.password = "definitely-not-the-password"
@@ -68,5 +92,73 @@ import Testing
         } catch let AMQPConnectionError.connectionClosed(code, _, _, _) {
             #expect(code == .accessRefused)
         }
+    }
+
+    @Test func confirmsAndReturnsArriveAsEvents() async throws {
+        let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: Self.url), timeout: .seconds(10))
+        let channel = try await connection.openChannel()
+        let queue: QueueDeclareOk = try await channel.call(QueueDeclare(queue: uniqueQueueName(), exclusive: true))
+        let _: ConfirmSelectOk = try await channel.call(ConfirmSelect())
+        try channel.publish(routingKey: queue.queue, body: "routed")
+        try channel.publish(routingKey: uniqueQueueName(), body: "unroutable", mandatory: true)
+
+        var events = connection.events.makeAsyncIterator()
+        var confirmed: Set<UInt64> = []
+        var returned: [BasicReturn] = []
+        while confirmed.count < 2 || returned.isEmpty {
+            switch await events.next() {
+            case .confirm(_, let tag, let multiple, let ack)?:
+                #expect(ack)
+                confirmed.formUnion(multiple ? Set(1...tag) : [tag])
+            case .returned(_, let message)?:
+                if case .basicReturn(let basicReturn) = message.method { returned.append(basicReturn) }
+                #expect(message.body == "unroutable")
+            case let other:
+                Issue.record("unexpected event \(String(describing: other))")
+                return
+            }
+        }
+        #expect(confirmed == [1, 2])
+        #expect(returned.map(\.replyCode) == [ReplyCode.noRoute.rawValue])
+        try await connection.close()
+    }
+
+    /// Runs rabbitmqctl against `RABBITMQ_NODENAME` (as `scripts/servers.sh` exports it; default
+    /// op1@localhost, the script's default node) without blocking a thread.
+    func rabbitmqctl(_ arguments: [String]) async throws -> String {
+        let node = ProcessInfo.processInfo.environment["RABBITMQ_NODENAME"] ?? "op1@localhost"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
+        process.arguments = ["-n", node, "-q"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    @Test func serverClosingTheConnectionFailsConsumersAndRequests() async throws {
+        let name = uniqueQueueName()
+        let configuration = ConnectionConfiguration(url: try AMQPURL(parsing: Self.url), clientProperties: ["connection_name": .longString(ByteBuffer(string: name))])
+        let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: Self.url), configuration: configuration, timeout: .seconds(10))
+        let channel = try await connection.openChannel()
+        let queue: QueueDeclareOk = try await channel.call(QueueDeclare(queue: name, exclusive: true))
+        let consumer = try await channel.consume(queue: queue.queue)
+
+        let listing = try await rabbitmqctl(["list_connections", "pid", "client_properties"])
+        let line = try #require(listing.split(separator: "\n").first { $0.contains(name) })
+        let pid = String(try #require(line.split(separator: "\t").first))
+        _ = try await rabbitmqctl(["close_connection", pid, "closed by test"])
+
+        do {
+            for try await message in consumer.messages { Issue.record("unexpected delivery \(message)") }
+            Issue.record("consumer ended without an error")
+        } catch let AMQPConnectionError.connectionClosed(code, text, _, _) {
+            #expect(code == .connectionForced)
+            #expect(text.contains("closed by test"))
+        }
+        await #expect(throws: AMQPConnectionError.self) { _ = try await connection.openChannel() }
     }
 }

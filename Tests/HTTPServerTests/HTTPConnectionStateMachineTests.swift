@@ -1,4 +1,4 @@
-import Bytes
+@testable import Bytes
 @testable import HTTPServer
 import Testing
 
@@ -100,5 +100,29 @@ import Testing
             return
         }
         #expect(machine.readPhase == .body)
+    }
+
+    @Test func idleConnectionHoldsNoReadStorage() {
+        var machine = HTTPConnectionStateMachine(limits: HTTPParserLimits())
+        weak var storage: ByteStorage?
+        do {
+            var received = ByteBuffer(capacity: 16384)
+            received.writeString("GET /a HTTP/1.1\r\nHost: h\r\n\r\n")
+            storage = received.storage
+            machine.received(received)
+            guard case .dispatch(let request) = machine.nextAction() else {
+                Issue.record("expected a dispatch")
+                return
+            }
+            #expect(request.head.target == "/a")
+            machine.responseSent(keepAlive: true)
+        }
+        #expect(storage != nil, "the parser adopts the received bytes without copying")
+        guard case .read = machine.nextAction() else {
+            Issue.record("expected a read")
+            return
+        }
+        #expect(machine.readPhase == .idle)
+        #expect(storage == nil)
     }
 }
