@@ -1,9 +1,19 @@
+import Foundation
 import Fuzzing
 import Testing
 
+/// Runs a CPU-bound fuzz pass on a thread of its own: seconds of work on the cooperative pool
+/// would starve the tests that wait on sockets meanwhile.
+func onOwnThread<Target: FuzzTarget>(_ runner: FuzzRunner<Target>) async throws -> FuzzSummary {
+    let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<FuzzSummary, FuzzFailure>, Never>) in
+        Thread { continuation.resume(returning: Result { () throws(FuzzFailure) in try runner.run() }) }.start()
+    }
+    return try result.get()
+}
+
 /// A short seeded pass over each decoder, so `swift test` covers the fuzzing invariants; the full
-/// runs are `scripts/fuzz.sh`.
-@Suite struct FuzzingTests {
+/// runs are `scripts/fuzz.sh`. Serialized: one pass at a time is enough load for a small machine.
+@Suite(.serialized) struct FuzzingTests {
     /// The `Tests` directory, which holds the conformance vectors.
     static let testsDirectory = "/" + "\(#filePath)".split(separator: "/").dropLast(2).joined(separator: "/")
 
@@ -13,26 +23,26 @@ import Testing
         FuzzConfiguration(seed: 20_261_125, count: 3_000, maxResidentGrowth: nil)
     }
 
-    @Test func respDecoderPassesShortRun() throws {
+    @Test func respDecoderPassesShortRun() async throws {
         let target = RESPFuzzTarget(seeds: Self.seeds("resp"))
         #expect(target.seeds.count > 10)
-        let summary = try FuzzRunner(target: target, configuration: Self.configuration()).run()
+        let summary = try await onOwnThread(FuzzRunner(target: target, configuration: Self.configuration()))
         #expect(summary.inputs == 3_000)
         #expect(summary.probes > 0 && summary.values > 0 && !summary.errorsByKind.isEmpty)
     }
 
-    @Test func amqpFrameDecoderPassesShortRun() throws {
+    @Test func amqpFrameDecoderPassesShortRun() async throws {
         let target = AMQPFuzzTarget(seeds: Self.seeds("amqp"))
         #expect(target.seeds.count > 5)
-        let summary = try FuzzRunner(target: target, configuration: Self.configuration()).run()
+        let summary = try await onOwnThread(FuzzRunner(target: target, configuration: Self.configuration()))
         #expect(summary.inputs == 3_000)
         #expect(summary.probes > 0 && summary.values > 0 && !summary.errorsByKind.isEmpty)
     }
 
-    @Test func httpRequestParserPassesShortRun() throws {
+    @Test func httpRequestParserPassesShortRun() async throws {
         let target = HTTPFuzzTarget(seeds: Self.seeds("http"))
         #expect(target.seeds.count > 10)
-        let summary = try FuzzRunner(target: target, configuration: Self.configuration()).run()
+        let summary = try await onOwnThread(FuzzRunner(target: target, configuration: Self.configuration()))
         #expect(summary.inputs == 3_000)
         #expect(summary.probes > 0 && summary.values > 0 && !summary.errorsByKind.isEmpty)
     }
