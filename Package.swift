@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "amqp-bench", targets: ["amqp-bench"]),
         .executable(name: "amqp-codegen", targets: ["amqp-codegen"]),
         .executable(name: "conformance", targets: ["conformance"]),
+        .executable(name: "fuzz", targets: ["fuzz"]),
         .executable(name: "http-bench", targets: ["http-bench"]),
         .executable(name: "http-idle-bench", targets: ["http-idle-bench"]),
         .executable(name: "http-server-bench", targets: ["http-server-bench"]),
@@ -36,11 +37,13 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "Services", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
         .target(name: "AMQPCodegen", swiftSettings: swift6),
+        .target(name: "Fuzzing", dependencies: ["RESP", "AMQP091", "HTTPServer", "Bytes"], swiftSettings: swift6),
 
         // Executables
         .executableTarget(name: "amqp-bench", dependencies: ["AMQP091", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "amqp-codegen", dependencies: ["AMQPCodegen"], swiftSettings: swift6),
         .executableTarget(name: "conformance", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
+        .executableTarget(name: "fuzz", dependencies: ["Fuzzing"], swiftSettings: swift6),
         .executableTarget(name: "http-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "http-idle-bench", dependencies: ["HTTPServer", "Transport", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "http-server-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
@@ -60,6 +63,7 @@ let package = Package(
         .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091", "AMQPCodegen", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Bytes", "Transport"], swiftSettings: swift6),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "AMQP091", "HTTPServer", "Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"], swiftSettings: swift6),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
     ]
 )

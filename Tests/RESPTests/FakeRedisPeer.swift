@@ -1,0 +1,87 @@
+import Bytes
+import RESP
+import Synchronization
+import Transport
+
+/// A scripted stand-in for a Redis server on a loopback port, for replies a real server never
+/// sends: malformed, oversized, unsolicited, trickled or cut off. Each accepted connection runs
+/// the script with its number (0 for the first), so a test can make only the first misbehave.
+final class FakeRedisPeer: Sendable {
+    typealias Script = @Sendable (_ session: Session, _ connectionNumber: Int) async throws -> Void
+
+    /// One accepted client connection, seen as a stream of commands.
+    final class Session: Sendable {
+        let connection: TCPConnection
+        /// Commands are decoded with the client's own decoder; only this session's task uses it,
+        /// the mutex just makes that provable to the compiler.
+        private let decoder = Mutex(RESPDecoder())
+
+        init(_ connection: TCPConnection) {
+            self.connection = connection
+        }
+
+        /// The next command's arguments as strings, or nil when the client closed the connection.
+        func readCommand() async throws -> [String]? {
+            while true {
+                let command = try decoder.withLock { decoder throws in try decoder.next() }
+                if case .array(let arguments) = command { return arguments.map { $0.string ?? "" } }
+                guard let bytes = try await connection.read(timeout: .seconds(5)) else { return nil }
+                decoder.withLock { $0.feed(bytes) }
+            }
+        }
+
+        func send(_ text: String) async throws {
+            try await connection.write(ByteBuffer(string: text), timeout: .seconds(5))
+        }
+
+        /// Sends `text` one byte per write, pausing between writes, so the client reads it in
+        /// as many pieces.
+        func trickle(_ text: String, pause: Duration) async throws {
+            for byte in text.utf8 {
+                try await connection.write(ByteBuffer(bytes: [byte]), timeout: .seconds(5))
+                try await Task.sleep(for: pause)
+            }
+        }
+
+        /// Answers every command with `+PONG` until the client goes away: a well-behaved server.
+        func answerNormally() async throws {
+            while try await readCommand() != nil { try await send("+PONG\r\n") }
+        }
+    }
+
+    let listener: TCPListener
+    private let accepted = Atomic<Int>(0)
+
+    /// Connections accepted so far.
+    var connections: Int { accepted.load(ordering: .relaxed) }
+
+    private init(listener: TCPListener) {
+        self.listener = listener
+    }
+
+    /// Listens on a free loopback port and runs `script` for every connection until `stop()`.
+    static func start(_ script: @escaping Script) async throws -> FakeRedisPeer {
+        let peer = FakeRedisPeer(listener: try await TCPListener.bind(host: "127.0.0.1", port: 0))
+        Task {
+            while let connection = try? await peer.listener.accept() {
+                let number = peer.accepted.add(1, ordering: .relaxed).oldValue
+                Task {
+                    let session = Session(connection)
+                    try? await script(session, number)
+                    connection.close()
+                }
+            }
+        }
+        return peer
+    }
+
+    /// A client configuration pointing at this peer, with a command timeout far beyond what any
+    /// test waits, so a failure that arrives is the one under test and not a timeout.
+    var configuration: RedisConfiguration {
+        RedisConfiguration(host: "127.0.0.1", port: listener.port, connectTimeout: .seconds(5), commandTimeout: .seconds(30))
+    }
+
+    func stop() {
+        listener.close()
+    }
+}
