@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: installs the servers when missing, starts them (reusing any that
-# already answer), builds, runs every test against the real servers and the conformance vectors
-# through the shipped runner, and stops on exit exactly the servers it started. Exits non-zero
+# already answer), builds, runs every test against the real servers, the conformance vectors
+# through the shipped runner and a short seeded fuzz pass, and stops on exit exactly the servers
+# it started. Exits non-zero
 # when any step fails.
 #
 # Environment:
@@ -89,3 +90,4 @@ step "servers" servers
 step "build" build
 step "tests" unit_and_integration_tests
 step "conformance" conformance_vectors
+step "fuzz (short, seeded)" scripts/fuzz.sh --short
