@@ -2,8 +2,7 @@
 # The project's test command: installs the servers when missing, starts them (reusing any that
 # already answer), builds, runs every test against the real servers, the conformance vectors
 # through the shipped runner and a short seeded fuzz pass, and stops on exit exactly the servers
-# it started. Exits non-zero
-# when any step fails.
+# it started. Exits non-zero when any step fails.
 #
 # Environment:
 #   CI            true: server tests fail instead of being skipped when a server is unreachable,
