@@ -182,6 +182,7 @@ public final class AMQPClient: Sendable {
     /// Reconnects and restores everything; nil when the client was closed or recovery gave up.
     private func recover() async -> AMQPConnection? {
         var start = state.withLock { $0.endpoint + 1 }
+        var failedRestores = 0
         while true {
             let connection: AMQPConnection
             let index: Int
@@ -194,8 +195,14 @@ public final class AMQPClient: Sendable {
             do {
                 try await restore(on: connection)
             } catch {
-                // The new connection failed while restoring: try again from the next endpoint.
+                // The new connection failed while restoring (or the broker refused part of the
+                // topology): try again from the next endpoint, as often as connecting may be tried.
                 try? await connection.close(timeout: .seconds(1))
+                failedRestores += 1
+                guard failedRestores < retry.maxAttempts else {
+                    giveUp(.clientClosed("restoring the topology and channels failed \(failedRestores) times; last: \(error)"))
+                    return nil
+                }
                 start = index + 1
                 continue
             }
@@ -249,7 +256,8 @@ public final class AMQPClient: Sendable {
             return (state.readyWaiters.values, Array(state.channels.values), byUser)
         }
         for waiter in waiters { waiter.resume(throwing: error) }
-        for channel in channels { channel.fail(error) }
+        // Closed by the user mid-recovery: consumers end as after a normal close.
+        for channel in channels { channel.fail(byUser ? nil : error) }
         if !byUser { eventSink.yield(.recoveryFailed(error)) }
         eventSink.finish()
     }

@@ -244,15 +244,17 @@ public final class RecoveringChannel: Sendable {
         state.withLock { $0.channel = nil }
     }
 
-    /// Recovery gave up: consumers end with its error.
-    func fail(_ error: AMQPConnectionError) {
+    /// Recovery ended: consumers end with its error, or normally when nil (closed by the user).
+    func fail(_ error: AMQPConnectionError?) {
         let registrations = state.withLock { state in
-            state.closed = state.closed ?? error
+            state.closed = state.closed ?? error ?? .closedByClient
             state.channel = nil
             defer { state.consumers = [:] }
             return Array(state.consumers.values)
         }
-        for registration in registrations { registration.sink.finish(throwing: error) }
+        for registration in registrations {
+            if let error { registration.sink.finish(throwing: error) } else { registration.sink.finish() }
+        }
     }
 
     func cancelConsumer(_ tag: String, timeout: Duration) async throws {

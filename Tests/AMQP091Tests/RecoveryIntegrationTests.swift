@@ -147,4 +147,31 @@ struct RecoveryIntegrationTests {
         try await client.close()
         #expect(try await deliveries.next() == nil)
     }
+
+    @Test func recoveryGivesUpWhenNoEndpointComesBackAndSaysSo() async throws {
+        let node = DisposableNodes.nodes[0]
+        let client = try await AMQPClient.connect(
+            to: [endpoints[0]], retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(50), attemptTimeout: .seconds(2)))
+        let events = client.events
+        let channel = try await client.openChannel()
+        let queue = try await channel.queueDeclare(exclusive: true)
+        let consumer = try await channel.consume(queue: queue.queue)
+        _ = try await rabbitmqctl(node: node, ["stop_app"])
+        do {
+            let failed = try await awaitEvent(events) { if case .recoveryFailed = $0 { true } else { false } }
+            guard case .recoveryFailed(.noEndpointReachable(let attempts, _)) = failed else {
+                Issue.record("unexpected \(failed)")
+                throw RabbitMQControlError(description: "recovery did not fail as expected")
+            }
+            #expect(attempts == 3)
+            #expect(!client.isConnected)
+            await #expect(throws: AMQPConnectionError.self) { for try await _ in consumer {} }
+            await #expect(throws: AMQPConnectionError.self) { _ = try await channel.publishConfirmed(routingKey: "x", body: "y") }
+            await #expect(throws: AMQPConnectionError.self) { _ = try await client.openChannel() }
+        } catch {
+            _ = try? await rabbitmqctl(node: node, ["start_app"])
+            throw error
+        }
+        _ = try await rabbitmqctl(node: node, ["start_app"])
+    }
 }
