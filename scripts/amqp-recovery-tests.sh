@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the AMQP tests that block, stop and fail over brokers (RecoveryIntegrationTests) on two
 # disposable RabbitMQ nodes of their own, never on the shared development broker. Nodes this
-# script starts are stopped again at the end; nodes already running on those ports are reused.
+# script starts are stopped again at the end; nodes already running on those ports are reused
+# (and node 2, which one test kills, is started again).
 #
 # Environment (defaults in brackets): AMQP_PORT [5782], RABBITMQ_NODE [recovery1@localhost],
 # AMQP2_PORT [5783], RABBITMQ2_NODE [recovery2@localhost].
@@ -22,4 +23,10 @@ started="$started $SERVERS_STARTED"
 eval "$(scripts/servers.sh start rabbitmq2)"
 started="$started $SERVERS_STARTED"
 
-AMQP_RECOVERY_TESTS=1 RABBITMQ2_NODENAME="$RABBITMQ2_NODE" swift test --filter AMQP091Tests.RecoveryIntegrationTests
+export AMQP_RECOVERY_TESTS=1 RABBITMQ2_NODENAME="$RABBITMQ2_NODE"
+swift test --filter AMQP091Tests.RecoveryIntegrationTests
+# This one kills node 2 (SIGKILL), so it runs last and the node is started again after it.
+status=0
+swift test --skip-build --filter AMQP091Tests.BrokerKillIntegrationTests || status=$?
+scripts/servers.sh start rabbitmq2 >/dev/null
+exit $status

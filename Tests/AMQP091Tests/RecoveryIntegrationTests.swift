@@ -1,6 +1,26 @@
 import AMQP091
 import Bytes
+import Foundation
 import Testing
+
+/// Waits for the first event `matching` accepts, up to `seconds`.
+func awaitEvent<Event: Sendable>(
+    _ events: AsyncStream<Event>, seconds: Int = 30, matching: @escaping @Sendable (Event) -> Bool
+) async throws -> Event {
+    try await withThrowingTaskGroup(of: Event?.self) { group in
+        group.addTask {
+            for await event in events where matching(event) { return event }
+            return nil
+        }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            return nil
+        }
+        let event = try await group.next() ?? nil
+        group.cancelAll()
+        return try #require(event, "no matching event within \(seconds) s")
+    }
+}
 
 /// Blocking, stopping and failing over brokers: only on the two disposable nodes that
 /// `scripts/amqp-recovery-tests.sh` starts (`AMQP_RECOVERY_TESTS=1`, `AMQP_URLS`,
@@ -14,25 +34,6 @@ struct RecoveryIntegrationTests {
     }
 
     func uniqueName() -> String { "amqp091-recovery-\(UInt64.random(in: 0...UInt64.max))" }
-
-    /// Waits for the first event `matching` accepts, up to `seconds`.
-    func awaitEvent<Event: Sendable>(
-        _ events: AsyncStream<Event>, seconds: Int = 30, matching: @escaping @Sendable (Event) -> Bool
-    ) async throws -> Event {
-        try await withThrowingTaskGroup(of: Event?.self) { group in
-            group.addTask {
-                for await event in events where matching(event) { return event }
-                return nil
-            }
-            group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
-                return nil
-            }
-            let event = try await group.next() ?? nil
-            group.cancelAll()
-            return try #require(event, "no matching event within \(seconds) s")
-        }
-    }
 
     @Test func aBlockedConnectionHoldsPublishersUntilUnblocked() async throws {
         let node = DisposableNodes.nodes[0]
@@ -173,5 +174,42 @@ struct RecoveryIntegrationTests {
             throw error
         }
         _ = try await rabbitmqctl(node: node, ["start_app"])
+    }
+}
+
+/// Kills node 2 outright (SIGKILL): run on its own by `scripts/amqp-recovery-tests.sh`, which
+/// starts the node again afterwards.
+@Suite(.timeLimit(.minutes(1)), .enabled(if: DisposableNodes.enabled && DisposableNodes.urls.count == 2, "needs scripts/amqp-recovery-tests.sh"))
+struct BrokerKillIntegrationTests {
+    let endpoints: [AMQPURL]
+
+    init() throws {
+        endpoints = try DisposableNodes.urls.map { try AMQPURL(parsing: $0) }
+    }
+
+    @Test func killingTheBrokerMidConsumeFailsOverToTheOtherNode() async throws {
+        // Node 2 first, so the node killed is node 2, and recovery moves to node 1.
+        let client = try await AMQPClient.connect(to: [endpoints[1], endpoints[0]], retry: RetryPolicy(maxAttempts: 20, initialBackoff: .milliseconds(200)))
+        let events = client.events
+        let channel = try await client.openChannel()
+        let queue = try await channel.queueDeclare(exclusive: true)
+        try await channel.confirmSelect()
+        let consumer = try await channel.consume(queue: queue.queue, noAck: true)
+        var deliveries = consumer.makeAsyncIterator()
+        #expect(try await channel.publishConfirmed(routingKey: queue.queue, body: "before") == .ack)
+        #expect(try await deliveries.next()?.body == "before")
+
+        // Node 1's runtime sends the signal: both run as the broker's user.
+        let pid = try await rabbitmqctl(node: DisposableNodes.nodes[1], ["eval", "os:getpid()."])
+            .trimmingCharacters(in: CharacterSet(charactersIn: "\"\n "))
+        _ = try await rabbitmqctl(node: DisposableNodes.nodes[0], ["eval", "os:cmd(\"kill -KILL \(pid)\")."])
+        let lost = try await awaitEvent(events) { if case .connectionLost = $0 { true } else { false } }
+        guard case .connectionLost(.connectionLost) = lost else {
+            throw RabbitMQControlError(description: "a killed broker should read as a lost socket, got \(lost)")
+        }
+        #expect(try await awaitEvent(events) { if case .recovered = $0 { true } else { false } } == .recovered(endpoint: 1))
+        #expect(try await channel.publishConfirmed(routingKey: queue.queue, body: "after") == .ack)
+        #expect(try await deliveries.next()?.body == "after")
+        try await client.close()
     }
 }
