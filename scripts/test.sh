@@ -83,3 +83,4 @@ step "toolchain" toolchain
 step "servers" servers
 step "build" build
 step "tests" unit_and_integration_tests
+if [[ "$TEST_SERVERS" == all || "$TEST_SERVERS" == rabbitmq ]]; then step "amqp interop" scripts/amqp-interop.sh; fi
