@@ -90,3 +90,4 @@ step "build" build
 step "tests" unit_and_integration_tests
 step "conformance" conformance_vectors
 step "fuzz (short, seeded)" scripts/fuzz.sh --short
+if [[ "$TEST_SERVERS" == all || "$TEST_SERVERS" == rabbitmq ]]; then step "amqp interop" scripts/amqp-interop.sh; fi

@@ -6,5 +6,11 @@
 ///   `FieldValue` with RabbitMQ's field types; `FrameDecoder` (incremental, frame_max checked
 ///   before buffering, zero-copy bodies) and `FrameEncoder`; `AMQPError` with offsets and reply codes.
 /// - Connection state machine (internal, pure): handshake, channels, reply matching, content
-///   assembly and close handshakes, driven frame by frame.
-/// - Client: `AMQPConnection` / `AMQPChannel` over `Transport`, in the manner of amqp091-go.
+///   assembly and close handshakes, driven frame by frame; `ConfirmTracker` and `Topology` keep
+///   publisher-confirm and declared-topology bookkeeping the same way.
+/// - Client: `AMQPConnection` / `AMQPChannel` over `Transport`, in the manner of amqp091-go:
+///   typed declarations, `publishConfirmed` with a bounded confirm window, consumers as
+///   sequences of `AMQPDelivery` (ack/nack/reject), qos, `connection.blocked` handling, and
+///   endpoint lists with retries.
+/// - Recovery: `AMQPClient` / `RecoveringChannel` reconnect after a loss and restore topology,
+///   channels, qos, confirm mode and consumers, reporting each step in `AMQPClient.events`.

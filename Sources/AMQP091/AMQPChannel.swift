@@ -48,11 +48,9 @@ public struct AMQPChannel: Sendable {
             try connection.sendWithoutReply(on: channel, incarnation: incarnation) { machine throws(AMQPConnectionError) in
                 try machine.request(method, on: channel).actions
             }
-        } catch let error as AMQPConnectionError {
-            switch error {
-            case .channelNotOpen, .channelClosed: throw AMQPConnectionError.staleDelivery(channel: channel, deliveryTag: deliveryTag)
-            default: throw error
-            }
+        } catch is AMQPConnectionError {
+            // Every such error means this channel is gone (closed, or its connection lost).
+            throw AMQPConnectionError.staleDelivery(channel: channel, deliveryTag: deliveryTag)
         }
     }
 
@@ -163,5 +161,12 @@ public struct AMQPChannel: Sendable {
             try state.requireLive(channel, incarnation)
             return try state.machine.request(method, on: channel)
         }
+    }
+}
+
+extension AMQPChannel {
+    /// Whether both handles name the same channel incarnation of the same connection.
+    func isSame(as other: AMQPChannel) -> Bool {
+        connection === other.connection && number == other.number && incarnation == other.incarnation
     }
 }

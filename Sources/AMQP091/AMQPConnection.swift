@@ -147,6 +147,9 @@ public final class AMQPConnection: Sendable {
         }
     }
 
+    /// Why the connection finished, once it has (`.closedByClient` after `close()`); nil while open.
+    public var closeReason: AMQPConnectionError? { state.withLock { $0.finished } }
+
     // MARK: Requests (used by AMQPChannel)
 
     /// Registers a waiter and sends the request in one step, then waits for the reply.

@@ -32,6 +32,10 @@ public enum AMQPConnectionError: Error, Hashable, Sendable, CustomStringConverti
     case staleDelivery(channel: UInt16, deliveryTag: UInt64)
     /// The server cancelled the consumer (`basic.cancel`: its queue was deleted, or its node failed).
     case consumerCancelled(channel: UInt16, consumerTag: String)
+    /// No endpoint accepted a connection within the retry policy; `lastError` says why the last one failed.
+    case noEndpointReachable(attempts: Int, lastError: String)
+    /// A recovering client could not reconnect and gave up, or was closed.
+    case clientClosed(String)
 
     public var description: String {
         switch self {
@@ -52,6 +56,8 @@ public enum AMQPConnectionError: Error, Hashable, Sendable, CustomStringConverti
         case .confirmsNotEnabled(let channel): "channel \(channel) is not in confirm mode; call confirmSelect() first"
         case .staleDelivery(let channel, let tag): "delivery \(tag) came on channel \(channel), which has closed since; not acknowledged"
         case .consumerCancelled(let channel, let tag): "server cancelled consumer '\(tag)' on channel \(channel)"
+        case .noEndpointReachable(let attempts, let lastError): "no endpoint reachable after \(attempts) attempts; last: \(lastError)"
+        case .clientClosed(let reason): "client closed: \(reason)"
         }
     }
 }

@@ -1,0 +1,61 @@
+import AMQP091
+import TestSupport
+import Testing
+
+/// Connecting through an endpoint list, against the real RabbitMQ at `AMQP_URL`.
+@Suite(.requires(.rabbitmq)) struct EndpointIntegrationTests {
+    static let url = TestServer.rabbitmq.url()
+
+    /// A loopback port nothing listens on (the discard port), so connects are refused at once.
+    static let dead = "amqp://guest:guest@127.0.0.1:9/"
+
+    @Test func aDeadEndpointIsSkippedForTheNextOne() async throws {
+        let endpoints = [try AMQPURL(parsing: Self.dead), try AMQPURL(parsing: Self.url)]
+        let (connection, index) = try await AMQPConnection.connect(to: endpoints, retry: RetryPolicy(maxAttempts: 3))
+        #expect(index == 1)
+        _ = try await connection.openChannel()
+        try await connection.close()
+    }
+
+    @Test func noReachableEndpointFailsAfterTheAttemptsWithTheLastError() async throws {
+        let endpoints = [try AMQPURL(parsing: Self.dead), try AMQPURL(parsing: "amqp://guest:guest@127.0.0.1:7/")]
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            _ = try await AMQPConnection.connect(to: endpoints, retry: RetryPolicy(maxAttempts: 4, initialBackoff: .milliseconds(50)))
+            Issue.record("connected to a dead endpoint")
+        } catch let AMQPConnectionError.noEndpointReachable(attempts, lastError) {
+            #expect(attempts == 4)
+            #expect(lastError.contains("127.0.0.1:7"))
+        }
+        // Two passes: one pause of 50 ms between them.
+        #expect(clock.now - start >= .milliseconds(50))
+    }
+
+    @Test func aRefusedLoginIsNotRetried() async throws {
+        var url = try AMQPURL(parsing: Self.url)
+        url.password = "wrong"
+        await #expect(throws: AMQPConnectionError.self) {
+            _ = try await AMQPConnection.connect(to: [url, url, url], retry: RetryPolicy(maxAttempts: 3, initialBackoff: .seconds(30)))
+        }
+    }
+
+    @Test func aClientOnAHealthyBrokerRecordsAndUsesItsTopology() async throws {
+        let client = try await AMQPClient.connect(to: [try AMQPURL(parsing: Self.url)])
+        var events = client.events.makeAsyncIterator()
+        #expect(await events.next() == .connected(endpoint: 0))
+        let channel = try await client.openChannel()
+        let queue = try await channel.queueDeclare(exclusive: true)
+        try await channel.confirmSelect(window: 8)
+        #expect(try await channel.publishConfirmed(routingKey: queue.queue, body: "hello") == .ack)
+        let consumer = try await channel.consume(queue: queue.queue)
+        var iterator = consumer.makeAsyncIterator()
+        let delivery = try #require(try await iterator.next())
+        #expect(delivery.body == "hello")
+        try delivery.ack()
+        try await consumer.cancel()
+        #expect(try await iterator.next() == nil)
+        try await client.close()
+        await #expect(throws: AMQPConnectionError.closedByClient) { _ = try await client.openChannel() }
+    }
+}

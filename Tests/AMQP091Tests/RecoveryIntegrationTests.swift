@@ -1,0 +1,215 @@
+import AMQP091
+import Bytes
+import Foundation
+import Testing
+
+/// Waits for the first event `matching` accepts, up to `seconds`.
+func awaitEvent<Event: Sendable>(
+    _ events: AsyncStream<Event>, seconds: Int = 30, matching: @escaping @Sendable (Event) -> Bool
+) async throws -> Event {
+    try await withThrowingTaskGroup(of: Event?.self) { group in
+        group.addTask {
+            for await event in events where matching(event) { return event }
+            return nil
+        }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            return nil
+        }
+        let event = try await group.next() ?? nil
+        group.cancelAll()
+        return try #require(event, "no matching event within \(seconds) s")
+    }
+}
+
+/// Blocking, stopping and failing over brokers: only on the two disposable nodes that
+/// `scripts/amqp-recovery-tests.sh` starts (`AMQP_RECOVERY_TESTS=1`, `AMQP_URLS`,
+/// `RABBITMQ_NODENAME`, `RABBITMQ2_NODENAME`). Each test leaves both nodes running.
+@Suite(.serialized, .timeLimit(.minutes(1)), .enabled(if: DisposableNodes.enabled && DisposableNodes.urls.count == 2, "needs scripts/amqp-recovery-tests.sh"))
+struct RecoveryIntegrationTests {
+    let endpoints: [AMQPURL]
+
+    init() throws {
+        endpoints = try DisposableNodes.urls.map { try AMQPURL(parsing: $0) }
+    }
+
+    func uniqueName() -> String { "amqp091-recovery-\(UInt64.random(in: 0...UInt64.max))" }
+
+    @Test func aBlockedConnectionHoldsPublishersUntilUnblocked() async throws {
+        let node = DisposableNodes.nodes[0]
+        let connection = try await AMQPConnection.connect(to: endpoints[0])
+        let channel = try await connection.openChannel()
+        let queue = try await channel.queueDeclare(exclusive: true)
+        try await channel.confirmSelect()
+        _ = try await rabbitmqctl(node: node, ["set_vm_memory_high_watermark", "0.0000001"])
+        do {
+            // The broker blocks a connection when it next publishes.
+            try channel.publish(routingKey: queue.queue, body: "trigger")
+            _ = try await awaitEvent(connection.events) { if case .blocked = $0 { true } else { false } }
+            #expect(connection.isBlocked)
+            await #expect(throws: AMQPConnectionError.self) { try await connection.waitUntilUnblocked(timeout: .milliseconds(200)) }
+            do {
+                _ = try await channel.publishConfirmed(routingKey: queue.queue, body: "held", timeout: .milliseconds(300))
+                Issue.record("a publish completed while blocked")
+            } catch let AMQPConnectionError.blockedTimedOut(reason) {
+                #expect(reason.contains("memory"))
+            }
+            let waiting = Task { try await channel.publishConfirmed(routingKey: queue.queue, body: "later", timeout: .seconds(30)) }
+            try await Task.sleep(for: .milliseconds(200))
+            _ = try await rabbitmqctl(node: node, ["set_vm_memory_high_watermark", "0.4"])
+            try await connection.waitUntilUnblocked(timeout: .seconds(30))
+            #expect(!connection.isBlocked)
+            #expect(try await waiting.value == .ack)
+        } catch {
+            _ = try? await rabbitmqctl(node: node, ["set_vm_memory_high_watermark", "0.4"])
+            throw error
+        }
+        try await connection.close()
+    }
+
+    @Test func stoppingTheBrokerMidPublishAndMidConsumeFailsOverAndRecovers() async throws {
+        let client = try await AMQPClient.connect(to: endpoints, retry: RetryPolicy(maxAttempts: 20, initialBackoff: .milliseconds(200)))
+        let events = client.events
+        let channel = try await client.openChannel()
+        let exchange = uniqueName()
+        try await channel.exchangeDeclare(exchange, type: "fanout", durable: false, autoDelete: false)
+        let queue = try await channel.queueDeclare(exclusive: true)
+        try await channel.queueBind(queue.queue, exchange: exchange)
+        try await channel.qos(prefetchCount: 50)
+        try await channel.confirmSelect(window: 64)
+        let consumer = try await channel.consume(queue: queue.queue)
+        var deliveries = consumer.makeAsyncIterator()
+
+        #expect(try await channel.publishConfirmed(exchange: exchange, routingKey: "", body: "before") == .ack)
+        let before = try #require(try await deliveries.next())
+        #expect(before.body == "before")
+
+        // Publish continuously while node 1 stops: every publish ends acked or with a typed error.
+        let publisher = Task { () -> (acked: Int, failed: Int, untyped: Int) in
+            var acked = 0, failed = 0, untyped = 0
+            while !Task.isCancelled {
+                do {
+                    if try await channel.publishConfirmed(exchange: exchange, routingKey: "", body: "during", timeout: .seconds(20)) == .ack { acked += 1 }
+                } catch is AMQPConnectionError {
+                    failed += 1
+                } catch is CancellationError {
+                    break
+                } catch {
+                    untyped += 1
+                }
+            }
+            return (acked, failed, untyped)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        _ = try await rabbitmqctl(node: DisposableNodes.nodes[0], ["stop_app"])
+        do {
+            _ = try await awaitEvent(events) { if case .connectionLost = $0 { true } else { false } }
+            let recovered = try await awaitEvent(events) { if case .recovered = $0 { true } else { false } }
+            #expect(recovered == .recovered(endpoint: 1))
+            #expect(client.isConnected)
+
+            // A delivery from before the loss cannot be settled on the new channel.
+            #expect(throws: AMQPConnectionError.self) { try before.ack() }
+            do {
+                try before.ack()
+            } catch let error as AMQPConnectionError {
+                guard case .staleDelivery(_, let tag) = error else { throw error }
+                #expect(tag == before.deliveryTag)
+            }
+
+            try await Task.sleep(for: .milliseconds(300))
+            publisher.cancel()
+            let counts = await publisher.value
+            #expect(counts.untyped == 0)
+            #expect(counts.acked > 0)
+
+            // The server-named queue was declared again under a new name and bound again; the
+            // consumer's sequence continues with messages published after recovery.
+            #expect(try await channel.publishConfirmed(exchange: exchange, routingKey: "", body: "after") == .ack)
+            #expect(try await channel.publishConfirmed(routingKey: queue.queue, body: "direct") == .ack)
+            var bodies: [ByteBuffer] = []
+            while bodies.last != "direct" {
+                let delivery = try #require(try await deliveries.next())
+                // "during" messages that arrived before the loss are stale; the others must be
+                // acked or prefetch would stop the broker delivering.
+                guard delivery.body != "during" else {
+                    try? delivery.ack()
+                    continue
+                }
+                try delivery.ack()
+                bodies.append(delivery.body)
+            }
+            #expect(bodies == ["after", "direct"])
+        } catch {
+            _ = try? await rabbitmqctl(node: DisposableNodes.nodes[0], ["start_app"])
+            throw error
+        }
+        _ = try await rabbitmqctl(node: DisposableNodes.nodes[0], ["start_app"])
+        try await client.close()
+        #expect(try await deliveries.next() == nil)
+    }
+
+    @Test func recoveryGivesUpWhenNoEndpointComesBackAndSaysSo() async throws {
+        let node = DisposableNodes.nodes[0]
+        let client = try await AMQPClient.connect(
+            to: [endpoints[0]], retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(50), attemptTimeout: .seconds(2)))
+        let events = client.events
+        let channel = try await client.openChannel()
+        let queue = try await channel.queueDeclare(exclusive: true)
+        let consumer = try await channel.consume(queue: queue.queue)
+        _ = try await rabbitmqctl(node: node, ["stop_app"])
+        do {
+            let failed = try await awaitEvent(events) { if case .recoveryFailed = $0 { true } else { false } }
+            guard case .recoveryFailed(.noEndpointReachable(let attempts, _)) = failed else {
+                Issue.record("unexpected \(failed)")
+                throw RabbitMQControlError(description: "recovery did not fail as expected")
+            }
+            #expect(attempts == 3)
+            #expect(!client.isConnected)
+            await #expect(throws: AMQPConnectionError.self) { for try await _ in consumer {} }
+            await #expect(throws: AMQPConnectionError.self) { _ = try await channel.publishConfirmed(routingKey: "x", body: "y") }
+            await #expect(throws: AMQPConnectionError.self) { _ = try await client.openChannel() }
+        } catch {
+            _ = try? await rabbitmqctl(node: node, ["start_app"])
+            throw error
+        }
+        _ = try await rabbitmqctl(node: node, ["start_app"])
+    }
+}
+
+/// Kills node 2 outright (SIGKILL): run on its own by `scripts/amqp-recovery-tests.sh`, which
+/// starts the node again afterwards.
+@Suite(.timeLimit(.minutes(1)), .enabled(if: DisposableNodes.enabled && DisposableNodes.urls.count == 2, "needs scripts/amqp-recovery-tests.sh"))
+struct BrokerKillIntegrationTests {
+    let endpoints: [AMQPURL]
+
+    init() throws {
+        endpoints = try DisposableNodes.urls.map { try AMQPURL(parsing: $0) }
+    }
+
+    @Test func killingTheBrokerMidConsumeFailsOverToTheOtherNode() async throws {
+        // Node 2 first, so the node killed is node 2, and recovery moves to node 1.
+        let client = try await AMQPClient.connect(to: [endpoints[1], endpoints[0]], retry: RetryPolicy(maxAttempts: 20, initialBackoff: .milliseconds(200)))
+        let events = client.events
+        let channel = try await client.openChannel()
+        let queue = try await channel.queueDeclare(exclusive: true)
+        try await channel.confirmSelect()
+        let consumer = try await channel.consume(queue: queue.queue, noAck: true)
+        var deliveries = consumer.makeAsyncIterator()
+        #expect(try await channel.publishConfirmed(routingKey: queue.queue, body: "before") == .ack)
+        #expect(try await deliveries.next()?.body == "before")
+
+        // Node 1's runtime sends the signal: both run as the broker's user.
+        let pid = try await rabbitmqctl(node: DisposableNodes.nodes[1], ["eval", "os:getpid()."])
+            .trimmingCharacters(in: CharacterSet(charactersIn: "\"\n "))
+        _ = try await rabbitmqctl(node: DisposableNodes.nodes[0], ["eval", "os:cmd(\"kill -KILL \(pid)\")."])
+        let lost = try await awaitEvent(events) { if case .connectionLost = $0 { true } else { false } }
+        guard case .connectionLost(.connectionLost) = lost else {
+            throw RabbitMQControlError(description: "a killed broker should read as a lost socket, got \(lost)")
+        }
+        #expect(try await awaitEvent(events) { if case .recovered = $0 { true } else { false } } == .recovered(endpoint: 1))
+        #expect(try await channel.publishConfirmed(routingKey: queue.queue, body: "after") == .ack)
+        #expect(try await deliveries.next()?.body == "after")
+        try await client.close()
+    }
+}
