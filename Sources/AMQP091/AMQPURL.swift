@@ -1,3 +1,5 @@
+import Bytes
+
 /// Where and as whom to connect: `amqp://user:password@host:port/vhost`.
 ///
 /// User, password, host and vhost are percent-decoded; a missing part takes its default (guest,
@@ -79,7 +81,7 @@ public struct AMQPURL: Sendable, Hashable {
         var index = 0
         while index < utf8.count {
             if utf8[index] == UInt8(ascii: "%") {
-                guard index + 2 < utf8.count, let high = hexValue(utf8[index + 1]), let low = hexValue(utf8[index + 2])
+                guard index + 2 < utf8.count, let high = HexDigit.value(of: utf8[index + 1]), let low = HexDigit.value(of: utf8[index + 2])
                 else { throw .invalidPercentEncoding(offset: base + index) }
                 bytes.append(high << 4 | low)
                 index += 3
@@ -92,12 +94,4 @@ public struct AMQPURL: Sendable, Hashable {
         return decoded
     }
 
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
 }
