@@ -16,7 +16,10 @@
 #
 # Environment (defaults in brackets): ROUNDS [1], THREADS [2], INVENTORY [100000000],
 #   REDIS_PORT [16400], AMQP_PORT [5690], RABBITMQ_NODE [pbench1@localhost], BASE_PORT [18180],
-#   PREFETCH (passed to the services when set), QUIESCE_TIMEOUT [180] seconds.
+#   PREFETCH (passed to the services when set), QUIESCE_TIMEOUT [180] seconds,
+#   CONSUMERS_DURING_LOAD [1]: 0 pauses (SIGSTOP) the processor and notifier while wrk runs and
+#   resumes them for the drain, so the gateway is measured on the footing of the seed, whose
+#   queue has no consumer; the whole pipeline is still checked and reconciled afterwards.
 # The servers this script starts are stopped at the end; servers already running are reused.
 set -euo pipefail
 
@@ -28,6 +31,7 @@ THREADS="${THREADS:-2}"
 INVENTORY="${INVENTORY:-100000000}"
 BASE_PORT="${BASE_PORT:-18180}"
 QUIESCE_TIMEOUT="${QUIESCE_TIMEOUT:-180}"
+CONSUMERS_DURING_LOAD="${CONSUMERS_DURING_LOAD:-1}"
 export REDIS_PORT="${REDIS_PORT:-16400}" AMQP_PORT="${AMQP_PORT:-5690}" RABBITMQ_NODE="${RABBITMQ_NODE:-pbench1@localhost}"
 SKU=bench-sku
 SEED_VHOST=seed
@@ -194,6 +198,22 @@ local function pct(p) if #lat == 0 then return -1 end return lat[math.max(1, mat
 return {orders, decided, reserved, rejected, qty, sent, #lat, pct(0.5), pct(0.99), pct(1.0)}
 '
 
+# CPU seconds (user + system) a process has used so far.
+cpu_s() { awk '{ printf "%.1f", ($14 + $15) / ticks }' ticks="$(getconf CLK_TCK)" "/proc/$1/stat" 2>/dev/null || echo 0; }
+REDIS_PID="$(tr -dc 0-9 <"$ROOT/.local/redis/$REDIS_PORT/redis.pid" 2>/dev/null || true)"
+BEAM_PID="$(tr -dc 0-9 <"$(readlink -f "$ROOT/.local/rabbitmq/$RABBITMQ_NODE")/rabbitmq.pid" 2>/dev/null || true)"
+# cpu_line: CPU seconds of every process involved, to see where a side's time goes.
+cpu_line() {
+    local service
+    for service in "${SERVICES[@]}"; do printf '%s %s ' "$service" "$(cpu_s "${SERVICE_PID[$service]}")"; done
+    printf 'seed %s redis %s rabbitmq %s\n' "$(cpu_s "$SEED_PID")" "$(cpu_s "${REDIS_PID:-0}")" "$(cpu_s "${BEAM_PID:-0}")"
+}
+# cpu_delta BEFORE AFTER: per-process difference of two cpu_line outputs.
+cpu_delta() {
+    awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, " "); split(b, y, " ")
+        for (i = 1; i < n; i += 2) printf "%s %.1f%s", x[i], y[i + 1] - x[i + 1], (i + 2 < n ? ", " : "\n") }'
+}
+
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
@@ -204,7 +224,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
     # --- seed ---
     nonce="s$(date +%s%N)"
     say "round $round: seed gateway, wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+    cpu_before="$(cpu_line)"
     run_wrk "$SEED_PORT" "$nonce" "$WORK/seed-$round.wrk"
+    echo "round $round, seed: CPU seconds during load: $(cpu_delta "$cpu_before" "$(cpu_line)")" >>"$WORK/details"
     requests=$(wrk_field "$WORK/seed-$round.wrk" requests); non2xx=$(wrk_field "$WORK/seed-$round.wrk" non2xx)
     seconds=$(wrk_field "$WORK/seed-$round.wrk" seconds)
     echo "seed $round $(awk -v r="$requests" -v n="$non2xx" -v s="$seconds" 'BEGIN { printf "%.0f", (r - n) / s }') \
@@ -218,7 +240,11 @@ $(wrk_field "$WORK/seed-$round.wrk" p50) $(wrk_field "$WORK/seed-$round.wrk" p99
     inventory_before=$("${REDIS[@]}" GET "inventory:$SKU")
     before=$(accepted_202)
     say "round $round: our gateway, wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+    cpu_before="$(cpu_line)"
+    [[ "$CONSUMERS_DURING_LOAD" == 1 ]] || kill -STOP "${SERVICE_PID[processor]}" "${SERVICE_PID[notifier]}"
     run_wrk "$GATEWAY_PORT" "$nonce" "$WORK/ours-$round.wrk"
+    [[ "$CONSUMERS_DURING_LOAD" == 1 ]] || kill -CONT "${SERVICE_PID[processor]}" "${SERVICE_PID[notifier]}"
+    cpu_load="$(cpu_delta "$cpu_before" "$(cpu_line)")"
     declare -A rss=() hwm=()
     for service in "${SERVICES[@]}"; do rss[$service]=$(rss_kb "${SERVICE_PID[$service]}"); done
     quiet=$(quiesce)
@@ -239,8 +265,8 @@ $(wrk_field "$WORK/ours-$round.wrk" p50) $(wrk_field "$WORK/ours-$round.wrk" p99
     [[ "${r[5]}" == "${r[0]}" ]] || { verdict=FAIL; why+=("sent ${r[5]} != orders ${r[0]}"); }
     [[ "$quiet" != timeout ]] || { verdict=FAIL; why+=("no quiescence within ${QUIESCE_TIMEOUT}s"); }
     {
-        echo
         echo "round $round, ours: quiescent after ${quiet}s; wrk sent $requests requests, $accepted answered 202"
+        echo "  CPU seconds during load: $cpu_load"
         echo "  end-to-end accepted → notified over ${r[6]} orders: p50 ${r[7]} ms, p99 ${r[8]} ms, max ${r[9]} ms"
         printf '  RSS after load (peak) MiB: gateway %s (%s), processor %s (%s), notifier %s (%s), dashboard %s (%s); seed gateway %s\n' \
             $((rss[gateway] / 1024)) $((hwm[gateway] / 1024)) $((rss[processor] / 1024)) $((hwm[processor] / 1024)) \
@@ -266,6 +292,7 @@ awk '
     END {
         printf "best accepted/s: ours %d, seed %d, ratio ours/seed %.2fx (goal >= 2x); best p99 ours %s ms (goal <= 20)\n", ours, seed, (seed ? ours / seed : 0), best99
     }' "$RESULTS"
+echo
 cat "$WORK/details"
 grep -q FAIL "$WORK/details" && exit 1
 exit 0
