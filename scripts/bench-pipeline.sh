@@ -58,7 +58,8 @@ PIDS=()
 SERVERS_STARTED=""
 cleanup() {
     local pid
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    # A paused service must run again to act on SIGTERM.
+    for pid in "${PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null || true; kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     if [[ -n "$SERVERS_STARTED" ]]; then
         # shellcheck disable=SC2086 # a list of server names
@@ -67,6 +68,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'say "failed at line $LINENO: $BASH_COMMAND"' ERR
 
 # --- build and servers --------------------------------------------------------------------------
 
@@ -92,11 +94,17 @@ RABBITCTL=(rabbitmqctl -q -n "$RABBITMQ_NODE")
 "${RABBITCTL[@]}" add_vhost "$SEED_VHOST" >/dev/null 2>&1 || true
 "${RABBITCTL[@]}" set_permissions -p "$SEED_VHOST" guest ".*" ".*" ".*" >/dev/null
 "${REDIS[@]}" SET "inventory:$SKU" "$INVENTORY" >/dev/null
+# Messages left by an interrupted earlier run would be counted against this one.
+for queue in orders.queue notifier.queue; do "${RABBITCTL[@]}" purge_queue "$queue" >/dev/null 2>&1 || true; done
+"${RABBITCTL[@]}" purge_queue -p "$SEED_VHOST" orders.queue >/dev/null 2>&1 || true
 
 # --- processes ----------------------------------------------------------------------------------
 
 export REDIS_URL RABBITMQ_URLS="$AMQP_URL" HOST GATEWAY_PORT=$BASE_PORT DASHBOARD_PORT=$((BASE_PORT + 1)) \
     PROCESSOR_PORT=$((BASE_PORT + 2)) NOTIFIER_PORT=$((BASE_PORT + 3))
+for port in "$GATEWAY_PORT" "$DASHBOARD_PORT" "$PROCESSOR_PORT" "$NOTIFIER_PORT" "$SEED_PORT"; do
+    ! timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$port" 2>/dev/null || die "port $port is in use (another run?); set BASE_PORT"
+done
 declare -A SERVICE_PID SERVICE_PORT=([gateway]=$GATEWAY_PORT [dashboard]=$DASHBOARD_PORT [processor]=$PROCESSOR_PORT [notifier]=$NOTIFIER_PORT)
 SERVICES=(gateway processor notifier dashboard)
 for service in "${SERVICES[@]}"; do
