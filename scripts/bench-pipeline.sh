@@ -253,6 +253,8 @@ $(wrk_field "$WORK/seed-$round.wrk" p50) $(wrk_field "$WORK/seed-$round.wrk" p99
     run_wrk "$GATEWAY_PORT" "$nonce" "$WORK/ours-$round.wrk"
     [[ "$CONSUMERS_DURING_LOAD" == 1 ]] || kill -CONT "${SERVICE_PID[processor]}" "${SERVICE_PID[notifier]}"
     cpu_load="$(cpu_delta "$cpu_before" "$(cpu_line)")"
+    paused_note=""
+    [[ "$CONSUMERS_DURING_LOAD" == 1 ]] || paused_note=" (consumers were paused during the load: this is mostly the wait for them)"
     declare -A rss=() hwm=()
     for service in "${SERVICES[@]}"; do rss[$service]=$(rss_kb "${SERVICE_PID[$service]}"); done
     quiet=$(quiesce)
@@ -273,9 +275,9 @@ $(wrk_field "$WORK/ours-$round.wrk" p50) $(wrk_field "$WORK/ours-$round.wrk" p99
     [[ "${r[5]}" == "${r[0]}" ]] || { verdict=FAIL; why+=("sent ${r[5]} != orders ${r[0]}"); }
     [[ "$quiet" != timeout ]] || { verdict=FAIL; why+=("no quiescence within ${QUIESCE_TIMEOUT}s"); }
     {
-        echo "round $round, ours: quiescent after ${quiet}s; wrk sent $requests requests, $accepted answered 202"
+        echo "round $round, ours: quiescent ${quiet}s after the load; wrk counted $requests responses, the gateway $accepted 202s"
         echo "  CPU seconds during load: $cpu_load"
-        echo "  end-to-end accepted → notified over ${r[6]} orders: p50 ${r[7]} ms, p99 ${r[8]} ms, max ${r[9]} ms"
+        echo "  end-to-end accepted → notified over ${r[6]} orders: p50 ${r[7]} ms, p99 ${r[8]} ms, max ${r[9]} ms$paused_note"
         printf '  RSS after load (peak) MiB: gateway %s (%s), processor %s (%s), notifier %s (%s), dashboard %s (%s); seed gateway %s\n' \
             $((rss[gateway] / 1024)) $((hwm[gateway] / 1024)) $((rss[processor] / 1024)) $((hwm[processor] / 1024)) \
             $((rss[notifier] / 1024)) $((hwm[notifier] / 1024)) $((rss[dashboard] / 1024)) $((hwm[dashboard] / 1024)) $((seed_rss / 1024))
