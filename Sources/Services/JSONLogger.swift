@@ -29,8 +29,36 @@ public struct JSONLogger: Sendable {
         object["level"] = level.rawValue
         object["service"] = service
         object["msg"] = message
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        sink(String(decoding: data, as: UTF8.self) + "\n")
+        // Written by hand: JSONSerialization bridges the dictionary and sorts with locale-aware
+        // comparison, which made logging a third of the notifier's CPU time under load.
+        var line = "{"
+        for (index, field) in object.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { line += "," }
+            Self.appendQuoted(field.key, to: &line)
+            line += ":"
+            Self.appendQuoted(field.value, to: &line)
+        }
+        line += "}\n"
+        sink(line)
+    }
+
+    /// Appends `text` as a JSON string: quotes, backslashes and control characters escaped.
+    private static func appendQuoted(_ text: String, to line: inout String) {
+        line += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": line += "\\\""
+            case "\\": line += "\\\\"
+            case "\n": line += "\\n"
+            case "\r": line += "\\r"
+            case "\t": line += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                line += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: line.unicodeScalars.append(scalar)
+            }
+        }
+        line += "\""
     }
 
     public func info(_ message: String, _ fields: [String: String] = [:]) { log(.info, message, fields) }

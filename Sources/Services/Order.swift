@@ -43,13 +43,13 @@ public enum OrderInputError: Error, Equatable, Sendable {
 }
 
 extension Order {
-    /// Decodes and validates a request body.
+    /// Decodes and validates a request body in one pass: the decoder checks the whole document's
+    /// syntax before any field, so a malformed body or one that is not an object surfaces as the
+    /// decoder's own error (`invalidJSON`) and only a well-formed object reaches the field checks.
     public static func parse(json body: some Collection<UInt8>, limits: OrderLimits = OrderLimits()) throws(OrderInputError) -> Order {
-        let data = Data(body)
-        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else { throw .invalidJSON }
         let order: Order
         do {
-            order = try JSONDecoder().decode(CheckedOrder.self, from: data).order
+            order = try JSONDecoder().decode(CheckedOrder.self, from: Data(body)).order
         } catch let error as OrderInputError {
             throw error
         } catch {

@@ -18,10 +18,13 @@ public enum RedisScripts {
     /// Gateway finalise after the broker's confirm. KEYS[1] idempotency key, KEYS[2] `order:<id>`,
     /// KEYS[3] totals;
     /// ARGV[1] our in-flight record, ARGV[2] the accepted record, ARGV[3] its TTL in ms.
-    /// Marks the order accepted unless the processor already moved it on. Returns 1 when our claim
+    /// Marks the order accepted unless the processor already moved it on, and stamps `accepted_at`
+    /// (Redis clock, ms) for end-to-end latency. Returns 1 when our claim
     /// still held, 0 when it had expired (the order is accepted all the same: the broker has it).
     public static let accept = """
         redis.call('HSETNX', KEYS[2], 'state', 'accepted')
+        local now = redis.call('TIME')
+        redis.call('HSETNX', KEYS[2], 'accepted_at', now[1] * 1000 + math.floor(now[2] / 1000))
         redis.call('HINCRBY', KEYS[3], 'accepted', 1)
         if redis.call('GET', KEYS[1]) == ARGV[1] then
           redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
@@ -63,12 +66,14 @@ public enum RedisScripts {
         """
 
     /// Notifier: record a sent notification only while our lease holds. KEYS[1] `notif:<id>` lease,
-    /// KEYS[2] `notifications:<id>`, KEYS[3] `order:<id>`, KEYS[4] totals; ARGV[1] our lease token. Returns 1 when
+    /// KEYS[2] `notifications:<id>`, KEYS[3] `order:<id>`, KEYS[4] totals; ARGV[1] our lease token.
+    /// Stamps `notified_at` (Redis clock, ms, the same clock as `accepted_at`). Returns 1 when
     /// recorded, 0 when the lease was lost (another notifier owns the send now).
     public static let recordSent = """
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
         if redis.call('HGET', KEYS[2], 'status') == 'sent' then return 1 end
-        redis.call('HSET', KEYS[2], 'status', 'sent')
+        local now = redis.call('TIME')
+        redis.call('HSET', KEYS[2], 'status', 'sent', 'notified_at', now[1] * 1000 + math.floor(now[2] / 1000))
         if redis.call('HGET', KEYS[3], 'state') == 'reserved' then redis.call('HSET', KEYS[3], 'state', 'notified') end
         redis.call('HINCRBY', KEYS[4], 'notified', 1)
         redis.call('DEL', KEYS[1])
