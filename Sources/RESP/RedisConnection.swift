@@ -112,10 +112,12 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     /// between, and returns each reply (error replies included as values) in order.
     public func pipeline(_ commands: [[any RESPArgument]]) async throws(RedisClientError) -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
-        let completion = try await run { (machine, id, now) throws(RedisClientError) in
+        var completion = try await run { (machine, id, now) throws(RedisClientError) in
             try machine.submit(id: id, pipeline: commands, now: now)
         }
-        var replies = completion.earlier
+        // Swapped out, not copied, so the array is unique and the append reuses its room.
+        var replies: [RESPValue] = []
+        swap(&replies, &completion.earlier)
         replies.append(try completion.result.get())
         return replies
     }

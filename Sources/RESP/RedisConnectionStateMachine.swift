@@ -108,8 +108,11 @@ struct RedisConnectionStateMachine: Sendable {
     /// Bytes to write now (all queued commands back to back), or nil when there are none.
     mutating func takeOutbound() -> ByteBuffer? {
         guard outbound.readableBytes > 0, !isClosed else { return nil }
-        defer { outbound = ByteBuffer() }
-        return outbound
+        // The next buffer is sized like this one (within bounds): callers tend to repeat the
+        // same shape, and growing by doubling from empty would allocate several times per write.
+        let taken = outbound
+        outbound = ByteBuffer(capacity: min(max(taken.readableBytes, 64), 64 * 1024))
+        return taken
     }
 
     /// Matches received replies to waiters. On invalid bytes or a failed setup command the
