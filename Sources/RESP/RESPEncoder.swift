@@ -25,7 +25,10 @@ public enum RESPEncoder {
     public static func encodeCommand(_ arguments: [any RESPArgument], into buffer: inout ByteBuffer) throws(RESPError) {
         guard !arguments.isEmpty else { throw .emptyCommand }
         writeHeader(UInt8(ascii: "*"), arguments.count, into: &buffer)
-        for argument in arguments { argument.writeBulkString(into: &buffer) }
+        // Used in place: a for-in loop would copy every existential out of the array first.
+        arguments.withUnsafeBufferPointer { arguments in
+            for index in arguments.indices { arguments[index].writeBulkString(into: &buffer) }
+        }
     }
 
     /// Appends `*n\r\n` or `$n\r\n` for a non-negative `n`.
@@ -82,6 +85,9 @@ extension ByteBuffer: RESPArgument {
 
 extension String: RESPArgument {
     public func writeBulkString(into buffer: inout ByteBuffer) {
+        // Native strings (small ones included) expose their UTF-8 without a copy of the string.
+        let written: Void? = utf8.withContiguousStorageIfAvailable { RESPEncoder.writeBulk(UnsafeRawBufferPointer($0), into: &buffer) }
+        if written != nil { return }
         var text = self
         text.withUTF8 { RESPEncoder.writeBulk(UnsafeRawBufferPointer($0), into: &buffer) }
     }
