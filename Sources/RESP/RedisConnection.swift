@@ -171,20 +171,18 @@ extension RedisConnection {
     /// Reads replies and hands them to their callers until the connection closes. Reads wake up
     /// at least every quarter of the command timeout to check the oldest command's deadline.
     private func readLoop() async {
-        let tick = configuration.commandTimeout / 4
+        var timeout = shared.withLock { readTimeout($0.machine) }
         while true {
-            let timeout: Duration? = shared.withLock { shared in
-                guard let deadline = shared.machine.nextDeadline else { return tick }
-                return max(min(deadline - .now, tick), .milliseconds(1))
-            }
             do {
                 guard let bytes = try await transport.read(timeout: timeout) else {
                     fail(.connectionClosed(reason: "server closed the connection"))
                     return
                 }
-                if !deliver({ $0.received(bytes) }) { return }
+                guard let next = deliver({ $0.received(bytes) }) else { return }
+                timeout = next
             } catch TransportError.timedOut {
-                if !deliver({ $0.checkTimeout(now: .now) }) { return }
+                guard let next = deliver({ $0.checkTimeout(now: .now) }) else { return }
+                timeout = next
             } catch {
                 fail(.connectionClosed(reason: "\(error)"))
                 return
@@ -214,32 +212,46 @@ extension RedisConnection {
         }
     }
 
-    /// Applies an event to the state machine and resumes the callers it completed. Returns false
-    /// once the connection is closed (the socket is then closed too).
-    private func deliver(_ event: (inout RedisConnectionStateMachine) -> [RedisConnectionStateMachine.Completion]) -> Bool {
-        var ready: [(UnsafeContinuation<Completion, Never>, Completion)] = []
-        let (open, writer) = shared.withLock { shared in
+    /// How long the next read may wait: at most a quarter of the command timeout, and no longer
+    /// than the oldest command's deadline, so timeouts are noticed.
+    private func readTimeout(_ machine: RedisConnectionStateMachine) -> Duration {
+        let tick = configuration.commandTimeout / 4
+        guard let deadline = machine.nextDeadline else { return tick }
+        return max(min(deadline - .now, tick), .milliseconds(1))
+    }
+
+    /// Applies an event to the state machine and resumes the callers it completed. Returns the
+    /// timeout for the next read, or nil once the connection is closed (the socket is then
+    /// closed too).
+    @discardableResult
+    private func deliver(_ event: (inout RedisConnectionStateMachine) -> [RedisConnectionStateMachine.Completion]) -> Duration? {
+        // One completion per read is the common case (a pipeline's or a lone command's reply):
+        // kept out of an array, which would be an allocation per read.
+        var first: (UnsafeContinuation<Completion, Never>, Completion)?
+        var more: [(UnsafeContinuation<Completion, Never>, Completion)] = []
+        let (timeout, writer) = shared.withLock { shared -> (Duration?, UnsafeContinuation<ByteBuffer?, Never>?) in
             for completion in event(&shared.machine) {
                 if let waiter = shared.waiters.removeValue(forKey: completion.id) {
-                    ready.append((waiter, completion))
+                    if first == nil { first = (waiter, completion) } else { more.append((waiter, completion)) }
                 } else {
                     shared.early[completion.id] = completion
                 }
             }
-            let open = !shared.machine.isClosed
-            let writer = open ? nil : shared.parkedWriter
-            if !open { shared.parkedWriter = nil }
-            return (open, writer)
+            guard shared.machine.isClosed else { return (readTimeout(shared.machine), nil) }
+            let writer = shared.parkedWriter
+            shared.parkedWriter = nil
+            return (nil, writer)
         }
-        for (waiter, completion) in ready { waiter.resume(returning: completion) }
+        if let (waiter, completion) = first { waiter.resume(returning: completion) }
+        for (waiter, completion) in more { waiter.resume(returning: completion) }
         writer?.resume(returning: nil)
-        if !open { transport.close() }
-        return open
+        if timeout == nil { transport.close() }
+        return timeout
     }
 
     /// Closes the connection, failing every waiting command with `error`.
     private func fail(_ error: RedisClientError) {
-        _ = deliver { $0.connectionLost(error) }
+        deliver { $0.connectionLost(error) }
     }
 
     /// The client error for a failed connect or handshake.

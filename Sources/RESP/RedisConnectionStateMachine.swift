@@ -12,8 +12,9 @@ import Bytes
 struct RedisConnectionStateMachine: Sendable {
     /// Who is waiting for a reply.
     enum Waiter: Sendable, Equatable {
-        /// A connection setup command (AUTH, SELECT, CLIENT SETNAME) that must answer `+OK`.
-        case handshake(String)
+        /// A connection setup command (AUTH, SELECT, CLIENT SETNAME) that must answer `+OK`; the
+        /// index of its name in `handshakeNames`, which keeps this type trivial to copy.
+        case handshake(Int)
         /// A caller, identified by the id the I/O layer gave it; for a pipeline, its last command.
         case caller(UInt64)
         /// A command of pipeline `id` before its last; the reply is kept for the pipeline's
@@ -54,6 +55,8 @@ struct RedisConnectionStateMachine: Sendable {
     /// Replies of the pipeline now being answered, before its last command.
     private var collected: [RESPValue] = []
     private let commandTimeout: Duration
+    /// Names of the setup commands, for errors.
+    private var handshakeNames: [String] = []
 
     /// A connection that has just been opened; setup commands for `configuration` are queued.
     init(configuration: RedisConfiguration, now: ContinuousClock.Instant) {
@@ -63,7 +66,8 @@ struct RedisConnectionStateMachine: Sendable {
         for command in handshake {
             // Setup commands always have a name, so encoding cannot fail.
             try? RESPEncoder.encodeCommand(command, into: &outbound)
-            pending.append(Pending(waiter: .handshake(command.prefix(2).joined(separator: " ")), deadline: now + commandTimeout))
+            pending.append(Pending(waiter: .handshake(handshakeNames.count), deadline: now + commandTimeout))
+            handshakeNames.append(command.prefix(2).joined(separator: " "))
         }
     }
 
@@ -156,7 +160,8 @@ struct RedisConnectionStateMachine: Sendable {
                 // commands are queued together, so nothing else can be collected in between.
                 collected.removeAll()
                 continue
-            case .handshake(let command):
+            case .handshake(let index):
+                let command = handshakeNames[index]
                 if case .error(let text) = value {
                     return completions + close(.server(RedisServerError(reply: String(describing: text))), headError: nil)
                 }
