@@ -23,7 +23,9 @@ public struct ByteBuffer: Sendable {
 
     /// An empty buffer with room for `capacity` bytes.
     public init(capacity: Int = 0) {
-        storage = ByteStorage(capacity: capacity)
+        // Empty buffers share one storage, so creating one (a placeholder, a reset) allocates
+        // nothing; being shared, it is replaced by the first write.
+        storage = capacity > 0 ? ByteStorage(capacity: capacity) : ByteStorage.empty
         base = 0
         reader = 0
         writer = 0
@@ -81,7 +83,7 @@ public struct ByteBuffer: Sendable {
 
     /// Empties the buffer, keeping its capacity when the storage is not shared.
     public mutating func clear() {
-        if !isKnownUniquelyReferenced(&storage) { storage = ByteStorage(capacity: capacity) }
+        if !isKnownUniquelyReferenced(&storage) { storage = capacity > 0 ? ByteStorage(capacity: capacity) : ByteStorage.empty }
         base = 0
         reader = 0
         writer = 0
@@ -314,6 +316,9 @@ public struct ByteBufferView: RandomAccessCollection, Sendable {
         self.capacity = max(capacity, 0)
         bytes = .allocate(byteCount: max(capacity, 1), alignment: 16)
     }
+
+    /// The storage of every buffer created without capacity; never written, as it is shared.
+    @usableFromInline static let empty = ByteStorage(capacity: 0)
 
     deinit { bytes.deallocate() }
 }

@@ -25,38 +25,55 @@ public enum RESPEncoder {
     public static func encodeCommand(_ arguments: [any RESPArgument], into buffer: inout ByteBuffer) throws(RESPError) {
         guard !arguments.isEmpty else { throw .emptyCommand }
         writeHeader(UInt8(ascii: "*"), arguments.count, into: &buffer)
-        for argument in arguments { argument.writeBulkString(into: &buffer) }
+        // Used in place: a for-in loop would copy every existential out of the array first.
+        arguments.withUnsafeBufferPointer { arguments in
+            for index in arguments.indices { arguments[index].writeBulkString(into: &buffer) }
+        }
     }
 
     /// Appends `*n\r\n` or `$n\r\n` for a non-negative `n`.
     static func writeHeader(_ type: UInt8, _ number: Int, into buffer: inout ByteBuffer) {
-        precondition(number >= 0, "RESP headers written by the encoder are never negative")
         _ = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 23) { space in
-            // Digits are produced last-first into a scratch area, then moved behind the type byte.
-            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-            return withUnsafeMutableBytes(of: &digits) { scratch in
-                var value = UInt64(number)
-                var start = scratch.count
-                repeat {
-                    start -= 1
-                    scratch[start] = UInt8(truncatingIfNeeded: value % 10) &+ 48
-                    value /= 10
-                } while value > 0
-                let length = scratch.count - start
-                space[0] = type
-                space.baseAddress!.advanced(by: 1).copyMemory(from: scratch.baseAddress!.advanced(by: start), byteCount: length)
-                space[length + 1] = 13
-                space[length + 2] = 10
-                return length + 3
-            }
+            writeHeader(type, number, at: space.baseAddress!)
         }
     }
 
-    /// Appends one bulk string holding `bytes`.
+    /// Appends one bulk string holding `bytes`: header, payload and CRLF in one reservation,
+    /// because commands are mostly short arguments where per-write bookkeeping dominates.
     static func writeBulk(_ bytes: UnsafeRawBufferPointer, into buffer: inout ByteBuffer) {
-        writeHeader(UInt8(ascii: "$"), bytes.count, into: &buffer)
-        buffer.writeBytes(bytes)
-        buffer.writeInteger(UInt16(0x0D0A))
+        let count = bytes.count
+        _ = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 23 &+ count &+ 2) { space in
+            let start = space.baseAddress!
+            let header = writeHeader(UInt8(ascii: "$"), count, at: start)
+            if count > 0 { (start + header).copyMemory(from: bytes.baseAddress!, byteCount: count) }
+            (start + (header &+ count)).storeBytes(of: crlf, as: UInt16.self)
+            return header &+ count &+ 2
+        }
+    }
+
+    /// CR LF as one 16-bit store.
+    private static let crlf = UInt16(0x0A0D).littleEndian
+
+    /// Writes `*n\r\n` or `$n\r\n` at `start`, which has room for 23 bytes; returns its length.
+    private static func writeHeader(_ type: UInt8, _ number: Int, at start: UnsafeMutableRawPointer) -> Int {
+        precondition(number >= 0, "RESP headers written by the encoder are never negative")
+        start.storeBytes(of: type, as: UInt8.self)
+        // Digits are produced last-first, after counting them, straight into place.
+        var digits = 1
+        var rest = UInt64(number) / 10
+        while rest > 0 {
+            digits &+= 1
+            rest /= 10
+        }
+        var value = UInt64(number)
+        var index = digits
+        repeat {
+            start.storeBytes(of: UInt8(truncatingIfNeeded: value % 10) &+ 48, toByteOffset: index, as: UInt8.self)
+            value /= 10
+            index &-= 1
+        } while value > 0
+        (start + (digits &+ 1)).storeBytes(of: crlf, as: UInt16.self)
+        return digits &+ 3
     }
 }
 
@@ -68,6 +85,9 @@ extension ByteBuffer: RESPArgument {
 
 extension String: RESPArgument {
     public func writeBulkString(into buffer: inout ByteBuffer) {
+        // Native strings (small ones included) expose their UTF-8 without a copy of the string.
+        let written: Void? = utf8.withContiguousStorageIfAvailable { RESPEncoder.writeBulk(UnsafeRawBufferPointer($0), into: &buffer) }
+        if written != nil { return }
         var text = self
         text.withUTF8 { RESPEncoder.writeBulk(UnsafeRawBufferPointer($0), into: &buffer) }
     }

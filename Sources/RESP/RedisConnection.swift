@@ -14,16 +14,20 @@ import Transport
 public final class RedisConnection: RedisCommandSender, Sendable {
     /// State touched by every caller and by the reader and writer tasks. A mutex rather than an
     /// actor: each section is a few non-suspending steps, and callers must not hop executors.
+    ///
+    /// Continuations are unsafe rather than checked ones, which cost an allocation per wait on
+    /// this hot path: each is taken out of `waiters` under the lock, and so resumed, exactly once.
     private struct Shared {
         var machine: RedisConnectionStateMachine
-        var waiters: [UInt64: CheckedContinuation<RESPValue, any Error>] = [:]
-        /// Outcomes that arrived before their caller started waiting, and those of pipelined
-        /// commands, whose caller waits only for the last one.
-        var early: [UInt64: Result<RESPValue, RedisClientError>] = [:]
+        var waiters: [UInt64: UnsafeContinuation<Completion, Never>] = [:]
+        /// Outcomes that arrived before their caller started waiting.
+        var early: [UInt64: Completion] = [:]
         var nextID: UInt64 = 0
         /// The writer task, parked until there is something to write.
-        var parkedWriter: CheckedContinuation<ByteBuffer?, Never>?
+        var parkedWriter: UnsafeContinuation<ByteBuffer?, Never>?
     }
+
+    typealias Completion = RedisConnectionStateMachine.Completion
 
     public let configuration: RedisConfiguration
     private let transport: TCPConnection
@@ -97,7 +101,9 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     /// Sends one command (name first) and returns its reply.
     /// - Throws: `.server` for an error reply, and the connection-level errors of `RedisClientError`.
     public func send(_ arguments: [any RESPArgument]) async throws(RedisClientError) -> RESPValue {
-        let reply = try await sendAll([arguments])[0].get()
+        let reply = try await run { (machine, id, now) throws(RedisClientError) in
+            try machine.submit(id: id, arguments: arguments, now: now)
+        }.result.get()
         if case .error(let text) = reply { throw .server(RedisServerError(reply: String(describing: text))) }
         return reply
     }
@@ -105,77 +111,58 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     /// Sends commands as one pipeline: written back to back, with nothing from other callers in
     /// between, and returns each reply (error replies included as values) in order.
     public func pipeline(_ commands: [[any RESPArgument]]) async throws(RedisClientError) -> [RESPValue] {
+        guard !commands.isEmpty else { return [] }
+        var completion = try await run { (machine, id, now) throws(RedisClientError) in
+            try machine.submit(id: id, pipeline: commands, now: now)
+        }
+        // Swapped out, not copied, so the array is unique and the append reuses its room.
         var replies: [RESPValue] = []
-        for result in try await sendAll(commands) { replies.append(try result.get()) }
+        swap(&replies, &completion.earlier)
+        replies.append(try completion.result.get())
         return replies
     }
 
-    /// Submits `commands` atomically and waits for all their replies.
-    private func sendAll(_ commands: [[any RESPArgument]]) async throws(RedisClientError) -> [Result<RESPValue, RedisClientError>] {
-        // Checked up front so a pipeline is queued entirely or not at all.
-        guard commands.allSatisfy({ !$0.isEmpty }) else { throw .invalidCommand(.emptyCommand) }
-        let ids: [UInt64]
-        let writer: CheckedContinuation<ByteBuffer?, Never>?
+    /// Queues what `submit` puts into the state machine under a fresh id, wakes the writer, and
+    /// waits for the outcome.
+    private func run(
+        _ submit: (inout RedisConnectionStateMachine, UInt64, ContinuousClock.Instant) throws(RedisClientError) -> Void
+    ) async throws(RedisClientError) -> Completion {
+        let id: UInt64
+        let writer: UnsafeContinuation<ByteBuffer?, Never>?
         let outbound: ByteBuffer?
-        (ids, writer, outbound) = try shared.withLock { (shared) throws(RedisClientError) in
-            let now = ContinuousClock.now
-            var ids: [UInt64] = []
-            for command in commands {
-                shared.nextID &+= 1
-                try shared.machine.submit(id: shared.nextID, arguments: command, now: now)
-                ids.append(shared.nextID)
-            }
-            guard let writer = shared.parkedWriter else { return (ids, nil, nil) }
+        (id, writer, outbound) = try shared.withLock { (shared) throws(RedisClientError) in
+            shared.nextID &+= 1
+            try submit(&shared.machine, shared.nextID, ContinuousClock.now)
+            guard let writer = shared.parkedWriter else { return (shared.nextID, nil, nil) }
             shared.parkedWriter = nil
-            return (ids, writer, shared.machine.takeOutbound())
+            return (shared.nextID, writer, shared.machine.takeOutbound())
         }
         writer?.resume(returning: outbound)
-        return await wait(for: ids)
+        return await wait(for: id)
     }
 
-    /// Waits for the replies of the consecutive commands `ids`. Only the last one is awaited:
-    /// replies and failures arrive in order, so by then the others are recorded in `early`.
-    private func wait(for ids: [UInt64]) async -> [Result<RESPValue, RedisClientError>] {
-        let last = await wait(for: ids[ids.count - 1], cancelling: ids)
-        guard ids.count > 1 else { return [last] }
-        return shared.withLock { shared in
-            ids.dropLast().map { shared.early.removeValue(forKey: $0) ?? .failure(.cancelled) }
-        } + [last]
-    }
-
-    /// Waits for the reply of command `id`; when the caller is cancelled it stops waiting at once
-    /// and every command of `batch` still queued is abandoned.
-    private func wait(for id: UInt64, cancelling batch: [UInt64]) async -> Result<RESPValue, RedisClientError> {
-        do {
-            let value = try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RESPValue, any Error>) in
-                    let early: Result<RESPValue, RedisClientError>? = shared.withLock { shared in
-                        // The outcome may be here already, including a cancellation seen by `onCancel`.
-                        if let result = shared.early.removeValue(forKey: id) { return result }
-                        shared.waiters[id] = continuation
-                        return nil
-                    }
-                    if let early { continuation.resume(with: early) }
+    /// Waits for the outcome of caller `id`; when the caller is cancelled it stops waiting at
+    /// once and its commands still queued are abandoned.
+    private func wait(for id: UInt64) async -> Completion {
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Completion, Never>) in
+                let early: Completion? = shared.withLock { shared in
+                    // The outcome may be here already, including a cancellation seen by `onCancel`.
+                    if let completion = shared.early.removeValue(forKey: id) { return completion }
+                    shared.waiters[id] = continuation
+                    return nil
                 }
-            } onCancel: {
-                let waiter: CheckedContinuation<RESPValue, any Error>? = shared.withLock { shared in
-                    var waiter: CheckedContinuation<RESPValue, any Error>?
-                    for queued in batch where shared.machine.cancel(id: queued) {
-                        if let registered = shared.waiters.removeValue(forKey: queued) {
-                            waiter = registered
-                        } else {
-                            shared.early[queued] = .failure(.cancelled)
-                        }
-                    }
-                    return waiter
-                }
-                waiter?.resume(throwing: RedisClientError.cancelled)
+                if let early { continuation.resume(returning: early) }
             }
-            return .success(value)
-        } catch let error as RedisClientError {
-            return .failure(error)
-        } catch {
-            return .failure(.cancelled)
+        } onCancel: {
+            let cancelled = Completion(id: id, result: .failure(.cancelled))
+            let waiter: UnsafeContinuation<Completion, Never>? = shared.withLock { shared in
+                guard shared.machine.cancel(id: id) else { return nil }
+                if let registered = shared.waiters.removeValue(forKey: id) { return registered }
+                shared.early[id] = cancelled
+                return nil
+            }
+            waiter?.resume(returning: cancelled)
         }
     }
 }
@@ -184,20 +171,18 @@ extension RedisConnection {
     /// Reads replies and hands them to their callers until the connection closes. Reads wake up
     /// at least every quarter of the command timeout to check the oldest command's deadline.
     private func readLoop() async {
-        let tick = configuration.commandTimeout / 4
+        var timeout = shared.withLock { readTimeout($0.machine) }
         while true {
-            let timeout: Duration? = shared.withLock { shared in
-                guard let deadline = shared.machine.nextDeadline else { return tick }
-                return max(min(deadline - .now, tick), .milliseconds(1))
-            }
             do {
                 guard let bytes = try await transport.read(timeout: timeout) else {
                     fail(.connectionClosed(reason: "server closed the connection"))
                     return
                 }
-                if !deliver({ $0.received(bytes) }) { return }
+                guard let next = deliver({ $0.received(bytes) }) else { return }
+                timeout = next
             } catch TransportError.timedOut {
-                if !deliver({ $0.checkTimeout(now: .now) }) { return }
+                guard let next = deliver({ $0.checkTimeout(now: .now) }) else { return }
+                timeout = next
             } catch {
                 fail(.connectionClosed(reason: "\(error)"))
                 return
@@ -208,7 +193,7 @@ extension RedisConnection {
     /// Writes queued commands, all that have accumulated at once, until the connection closes.
     private func writeLoop() async {
         while true {
-            let bytes = await withCheckedContinuation { (continuation: CheckedContinuation<ByteBuffer?, Never>) in
+            let bytes = await withUnsafeContinuation { (continuation: UnsafeContinuation<ByteBuffer?, Never>) in
                 let ready: ByteBuffer?? = shared.withLock { shared in
                     if shared.machine.isClosed { return .some(nil) }
                     if let bytes = shared.machine.takeOutbound() { return bytes }
@@ -227,32 +212,46 @@ extension RedisConnection {
         }
     }
 
-    /// Applies an event to the state machine and resumes the callers it completed. Returns false
-    /// once the connection is closed (the socket is then closed too).
-    private func deliver(_ event: (inout RedisConnectionStateMachine) -> [RedisConnectionStateMachine.Completion]) -> Bool {
-        var ready: [(CheckedContinuation<RESPValue, any Error>, Result<RESPValue, RedisClientError>)] = []
-        let (open, writer) = shared.withLock { shared in
+    /// How long the next read may wait: at most a quarter of the command timeout, and no longer
+    /// than the oldest command's deadline, so timeouts are noticed.
+    private func readTimeout(_ machine: RedisConnectionStateMachine) -> Duration {
+        let tick = configuration.commandTimeout / 4
+        guard let deadline = machine.nextDeadline else { return tick }
+        return max(min(deadline - .now, tick), .milliseconds(1))
+    }
+
+    /// Applies an event to the state machine and resumes the callers it completed. Returns the
+    /// timeout for the next read, or nil once the connection is closed (the socket is then
+    /// closed too).
+    @discardableResult
+    private func deliver(_ event: (inout RedisConnectionStateMachine) -> [RedisConnectionStateMachine.Completion]) -> Duration? {
+        // One completion per read is the common case (a pipeline's or a lone command's reply):
+        // kept out of an array, which would be an allocation per read.
+        var first: (UnsafeContinuation<Completion, Never>, Completion)?
+        var more: [(UnsafeContinuation<Completion, Never>, Completion)] = []
+        let (timeout, writer) = shared.withLock { shared -> (Duration?, UnsafeContinuation<ByteBuffer?, Never>?) in
             for completion in event(&shared.machine) {
                 if let waiter = shared.waiters.removeValue(forKey: completion.id) {
-                    ready.append((waiter, completion.result))
+                    if first == nil { first = (waiter, completion) } else { more.append((waiter, completion)) }
                 } else {
-                    shared.early[completion.id] = completion.result
+                    shared.early[completion.id] = completion
                 }
             }
-            let open = !shared.machine.isClosed
-            let writer = open ? nil : shared.parkedWriter
-            if !open { shared.parkedWriter = nil }
-            return (open, writer)
+            guard shared.machine.isClosed else { return (readTimeout(shared.machine), nil) }
+            let writer = shared.parkedWriter
+            shared.parkedWriter = nil
+            return (nil, writer)
         }
-        for (waiter, result) in ready { waiter.resume(with: result.mapError { $0 as any Error }) }
+        if let (waiter, completion) = first { waiter.resume(returning: completion) }
+        for (waiter, completion) in more { waiter.resume(returning: completion) }
         writer?.resume(returning: nil)
-        if !open { transport.close() }
-        return open
+        if timeout == nil { transport.close() }
+        return timeout
     }
 
     /// Closes the connection, failing every waiting command with `error`.
     private func fail(_ error: RedisClientError) {
-        _ = deliver { $0.connectionLost(error) }
+        deliver { $0.connectionLost(error) }
     }
 
     /// The client error for a failed connect or handshake.

@@ -12,10 +12,14 @@ import Bytes
 struct RedisConnectionStateMachine: Sendable {
     /// Who is waiting for a reply.
     enum Waiter: Sendable, Equatable {
-        /// A connection setup command (AUTH, SELECT, CLIENT SETNAME) that must answer `+OK`.
-        case handshake(String)
-        /// A caller, identified by the id the I/O layer gave it.
+        /// A connection setup command (AUTH, SELECT, CLIENT SETNAME) that must answer `+OK`; the
+        /// index of its name in `handshakeNames`, which keeps this type trivial to copy.
+        case handshake(Int)
+        /// A caller, identified by the id the I/O layer gave it; for a pipeline, its last command.
         case caller(UInt64)
+        /// A command of pipeline `id` before its last; the reply is kept for the pipeline's
+        /// completion, so a pipeline resumes its caller once rather than once per reply.
+        case collect(UInt64)
         /// A caller that stopped waiting; its reply is discarded.
         case abandoned
     }
@@ -28,7 +32,10 @@ struct RedisConnectionStateMachine: Sendable {
     /// A caller's outcome, to be delivered by the I/O layer.
     struct Completion: Sendable, Equatable {
         let id: UInt64
+        /// The reply of the caller's (last) command, or why there is none.
         let result: Result<RESPValue, RedisClientError>
+        /// For a pipeline that succeeded, the replies of its commands before the last, in order.
+        var earlier: [RESPValue] = []
     }
 
     enum State: Sendable, Equatable {
@@ -45,7 +52,11 @@ struct RedisConnectionStateMachine: Sendable {
     private var pending: [Pending] = []
     private var head = 0
     private var outbound = ByteBuffer()
+    /// Replies of the pipeline now being answered, before its last command.
+    private var collected: [RESPValue] = []
     private let commandTimeout: Duration
+    /// Names of the setup commands, for errors.
+    private var handshakeNames: [String] = []
 
     /// A connection that has just been opened; setup commands for `configuration` are queued.
     init(configuration: RedisConfiguration, now: ContinuousClock.Instant) {
@@ -55,7 +66,8 @@ struct RedisConnectionStateMachine: Sendable {
         for command in handshake {
             // Setup commands always have a name, so encoding cannot fail.
             try? RESPEncoder.encodeCommand(command, into: &outbound)
-            pending.append(Pending(waiter: .handshake(command.prefix(2).joined(separator: " ")), deadline: now + commandTimeout))
+            pending.append(Pending(waiter: .handshake(handshakeNames.count), deadline: now + commandTimeout))
+            handshakeNames.append(command.prefix(2).joined(separator: " "))
         }
     }
 
@@ -82,11 +94,29 @@ struct RedisConnectionStateMachine: Sendable {
         pending.append(Pending(waiter: .caller(id), deadline: now + commandTimeout))
     }
 
+    /// Queues a caller's pipeline for writing, all of it or (on an empty command) nothing. Its
+    /// one completion carries every reply: the last in `result`, the others in `earlier`.
+    mutating func submit(id: UInt64, pipeline commands: [[any RESPArgument]], now: ContinuousClock.Instant) throws(RedisClientError) {
+        if case .closed(let error) = state { throw Self.closedError(error) }
+        guard !commands.isEmpty, commands.allSatisfy({ !$0.isEmpty }) else { throw .invalidCommand(.emptyCommand) }
+        let deadline = now + commandTimeout
+        pending.reserveCapacity(pending.count + commands.count)
+        for command in commands {
+            // Cannot fail: emptiness, the encoder's only error, was ruled out above.
+            try? RESPEncoder.encodeCommand(command, into: &outbound)
+            pending.append(Pending(waiter: .collect(id), deadline: deadline))
+        }
+        pending[pending.count - 1].waiter = .caller(id)
+    }
+
     /// Bytes to write now (all queued commands back to back), or nil when there are none.
     mutating func takeOutbound() -> ByteBuffer? {
         guard outbound.readableBytes > 0, !isClosed else { return nil }
-        defer { outbound = ByteBuffer() }
-        return outbound
+        // The next buffer is sized like this one (within bounds): callers tend to repeat the
+        // same shape, and growing by doubling from empty would allocate several times per write.
+        let taken = outbound
+        outbound = ByteBuffer(capacity: min(max(taken.readableBytes, 64), 64 * 1024))
+        return taken
     }
 
     /// Matches received replies to waiters. On invalid bytes or a failed setup command the
@@ -110,10 +140,28 @@ struct RedisConnectionStateMachine: Sendable {
             popHead()
             switch waiter {
             case .caller(let id):
-                completions.append(Completion(id: id, result: .success(value)))
+                if collected.isEmpty {
+                    completions.append(Completion(id: id, result: .success(value)))
+                } else {
+                    completions.append(Completion(id: id, result: .success(value), earlier: collected))
+                    collected = []
+                }
+            case .collect(let id):
+                if collected.isEmpty {
+                    // Room for the whole pipeline, its last reply included, so the caller can
+                    // append that one without the array growing.
+                    var size = 2
+                    while head + size - 2 < pending.count, pending[head + size - 2].waiter == .collect(id) { size += 1 }
+                    collected.reserveCapacity(size)
+                }
+                collected.append(value)
             case .abandoned:
+                // Replies already collected belong to this abandoned pipeline: a pipeline's
+                // commands are queued together, so nothing else can be collected in between.
+                collected.removeAll()
                 continue
-            case .handshake(let command):
+            case .handshake(let index):
+                let command = handshakeNames[index]
                 if case .error(let text) = value {
                     return completions + close(.server(RedisServerError(reply: String(describing: text))), headError: nil)
                 }
@@ -133,6 +181,12 @@ struct RedisConnectionStateMachine: Sendable {
     mutating func cancel(id: UInt64) -> Bool {
         guard let index = pending[head...].firstIndex(where: { $0.waiter == .caller(id) }) else { return false }
         pending[index].waiter = .abandoned
+        // The pipeline's earlier commands still waiting sit right before its last one.
+        var member = index - 1
+        while member >= head, pending[member].waiter == .collect(id) {
+            pending[member].waiter = .abandoned
+            member -= 1
+        }
         return true
     }
 
@@ -159,6 +213,7 @@ struct RedisConnectionStateMachine: Sendable {
         }
         pending = []
         head = 0
+        collected = []
         outbound = ByteBuffer()
         return completions
     }

@@ -96,4 +96,19 @@ import Testing
         #expect(slice.description == "keep")
         #expect(buffer.description == "new!")
     }
+
+    @Test func emptyBuffersWrittenSeparatelyStayIndependent() {
+        var first = ByteBuffer()
+        var second = ByteBuffer(capacity: 0)
+        first.writeString("one")
+        _ = second.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { _ in 0 }
+        second.writeInteger(UInt8(ascii: "2"))
+        var cleared = ByteBuffer()
+        cleared.clear()
+        cleared.writeString("three")
+        #expect(first.description == "one")
+        #expect(second.description == "2")
+        #expect(cleared.description == "three")
+        #expect(ByteBuffer().readableBytes == 0)
+    }
 }

@@ -91,6 +91,51 @@ import Testing
         ])
     }
 
+    @Test func pipelineCompletesOnceWithEveryReplyInOrder() throws {
+        var connection = machine()
+        try connection.submit(id: 1, pipeline: [["SET", "k", "v"], ["GET", "k"], ["INCR", "k"]], now: start)
+        try connection.submit(id: 2, arguments: ["PING"], now: start)
+        let written = connection.takeOutbound()
+        #expect(written.map(String.init(describing:)) == "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*2\r\n$4\r\nINCR\r\n$1\r\nk\r\n*1\r\n$4\r\nPING\r\n")
+        #expect(connection.inFlight == 4)
+        expectCompletions(connection, receiving: "+OK\r\n$1\r\nv\r\n-ERR not an integer\r\n+PONG\r\n", [
+            .init(id: 1, result: .success(.error(ByteBuffer(string: "ERR not an integer"))), earlier: [simple("OK"), bulk("v")]),
+            .init(id: 2, result: .success(simple("PONG"))),
+        ])
+    }
+
+    @Test func pipelineWithAnEmptyCommandIsRefusedWithoutQueueing() {
+        var connection = machine()
+        #expect(throws: RedisClientError.invalidCommand(.emptyCommand)) {
+            try connection.submit(id: 1, pipeline: [["PING"], []], now: start)
+        }
+        let outbound = connection.takeOutbound()
+        #expect(connection.inFlight == 0 && outbound == nil)
+    }
+
+    @Test func cancelledPipelineDropsItsRepliesEvenWhenSomeHaveArrived() throws {
+        var connection = machine()
+        try connection.submit(id: 1, pipeline: [["GET", "a"], ["GET", "b"], ["GET", "c"]], now: start)
+        try connection.submit(id: 2, pipeline: [["GET", "d"], ["GET", "e"]], now: start)
+        let first = connection.received(ByteBuffer(string: "$1\r\na\r\n"))
+        #expect(first.isEmpty)
+        let waiting = connection.cancel(id: 1)
+        let again = connection.cancel(id: 1)
+        #expect(waiting && !again)
+        expectCompletions(connection, receiving: "$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n", [
+            .init(id: 2, result: .success(bulk("e")), earlier: [bulk("d")]),
+        ])
+    }
+
+    @Test func lostConnectionFailsAPipelineOnce() throws {
+        var connection = machine()
+        try connection.submit(id: 1, pipeline: [["GET", "a"], ["GET", "b"]], now: start)
+        _ = connection.received(ByteBuffer(string: "$1\r\na\r\n"))
+        let lost = RedisClientError.connectionClosed(reason: "peer closed the connection")
+        let failed = connection.connectionLost(lost)
+        #expect(failed == [.init(id: 1, result: .failure(lost))])
+    }
+
     @Test func timeoutOfTheOldestCommandClosesTheConnection() throws {
         var connection = machine(RedisConfiguration(commandTimeout: .seconds(5)))
         try connection.submit(id: 1, arguments: ["BLPOP", "q", "0"], now: start)
