@@ -90,4 +90,8 @@ step "build" build
 step "tests" unit_and_integration_tests
 step "conformance" conformance_vectors
 step "fuzz (short, seeded)" scripts/fuzz.sh --short
-if [[ "$TEST_SERVERS" == all || "$TEST_SERVERS" == rabbitmq ]]; then step "amqp interop" scripts/amqp-interop.sh; fi
+if [[ "$TEST_SERVERS" == all || "$TEST_SERVERS" == rabbitmq ]]; then
+    step "amqp interop" scripts/amqp-interop.sh
+    # Blocks, stops and kills brokers of its own (two nodes on other ports), never the shared one.
+    step "amqp recovery" scripts/amqp-recovery-tests.sh
+fi
