@@ -23,7 +23,9 @@ started="$started $SERVERS_STARTED"
 eval "$(scripts/servers.sh start rabbitmq2)"
 started="$started $SERVERS_STARTED"
 
-export AMQP_RECOVERY_TESTS=1 RABBITMQ2_NODENAME="$RABBITMQ2_NODE"
+# Name both disposable nodes explicitly: a RABBITMQ_NODENAME inherited from the caller (the test
+# command exports the main broker's) must never be the node these tests block, stop or kill.
+export AMQP_RECOVERY_TESTS=1 RABBITMQ_NODENAME="$RABBITMQ_NODE" RABBITMQ2_NODENAME="$RABBITMQ2_NODE"
 swift test --filter AMQP091Tests.RecoveryIntegrationTests
 # This one kills node 2 (SIGKILL), so it runs last and the node is started again after it.
 status=0
