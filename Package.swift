@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Services", targets: ["Services"]),
         .executable(name: "amqp-bench", targets: ["amqp-bench"]),
         .executable(name: "amqp-codegen", targets: ["amqp-codegen"]),
+        .executable(name: "chaos", targets: ["chaos"]),
         .executable(name: "conformance", targets: ["conformance"]),
         .executable(name: "http-bench", targets: ["http-bench"]),
         .executable(name: "http-idle-bench", targets: ["http-idle-bench"]),
@@ -40,6 +41,7 @@ let package = Package(
         // Executables
         .executableTarget(name: "amqp-bench", dependencies: ["AMQP091", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "amqp-codegen", dependencies: ["AMQPCodegen"], swiftSettings: swift6),
+        .executableTarget(name: "chaos", dependencies: ["RESP", "Transport", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "conformance", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
         .executableTarget(name: "http-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "http-idle-bench", dependencies: ["HTTPServer", "Transport", "Bytes"], swiftSettings: swift6),
