@@ -81,15 +81,15 @@ struct LoadCommand {
                         timeout: timeout
                     )
                     let latency = sent.duration(to: clock.now)
-                    var entry = LedgerEntry(
-                        id: request.id, sku: request.sku, qty: request.qty, kind: request.kind, outcome: .answered, status: nil,
+                    let (outcome, status): (LedgerEntry.Outcome, Int?) = switch result {
+                    case .status(let code): (.answered, code)
+                    case .refused: (.refused, nil)
+                    case .indeterminate: (.indeterminate, nil)
+                    }
+                    let entry = LedgerEntry(
+                        id: request.id, sku: request.sku, qty: request.qty, kind: request.kind, outcome: outcome, status: status,
                         time: Self.seconds(start.duration(to: sent)), latencyMs: Self.seconds(latency) * 1000
                     )
-                    switch result {
-                    case .status(let code): entry.status = code
-                    case .refused: entry.outcome = .refused
-                    case .indeterminate: entry.outcome = .indeterminate
-                    }
                     return entry
                 }
             }
@@ -98,7 +98,7 @@ struct LoadCommand {
         ledger.sort { $0.time < $1.time }
         try LedgerEntry.write(ledger, to: ledgerPath)
         var byStatus: [String: Int] = [:]
-        for entry in ledger { byStatus[entry.status.map(String.init) ?? entry.outcome.rawValue, default: 0] += 1 }
+        for entry in ledger { byStatus[entry.status.map { "\($0)" } ?? entry.outcome.rawValue, default: 0] += 1 }
         let summary = byStatus.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         print("load: \(ledger.count) requests in \(String(format: "%.1f", Self.seconds(start.duration(to: clock.now)))) s: \(summary)")
         return 0
