@@ -85,8 +85,11 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 say "building (release)"
 for product in chaos order-gateway order-processor order-notifier order-dashboard; do
-    swift build -c release --product "$product" 2>&1 | grep -E 'error|warning: ' >&2 || true
-    [[ -x "$BIN/$product" ]] || { say "build of $product failed"; exit 1; }
+    if ! swift build -c release --product "$product" >"$WORK/build.log" 2>&1; then
+        tail -n 20 "$WORK/build.log" >&2
+        say "build of $product failed"
+        exit 1
+    fi
 done
 
 # servers.sh may have to install packages and start the nodes: its exports name what it started.
