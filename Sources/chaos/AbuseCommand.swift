@@ -113,8 +113,9 @@ struct AbuseCommand {
             var one = ByteBuffer()
             one.writeInteger(byte)
             if (try? await connection.write(one, timeout: .seconds(1))) == nil { break }
-            if let (status, closed) = Optional(await Self.readUntilClose(connection, within: .milliseconds(500))), closed {
-                let elapsed = ContinuousClock.Instant.now - start
+            let (status, closed) = await Self.readUntilClose(connection, within: .milliseconds(500))
+            if closed {
+                let elapsed = clock.now - start
                 return Verdict(name: "slowloris", seen: "\(status.map(String.init) ?? "no status"), closed after \(elapsed.components.seconds) s", ok: status == nil || status == 408)
             }
             if clock.now - start > .seconds(20) { break }
