@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: installs the servers when missing, starts them (reusing any that
 # already answer), builds, runs every test against the real servers, and stops on exit exactly
-# the servers it started. Exits non-zero when any step fails.
+# the servers it started, then runs the short fault-injection run (scripts/chaos.sh --short).
+# Exits non-zero when any step fails.
 #
 # Environment:
 #   CI            true: server tests fail instead of being skipped when a server is unreachable,
@@ -83,3 +84,5 @@ step "toolchain" toolchain
 step "servers" servers
 step "build" build
 step "tests" unit_and_integration_tests
+# Fault scenarios and HTTP abuse, short form, on servers and ports of their own.
+step "chaos (short)" scripts/chaos.sh --short
