@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Services", targets: ["Services"]),
         .executable(name: "amqp-bench", targets: ["amqp-bench"]),
         .executable(name: "amqp-codegen", targets: ["amqp-codegen"]),
+        .executable(name: "chaos", targets: ["chaos"]),
         .executable(name: "conformance", targets: ["conformance"]),
         .executable(name: "fuzz", targets: ["fuzz"]),
         .executable(name: "http-bench", targets: ["http-bench"]),
@@ -42,6 +43,7 @@ let package = Package(
         // Executables
         .executableTarget(name: "amqp-bench", dependencies: ["AMQP091", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "amqp-codegen", dependencies: ["AMQPCodegen"], swiftSettings: swift6),
+        .executableTarget(name: "chaos", dependencies: ["RESP", "Transport", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "conformance", dependencies: ["Bytes", "RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
         .executableTarget(name: "fuzz", dependencies: ["Fuzzing"], swiftSettings: swift6),
         .executableTarget(name: "http-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),

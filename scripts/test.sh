@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command: installs the servers when missing, starts them (reusing any that
 # already answer), builds, runs every test against the real servers, the conformance vectors
-# through the shipped runner and a short seeded fuzz pass, and stops on exit exactly the servers
-# it started. Exits non-zero when any step fails.
+# through the shipped runner, a short seeded fuzz pass, the AMQP interop and recovery checks and
+# the short fault-injection run, and stops on exit exactly the servers it started. Exits non-zero
+# when any step fails.
 #
 # Environment:
 #   CI            true: server tests fail instead of being skipped when a server is unreachable,
@@ -94,4 +95,8 @@ if [[ "$TEST_SERVERS" == all || "$TEST_SERVERS" == rabbitmq ]]; then
     step "amqp interop" scripts/amqp-interop.sh
     # Blocks, stops and kills brokers of its own (two nodes on other ports), never the shared one.
     step "amqp recovery" scripts/amqp-recovery-tests.sh
+fi
+if [[ "$TEST_SERVERS" == all ]]; then
+    # Fault scenarios and HTTP abuse, short form, on servers and ports of their own.
+    step "chaos (short)" scripts/chaos.sh --short
 fi

@@ -35,11 +35,14 @@ public enum DeliveryAction: Equatable, Sendable {
 
 /// Retry policy for transient failures: exponential backoff, then dead-lettering.
 public struct RetryPolicy: Sendable {
-    /// Deliveries of one message before it is dead-lettered.
-    public var maxAttempts = 5
+    /// Deliveries of one message before it is dead-lettered. As many as the queues' delivery limit
+    /// allows, so that with the delays below a message waits out about 30 s of Redis or broker
+    /// outage (a restart replaying its AOF answers LOADING for a while) instead of being
+    /// dead-lettered as if it could never be processed.
+    public var maxAttempts = Int(PipelineTopology.deliveryLimit)
     /// Wait before the second attempt; doubles each time up to `maxDelay`.
     public var baseDelay: Duration = .milliseconds(100)
-    public var maxDelay: Duration = .seconds(5)
+    public var maxDelay: Duration = .seconds(10)
 
     public init() {}
 

@@ -50,7 +50,11 @@ public struct OrderNotifier: Sendable {
         do {
             if try await store.isSent(orderID: event.id) { return .ack }
             guard try await store.lease(orderID: event.id, token: token, ttl: lease) else {
-                return retry.afterFailure(attempt: attempt, reason: "lease held by another notifier")
+                // A held lease is no failure of this message: its holder records the send (the next
+                // attempt then acks) or dies and the lease expires. Waiting out the lease, rather
+                // than spending attempts, keeps the message from being dead-lettered while a lease
+                // of a killed notifier, or of a send whose record failed, still stands.
+                return .retry(after: lease, reason: "lease held by another notifier")
             }
         } catch {
             return retry.afterFailure(attempt: attempt, reason: "redis: \(error)")

@@ -44,6 +44,8 @@ public enum RedisScripts {
     /// KEYS[4] the processed-orders counter; ARGV[1] qty,
     /// ARGV[2] sku. Decides an order exactly once: a redelivered order gets the first decision back
     /// and changes nothing. Returns {state, reason, first} with first = 1 only on the first decision.
+    /// Each reservation also bumps the order's `reservations` field, so an audit can prove no order
+    /// was ever reserved twice (the `decided` guard alone would hide a second decrement).
     public static let reserve = """
         local decided = redis.call('HGET', KEYS[1], 'decided')
         if decided then
@@ -58,6 +60,7 @@ public enum RedisScripts {
           state, reason = 'rejected', 'insufficient_stock'
         else
           redis.call('DECRBY', KEYS[2], qty)
+          redis.call('HINCRBY', KEYS[1], 'reservations', 1)
         end
         redis.call('HSET', KEYS[1], 'state', state, 'reason', reason, 'sku', ARGV[2], 'qty', qty, 'decided', '1')
         redis.call('HINCRBY', KEYS[3], state, 1)
@@ -69,7 +72,11 @@ public enum RedisScripts {
     /// KEYS[2] `notifications:<id>`, KEYS[3] `order:<id>`, KEYS[4] totals; ARGV[1] our lease token.
     /// Stamps `notified_at` (Redis clock, ms, the same clock as `accepted_at`). Returns 1 when
     /// recorded, 0 when the lease was lost (another notifier owns the send now).
+    /// Every call follows a completed send, so it bumps the notification's `sends` field first,
+    /// before the lease and already-sent checks: an audit sees a second send even when it lost
+    /// its lease or found the notification already recorded.
     public static let recordSent = """
+        redis.call('HINCRBY', KEYS[2], 'sends', 1)
         if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
         if redis.call('HGET', KEYS[2], 'status') == 'sent' then return 1 end
         local now = redis.call('TIME')

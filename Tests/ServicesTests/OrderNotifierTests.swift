@@ -25,6 +25,15 @@ import Testing
         #expect(sender.delivered.withLock { $0.isEmpty })
     }
 
+    /// Regression: a lease left by a notifier killed mid-send (or by a send whose record failed)
+    /// used up every attempt within a second or two and dead-lettered the notification.
+    @Test func aHeldLeaseIsWaitedOutNotDeadLettered() async {
+        _ = try? await store.lease(orderID: "o-1", token: "killed", ttl: .seconds(30))
+        let notifier = OrderNotifier(store: store, sender: RecordingSender(), lease: .seconds(3), sendTimeout: .seconds(1))
+        let action = await notifier.handle(body: created, attempt: RetryPolicy().maxAttempts)
+        #expect(action == .retry(after: .seconds(3), reason: "lease held by another notifier"))
+    }
+
     @Test func aSendSlowerThanItsTimeoutIsRetried() async {
         let notifier = OrderNotifier(store: store, sender: RecordingSender(delay: .seconds(5)), lease: .seconds(2), sendTimeout: .milliseconds(50))
         guard case .retry = await notifier.handle(body: created, attempt: 1) else {

@@ -67,6 +67,20 @@ import Testing
         }
     }
 
+    /// Regression: five attempts gave up within 1.5 s, so a Redis restart (LOADING while it replays
+    /// its AOF) dead-lettered orders the gateway had already answered 202 for.
+    @Test func theDefaultPolicyOutlastsARedisRestart() {
+        let policy = RetryPolicy()
+        var waited = Duration.zero
+        var attempt = 1
+        while case .retry(let delay, _) = policy.afterFailure(attempt: attempt, reason: "LOADING") {
+            waited += delay
+            attempt += 1
+        }
+        #expect(waited >= .seconds(30))
+        #expect(attempt <= Int(PipelineTopology.deliveryLimit), "the broker's delivery limit must not cut the retries short")
+    }
+
     @Test func anUnconfirmedEventIsRetriedNotAcked() async {
         let processor = OrderProcessor(store: store, events: ScriptedPublisher([.nacked]))
         guard case .retry = await processor.handle(body: bytes(#"{"id":"o-1","sku":"sku-1","qty":1}"#), attempt: 1) else {

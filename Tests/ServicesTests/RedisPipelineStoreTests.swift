@@ -57,6 +57,7 @@ import TestSupport
         #expect(try await store.reserve(order) == OrderDecision(state: "reserved", reason: "", isFirst: true))
         #expect(try await store.reserve(order) == OrderDecision(state: "reserved", reason: "", isFirst: false))
         #expect(try await redis.get(PipelineKeys.inventory(sku)).map(String.init(describing:)) == "3")
+        #expect(try await redis.hget(PipelineKeys.order(order.id), field: "reservations").map(String.init(describing:)) == "1")
         let tooMany = Order(id: "too-many-\(run)", sku: sku, qty: 4)
         #expect(try await store.reserve(tooMany) == OrderDecision(state: "rejected", reason: "insufficient_stock", isFirst: true))
         let unknown = Order(id: "unknown-\(run)", sku: "no-such-sku-\(run)", qty: 1)
@@ -90,6 +91,7 @@ import TestSupport
         #expect(try await store.isSent(orderID: id))
         #expect(try await redis.hget(PipelineKeys.order(id), field: "state").map(String.init(describing:)) == "notified")
         #expect(try await redis.get(PipelineKeys.notificationLease(id)) == nil, "the lease is given back once sent")
+        #expect(try await redis.hget(PipelineKeys.notification(id), field: "sends").map(String.init(describing:)) == "2", "both completed sends are counted")
     }
 
     @Test func scriptsSurviveAFlushedScriptCache() async throws {

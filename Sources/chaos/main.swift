@@ -1,0 +1,32 @@
+import Foundation
+
+/// Fault-injection tools for the order pipeline: an open-loop load generator with a client
+/// ledger, a Jepsen-style reconciliation of that ledger against Redis, a loopback proxy that cuts
+/// or stalls connections, and HTTP abuse checks against a running gateway.
+let usage = """
+    usage: chaos <command> [--name value ...]
+      load       --ledger FILE [--gateway 127.0.0.1:8080] [--rate 100] [--duration 10] [--timeout-ms 5000]
+                 [--retry-fraction 0.08] [--skus 4] [--nonce TEXT]
+      reconcile  --ledger FILE --initial-stock N [--skus 4] [--redis URL] [--wait-seconds 60] [--scenario NAME]
+      proxy      --listen PORT --target HOST:PORT [--cut-every-ms N]   (SIGUSR1 cuts mid-frame, SIGUSR2 toggles a stall)
+      abuse      [--gateway 127.0.0.1:8080] [--idle-connections 10000]
+    """
+
+let arguments = CommandLine.arguments.dropFirst()
+do {
+    let options = try Options(arguments.dropFirst())
+    let status: Int32
+    switch arguments.first {
+    case "load": status = try await LoadCommand(options).run()
+    case "reconcile": status = try await ReconcileCommand(options).run()
+    case "proxy": status = try await ProxyCommand(options).run()
+    case "abuse": status = try await AbuseCommand(options).run()
+    default:
+        FileHandle.standardError.write(Data((usage + "\n").utf8))
+        status = 2
+    }
+    exit(status)
+} catch {
+    log("error: \(error)")
+    exit(1)
+}
