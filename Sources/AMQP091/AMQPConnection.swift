@@ -32,7 +32,8 @@ public final class AMQPConnection: Sendable {
         var output = ByteBuffer()
         var waiters: [RequestID: Waiter] = [:]
         var handshake: CheckedContinuation<Void, any Error>?
-        var closing: CheckedContinuation<Void, any Error>?
+        /// Every `close()` waiting for the close handshake; several callers may close at once.
+        var closing: [CheckedContinuation<Void, any Error>] = []
         var consumers: [ConsumerKey: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation] = [:]
         /// Open channels by number, with the incarnation their `AMQPChannel` carries: a number is
         /// reused after a close, and a stale handle must not act on its successor.
@@ -141,7 +142,7 @@ public final class AMQPConnection: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             state.withLock { state in
                 if state.finished != nil { return continuation.resume() }
-                state.closing = continuation
+                state.closing.append(continuation)
                 perform(state.machine.close(), &state)
             }
         }
@@ -364,10 +365,10 @@ public final class AMQPConnection: Sendable {
         state.sweeper?.cancel()
         state.handshake?.resume(throwing: failure)
         state.handshake = nil
-        if let closing = state.closing {
+        for closing in state.closing {
             if let error { closing.resume(throwing: error) } else { closing.resume() }
-            state.closing = nil
         }
+        state.closing = []
         for consumer in state.consumers.values {
             if let error { consumer.finish(throwing: error) } else { consumer.finish() }
         }

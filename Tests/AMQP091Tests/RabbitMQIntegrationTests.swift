@@ -43,6 +43,16 @@ import Testing
         try await connection.close()
     }
 
+    @Test(.timeLimit(.minutes(1))) func concurrentClosesAllReturn() async throws {
+        let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: Self.url), timeout: .seconds(10))
+        // Each caller must be resumed once the handshake ends, not only the last one to ask.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<3 { group.addTask { try await connection.close(timeout: .seconds(10)) } }
+            try await group.waitForAll()
+        }
+        #expect(connection.closeReason == .closedByClient)
+    }
+
     @Test func serverRefusalClosesTheChannelWithItsReplyCode() async throws {
         let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: Self.url), timeout: .seconds(10))
         let channel = try await connection.openChannel()
