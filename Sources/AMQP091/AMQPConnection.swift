@@ -316,8 +316,13 @@ public final class AMQPConnection: Sendable {
                 recordReturn(message, on: channel, &state)
                 eventSink.yield(.returned(channel: channel, message))
             case .confirm(let channel, let tag, let multiple, let ack):
-                settleConfirms(on: channel, deliveryTag: tag, multiple: multiple, ack: ack, &state)
-                eventSink.yield(.confirm(channel: channel, deliveryTag: tag, multiple: multiple, ack: ack))
+                if state.publishers[channel] != nil {
+                    // Tracked by `publishConfirmed`: its waiters get the outcome. An event for every
+                    // confirm would only wake the readers of `events` for nothing.
+                    settleConfirms(on: channel, deliveryTag: tag, multiple: multiple, ack: ack, &state)
+                } else {
+                    eventSink.yield(.confirm(channel: channel, deliveryTag: tag, multiple: multiple, ack: ack))
+                }
             case .consumerCancelled(let channel, let tag):
                 state.consumers.removeValue(forKey: ConsumerKey(channel: channel, tag: tag))?
                     .finish(throwing: AMQPConnectionError.consumerCancelled(channel: channel, consumerTag: tag))
