@@ -5,9 +5,7 @@ import Transport
 
 @Suite struct FailureTests {
     @Test func peerCloseWhileReadingEndsWithEOF() async throws {
-        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
-        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
-        let accepted = try await listener.accept(timeout: .seconds(5))
+        let (listener, connection, accepted) = try await loopbackPair()
         try await accepted.write(ByteBuffer(string: "partial"))
         let pending = Task {
             var buffer = ByteBuffer()
@@ -50,9 +48,7 @@ import Transport
     }
 
     @Test func peerResetIsTypedError() async throws {
-        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
-        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
-        let accepted = try await listener.accept(timeout: .seconds(5))
+        let (listener, connection, accepted) = try await loopbackPair()
         try await connection.write(ByteBuffer(string: "unread"))
         try await Task.sleep(for: .milliseconds(20))
         // Closing with unread data in the receive queue makes the kernel send RST instead of FIN.
@@ -102,9 +98,7 @@ import Transport
     }
 
     @Test func cancellingAPendingReadLeavesTheConnectionUsable() async throws {
-        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
-        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
-        let accepted = try await listener.accept(timeout: .seconds(5))
+        let (listener, connection, accepted) = try await loopbackPair()
         let pending = Task { try await connection.read(timeout: .seconds(30)) }
         try await Task.sleep(for: .milliseconds(50))
         let start = now()
@@ -119,9 +113,7 @@ import Transport
     }
 
     @Test func readTimeoutLeavesTheConnectionUsable() async throws {
-        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
-        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
-        let accepted = try await listener.accept(timeout: .seconds(5))
+        let (listener, connection, accepted) = try await loopbackPair()
         let start = now()
         await #expect(throws: TransportError.timedOut(operation: "read", address: connection.remoteAddress.description)) {
             _ = try await connection.read(timeout: .milliseconds(100))
@@ -136,9 +128,7 @@ import Transport
     }
 
     @Test func closeFailsAPendingReadPromptly() async throws {
-        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
-        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
-        let accepted = try await listener.accept(timeout: .seconds(5))
+        let (listener, connection, accepted) = try await loopbackPair()
         let pending = Task { try await connection.read(timeout: .seconds(30)) }
         try await Task.sleep(for: .milliseconds(50))
         let start = now()
@@ -162,9 +152,7 @@ import Transport
     }
 
     @Test func writingToAClosedPeerIsTypedErrorNotSIGPIPE() async throws {
-        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
-        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
-        let accepted = try await listener.accept(timeout: .seconds(5))
+        let (listener, connection, accepted) = try await loopbackPair()
         accepted.close()
         try await Task.sleep(for: .milliseconds(20))
         // The first write succeeds locally and draws an RST; a later one fails with EPIPE/ECONNRESET.

@@ -5,9 +5,7 @@ import Transport
 /// Read space is only held while bytes are there to read.
 @Suite struct ReadSpaceTests {
     @Test func waitingReadKeepsAnEmptyBufferUngrown() async throws {
-        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
-        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
-        let accepted = try await listener.accept(timeout: .seconds(5))
+        let (listener, connection, accepted) = try await loopbackPair()
         defer {
             connection.close()
             accepted.close()

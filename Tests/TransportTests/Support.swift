@@ -69,3 +69,12 @@ func now() -> Double {
     clock_gettime(CLOCK_MONOTONIC, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
+
+/// A listener on an ephemeral loopback port, a client connected to it, and the server's end of
+/// that connection.
+func loopbackPair() async throws -> (listener: TCPListener, client: TCPConnection, server: TCPConnection) {
+    let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+    let client = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
+    let server = try await listener.accept(timeout: .seconds(5))
+    return (listener, client, server)
+}

@@ -8,9 +8,7 @@ import Testing
 @Suite struct WaitTests {
     /// A connected pair whose accepting side never reads, so the other side's writes back up.
     func stalledPair() async throws -> (TCPListener, TCPConnection, TCPConnection) {
-        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
-        let connection = try await TCPConnection.connect(host: "127.0.0.1", port: listener.port)
-        let accepted = try await listener.accept(timeout: .seconds(5))
+        let (listener, connection, accepted) = try await loopbackPair()
         return (listener, connection, accepted)
     }
 
