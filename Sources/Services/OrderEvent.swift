@@ -21,6 +21,20 @@ public struct OrderEvent: Codable, Sendable, Equatable {
 
     /// The routing key on the topic exchange.
     public var routingKey: String { event }
+
+    /// The event as published: compact JSON with sorted keys, `email` only when known.
+    public var json: [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        if let email { writer.field("email", email) }
+        writer.field("event", event)
+        writer.field("id", id)
+        writer.field("qty", qty)
+        writer.field("reason", reason)
+        writer.field("sku", sku)
+        writer.endObject()
+        return writer.bytes
+    }
 }
 
 /// What a consumer does with a delivery once its handler is done.

@@ -1,5 +1,6 @@
 /// The gateway's handling of `POST /orders`: validate, claim the idempotency scope, publish with
-/// confirms, and answer 202 only once the broker has the order.
+/// confirms, and answer 202 only once the broker has the order. Requests arriving together are
+/// committed together (`OrderBatcher`): one claim, one broker message, one accept per batch.
 public struct OrderGateway: Sendable {
     /// Tunables, all with the documented defaults.
     public struct Configuration: Sendable {
@@ -14,26 +15,32 @@ public struct OrderGateway: Sendable {
         public var routingKey = "orders"
         /// Longest accepted `Idempotency-Key`, in UTF-8 bytes.
         public var maxIdempotencyKeyBytes = 255
+        /// Bounds on the fields of an order.
         public var limits = OrderLimits()
+        /// Batches committed at once; more lanes lower the wait under moderate load, fewer make
+        /// bigger batches under heavy load.
+        public var batchLanes = 4
+        /// Most orders in one batch (one broker message).
+        public var maxBatchOrders = 256
 
         public init() {}
     }
 
-    private let store: any GatewayStore
-    private let publisher: any ConfirmedPublisher
     private let configuration: Configuration
-    private let makeToken: @Sendable () -> String
+    private let batcher: OrderBatcher
 
+    /// A gateway over `store` and `publisher`. `makeToken` makes the random part of claim tokens;
+    /// `logger` reports why orders were answered 503.
     public init(
         store: any GatewayStore,
         publisher: any ConfirmedPublisher,
         configuration: Configuration = Configuration(),
+        logger: JSONLogger? = nil,
         makeToken: @escaping @Sendable () -> String = { UUIDToken.make() }
     ) {
-        self.store = store
-        self.publisher = publisher
         self.configuration = configuration
-        self.makeToken = makeToken
+        let commit = BatchCommit(store: store, publisher: publisher, configuration: configuration, logger: logger, makeToken: makeToken)
+        batcher = OrderBatcher(lanes: configuration.batchLanes, maxBatch: configuration.maxBatchOrders, commit: commit.run)
     }
 
     /// Handles one order submission.
@@ -55,33 +62,83 @@ public struct OrderGateway: Sendable {
             }
         }
         let payload = order.canonicalJSON
-        let scope = idempotencyKey.map { "idem:key:\($0)" } ?? "idem:order:\(order.id)"
-        let fingerprint = IdempotencyRecord.fingerprint(of: payload)
-        let claim = IdempotencyRecord(state: .inFlight, token: makeToken(), fingerprint: fingerprint)
-        do {
-            if let existing = try await store.claim(scope, record: claim, ttl: configuration.inFlightTTL) {
-                return existing.answer(toFingerprint: fingerprint, keyedByHeader: idempotencyKey != nil, orderID: order.id)
-            }
-        } catch {
-            return .unavailable(reason: "redis: \(error)")
+        return await batcher.submit(GatewaySubmission(order: order, payload: payload, fingerprint: IdempotencyRecord.fingerprint(of: payload), idempotencyKey: idempotencyKey))
+    }
+}
+
+/// Commits one batch: claim every request's scopes, publish the claimed orders as one confirmed
+/// message, then mark them accepted; on any failure the claims are released and those requests
+/// answered 503.
+private struct BatchCommit: Sendable {
+    let store: any GatewayStore
+    let publisher: any ConfirmedPublisher
+    let configuration: OrderGateway.Configuration
+    let logger: JSONLogger?
+    let makeToken: @Sendable () -> String
+
+    func run(_ batch: [GatewaySubmission]) async -> [GatewayOutcome] {
+        let token = makeToken()
+        let claims = batch.indices.map { index in
+            let submission = batch[index]
+            let orderScope = PipelineKeys.idempotency(orderID: submission.order.id)
+            return IdempotencyClaim(
+                scope: submission.idempotencyKey.map { PipelineKeys.idempotency(key: $0) } ?? orderScope,
+                orderScope: orderScope,
+                orderID: submission.order.id,
+                record: IdempotencyRecord(state: .inFlight, token: "\(token).\(index)", fingerprint: submission.fingerprint))
         }
+        let results: [ClaimResult]
+        do {
+            results = try await store.claim(claims, ttl: configuration.inFlightTTL)
+        } catch {
+            return unavailable(batch.count, "redis unavailable", error)
+        }
+        var outcomes = [GatewayOutcome?](repeating: nil, count: batch.count)
+        var claimed: [Int] = []
+        for (index, result) in results.enumerated() {
+            let submission = batch[index]
+            switch result {
+            case .claimed: claimed.append(index)
+            case .orderTaken: outcomes[index] = .duplicate
+            case .existing(let record):
+                outcomes[index] = record.answer(toFingerprint: submission.fingerprint, keyedByHeader: submission.idempotencyKey != nil, orderID: submission.order.id)
+            }
+        }
+        if !claimed.isEmpty {
+            let accepted = await publish(claimed.map { batch[$0] }, claims: claimed.map { claims[$0] }, token: token)
+            for (index, outcome) in zip(claimed, accepted) { outcomes[index] = outcome }
+        }
+        return outcomes.map { $0! }
+    }
+
+    /// Publishes the claimed orders as one message; on success marks them accepted.
+    private func publish(_ submissions: [GatewaySubmission], claims: [IdempotencyClaim], token: String) async -> [GatewayOutcome] {
+        let body = Order.messageBody(submissions.map(\.payload))
+        let messageID = submissions.count == 1 ? submissions[0].order.id : "batch-\(token)"
         let outcome: PublishOutcome
         do {
-            outcome = try await publisher.publish(payload, routingKey: configuration.routingKey, messageID: order.id, timeout: configuration.confirmTimeout)
+            outcome = try await publisher.publish(body, routingKey: configuration.routingKey, messageID: messageID, timeout: configuration.confirmTimeout)
         } catch {
-            try? await store.release(scope, claimed: claim)
-            return .unavailable(reason: "broker: \(error)")
+            try? await store.release(claims)
+            return unavailable(submissions.count, "broker unavailable", error)
         }
         guard outcome == .confirmed else {
-            // A timed-out publish may still reach the queue; releasing lets the client retry, and the
-            // processor's per-order decision keeps a second copy from having a second effect.
-            try? await store.release(scope, claimed: claim)
-            return .unavailable(reason: "publish \(outcome)")
+            // A timed-out publish may still reach the queue; releasing lets the clients retry, and
+            // the processor's per-order decision keeps a second copy from having a second effect.
+            try? await store.release(claims)
+            return unavailable(submissions.count, outcome == .timedOut ? "broker confirm timed out" : "broker \(outcome) the order", nil)
         }
-        var accepted = claim
-        accepted.state = .accepted
-        // The broker has the order whatever happens now; if this write fails the claim just expires.
-        try? await store.accept(scope, orderID: order.id, claimed: claim, accepted: accepted, ttl: configuration.acceptedTTL)
-        return .accepted(orderID: order.id, replayed: false)
+        // The broker has the orders whatever happens now; if this write fails the claims just expire.
+        do {
+            try await store.accept(claims, ttl: configuration.acceptedTTL)
+        } catch {
+            logger?.warning("accepted orders not recorded; their claims will expire", ["orders": String(claims.count), "error": "\(error)"])
+        }
+        return submissions.map { .accepted(orderID: $0.order.id, replayed: false) }
+    }
+
+    private func unavailable(_ count: Int, _ reason: String, _ error: (any Error)?) -> [GatewayOutcome] {
+        logger?.warning("orders answered 503", ["orders": String(count), "reason": reason, "error": error.map { "\($0)" } ?? ""])
+        return Array(repeating: .unavailable(reason: reason), count: count)
     }
 }

@@ -62,14 +62,32 @@ public struct OrderNotifier: Sendable {
         let text = event.event == "order.created"
             ? "Order \(event.id) confirmed: \(event.qty) x \(event.sku)"
             : "Order \(event.id) rejected: \(event.reason)"
+        let sendStarted = ContinuousClock.now
         do {
             try await withDeadline(sendTimeout) {
                 try await sender.send(Notification(orderID: event.id, email: event.email, message: text))
             }
-            _ = try await store.recordSent(orderID: event.id, token: token)
         } catch {
+            // Free the lease so the retry need not wait for it to lapse. A send that timed out may
+            // still have gone out, which nothing here can know: delivery is at least once.
+            try? await store.releaseLease(orderID: event.id, token: token)
             return retry.afterFailure(attempt: attempt, reason: "send: \(error)")
         }
-        return .ack
+        // The notification is out. Keep trying to record it for as long as the lease lasts: a
+        // retry of the whole message would send it a second time.
+        var delay = Duration.milliseconds(50)
+        while true {
+            do {
+                // false: another notifier holds the lease now; it sends and records.
+                _ = try await store.recordSent(orderID: event.id, token: token)
+                return .ack
+            } catch {
+                guard ContinuousClock.now + delay < sendStarted + lease else {
+                    return retry.afterFailure(attempt: attempt, reason: "record sent: \(error)")
+                }
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(2))
+            }
+        }
     }
 }

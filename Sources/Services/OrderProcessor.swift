@@ -1,7 +1,6 @@
-import Foundation
-
-/// The processor's handling of one `orders.queue` delivery: decide the order once in Redis, publish
-/// the decision to `orders.topic` with confirms, and only then let the delivery be acknowledged.
+/// The processor's handling of one `orders.queue` delivery (one order, or a batch of them from the
+/// gateway): decide the orders once in Redis, publish each decision to `orders.topic` with
+/// confirms, and only then let the delivery be acknowledged.
 public struct OrderProcessor: Sendable {
     private let store: any ReservationStore
     private let events: any ConfirmedPublisher
@@ -15,32 +14,43 @@ public struct OrderProcessor: Sendable {
         self.confirmTimeout = confirmTimeout
     }
 
-    /// Handles a delivery; `attempt` is 1 for the first delivery and counts redeliveries.
+    /// Handles a delivery; `attempt` is 1 for the first delivery and counts redeliveries. A failure
+    /// retries the whole message: every step is idempotent per order.
     public func handle(body: [UInt8], attempt: Int) async -> DeliveryAction {
-        let order: Order
+        let orders: [Order]
         do {
-            order = try Order.parse(json: body)
+            orders = try Order.parseMessage(body)
         } catch {
             return .deadLetter(reason: "malformed order: \(error)")
         }
-        let decision: OrderDecision
+        let decisions: [OrderDecision]
         do {
-            decision = try await store.reserve(order)
+            decisions = try await store.reserve(orders)
         } catch {
             return retry.afterFailure(attempt: attempt, reason: "reserve: \(error)")
         }
         // Published on redeliveries too: a crash after the decision but before this confirm must
         // not lose the event. The notifier ignores events it has already handled.
-        let event = OrderEvent(order: order, decision: decision)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let body = try? encoder.encode(event) else { return .deadLetter(reason: "event not encodable") }
-        do {
-            let outcome = try await events.publish(Array(body), routingKey: event.routingKey, messageID: order.id, timeout: confirmTimeout)
-            guard outcome == .confirmed else { return retry.afterFailure(attempt: attempt, reason: "event publish \(outcome)") }
-        } catch {
-            return retry.afterFailure(attempt: attempt, reason: "event publish: \(error)")
+        let events = zip(orders, decisions).map { OrderEvent(order: $0, decision: $1) }
+        let failure = await withTaskGroup(of: String?.self) { group in
+            for event in events {
+                group.addTask { await publish(event) }
+            }
+            var first: String?
+            for await failure in group where first == nil { first = failure }
+            return first
         }
+        if let failure { return retry.afterFailure(attempt: attempt, reason: failure) }
         return .ack
+    }
+
+    /// Publishes one event and waits for its confirm; returns why it failed, or nil.
+    private func publish(_ event: OrderEvent) async -> String? {
+        do {
+            let outcome = try await events.publish(event.json, routingKey: event.routingKey, messageID: event.id, timeout: confirmTimeout)
+            return outcome == .confirmed ? nil : "event publish \(outcome)"
+        } catch {
+            return "event publish: \(error)"
+        }
     }
 }

@@ -15,6 +15,12 @@ public enum ServiceRole: String, CaseIterable, Sendable {
 public enum PipelineApp {
     /// Runs `roles`, configured from the environment and `arguments`; returns the exit status.
     public static func main(roles: [ServiceRole], arguments: [String], environment: [String: String]) async -> Int32 {
+        let status = await runLogged(roles: roles, arguments: arguments, environment: environment)
+        await JSONLogger.flush()
+        return status
+    }
+
+    private static func runLogged(roles: [ServiceRole], arguments: [String], environment: [String: String]) async -> Int32 {
         let configuration: ServiceConfiguration
         do {
             configuration = try ServiceConfiguration(environment: environment, arguments: arguments)

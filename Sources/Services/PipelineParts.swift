@@ -58,7 +58,7 @@ final class Parts: Sendable {
             var gatewayConfiguration = OrderGateway.Configuration()
             gatewayConfiguration.inFlightTTL = .seconds(configuration.inFlightTTLSeconds)
             gatewayConfiguration.acceptedTTL = .seconds(configuration.idempotencyTTLSeconds)
-            let gateway = OrderGateway(store: store, publisher: orders, configuration: gatewayConfiguration)
+            let gateway = OrderGateway(store: store, publisher: orders, configuration: gatewayConfiguration, logger: logger)
             ServiceRoutes.addGateway(to: &router, gateway: gateway, reader: store, metrics: metrics)
         case .dashboard:
             ServiceRoutes.addDashboard(to: &router, reader: store) {

@@ -1,15 +1,50 @@
 /// The Redis operations the services need, as small protocols so their logic can be tested without
 /// sockets. The live implementations run `RedisScripts` through the RESP client.
 
-/// The gateway's idempotency and order-state store.
+/// One request's claim on its idempotency scope.
+public struct IdempotencyClaim: Sendable, Equatable {
+    /// `idem:key:<Idempotency-Key>`, or `idem:order:<id>` when the request has no such header.
+    public var scope: String
+    /// `idem:order:<id>`, claimed as well so an order id is accepted once whatever key carries it.
+    public var orderScope: String
+    public var orderID: String
+    /// The in-flight record the claim writes.
+    public var record: IdempotencyRecord
+
+    public init(scope: String, orderScope: String, orderID: String, record: IdempotencyRecord) {
+        self.scope = scope
+        self.orderScope = orderScope
+        self.orderID = orderID
+        self.record = record
+    }
+
+    /// The record once the broker confirmed the order.
+    public var accepted: IdempotencyRecord {
+        var accepted = record
+        accepted.state = .accepted
+        return accepted
+    }
+}
+
+/// How one claim ended.
+public enum ClaimResult: Sendable, Equatable {
+    /// The scope was free and is now ours.
+    case claimed
+    /// The scope already held this record.
+    case existing(IdempotencyRecord)
+    /// The scope was free but the order id was already taken under another key.
+    case orderTaken
+}
+
+/// The gateway's idempotency and order-state store. Every operation takes a batch of requests and
+/// is one atomic step, so a burst of orders costs one round trip and one script run per step.
 public protocol GatewayStore: Sendable {
-    /// Claims `key` with `record` for `ttl` unless a record is there; returns the existing record, or
-    /// nil when the claim was taken.
-    func claim(_ key: String, record: IdempotencyRecord, ttl: Duration) async throws -> IdempotencyRecord?
-    /// Marks the order accepted and, when the claim is still `claimed`, turns it into `accepted`.
-    func accept(_ key: String, orderID: String, claimed: IdempotencyRecord, accepted: IdempotencyRecord, ttl: Duration) async throws
-    /// Deletes the claim if it is still `claimed`.
-    func release(_ key: String, claimed: IdempotencyRecord) async throws
+    /// Claims each request's scopes for `ttl` unless taken; returns one result per claim, in order.
+    func claim(_ claims: [IdempotencyClaim], ttl: Duration) async throws -> [ClaimResult]
+    /// Marks the orders accepted and turns each claim that still holds into its accepted record.
+    func accept(_ claims: [IdempotencyClaim], ttl: Duration) async throws
+    /// Deletes each claim's records that are still its own.
+    func release(_ claims: [IdempotencyClaim]) async throws
 }
 
 /// Where an order stands, as `GET /orders/{id}` reports it.
@@ -30,7 +65,8 @@ public struct OrderDecision: Equatable, Sendable {
 
 /// The processor's reservation step: one atomic decision per order id.
 public protocol ReservationStore: Sendable {
-    func reserve(_ order: Order) async throws -> OrderDecision
+    /// Decides each order (the orders of one message, in one atomic step); one decision per order.
+    func reserve(_ orders: [Order]) async throws -> [OrderDecision]
 }
 
 /// The notifier's lease and delivery record.
@@ -39,7 +75,10 @@ public protocol NotificationStore: Sendable {
     func isSent(orderID: String) async throws -> Bool
     /// Takes the `notif:<id>` lease with `token` for `ttl`; false when another notifier holds it.
     func lease(orderID: String, token: String, ttl: Duration) async throws -> Bool
-    /// Records `sent` if the lease still holds `token`; false when the lease was lost.
+    /// Gives up the lease if `token` still holds it, so a retry need not wait for it to lapse.
+    func releaseLease(orderID: String, token: String) async throws
+    /// Records `sent` unless another token holds the lease; false when one does (its holder
+    /// records the send).
     func recordSent(orderID: String, token: String) async throws -> Bool
 }
 
@@ -57,5 +96,6 @@ public enum PublishOutcome: Equatable, Sendable {
 
 /// Publishing with publisher confirms (and mandatory routing) to one exchange.
 public protocol ConfirmedPublisher: Sendable {
+    /// Publishes `body` as a persistent message and waits (at most `timeout`) for the broker's verdict.
     func publish(_ body: [UInt8], routingKey: String, messageID: String, timeout: Duration) async throws -> PublishOutcome
 }

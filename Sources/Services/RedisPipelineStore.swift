@@ -13,7 +13,7 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
 
     private static let claimScript = RedisScript(RedisScripts.claim)
     private static let acceptScript = RedisScript(RedisScripts.accept)
-    private static let releaseScript = RedisScript(RedisScripts.release)
+    private static let compareAndDeleteScript = RedisScript(RedisScripts.compareAndDelete)
     private static let reserveScript = RedisScript(RedisScripts.reserve)
     private static let recordSentScript = RedisScript(RedisScripts.recordSent)
 
@@ -23,34 +23,76 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
         self.redis = redis
     }
 
-    public func claim(_ key: String, record: IdempotencyRecord, ttl: Duration) async throws -> IdempotencyRecord? {
-        let reply = try await redis.eval(Self.claimScript, keys: [key, PipelineKeys.totals], arguments: [record.stored, ttl.milliseconds])
-        switch reply {
-        case .nullBulkString: return nil
-        case .bulkString(let stored):
-            guard let existing = IdempotencyRecord(stored: String(describing: stored)) else {
-                throw UnexpectedReply(step: "claim \(key)", reply: String(describing: stored))
+    public func claim(_ claims: [IdempotencyClaim], ttl: Duration) async throws -> [ClaimResult] {
+        var keys = [PipelineKeys.totals]
+        var arguments: [any RESPArgument] = [ttl.milliseconds]
+        keys.reserveCapacity(1 + 2 * claims.count)
+        arguments.reserveCapacity(1 + claims.count)
+        for claim in claims {
+            keys.append(claim.scope)
+            keys.append(claim.orderScope)
+            arguments.append(claim.record.stored)
+        }
+        let reply = try await redis.eval(Self.claimScript, keys: keys, arguments: arguments)
+        guard case .array(let results) = reply, results.count == claims.count else { throw UnexpectedReply(step: "claim", reply: "\(reply)") }
+        return try results.map { result in
+            switch result {
+            case .integer(1): return .claimed
+            case .integer(0): return .orderTaken
+            case .bulkString(let stored):
+                guard let existing = IdempotencyRecord(stored: String(describing: stored)) else {
+                    throw UnexpectedReply(step: "claim", reply: String(describing: stored))
+                }
+                return .existing(existing)
+            default: throw UnexpectedReply(step: "claim", reply: "\(result)")
             }
-            return existing
-        default: throw UnexpectedReply(step: "claim", reply: "\(reply)")
         }
     }
 
-    public func accept(_ key: String, orderID: String, claimed: IdempotencyRecord, accepted: IdempotencyRecord, ttl: Duration) async throws {
-        _ = try await redis.eval(Self.acceptScript, keys: [key, PipelineKeys.order(orderID), PipelineKeys.totals], arguments: [claimed.stored, accepted.stored, ttl.milliseconds])
-    }
-
-    public func release(_ key: String, claimed: IdempotencyRecord) async throws {
-        _ = try await redis.eval(Self.releaseScript, keys: [key], arguments: [claimed.stored])
-    }
-
-    public func reserve(_ order: Order) async throws -> OrderDecision {
-        let reply = try await redis.eval(Self.reserveScript, keys: [PipelineKeys.order(order.id), PipelineKeys.inventory(order.sku), PipelineKeys.totals, PipelineKeys.processedCount], arguments: [order.qty, order.sku])
-        guard case .array(let parts) = reply, parts.count == 3, let state = parts[0].string, let reason = parts[1].string,
-              case .integer(let first) = parts[2] else {
-            throw UnexpectedReply(step: "reserve", reply: "\(reply)")
+    public func accept(_ claims: [IdempotencyClaim], ttl: Duration) async throws {
+        var keys = [PipelineKeys.totals]
+        var arguments: [any RESPArgument] = [ttl.milliseconds]
+        keys.reserveCapacity(1 + 3 * claims.count)
+        arguments.reserveCapacity(1 + 2 * claims.count)
+        for claim in claims {
+            keys.append(claim.scope)
+            keys.append(claim.orderScope)
+            keys.append(PipelineKeys.order(claim.orderID))
+            arguments.append(claim.record.stored)
+            arguments.append(claim.accepted.stored)
         }
-        return OrderDecision(state: state, reason: reason, isFirst: first == 1)
+        _ = try await redis.eval(Self.acceptScript, keys: keys, arguments: arguments)
+    }
+
+    public func release(_ claims: [IdempotencyClaim]) async throws {
+        let keys = claims.flatMap { [$0.scope, $0.orderScope] }
+        let arguments: [any RESPArgument] = claims.flatMap { claim -> [any RESPArgument] in
+            let stored = claim.record.stored
+            return [stored, stored]
+        }
+        _ = try await redis.eval(Self.compareAndDeleteScript, keys: keys, arguments: arguments)
+    }
+
+    public func reserve(_ orders: [Order]) async throws -> [OrderDecision] {
+        var keys = [PipelineKeys.totals, PipelineKeys.processedCount]
+        var arguments: [any RESPArgument] = []
+        keys.reserveCapacity(2 + 2 * orders.count)
+        arguments.reserveCapacity(2 * orders.count)
+        for order in orders {
+            keys.append(PipelineKeys.order(order.id))
+            keys.append(PipelineKeys.inventory(order.sku))
+            arguments.append(order.qty)
+            arguments.append(order.sku)
+        }
+        let reply = try await redis.eval(Self.reserveScript, keys: keys, arguments: arguments)
+        guard case .array(let decisions) = reply, decisions.count == orders.count else { throw UnexpectedReply(step: "reserve", reply: "\(reply)") }
+        return try decisions.map { decision in
+            guard case .array(let parts) = decision, parts.count == 3, let state = parts[0].string, let reason = parts[1].string,
+                  case .integer(let first) = parts[2] else {
+                throw UnexpectedReply(step: "reserve", reply: "\(decision)")
+            }
+            return OrderDecision(state: state, reason: reason, isFirst: first == 1)
+        }
     }
 
     public func isSent(orderID: String) async throws -> Bool {
@@ -59,6 +101,10 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
 
     public func lease(orderID: String, token: String, ttl: Duration) async throws -> Bool {
         try await redis.set(PipelineKeys.notificationLease(orderID), to: token, condition: .ifNotExists, expiration: .milliseconds(ttl.milliseconds))
+    }
+
+    public func releaseLease(orderID: String, token: String) async throws {
+        _ = try await redis.eval(Self.compareAndDeleteScript, keys: [PipelineKeys.notificationLease(orderID)], arguments: [token])
     }
 
     public func recordSent(orderID: String, token: String) async throws -> Bool {

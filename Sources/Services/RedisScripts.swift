@@ -2,82 +2,115 @@
 /// EVALSHA (falling back to EVAL on NOSCRIPT), so a Redis restart that empties the script cache
 /// costs one extra round trip, not a failure.
 public enum RedisScripts {
-    /// Gateway claim. KEYS[1] idempotency key, KEYS[2] totals; ARGV[1] the in-flight record,
-    /// ARGV[2] its TTL in ms.
-    /// Returns nil when the claim was taken, else the record already there (counted as a duplicate).
+    /// Gateway claim of a batch of requests, in order. KEYS[1] totals, then per request i:
+    /// KEYS[2i] its idempotency scope (`idem:key:<key>` or `idem:order:<id>`), KEYS[2i+1] its
+    /// order's scope `idem:order:<id>` (the same key when the request has no `Idempotency-Key`);
+    /// ARGV[1] the in-flight TTL in ms, ARGV[1+i] request i's in-flight record.
+    /// Returns per request: 1 when claimed, the record already in its scope, or 0 when the scope
+    /// was free but the order id was already taken under another key. Every refusal is counted as
+    /// a duplicate. A request keyed by a header claims its order id too, so no order id is
+    /// accepted twice whatever keys the requests carry.
     public static let claim = """
-        local existing = redis.call('GET', KEYS[1])
-        if existing then
-          redis.call('HINCRBY', KEYS[2], 'duplicates', 1)
-          return existing
+        local results = {}
+        for i = 1, #ARGV - 1 do
+          local scope, orderScope = KEYS[2 * i], KEYS[2 * i + 1]
+          local existing = redis.call('GET', scope)
+          if existing then
+            results[i] = existing
+          elseif orderScope ~= scope and redis.call('EXISTS', orderScope) == 1 then
+            results[i] = 0
+          else
+            redis.call('SET', scope, ARGV[1 + i], 'PX', ARGV[1])
+            if orderScope ~= scope then redis.call('SET', orderScope, ARGV[1 + i], 'PX', ARGV[1]) end
+            results[i] = 1
+          end
+          if results[i] ~= 1 then redis.call('HINCRBY', KEYS[1], 'duplicates', 1) end
         end
-        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-        return false
+        return results
         """
 
-    /// Gateway finalise after the broker's confirm. KEYS[1] idempotency key, KEYS[2] `order:<id>`,
-    /// KEYS[3] totals;
-    /// ARGV[1] our in-flight record, ARGV[2] the accepted record, ARGV[3] its TTL in ms.
-    /// Marks the order accepted unless the processor already moved it on, and stamps `accepted_at`
-    /// (Redis clock, ms) for end-to-end latency. Returns 1 when our claim
-    /// still held, 0 when it had expired (the order is accepted all the same: the broker has it).
+    /// Gateway finalise of a batch after the broker's confirm. KEYS[1] totals, then per request i:
+    /// KEYS[3i-1] its scope, KEYS[3i] its order's scope, KEYS[3i+1] `order:<id>`; ARGV[1] the
+    /// accepted TTL in ms, ARGV[2i] request i's in-flight record, ARGV[2i+1] its accepted record.
+    /// Marks each order accepted unless the processor already moved it on, stamps `accepted_at`
+    /// (Redis clock, ms) for end-to-end latency, and turns each claim that still holds into the
+    /// accepted record (an expired claim changes nothing: the broker has the order all the same).
     public static let accept = """
-        redis.call('HSETNX', KEYS[2], 'state', 'accepted')
         local now = redis.call('TIME')
-        redis.call('HSETNX', KEYS[2], 'accepted_at', now[1] * 1000 + math.floor(now[2] / 1000))
-        redis.call('HINCRBY', KEYS[3], 'accepted', 1)
-        if redis.call('GET', KEYS[1]) == ARGV[1] then
-          redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-          return 1
+        local ms = now[1] * 1000 + math.floor(now[2] / 1000)
+        local count = (#KEYS - 1) / 3
+        for i = 1, count do
+          local scope, orderScope, order = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
+          local claimed, accepted = ARGV[2 * i], ARGV[2 * i + 1]
+          redis.call('HSETNX', order, 'state', 'accepted')
+          redis.call('HSETNX', order, 'accepted_at', ms)
+          if redis.call('GET', scope) == claimed then redis.call('SET', scope, accepted, 'PX', ARGV[1]) end
+          if orderScope ~= scope and redis.call('GET', orderScope) == claimed then
+            redis.call('SET', orderScope, accepted, 'PX', ARGV[1])
+          end
         end
-        return 0
+        redis.call('HINCRBY', KEYS[1], 'accepted', count)
+        return count
         """
 
-    /// Gateway release after a nack, return or timeout. KEYS[1] idempotency key; ARGV[1] our
-    /// in-flight record. Deletes the claim only if it is still ours.
-    public static let release = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-        return 0
+    /// Compare-and-delete: deletes each KEYS[i] whose value is still ARGV[i]. Releases the
+    /// gateway's claims after a nack, return or timeout, and a notifier's lease after a failed send,
+    /// without touching what someone else has written since.
+    public static let compareAndDelete = """
+        local deleted = 0
+        for i = 1, #KEYS do
+          if redis.call('GET', KEYS[i]) == ARGV[i] then deleted = deleted + redis.call('DEL', KEYS[i]) end
+        end
+        return deleted
         """
 
-    /// Processor reservation. KEYS[1] `order:<id>`, KEYS[2] `inventory:<sku>`, KEYS[3] totals,
-    /// KEYS[4] the processed-orders counter; ARGV[1] qty,
-    /// ARGV[2] sku. Decides an order exactly once: a redelivered order gets the first decision back
-    /// and changes nothing. Returns {state, reason, first} with first = 1 only on the first decision.
+    /// Processor reservation of the orders of one message, in order. KEYS[1] totals, KEYS[2] the
+    /// processed-orders counter, then per order i: KEYS[2i+1] `order:<id>`, KEYS[2i+2]
+    /// `inventory:<sku>`; ARGV[2i-1] qty, ARGV[2i] sku. Decides each order exactly once: a
+    /// redelivered order gets the first decision back and changes nothing. Returns per order
+    /// {state, reason, first} with first = 1 only on the first decision.
     /// Each reservation also bumps the order's `reservations` field, so an audit can prove no order
     /// was ever reserved twice (the `decided` guard alone would hide a second decrement).
     public static let reserve = """
-        local decided = redis.call('HGET', KEYS[1], 'decided')
-        if decided then
-          return {redis.call('HGET', KEYS[1], 'state'), redis.call('HGET', KEYS[1], 'reason') or '', 0}
+        local results = {}
+        for i = 1, #ARGV / 2 do
+          local order, inventory = KEYS[2 * i + 1], KEYS[2 * i + 2]
+          local qty, sku = tonumber(ARGV[2 * i - 1]), ARGV[2 * i]
+          if redis.call('HGET', order, 'decided') then
+            results[i] = {redis.call('HGET', order, 'state'), redis.call('HGET', order, 'reason') or '', 0}
+          else
+            local stock = redis.call('GET', inventory)
+            local state, reason = 'reserved', ''
+            if not stock then
+              state, reason = 'rejected', 'unknown_sku'
+            elseif tonumber(stock) == nil or tonumber(stock) < qty then
+              state, reason = 'rejected', 'insufficient_stock'
+            else
+              redis.call('DECRBY', inventory, qty)
+              redis.call('HINCRBY', order, 'reservations', 1)
+            end
+            redis.call('HSET', order, 'state', state, 'reason', reason, 'sku', sku, 'qty', qty, 'decided', '1')
+            redis.call('HINCRBY', KEYS[1], state, 1)
+            redis.call('INCR', KEYS[2])
+            results[i] = {state, reason, 1}
+          end
         end
-        local qty = tonumber(ARGV[1])
-        local stock = redis.call('GET', KEYS[2])
-        local state, reason = 'reserved', ''
-        if not stock then
-          state, reason = 'rejected', 'unknown_sku'
-        elseif tonumber(stock) == nil or tonumber(stock) < qty then
-          state, reason = 'rejected', 'insufficient_stock'
-        else
-          redis.call('DECRBY', KEYS[2], qty)
-          redis.call('HINCRBY', KEYS[1], 'reservations', 1)
-        end
-        redis.call('HSET', KEYS[1], 'state', state, 'reason', reason, 'sku', ARGV[2], 'qty', qty, 'decided', '1')
-        redis.call('HINCRBY', KEYS[3], state, 1)
-        redis.call('INCR', KEYS[4])
-        return {state, reason, 1}
+        return results
         """
 
-    /// Notifier: record a sent notification only while our lease holds. KEYS[1] `notif:<id>` lease,
-    /// KEYS[2] `notifications:<id>`, KEYS[3] `order:<id>`, KEYS[4] totals; ARGV[1] our lease token.
-    /// Stamps `notified_at` (Redis clock, ms, the same clock as `accepted_at`). Returns 1 when
-    /// recorded, 0 when the lease was lost (another notifier owns the send now).
+    /// Notifier: record a sent notification unless another notifier holds the lease. KEYS[1]
+    /// `notif:<id>` lease, KEYS[2] `notifications:<id>`, KEYS[3] `order:<id>`, KEYS[4] totals;
+    /// ARGV[1] our lease token. Stamps `notified_at` (Redis clock, ms, the same clock as
+    /// `accepted_at`). Returns 1 when recorded — the lease is ours, or it lapsed and nobody took
+    /// it: the send happened either way — and 0 when another notifier holds the lease (that
+    /// notifier sends and records).
     /// Every call follows a completed send, so it bumps the notification's `sends` field first,
     /// before the lease and already-sent checks: an audit sees a second send even when it lost
     /// its lease or found the notification already recorded.
     public static let recordSent = """
         redis.call('HINCRBY', KEYS[2], 'sends', 1)
-        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        local holder = redis.call('GET', KEYS[1])
+        if holder and holder ~= ARGV[1] then return 0 end
         if redis.call('HGET', KEYS[2], 'status') == 'sent' then return 1 end
         local now = redis.call('TIME')
         redis.call('HSET', KEYS[2], 'status', 'sent', 'notified_at', now[1] * 1000 + math.floor(now[2] / 1000))

@@ -7,25 +7,41 @@ final class MemoryGatewayStore: GatewayStore {
     let records = Mutex<[String: IdempotencyRecord]>([:])
     let acceptedOrders = Mutex<[String]>([])
     let failClaims = Mutex(false)
+    /// Sizes of the batches claimed, in order.
+    let claimBatches = Mutex<[Int]>([])
 
     struct Down: Error {}
 
-    func claim(_ key: String, record: IdempotencyRecord, ttl: Duration) async throws -> IdempotencyRecord? {
+    /// The claim script's rules, on a dictionary.
+    func claim(_ claims: [IdempotencyClaim], ttl: Duration) async throws -> [ClaimResult] {
         if failClaims.withLock({ $0 }) { throw Down() }
+        claimBatches.withLock { $0.append(claims.count) }
         return records.withLock { records in
-            if let existing = records[key] { return existing }
-            records[key] = record
-            return nil
+            claims.map { claim in
+                if let existing = records[claim.scope] { return .existing(existing) }
+                if claim.orderScope != claim.scope, records[claim.orderScope] != nil { return .orderTaken }
+                records[claim.scope] = claim.record
+                records[claim.orderScope] = claim.record
+                return .claimed
+            }
         }
     }
 
-    func accept(_ key: String, orderID: String, claimed: IdempotencyRecord, accepted: IdempotencyRecord, ttl: Duration) async throws {
-        acceptedOrders.withLock { $0.append(orderID) }
-        records.withLock { if $0[key] == claimed { $0[key] = accepted } }
+    func accept(_ claims: [IdempotencyClaim], ttl: Duration) async throws {
+        acceptedOrders.withLock { $0 += claims.map(\.orderID) }
+        records.withLock { records in
+            for claim in claims {
+                for key in [claim.scope, claim.orderScope] where records[key] == claim.record { records[key] = claim.accepted }
+            }
+        }
     }
 
-    func release(_ key: String, claimed: IdempotencyRecord) async throws {
-        records.withLock { if $0[key] == claimed { $0[key] = nil } }
+    func release(_ claims: [IdempotencyClaim]) async throws {
+        records.withLock { records in
+            for claim in claims {
+                for key in [claim.scope, claim.orderScope] where records[key] == claim.record { records[key] = nil }
+            }
+        }
     }
 }
 
@@ -37,13 +53,34 @@ final class ScriptedPublisher: ConfirmedPublisher {
 
     let outcomes = Mutex<[PublishOutcome]>([])
     let sent = Mutex<[Sent]>([])
-    let gate = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    /// While set, publishes wait (after being recorded) until `open()`.
+    private let held = Mutex<(closed: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
 
     /// Outcomes to give, in order; `.confirmed` once they run out.
     init(_ outcomes: [PublishOutcome] = []) { self.outcomes.withLock { $0 = outcomes } }
 
+    /// Makes publishes wait for `open()`, like a broker slow to confirm.
+    func hold() { held.withLock { $0.closed = true } }
+
+    /// Lets every waiting and later publish finish.
+    func open() {
+        let waiting = held.withLock { held in
+            held.closed = false
+            defer { held.waiting = [] }
+            return held.waiting
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
     func publish(_ body: [UInt8], routingKey: String, messageID: String, timeout: Duration) async throws -> PublishOutcome {
         sent.withLock { $0.append(Sent(body: body, routingKey: routingKey)) }
+        await withCheckedContinuation { continuation in
+            let wait = held.withLock { held in
+                if held.closed { held.waiting.append(continuation) }
+                return held.closed
+            }
+            if !wait { continuation.resume() }
+        }
         return outcomes.withLock { $0.isEmpty ? .confirmed : $0.removeFirst() }
     }
 }
@@ -55,9 +92,13 @@ final class MemoryReservations: ReservationStore {
 
     struct Down: Error {}
 
-    func reserve(_ order: Order) async throws -> OrderDecision {
+    func reserve(_ orders: [Order]) async throws -> [OrderDecision] {
         if failures.withLock({ f in defer { f = max(f - 1, 0) }; return f > 0 }) { throw Down() }
-        return decisions.withLock { decisions in
+        return orders.map(decide)
+    }
+
+    private func decide(_ order: Order) -> OrderDecision {
+        decisions.withLock { decisions in
             if var first = decisions[order.id] {
                 first.isFirst = false
                 return first
@@ -77,6 +118,10 @@ final class MemoryReservations: ReservationStore {
 final class MemoryNotifications: NotificationStore {
     let leases = Mutex<[String: String]>([:])
     let sent = Mutex<Set<String>>([])
+    /// Record attempts that fail before one succeeds.
+    let recordFailures = Mutex(0)
+
+    struct Down: Error {}
 
     func isSent(orderID: String) async throws -> Bool { sent.withLock { $0.contains(orderID) } }
 
@@ -88,8 +133,14 @@ final class MemoryNotifications: NotificationStore {
         }
     }
 
+    func releaseLease(orderID: String, token: String) async throws {
+        leases.withLock { if $0[orderID] == token { $0[orderID] = nil } }
+    }
+
+    /// The record script's rules: refused only while another token holds the lease.
     func recordSent(orderID: String, token: String) async throws -> Bool {
-        guard leases.withLock({ $0[orderID] == token }) else { return false }
+        if recordFailures.withLock({ f in defer { f = max(f - 1, 0) }; return f > 0 }) { throw Down() }
+        guard leases.withLock({ $0[orderID] == nil || $0[orderID] == token }) else { return false }
         sent.withLock { _ = $0.insert(orderID) }
         leases.withLock { $0[orderID] = nil }
         return true

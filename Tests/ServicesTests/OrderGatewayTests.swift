@@ -70,4 +70,73 @@ import Testing
         #expect(await gateway(publisher).submit(body: bytes(#"{"id":"a","sku":"b","qty":0}"#), idempotencyKey: nil) == .invalidFields(field: "qty"))
         #expect(store.records.withLock { $0.isEmpty } && publisher.sent.withLock { $0.isEmpty })
     }
+
+    @Test func aNewKeyForAnOrderIDAlreadyAcceptedIsADuplicate() async {
+        let publisher = ScriptedPublisher()
+        #expect(await gateway(publisher).submit(body: order, idempotencyKey: "k-1") == .accepted(orderID: "o-1", replayed: false))
+        #expect(await gateway(publisher).submit(body: order, idempotencyKey: "k-2") == .duplicate)
+        #expect(await gateway(publisher).submit(body: order, idempotencyKey: nil) == .duplicate)
+        #expect(publisher.sent.withLock { $0.count } == 1)
+    }
+
+    /// Orders that arrive while a publish is waiting for its confirm go out together, in one
+    /// message, once a lane is free; each still gets its own answer.
+    @Test func ordersArrivingTogetherAreCommittedAsOneMessage() async throws {
+        let publisher = ScriptedPublisher()
+        var configuration = OrderGateway.Configuration()
+        configuration.batchLanes = 1
+        let gateway = OrderGateway(store: store, publisher: publisher, configuration: configuration)
+        publisher.hold()
+        let outcomes = await withTaskGroup(of: GatewayOutcome.self) { group in
+            group.addTask { await gateway.submit(body: bytes(#"{"id":"first","sku":"s","qty":1}"#), idempotencyKey: nil) }
+            try? await waitUntil { publisher.sent.withLock { $0.count } == 1 }
+            for i in 0..<5 {
+                group.addTask { await gateway.submit(body: bytes(#"{"id":"o-\#(i)","sku":"s","qty":\#(i + 1)}"#), idempotencyKey: nil) }
+            }
+            group.addTask { await gateway.submit(body: bytes(#"{"id":"o-0","sku":"s","qty":1}"#), idempotencyKey: nil) }
+            // Time for the six to queue behind the held publish.
+            try? await Task.sleep(for: .milliseconds(300))
+            publisher.open()
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == .duplicate }.count == 1, "the second o-0 in the batch is a duplicate of the first")
+        #expect(outcomes.filter { if case .accepted = $0 { true } else { false } }.count == 6)
+        let sent = publisher.sent.withLock { $0 }
+        #expect(sent.count == 2)
+        #expect(store.claimBatches.withLock { $0 } == [1, 6])
+        let batch = try #require(sent.last)
+        let orders = try Order.parseMessage(batch.body)
+        #expect(Set(orders.map(\.id)) == ["o-0", "o-1", "o-2", "o-3", "o-4"])
+        #expect(String(decoding: batch.body, as: UTF8.self).hasPrefix(#"[{"id":"#))
+        #expect(Set(store.acceptedOrders.withLock { $0 }) == ["first", "o-0", "o-1", "o-2", "o-3", "o-4"])
+    }
+
+    @Test func aFailedBatchAnswers503ToEveryOrderInItAndReleasesEveryClaim() async {
+        let publisher = ScriptedPublisher([.confirmed, .nacked])
+        var configuration = OrderGateway.Configuration()
+        configuration.batchLanes = 1
+        let gateway = OrderGateway(store: store, publisher: publisher, configuration: configuration)
+        publisher.hold()
+        let outcomes = await withTaskGroup(of: GatewayOutcome.self) { group in
+            group.addTask { await gateway.submit(body: bytes(#"{"id":"lead","sku":"s","qty":1}"#), idempotencyKey: nil) }
+            try? await waitUntil { publisher.sent.withLock { $0.count } == 1 }
+            for i in 0..<3 {
+                group.addTask { await gateway.submit(body: bytes(#"{"id":"n-\#(i)","sku":"s","qty":1}"#), idempotencyKey: "key-\(i)") }
+            }
+            try? await Task.sleep(for: .milliseconds(300))
+            publisher.open()
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0.status == 503 }.count == 3)
+        #expect(store.records.withLock { $0.keys.sorted() } == ["idem:order:lead"], "every claim of the failed batch was released")
+    }
+
+    /// Polls `condition` for up to two seconds.
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(2)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
 }

@@ -62,4 +62,26 @@ import Testing
             return
         }
     }
+
+    /// A send that went out is recorded even when Redis fails for a moment afterwards, without a
+    /// second send: retrying the whole message would notify twice.
+    @Test func aFailedRecordIsRetriedWithoutSendingAgain() async {
+        store.recordFailures.withLock { $0 = 3 }
+        let sender = RecordingSender()
+        #expect(await OrderNotifier(store: store, sender: sender).handle(body: created, attempt: 1) == .ack)
+        #expect(sender.delivered.withLock { $0.count } == 1)
+        #expect(store.sent.withLock { $0 } == ["o-1"])
+    }
+
+    @Test func aFailedSendGivesTheLeaseBackSoTheRetryNeedNotWait() async {
+        let notifier = OrderNotifier(store: store, sender: RecordingSender(delay: .seconds(5)), lease: .seconds(30), sendTimeout: .milliseconds(50))
+        guard case .retry = await notifier.handle(body: created, attempt: 1) else {
+            Issue.record("expected a retry")
+            return
+        }
+        #expect(store.leases.withLock { $0["o-1"] } == nil)
+        let sender = RecordingSender()
+        #expect(await OrderNotifier(store: store, sender: sender).handle(body: created, attempt: 2) == .ack)
+        #expect(sender.delivered.withLock { $0.count } == 1)
+    }
 }

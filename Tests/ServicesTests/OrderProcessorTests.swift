@@ -41,6 +41,25 @@ import Testing
         #expect(store.stock.withLock { $0["sku-1"] } == 5)
     }
 
+    @Test func aBatchMessageDecidesEveryOrderAndPublishesAnEventForEach() async throws {
+        let events = ScriptedPublisher()
+        let body = bytes(#"[{"id":"b-1","qty":2,"sku":"sku-1"},{"id":"b-2","qty":9,"sku":"sku-1"},{"id":"b-3","qty":3,"sku":"sku-1"}]"#)
+        #expect(await OrderProcessor(store: store, events: events).handle(body: body, attempt: 1) == .ack)
+        #expect(store.stock.withLock { $0["sku-1"] } == 0)
+        let published = try events.sent.withLock { $0 }.map { try event($0) }
+        #expect(Dictionary(uniqueKeysWithValues: published.map { ($0.id, $0.event) }) == ["b-1": "order.created", "b-2": "order.rejected", "b-3": "order.created"])
+    }
+
+    @Test(arguments: ["[]", #"[{"id":"ok","qty":1,"sku":"sku-1"},{"id":"","qty":1,"sku":"sku-1"}]"#, #"[{"id":"ok","qty":1,"sku":"sku-1"},7]"#])
+    func aBatchWithAnyBadElementIsDeadLetteredWhole(body: String) async {
+        let events = ScriptedPublisher()
+        guard case .deadLetter = await OrderProcessor(store: store, events: events).handle(body: bytes(body), attempt: 1) else {
+            Issue.record("expected dead-lettering")
+            return
+        }
+        #expect(store.stock.withLock { $0["sku-1"] } == 5 && events.sent.withLock { $0.isEmpty })
+    }
+
     @Test func malformedMessagesAreDeadLettered() async {
         let processor = OrderProcessor(store: store, events: ScriptedPublisher())
         guard case .deadLetter = await processor.handle(body: bytes("garbage"), attempt: 1) else {

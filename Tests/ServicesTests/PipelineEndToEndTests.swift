@@ -86,6 +86,7 @@ struct PipelineEndToEndTests {
         let sku = "ABC-\(run)"
         let id = "order-\(run)"
         try await redis.set(PipelineKeys.inventory(sku), to: 100)
+        let processedBefore = try await redis.get(PipelineKeys.processedCount).flatMap { Int(String(describing: $0)) } ?? 0
         let accepted = try await post(order(id, sku: sku, qty: 2))
         #expect(accepted.status == 202 && accepted.body == "Order received: \(id)")
         let duplicate = try await post(order(id, sku: sku, qty: 2))
@@ -95,7 +96,7 @@ struct PipelineEndToEndTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(metrics.body.utf8)) as? [String: Any])
         #expect(object["inventory_level"] as? Int == 98)
         #expect(object["notification_status"] as? String == "sent")
-        #expect((object["processed_orders_count"] as? Int ?? 0) >= 1)
+        #expect((object["processed_orders_count"] as? Int ?? 0) >= processedBefore + 1)
         let status = try await TestHTTPClient.send(port: gateway, method: "GET", path: "/orders/\(id)")
         #expect(status.status == 200 && status.body.contains(#""state":"notified""#))
     }
@@ -112,6 +113,23 @@ struct PipelineEndToEndTests {
         #expect(statuses.filter { $0 == 409 }.count == 19)
         try await eventually("the notification") { sender.sends.withLock { $0[id] } == 1 }
         #expect(try await stock(sku) == 9)
+    }
+
+    @Test func idempotencyKeysReplayRefuseAnotherPayloadAndNeverReuseAnOrderID() async throws {
+        let sku = "IDEM-\(run)"
+        let id = "idem-\(run)"
+        try await redis.set(PipelineKeys.inventory(sku), to: 10)
+        let key = ["Idempotency-Key": "key-\(run)"]
+        let first = try await post(order(id, sku: sku, qty: 1), headers: key)
+        #expect(first.status == 202 && first.body == "Order received: \(id)")
+        let replay = try await post(order(id, sku: sku, qty: 1), headers: key)
+        #expect(replay.status == 202 && replay.headers["idempotent-replayed"] == "true")
+        #expect(try await post(order(id, sku: sku, qty: 2), headers: key).status == 422)
+        #expect(try await post(order(id, sku: sku, qty: 1), headers: ["Idempotency-Key": "other-\(run)"]).status == 409)
+        #expect(try await post(order(id, sku: sku, qty: 1)).status == 409)
+        try await eventually("the notification") { try await state(id) == "notified" }
+        #expect(try await stock(sku) == 9)
+        #expect(sender.sends.withLock { $0[id] } == 1)
     }
 
     @Test func outOfStockAndUnknownSKUsAreRejectedWithAReason() async throws {
@@ -162,8 +180,14 @@ struct PipelineEndToEndTests {
             return results
         }
         #expect(accepted.values.allSatisfy { $0 }, "every order was accepted")
+        // Done when Redis says so for every order: decided, and the notification recorded as sent.
         try await eventually("every order to be decided and notified", within: .seconds(120)) {
-            sender.sends.withLock { sends in orders.allSatisfy { sends[$0.id] != nil } }
+            let replies = try await redis.pipeline(orders.flatMap { o -> [[any RESPArgument]] in
+                [["HGET", PipelineKeys.order(o.id), "state"], ["HGET", PipelineKeys.notification(o.id), "status"]]
+            })
+            return stride(from: 0, to: replies.count, by: 2).allSatisfy { index in
+                ["notified", "rejected"].contains(replies[index].string) && replies[index + 1].string == "sent"
+            }
         }
         var reservedBySKU: [String: Int] = [:]
         var reserved = 0
@@ -184,5 +208,8 @@ struct PipelineEndToEndTests {
             #expect(left >= 0)
         }
         #expect(sender.sends.withLock { sends in orders.allSatisfy { sends[$0.id] == 1 } }, "one notification per order")
+        for o in orders {
+            #expect(try await redis.hget(PipelineKeys.notification(o.id), field: "sends").map(String.init(describing:)) == "1", "sends recorded for \(o.id)")
+        }
     }
 }

@@ -16,53 +16,103 @@ import TestSupport
         store = RedisPipelineStore(redis: redis)
     }
 
+    func claim(_ id: String, key: String? = nil, token: String) -> IdempotencyClaim {
+        let orderScope = PipelineKeys.idempotency(orderID: id)
+        return IdempotencyClaim(scope: key.map { PipelineKeys.idempotency(key: $0) } ?? orderScope, orderScope: orderScope, orderID: id,
+                                record: IdempotencyRecord(state: .inFlight, token: token, fingerprint: "f"))
+    }
+
+    func stored(_ key: String) async throws -> String? {
+        try await redis.get(key).map(String.init(describing:))
+    }
+
     @Test func claimIsExclusiveAndOnlyTheOwnerReleasesIt() async throws {
-        let key = PipelineKeys.idempotency(orderID: "claim-\(run)")
-        let mine = IdempotencyRecord(state: .inFlight, token: "mine", fingerprint: "f")
-        let theirs = IdempotencyRecord(state: .inFlight, token: "theirs", fingerprint: "f")
-        #expect(try await store.claim(key, record: mine, ttl: .seconds(30)) == nil)
-        #expect(try await store.claim(key, record: theirs, ttl: .seconds(30)) == mine)
-        try await store.release(key, claimed: theirs)
-        #expect(try await redis.get(key).map(String.init(describing:)) == mine.stored)
-        try await store.release(key, claimed: mine)
-        #expect(try await redis.get(key) == nil)
+        let mine = claim("claim-\(run)", token: "mine")
+        let theirs = claim("claim-\(run)", token: "theirs")
+        #expect(try await store.claim([mine], ttl: .seconds(30)) == [.claimed])
+        #expect(try await store.claim([theirs], ttl: .seconds(30)) == [.existing(mine.record)])
+        try await store.release([theirs])
+        #expect(try await stored(mine.scope) == mine.record.stored)
+        try await store.release([mine])
+        #expect(try await redis.get(mine.scope) == nil)
+    }
+
+    @Test func aBatchClaimDecidesEachRequestInOrder() async throws {
+        let taken = claim("batch-taken-\(run)", token: "earlier")
+        _ = try await store.claim([taken], ttl: .seconds(30))
+        let batch = [
+            claim("batch-a-\(run)", token: "b.0"),
+            claim("batch-taken-\(run)", token: "b.1"),
+            claim("batch-a-\(run)", token: "b.2"),
+            claim("batch-taken-\(run)", key: "k-\(run)", token: "b.3"),
+            claim("batch-b-\(run)", key: "k2-\(run)", token: "b.4"),
+        ]
+        let results = try await store.claim(batch, ttl: .seconds(30))
+        #expect(results == [.claimed, .existing(taken.record), .existing(batch[0].record), .orderTaken, .claimed])
+        #expect(try await stored(batch[4].scope) == batch[4].record.stored)
+        #expect(try await stored(batch[4].orderScope) == batch[4].record.stored, "a keyed request claims its order id too")
+        #expect(try await redis.get(batch[3].scope) == nil, "a refused keyed request leaves its key free")
     }
 
     @Test func anInFlightClaimExpiresOnItsOwn() async throws {
-        let key = PipelineKeys.idempotency(orderID: "expiry-\(run)")
-        let claim = IdempotencyRecord(state: .inFlight, token: "t", fingerprint: "f")
-        #expect(try await store.claim(key, record: claim, ttl: .milliseconds(50)) == nil)
+        let request = claim("expiry-\(run)", token: "t")
+        #expect(try await store.claim([request], ttl: .milliseconds(50)) == [.claimed])
         try await Task.sleep(for: .milliseconds(150))
-        #expect(try await store.claim(key, record: claim, ttl: .seconds(30)) == nil, "the expired claim no longer blocks")
+        #expect(try await store.claim([request], ttl: .seconds(30)) == [.claimed], "the expired claim no longer blocks")
     }
 
-    @Test func acceptTurnsOurClaimIntoTheAcceptedRecordAndMarksTheOrder() async throws {
-        let id = "accept-\(run)"
-        let key = PipelineKeys.idempotency(orderID: id)
-        let claim = IdempotencyRecord(state: .inFlight, token: "t", fingerprint: "f")
-        var accepted = claim
-        accepted.state = .accepted
-        _ = try await store.claim(key, record: claim, ttl: .seconds(30))
-        try await store.accept(key, orderID: id, claimed: claim, accepted: accepted, ttl: .seconds(3600))
-        #expect(try await redis.get(key).map(String.init(describing:)) == accepted.stored)
-        guard case .seconds(let ttl) = try await redis.ttl(key) else { Issue.record("no TTL on the accepted record"); return }
-        #expect(ttl > 3000)
-        #expect(try await redis.hget(PipelineKeys.order(id), field: "state").map(String.init(describing:)) == "accepted")
+    @Test func acceptTurnsOurClaimsIntoAcceptedRecordsAndMarksTheOrders() async throws {
+        let plain = claim("accept-\(run)", token: "t.0")
+        let keyed = claim("accept-keyed-\(run)", key: "accept-\(run)", token: "t.1")
+        _ = try await store.claim([plain, keyed], ttl: .seconds(30))
+        let before = try await store.snapshot(sku: nil, orderID: nil).totals["accepted"] ?? 0
+        try await store.accept([plain, keyed], ttl: .seconds(3600))
+        for key in [plain.scope, keyed.scope, keyed.orderScope] {
+            #expect(try await stored(key) == (key == plain.scope ? plain : keyed).accepted.stored)
+            guard case .seconds(let ttl) = try await redis.ttl(key) else { Issue.record("no TTL on \(key)"); return }
+            #expect(ttl > 3000)
+        }
+        for id in [plain.orderID, keyed.orderID] {
+            #expect(try await redis.hget(PipelineKeys.order(id), field: "state").map(String.init(describing:)) == "accepted")
+            #expect(try await redis.hget(PipelineKeys.order(id), field: "accepted_at") != nil)
+        }
+        #expect(try await store.snapshot(sku: nil, orderID: nil).totals["accepted"] ?? 0 >= before + 2)
+    }
+
+    @Test func releaseDeletesOnlyOurOwnRecords() async throws {
+        let keyed = claim("release-\(run)", key: "release-\(run)", token: "ours")
+        _ = try await store.claim([keyed], ttl: .seconds(30))
+        try await redis.set(keyed.orderScope, to: "someone else's")
+        try await store.release([keyed])
+        #expect(try await redis.get(keyed.scope) == nil)
+        #expect(try await stored(keyed.orderScope) == "someone else's")
     }
 
     @Test func reservationDecidesEachOrderOnce() async throws {
         let sku = "sku-\(run)"
         try await redis.set(PipelineKeys.inventory(sku), to: 5)
         let order = Order(id: "reserve-\(run)", sku: sku, qty: 2)
-        #expect(try await store.reserve(order) == OrderDecision(state: "reserved", reason: "", isFirst: true))
-        #expect(try await store.reserve(order) == OrderDecision(state: "reserved", reason: "", isFirst: false))
+        #expect(try await store.reserve([order]) == [OrderDecision(state: "reserved", reason: "", isFirst: true)])
+        #expect(try await store.reserve([order]) == [OrderDecision(state: "reserved", reason: "", isFirst: false)])
         #expect(try await redis.get(PipelineKeys.inventory(sku)).map(String.init(describing:)) == "3")
         #expect(try await redis.hget(PipelineKeys.order(order.id), field: "reservations").map(String.init(describing:)) == "1")
         let tooMany = Order(id: "too-many-\(run)", sku: sku, qty: 4)
-        #expect(try await store.reserve(tooMany) == OrderDecision(state: "rejected", reason: "insufficient_stock", isFirst: true))
         let unknown = Order(id: "unknown-\(run)", sku: "no-such-sku-\(run)", qty: 1)
-        #expect(try await store.reserve(unknown) == OrderDecision(state: "rejected", reason: "unknown_sku", isFirst: true))
+        #expect(try await store.reserve([tooMany, unknown]) == [
+            OrderDecision(state: "rejected", reason: "insufficient_stock", isFirst: true),
+            OrderDecision(state: "rejected", reason: "unknown_sku", isFirst: true),
+        ])
         #expect(try await redis.get(PipelineKeys.inventory(sku)).map(String.init(describing:)) == "3")
+    }
+
+    @Test func aBatchReservesInOrderUntilTheStockRunsOut() async throws {
+        let sku = "batch-sku-\(run)"
+        try await redis.set(PipelineKeys.inventory(sku), to: 3)
+        let orders = (0..<5).map { Order(id: "batch-\(run)-\($0)", sku: sku, qty: 1) }
+        let decisions = try await store.reserve(orders + [orders[0]])
+        #expect(decisions.map(\.state) == ["reserved", "reserved", "reserved", "rejected", "rejected", "reserved"])
+        #expect(decisions.map(\.isFirst) == [true, true, true, true, true, false])
+        #expect(try await redis.get(PipelineKeys.inventory(sku)).map(String.init(describing:)) == "0")
     }
 
     @Test func concurrentReservationsNeverOversell() async throws {
@@ -70,7 +120,7 @@ import TestSupport
         try await redis.set(PipelineKeys.inventory(sku), to: 10)
         let decisions = try await withThrowingTaskGroup(of: OrderDecision.self) { group in
             for i in 0..<25 {
-                group.addTask { try await store.reserve(Order(id: "race-\(run)-\(i)", sku: sku, qty: 1)) }
+                group.addTask { try await store.reserve([Order(id: "race-\(run)-\(i)", sku: sku, qty: 1)])[0] }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -79,9 +129,9 @@ import TestSupport
         #expect(try await redis.get(PipelineKeys.inventory(sku)).map(String.init(describing:)) == "0")
     }
 
-    @Test func sentIsRecordedOnlyUnderTheLease() async throws {
+    @Test func sentIsNotRecordedWhileAnotherNotifierHoldsTheLease() async throws {
         let id = "notify-\(run)"
-        _ = try await store.reserve(Order(id: id, sku: "none-\(run)", qty: 1))
+        _ = try await store.reserve([Order(id: id, sku: "none-\(run)", qty: 1)])
         try await redis.hset(PipelineKeys.order(id), fields: [("state", "reserved")])
         #expect(try await store.lease(orderID: id, token: "a", ttl: .seconds(30)))
         #expect(try await store.lease(orderID: id, token: "b", ttl: .seconds(30)) == false)
@@ -94,10 +144,26 @@ import TestSupport
         #expect(try await redis.hget(PipelineKeys.notification(id), field: "sends").map(String.init(describing:)) == "2", "both completed sends are counted")
     }
 
+    @Test func aSendWhoseLeaseLapsedUnclaimedIsStillRecorded() async throws {
+        let id = "lapsed-\(run)"
+        #expect(try await store.lease(orderID: id, token: "a", ttl: .milliseconds(50)))
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(try await store.recordSent(orderID: id, token: "a"))
+        #expect(try await store.isSent(orderID: id))
+    }
+
+    @Test func aLeaseIsReleasedOnlyByItsHolder() async throws {
+        let id = "release-lease-\(run)"
+        #expect(try await store.lease(orderID: id, token: "a", ttl: .seconds(30)))
+        try await store.releaseLease(orderID: id, token: "b")
+        #expect(try await store.lease(orderID: id, token: "b", ttl: .seconds(30)) == false)
+        try await store.releaseLease(orderID: id, token: "a")
+        #expect(try await store.lease(orderID: id, token: "b", ttl: .seconds(30)))
+    }
+
     @Test func scriptsSurviveAFlushedScriptCache() async throws {
         _ = try await redis.send(["SCRIPT", "FLUSH"])
-        let key = PipelineKeys.idempotency(orderID: "flush-\(run)")
-        #expect(try await store.claim(key, record: IdempotencyRecord(state: .inFlight, token: "t", fingerprint: "f"), ttl: .seconds(5)) == nil)
+        #expect(try await store.claim([claim("flush-\(run)", token: "t")], ttl: .seconds(5)) == [.claimed])
     }
 
     @Test func readsBackWhatTheStepsWrote() async throws {
@@ -105,7 +171,7 @@ import TestSupport
         let id = "read-\(run)"
         try await redis.set(PipelineKeys.inventory(sku), to: 9)
         let before = try await store.snapshot(sku: nil, orderID: nil).processedOrdersCount
-        _ = try await store.reserve(Order(id: id, sku: sku, qty: 4))
+        _ = try await store.reserve([Order(id: id, sku: sku, qty: 4)])
         #expect(try await store.lease(orderID: id, token: "t", ttl: .seconds(30)))
         #expect(try await store.recordSent(orderID: id, token: "t"))
         let snapshot = try await store.snapshot(sku: sku, orderID: id)

@@ -2,6 +2,7 @@ import Bytes
 import Foundation
 import HTTPServer
 import Services
+import Synchronization
 import Testing
 
 /// The routes driven through the real parser and router, without sockets.
@@ -106,5 +107,22 @@ import Testing
         let metrics = try await send("GET /metrics/prometheus HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(metrics.body == "up 1\n")
         #expect(metrics.headers.contains { $0.name == "Content-Type" && $0.value.hasPrefix("text/plain; version=0.0.4") })
+    }
+
+    @Test func readinessAnswers503UntilItsCheckPasses() async throws {
+        let ready = Atomic<Bool>(false)
+        var router = HTTPRouter()
+        ServiceRoutes.addOperational(to: &router, ready: { ready.load(ordering: .relaxed) }, prometheus: { "" })
+        let probe = HTTPRequest(head: try Self.head("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"), body: ByteBuffer())
+        #expect(try await router.handle(probe).status == 503)
+        ready.store(true, ordering: .relaxed)
+        #expect(try await router.handle(probe).status == 200)
+    }
+
+    private static func head(_ raw: String) throws -> HTTPRequestHead {
+        var parser = HTTPRequestParser()
+        parser.feed(ByteBuffer(string: raw))
+        guard case .head(let head) = try parser.next() else { throw ParseFailure() }
+        return head
     }
 }
