@@ -83,40 +83,21 @@ extension Order {
         return writer.bytes
     }
 
-    /// The body of one `orders.queue` message carrying `payloads` (canonical orders): the order
-    /// itself when there is one, else a JSON array of them. The gateway batches orders that arrive
-    /// together into one message so the broker's per-message cost is shared.
-    static func messageBody(_ payloads: [[UInt8]]) -> [UInt8] {
-        guard payloads.count != 1 else { return payloads[0] }
-        var writer = JSONWriter(capacity: payloads.reduce(2) { $0 + $1.count + 1 })
-        writer.beginArray()
-        for payload in payloads { writer.raw(payload) }
-        writer.endArray()
-        return writer.bytes
-    }
-
     /// The orders of one `orders.queue` message: a single order object, or a non-empty array of
-    /// them as the gateway batches them. Every order is validated; one bad element makes the whole
-    /// message malformed.
+    /// them as the gateway batches them (`MessageBatch`). Every order is validated; one bad element
+    /// makes the whole message malformed.
     public static func parseMessage(_ body: [UInt8], limits: OrderLimits = OrderLimits()) throws(OrderInputError) -> [Order] {
-        guard body.first(where: { !Self.isJSONWhitespace($0) }) == UInt8(ascii: "[") else {
-            return [try parse(json: body, limits: limits)]
-        }
+        guard MessageBatch.isBatch(body) else { return [try parse(json: body, limits: limits)] }
         let orders: [Order]
         do {
-            orders = try JSONDecoder().decode([CheckedOrder].self, from: Data(body)).map(\.order)
+            orders = try MessageBatch.decode(body, as: CheckedOrder.self).map(\.order)
         } catch let error as OrderInputError {
             throw error
         } catch {
             throw .invalidJSON
         }
-        guard !orders.isEmpty else { throw .invalidJSON }
         for order in orders { try order.validate(limits: limits) }
         return orders
-    }
-
-    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
     private static func checkText(_ text: String, name: String, maxBytes: Int) throws(OrderInputError) {

@@ -22,6 +22,12 @@ public struct OrderEvent: Codable, Sendable, Equatable {
     /// The routing key on the topic exchange.
     public var routingKey: String { event }
 
+    /// The events of one `orders.topic` message: one event, or a batch of events of the same
+    /// kind (`MessageBatch`).
+    public static func parseMessage(_ body: [UInt8]) throws -> [OrderEvent] {
+        try MessageBatch.decode(body, as: OrderEvent.self)
+    }
+
     /// The event as published: compact JSON with sorted keys, `email` only when known.
     public var json: [UInt8] {
         var writer = JSONWriter()

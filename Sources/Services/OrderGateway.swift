@@ -113,7 +113,7 @@ private struct BatchCommit: Sendable {
 
     /// Publishes the claimed orders as one message; on success marks them accepted.
     private func publish(_ submissions: [GatewaySubmission], claims: [IdempotencyClaim], token: String) async -> [GatewayOutcome] {
-        let body = Order.messageBody(submissions.map(\.payload))
+        let body = MessageBatch.body(submissions.map(\.payload))
         let messageID = submissions.count == 1 ? submissions[0].order.id : "batch-\(token)"
         let outcome: PublishOutcome
         do {

@@ -13,8 +13,9 @@ public protocol NotificationSender: Sendable {
     func send(_ notification: Notification) async throws
 }
 
-/// The notifier's handling of one `notifier.queue` delivery: skip what was sent, take a lease so
-/// only one notifier sends, send, and record `sent` only while the lease still holds.
+/// The notifier's handling of one `notifier.queue` delivery (one event, or a batch of them):
+/// skip what was sent, take a lease on each notification so only one notifier sends it, send them
+/// all at once, and record `sent` unless another notifier took the lease meanwhile.
 public struct OrderNotifier: Sendable {
     private let store: any NotificationStore
     private let sender: any NotificationSender
@@ -42,52 +43,87 @@ public struct OrderNotifier: Sendable {
         self.makeToken = makeToken
     }
 
+    /// Handles a delivery; `attempt` is 1 for the first delivery and counts redeliveries.
     public func handle(body: [UInt8], attempt: Int) async -> DeliveryAction {
-        guard let event = try? JSONDecoder().decode(OrderEvent.self, from: Data(body)) else {
+        guard let parsed = try? OrderEvent.parseMessage(body) else {
             return .deadLetter(reason: "malformed event")
         }
+        var seen = Set<String>()
+        let events = parsed.filter { seen.insert($0.id).inserted }
         let token = makeToken()
+        let leasedAt = ContinuousClock.now
+        let leases: [LeaseResult]
         do {
-            if try await store.isSent(orderID: event.id) { return .ack }
-            guard try await store.lease(orderID: event.id, token: token, ttl: lease) else {
-                // A held lease is no failure of this message: its holder records the send (the next
-                // attempt then acks) or dies and the lease expires. Waiting out the lease, rather
-                // than spending attempts, keeps the message from being dead-lettered while a lease
-                // of a killed notifier, or of a send whose record failed, still stands.
-                return .retry(after: lease, reason: "lease held by another notifier")
-            }
+            leases = try await store.lease(events.map(\.id), token: token, ttl: lease)
         } catch {
             return retry.afterFailure(attempt: attempt, reason: "redis: \(error)")
         }
-        let text = event.event == "order.created"
-            ? "Order \(event.id) confirmed: \(event.qty) x \(event.sku)"
-            : "Order \(event.id) rejected: \(event.reason)"
-        let sendStarted = ContinuousClock.now
-        do {
-            try await withDeadline(sendTimeout) {
-                try await sender.send(Notification(orderID: event.id, email: event.email, message: text))
-            }
-        } catch {
-            // Free the lease so the retry need not wait for it to lapse. A send that timed out may
-            // still have gone out, which nothing here can know: delivery is at least once.
-            try? await store.releaseLease(orderID: event.id, token: token)
-            return retry.afterFailure(attempt: attempt, reason: "send: \(error)")
+        let due = zip(events, leases).filter { $0.1 == .taken }.map(\.0)
+        let (sent, failure) = await send(due)
+        let failed = due.map(\.id).filter { !sent.contains($0) }
+        if !failed.isEmpty {
+            // Free the leases so the retry need not wait for them to lapse. A send that timed out
+            // may still have gone out, which nothing here can know: delivery is at least once.
+            try? await store.releaseLeases(failed, token: token)
         }
-        // The notification is out. Keep trying to record it for as long as the lease lasts: a
-        // retry of the whole message would send it a second time.
+        if !sent.isEmpty, let recordFailure = await record(due.map(\.id).filter(sent.contains), token: token, leasedAt: leasedAt) {
+            return retry.afterFailure(attempt: attempt, reason: "record sent: \(recordFailure)")
+        }
+        if let failure { return retry.afterFailure(attempt: attempt, reason: "send: \(failure)") }
+        if leases.contains(.held) {
+            // A held lease is no failure of this message: its holder records the send (the next
+            // attempt then skips it) or dies and the lease expires. Waiting out the lease, rather
+            // than spending attempts, keeps the message from being dead-lettered while a lease
+            // of a killed notifier, or of a send whose record failed, still stands.
+            return .retry(after: lease, reason: "lease held by another notifier")
+        }
+        return .ack
+    }
+
+    /// Sends the notifications at once, each within `sendTimeout`; returns the ids sent and the
+    /// first failure.
+    private func send(_ events: [OrderEvent]) async -> (sent: Set<String>, failure: String?) {
+        await withTaskGroup(of: (String, String?).self) { group in
+            for event in events {
+                group.addTask {
+                    do {
+                        try await withDeadline(sendTimeout) { try await sender.send(Self.notification(for: event)) }
+                        return (event.id, nil)
+                    } catch {
+                        return (event.id, "\(error)")
+                    }
+                }
+            }
+            var sent = Set<String>()
+            var failure: String?
+            for await (id, error) in group {
+                if let error { failure = failure ?? error } else { sent.insert(id) }
+            }
+            return (sent, failure)
+        }
+    }
+
+    /// Records sent notifications, retrying a failing Redis for as long as the leases last: a
+    /// retry of the whole message would send them a second time. Returns the last error when it
+    /// gives up. A notification another notifier holds the lease of now is left to it.
+    private func record(_ ids: [String], token: String, leasedAt: ContinuousClock.Instant) async -> String? {
         var delay = Duration.milliseconds(50)
         while true {
             do {
-                // false: another notifier holds the lease now; it sends and records.
-                _ = try await store.recordSent(orderID: event.id, token: token)
-                return .ack
+                _ = try await store.recordSent(ids, token: token)
+                return nil
             } catch {
-                guard ContinuousClock.now + delay < sendStarted + lease else {
-                    return retry.afterFailure(attempt: attempt, reason: "record sent: \(error)")
-                }
+                guard ContinuousClock.now + delay < leasedAt + lease else { return "\(error)" }
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(2))
             }
         }
+    }
+
+    private static func notification(for event: OrderEvent) -> Notification {
+        let text = event.event == "order.created"
+            ? "Order \(event.id) confirmed: \(event.qty) x \(event.sku)"
+            : "Order \(event.id) rejected: \(event.reason)"
+        return Notification(orderID: event.id, email: event.email, message: text)
     }
 }

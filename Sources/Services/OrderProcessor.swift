@@ -1,6 +1,7 @@
 /// The processor's handling of one `orders.queue` delivery (one order, or a batch of them from the
-/// gateway): decide the orders once in Redis, publish each decision to `orders.topic` with
-/// confirms, and only then let the delivery be acknowledged.
+/// gateway): decide the orders once in Redis, publish the decisions to `orders.topic` with
+/// confirms — one message per kind of event, so a batch stays a batch — and only then let the
+/// delivery be acknowledged.
 public struct OrderProcessor: Sendable {
     private let store: any ReservationStore
     private let events: any ConfirmedPublisher
@@ -32,9 +33,10 @@ public struct OrderProcessor: Sendable {
         // Published on redeliveries too: a crash after the decision but before this confirm must
         // not lose the event. The notifier ignores events it has already handled.
         let events = zip(orders, decisions).map { OrderEvent(order: $0, decision: $1) }
+        let kinds = Dictionary(grouping: events, by: \.routingKey)
         let failure = await withTaskGroup(of: String?.self) { group in
-            for event in events {
-                group.addTask { await publish(event) }
+            for (routingKey, batch) in kinds {
+                group.addTask { await publish(batch, routingKey: routingKey) }
             }
             var first: String?
             for await failure in group where first == nil { first = failure }
@@ -44,10 +46,12 @@ public struct OrderProcessor: Sendable {
         return .ack
     }
 
-    /// Publishes one event and waits for its confirm; returns why it failed, or nil.
-    private func publish(_ event: OrderEvent) async -> String? {
+    /// Publishes events of one kind as one message and waits for its confirm; returns why it
+    /// failed, or nil.
+    private func publish(_ batch: [OrderEvent], routingKey: String) async -> String? {
+        let messageID = batch.count == 1 ? batch[0].id : "\(batch[0].id)+\(batch.count - 1)"
         do {
-            let outcome = try await events.publish(event.json, routingKey: event.routingKey, messageID: event.id, timeout: confirmTimeout)
+            let outcome = try await events.publish(MessageBatch.body(batch.map(\.json)), routingKey: routingKey, messageID: messageID, timeout: confirmTimeout)
             return outcome == .confirmed ? nil : "event publish \(outcome)"
         } catch {
             return "event publish: \(error)"

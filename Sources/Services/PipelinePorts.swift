@@ -69,17 +69,26 @@ public protocol ReservationStore: Sendable {
     func reserve(_ orders: [Order]) async throws -> [OrderDecision]
 }
 
-/// The notifier's lease and delivery record.
+/// Where one notification stands after `NotificationStore.lease`.
+public enum LeaseResult: Sendable, Equatable {
+    /// Already recorded as sent: nothing to do.
+    case alreadySent
+    /// The lease is ours: send, then record.
+    case taken
+    /// Another notifier holds the lease: it sends and records.
+    case held
+}
+
+/// The notifier's leases and delivery records, for the notifications of one message at a time.
 public protocol NotificationStore: Sendable {
-    /// True when `notifications:<id>` already says `sent`.
-    func isSent(orderID: String) async throws -> Bool
-    /// Takes the `notif:<id>` lease with `token` for `ttl`; false when another notifier holds it.
-    func lease(orderID: String, token: String, ttl: Duration) async throws -> Bool
-    /// Gives up the lease if `token` still holds it, so a retry need not wait for it to lapse.
-    func releaseLease(orderID: String, token: String) async throws
-    /// Records `sent` unless another token holds the lease; false when one does (its holder
-    /// records the send).
-    func recordSent(orderID: String, token: String) async throws -> Bool
+    /// For each order (distinct ids): reports one already sent, else takes its `notif:<id>` lease
+    /// with `token` for `ttl` unless another notifier holds it.
+    func lease(_ orderIDs: [String], token: String, ttl: Duration) async throws -> [LeaseResult]
+    /// Gives up the leases `token` still holds, so a retry need not wait for them to lapse.
+    func releaseLeases(_ orderIDs: [String], token: String) async throws
+    /// Records each as sent unless another token holds its lease; per order, false when one does
+    /// (its holder records the send).
+    func recordSent(_ orderIDs: [String], token: String) async throws -> [Bool]
 }
 
 /// How a publish with confirms ended.

@@ -15,6 +15,7 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
     private static let acceptScript = RedisScript(RedisScripts.accept)
     private static let compareAndDeleteScript = RedisScript(RedisScripts.compareAndDelete)
     private static let reserveScript = RedisScript(RedisScripts.reserve)
+    private static let leaseScript = RedisScript(RedisScripts.lease)
     private static let recordSentScript = RedisScript(RedisScripts.recordSent)
 
     private let redis: any RedisCommandSender
@@ -95,23 +96,39 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
         }
     }
 
-    public func isSent(orderID: String) async throws -> Bool {
-        try await redis.hget(PipelineKeys.notification(orderID), field: "status").map(String.init(describing:)) == "sent"
+    public func lease(_ orderIDs: [String], token: String, ttl: Duration) async throws -> [LeaseResult] {
+        let keys = orderIDs.flatMap { [PipelineKeys.notification($0), PipelineKeys.notificationLease($0)] }
+        let reply = try await redis.eval(Self.leaseScript, keys: keys, arguments: [token, ttl.milliseconds])
+        guard case .array(let results) = reply, results.count == orderIDs.count else { throw UnexpectedReply(step: "lease", reply: "\(reply)") }
+        return try results.map { result in
+            switch result {
+            case .integer(0): return .alreadySent
+            case .integer(1): return .taken
+            case .integer(2): return .held
+            default: throw UnexpectedReply(step: "lease", reply: "\(result)")
+            }
+        }
     }
 
-    public func lease(orderID: String, token: String, ttl: Duration) async throws -> Bool {
-        try await redis.set(PipelineKeys.notificationLease(orderID), to: token, condition: .ifNotExists, expiration: .milliseconds(ttl.milliseconds))
+    public func releaseLeases(_ orderIDs: [String], token: String) async throws {
+        let tokens: [any RESPArgument] = orderIDs.map { _ in token }
+        _ = try await redis.eval(Self.compareAndDeleteScript, keys: orderIDs.map(PipelineKeys.notificationLease), arguments: tokens)
     }
 
-    public func releaseLease(orderID: String, token: String) async throws {
-        _ = try await redis.eval(Self.compareAndDeleteScript, keys: [PipelineKeys.notificationLease(orderID)], arguments: [token])
-    }
-
-    public func recordSent(orderID: String, token: String) async throws -> Bool {
-        let keys = [PipelineKeys.notificationLease(orderID), PipelineKeys.notification(orderID), PipelineKeys.order(orderID), PipelineKeys.totals]
+    public func recordSent(_ orderIDs: [String], token: String) async throws -> [Bool] {
+        var keys = [PipelineKeys.totals]
+        keys.reserveCapacity(1 + 3 * orderIDs.count)
+        for id in orderIDs {
+            keys.append(PipelineKeys.notificationLease(id))
+            keys.append(PipelineKeys.notification(id))
+            keys.append(PipelineKeys.order(id))
+        }
         let reply = try await redis.eval(Self.recordSentScript, keys: keys, arguments: [token])
-        guard case .integer(let recorded) = reply else { throw UnexpectedReply(step: "record sent", reply: "\(reply)") }
-        return recorded == 1
+        guard case .array(let results) = reply, results.count == orderIDs.count else { throw UnexpectedReply(step: "record sent", reply: "\(reply)") }
+        return try results.map { result in
+            guard case .integer(let recorded) = result else { throw UnexpectedReply(step: "record sent", reply: "\(result)") }
+            return recorded == 1
+        }
     }
 }
 

@@ -98,25 +98,56 @@ public enum RedisScripts {
         return results
         """
 
-    /// Notifier: record a sent notification unless another notifier holds the lease. KEYS[1]
-    /// `notif:<id>` lease, KEYS[2] `notifications:<id>`, KEYS[3] `order:<id>`, KEYS[4] totals;
-    /// ARGV[1] our lease token. Stamps `notified_at` (Redis clock, ms, the same clock as
-    /// `accepted_at`). Returns 1 when recorded — the lease is ours, or it lapsed and nobody took
-    /// it: the send happened either way — and 0 when another notifier holds the lease (that
-    /// notifier sends and records).
-    /// Every call follows a completed send, so it bumps the notification's `sends` field first,
-    /// before the lease and already-sent checks: an audit sees a second send even when it lost
-    /// its lease or found the notification already recorded.
+    /// Notifier lease of the notifications of one message. Per notification i: KEYS[2i-1]
+    /// `notifications:<id>`, KEYS[2i] `notif:<id>`; ARGV[1] the lease token, ARGV[2] its TTL in ms.
+    /// Returns per notification 0 when it was already sent, 1 when the lease is now ours, 2 when
+    /// another notifier holds it.
+    public static let lease = """
+        local results = {}
+        for i = 1, #KEYS / 2 do
+          if redis.call('HGET', KEYS[2 * i - 1], 'status') == 'sent' then
+            results[i] = 0
+          elseif redis.call('SET', KEYS[2 * i], ARGV[1], 'NX', 'PX', ARGV[2]) then
+            results[i] = 1
+          else
+            results[i] = 2
+          end
+        end
+        return results
+        """
+
+    /// Notifier: record sent notifications unless another notifier holds their lease. KEYS[1]
+    /// totals, then per notification i: KEYS[3i-1] `notif:<id>` lease, KEYS[3i]
+    /// `notifications:<id>`, KEYS[3i+1] `order:<id>`; ARGV[1] our lease token. Stamps
+    /// `notified_at` (Redis clock, ms, the same clock as `accepted_at`). Returns per notification
+    /// 1 when recorded — the lease is ours, or it lapsed and nobody took it: the send happened
+    /// either way — and 0 when another notifier holds the lease (that notifier sends and records).
+    /// Every call follows completed sends, so it counts each in the notification's `sends` field
+    /// first, once per token, before the lease and already-sent checks: an audit sees a second
+    /// send even when it lost its lease or found the notification already recorded.
     public static let recordSent = """
-        redis.call('HINCRBY', KEYS[2], 'sends', 1)
-        local holder = redis.call('GET', KEYS[1])
-        if holder and holder ~= ARGV[1] then return 0 end
-        if redis.call('HGET', KEYS[2], 'status') == 'sent' then return 1 end
         local now = redis.call('TIME')
-        redis.call('HSET', KEYS[2], 'status', 'sent', 'notified_at', now[1] * 1000 + math.floor(now[2] / 1000))
-        if redis.call('HGET', KEYS[3], 'state') == 'reserved' then redis.call('HSET', KEYS[3], 'state', 'notified') end
-        redis.call('HINCRBY', KEYS[4], 'notified', 1)
-        redis.call('DEL', KEYS[1])
-        return 1
+        local ms = now[1] * 1000 + math.floor(now[2] / 1000)
+        local results = {}
+        for i = 1, (#KEYS - 1) / 3 do
+          local lease, notification, order = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
+          if redis.call('HGET', notification, 'counted_token') ~= ARGV[1] then
+            redis.call('HINCRBY', notification, 'sends', 1)
+            redis.call('HSET', notification, 'counted_token', ARGV[1])
+          end
+          local holder = redis.call('GET', lease)
+          if holder and holder ~= ARGV[1] then
+            results[i] = 0
+          else
+            if redis.call('HGET', notification, 'status') ~= 'sent' then
+              redis.call('HSET', notification, 'status', 'sent', 'notified_at', ms)
+              if redis.call('HGET', order, 'state') == 'reserved' then redis.call('HSET', order, 'state', 'notified') end
+              redis.call('HINCRBY', KEYS[1], 'notified', 1)
+            end
+            redis.call('DEL', lease)
+            results[i] = 1
+          end
+        end
+        return results
         """
 }

@@ -123,27 +123,35 @@ final class MemoryNotifications: NotificationStore {
 
     struct Down: Error {}
 
-    func isSent(orderID: String) async throws -> Bool { sent.withLock { $0.contains(orderID) } }
-
-    func lease(orderID: String, token: String, ttl: Duration) async throws -> Bool {
-        leases.withLock { leases in
-            guard leases[orderID] == nil else { return false }
-            leases[orderID] = token
-            return true
+    /// The lease script's rules.
+    func lease(_ orderIDs: [String], token: String, ttl: Duration) async throws -> [LeaseResult] {
+        orderIDs.map { id in
+            if sent.withLock({ $0.contains(id) }) { return .alreadySent }
+            return leases.withLock { leases in
+                guard leases[id] == nil else { return .held }
+                leases[id] = token
+                return .taken
+            }
         }
     }
 
-    func releaseLease(orderID: String, token: String) async throws {
-        leases.withLock { if $0[orderID] == token { $0[orderID] = nil } }
+    func releaseLeases(_ orderIDs: [String], token: String) async throws {
+        leases.withLock { leases in
+            for id in orderIDs where leases[id] == token { leases[id] = nil }
+        }
     }
 
     /// The record script's rules: refused only while another token holds the lease.
-    func recordSent(orderID: String, token: String) async throws -> Bool {
+    func recordSent(_ orderIDs: [String], token: String) async throws -> [Bool] {
         if recordFailures.withLock({ f in defer { f = max(f - 1, 0) }; return f > 0 }) { throw Down() }
-        guard leases.withLock({ $0[orderID] == nil || $0[orderID] == token }) else { return false }
-        sent.withLock { _ = $0.insert(orderID) }
-        leases.withLock { $0[orderID] = nil }
-        return true
+        return orderIDs.map { id in
+            leases.withLock { leases in
+                guard leases[id] == nil || leases[id] == token else { return false }
+                leases[id] = nil
+                sent.withLock { _ = $0.insert(id) }
+                return true
+            }
+        }
     }
 }
 

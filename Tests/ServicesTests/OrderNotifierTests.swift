@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func waitsWhileAnotherNotifierHoldsTheLease() async {
-        _ = try? await store.lease(orderID: "o-1", token: "other", ttl: .seconds(30))
+        _ = try? await store.lease(["o-1"], token: "other", ttl: .seconds(30))
         let sender = RecordingSender()
         guard case .retry = await OrderNotifier(store: store, sender: sender).handle(body: created, attempt: 1) else {
             Issue.record("expected a retry")
@@ -28,7 +28,7 @@ import Testing
     /// Regression: a lease left by a notifier killed mid-send (or by a send whose record failed)
     /// used up every attempt within a second or two and dead-lettered the notification.
     @Test func aHeldLeaseIsWaitedOutNotDeadLettered() async {
-        _ = try? await store.lease(orderID: "o-1", token: "killed", ttl: .seconds(30))
+        _ = try? await store.lease(["o-1"], token: "killed", ttl: .seconds(30))
         let notifier = OrderNotifier(store: store, sender: RecordingSender(), lease: .seconds(3), sendTimeout: .seconds(1))
         let action = await notifier.handle(body: created, attempt: RetryPolicy().maxAttempts)
         #expect(action == .retry(after: .seconds(3), reason: "lease held by another notifier"))
@@ -83,5 +83,22 @@ import Testing
         let sender = RecordingSender()
         #expect(await OrderNotifier(store: store, sender: sender).handle(body: created, attempt: 2) == .ack)
         #expect(sender.delivered.withLock { $0.count } == 1)
+    }
+
+    @Test func aBatchSendsWhatIsDueSkipsWhatWasSentAndWaitsOnlyForHeldLeases() async {
+        let sender = RecordingSender()
+        let notifier = OrderNotifier(store: store, sender: sender)
+        store.sent.withLock { _ = $0.insert("done") }
+        _ = try? await store.lease(["held"], token: "other", ttl: .seconds(30))
+        let batch = bytes(#"[{"event":"order.created","id":"a","sku":"s","qty":1,"reason":""},{"event":"order.created","id":"done","sku":"s","qty":1,"reason":""},{"event":"order.created","id":"held","sku":"s","qty":1,"reason":""},{"event":"order.created","id":"b","sku":"s","qty":2,"reason":""},{"event":"order.created","id":"a","sku":"s","qty":1,"reason":""}]"#)
+        guard case .retry = await notifier.handle(body: batch, attempt: 1) else {
+            Issue.record("expected a retry for the held lease")
+            return
+        }
+        #expect(sender.delivered.withLock { $0.map(\.orderID).sorted() } == ["a", "b"], "a repeated id in one message is sent once")
+        #expect(store.sent.withLock { $0 } == ["a", "b", "done"])
+        store.leases.withLock { $0["held"] = nil }
+        #expect(await notifier.handle(body: batch, attempt: 2) == .ack)
+        #expect(sender.delivered.withLock { $0.map(\.orderID).sorted() } == ["a", "b", "held"])
     }
 }

@@ -133,32 +133,42 @@ import TestSupport
         let id = "notify-\(run)"
         _ = try await store.reserve([Order(id: id, sku: "none-\(run)", qty: 1)])
         try await redis.hset(PipelineKeys.order(id), fields: [("state", "reserved")])
-        #expect(try await store.lease(orderID: id, token: "a", ttl: .seconds(30)))
-        #expect(try await store.lease(orderID: id, token: "b", ttl: .seconds(30)) == false)
-        #expect(try await store.recordSent(orderID: id, token: "b") == false)
-        #expect(try await store.isSent(orderID: id) == false)
-        #expect(try await store.recordSent(orderID: id, token: "a"))
-        #expect(try await store.isSent(orderID: id))
+        #expect(try await store.lease([id], token: "a", ttl: .seconds(30)) == [.taken])
+        #expect(try await store.lease([id], token: "b", ttl: .seconds(30)) == [.held])
+        #expect(try await store.recordSent([id], token: "b") == [false])
+        #expect(try await store.recordSent([id], token: "a") == [true])
+        #expect(try await store.lease([id], token: "c", ttl: .seconds(30)) == [.alreadySent])
         #expect(try await redis.hget(PipelineKeys.order(id), field: "state").map(String.init(describing:)) == "notified")
         #expect(try await redis.get(PipelineKeys.notificationLease(id)) == nil, "the lease is given back once sent")
         #expect(try await redis.hget(PipelineKeys.notification(id), field: "sends").map(String.init(describing:)) == "2", "both completed sends are counted")
+        #expect(try await store.recordSent([id], token: "a") == [true])
+        #expect(try await redis.hget(PipelineKeys.notification(id), field: "sends").map(String.init(describing:)) == "2", "a repeated record of one send counts once")
+    }
+
+    @Test func leasesOfABatchAreDecidedOneByOne() async throws {
+        let ids = ["l1-\(run)", "l2-\(run)", "l3-\(run)"]
+        #expect(try await store.lease([ids[1]], token: "other", ttl: .seconds(30)) == [.taken])
+        #expect(try await store.lease([ids[2]], token: "earlier", ttl: .seconds(30)) == [.taken])
+        #expect(try await store.recordSent([ids[2]], token: "earlier") == [true])
+        #expect(try await store.lease(ids, token: "mine", ttl: .seconds(30)) == [.taken, .held, .alreadySent])
+        #expect(try await store.recordSent(ids, token: "mine") == [true, false, true])
     }
 
     @Test func aSendWhoseLeaseLapsedUnclaimedIsStillRecorded() async throws {
         let id = "lapsed-\(run)"
-        #expect(try await store.lease(orderID: id, token: "a", ttl: .milliseconds(50)))
+        #expect(try await store.lease([id], token: "a", ttl: .milliseconds(50)) == [.taken])
         try await Task.sleep(for: .milliseconds(150))
-        #expect(try await store.recordSent(orderID: id, token: "a"))
-        #expect(try await store.isSent(orderID: id))
+        #expect(try await store.recordSent([id], token: "a") == [true])
+        #expect(try await store.lease([id], token: "b", ttl: .seconds(30)) == [.alreadySent])
     }
 
     @Test func aLeaseIsReleasedOnlyByItsHolder() async throws {
         let id = "release-lease-\(run)"
-        #expect(try await store.lease(orderID: id, token: "a", ttl: .seconds(30)))
-        try await store.releaseLease(orderID: id, token: "b")
-        #expect(try await store.lease(orderID: id, token: "b", ttl: .seconds(30)) == false)
-        try await store.releaseLease(orderID: id, token: "a")
-        #expect(try await store.lease(orderID: id, token: "b", ttl: .seconds(30)))
+        #expect(try await store.lease([id], token: "a", ttl: .seconds(30)) == [.taken])
+        try await store.releaseLeases([id], token: "b")
+        #expect(try await store.lease([id], token: "b", ttl: .seconds(30)) == [.held])
+        try await store.releaseLeases([id], token: "a")
+        #expect(try await store.lease([id], token: "b", ttl: .seconds(30)) == [.taken])
     }
 
     @Test func scriptsSurviveAFlushedScriptCache() async throws {
@@ -172,8 +182,8 @@ import TestSupport
         try await redis.set(PipelineKeys.inventory(sku), to: 9)
         let before = try await store.snapshot(sku: nil, orderID: nil).processedOrdersCount
         _ = try await store.reserve([Order(id: id, sku: sku, qty: 4)])
-        #expect(try await store.lease(orderID: id, token: "t", ttl: .seconds(30)))
-        #expect(try await store.recordSent(orderID: id, token: "t"))
+        #expect(try await store.lease([id], token: "t", ttl: .seconds(30)) == [.taken])
+        #expect(try await store.recordSent([id], token: "t") == [true])
         let snapshot = try await store.snapshot(sku: sku, orderID: id)
         #expect(snapshot.inventoryLevel == 5)
         #expect(snapshot.notificationStatus == "sent")
