@@ -1,4 +1,5 @@
 import AMQP091
+import Synchronization
 
 /// Consumes one queue and applies a handler's `DeliveryAction` to each delivery, many at once (up
 /// to the prefetch count, which the broker enforces).
@@ -8,35 +9,38 @@ public struct DeliveryLoop: Sendable {
 
     private let consumer: AMQPConsumer
     private let task: Task<Void, Never>
+    private let stopping: StopSignal
 
     /// Starts consuming `queue` on a new channel of `connection`.
     public static func start(queue: String, prefetch: Int, on connection: AMQPConnection, metrics: ServiceMetrics, logger: JSONLogger, handler: @escaping Handler) async throws -> DeliveryLoop {
         let channel = try await connection.openChannel()
         try await channel.qos(prefetchCount: UInt16(clamping: prefetch))
         let consumer = try await channel.consume(queue: queue)
+        let stopping = StopSignal()
         let task = Task {
             // Discarding: a long-running consumer must not keep every finished handler's task.
             await withDiscardingTaskGroup { group in
                 do {
                     for try await delivery in consumer {
-                        group.addTask { await handle(delivery, handler: handler, metrics: metrics, logger: logger) }
+                        group.addTask { await handle(delivery, handler: handler, metrics: metrics, logger: logger, stopping: stopping) }
                     }
                 } catch {
                     logger.warning("consumer ended", ["queue": queue, "error": "\(error)"])
                 }
             }
         }
-        return DeliveryLoop(consumer: consumer, task: task)
+        return DeliveryLoop(consumer: consumer, task: task, stopping: stopping)
     }
 
     /// Stops taking deliveries (basic.cancel) and waits for the handlers under way to finish and
-    /// settle their messages.
+    /// settle their messages; messages waiting out a retry delay are requeued at once.
     public func stop() async {
         try? await consumer.cancel()
+        stopping.raise()
         await task.value
     }
 
-    private static func handle(_ delivery: AMQPDelivery, handler: Handler, metrics: ServiceMetrics, logger: JSONLogger) async {
+    private static func handle(_ delivery: AMQPDelivery, handler: Handler, metrics: ServiceMetrics, logger: JSONLogger, stopping: StopSignal) async {
         // Quorum queues count earlier deliveries in x-delivery-count; classic ones only flag redelivery.
         let attempt = Int(delivery.deliveryCount ?? (delivery.redelivered ? 1 : 0)) + 1
         let action = await handler(Array(delivery.body.readableBytesView), attempt)
@@ -52,12 +56,58 @@ public struct DeliveryLoop: Sendable {
             case .retry(let delay, let reason):
                 metrics.increment("deliveries_total", [("outcome", "retry")])
                 logger.info("retrying message", ["reason": reason, "attempt": String(attempt), "delay_ms": String(delay.milliseconds)])
-                try await Task.sleep(for: delay)
+                await stopping.sleep(for: delay)
                 try delivery.nack(requeue: true)
             }
         } catch {
             // The channel is gone: the broker redelivers the message on the next connection.
             logger.warning("could not settle delivery", ["error": "\(error)"])
+        }
+    }
+}
+
+/// Raised once when a loop stops; `sleep(for:)` ends early then, so shutdown does not sit out a
+/// retry's backoff (up to a lease) while holding the message.
+private final class StopSignal: Sendable {
+    /// A lock, not an actor: `raise()` is called from synchronous code paths too.
+    private let state = Mutex<(raised: Bool, waiters: [UInt64: CheckedContinuation<Void, Never>], next: UInt64)>((false, [:], 0))
+
+    func raise() {
+        let waiters = state.withLock { state in
+            state.raised = true
+            defer { state.waiters = [:] }
+            return state.waiters.values
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Sleeps for `delay`, or less when raised meanwhile.
+    func sleep(for delay: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: delay) }
+            group.addTask { await self.untilRaised() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Returns once raised, or when the calling task is cancelled.
+    private func untilRaised() async {
+        let id = state.withLock { state in
+            defer { state.next += 1 }
+            return state.next
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if state.raised || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
         }
     }
 }

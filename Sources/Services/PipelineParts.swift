@@ -61,11 +61,8 @@ final class Parts: Sendable {
             let gateway = OrderGateway(store: store, publisher: orders, configuration: gatewayConfiguration, logger: logger)
             ServiceRoutes.addGateway(to: &router, gateway: gateway, reader: store, metrics: metrics)
         case .dashboard:
-            ServiceRoutes.addDashboard(to: &router, reader: store) {
-                guard let connection = link.connection, let channel = try? await connection.openChannel() else { return nil }
-                defer { Task { try? await channel.close() } }
-                return try? await PipelineTopology.deadLetterDepth(on: channel)
-            }
+            let gauge = DeadLetterGauge(link: link)
+            ServiceRoutes.addDashboard(to: &router, reader: store, dlqDepth: gauge.depth)
         case .processor, .notifier:
             break
         }
