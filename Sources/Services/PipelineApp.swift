@@ -65,9 +65,15 @@ public enum PipelineApp {
         let store = RedisPipelineStore(redis: redis)
         let link = try BrokerLink(urls: configuration.rabbitmqURLs, logger: logger)
         let parts = Parts(roles: roles, configuration: configuration, store: store, logger: logger, sender: sender)
-        let broker = Task { await link.run(setup: parts.setup) }
+        var brokers = [Task { await link.run(setup: parts.setupPublishing) }]
+        if parts.consumes {
+            for (index, url) in configuration.rabbitmqURLs.enumerated() {
+                let consumerLink = try BrokerLink(urls: [url], logger: logger)
+                brokers.append(Task { await consumerLink.run { try await parts.setupConsuming($0, broker: index) } })
+            }
+        }
         guard await waitForBroker(link, until: stop) else {
-            broker.cancel()
+            for broker in brokers { broker.cancel() }
             redis.shutdown()
             return nil
         }
@@ -78,7 +84,7 @@ public enum PipelineApp {
             logger.info("serving", ["role": role.rawValue, "port": String(server.port)])
         }
         let serving = servers.values.map { server in Task { await server.run() } }
-        return RunningPipeline(servers: servers, serving: serving, parts: parts, broker: broker, redis: redis, logger: logger)
+        return RunningPipeline(servers: servers, serving: serving, parts: parts, brokers: brokers, redis: redis, logger: logger)
     }
 
     private static func httpConfiguration(_ role: ServiceRole, _ configuration: ServiceConfiguration) -> HTTPServer.Configuration {
@@ -130,7 +136,8 @@ struct RunningPipeline: Sendable {
     let servers: [ServiceRole: HTTPServer]
     let serving: [Task<Void, Never>]
     let parts: Parts
-    let broker: Task<Void, Never>
+    /// The publishing link first, then one consuming link per broker.
+    let brokers: [Task<Void, Never>]
     let redis: RedisClient
     let logger: JSONLogger
 
@@ -143,9 +150,9 @@ struct RunningPipeline: Sendable {
         for task in serving { await task.value }
         logger.info("http stopped; settling deliveries under way")
         await parts.stopConsumers()
-        logger.info("consumers stopped; closing broker connection")
-        broker.cancel()
-        await broker.value
+        logger.info("consumers stopped; closing broker connections")
+        for broker in brokers { broker.cancel() }
+        for broker in brokers { await broker.value }
         redis.shutdown()
         logger.info("stopped cleanly")
     }

@@ -12,8 +12,9 @@ final class Parts: Sendable {
     let metrics: ServiceMetrics
     let orders = AMQPConfirmedPublisher(exchange: PipelineTopology.ordersExchange, mandatory: true)
     let events = AMQPConfirmedPublisher(exchange: PipelineTopology.eventsExchange, mandatory: false)
-    /// The consumers of the current connection; replaced on reconnection, stopped on shutdown.
-    private let consumers = Mutex<[DeliveryLoop]>([])
+    /// The consumers on each broker (by its index in the URL list), replaced on reconnection to
+    /// that broker, stopped on shutdown.
+    private let consumers = Mutex<[Int: [DeliveryLoop]]>([:])
     private let sender: (any NotificationSender)?
 
     init(roles: [ServiceRole], configuration: ServiceConfiguration, store: RedisPipelineStore, logger: JSONLogger, sender: (any NotificationSender)?) {
@@ -25,12 +26,21 @@ final class Parts: Sendable {
         metrics = ServiceMetrics(service: roles.map(\.rawValue).joined(separator: "+"))
     }
 
-    /// Opens this process's channels and consumers on a new broker connection.
-    @Sendable func setup(_ connection: AMQPConnection) async throws {
-        var started: [DeliveryLoop] = []
+    /// Whether this process consumes queues (and so keeps a connection to every broker).
+    var consumes: Bool { roles.contains(.processor) || roles.contains(.notifier) }
+
+    /// Opens this process's publishing channels on a new connection of the publishing link.
+    @Sendable func setupPublishing(_ connection: AMQPConnection) async throws {
         if roles.contains(.gateway) { try await orders.install(on: connection) }
+        if roles.contains(.processor) { try await events.install(on: connection) }
+    }
+
+    /// Starts this process's consumers on a new connection to broker `broker`. Every broker is
+    /// consumed: the brokers are independent, so orders published to one while another was down
+    /// are drained wherever they are.
+    func setupConsuming(_ connection: AMQPConnection, broker: Int) async throws {
+        var started: [DeliveryLoop] = []
         if roles.contains(.processor) {
-            try await events.install(on: connection)
             let processor = OrderProcessor(store: store, events: events)
             started.append(try await DeliveryLoop.start(queue: PipelineTopology.ordersQueue, prefetch: configuration.prefetch, on: connection,
                                                         metrics: metrics, logger: logger, handler: processor.handle))
@@ -42,12 +52,12 @@ final class Parts: Sendable {
             started.append(try await DeliveryLoop.start(queue: PipelineTopology.notifierQueue, prefetch: configuration.prefetch, on: connection,
                                                         metrics: metrics, logger: logger, handler: notifier.handle))
         }
-        consumers.withLock { $0 = started }
+        consumers.withLock { $0[broker] = started }
     }
 
     /// Cancels the consumers and waits for the deliveries under way to be settled.
     func stopConsumers() async {
-        for consumer in consumers.withLock({ $0 }) { await consumer.stop() }
+        for consumer in consumers.withLock({ $0.values.flatMap { $0 } }) { await consumer.stop() }
     }
 
     /// The HTTP routes `role` serves, each response counted by status.
