@@ -1,5 +1,3 @@
-import Foundation
-
 /// An order as clients submit it to `POST /orders` and as it travels through the queues.
 public struct Order: Codable, Sendable, Equatable {
     /// The client's order id; orders are deduplicated by it.
@@ -43,20 +41,15 @@ public enum OrderInputError: Error, Equatable, Sendable {
 }
 
 extension Order {
-    /// Decodes and validates a request body in one pass: the decoder checks the whole document's
-    /// syntax before any field, so a malformed body or one that is not an object surfaces as the
-    /// decoder's own error (`invalidJSON`) and only a well-formed object reaches the field checks.
+    /// Reads and validates a request body. The whole document's syntax is checked before any
+    /// field, so a malformed body or one that is not an object is `invalidJSON` and only a
+    /// well-formed object reaches the field checks (missing, mistyped, out of bounds).
     public static func parse(json body: some Collection<UInt8>, limits: OrderLimits = OrderLimits()) throws(OrderInputError) -> Order {
-        let order: Order
-        do {
-            order = try JSONDecoder().decode(CheckedOrder.self, from: Data(body)).order
-        } catch let error as OrderInputError {
-            throw error
-        } catch {
-            throw .invalidJSON
-        }
-        try order.validate(limits: limits)
-        return order
+        try OrderReader.read(body) { scanner throws(JSONScanner.Malformed) in
+            let fields = try OrderReader.fields(&scanner)
+            try scanner.expectEnd()
+            return [fields]
+        }.map { fields throws(OrderInputError) in try fields.order(limits: limits) }[0]
     }
 
     /// Checks the bounds that the type system does not.
@@ -88,16 +81,14 @@ extension Order {
     /// makes the whole message malformed.
     public static func parseMessage(_ body: [UInt8], limits: OrderLimits = OrderLimits()) throws(OrderInputError) -> [Order] {
         guard MessageBatch.isBatch(body) else { return [try parse(json: body, limits: limits)] }
-        let orders: [Order]
-        do {
-            orders = try MessageBatch.decode(body, as: CheckedOrder.self).map(\.order)
-        } catch let error as OrderInputError {
-            throw error
-        } catch {
-            throw .invalidJSON
-        }
-        for order in orders { try order.validate(limits: limits) }
-        return orders
+        return try OrderReader.read(body) { scanner throws(JSONScanner.Malformed) in
+            try scanner.expect(UInt8(ascii: "["))
+            var all: [OrderReader.Fields] = []
+            repeat { all.append(try OrderReader.fields(&scanner)) } while scanner.take(UInt8(ascii: ","))
+            try scanner.expect(UInt8(ascii: "]"))
+            try scanner.expectEnd()
+            return all
+        }.map { fields throws(OrderInputError) in try fields.order(limits: limits) }
     }
 
     private static func checkText(_ text: String, name: String, maxBytes: Int) throws(OrderInputError) {
@@ -105,25 +96,5 @@ extension Order {
         guard !bytes.isEmpty, bytes.count <= maxBytes else { throw .invalidField(name) }
         // Control characters would end up in Redis keys, log lines and headers.
         guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { throw .invalidField(name) }
-    }
-}
-
-/// Decodes an order field by field so a failure names the field; the decoder's own errors do not
-/// always say which key held an unrepresentable number.
-private struct CheckedOrder: Decodable {
-    let order: Order
-
-    private enum Key: String, CodingKey {
-        case id, sku, qty, email
-    }
-
-    init(from decoder: Decoder) throws {
-        let fields = try decoder.container(keyedBy: Key.self)
-        func field<T: Decodable>(_ key: Key, _ type: T.Type) throws -> T {
-            do { return try fields.decode(T.self, forKey: key) } catch { throw OrderInputError.invalidField(key.rawValue) }
-        }
-        let email: String?
-        do { email = try fields.decodeIfPresent(String.self, forKey: .email) } catch { throw OrderInputError.invalidField("email") }
-        order = Order(id: try field(.id, String.self), sku: try field(.sku, String.self), qty: try field(.qty, Int.self), email: email)
     }
 }

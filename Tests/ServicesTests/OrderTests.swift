@@ -53,4 +53,56 @@ import Testing
         #expect(String(decoding: a.canonicalJSON, as: UTF8.self) == #"{"id":"x","qty":3,"sku":"s/1"}"#)
         #expect(try Order.parse(json: a.canonicalJSON) == a)
     }
+
+    @Test(arguments: [
+        #"{"id":"a","sku":"b","qty":1,}"#,
+        #"{"id":"a","sku":"b","qty":01}"#,
+        #"{"id":"a","sku":"b","qty":1} x"#,
+        #"{"id":"a\x","sku":"b","qty":1}"#,
+        #"{"id":"a\ud800","sku":"b","qty":1}"#,
+        #"{"id":"a\udc00x","sku":"b","qty":1}"#,
+        #"{"id":"a\u12","sku":"b","qty":1}"#,
+        "{\"id\":\"a\tb\",\"sku\":\"b\",\"qty\":1}",
+        #"{"id":"a","sku":"b","qty":1,"extra":[1,2,}"#,
+        #"{"id":"a","sku":"b","qty":-}"#,
+        #"{"id":"a","sku":"b","qty":1.}"#,
+        #"{"id":"a","sku":"b","qty":tru}"#,
+        #"{'id':"a","sku":"b","qty":1}"#,
+    ])
+    func rejectsEveryDepartureFromTheJSONGrammar(body: String) {
+        #expect(throws: OrderInputError.invalidJSON) { try parse(body) }
+    }
+
+    @Test func rejectsInvalidUTF8() {
+        var body = Array(#"{"id":"a","sku":"b","qty":1}"#.utf8)
+        body[7] = 0xC3
+        #expect(throws: OrderInputError.invalidJSON) { try Order.parse(json: body) }
+    }
+
+    @Test func rejectsNestingBeyondTheLimitInSkippedFields() {
+        let deep = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(throws: OrderInputError.invalidJSON) { try parse(#"{"id":"a","sku":"b","qty":1,"x":\#(deep)}"#) }
+        let shallow = String(repeating: "[", count: 20) + String(repeating: "]", count: 20)
+        #expect(throws: Never.self) { try parse(#"{"id":"a","sku":"b","qty":1,"x":\#(shallow)}"#) }
+    }
+
+    @Test func unescapesStringsAndSkipsUnknownMembers() throws {
+        let order = try parse(#" { "extra" : {"a":[true,false,null,-1.5e3,"\""]}, "id" : "\u00e9\ud83d\ude00\/\\" , "sku":"s","qty": 7 , "email":null } "#)
+        #expect(order == Order(id: "é😀/\\", sku: "s", qty: 7))
+    }
+
+    @Test func theLastOfARepeatedMemberCounts() throws {
+        #expect(try parse(#"{"id":7,"id":"a","sku":"b","qty":1}"#).id == "a")
+    }
+
+    @Test(arguments: [#"{"id":"a","sku":"b","qty":2.0}"#, #"{"id":"a","sku":"b","qty":1e2}"#, #"{"id":"a","sku":"b","qty":null}"#, #"{"id":null,"sku":"b","qty":1}"#])
+    func aQuantityIsAnIntegerLiteralAndRequiredFieldsAreNotNull(body: String) {
+        #expect(throws: OrderInputError.self) { try parse(body) }
+        #expect((try? parse(body)) == nil)
+    }
+
+    @Test func aFieldErrorIsReportedOnlyForAWellFormedDocument() {
+        #expect(throws: OrderInputError.invalidJSON) { try parse(#"{"id":7,"sku":"b","qty":1"#) }
+        #expect(throws: OrderInputError.invalidField("id")) { try parse(#"{"id":7,"sku":"b","qty":1}"#) }
+    }
 }
