@@ -1,17 +1,27 @@
 import Synchronization
 
 /// Group commit for the gateway. A request that arrives while `lanes` batches are already being
-/// committed waits, and the next free lane commits every request waiting then (up to `maxBatch`)
-/// together: one claim script, one broker message and one accept script for the lot. Under load
-/// the broker's and Redis's per-operation costs are shared by many orders; a lone request still
-/// goes out at once, as a batch of one.
+/// committed waits; when a lane's commit ends, the first waiting request takes the lane over and
+/// commits itself together with everything waiting behind it (up to `maxBatch`): one claim script,
+/// one broker message and one accept script for the lot. Under load the broker's and Redis's
+/// per-operation costs are shared by many orders; a lone request goes out at once, as a batch of
+/// one. Batches are committed by the requests' own tasks (leader and followers), so a commit runs
+/// on the executor of the connection that led it, with no task created per batch.
 final class OrderBatcher: Sendable {
     /// Commits a batch; returns one outcome per submission, in order.
     typealias Commit = @Sendable ([GatewaySubmission]) async -> [GatewayOutcome]
 
+    /// What a waiting request is woken with.
+    private enum Wake {
+        /// Its batch was committed by another request.
+        case outcome(GatewayOutcome)
+        /// A lane is free and it leads the next batch.
+        case lead
+    }
+
     private struct Waiting {
         let submission: GatewaySubmission
-        let continuation: CheckedContinuation<GatewayOutcome, Never>
+        let continuation: CheckedContinuation<Wake, Never>
     }
 
     private struct State {
@@ -36,37 +46,43 @@ final class OrderBatcher: Sendable {
     /// Waits for `submission`'s batch to be committed and returns its outcome. The wait is bounded
     /// by the commit's own timeouts (Redis command timeout, broker confirm timeout).
     func submit(_ submission: GatewaySubmission) async -> GatewayOutcome {
-        await withCheckedContinuation { continuation in
-            let startLane = state.withLock { state in
-                state.waiting.append(Waiting(submission: submission, continuation: continuation))
-                guard state.busyLanes < lanes else { return false }
+        let wake = await withCheckedContinuation { (continuation: CheckedContinuation<Wake, Never>) in
+            let lead = state.withLock { state in
+                guard state.busyLanes < lanes else {
+                    state.waiting.append(Waiting(submission: submission, continuation: continuation))
+                    return false
+                }
                 state.busyLanes += 1
                 return true
             }
-            if startLane { Task { await self.runLane() } }
+            if lead { continuation.resume(returning: .lead) }
+        }
+        switch wake {
+        case .outcome(let outcome): return outcome
+        case .lead: return await lead(with: submission)
         }
     }
 
-    /// Commits waiting batches until none is left, then frees the lane.
-    private func runLane() async {
-        while let batch = nextBatch() {
-            let outcomes = await commit(batch.map(\.submission))
-            precondition(outcomes.count == batch.count, "a commit answers every submission of its batch")
-            for (waiting, outcome) in zip(batch, outcomes) { waiting.continuation.resume(returning: outcome) }
+    /// Commits `own` with the requests waiting behind it, answers them, and hands the lane to the
+    /// next waiting request (or frees it).
+    private func lead(with own: GatewaySubmission) async -> GatewayOutcome {
+        let followers = state.withLock { state in
+            let count = min(maxBatch - 1, state.waiting.count)
+            defer { state.waiting.removeFirst(count) }
+            return Array(state.waiting.prefix(count))
         }
-    }
-
-    private func nextBatch() -> [Waiting]? {
-        state.withLock { state in
+        let outcomes = await commit([own] + followers.map(\.submission))
+        precondition(outcomes.count == followers.count + 1, "a commit answers every submission of its batch")
+        for (follower, outcome) in zip(followers, outcomes.dropFirst()) { follower.continuation.resume(returning: .outcome(outcome)) }
+        let next = state.withLock { state -> Waiting? in
             guard !state.waiting.isEmpty else {
                 state.busyLanes -= 1
                 return nil
             }
-            let count = min(maxBatch, state.waiting.count)
-            let batch = Array(state.waiting.prefix(count))
-            state.waiting.removeFirst(count)
-            return batch
+            return state.waiting.removeFirst()
         }
+        next?.continuation.resume(returning: .lead)
+        return outcomes[0]
     }
 }
 
