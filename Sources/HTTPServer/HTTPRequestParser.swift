@@ -44,6 +44,8 @@ public struct HTTPRequestParser: Sendable {
     var fields: [HTTPHeaders.Field] = []
     /// De-chunked body bytes announced so far, against `maxBodySize`.
     var chunkedBodySize = 0
+    /// `versionOfHeadInProgress` when the parser failed.
+    var versionAtFailure: HTTPVersion?
 
     enum State: Sendable {
         case requestLine
@@ -70,6 +72,16 @@ public struct HTTPRequestParser: Sendable {
     public var isIdle: Bool {
         if case .requestLine = state { return buffer.readableBytes == 0 }
         return false
+    }
+
+    /// The version of the request whose header section is being parsed (or failed to parse),
+    /// once its request line is read; nil elsewhere.
+    var versionOfHeadInProgress: HTTPVersion? {
+        switch state {
+        case .headers: head.version
+        case .failed: versionAtFailure
+        default: nil
+        }
     }
 
     /// Appends received bytes. When nothing is buffered the bytes are adopted without copying.
@@ -107,6 +119,7 @@ public struct HTTPRequestParser: Sendable {
         do {
             return try step()
         } catch {
+            versionAtFailure = versionOfHeadInProgress
             state = .failed(error)
             throw error
         }

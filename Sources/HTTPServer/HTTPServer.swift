@@ -171,7 +171,8 @@ public final class HTTPServer: Sendable {
     }
 
     private func refuse(_ connection: TCPConnection) async {
-        let response = HTTPResponseEncoder.errorResponse(status: 503, message: "too many connections", date: HTTPDate.now())
+        let response = HTTPResponseEncoder.errorResponse(status: 503, message: "too many connections", version: nil,
+                                                         date: HTTPDate.now())
         try? await connection.write(response, timeout: configuration.writeTimeout)
         await drainBeforeClosing(connection)
         connection.close()
@@ -222,7 +223,7 @@ public final class HTTPServer: Sendable {
                         count = try await connection.read(into: &buffer, timeout: timeout)
                     } catch TransportError.timedOut {
                         if phase != .idle {
-                            try await sendError(408, "request timeout", on: connection)
+                            try await sendError(408, "request timeout", version: machine.requestVersion, on: connection)
                             await drainBeforeClosing(connection)
                         }
                         return
@@ -247,8 +248,8 @@ public final class HTTPServer: Sendable {
                     let wanted = request.head.keepAlive && !response.closeConnection && !registry.withLock { $0.shuttingDown }
                     let keepAlive = try await send(response, for: request.head, keepAlive: wanted, on: connection)
                     machine.responseSent(keepAlive: keepAlive)
-                case .reject(let status, let message):
-                    try await sendError(status, message, on: connection)
+                case .reject(let status, let message, let version):
+                    try await sendError(status, message, version: version, on: connection)
                     await drainBeforeClosing(connection)
                     return
                 case .close:
@@ -260,8 +261,8 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    private func sendError(_ status: Int, _ message: String, on connection: TCPConnection) async throws {
-        let response = HTTPResponseEncoder.errorResponse(status: status, message: message, date: HTTPDate.now())
+    private func sendError(_ status: Int, _ message: String, version: HTTPVersion?, on connection: TCPConnection) async throws {
+        let response = HTTPResponseEncoder.errorResponse(status: status, message: message, version: version, date: HTTPDate.now())
         try await connection.write(response, timeout: configuration.writeTimeout)
     }
 

@@ -187,6 +187,25 @@ import Testing
         await server.stop()
     }
 
+    @Test func errorResponsesUseTheRequestVersion() async throws {
+        let server = try await TestServer()
+        let http10 = try await TestClient(port: server.port)
+        try await http10.send("GET /hello/a HTTP/1.0\r\nX : y\r\n\r\n")
+        var pending: [UInt8] = []
+        let rejected = try #require(try await http10.response(&pending))
+        #expect(rejected.status == 400)
+        #expect(rejected.version == "HTTP/1.0")
+
+        // Before the version is read there is none to follow.
+        let unknown = try await TestClient(port: server.port)
+        try await unknown.send("GET /hello/a HTTP/3.0\r\n\r\n")
+        var other: [UInt8] = []
+        let unsupported = try #require(try await unknown.response(&other))
+        #expect(unsupported.status == 505)
+        #expect(unsupported.version == "HTTP/1.1")
+        await server.stop()
+    }
+
     @Test func oversizedHeadGets431() async throws {
         let server = try await TestServer { $0.limits.maxHeaderBytes = 256 }
         let client = try await TestClient(port: server.port)

@@ -5,6 +5,8 @@ import Transport
 
 /// A response as a test client sees it.
 struct ClientResponse {
+    /// From the status line, e.g. `HTTP/1.1`.
+    var version: String
     var status: Int
     var headers: [(name: String, value: String)]
     var body: String
@@ -56,22 +58,22 @@ final class TestClient: Sendable {
 
     func close() { connection.close() }
 
-    private static func head(_ bytes: [UInt8]) -> (status: Int, headers: [(name: String, value: String)], length: Int)? {
+    private static func head(_ bytes: [UInt8]) -> (version: String, status: Int, headers: [(name: String, value: String)], length: Int)? {
         guard let end = (0..<max(bytes.count - 3, 0)).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10 }) else {
             return nil
         }
         let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
-        let status = Int(lines[0].split(separator: " ")[1]) ?? 0
+        let statusLine = lines[0].split(separator: " ")
         let headers = lines.dropFirst().map { line -> (name: String, value: String) in
             let colon = line.firstIndex(of: ":")!
             return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
-        return (status, headers, end + 4)
+        return (String(statusLine[0]), Int(statusLine[1]) ?? 0, headers, end + 4)
     }
 
     private static func parse(_ bytes: [UInt8]) -> (ClientResponse, Int)? {
-        guard let (status, headers, headLength) = head(bytes) else { return nil }
-        let response = ClientResponse(status: status, headers: headers, body: "")
+        guard let (version, status, headers, headLength) = head(bytes) else { return nil }
+        let response = ClientResponse(version: version, status: status, headers: headers, body: "")
         if status < 200 || status == 204 || status == 304 { return (response, headLength) }
         if let length = response.header("Content-Length").flatMap(Int.init) {
             guard bytes.count >= headLength + length else { return nil }
@@ -99,8 +101,9 @@ final class TestClient: Sendable {
     }
 
     private static func parseUntilClose(_ bytes: [UInt8]) -> ClientResponse? {
-        guard let (status, headers, headLength) = head(bytes) else { return nil }
-        return ClientResponse(status: status, headers: headers, body: String(decoding: bytes[headLength...], as: UTF8.self))
+        guard let (version, status, headers, headLength) = head(bytes) else { return nil }
+        return ClientResponse(version: version, status: status, headers: headers,
+                              body: String(decoding: bytes[headLength...], as: UTF8.self))
     }
 }
 
