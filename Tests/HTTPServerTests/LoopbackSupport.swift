@@ -1,6 +1,8 @@
+import Foundation
 import Synchronization
 import Bytes
 import HTTPServer
+import Testing
 import Transport
 
 /// A response as a test client sees it.
@@ -29,10 +31,19 @@ final class TestClient: Sendable {
         try await connection.write(ByteBuffer(string: text), timeout: .seconds(5))
     }
 
-    /// Reads one response, or nil when the server closed the connection first.
-    func response(_ pending: inout [UInt8]) async throws -> ClientResponse? {
+    /// Sends `text` one byte at a time, `interval` apart, until done, cancelled or refused.
+    func trickle(_ text: String, every interval: Duration) async throws {
+        for byte in text.utf8 {
+            try await Task.sleep(for: interval)
+            try await connection.write(ByteBuffer(bytes: [byte]), timeout: .seconds(5))
+        }
+    }
+
+    /// Reads one response, or nil when the server closed the connection first. A response to
+    /// HEAD (`toHead`) has framing fields but no body.
+    func response(_ pending: inout [UInt8], toHead: Bool = false) async throws -> ClientResponse? {
         while true {
-            if let (response, used) = Self.parse(pending) {
+            if let (response, used) = Self.parse(pending, toHead: toHead) {
                 pending.removeFirst(used)
                 return response
             }
@@ -50,10 +61,31 @@ final class TestClient: Sendable {
         }
     }
 
-    /// Whether the server closed the connection (reads EOF, discarding nothing expected).
+    /// Whether the server closed the connection (reads EOF or a reset, discarding nothing
+    /// expected).
     func isClosedByServer() async throws -> Bool {
         var buffer = ByteBuffer()
-        return try await connection.read(into: &buffer, timeout: .seconds(30)) == 0
+        do {
+            return try await connection.read(into: &buffer, timeout: .seconds(30)) == 0
+        } catch TransportError.connectionReset {
+            return true
+        }
+    }
+
+    /// Reads and counts bytes until the server closes the connection.
+    func bytesUntilClosed() async throws -> Int {
+        var total = 0
+        while true {
+            var buffer = ByteBuffer()
+            let count: Int
+            do {
+                count = try await connection.read(into: &buffer, timeout: .seconds(5))
+            } catch TransportError.connectionReset {
+                return total
+            }
+            if count == 0 { return total }
+            total += count
+        }
     }
 
     func close() { connection.close() }
@@ -71,10 +103,10 @@ final class TestClient: Sendable {
         return (String(statusLine[0]), Int(statusLine[1]) ?? 0, headers, end + 4)
     }
 
-    private static func parse(_ bytes: [UInt8]) -> (ClientResponse, Int)? {
+    private static func parse(_ bytes: [UInt8], toHead: Bool) -> (ClientResponse, Int)? {
         guard let (version, status, headers, headLength) = head(bytes) else { return nil }
         let response = ClientResponse(version: version, status: status, headers: headers, body: "")
-        if status < 200 || status == 204 || status == 304 { return (response, headLength) }
+        if toHead || status < 200 || status == 204 || status == 304 { return (response, headLength) }
         if let length = response.header("Content-Length").flatMap(Int.init) {
             guard bytes.count >= headLength + length else { return nil }
             var complete = response
@@ -112,6 +144,8 @@ final class TestServer: Sendable {
     let server: HTTPServer
     /// Holds `GET /gated` requests until opened.
     let gate = Gate()
+    /// The body of `GET /big`: far more than the socket buffers of a client that does not read.
+    static let bigBody = ByteBuffer(bytes: [UInt8](repeating: UInt8(ascii: "x"), count: 32 << 20))
     private let runner: Task<Void, Never>
 
     var port: Int { server.port }
@@ -123,6 +157,9 @@ final class TestServer: Sendable {
         router.add("GET", "/hello/:name") { request in
             .text("hello \(request.pathParameters["name"] ?? "")")
         }
+        router.add("HEAD", "/hello/:name") { request in
+            .text("hello \(request.pathParameters["name"] ?? "")")
+        }
         router.add("POST", "/echo") { request in
             HTTPResponse(status: 200, body: .bytes(request.body))
         }
@@ -131,8 +168,11 @@ final class TestServer: Sendable {
             return .text("slow done")
         }
         router.add("GET", "/gated") { [gate] _ in
-            await gate.pass()
+            try await gate.pass()
             return .text("gated done")
+        }
+        router.add("GET", "/big") { _ in
+            HTTPResponse(status: 200, body: .bytes(Self.bigBody))
         }
         router.add("GET", "/stream") { _ in
             HTTPResponse(status: 200, body: .stream { writer in
@@ -144,38 +184,124 @@ final class TestServer: Sendable {
         runner = Task { [server] in await server.run() }
     }
 
-    func stop(gracePeriod: Duration = .seconds(2)) async {
-        await server.shutdown(gracePeriod: gracePeriod)
-        await runner.value
+    /// Shuts the server down and waits for `run()` to return, for a bounded time: a server that
+    /// does not stop fails the test instead of hanging it.
+    func stop(gracePeriod: Duration = .seconds(2), sourceLocation: SourceLocation = #_sourceLocation) async {
+        let stopped = await completes(within: gracePeriod + .seconds(10)) { [server, runner] in
+            await server.shutdown(gracePeriod: gracePeriod)
+            await runner.value
+        }
+        #expect(stopped, "the server did not stop", sourceLocation: sourceLocation)
+    }
+}
+
+/// A wait in a test that took longer than it may.
+struct TestTimeout: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Waits until `condition` holds, checking every 10 ms; throws after `timeout`, so a
+/// regression fails the test instead of hanging it.
+func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw TestTimeout(what: what) }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// Runs `operation` and waits for it for at most `timeout`; false when it had not finished by
+/// then (it is left running: an awaited task cannot be made to return early).
+func completes(within timeout: Duration, _ operation: @escaping @Sendable () async -> Void) async -> Bool {
+    let outcome = RaceOutcome()
+    return await withCheckedContinuation { continuation in
+        outcome.wait(continuation)
+        let timer = Task {
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            outcome.finish(false)
+        }
+        Task {
+            await operation()
+            outcome.finish(true)
+            timer.cancel()
+        }
+    }
+}
+
+/// Hands the first of two racing results to the waiter; the later one is dropped.
+private final class RaceOutcome: Sendable {
+    private let waiter = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+
+    func wait(_ continuation: CheckedContinuation<Bool, Never>) {
+        waiter.withLock { $0 = continuation }
+    }
+
+    func finish(_ value: Bool) {
+        waiter.withLock { waiter in
+            defer { waiter = nil }
+            return waiter
+        }?.resume(returning: value)
     }
 }
 
 /// Holds requests until `open()`, so a test can be sure a request is in progress (not merely
-/// sent) whatever the machine's load.
+/// sent) whatever the machine's load. A waiter gives up with `TestTimeout` after its timeout,
+/// so a test that never opens the gate fails instead of hanging. Waiting ignores cancellation.
 final class Gate: Sendable {
-    private let state = Mutex<(arrived: Int, isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((0, false, []))
+    private struct State {
+        var arrived = 0
+        var isOpen = false
+        var nextID = 0
+        var waiters: [Int: CheckedContinuation<Void, any Error>] = [:]
+        /// Waiters whose timeout fired before they were registered.
+        var expired: Set<Int> = []
+    }
+
+    private let state = Mutex(State())
 
     /// Requests that have reached the gate.
     var arrived: Int { state.withLock { $0.arrived } }
 
-    func pass() async {
-        await withCheckedContinuation { continuation in
-            let passes = state.withLock { state -> Bool in
+    func pass(timeout: Duration = .seconds(10)) async throws {
+        let id = state.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: timeout)
+            self?.expire(id)
+        }
+        defer { timer.cancel() }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outcome = state.withLock { state -> Result<Void, any Error>? in
                 state.arrived += 1
-                if state.isOpen { return true }
-                state.waiters.append(continuation)
-                return false
+                if state.isOpen { return .success(()) }
+                if state.expired.remove(id) != nil { return .failure(TestTimeout(what: "the gate")) }
+                state.waiters[id] = continuation
+                return nil
             }
-            if passes { continuation.resume() }
+            if let outcome { continuation.resume(with: outcome) }
         }
     }
 
     func open() {
         let waiters = state.withLock { state in
             state.isOpen = true
-            defer { state.waiters = [] }
-            return state.waiters
+            defer { state.waiters = [:] }
+            return state.waiters.values
         }
         for waiter in waiters { waiter.resume() }
+    }
+
+    private func expire(_ id: Int) {
+        let waiter = state.withLock { state in
+            guard let waiter = state.waiters.removeValue(forKey: id) else {
+                state.expired.insert(id)
+                return nil as CheckedContinuation<Void, any Error>?
+            }
+            return waiter
+        }
+        waiter?.resume(throwing: TestTimeout(what: "the gate"))
     }
 }
