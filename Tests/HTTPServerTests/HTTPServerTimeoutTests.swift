@@ -24,6 +24,23 @@ import Testing
         await server.stop()
     }
 
+    @Test func trickledBodyTimesOutAtTheBodyDeadline() async throws {
+        let server = try await TestServer { $0.bodyTimeout = .milliseconds(500) }
+        let client = try await TestClient(port: server.port)
+        try await client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 200\r\n\r\n")
+        let start = ContinuousClock.now
+        let trickle = Task { try await client.trickle(String(repeating: "b", count: 200), every: .milliseconds(100)) }
+        defer { trickle.cancel() }
+        var pending: [UInt8] = []
+        let response = try #require(try await client.response(&pending))
+        #expect(response.status == 408)
+        #expect(response.header("Connection") == "close")
+        #expect(ContinuousClock.now - start < .seconds(5))
+        trickle.cancel()
+        client.close()
+        await server.stop()
+    }
+
     @Test func stalledBodyTimesOut() async throws {
         let server = try await TestServer { $0.bodyTimeout = .milliseconds(300) }
         let client = try await TestClient(port: server.port)
@@ -32,6 +49,24 @@ import Testing
         let response = try #require(try await client.response(&pending))
         #expect(response.status == 408)
         #expect(try await client.response(&pending) == nil)
+        await server.stop()
+    }
+
+    /// A bodiless request whose head took two reads, arriving with the start of the next one,
+    /// and a handler slower than the header timeout: the next head gets a deadline of its own.
+    @Test func pipelinedHeadAfterASlowHandlerGetsAFreshDeadline() async throws {
+        let server = try await TestServer { $0.headerTimeout = .seconds(1) }
+        let client = try await TestClient(port: server.port)
+        try await client.send("GET /wait/1500 HTTP/1.1\r\n")
+        try await Task.sleep(for: .milliseconds(100))
+        try await client.send("Host: t\r\n\r\nGET /hello/b HTTP/1.1\r\n")
+        var pending: [UInt8] = []
+        #expect(try await client.response(&pending)?.body == "waited")
+        try await client.send("Host: t\r\n\r\n")
+        let second = try #require(try await client.response(&pending))
+        #expect(second.status == 200)
+        #expect(second.body == "hello b")
+        client.close()
         await server.stop()
     }
 

@@ -144,6 +144,11 @@ final class TestServer: Sendable {
     let server: HTTPServer
     /// Holds `GET /gated` requests until opened.
     let gate = Gate()
+    /// Holds `GET /stuck` requests until opened, for a minute at most: a handler that ignores
+    /// cancellation.
+    let stuck = Gate()
+    /// `GET /sleep` handlers that have started, and those that saw their task cancelled.
+    let sleeps = SleepLog()
     /// The body of `GET /big`: far more than the socket buffers of a client that does not read.
     static let bigBody = ByteBuffer(bytes: [UInt8](repeating: UInt8(ascii: "x"), count: 32 << 20))
     private let runner: Task<Void, Never>
@@ -167,9 +172,27 @@ final class TestServer: Sendable {
             try await Task.sleep(for: .milliseconds(300))
             return .text("slow done")
         }
+        router.add("GET", "/wait/:ms") { request in
+            try await Task.sleep(for: .milliseconds(Int(request.pathParameters["ms"] ?? "") ?? 0))
+            return .text("waited")
+        }
         router.add("GET", "/gated") { [gate] _ in
             try await gate.pass()
             return .text("gated done")
+        }
+        router.add("GET", "/stuck") { [stuck] _ in
+            try await stuck.pass(timeout: .seconds(60))
+            return .text("unstuck")
+        }
+        router.add("GET", "/sleep") { [sleeps] _ in
+            sleeps.recordStart()
+            do {
+                try await Task.sleep(for: .seconds(3600))
+            } catch {
+                sleeps.recordCancellation()
+                throw error
+            }
+            return .text("slept")
         }
         router.add("GET", "/big") { _ in
             HTTPResponse(status: 200, body: .bytes(Self.bigBody))
@@ -242,6 +265,42 @@ private final class RaceOutcome: Sendable {
             defer { waiter = nil }
             return waiter
         }?.resume(returning: value)
+    }
+}
+
+/// Counts how `GET /sleep` handlers went.
+final class SleepLog: Sendable {
+    private let counts = Mutex((started: 0, cancelled: 0))
+
+    /// Handlers that have started.
+    var started: Int { counts.withLock { $0.started } }
+    /// Handlers whose sleep ended by cancellation.
+    var cancelled: Int { counts.withLock { $0.cancelled } }
+
+    func recordStart() { counts.withLock { $0.started += 1 } }
+    func recordCancellation() { counts.withLock { $0.cancelled += 1 } }
+}
+
+/// The server-side sockets of connections to `port` that this process holds open: accepted
+/// sockets, told from clients' by their local port. Other tests' sockets do not count.
+func serverSideSockets(port: Int) throws -> Int {
+    var inodes: Set<String> = []
+    // Read to the end: procfs files report a size of 0.
+    guard let table = FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() else {
+        throw CocoaError(.fileReadUnknown)
+    }
+    for line in String(decoding: table, as: UTF8.self).split(separator: "\n").dropFirst() {
+        let columns = line.split(separator: " ")
+        // local_address is HEX_IP:HEX_PORT; state 0A is LISTEN; column 9 is the inode.
+        guard columns.count > 9, let local = columns[1].split(separator: ":").last,
+              Int(local, radix: 16) == port, columns[3] != "0A" else { continue }
+        inodes.insert(String(columns[9]))
+    }
+    let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
+    return descriptors.count { fd in
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"),
+              target.hasPrefix("socket:[") else { return false }
+        return inodes.contains(String(target.dropFirst(8).dropLast()))
     }
 }
 
