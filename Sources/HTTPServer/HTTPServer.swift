@@ -20,7 +20,8 @@ import Transport
 /// await server.shutdown(gracePeriod: .seconds(5))
 /// ```
 public final class HTTPServer: Sendable {
-    /// Produces the response to a request. A thrown error is answered with 500.
+    /// Produces the response to a request. A thrown error is answered with 500. Untyped: it is
+    /// the application's code, which may fail in any way.
     public typealias Handler = @Sendable (HTTPRequest) async throws -> HTTPResponse
     /// Decides on `Expect: 100-continue`: nil to receive the body, or a final response (sent
     /// before closing the connection) to refuse it.
@@ -51,16 +52,25 @@ public final class HTTPServer: Sendable {
     }
 
     /// Binds the listening socket; call `run()` to serve.
+    ///
+    /// - Throws: `HTTPServerError` naming the address and the cause (EADDRINUSE, ...).
     public static func bind(configuration: Configuration, on group: EventLoopGroup = .shared,
                             continuePolicy: @escaping ContinuePolicy = { _ in nil },
-                            handler: @escaping Handler) async throws -> HTTPServer {
-        let listener = try await TCPListener.bind(host: configuration.host, port: configuration.port, on: group)
+                            handler: @escaping Handler) async throws(HTTPServerError) -> HTTPServer {
+        let listener: TCPListener
+        do {
+            listener = try await TCPListener.bind(host: configuration.host, port: configuration.port, on: group)
+        } catch {
+            throw HTTPServerError(binding: error, address: "\(configuration.host):\(configuration.port)")
+        }
         return HTTPServer(configuration: configuration, listener: listener, continuePolicy: continuePolicy, handler: handler)
     }
 
     /// Binds a server that dispatches through `router`, which also answers 100-continue.
+    ///
+    /// - Throws: `HTTPServerError` naming the address and the cause (EADDRINUSE, ...).
     public static func bind(configuration: Configuration, on group: EventLoopGroup = .shared,
-                            router: HTTPRouter) async throws -> HTTPServer {
+                            router: HTTPRouter) async throws(HTTPServerError) -> HTTPServer {
         try await bind(configuration: configuration, on: group, continuePolicy: router.continuePolicy(for:)) { request in
             try await router.handle(request)
         }

@@ -1,9 +1,25 @@
 import Bytes
+import Glibc
 @testable import HTTPServer
 import Testing
 
 /// The connection limit and shutdown, over real loopback sockets.
 @Suite struct HTTPServerLifecycleTests {
+    @Test func bindingAPortInUseSaysWhereAndWhy() async throws {
+        let server = try await TestServer()
+        do {
+            let second = try await HTTPServer.bind(configuration: .init(host: "127.0.0.1", port: server.port)) { _ in
+                HTTPResponse(status: 200)
+            }
+            Issue.record("bound port \(second.port) twice")
+        } catch {
+            #expect(error.reason == .bindFailed(errno: EADDRINUSE))
+            #expect(error.address == "127.0.0.1:\(server.port)")
+            #expect(error.description.contains("127.0.0.1:\(server.port)"))
+        }
+        await server.stop()
+    }
+
     @Test func connectionsBeyondTheLimitGet503() async throws {
         let server = try await TestServer { $0.maxConnections = 1 }
         let first = try await TestClient(port: server.port)
