@@ -84,6 +84,8 @@ import Testing
         let server = try await TestServer { $0.writeTimeout = .milliseconds(300) }
         let client = try await TestClient(port: server.port)
         try await client.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
+        // Served first (the count starts at 0 until the connection is accepted), then dropped.
+        try await eventually("the connection to be served") { server.server.connectionCount == 1 }
         try await eventually("the connection to be dropped") { server.server.connectionCount == 0 }
         // What the socket buffers held arrives; the rest of the body never does.
         let received = try await client.bytesUntilClosed()
