@@ -55,9 +55,9 @@ import Testing
     /// A bodiless request whose head took two reads, arriving with the start of the next one,
     /// and a handler slower than the header timeout: the next head gets a deadline of its own.
     @Test func pipelinedHeadAfterASlowHandlerGetsAFreshDeadline() async throws {
-        let server = try await TestServer { $0.headerTimeout = .seconds(1) }
+        let server = try await TestServer { $0.headerTimeout = .seconds(2) }
         let client = try await TestClient(port: server.port)
-        try await client.send("GET /wait/1500 HTTP/1.1\r\n")
+        try await client.send("GET /wait/2500 HTTP/1.1\r\n")
         try await Task.sleep(for: .milliseconds(100))
         try await client.send("Host: t\r\n\r\nGET /hello/b HTTP/1.1\r\n")
         var pending: [UInt8] = []
