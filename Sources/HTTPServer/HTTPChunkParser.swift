@@ -47,8 +47,9 @@ extension HTTPRequestParser {
         }
         guard i > 0 else { return .failed(HTTPParserError(.invalidChunkSize, offset: consumed)) }
         if let offset = Self.invalidExtensionOffset(p, from: i, end: end) {
-            let reason: HTTPParserError.Reason = offset == i && !(p[i] == .space || p[i] == .tab || p[i] == UInt8(ascii: ";"))
-                ? .invalidChunkSize : .invalidChunkExtension
+            // Right after the digits only ";" or the line end may follow: anything else, a space
+            // included, is a bad size, as llhttp reports it.
+            let reason: HTTPParserError.Reason = offset == i && p[i] != UInt8(ascii: ";") ? .invalidChunkSize : .invalidChunkExtension
             return .failed(HTTPParserError(reason, offset: consumed + offset))
         }
         guard size <= limits.maxBodySize - chunkedBodySize else {
@@ -57,34 +58,27 @@ extension HTTPRequestParser {
         return .complete(length: end + 2, size: size)
     }
 
-    /// Validates `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )` in
-    /// `p[from..<end]`; extensions carry nothing we use, so they are checked and skipped.
-    /// Returns the offset of the first bad byte, or nil.
+    /// Validates `*( ";" name [ "=" ( token / quoted-string ) ] )` in `p[from..<end]`;
+    /// extensions carry nothing we use, so they are checked and skipped. Returns the offset of
+    /// the first bad byte, or nil.
+    ///
+    /// RFC 9112 §7.1.1 allows whitespace (BWS) around ";" and "=", but llhttp's strict mode
+    /// rejects it, as does this parser: peers that disagree on how a chunk line is read are a
+    /// request smuggling vector.
     private static func invalidExtensionOffset(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int? {
         let table = HTTPByteClass.table
         var i = from
-        func skipWhitespace() { while i < end && (p[i] == .space || p[i] == .tab) { i += 1 } }
         func skipToken() -> Bool {
             let start = i
             while i < end && table[Int(p[i])] & HTTPByteClass.token != 0 { i += 1 }
             return i > start
         }
         while i < end {
-            skipWhitespace()
-            guard i < end, p[i] == UInt8(ascii: ";") else { return i }
+            guard p[i] == UInt8(ascii: ";") else { return i }
             i += 1
-            skipWhitespace()
             guard skipToken() else { return i }
-            let afterName = i
-            skipWhitespace()
-            guard i < end, p[i] == UInt8(ascii: "=") else {
-                // No value: whitespace is only allowed before another ";".
-                if i < end && p[i] != UInt8(ascii: ";") { return i }
-                if i == end && i != afterName { return afterName }
-                continue
-            }
+            guard i < end, p[i] == UInt8(ascii: "=") else { continue }
             i += 1
-            skipWhitespace()
             guard i < end else { return i }
             if p[i] == UInt8(ascii: "\"") {
                 i += 1

@@ -17,8 +17,8 @@ struct HTTPConnectionStateMachine {
         /// Run the handler and send its response, then call `responseSent(keepAlive:)`.
         case dispatch(HTTPRequest)
         /// Send an error response with this status and close (the framing of the rest of the
-        /// stream is unknown).
-        case reject(status: Int, message: String)
+        /// stream is unknown); `version` is the request's, when its request line was read.
+        case reject(status: Int, message: String, version: HTTPVersion?)
         /// Close the connection.
         case close
     }
@@ -61,6 +61,16 @@ struct HTTPConnectionStateMachine {
         }
     }
 
+    /// The version of the request being received, once its request line is read: error
+    /// responses to it use that version.
+    var requestVersion: HTTPVersion? {
+        switch state {
+        case .awaitingContinue(let head), .body(let head): head.version
+        case .head: parser.versionOfHeadInProgress
+        case .responding, .closing: nil
+        }
+    }
+
     /// Hands over received bytes.
     mutating func received(_ bytes: ByteBuffer) {
         parser.feed(bytes)
@@ -100,8 +110,9 @@ struct HTTPConnectionStateMachine {
             do {
                 part = try parser.next()
             } catch {
+                let version = requestVersion
                 state = .closing
-                return .reject(status: error.status, message: error.message)
+                return .reject(status: error.status, message: error.message, version: version)
             }
             switch part {
             case .head(let head):

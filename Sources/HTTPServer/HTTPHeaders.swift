@@ -35,8 +35,9 @@ public struct HTTPHeaders: @unchecked Sendable, RandomAccessCollection {
         return storage!.withUnsafeMutablePointerToElements { $0[index] }
     }
 
-    /// Fields are indexed from 0 in the order received.
+    /// The index of the first field: fields are indexed from 0 in the order received.
     @inlinable public var startIndex: Int { 0 }
+    /// One past the index of the last field: the number of fields.
     @inlinable public var endIndex: Int { storage?.count ?? 0 }
 
     /// The field at `index` as strings.

@@ -11,13 +11,17 @@ import Glibc
 ///
 /// Strictness follows RFC 9112 and llhttp's strict mode: lines end in CRLF, header names are
 /// tokens with no whitespace before the colon, values hold no control characters, obs-fold is
-/// rejected, Content-Length must be digits only and appear once (duplicates are rejected even
-/// when equal, because intermediaries disagree on which copy wins), Transfer-Encoding must end
-/// in `chunked` and excludes Content-Length, HTTP/1.1 requires exactly one Host. Transfer codings
-/// other than `chunked` are answered 501 when `chunked` is final (the framing is still known) and
-/// 400 otherwise (RFC 9112 §6.3: the length cannot be determined). A failure throws
-/// `HTTPParserError` with the status to answer; the parser then keeps failing, since the framing
-/// of the rest of the stream is unknown.
+/// rejected, Content-Length must be digits only and appear once (`+5`, `5,6`, `5 6` and `0x5` are
+/// rejected; duplicates are rejected even when equal, because intermediaries disagree on which
+/// copy wins). Leading zeros are digits like any other (`005` is 5, as in llhttp), and
+/// whitespace around a value is optional whitespace, not part of it (RFC 9110 §5.5), so
+/// `Content-Length:  5` is 5. Transfer-Encoding must end in `chunked` and excludes
+/// Content-Length, HTTP/1.1 requires exactly one Host. Transfer codings other than `chunked` are
+/// answered 501 when `chunked` is final (the framing is still known) and 400 otherwise (RFC 9112
+/// §6.3: the length cannot be determined), `Transfer-Encoding: gzip` alone included. Chunk lines
+/// allow no whitespace after the size or around `;` and `=` of extensions, as in llhttp's strict
+/// mode. A failure throws `HTTPParserError` with the status to answer; the parser then keeps
+/// failing, since the framing of the rest of the stream is unknown.
 public struct HTTPRequestParser: Sendable {
     /// The limits this parser enforces.
     public let limits: HTTPParserLimits
@@ -40,6 +44,8 @@ public struct HTTPRequestParser: Sendable {
     var fields: [HTTPHeaders.Field] = []
     /// De-chunked body bytes announced so far, against `maxBodySize`.
     var chunkedBodySize = 0
+    /// `versionOfHeadInProgress` when the parser failed.
+    var versionAtFailure: HTTPVersion?
 
     enum State: Sendable {
         case requestLine
@@ -66,6 +72,16 @@ public struct HTTPRequestParser: Sendable {
     public var isIdle: Bool {
         if case .requestLine = state { return buffer.readableBytes == 0 }
         return false
+    }
+
+    /// The version of the request whose header section is being parsed (or failed to parse),
+    /// once its request line is read; nil elsewhere.
+    var versionOfHeadInProgress: HTTPVersion? {
+        switch state {
+        case .headers: head.version
+        case .failed: versionAtFailure
+        default: nil
+        }
     }
 
     /// Appends received bytes. When nothing is buffered the bytes are adopted without copying.
@@ -103,6 +119,7 @@ public struct HTTPRequestParser: Sendable {
         do {
             return try step()
         } catch {
+            versionAtFailure = versionOfHeadInProgress
             state = .failed(error)
             throw error
         }

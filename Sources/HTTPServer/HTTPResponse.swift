@@ -3,7 +3,8 @@ import Bytes
 /// A response to send: status, header fields and a body.
 ///
 /// The server adds `Date`, the framing (`Content-Length`, or `Transfer-Encoding: chunked` for
-/// streamed bodies) and `Connection` itself; handlers must not set those.
+/// streamed bodies) and `Connection` itself: fields of those names in `headers` are not sent
+/// (set `closeConnection` to close the connection).
 public struct HTTPResponse: Sendable {
     /// A response body.
     public enum Body: Sendable {

@@ -17,7 +17,9 @@ enum HTTPResponseEncoder {
         status < 200 || status == 204 || status == 304
     }
 
-    /// Writes the status line and header section of `response`.
+    /// Writes the status line and header section of `response`. `Date`, the framing fields and
+    /// `Connection` are the encoder's: fields of those names in `response` are left out, so none
+    /// is ever sent twice or contradicts the framing actually used.
     ///
     /// - Parameters:
     ///   - version: the request's version; the response uses the same major and minor, as
@@ -32,7 +34,7 @@ enum HTTPResponseEncoder {
         buffer.writeString(HTTPResponse.reasonPhrase(response.status))
         buffer.writeString("\r\nDate: ")
         buffer.writeString(date)
-        for (name, value) in response.headers {
+        for (name, value) in response.headers where !isOwnedField(name) {
             buffer.writeString("\r\n")
             buffer.writeString(name)
             buffer.writeString(": ")
@@ -55,6 +57,19 @@ enum HTTPResponseEncoder {
         buffer.writeString("\r\n\r\n")
     }
 
+    /// Whether the encoder writes the field called `name` itself (compared case-insensitively).
+    static func isOwnedField(_ name: String) -> Bool {
+        let utf8 = name.utf8
+        // Lengths first: most names are none of these, and are told apart without folding case.
+        switch utf8.count {
+        case 4: return utf8.elementsEqual("date".utf8) { $0 | 0x20 == $1 }
+        case 10: return utf8.elementsEqual("connection".utf8) { $0 | 0x20 == $1 }
+        case 14: return utf8.elementsEqual("content-length".utf8) { $0 | 0x20 == $1 }
+        case 17: return utf8.elementsEqual("transfer-encoding".utf8) { $0 | 0x20 == $1 }
+        default: return false
+        }
+    }
+
     /// Writes one chunk of a chunked body; empty data would end the body, so it writes nothing.
     static func writeChunk(_ data: ByteBuffer, into buffer: inout ByteBuffer) {
         guard data.readableBytes > 0 else { return }
@@ -69,12 +84,14 @@ enum HTTPResponseEncoder {
         buffer.writeString("0\r\n\r\n")
     }
 
-    /// A complete plain-text error response that closes the connection.
-    static func errorResponse(status: Int, message: String, date: String) -> ByteBuffer {
+    /// A complete plain-text error response that closes the connection, in `version` (the
+    /// request's, when known; HTTP/1.1 otherwise).
+    static func errorResponse(status: Int, message: String, version: HTTPVersion?, date: String) -> ByteBuffer {
         var buffer = ByteBuffer(capacity: 160 + message.utf8.count)
         let response = HTTPResponse.text(message + "\n", status: status)
         let body = message.utf8.count + 1
-        writeHead(response, framing: .length(body), version: .http1_1, keepAlive: false, date: date, into: &buffer)
+        writeHead(response, framing: .length(body), version: version ?? .http1_1, keepAlive: false, date: date,
+                  into: &buffer)
         buffer.writeString(message)
         buffer.writeString("\n")
         return buffer

@@ -29,7 +29,8 @@ public struct HTTPRouter: Sendable {
         routes.append(Route(method: method, segments: segments, handler: handler))
     }
 
-    /// Runs the handler of the matching route, or answers 404 or 405.
+    /// Runs the handler of the matching route, or answers 404 or 405. Throws what the handler
+    /// throws, which is untyped like `HTTPServer.Handler`.
     public func handle(_ request: HTTPRequest) async throws -> HTTPResponse {
         switch match(method: request.method, path: request.path) {
         case .found(let route, let parameters):

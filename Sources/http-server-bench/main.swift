@@ -20,13 +20,16 @@ router.add("POST", "/orders") { _ in
 }
 let server = try await HTTPServer.bind(configuration: .init(host: "127.0.0.1", port: port), router: router)
 
+/// The grace period the signal handler gives requests in flight.
+let gracePeriod = Duration.seconds(2)
+
 /// Shuts `server` down on SIGTERM or SIGINT. Signals arrive on a dispatch queue, off the main
 /// actor, so the handler is explicitly `@Sendable` and only starts a task.
 func shutDownOnSignals(_ server: HTTPServer) -> [DispatchSourceSignal] {
     [SIGTERM, SIGINT].map { signalNumber in
         signal(signalNumber, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler { @Sendable in Task { await server.shutdown(gracePeriod: .seconds(2)) } }
+        source.setEventHandler { @Sendable in Task { await server.shutdown(gracePeriod: gracePeriod) } }
         source.resume()
         return source
     }
@@ -35,7 +38,9 @@ func shutDownOnSignals(_ server: HTTPServer) -> [DispatchSourceSignal] {
 let signalSources = shutDownOnSignals(server)
 print("listening on 127.0.0.1:\(server.port)")
 await server.run()
-// run() returns once shutdown stops accepting; give requests in flight their grace period.
-while server.connectionCount > 0 {
+// run() returns once shutdown stops accepting; give requests in flight their grace period, and
+// shutdown its second for handlers it cancels, but no more: the process exits regardless.
+let exitDeadline = ContinuousClock.now + gracePeriod + .seconds(2)
+while server.connectionCount > 0 && ContinuousClock.now < exitDeadline {
     try await Task.sleep(for: .milliseconds(10))
 }

@@ -9,7 +9,7 @@ import Testing
         case read, close
         case expectContinue(String)
         case dispatch(String, body: String)
-        case reject(Int)
+        case reject(Int, version: String?)
     }
 
     /// Feeds `chunks` one by one, answering every dispatch with a response that keeps the
@@ -34,8 +34,8 @@ import Testing
             case .dispatch(let request):
                 steps.append(.dispatch(request.head.target, body: String(decoding: request.body.readableBytesView, as: UTF8.self)))
                 machine.responseSent(keepAlive: request.head.keepAlive)
-            case .reject(let status, _):
-                steps.append(.reject(status))
+            case .reject(let status, _, let version):
+                steps.append(.reject(status, version: version?.description))
             case .close:
                 steps.append(.close)
                 return steps
@@ -77,7 +77,31 @@ import Testing
 
     @Test func malformedRequestIsRejectedThenClosed() {
         let steps = Self.run([Array("GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nBad Header: x\r\n\r\n".utf8)[...]])
-        #expect(steps == [.read, .dispatch("/a", body: ""), .reject(400), .close])
+        #expect(steps == [.read, .dispatch("/a", body: ""), .reject(400, version: "1.1"), .close])
+    }
+
+    /// Error responses answer in the request's version once its request line was read.
+    @Test(arguments: [
+        ("GET / HTTP/1.0\r\nBad Header: x\r\n\r\n", 400, "1.0"),
+        ("POST / HTTP/1.0\r\nContent-Length: 99999999999\r\n\r\n", 413, "1.0"),
+        ("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "1.1"),
+        ("GET / HTTP/2.0\r\n\r\n", 505, nil),
+        ("GET /\u{1} HTTP/1.0\r\n\r\n", 400, nil),
+    ] as [(String, Int, String?)])
+    func rejectionCarriesTheRequestVersion(text: String, status: Int, version: String?) {
+        for steps in Self.everyWay(text) {
+            #expect(steps.contains(.reject(status, version: version)))
+        }
+    }
+
+    @Test func requestVersionIsKnownOnceTheRequestLineIsRead() {
+        var machine = HTTPConnectionStateMachine(limits: HTTPParserLimits())
+        machine.received(ByteBuffer(string: "GET / HTTP/1.0\r"))
+        _ = machine.nextAction()
+        #expect(machine.requestVersion == nil)
+        machine.received(ByteBuffer(string: "\nConnection: keep"))
+        _ = machine.nextAction()
+        #expect(machine.requestVersion == .http1_0)
     }
 
     @Test func peerClosingMidRequestCloses() {

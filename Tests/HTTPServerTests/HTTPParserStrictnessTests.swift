@@ -12,6 +12,9 @@ import Testing
         ("G(T / HTTP/1.1\r\nHost: a\r\n\r\n", .invalidMethod, 400),
         (" GET / HTTP/1.1\r\nHost: a\r\n\r\n", .invalidMethod, 400),
         ("GET  / HTTP/1.1\r\nHost: a\r\n\r\n", .invalidRequestLine, 400),
+        // Tokens of the request line are separated by exactly one SP, never HTAB.
+        ("GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n", .invalidMethod, 400),
+        ("GET /\tHTTP/1.1\r\nHost: a\r\n\r\n", .invalidTarget, 400),
         ("GET / HTTP/1.1 \r\nHost: a\r\n\r\n", .invalidVersion, 400),
         ("GET /a\u{7F}b HTTP/1.1\r\nHost: a\r\n\r\n", .invalidTarget, 400),
         ("GET /\u{01} HTTP/1.1\r\nHost: a\r\n\r\n", .invalidTarget, 400),
@@ -49,6 +52,9 @@ import Testing
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", .chunkedNotFinal, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", .unsupportedTransferCoding, 501),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", .chunkedNotFinal, 400),
+        // 400 rather than 501: RFC 9112 §6.3 says a request whose final coding is not chunked has
+        // a body length that cannot be determined, and requires 400 and a close.
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", .chunkedNotFinal, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \"chunked\"\r\n\r\n", .invalidTransferEncoding, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n", .invalidTransferEncoding, 400),
         ("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", .transferEncodingInHTTP10, 400),
@@ -61,7 +67,17 @@ import Testing
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\n", .invalidChunkSize, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n", .invalidChunkSize, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\n", .bareLineFeed, 400),
-        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\n", .invalidChunkExtension, 400),
+        // Whitespace after a chunk size, or around ";" and "=" of an extension, is rejected as in
+        // llhttp's strict mode.
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5 \r\n", .invalidChunkSize, 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\t\r\n", .invalidChunkSize, 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5 ;a\r\n", .invalidChunkSize, 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n 5\r\n", .invalidChunkSize, 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5; a=b\r\n", .invalidChunkExtension, 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a =b\r\n", .invalidChunkExtension, 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a= b\r\n", .invalidChunkExtension, 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b ;c\r\n", .invalidChunkExtension, 400),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a \r\n", .invalidChunkExtension, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;\r\n", .invalidChunkExtension, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\r\n", .invalidChunkExtension, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"x\r\n", .invalidChunkExtension, 400),
@@ -81,6 +97,24 @@ import Testing
         }
         #expect(error.reason == reason)
         #expect(error.status == status)
+    }
+
+    /// Inputs close to a rejected one that must be accepted, with the body they carry.
+    static let accepted: [(String, String)] = [
+        // Leading zeros are digits like any other (llhttp accepts them too).
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 005\r\n\r\nhello", "hello"),
+        // Whitespace around a field value is OWS, not part of the value (RFC 9110 §5.5), so
+        // this is 5; `+5`, `5,6` and `5 6` are rejected above because the value itself is bad.
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:  5\r\n\r\nhello", "hello"),
+        ("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\t5 \r\n\r\nhello", "hello"),
+        ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b;c;d=\"e f\"\r\nhello\r\n0\r\n\r\n", "hello"),
+    ]
+
+    @Test(arguments: accepted)
+    func acceptedNearMisses(text: String, body: String) {
+        let outcome = parseEveryWay(text)
+        #expect(outcome.end == .complete)
+        #expect(outcome.requests.map { String(decoding: $0.body, as: UTF8.self) } == [body])
     }
 
     @Test func errorOffsetPointsAtTheProblem() {

@@ -34,7 +34,7 @@ import Testing
 
     @Test func chunkedBodyWithExtensionsAndTrailers() throws {
         let text = "POST /orders HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + "5;name=value;flag ; q=\"a \\\"b\\\"\"\r\nhello\r\n"
+            + "5;name=value;flag;q=\"a \\\"b\\\"\"\r\nhello\r\n"
             + "0A\r\n, chunked!\r\n"
             + "0\r\nChecksum: abc \r\nX-Note: done\r\n\r\n"
         let outcome = parseEveryWay(text)

@@ -26,6 +26,15 @@ import Testing
             == "HTTP/1.1 204 No Content\r\nDate: \(Self.date)\r\n\r\n")
     }
 
+    @Test func fieldsTheServerOwnsAreNotTakenFromTheHandler() {
+        let response = HTTPResponse(status: 200, headers: [
+            ("content-length", "99"), ("Date", "yesterday"), ("Transfer-Encoding", "gzip"), ("CONNECTION", "upgrade"),
+            ("X-Id", "7"), ("Content-Type", "text/plain"),
+        ])
+        #expect(Self.head(response, .length(3), .http1_1, keepAlive: false)
+            == "HTTP/1.1 200 OK\r\nDate: \(Self.date)\r\nX-Id: 7\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\n")
+    }
+
     @Test func chunks() {
         var buffer = ByteBuffer()
         HTTPResponseEncoder.writeChunk(ByteBuffer(string: String(repeating: "x", count: 26)), into: &buffer)

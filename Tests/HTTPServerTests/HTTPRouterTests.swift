@@ -51,18 +51,4 @@ import Testing
         #expect(Self.router.continuePolicy(for: try Self.request("POST /orders HTTP/1.1\r\nHost: h\r\n\r\n").head) == nil)
         #expect(Self.router.continuePolicy(for: try Self.request("POST /other HTTP/1.1\r\nHost: h\r\n\r\n").head)?.status == 404)
     }
-
-    @Test func json() throws {
-        struct Order: Codable, Equatable { var id: String; var qty: Int }
-        var parser = HTTPRequestParser()
-        parser.feed(ByteBuffer(string: "POST /orders HTTP/1.1\r\nHost: h\r\nContent-Length: 22\r\n\r\n{\"id\":\"o-1\",\"qty\":3}  "))
-        guard case .head(let head) = try parser.next(), case .body(let body) = try parser.next() else {
-            Issue.record("expected head and body")
-            return
-        }
-        #expect(try HTTPRequest(head: head, body: body).decodeJSON(Order.self) == Order(id: "o-1", qty: 3))
-        let response = try HTTPResponse.json(Order(id: "o-2", qty: 1), status: 201)
-        #expect(response.status == 201)
-        #expect(Self.body(response).contains("\"o-2\""))
-    }
 }

@@ -1,10 +1,14 @@
+import Foundation
 import Synchronization
 import Bytes
 import HTTPServer
+import Testing
 import Transport
 
 /// A response as a test client sees it.
 struct ClientResponse {
+    /// From the status line, e.g. `HTTP/1.1`.
+    var version: String
     var status: Int
     var headers: [(name: String, value: String)]
     var body: String
@@ -27,10 +31,19 @@ final class TestClient: Sendable {
         try await connection.write(ByteBuffer(string: text), timeout: .seconds(5))
     }
 
-    /// Reads one response, or nil when the server closed the connection first.
-    func response(_ pending: inout [UInt8]) async throws -> ClientResponse? {
+    /// Sends `text` one byte at a time, `interval` apart, until done, cancelled or refused.
+    func trickle(_ text: String, every interval: Duration) async throws {
+        for byte in text.utf8 {
+            try await Task.sleep(for: interval)
+            try await connection.write(ByteBuffer(bytes: [byte]), timeout: .seconds(5))
+        }
+    }
+
+    /// Reads one response, or nil when the server closed the connection first. A response to
+    /// HEAD (`toHead`) has framing fields but no body.
+    func response(_ pending: inout [UInt8], toHead: Bool = false) async throws -> ClientResponse? {
         while true {
-            if let (response, used) = Self.parse(pending) {
+            if let (response, used) = Self.parse(pending, toHead: toHead) {
                 pending.removeFirst(used)
                 return response
             }
@@ -48,31 +61,52 @@ final class TestClient: Sendable {
         }
     }
 
-    /// Whether the server closed the connection (reads EOF, discarding nothing expected).
+    /// Whether the server closed the connection (reads EOF or a reset, discarding nothing
+    /// expected).
     func isClosedByServer() async throws -> Bool {
         var buffer = ByteBuffer()
-        return try await connection.read(into: &buffer, timeout: .seconds(30)) == 0
+        do {
+            return try await connection.read(into: &buffer, timeout: .seconds(30)) == 0
+        } catch TransportError.connectionReset {
+            return true
+        }
+    }
+
+    /// Reads and counts bytes until the server closes the connection.
+    func bytesUntilClosed() async throws -> Int {
+        var total = 0
+        while true {
+            var buffer = ByteBuffer()
+            let count: Int
+            do {
+                count = try await connection.read(into: &buffer, timeout: .seconds(5))
+            } catch TransportError.connectionReset {
+                return total
+            }
+            if count == 0 { return total }
+            total += count
+        }
     }
 
     func close() { connection.close() }
 
-    private static func head(_ bytes: [UInt8]) -> (status: Int, headers: [(name: String, value: String)], length: Int)? {
+    private static func head(_ bytes: [UInt8]) -> (version: String, status: Int, headers: [(name: String, value: String)], length: Int)? {
         guard let end = (0..<max(bytes.count - 3, 0)).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10 }) else {
             return nil
         }
         let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
-        let status = Int(lines[0].split(separator: " ")[1]) ?? 0
+        let statusLine = lines[0].split(separator: " ")
         let headers = lines.dropFirst().map { line -> (name: String, value: String) in
             let colon = line.firstIndex(of: ":")!
             return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
-        return (status, headers, end + 4)
+        return (String(statusLine[0]), Int(statusLine[1]) ?? 0, headers, end + 4)
     }
 
-    private static func parse(_ bytes: [UInt8]) -> (ClientResponse, Int)? {
-        guard let (status, headers, headLength) = head(bytes) else { return nil }
-        let response = ClientResponse(status: status, headers: headers, body: "")
-        if status < 200 || status == 204 || status == 304 { return (response, headLength) }
+    private static func parse(_ bytes: [UInt8], toHead: Bool) -> (ClientResponse, Int)? {
+        guard let (version, status, headers, headLength) = head(bytes) else { return nil }
+        let response = ClientResponse(version: version, status: status, headers: headers, body: "")
+        if toHead || status < 200 || status == 204 || status == 304 { return (response, headLength) }
         if let length = response.header("Content-Length").flatMap(Int.init) {
             guard bytes.count >= headLength + length else { return nil }
             var complete = response
@@ -99,8 +133,9 @@ final class TestClient: Sendable {
     }
 
     private static func parseUntilClose(_ bytes: [UInt8]) -> ClientResponse? {
-        guard let (status, headers, headLength) = head(bytes) else { return nil }
-        return ClientResponse(status: status, headers: headers, body: String(decoding: bytes[headLength...], as: UTF8.self))
+        guard let (version, status, headers, headLength) = head(bytes) else { return nil }
+        return ClientResponse(version: version, status: status, headers: headers,
+                              body: String(decoding: bytes[headLength...], as: UTF8.self))
     }
 }
 
@@ -109,6 +144,13 @@ final class TestServer: Sendable {
     let server: HTTPServer
     /// Holds `GET /gated` requests until opened.
     let gate = Gate()
+    /// Holds `GET /stuck` requests until opened, for a minute at most: a handler that ignores
+    /// cancellation.
+    let stuck = Gate()
+    /// `GET /sleep` handlers that have started, and those that saw their task cancelled.
+    let sleeps = SleepLog()
+    /// The body of `GET /big`: far more than the socket buffers of a client that does not read.
+    static let bigBody = ByteBuffer(bytes: [UInt8](repeating: UInt8(ascii: "x"), count: 32 << 20))
     private let runner: Task<Void, Never>
 
     var port: Int { server.port }
@@ -120,6 +162,9 @@ final class TestServer: Sendable {
         router.add("GET", "/hello/:name") { request in
             .text("hello \(request.pathParameters["name"] ?? "")")
         }
+        router.add("HEAD", "/hello/:name") { request in
+            .text("hello \(request.pathParameters["name"] ?? "")")
+        }
         router.add("POST", "/echo") { request in
             HTTPResponse(status: 200, body: .bytes(request.body))
         }
@@ -127,9 +172,30 @@ final class TestServer: Sendable {
             try await Task.sleep(for: .milliseconds(300))
             return .text("slow done")
         }
+        router.add("GET", "/wait/:ms") { request in
+            try await Task.sleep(for: .milliseconds(Int(request.pathParameters["ms"] ?? "") ?? 0))
+            return .text("waited")
+        }
         router.add("GET", "/gated") { [gate] _ in
-            await gate.pass()
+            try await gate.pass()
             return .text("gated done")
+        }
+        router.add("GET", "/stuck") { [stuck] _ in
+            try await stuck.pass(timeout: .seconds(60))
+            return .text("unstuck")
+        }
+        router.add("GET", "/sleep") { [sleeps] _ in
+            sleeps.recordStart()
+            do {
+                try await Task.sleep(for: .seconds(3600))
+            } catch {
+                sleeps.recordCancellation()
+                throw error
+            }
+            return .text("slept")
+        }
+        router.add("GET", "/big") { _ in
+            HTTPResponse(status: 200, body: .bytes(Self.bigBody))
         }
         router.add("GET", "/stream") { _ in
             HTTPResponse(status: 200, body: .stream { writer in
@@ -141,38 +207,160 @@ final class TestServer: Sendable {
         runner = Task { [server] in await server.run() }
     }
 
-    func stop(gracePeriod: Duration = .seconds(2)) async {
-        await server.shutdown(gracePeriod: gracePeriod)
-        await runner.value
+    /// Shuts the server down and waits for `run()` to return, for a bounded time: a server that
+    /// does not stop fails the test instead of hanging it.
+    func stop(gracePeriod: Duration = .seconds(2), sourceLocation: SourceLocation = #_sourceLocation) async {
+        let stopped = await completes(within: gracePeriod + .seconds(10)) { [server, runner] in
+            await server.shutdown(gracePeriod: gracePeriod)
+            await runner.value
+        }
+        #expect(stopped, "the server did not stop", sourceLocation: sourceLocation)
+    }
+}
+
+/// A wait in a test that took longer than it may.
+struct TestTimeout: Error, CustomStringConvertible {
+    var what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Waits until `condition` holds, checking every 10 ms; throws after `timeout`, so a
+/// regression fails the test instead of hanging it.
+func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw TestTimeout(what: what) }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// Runs `operation` and waits for it for at most `timeout`; false when it had not finished by
+/// then (it is left running: an awaited task cannot be made to return early).
+func completes(within timeout: Duration, _ operation: @escaping @Sendable () async -> Void) async -> Bool {
+    let outcome = RaceOutcome()
+    return await withCheckedContinuation { continuation in
+        outcome.wait(continuation)
+        let timer = Task {
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            outcome.finish(false)
+        }
+        Task {
+            await operation()
+            outcome.finish(true)
+            timer.cancel()
+        }
+    }
+}
+
+/// Hands the first of two racing results to the waiter; the later one is dropped.
+private final class RaceOutcome: Sendable {
+    private let waiter = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+
+    func wait(_ continuation: CheckedContinuation<Bool, Never>) {
+        waiter.withLock { $0 = continuation }
+    }
+
+    func finish(_ value: Bool) {
+        waiter.withLock { waiter in
+            defer { waiter = nil }
+            return waiter
+        }?.resume(returning: value)
+    }
+}
+
+/// Counts how `GET /sleep` handlers went.
+final class SleepLog: Sendable {
+    private let counts = Mutex((started: 0, cancelled: 0))
+
+    /// Handlers that have started.
+    var started: Int { counts.withLock { $0.started } }
+    /// Handlers whose sleep ended by cancellation.
+    var cancelled: Int { counts.withLock { $0.cancelled } }
+
+    func recordStart() { counts.withLock { $0.started += 1 } }
+    func recordCancellation() { counts.withLock { $0.cancelled += 1 } }
+}
+
+/// The server-side sockets of connections to `port` that this process holds open: accepted
+/// sockets, told from clients' by their local port. Other tests' sockets do not count.
+func serverSideSockets(port: Int) throws -> Int {
+    var inodes: Set<String> = []
+    // Read to the end: procfs files report a size of 0.
+    guard let table = FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() else {
+        throw CocoaError(.fileReadUnknown)
+    }
+    for line in String(decoding: table, as: UTF8.self).split(separator: "\n").dropFirst() {
+        let columns = line.split(separator: " ")
+        // local_address is HEX_IP:HEX_PORT; state 0A is LISTEN; column 9 is the inode.
+        guard columns.count > 9, let local = columns[1].split(separator: ":").last,
+              Int(local, radix: 16) == port, columns[3] != "0A" else { continue }
+        inodes.insert(String(columns[9]))
+    }
+    let descriptors = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
+    return descriptors.count { fd in
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"),
+              target.hasPrefix("socket:[") else { return false }
+        return inodes.contains(String(target.dropFirst(8).dropLast()))
     }
 }
 
 /// Holds requests until `open()`, so a test can be sure a request is in progress (not merely
-/// sent) whatever the machine's load.
+/// sent) whatever the machine's load. A waiter gives up with `TestTimeout` after its timeout,
+/// so a test that never opens the gate fails instead of hanging. Waiting ignores cancellation.
 final class Gate: Sendable {
-    private let state = Mutex<(arrived: Int, isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((0, false, []))
+    private struct State {
+        var arrived = 0
+        var isOpen = false
+        var nextID = 0
+        var waiters: [Int: CheckedContinuation<Void, any Error>] = [:]
+        /// Waiters whose timeout fired before they were registered.
+        var expired: Set<Int> = []
+    }
+
+    private let state = Mutex(State())
 
     /// Requests that have reached the gate.
     var arrived: Int { state.withLock { $0.arrived } }
 
-    func pass() async {
-        await withCheckedContinuation { continuation in
-            let passes = state.withLock { state -> Bool in
+    func pass(timeout: Duration = .seconds(10)) async throws {
+        let id = state.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: timeout)
+            self?.expire(id)
+        }
+        defer { timer.cancel() }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outcome = state.withLock { state -> Result<Void, any Error>? in
                 state.arrived += 1
-                if state.isOpen { return true }
-                state.waiters.append(continuation)
-                return false
+                if state.isOpen { return .success(()) }
+                if state.expired.remove(id) != nil { return .failure(TestTimeout(what: "the gate")) }
+                state.waiters[id] = continuation
+                return nil
             }
-            if passes { continuation.resume() }
+            if let outcome { continuation.resume(with: outcome) }
         }
     }
 
     func open() {
         let waiters = state.withLock { state in
             state.isOpen = true
-            defer { state.waiters = [] }
-            return state.waiters
+            defer { state.waiters = [:] }
+            return state.waiters.values
         }
         for waiter in waiters { waiter.resume() }
+    }
+
+    private func expire(_ id: Int) {
+        let waiter = state.withLock { state in
+            guard let waiter = state.waiters.removeValue(forKey: id) else {
+                state.expired.insert(id)
+                return nil as CheckedContinuation<Void, any Error>?
+            }
+            return waiter
+        }
+        waiter?.resume(throwing: TestTimeout(what: "the gate"))
     }
 }

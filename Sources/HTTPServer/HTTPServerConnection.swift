@@ -1,0 +1,146 @@
+import Bytes
+import Transport
+
+/// Serving one connection: reads, parses, dispatches and writes until the connection closes.
+extension HTTPServer {
+    /// How long a connection closed after an error response may still be read from (see
+    /// `drainBeforeClosing`).
+    static let errorDrainTime = Duration.seconds(1)
+
+    /// Runs one connection until it closes.
+    func serve(_ connection: TCPConnection, id: Int) async {
+        var machine = HTTPConnectionStateMachine(limits: configuration.limits)
+        var deadline = HTTPReadDeadline(headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout,
+                                        idleTimeout: configuration.idleTimeout)
+        do {
+            while true {
+                switch machine.nextAction() {
+                case .read:
+                    let phase = machine.readPhase
+                    if phase == .idle {
+                        guard registry.setIdle(id, true) else { return }
+                    }
+                    let timeout = deadline.timeout(for: phase, now: .now)
+                    var buffer = ByteBuffer()
+                    let count: Int
+                    do {
+                        guard timeout > .zero else { throw TransportError.timedOut(operation: "read", address: nil) }
+                        count = try await connection.read(into: &buffer, timeout: timeout)
+                    } catch TransportError.timedOut {
+                        if phase != .idle {
+                            try await sendError(408, "request timeout", version: machine.requestVersion, on: connection)
+                            await drainBeforeClosing(connection, for: Self.errorDrainTime)
+                        }
+                        return
+                    }
+                    if phase == .idle { _ = registry.setIdle(id, false) }
+                    if count == 0 { machine.receivedEndOfStream() } else { machine.received(buffer) }
+                case .expectContinue(let head):
+                    if let refusal = continuePolicy(head) {
+                        _ = try await send(refusal, for: head, keepAlive: false, on: connection)
+                        await drainBeforeClosing(connection, for: Self.errorDrainTime)
+                        return
+                    }
+                    try await connection.write(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n"), timeout: configuration.writeTimeout)
+                    machine.continueAccepted()
+                case .dispatch(let request):
+                    deadline.requestRead()
+                    let response: HTTPResponse
+                    do {
+                        response = try await handler(request)
+                    } catch {
+                        response = .text("internal server error\n", status: 500)
+                    }
+                    let wanted = request.head.keepAlive && !response.closeConnection && !registry.isShuttingDown
+                    let keepAlive = try await send(response, for: request.head, keepAlive: wanted, on: connection)
+                    machine.responseSent(keepAlive: keepAlive)
+                case .reject(let status, let message, let version):
+                    try await sendError(status, message, version: version, on: connection)
+                    await drainBeforeClosing(connection, for: Self.errorDrainTime)
+                    return
+                case .close:
+                    return
+                }
+            }
+        } catch {
+            // The peer is gone or too slow to take a response: nothing more can be sent.
+        }
+    }
+
+    /// Answers a connection beyond `maxConnections` with 503, within short bounds: refusals are
+    /// the work a flood of connections causes.
+    func refuse(_ connection: TCPConnection) async {
+        let response = HTTPResponseEncoder.errorResponse(status: 503, message: "too many connections", version: nil,
+                                                         date: HTTPDate.now())
+        do {
+            try await connection.write(response, timeout: Self.refusalTimeout)
+        } catch {
+            return
+        }
+        await drainBeforeClosing(connection, for: Self.refusalTimeout)
+    }
+
+    /// Reads and discards what the client still sends, for at most `duration` and 256 KiB,
+    /// before an error closes the connection: closing a socket with unread bytes makes the
+    /// kernel send a reset, which can destroy the error response before the client reads it.
+    private func drainBeforeClosing(_ connection: TCPConnection, for duration: Duration) async {
+        let deadline = ContinuousClock.now + duration
+        var discarded = 0
+        while discarded < 256 * 1024 {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { return }
+            var scratch = ByteBuffer()
+            guard let count = try? await connection.read(into: &scratch, timeout: left), count > 0 else { return }
+            discarded += count
+        }
+    }
+
+    private func sendError(_ status: Int, _ message: String, version: HTTPVersion?, on connection: TCPConnection) async throws {
+        let response = HTTPResponseEncoder.errorResponse(status: status, message: message, version: version, date: HTTPDate.now())
+        try await connection.write(response, timeout: configuration.writeTimeout)
+    }
+
+    /// Writes `response` to the request `head`; returns whether the connection stays open.
+    private func send(_ response: HTTPResponse, for head: HTTPRequestHead, keepAlive: Bool,
+                      on connection: TCPConnection) async throws -> Bool {
+        let timeout = configuration.writeTimeout
+        let date = HTTPDate.now()
+        // HEAD responses announce the body's framing but carry no body.
+        let sendsBody = !head.isMethod("HEAD") && !HTTPResponseEncoder.forbidsBody(response.status)
+        var out = ByteBuffer(capacity: 512)
+        switch response.body {
+        case .bytes(let body):
+            let framing: HTTPResponseEncoder.Framing =
+                HTTPResponseEncoder.forbidsBody(response.status) ? .none : .length(body.readableBytes)
+            HTTPResponseEncoder.writeHead(response, framing: framing, version: head.version, keepAlive: keepAlive,
+                                          date: date, into: &out)
+            if sendsBody { out.writeBuffer(body) }
+            try await connection.write(out, timeout: timeout)
+            return keepAlive
+        case .stream(let produce):
+            // HTTP/1.0 has no chunked coding: the body ends with the connection.
+            let chunked = head.version == .http1_1
+            let framing: HTTPResponseEncoder.Framing = !sendsBody ? .none : chunked ? .chunked : .close
+            let stays = keepAlive && (chunked || !sendsBody)
+            HTTPResponseEncoder.writeHead(response, framing: framing, version: head.version, keepAlive: stays,
+                                          date: date, into: &out)
+            try await connection.write(out, timeout: timeout)
+            guard sendsBody else { return stays }
+            try await produce(HTTPBodyWriter { piece in
+                if chunked {
+                    var framed = ByteBuffer(capacity: piece.readableBytes + 16)
+                    HTTPResponseEncoder.writeChunk(piece, into: &framed)
+                    try await connection.write(framed, timeout: timeout)
+                } else {
+                    try await connection.write(piece, timeout: timeout)
+                }
+            })
+            if chunked {
+                var last = ByteBuffer()
+                HTTPResponseEncoder.writeLastChunk(into: &last)
+                try await connection.write(last, timeout: timeout)
+            }
+            return stays
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Glibc
+import Transport
+
+/// Why a server could not start listening, and on which address.
+public struct HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong.
+    public enum Reason: Sendable, Equatable {
+        /// The host did not resolve to an address; `code` is the `getaddrinfo` result (`EAI_*`).
+        case unresolvableHost(code: Int32)
+        /// The socket could not be opened, bound or made to listen; `errno` says why, e.g.
+        /// EADDRINUSE when another socket holds the port, EACCES for a privileged port.
+        case bindFailed(errno: Int32)
+        /// The task was cancelled while the host was being resolved.
+        case cancelled
+    }
+
+    /// What went wrong.
+    public let reason: Reason
+    /// The address the server was to listen on, as `host:port` from the configuration.
+    public let address: String
+
+    /// An error for `reason` on `address`.
+    public init(_ reason: Reason, address: String) {
+        self.reason = reason
+        self.address = address
+    }
+
+    /// The address and the cause, for logs.
+    public var description: String {
+        switch reason {
+        case .unresolvableHost(let code):
+            "cannot listen on \(address): host not resolved: \(String(cString: gai_strerror(code)))"
+        case .bindFailed(let code):
+            "cannot listen on \(address): \(String(cString: strerror(code))) (errno \(code))"
+        case .cancelled:
+            "cannot listen on \(address): cancelled"
+        }
+    }
+
+    /// Maps what `TCPListener.bind` throws for `address`.
+    init(binding error: any Error, address: String) {
+        switch error {
+        case TransportError.unresolvable(_, let code):
+            self.init(.unresolvableHost(code: code), address: address)
+        case TransportError.system(_, _, let code), TransportError.connectionReset(_, _, let code):
+            self.init(.bindFailed(errno: code), address: address)
+        case TransportError.timedOut:
+            self.init(.bindFailed(errno: ETIMEDOUT), address: address)
+        case TransportError.connectionRefused:
+            self.init(.bindFailed(errno: ECONNREFUSED), address: address)
+        case TransportError.closed:
+            self.init(.bindFailed(errno: EBADF), address: address)
+        default:
+            // `TCPListener.bind` throws nothing else but `CancellationError`.
+            self.init(.cancelled, address: address)
+        }
+    }
+}
