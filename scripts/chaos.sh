@@ -2,8 +2,10 @@
 # Fault-injection run for the order pipeline. Starts its own Redis (AOF, appendfsync always) and
 # two independent RabbitMQ nodes on ports of its own, runs the gateway, processor, notifier and
 # dashboard as separate processes (release build), and then, one scenario at a time: resets the
-# state, sets the inventory, starts open-loop load, injects one fault mid-load, waits (bounded) for
-# quiescence and reconciles the client ledger against Redis (`chaos reconcile`), printing a table.
+# state, sets the inventory, starts open-loop load (a share of the ids without Idempotency-Key,
+# sampling the inventory every 100 ms), injects one fault mid-load, waits (bounded) for quiescence
+# and reconciles the client ledger against Redis and the notifier's log of its sends
+# (`chaos reconcile`), printing a table.
 # Finally it runs the HTTP abuse checks (`chaos abuse`) against the running gateway.
 #
 #   scripts/chaos.sh [--short] [--only "name name ..."] [--no-abuse]
@@ -61,6 +63,8 @@ WAIT_SECONDS=90
 
 WORK="$ROOT/.local/chaos"
 mkdir -p "$WORK"
+# The notifier's log is evidence (reconcile counts the sends in it), so every run starts afresh.
+for log in gateway processor notifier dashboard amqp-proxy redis-proxy; do : >"$WORK/$log.log"; done
 BIN="$ROOT/.build/release"
 FAILED=()
 PIDS_STARTED=()
@@ -187,6 +191,15 @@ drain_node2() {
 
 # --- scenarios ----------------------------------------------------------------------------------
 
+# record_faults SCENARIO: yes when the fault can fall between a notifier's send and its record in
+# Redis, so the notification may be sent again once the lease expires (at-least-once sending).
+record_faults() {
+    case "$1" in
+        kill-notifier | redis-kill | proxy-cut) echo yes ;;
+        *) echo no ;;
+    esac
+}
+
 # Waits for background jobs other than the long-running processes.
 wait_for_jobs() {
     local job
@@ -263,8 +276,10 @@ run_scenario() {
         restart_gracefully gateway processor notifier
     fi
     reset_state
+    # The load samples the inventory straight from Redis (not through the proxy) every 100 ms.
     "$BIN/chaos" load --gateway "127.0.0.1:$GATEWAY_PORT" --rate "$RATE" --duration "$DURATION" \
-        --timeout-ms 6000 --skus "$SKUS" --ledger "$ledger" --nonce "$name-$RANDOM" &
+        --timeout-ms 6000 --skus "$SKUS" --ledger "$ledger" --nonce "$name-$RANDOM" \
+        --redis "redis://127.0.0.1:$REDIS_PORT/0" --samples "$WORK/$name.samples.json" &
     load_pid=$!
     sleep $((DURATION / 3))
     inject "$name"
@@ -278,7 +293,8 @@ run_scenario() {
     fi
     wait_ready gateway processor notifier
     "$BIN/chaos" reconcile --redis "redis://127.0.0.1:$REDIS_PORT/0" --ledger "$ledger" --initial-stock "$STOCK" \
-        --skus "$SKUS" --wait-seconds "$WAIT_SECONDS" --scenario "$name" || status=$?
+        --skus "$SKUS" --wait-seconds "$WAIT_SECONDS" --scenario "$name" \
+        --sender-log "$WORK/notifier.log" --samples "$WORK/$name.samples.json" --record-faults "$(record_faults "$name")" || status=$?
     [[ "$status" == 0 ]] || FAILED+=("$name")
 }
 

@@ -2,8 +2,8 @@
 # The project's test command: installs the servers when missing, starts them (reusing any that
 # already answer), builds, runs every test against the real servers, the conformance vectors
 # through the shipped runner, a short seeded fuzz pass, the AMQP interop and recovery checks and
-# the short fault-injection run, and stops on exit exactly the servers it started. Exits non-zero
-# when any step fails.
+# the short fault-injection run, validates docker-compose.yml, and stops on exit exactly the
+# servers it started. Exits non-zero when any step fails.
 #
 # Environment:
 #   CI            true: server tests fail instead of being skipped when a server is unreachable,
@@ -85,7 +85,19 @@ conformance_vectors() {
     scripts/conformance.sh
 }
 
+# Validates docker-compose.yml (schema, anchors, depends_on conditions) with Debian's
+# docker-compose, which needs no Docker engine for `config`; installed when missing.
+compose_file() {
+    if ! command -v docker-compose >/dev/null 2>&1; then
+        [[ $EUID == 0 ]] || { echo "docker-compose is missing; install it (apt-get install docker-compose) or run as root" >&2; return 1; }
+        { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+            && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose; } >/dev/null
+    fi
+    docker-compose -f docker-compose.yml config -q
+}
+
 step "toolchain" toolchain
+step "compose file" compose_file
 step "servers" servers
 step "build" build
 step "tests" unit_and_integration_tests

@@ -18,6 +18,10 @@ struct AbuseCommand {
         pipelined = try options.int("pipelined", default: 20_000)
     }
 
+    /// The side client's p99 must stay under this while the checks run: generous, since the
+    /// checks load the same machine, but far below the client's 5 s timeout.
+    static let sideP99LimitMs = 500
+
     /// One check's verdict.
     private struct Verdict {
         var name: String
@@ -45,16 +49,17 @@ struct AbuseCommand {
         verdicts.append(await expect("URI of 9 KiB", send: "GET /\(String(repeating: "a", count: 9 * 1024)) HTTP/1.1\(crlf)Host: a\(crlf)\(crlf)", statuses: [414]))
         verdicts.append(await expect("headers of 20 KiB", send: "GET /livez HTTP/1.1\(crlf)Host: a\(crlf)X-Big: \(String(repeating: "b", count: 20 * 1024))\(crlf)\(crlf)", statuses: [431]))
         verdicts.append(await expect("body of 9 MB declared", send: "POST /orders HTTP/1.1\(crlf)Host: a\(crlf)Content-Length: 9000000\(crlf)\(crlf){", statuses: [413]))
+        verdicts.append(await oversizedChunkedBody())
         verdicts.append(await slowloris())
         verdicts.append(await idle())
         verdicts.append(await pipelinedFlood())
         try await Task.sleep(for: .seconds(1))
         sideTask.cancel()
         let stats = await sideTask.value
-        let sideOK = stats.total > 0 && stats.accepted * 100 >= stats.total * 99
         verdicts.append(Verdict(
             name: "side client during all checks",
-            seen: "\(stats.accepted)/\(stats.total) got 202, p99 \(String(format: "%.1f", stats.p99Ms)) ms", ok: sideOK
+            seen: "\(stats.accepted)/\(stats.total) got 202, p99 \(String(format: "%.1f", stats.p99Ms)) ms (limit \(Self.sideP99LimitMs))",
+            ok: stats.total > 0 && stats.accepted == stats.total && stats.p99Ms <= Double(Self.sideP99LimitMs)
         ))
         print("== http abuse against \(host):\(port)")
         for verdict in verdicts {
@@ -98,6 +103,33 @@ struct AbuseCommand {
             }
         }
         return (OneShotHTTP.statusCode(in: response), false)
+    }
+
+    /// Streams a chunked body past the gateway's 8 MiB limit, no length declared up front: it
+    /// must count the de-chunked bytes as they arrive, answer 413 and close, not buffer them all.
+    /// The answer is read while the body is still being written, so it is seen even if the
+    /// gateway's close resets the connection under the unread rest.
+    private func oversizedChunkedBody() async -> Verdict {
+        let name = "body of 9 MB chunked"
+        guard let connection = try? await TCPConnection.connect(host: host, port: port, timeout: .seconds(5)) else {
+            return Verdict(name: name, seen: "connect failed", ok: false)
+        }
+        defer { connection.close() }
+        let reader = Task { await Self.readUntilClose(connection, within: .seconds(15)) }
+        var head = ByteBuffer()
+        head.writeString("POST /orders HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        let chunkSize = 64 * 1024
+        var chunk = ByteBuffer()
+        chunk.writeString("\(String(chunkSize, radix: 16))\r\n")
+        chunk.writeBytes([UInt8](repeating: UInt8(ascii: "x"), count: chunkSize))
+        chunk.writeString("\r\n")
+        var sent = 0
+        if (try? await connection.write(head, timeout: .seconds(5))) != nil {
+            while sent < 9_000_000, (try? await connection.write(chunk, timeout: .seconds(5))) != nil { sent += chunkSize }
+        }
+        let (status, closed) = await reader.value
+        let seen = "\(status.map(String.init) ?? "no status"), \(closed ? "closed" : "left open") after \(sent / 1024) KiB"
+        return Verdict(name: name, seen: seen, ok: status == 413 && closed)
     }
 
     /// Trickles a header one byte every 500 ms; the gateway must answer 408 or close within 20 s.

@@ -24,11 +24,18 @@ struct LedgerEntry: Codable, Sendable {
     var sku: String
     var qty: Int
     var kind: Kind
+    /// Whether the request carried `Idempotency-Key: <id>`; without it the gateway dedups by the
+    /// order id alone. An id's requests are either all keyed or all plain, so each id exercises
+    /// one of the two scopes.
+    var keyed: Bool
     var outcome: Outcome
     var status: Int?
     /// Seconds since the run started, when the request was sent.
     var time: Double
     var latencyMs: Double
+
+    /// Seconds since the run started, when the answer (or the give-up) came.
+    var finished: Double { time + latencyMs / 1000 }
 
     static func read(from path: String) throws -> [LedgerEntry] {
         let text = try String(contentsOfFile: path, encoding: .utf8)

@@ -46,13 +46,14 @@ enum OneShotHTTP {
         return Int(line.dropFirst(9).prefix(3))
     }
 
-    /// A complete `POST /orders` request for one order, keyed for idempotent retries by its id.
-    static func orderRequest(id: String, sku: String, qty: Int) -> ByteBuffer {
+    /// A complete `POST /orders` request for one order; `keyed` adds `Idempotency-Key: <id>`.
+    static func orderRequest(id: String, sku: String, qty: Int, keyed: Bool = true) -> ByteBuffer {
         let body = #"{"id":"\#(id)","sku":"\#(sku)","qty":\#(qty)}"#
         var buffer = ByteBuffer()
         buffer.writeString(
             "POST /orders HTTP/1.1\r\nHost: chaos\r\nContent-Type: application/json\r\n"
-                + "Idempotency-Key: \(id)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+                + (keyed ? "Idempotency-Key: \(id)\r\n" : "")
+                + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
         )
         return buffer
     }

@@ -49,7 +49,9 @@ struct ProxyCommand {
         let listener = try await TCPListener.bind(host: "127.0.0.1", port: listenPort)
         log("listening on 127.0.0.1:\(listener.port), forwarding to \(target.host):\(target.port)")
         let target = target
-        await withTaskGroup(of: Void.self) { group in
+        // Discarding: the accept loop never ends, so a plain group would keep every finished
+        // connection's result for the life of the proxy.
+        await withDiscardingTaskGroup { group in
             if let cutEvery {
                 group.addTask {
                     while !Task.isCancelled {
@@ -70,7 +72,7 @@ struct ProxyCommand {
                         return
                     }
                     let generation = control.cuts
-                    await withTaskGroup(of: Void.self) { pair in
+                    await withDiscardingTaskGroup { pair in
                         pair.addTask { await Self.pump(from: client, to: server, control: control, generation: generation) }
                         pair.addTask { await Self.pump(from: server, to: client, control: control, generation: generation) }
                     }

@@ -6,8 +6,10 @@ import Foundation
 let usage = """
     usage: chaos <command> [--name value ...]
       load       --ledger FILE [--gateway 127.0.0.1:8080] [--rate 100] [--duration 10] [--timeout-ms 5000]
-                 [--retry-fraction 0.08] [--skus 4] [--nonce TEXT]
-      reconcile  --ledger FILE --initial-stock N [--skus 4] [--redis URL] [--wait-seconds 60] [--scenario NAME]
+                 [--retry-fraction 0.08] [--plain-fraction 0.3] [--skus 4] [--nonce TEXT]
+                 [--redis URL --samples FILE]   (samples inventory:<sku> every 100 ms during the load)
+      reconcile  --ledger FILE --sender-log FILE --initial-stock N [--samples FILE] [--skus 4] [--redis URL]
+                 [--wait-seconds 60] [--scenario NAME] [--record-faults no|yes]
       proxy      --listen PORT --target HOST:PORT [--cut-every-ms N]   (SIGUSR1 cuts mid-frame, SIGUSR2 toggles a stall)
       abuse      [--gateway 127.0.0.1:8080] [--idle-connections 10000]
     """

@@ -1,0 +1,67 @@
+import Foundation
+import RESP
+
+/// What the inventory looked like while the load ran: the reconciliation's proof that stock never
+/// went below zero at any moment it was looked at, not only once the pipeline was quiet.
+struct InventorySamples: Codable, Sendable {
+    /// Rounds in which every SKU's level was read.
+    var samples = 0
+    /// Rounds that failed (Redis down or unreachable during a fault).
+    var failures = 0
+    /// The lowest level seen, and the SKU that had it; nil before the first sample.
+    var minimum: Int?
+    var minimumSKU: String?
+
+    mutating func record(_ levels: [(sku: String, level: Int)]) {
+        samples += 1
+        for (sku, level) in levels where minimum.map({ level < $0 }) ?? true {
+            minimum = level
+            minimumSKU = sku
+        }
+    }
+
+    static func read(from path: String) throws -> InventorySamples {
+        try JSONDecoder().decode(InventorySamples.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    func write(to path: String) throws {
+        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+/// Reads every `inventory:<sku>` of the run with one MGET every `interval` until cancelled.
+struct InventorySampler: Sendable {
+    var redisURL: String
+    var skus: [String]
+    var interval: Duration = .milliseconds(100)
+
+    /// Samples until the task is cancelled. A round that fails or finds a level missing or not a
+    /// number counts as a failure; the run goes on, so a Redis fault costs samples, not the run.
+    func run() async throws -> InventorySamples {
+        var configuration = try RedisConfiguration(url: redisURL)
+        // Short limits: a round stuck on a dead server would leave a gap in the sampling.
+        configuration.connectTimeout = .seconds(1)
+        configuration.commandTimeout = .seconds(1)
+        let redis = RedisClient(configuration: configuration, options: .init(maxConnections: 1, waitTimeout: .seconds(1), maxBackoff: .milliseconds(500)))
+        defer { redis.shutdown() }
+        let keys = skus.map { "inventory:\($0)" }
+        var result = InventorySamples()
+        let clock = ContinuousClock()
+        var next = clock.now
+        while !Task.isCancelled {
+            do {
+                let values = try await redis.mget(keys)
+                let levels = zip(skus, values).compactMap { sku, value in
+                    value.flatMap { Int($0.description) }.map { (sku: sku, level: $0) }
+                }
+                if levels.count == skus.count { result.record(levels) } else { result.failures += 1 }
+            } catch {
+                result.failures += 1
+            }
+            // A slow round is not made up for with a burst of rounds.
+            next = max(next + interval, clock.now)
+            try? await clock.sleep(until: next)
+        }
+        return result
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+
+/// The notification sender's own account of what it sent: the default sender logs one JSON line,
+/// `{"msg":"notification sent","order_id":...}`, per send, before the notifier records the send
+/// in Redis. Counting these lines sees a send whose record never happened (a notifier killed,
+/// or Redis gone, between send and record), which the `sends` field in Redis cannot.
+enum SenderLog {
+    /// Sends per order id in the log at `path` (every notifier incarnation appends to it), for
+    /// the ids in `ids`. Lines that are not JSON, such as a crash message, are skipped.
+    static func sends(in path: String, ids: Set<String>) throws -> [String: Int] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let decoder = JSONDecoder()
+        var sends: [String: Int] = [:]
+        for line in text.split(separator: "\n") where line.contains(#""msg":"notification sent""#) {
+            guard let fields = try? decoder.decode([String: String].self, from: Data(line.utf8)),
+                  fields["msg"] == "notification sent", let id = fields["order_id"], ids.contains(id) else { continue }
+            sends[id, default: 0] += 1
+        }
+        return sends
+    }
+}
