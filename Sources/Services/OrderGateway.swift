@@ -128,13 +128,21 @@ private struct BatchCommit: Sendable {
             try? await store.release(claims)
             return unavailable(submissions.count, outcome == .timedOut ? "broker confirm timed out" : "broker \(outcome) the order", nil)
         }
-        // The broker has the orders whatever happens now; if this write fails the claims just expire.
-        do {
-            try await store.accept(claims, ttl: configuration.acceptedTTL)
-        } catch {
-            logger?.warning("accepted orders not recorded; their claims will expire", ["orders": String(claims.count), "error": "\(error)"])
-        }
+        await recordAccepted(claims)
         return submissions.map { .accepted(orderID: $0.order.id, replayed: false) }
+    }
+
+    /// Marks the claims accepted, retrying a failing Redis while the in-flight claims would still
+    /// hold (half their TTL): once they lapse, a retry of the request could be accepted a second
+    /// time instead of being answered as a replay or a duplicate. The broker has the orders
+    /// whatever happens here, so the answer is 202 either way.
+    private func recordAccepted(_ claims: [IdempotencyClaim]) async {
+        let failure = await retrying(until: .now + configuration.inFlightTTL / 2) {
+            try await store.accept(claims, ttl: configuration.acceptedTTL)
+        }
+        if let failure {
+            logger?.warning("accepted orders not recorded; their claims will lapse", ["orders": String(claims.count), "error": "\(failure)"])
+        }
     }
 
     private func unavailable(_ count: Int, _ reason: String, _ error: (any Error)?) -> [GatewayOutcome] {

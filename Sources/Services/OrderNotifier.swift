@@ -107,17 +107,9 @@ public struct OrderNotifier: Sendable {
     /// retry of the whole message would send them a second time. Returns the last error when it
     /// gives up. A notification another notifier holds the lease of now is left to it.
     private func record(_ ids: [String], token: String, leasedAt: ContinuousClock.Instant) async -> String? {
-        var delay = Duration.milliseconds(50)
-        while true {
-            do {
-                _ = try await store.recordSent(ids, token: token)
-                return nil
-            } catch {
-                guard ContinuousClock.now + delay < leasedAt + lease else { return "\(error)" }
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(2))
-            }
-        }
+        await retrying(until: leasedAt + lease, maxDelay: .seconds(2)) {
+            _ = try await store.recordSent(ids, token: token)
+        }.map { "\($0)" }
     }
 
     private static func notification(for event: OrderEvent) -> Notification {

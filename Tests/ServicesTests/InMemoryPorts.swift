@@ -7,6 +7,8 @@ final class MemoryGatewayStore: GatewayStore {
     let records = Mutex<[String: IdempotencyRecord]>([:])
     let acceptedOrders = Mutex<[String]>([])
     let failClaims = Mutex(false)
+    /// Accept attempts that fail before one succeeds.
+    let acceptFailures = Mutex(0)
     /// Sizes of the batches claimed, in order.
     let claimBatches = Mutex<[Int]>([])
 
@@ -28,6 +30,7 @@ final class MemoryGatewayStore: GatewayStore {
     }
 
     func accept(_ claims: [IdempotencyClaim], ttl: Duration) async throws {
+        if acceptFailures.withLock({ f in defer { f = max(f - 1, 0) }; return f > 0 }) { throw Down() }
         acceptedOrders.withLock { $0 += claims.map(\.orderID) }
         records.withLock { records in
             for claim in claims {

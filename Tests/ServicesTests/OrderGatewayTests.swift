@@ -131,6 +131,16 @@ import Testing
         #expect(store.records.withLock { $0.keys.sorted() } == ["idem:order:lead"], "every claim of the failed batch was released")
     }
 
+    /// Regression: an accept write lost to a Redis blip let the in-flight claim lapse, and a later
+    /// retry of the order was accepted a second time instead of being answered as a duplicate.
+    @Test func aFailingAcceptWriteIsRetriedBeforeThe202() async {
+        store.acceptFailures.withLock { $0 = 3 }
+        let publisher = ScriptedPublisher()
+        #expect(await gateway(publisher).submit(body: order, idempotencyKey: nil) == .accepted(orderID: "o-1", replayed: false))
+        #expect(store.records.withLock { $0["idem:order:o-1"]?.state } == .accepted)
+        #expect(store.acceptedOrders.withLock { $0 } == ["o-1"])
+    }
+
     /// Polls `condition` for up to two seconds.
     private func waitUntil(_ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(2)
