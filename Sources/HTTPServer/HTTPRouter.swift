@@ -3,7 +3,8 @@
 /// Patterns are paths whose segments are literals or `:name` parameters, e.g.
 /// `/orders/:id`; a parameter matches one non-empty segment and is available, percent-decoded,
 /// in `HTTPRequest.pathParameters`. Unknown paths get 404; known paths with another method get
-/// 405 with an `Allow` field.
+/// 405 with an `Allow` field. HEAD is served by the GET route of a path that has no HEAD route of
+/// its own (RFC 9110 §9.3.2); the server sends the response without its body.
 public struct HTTPRouter: Sendable {
     private enum Segment: Sendable, Equatable {
         case literal(String)
@@ -66,11 +67,15 @@ public struct HTTPRouter: Sendable {
     private func match(method: String, path: String) -> Match {
         let parts = Self.split(Substring(path))
         var allowed: [String] = []
+        var getRoute: (Route, [String: String])?
         for route in routes {
             guard let parameters = Self.parameters(route.segments, parts) else { continue }
             if route.method == method { return .found(route, parameters) }
+            if route.method == "GET", getRoute == nil { getRoute = (route, parameters) }
             if !allowed.contains(route.method) { allowed.append(route.method) }
         }
+        if method == "HEAD", let (route, parameters) = getRoute { return .found(route, parameters) }
+        if getRoute != nil, !allowed.contains("HEAD") { allowed.append("HEAD") }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed)
     }
 

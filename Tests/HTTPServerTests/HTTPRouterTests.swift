@@ -47,6 +47,14 @@ import Testing
         #expect(try await Self.router.handle(try Self.request("POST /orders HTTP/1.1\r\nHost: h\r\n\r\n")).status == 202)
     }
 
+    @Test func headIsServedByTheGETRouteAndAllowedWhereGETIs() async throws {
+        let head = try await Self.router.handle(try Self.request("HEAD /orders/a HTTP/1.1\r\nHost: h\r\n\r\n"))
+        #expect(head.status == 200 && Self.body(head) == "order a sku=-")
+        let refused = try await Self.router.handle(try Self.request("PUT /orders/a HTTP/1.1\r\nHost: h\r\n\r\n"))
+        #expect(refused.headers.contains { $0.name == "Allow" && $0.value == "GET, HEAD" })
+        #expect(try await Self.router.handle(try Self.request("HEAD /orders HTTP/1.1\r\nHost: h\r\n\r\n")).status == 405)
+    }
+
     @Test func continuePolicy() throws {
         #expect(Self.router.continuePolicy(for: try Self.request("POST /orders HTTP/1.1\r\nHost: h\r\n\r\n").head) == nil)
         #expect(Self.router.continuePolicy(for: try Self.request("POST /other HTTP/1.1\r\nHost: h\r\n\r\n").head)?.status == 404)
