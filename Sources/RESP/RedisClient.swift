@@ -7,7 +7,8 @@ import Synchronization
 /// connection exclusively, for WATCH / MULTI / EXEC sequences that must not interleave with
 /// other callers. After a failed connect, new connects wait an exponentially growing backoff;
 /// meanwhile commands fail at once with the last connect error instead of piling up. Commands
-/// are never retried: one in flight when its connection breaks fails with `.connectionClosed`.
+/// are never retried: one in flight when its connection breaks fails with `.connectionClosed` or
+/// `.connectionLost`.
 public final class RedisClient: RedisCommandSender, Sendable {
     /// Pool sizing and reconnect policy.
     public struct Options: Sendable {
@@ -53,7 +54,9 @@ public final class RedisClient: RedisCommandSender, Sendable {
         case wait
     }
 
+    /// How every connection of the pool is opened.
     public let configuration: RedisConfiguration
+    /// Pool sizing and reconnect policy.
     public let options: Options
     private let pool = Mutex(Pool())
 
