@@ -272,6 +272,7 @@ extension ByteBuffer: Equatable, Hashable {
         }
     }
 
+    /// Hashes the readable bytes, consistently with `==`.
     public func hash(into hasher: inout Hasher) {
         withUnsafeReadableBytes { hasher.combine(bytes: $0) }
     }
@@ -283,6 +284,7 @@ extension ByteBuffer: CustomStringConvertible {
 }
 
 extension ByteBuffer: ExpressibleByStringLiteral {
+    /// A buffer holding the literal's UTF-8 bytes, as `init(string:)`.
     public init(stringLiteral value: String) { self.init(string: value) }
 }
 
@@ -300,6 +302,7 @@ public struct ByteBufferView: RandomAccessCollection, Sendable {
         return buffer.storage.bytes.load(fromByteOffset: buffer.base &+ position, as: UInt8.self)
     }
 
+    /// Calls `body` with the readable bytes, which are always contiguous; never returns nil.
     public func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
         try buffer.withUnsafeReadableBytes { try body($0.bindMemory(to: UInt8.self)) }
     }
