@@ -18,6 +18,10 @@ port=${hostport##*:}
 [ "$port" = "$host" ] && port=6379
 
 if ! command -v redis-benchmark >/dev/null 2>&1; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "bench-resp-client.sh: redis-benchmark is missing; install it with: sudo apt-get install -y redis-tools" >&2
+        exit 1
+    fi
     apt-get update -qq && apt-get install -y -qq redis-tools
 fi
 swift build -c release --product resp-bench >/dev/null
