@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(name: "order-notifier", dependencies: ["Services"], swiftSettings: swift6),
         .executableTarget(name: "order-pipeline", dependencies: ["Services"], swiftSettings: swift6),
         .executableTarget(name: "order-processor", dependencies: ["Services"], swiftSettings: swift6),
-        .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
+        .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes", "Transport"], swiftSettings: swift6),
         .executableTarget(name: "transport-bench", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
 
         // Tests

@@ -1,4 +1,5 @@
 import Synchronization
+import Transport
 
 /// A pool of `RedisConnection`s to one server, opened on demand and replaced when they close.
 ///
@@ -58,12 +59,15 @@ public final class RedisClient: RedisCommandSender, Sendable {
     public let configuration: RedisConfiguration
     /// Pool sizing and reconnect policy.
     public let options: Options
+    private let group: EventLoopGroup
     private let pool = Mutex(Pool())
 
-    /// A pool for `configuration`; no connection opens until the first command.
-    public init(configuration: RedisConfiguration, options: Options = Options()) {
+    /// A pool for `configuration` whose connections are spread over the loops of `group`; no
+    /// connection opens until the first command.
+    public init(configuration: RedisConfiguration, options: Options = Options(), on group: EventLoopGroup = .shared) {
         self.configuration = configuration
         self.options = options
+        self.group = group
     }
 
     /// A pool for a `redis://[user:password@]host[:port][/db]` URL.
@@ -160,7 +164,7 @@ public final class RedisClient: RedisCommandSender, Sendable {
     private func open(exclusive: Bool) async throws(RedisClientError) -> RedisConnection {
         let connection: RedisConnection
         do {
-            connection = try await RedisConnection.connect(configuration: configuration)
+            connection = try await RedisConnection.connect(configuration: configuration, on: group)
         } catch {
             let waiters = pool.withLock { pool in
                 pool.opening -= 1

@@ -42,9 +42,10 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     }
 
     /// Opens a connection and runs the AUTH / SELECT / CLIENT SETNAME handshake, all within
-    /// `configuration.connectTimeout`.
-    public static func connect(configuration: RedisConfiguration) async throws(RedisClientError) -> RedisConnection {
-        let (transport, machine) = try await open(configuration)
+    /// `configuration.connectTimeout`. The connection's socket is served by the next loop of
+    /// `group`.
+    public static func connect(configuration: RedisConfiguration, on group: EventLoopGroup = .shared) async throws(RedisClientError) -> RedisConnection {
+        let (transport, machine) = try await open(configuration, on: group)
         let connection = RedisConnection(configuration: configuration, transport: transport, machine: machine)
         Task(executorPreference: transport.eventLoop) { await connection.readLoop() }
         Task(executorPreference: transport.eventLoop) { await connection.writeLoop() }
@@ -52,12 +53,12 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     }
 
     /// Opens a TCP connection and completes the setup handshake on it.
-    static func open(_ configuration: RedisConfiguration) async throws(RedisClientError) -> (TCPConnection, RedisConnectionStateMachine) {
+    static func open(_ configuration: RedisConfiguration, on group: EventLoopGroup = .shared) async throws(RedisClientError) -> (TCPConnection, RedisConnectionStateMachine) {
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.connectTimeout
         let transport: TCPConnection
         do {
-            transport = try await TCPConnection.connect(host: configuration.host, port: configuration.port, timeout: configuration.connectTimeout)
+            transport = try await TCPConnection.connect(host: configuration.host, port: configuration.port, timeout: configuration.connectTimeout, on: group)
         } catch {
             throw connectError(error, configuration)
         }

@@ -2,6 +2,7 @@ import Bytes
 import RESP
 import Testing
 import TestSupport
+import Transport
 
 /// Typed commands that change the connection's own state: AUTH, SELECT, CLIENT SETNAME, UNWATCH.
 @Suite(.requires(.redis)) struct RedisConnectionCommandTests {
@@ -46,6 +47,18 @@ import TestSupport
         try await other.set(key, to: "changed again")
         #expect(try await redis.transaction([["SET", key, "mine"]]) == .aborted)
         try await redis.del([key])
+    }
+
+    @Test func connectionsRunOnTheGroupTheyAreGiven() async throws {
+        let group = try EventLoopGroup.start(threads: 1)
+        let connection = try await RedisConnection.connect(configuration: RedisServer.configuration(), on: group)
+        defer { connection.close() }
+        #expect(connection.eventLoop === group.loops[0])
+        #expect(try await connection.ping() == "PONG")
+        let client = RedisClient(configuration: try RedisServer.configuration(), on: group)
+        defer { client.shutdown() }
+        let pooled = try await client.withConnection { (connection) throws(RedisClientError) in connection.eventLoop }
+        #expect(pooled === group.loops[0])
     }
 
     @Test func authWithAnACLUserAndWithThePasswordOfTheDefaultUser() async throws {
