@@ -294,9 +294,12 @@ public struct ByteBufferView: RandomAccessCollection, Sendable {
 
     @inlinable init(buffer: ByteBuffer) { self.buffer = buffer }
 
+    /// The buffer's reader index.
     @inlinable public var startIndex: Int { buffer.reader }
+    /// The buffer's writer index.
     @inlinable public var endIndex: Int { buffer.writer }
 
+    /// The byte at buffer index `position`, which must be readable.
     @inlinable public subscript(position: Int) -> UInt8 {
         precondition(position >= buffer.reader && position < buffer.writer, "ByteBufferView index out of range")
         return buffer.storage.bytes.load(fromByteOffset: buffer.base &+ position, as: UInt8.self)
