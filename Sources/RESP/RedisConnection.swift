@@ -10,8 +10,8 @@ import Transport
 /// returns at once and its reply is discarded when it arrives. A connection never reconnects:
 /// commands in flight when it breaks fail with `RedisClientError.connectionClosed` (the server
 /// closed it) or `.connectionLost` (the socket failed, with the `TransportError`), and later ones
-/// with `.connectionClosed` (`RedisClient` replaces closed connections). Call `close()` when done: the connection's reader and writer tasks keep
-/// it alive until it is closed.
+/// with `.connectionClosed` (`RedisClient` replaces closed connections). Call `close()` when
+/// done: the connection's reader and writer tasks keep it alive until it is closed.
 public final class RedisConnection: RedisCommandSender, Sendable {
     /// State touched by every caller and by the reader and writer tasks. A mutex rather than an
     /// actor: each section is a few non-suspending steps, and callers must not hop executors.
