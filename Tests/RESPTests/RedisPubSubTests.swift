@@ -120,32 +120,58 @@ actor EventLog {
     static let pong = "*2\r\n$4\r\npong\r\n$0\r\n\r\n"
 
     @Test func silentPeerIsNoticedAndReplaced() async throws {
-        let seen = Mutex<[[String]]>([])
+        let probes = Mutex<[[String]]>([])
         let peer = try await FakeRedisPeer.start { session, number in
             _ = try await session.readCommand()
             try await session.send(Self.confirmation)
-            guard number == 0 else {
-                while let command = try await session.readCommand() {
-                    if command == ["PING"] { try await session.send(Self.pong) }
-                }
-                return
-            }
+            guard number == 0 else { return try await session.answerPings() }
             // The first connection goes silent: it reads the probe and never answers.
-            if let probe = try await session.readCommand() { seen.withLock { $0.append(probe) } }
+            if let probe = try await session.readCommand() { probes.withLock { $0.append(probe) } }
             _ = try? await session.readCommand()
         }
         defer { peer.stop() }
         var configuration = peer.configuration
-        configuration.commandTimeout = .seconds(1)
+        configuration.commandTimeout = .milliseconds(500)
         let subscriber = RedisSubscriber(configuration: configuration, initialBackoff: .milliseconds(10), pingInterval: .milliseconds(100))
         let log = EventLog(subscriber)
         await subscriber.subscribe(channels: ["orders"])
-        #expect(await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1)))
-        #expect(await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1), occurrence: 2, within: .seconds(10)))
-        #expect(seen.withLock { $0 } == [["PING"]])
-        // The second connection answers its probes, so it is kept.
-        try await Task.sleep(for: .milliseconds(1500))
-        #expect(peer.connections == 2)
+        // Generous bounds: they only have to tell "reconnected" from "never noticed".
+        #expect(await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1), occurrence: 2, within: .seconds(30)))
+        #expect(probes.withLock { $0 } == [["PING"]])
         await subscriber.close()
+    }
+
+    @Test func answeredProbesKeepTheConnection() async throws {
+        let answered = Mutex(0)
+        let peer = try await FakeRedisPeer.start { session, _ in
+            _ = try await session.readCommand()
+            try await session.send(Self.confirmation)
+            try await session.answerPings { answered.withLock { $0 += 1 } }
+        }
+        defer { peer.stop() }
+        var configuration = peer.configuration
+        // Far beyond any scheduling delay, so only a missing answer could end the connection.
+        configuration.commandTimeout = .seconds(10)
+        let subscriber = RedisSubscriber(configuration: configuration, initialBackoff: .milliseconds(10), pingInterval: .milliseconds(50))
+        let log = EventLog(subscriber)
+        await subscriber.subscribe(channels: ["orders"])
+        #expect(await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1), within: .seconds(30)))
+        let deadline = ContinuousClock.now + .seconds(30)
+        while answered.withLock({ $0 }) < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(answered.withLock { $0 } >= 3, "the quiet connection is probed again after each answer")
+        #expect(peer.connections == 1)
+        await subscriber.close()
+    }
+}
+
+extension FakeRedisPeer.Session {
+    /// Answers PING in subscribed mode (`["pong", ""]`) until the client goes away; other
+    /// commands get no reply.
+    func answerPings(_ answered: @Sendable () -> Void = {}) async throws {
+        while let command = try await readCommand() {
+            guard command == ["PING"] else { continue }
+            try await send(RedisSubscriberHeartbeatTests.pong)
+            answered()
+        }
     }
 }
