@@ -54,14 +54,14 @@ let package = Package(
         .executableTarget(name: "order-notifier", dependencies: ["Services"], swiftSettings: swift6),
         .executableTarget(name: "order-pipeline", dependencies: ["Services"], swiftSettings: swift6),
         .executableTarget(name: "order-processor", dependencies: ["Services"], swiftSettings: swift6),
-        .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes"], swiftSettings: swift6),
+        .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes", "Transport"], swiftSettings: swift6),
         .executableTarget(name: "transport-bench", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
 
         // Tests
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
         .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
-        .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes", "Transport"], swiftSettings: swift6),
+        .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes", "Transport", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091", "AMQPCodegen", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Bytes", "Transport"], swiftSettings: swift6),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "AMQP091", "HTTPServer", "Transport", "Bytes", "TestSupport"], swiftSettings: swift6),

@@ -1,7 +1,10 @@
 #!/bin/sh
 # Redis client throughput next to redis-benchmark in the same run, against one live server:
 # SET and GET with 50 connections at pipeline depth 1 and 16, and 50 tasks sharing one
-# connection (automatic pipelining; redis-benchmark -c 50 is its nearest peer there).
+# connection (automatic pipelining; redis-benchmark -c 50 is its nearest peer there). Depth 1
+# runs twice: on the default loops (one per core) and on one loop, like redis-benchmark's single
+# thread; with the server on the same few cores, more client threads than free cores stretch
+# the tail (a descheduled loop stalls all its connections).
 # Each shape runs peer and ours back to back for several rounds; the best round of each is
 # compared, because the shared machines are noisy.
 # Usage: scripts/bench-resp-client.sh [ROUNDS] [REQUESTS]   (server from REDIS_URL)
@@ -18,6 +21,10 @@ port=${hostport##*:}
 [ "$port" = "$host" ] && port=6379
 
 if ! command -v redis-benchmark >/dev/null 2>&1; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "bench-resp-client.sh: redis-benchmark is missing; install it with: sudo apt-get install -y redis-tools" >&2
+        exit 1
+    fi
     apt-get update -qq && apt-get install -y -qq redis-tools
 fi
 swift build -c release --product resp-bench >/dev/null
@@ -51,5 +58,6 @@ compare() {
 
 echo "best of $rounds rounds, $requests requests each, server $host:$port"
 compare "50 connections, depth 1 " "-c 50" connections 50 1
+compare "50 connections, depth 1, one loop" "-c 50" connections 50 1 1
 compare "50 connections, depth 16" "-c 50 -P 16" connections 50 16
 compare "50 tasks, one connection" "-c 50" shared 50

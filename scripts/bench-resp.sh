@@ -9,10 +9,14 @@ rounds=${1:-5}
 work=${TMPDIR:-/tmp}/resp-bench
 mkdir -p "$work"
 
+# Installs a missing package with apt-get when running as root; otherwise says what to install.
 need_package() {
-    if ! dpkg -s "$1" >/dev/null 2>&1; then
-        apt-get update -qq && apt-get install -y -qq "$1"
+    dpkg -s "$1" >/dev/null 2>&1 && return
+    if [ "$(id -u)" != 0 ]; then
+        echo "bench-resp.sh: package $1 is missing; install it with: sudo apt-get install -y $1" >&2
+        exit 1
     fi
+    apt-get update -qq && apt-get install -y -qq "$1"
 }
 need_package libhiredis-dev
 need_package gcc

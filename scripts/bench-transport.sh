@@ -14,6 +14,10 @@ SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 REQUESTS=${REQUESTS:-500000}
 
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+    if [[ "$(id -u)" != 0 ]]; then
+        echo "bench-transport.sh: redis-server or redis-benchmark is missing; install them with: sudo apt-get install -y redis-server redis-tools" >&2
+        exit 1
+    fi
     apt-get update -qq && apt-get install -y -qq redis-server redis-tools >/dev/null
 fi
 

@@ -272,6 +272,7 @@ extension ByteBuffer: Equatable, Hashable {
         }
     }
 
+    /// Hashes the readable bytes, consistently with `==`.
     public func hash(into hasher: inout Hasher) {
         withUnsafeReadableBytes { hasher.combine(bytes: $0) }
     }
@@ -283,6 +284,7 @@ extension ByteBuffer: CustomStringConvertible {
 }
 
 extension ByteBuffer: ExpressibleByStringLiteral {
+    /// A buffer holding the literal's UTF-8 bytes, as `init(string:)`.
     public init(stringLiteral value: String) { self.init(string: value) }
 }
 
@@ -292,14 +294,18 @@ public struct ByteBufferView: RandomAccessCollection, Sendable {
 
     @inlinable init(buffer: ByteBuffer) { self.buffer = buffer }
 
+    /// The buffer's reader index.
     @inlinable public var startIndex: Int { buffer.reader }
+    /// The buffer's writer index.
     @inlinable public var endIndex: Int { buffer.writer }
 
+    /// The byte at buffer index `position`, which must be readable.
     @inlinable public subscript(position: Int) -> UInt8 {
         precondition(position >= buffer.reader && position < buffer.writer, "ByteBufferView index out of range")
         return buffer.storage.bytes.load(fromByteOffset: buffer.base &+ position, as: UInt8.self)
     }
 
+    /// Calls `body` with the readable bytes, which are always contiguous; never returns nil.
     public func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
         try buffer.withUnsafeReadableBytes { try body($0.bindMemory(to: UInt8.self)) }
     }

@@ -49,6 +49,8 @@ public struct RESPDecoder: Sendable {
     struct Frame {
         var remaining: Int
         var elements: [RESPValue]
+        /// Slots reserved in `elements` for elements not yet received.
+        var reserved: Int
     }
 
     /// What one pass over the buffered bytes produced; bytes before `consumed` are used up.
@@ -64,10 +66,25 @@ public struct RESPDecoder: Sendable {
     /// Stream offset of `buffer.readerIndex`, for error offsets.
     private var streamOffset = 0
     private var open: [Frame] = []
+    /// Sum of `reserved` over `open`. A new array reserves at most a slot per 3 bytes received and
+    /// not already promised to an enclosing array, so nested headers cannot multiply the memory
+    /// reserved for the same bytes.
+    private var unfilledReservation = 0
     private var failure: RESPError?
     /// How far the scan for the CR of an unfinished simple string or error line got, keyed by
     /// the line's stream offset, so a long line arriving in small pieces is scanned only once.
     private var lineScan: (lineOffset: Int, scanned: Int) = (-1, 0)
+    /// Tokens (type byte and what follows) the parser has started on, counting a partial token
+    /// again each time more bytes arrive: the decoder's work, which must grow linearly with the
+    /// input however it is fragmented. Read by tests.
+    private(set) var tokensStarted = 0
+
+    /// Bytes the decoder's buffer can hold without growing. Read by tests: it must follow the
+    /// bytes fed, never a length or count read off the wire.
+    var bufferCapacity: Int { buffer.capacity }
+
+    /// Element slots reserved by the arrays still being decoded. Read by tests, like `bufferCapacity`.
+    var reservedElements: Int { open.reduce(0) { $0 + $1.elements.capacity } }
 
     /// A decoder at the start of a stream.
     public init(limits: Limits = Limits()) {
@@ -140,7 +157,10 @@ public struct RESPDecoder: Sendable {
         let origin = streamOffset
         let sliceBase = bytes.readerIndex
         var position = 0
+        var tokens = 0
+        defer { tokensStarted &+= tokens }
         while true {
+            tokens &+= 1
             let tokenStart = position
             guard position < count else { return .incomplete(consumed: tokenStart) }
             var value: RESPValue
@@ -223,9 +243,11 @@ public struct RESPDecoder: Sendable {
                     break
                 }
                 // Capacity bounded by bytes actually received (every value takes at least 3), never by the count alone.
+                let reserved = min(elements, max((count &- position) / 3 &- unfilledReservation, 0))
                 var storage: [RESPValue] = []
-                storage.reserveCapacity(min(elements, (count &- position) / 3))
-                open.append(Frame(remaining: elements, elements: storage))
+                storage.reserveCapacity(reserved)
+                unfilledReservation &+= reserved
+                open.append(Frame(remaining: elements, elements: storage, reserved: reserved))
                 continue
             case let byte:
                 return .failed(.unknownType(byte: byte, offset: origin &+ position))
@@ -233,6 +255,10 @@ public struct RESPDecoder: Sendable {
             // Attach the finished value to the innermost open array, closing arrays it completes.
             while let last = open.indices.last {
                 open[last].elements.append(value)
+                if open[last].reserved > 0 {
+                    open[last].reserved &-= 1
+                    unfilledReservation &-= 1
+                }
                 open[last].remaining &-= 1
                 guard open[last].remaining == 0 else { break }
                 value = .array(open.removeLast().elements)

@@ -78,12 +78,14 @@ public enum RESPEncoder {
 }
 
 extension ByteBuffer: RESPArgument {
+    /// Sent as its readable bytes, unchanged.
     public func writeBulkString(into buffer: inout ByteBuffer) {
         withUnsafeReadableBytes { RESPEncoder.writeBulk($0, into: &buffer) }
     }
 }
 
 extension String: RESPArgument {
+    /// Sent as its UTF-8 bytes.
     public func writeBulkString(into buffer: inout ByteBuffer) {
         // Native strings (small ones included) expose their UTF-8 without a copy of the string.
         let written: Void? = utf8.withContiguousStorageIfAvailable { RESPEncoder.writeBulk(UnsafeRawBufferPointer($0), into: &buffer) }
@@ -94,12 +96,14 @@ extension String: RESPArgument {
 }
 
 extension Substring: RESPArgument {
+    /// Sent as its UTF-8 bytes.
     public func writeBulkString(into buffer: inout ByteBuffer) {
         String(self).writeBulkString(into: &buffer)
     }
 }
 
 extension Array: RESPArgument where Element == UInt8 {
+    /// Sent as the bytes, unchanged.
     public func writeBulkString(into buffer: inout ByteBuffer) {
         withUnsafeBytes { RESPEncoder.writeBulk($0, into: &buffer) }
     }

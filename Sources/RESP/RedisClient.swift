@@ -1,4 +1,5 @@
 import Synchronization
+import Transport
 
 /// A pool of `RedisConnection`s to one server, opened on demand and replaced when they close.
 ///
@@ -7,7 +8,8 @@ import Synchronization
 /// connection exclusively, for WATCH / MULTI / EXEC sequences that must not interleave with
 /// other callers. After a failed connect, new connects wait an exponentially growing backoff;
 /// meanwhile commands fail at once with the last connect error instead of piling up. Commands
-/// are never retried: one in flight when its connection breaks fails with `.connectionClosed`.
+/// are never retried: one in flight when its connection breaks fails with `.connectionClosed` or
+/// `.connectionLost`.
 public final class RedisClient: RedisCommandSender, Sendable {
     /// Pool sizing and reconnect policy.
     public struct Options: Sendable {
@@ -53,14 +55,19 @@ public final class RedisClient: RedisCommandSender, Sendable {
         case wait
     }
 
+    /// How every connection of the pool is opened.
     public let configuration: RedisConfiguration
+    /// Pool sizing and reconnect policy.
     public let options: Options
+    private let group: EventLoopGroup
     private let pool = Mutex(Pool())
 
-    /// A pool for `configuration`; no connection opens until the first command.
-    public init(configuration: RedisConfiguration, options: Options = Options()) {
+    /// A pool for `configuration` whose connections are spread over the loops of `group`; no
+    /// connection opens until the first command.
+    public init(configuration: RedisConfiguration, options: Options = Options(), on group: EventLoopGroup = .shared) {
         self.configuration = configuration
         self.options = options
+        self.group = group
     }
 
     /// A pool for a `redis://[user:password@]host[:port][/db]` URL.
@@ -157,7 +164,7 @@ public final class RedisClient: RedisCommandSender, Sendable {
     private func open(exclusive: Bool) async throws(RedisClientError) -> RedisConnection {
         let connection: RedisConnection
         do {
-            connection = try await RedisConnection.connect(configuration: configuration)
+            connection = try await RedisConnection.connect(configuration: configuration, on: group)
         } catch {
             let waiters = pool.withLock { pool in
                 pool.opening -= 1

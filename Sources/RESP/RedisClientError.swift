@@ -1,3 +1,5 @@
+import Transport
+
 /// Why a Redis command or connection failed.
 public enum RedisClientError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The server answered with an error reply.
@@ -5,6 +7,11 @@ public enum RedisClientError: Error, Sendable, Hashable, CustomStringConvertible
     /// The connection closed before the reply arrived, or was already closed. The command may or
     /// may not have run on the server; it is never retried automatically.
     case connectionClosed(reason: String)
+    /// The socket failed while commands were written or awaited (reset by the peer, broken
+    /// pipe, ...); `underlying` says which operation failed, where, and with which errno. As with
+    /// `connectionClosed`, the command may or may not have run and is never retried; the
+    /// connection is closed, and commands sent on it later fail with `connectionClosed`.
+    case connectionLost(TransportError)
     /// The TCP connection could not be opened (refused, unreachable, or no address).
     case connectFailed(host: String, port: Int, reason: String)
     /// Connecting, including the AUTH/SELECT/CLIENT SETNAME handshake, took longer than allowed.
@@ -32,6 +39,7 @@ public enum RedisClientError: Error, Sendable, Hashable, CustomStringConvertible
         switch self {
         case .server(let error): "server error: \(error)"
         case .connectionClosed(let reason): "connection closed: \(reason)"
+        case .connectionLost(let underlying): "connection lost: \(underlying)"
         case .connectFailed(let host, let port, let reason): "cannot connect to \(host):\(port): \(reason)"
         case .connectTimeout(let limit): "connecting took longer than \(limit)"
         case .commandTimeout(let limit): "no reply within \(limit)"

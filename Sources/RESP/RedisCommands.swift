@@ -30,6 +30,7 @@ public enum RedisTTL: Sendable, Hashable {
 public struct RedisScanPage: Sendable, Hashable {
     /// Cursor for the next call; 0 when the iteration is complete.
     public var cursor: UInt64
+    /// Keys of this page (SCAN may return a key in more than one page of an iteration).
     public var keys: [ByteBuffer]
 }
 

@@ -2,7 +2,9 @@ import Foundation
 
 /// Where and how to connect to a Redis server.
 public struct RedisConfiguration: Sendable, Hashable {
+    /// Server host: a DNS name or an IPv4/IPv6 literal.
     public var host: String
+    /// Server TCP port.
     public var port: Int
     /// ACL user for `AUTH username password`; nil sends `AUTH password` (the `default` user).
     public var username: String?

@@ -8,9 +8,10 @@ import Transport
 /// replies (automatic pipelining) and replies are matched in order. Every command waits at most
 /// `RedisConfiguration.commandTimeout`; a timeout closes the connection, a cancelled caller
 /// returns at once and its reply is discarded when it arrives. A connection never reconnects:
-/// once closed, commands fail with `RedisClientError.connectionClosed` (`RedisClient` replaces
-/// closed connections). Call `close()` when done: the connection's reader and writer tasks keep
-/// it alive until it is closed.
+/// commands in flight when it breaks fail with `RedisClientError.connectionClosed` (the server
+/// closed it) or `.connectionLost` (the socket failed, with the `TransportError`), and later ones
+/// with `.connectionClosed` (`RedisClient` replaces closed connections). Call `close()` when
+/// done: the connection's reader and writer tasks keep it alive until it is closed.
 public final class RedisConnection: RedisCommandSender, Sendable {
     /// State touched by every caller and by the reader and writer tasks. A mutex rather than an
     /// actor: each section is a few non-suspending steps, and callers must not hop executors.
@@ -29,6 +30,7 @@ public final class RedisConnection: RedisCommandSender, Sendable {
 
     typealias Completion = RedisConnectionStateMachine.Completion
 
+    /// What this connection was opened with.
     public let configuration: RedisConfiguration
     private let transport: TCPConnection
     private let shared: Mutex<Shared>
@@ -40,9 +42,10 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     }
 
     /// Opens a connection and runs the AUTH / SELECT / CLIENT SETNAME handshake, all within
-    /// `configuration.connectTimeout`.
-    public static func connect(configuration: RedisConfiguration) async throws(RedisClientError) -> RedisConnection {
-        let (transport, machine) = try await open(configuration)
+    /// `configuration.connectTimeout`. The connection's socket is served by the next loop of
+    /// `group`.
+    public static func connect(configuration: RedisConfiguration, on group: EventLoopGroup = .shared) async throws(RedisClientError) -> RedisConnection {
+        let (transport, machine) = try await open(configuration, on: group)
         let connection = RedisConnection(configuration: configuration, transport: transport, machine: machine)
         Task(executorPreference: transport.eventLoop) { await connection.readLoop() }
         Task(executorPreference: transport.eventLoop) { await connection.writeLoop() }
@@ -50,12 +53,12 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     }
 
     /// Opens a TCP connection and completes the setup handshake on it.
-    static func open(_ configuration: RedisConfiguration) async throws(RedisClientError) -> (TCPConnection, RedisConnectionStateMachine) {
+    static func open(_ configuration: RedisConfiguration, on group: EventLoopGroup = .shared) async throws(RedisClientError) -> (TCPConnection, RedisConnectionStateMachine) {
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.connectTimeout
         let transport: TCPConnection
         do {
-            transport = try await TCPConnection.connect(host: configuration.host, port: configuration.port, timeout: configuration.connectTimeout)
+            transport = try await TCPConnection.connect(host: configuration.host, port: configuration.port, timeout: configuration.connectTimeout, on: group)
         } catch {
             throw connectError(error, configuration)
         }
@@ -184,7 +187,7 @@ extension RedisConnection {
                 guard let next = deliver({ $0.checkTimeout(now: .now) }) else { return }
                 timeout = next
             } catch {
-                fail(.connectionClosed(reason: "\(error)"))
+                fail(Self.lost(error))
                 return
             }
         }
@@ -206,7 +209,7 @@ extension RedisConnection {
             do {
                 try await transport.write(bytes)
             } catch {
-                fail(.connectionClosed(reason: "\(error)"))
+                fail(Self.lost(error))
                 return
             }
         }
@@ -252,6 +255,12 @@ extension RedisConnection {
     /// Closes the connection, failing every waiting command with `error`.
     private func fail(_ error: RedisClientError) {
         deliver { $0.connectionLost(error) }
+    }
+
+    /// The client error for a read or write that failed: the transport's own error, kept typed.
+    private static func lost(_ error: any Error) -> RedisClientError {
+        if let error = error as? TransportError { return .connectionLost(error) }
+        return .connectionClosed(reason: "\(error)")
     }
 
     /// The client error for a failed connect or handshake.

@@ -203,12 +203,20 @@ struct RedisConnectionStateMachine: Sendable {
         return close(reason, headError: nil)
     }
 
+    /// Fails every waiting caller with `error`, except the caller owning the oldest command,
+    /// which gets `headError` when given. That owner may be a pipeline whose last command sits
+    /// further back in the queue (the oldest is then one of its `.collect` entries).
     private mutating func close(_ error: RedisClientError, headError: RedisClientError?) -> [Completion] {
         state = .closed(error)
+        let headOwner: UInt64? = switch head < pending.count ? pending[head].waiter : nil {
+        case .caller(let id), .collect(let id): id
+        default: nil
+        }
         var completions: [Completion] = []
         for index in head..<pending.count {
             if case .caller(let id) = pending[index].waiter {
-                completions.append(Completion(id: id, result: .failure(index == head ? headError ?? error : error)))
+                let failure = id == headOwner ? headError ?? error : error
+                completions.append(Completion(id: id, result: .failure(failure)))
             }
         }
         pending = []

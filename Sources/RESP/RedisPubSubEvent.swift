@@ -11,9 +11,18 @@ public enum RedisPubSubEvent: Sendable, Hashable {
     case subscribed(channelOrPattern: String, count: Int)
     /// UNSUBSCRIBE or PUNSUBSCRIBE took effect.
     case unsubscribed(channelOrPattern: String, count: Int)
+    /// The server refused a command of the subscriber, such as a SUBSCRIBE to a channel its ACL
+    /// user may not use (`NOPERM`). The refused subscription does not take effect; the
+    /// subscriber keeps asking for it after each reconnect until it is unsubscribed.
+    case serverError(RedisServerError)
 
-    /// Reads a pushed RESP2 array such as `["message", channel, payload]`; nil for anything else.
+    /// Reads a pushed RESP2 array such as `["message", channel, payload]`, or an error reply; nil
+    /// for anything else (such as the reply to PING).
     public init?(_ value: RESPValue) {
+        if case .error(let text) = value {
+            self = .serverError(RedisServerError(reply: String(describing: text)))
+            return
+        }
         guard case .array(let parts) = value, let kind = parts.first?.string else { return nil }
         let text = parts.dropFirst().map(\.string)
         switch (kind, parts.count) {

@@ -1,6 +1,7 @@
 /// A Lua script run with EVALSHA, falling back to EVAL when the server does not have it cached
 /// (after a restart or SCRIPT FLUSH), which also caches it again.
 public struct RedisScript: Sendable, Hashable {
+    /// The Lua source, sent with EVAL when the server does not know the digest.
     public let source: String
     /// The SHA-1 digest Redis names the script by.
     public let sha1: String

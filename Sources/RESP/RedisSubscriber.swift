@@ -3,13 +3,19 @@ import Transport
 
 /// A dedicated connection for pub/sub that survives server restarts.
 ///
-/// Messages and subscription confirmations arrive on `events`. When the connection breaks, the
-/// subscriber reconnects with backoff and subscribes again to every channel and pattern it had,
-/// so consumers only see new `.subscribed` events; messages published while it was disconnected
-/// are lost, as with any Redis pub/sub client.
+/// Messages, subscription confirmations and refusals arrive on `events`. When the connection
+/// breaks, the subscriber reconnects with backoff and subscribes again to every channel and
+/// pattern it had, so consumers only see new `.subscribed` events; messages published while it
+/// was disconnected are lost, as with any Redis pub/sub client.
+///
+/// A connection that goes quiet is probed: after `pingInterval` without bytes from the server
+/// the subscriber sends PING (allowed in subscribed mode), and when nothing arrives within the
+/// configuration's `commandTimeout` after that, it treats the connection as dead (a half-open
+/// TCP connection, a hung server) and reconnects.
 public actor RedisSubscriber {
     // An actor: subscription changes and the reconnect loop both write to the socket and update
     // the subscription sets, and writes on one connection must not overlap.
+    /// What every connection of the subscriber is opened with.
     public let configuration: RedisConfiguration
     /// Everything received, in order; finishes after `close()`.
     public nonisolated let events: AsyncStream<RedisPubSubEvent>
@@ -24,13 +30,22 @@ public actor RedisSubscriber {
     private var loop: Task<Void, Never>?
     private let initialBackoff: Duration
     private let maxBackoff: Duration
+    private let pingInterval: Duration
 
     /// A subscriber for `configuration`; it connects on the first subscription and waits
-    /// `initialBackoff`, doubling up to `maxBackoff`, between reconnect attempts.
-    public init(configuration: RedisConfiguration, initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(5)) {
+    /// `initialBackoff`, doubling up to `maxBackoff`, between reconnect attempts. It sends PING
+    /// after `pingInterval` without traffic and reconnects when the reply does not come within
+    /// `configuration.commandTimeout`.
+    public init(
+        configuration: RedisConfiguration,
+        initialBackoff: Duration = .milliseconds(100),
+        maxBackoff: Duration = .seconds(5),
+        pingInterval: Duration = .seconds(30)
+    ) {
         self.configuration = configuration
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
+        self.pingInterval = pingInterval
         (events, sink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(100_000))
     }
 
@@ -115,20 +130,41 @@ public actor RedisSubscriber {
                 if !channels.isEmpty { try? RESPEncoder.encodeCommand(["SUBSCRIBE"] + channels.sorted(), into: &outbound) }
                 if !patterns.isEmpty { try? RESPEncoder.encodeCommand(["PSUBSCRIBE"] + patterns.sorted(), into: &outbound) }
                 await flush()
-                var decoder = RESPDecoder()
-                while let bytes = try await connection.read() {
-                    decoder.feed(bytes)
-                    while let value = try decoder.next() {
-                        if let event = RedisPubSubEvent(value) { sink.yield(event) }
-                    }
-                }
-                connection.close()
+                try await receive(on: connection)
             } catch {
                 failures += 1
             }
+            transport?.close()
             transport = nil
             let backoff = min(initialBackoff * (1 << min(max(failures - 1, 0), 30)), maxBackoff)
             try? await Task.sleep(for: backoff)
+        }
+    }
+
+    /// Turns what `connection` receives into events until the server closes it. Probes a quiet
+    /// connection with PING; any bytes count as the answer.
+    /// - Throws: the read or decode error, or `RedisClientError.commandTimeout` when a PING got
+    ///   no answer in time.
+    private func receive(on connection: TCPConnection) async throws {
+        var decoder = RESPDecoder()
+        var probing = false
+        while true {
+            let bytes: ByteBuffer?
+            do {
+                bytes = try await connection.read(timeout: probing ? configuration.commandTimeout : pingInterval)
+            } catch TransportError.timedOut {
+                if probing { throw RedisClientError.commandTimeout(configuration.commandTimeout) }
+                probing = true
+                try? RESPEncoder.encodeCommand(["PING"], into: &outbound)
+                await flush()
+                continue
+            }
+            guard let bytes else { return }
+            probing = false
+            decoder.feed(bytes)
+            while let value = try decoder.next() {
+                if let event = RedisPubSubEvent(value) { sink.yield(event) }
+            }
         }
     }
 }

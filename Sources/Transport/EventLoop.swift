@@ -13,6 +13,8 @@ import Synchronization
 public final class EventLoop: TaskExecutor, Sendable {
     private let epollFD: Int32
     private let wakeFD: Int32
+    /// The system calls this loop and its sockets use.
+    let calls: LinuxCalls
     /// Tasks and timers are scheduled from any thread and taken by the loop thread; the lock is held
     /// only to move them in and out.
     private let shared = Mutex(Shared())
@@ -28,6 +30,9 @@ public final class EventLoop: TaskExecutor, Sendable {
         /// The loop thread is in (or about to enter) `epoll_wait` until this deadline.
         var sleepingUntil: UInt64? = nil
         var wakePending = false
+        /// Set by `stop()`; the thread then closes its descriptors and ends.
+        var stopping = false
+        var stopped = false
 
         /// Whether work due at `deadline` must interrupt the loop's current `epoll_wait`; claims the
         /// single pending wake-up so a burst of submissions writes the eventfd once.
@@ -38,20 +43,51 @@ public final class EventLoop: TaskExecutor, Sendable {
         }
     }
 
-    init() {
+    /// Creates the epoll instance and the wake-up eventfd and starts the loop thread.
+    /// - Throws: `TransportError.system` naming the call that failed (`epoll_create1`, `eventfd`,
+    ///   `epoll_ctl`, `pthread_create`); nothing is left open then.
+    init(calls: LinuxCalls) throws(TransportError) {
         ignoreSIGPIPE
-        epollFD = LinuxCalls.epollCreate1(Epoll.cloexec)
-        precondition(epollFD >= 0, "Transport: epoll_create1 failed: \(String(cString: strerror(errno)))")
-        wakeFD = LinuxCalls.eventfd(0, EventFDFlags.nonblock | EventFDFlags.cloexec)
-        precondition(wakeFD >= 0, "Transport: eventfd failed: \(String(cString: strerror(errno)))")
+        self.calls = calls
+        let epollFD = calls.epollCreate1(Epoll.cloexec)
+        guard epollFD >= 0 else { throw .system(operation: "epoll_create1", address: nil, errno: errno) }
+        let wakeFD = calls.eventfd(0, EventFDFlags.nonblock | EventFDFlags.cloexec)
+        guard wakeFD >= 0 else {
+            let code = errno
+            Glibc.close(epollFD)
+            throw .system(operation: "eventfd", address: nil, errno: code)
+        }
         // Level-triggered with data 0, which no registration pointer can be.
         let added = withUnsafeTemporaryAllocation(byteCount: Epoll.eventSize, alignment: 8) { raw in
             Epoll.store(events: Epoll.in, data: 0, into: raw.baseAddress!)
-            return LinuxCalls.epollCtl(epollFD, Epoll.ctlAdd, wakeFD, raw.baseAddress!)
+            return calls.epollCtl(epollFD, Epoll.ctlAdd, wakeFD, raw.baseAddress!)
         }
-        precondition(added == 0, "Transport: epoll_ctl(eventfd) failed")
-        startThread { [self] in run() }
+        guard added == 0 else {
+            let code = errno
+            Glibc.close(wakeFD)
+            Glibc.close(epollFD)
+            throw .system(operation: "epoll_ctl", address: nil, errno: code)
+        }
+        self.epollFD = epollFD
+        self.wakeFD = wakeFD
+        do {
+            try startThread { [self] in run() }
+        } catch {
+            Glibc.close(wakeFD)
+            Glibc.close(epollFD)
+            throw error
+        }
     }
+
+    /// Ends the loop thread and closes its descriptors. Only for a loop nothing was registered
+    /// with: a group that failed to start all its loops stops the ones it did start.
+    func stop() {
+        shared.withLock { $0.stopping = true }
+        signalWake()
+    }
+
+    /// Whether the loop thread has ended after `stop()`.
+    var hasStopped: Bool { shared.withLock { $0.stopped } }
 
     /// Runs `task` on the loop thread soon.
     public func execute(_ task: @escaping @Sendable () -> Void) {
@@ -91,7 +127,7 @@ public final class EventLoop: TaskExecutor, Sendable {
         let result = withUnsafeTemporaryAllocation(byteCount: Epoll.eventSize, alignment: 8) { raw in
             let events = Epoll.in | Epoll.out | Epoll.rdhup | Epoll.edgeTriggered
             Epoll.store(events: events, data: UInt64(UInt(bitPattern: pointer)), into: raw.baseAddress!)
-            return LinuxCalls.epollCtl(epollFD, Epoll.ctlAdd, fd, raw.baseAddress!)
+            return calls.epollCtl(epollFD, Epoll.ctlAdd, fd, raw.baseAddress!)
         }
         guard result == 0 else {
             let code = errno
@@ -104,7 +140,7 @@ public final class EventLoop: TaskExecutor, Sendable {
     /// Removes `fd` from the epoll set. The retained `readiness` is released on the loop thread,
     /// after the batch of events being handled (which may still name it) is done.
     func deregister(fd: Int32, readiness: Readiness) {
-        _ = LinuxCalls.epollCtl(epollFD, Epoll.ctlDel, fd, nil)
+        _ = calls.epollCtl(epollFD, Epoll.ctlDel, fd, nil)
         let pointer = UInt(bitPattern: Unmanaged.passUnretained(readiness).toOpaque())
         execute { Unmanaged<Readiness>.fromOpaque(UnsafeRawPointer(bitPattern: pointer)!).release() }
     }
@@ -118,7 +154,8 @@ public final class EventLoop: TaskExecutor, Sendable {
         let capacity = 256
         let events = UnsafeMutableRawPointer.allocate(byteCount: capacity * Epoll.eventSize, alignment: 8)
         while true {
-            let timeout = shared.withLock { state -> Int32 in
+            let timeout = shared.withLock { state -> Int32? in
+                if state.stopping { return nil }
                 if !state.work.isEmpty { return 0 }
                 let deadline = state.timers.nextDeadline() ?? .max
                 state.sleepingUntil = deadline
@@ -129,7 +166,8 @@ public final class EventLoop: TaskExecutor, Sendable {
                 // Rounded up so a timer never fires early.
                 return Int32(clamping: (deadline - now + 999_999) / 1_000_000)
             }
-            let count = LinuxCalls.epollWait(epollFD, events, Int32(capacity), timeout)
+            guard let timeout else { break }
+            let count = calls.epollWait(epollFD, events, Int32(capacity), timeout)
             shared.withLock { $0.sleepingUntil = nil }
             for index in 0..<max(Int(count), 0) {
                 let (mask, data) = Epoll.load(from: events + index * Epoll.eventSize)
@@ -155,6 +193,10 @@ public final class EventLoop: TaskExecutor, Sendable {
                 }
             }
         }
+        events.deallocate()
+        Glibc.close(wakeFD)
+        Glibc.close(epollFD)
+        shared.withLock { $0.stopped = true }
     }
 }
 

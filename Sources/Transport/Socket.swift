@@ -64,6 +64,15 @@ final class Socket: Sendable {
         _ = setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    /// The integer value of a socket option, or nil when `getsockopt` fails.
+    func option(_ level: Int32, _ name: Int32) -> Int32? {
+        try? withDescriptor(operation: "getsockopt") { fd in
+            var value: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            return getsockopt(fd, level, name, &value, &length) == 0 ? value : nil
+        }
+    }
+
     var localAddress: SocketAddress? {
         try? withDescriptor(operation: "getsockname") { fd in SocketAddress.fromKernel { getsockname(fd, $0, $1) } }
     }

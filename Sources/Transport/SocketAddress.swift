@@ -61,7 +61,8 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     /// the network, so that call runs on a thread of its own rather than on the caller's; the
     /// caller stops waiting for it on timeout or cancellation.
     ///
-    /// - Throws: `TransportError.unresolvable`, `.timedOut`, `CancellationError`.
+    /// - Throws: `TransportError.unresolvable`, `.timedOut`, `.system` when the lookup thread
+    ///   cannot be started, `CancellationError`.
     public static func resolve(host: String, port: Int, timeout: Duration? = nil) async throws -> [SocketAddress] {
         try await resolve(host: host, port: port, deadline: deadline(after: timeout))
     }
@@ -82,7 +83,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
             }
         }
         defer { timer?.cancel() }
-        startThread {
+        try startThread {
             outcome.finish(lookup(name, port: port, flags: AI_ADDRCONFIG).mapError { TransportError.unresolvable(host: host, code: $0.code) })
         }
         return try await withTaskCancellationHandler {

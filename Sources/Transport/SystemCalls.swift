@@ -1,24 +1,43 @@
 import Glibc
 
 /// Linux calls that `import Glibc` does not expose (sys/epoll.h, sys/eventfd.h and the
-/// `_GNU_SOURCE`-only `accept4`), looked up once in the already-loaded C library with `dlsym`.
-/// Looking them up at run time keeps the package free of C targets.
-enum LinuxCalls {
+/// `_GNU_SOURCE`-only `accept4`), looked up in the already-loaded C library with `dlsym`.
+/// Looking them up at run time keeps the package free of C targets. An `EventLoop` holds the
+/// table it was created with, so a missing symbol fails loop creation with a typed error instead
+/// of a later call.
+struct LinuxCalls: Sendable {
     typealias EpollCreate1 = @convention(c) (Int32) -> Int32
     typealias EpollCtl = @convention(c) (Int32, Int32, Int32, UnsafeMutableRawPointer?) -> Int32
     typealias EpollWait = @convention(c) (Int32, UnsafeMutableRawPointer?, Int32, Int32) -> Int32
     typealias EventFD = @convention(c) (UInt32, Int32) -> Int32
     typealias Accept4 = @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32) -> Int32
 
-    static let epollCreate1: EpollCreate1 = symbol("epoll_create1")
-    static let epollCtl: EpollCtl = symbol("epoll_ctl")
-    static let epollWait: EpollWait = symbol("epoll_wait")
-    static let eventfd: EventFD = symbol("eventfd")
-    static let accept4: Accept4 = symbol("accept4")
+    var epollCreate1: EpollCreate1
+    var epollCtl: EpollCtl
+    var epollWait: EpollWait
+    var eventfd: EventFD
+    var accept4: Accept4
 
-    private static func symbol<F>(_ name: String) -> F {
+    /// The C library's calls, looked up once; a missing one is a `.system` error naming it.
+    static let system: Result<LinuxCalls, TransportError> = {
+        do throws(TransportError) {
+            return .success(LinuxCalls(
+                epollCreate1: try symbol("epoll_create1"),
+                epollCtl: try symbol("epoll_ctl"),
+                epollWait: try symbol("epoll_wait"),
+                eventfd: try symbol("eventfd"),
+                accept4: try symbol("accept4")
+            ))
+        } catch {
+            return .failure(error)
+        }
+    }()
+
+    /// The address of C function `name` in the process, as function type `F`.
+    /// - Throws: `TransportError.system` with operation `dlsym <name>` and errno `ENOSYS`.
+    static func symbol<F>(_ name: String) throws(TransportError) -> F {
         guard let handle = dlopen(nil, RTLD_NOW), let address = dlsym(handle, name) else {
-            fatalError("Transport: the C library does not export \(name)")
+            throw .system(operation: "dlsym \(name)", address: nil, errno: ENOSYS)
         }
         return unsafeBitCast(address, to: F.self)
     }

@@ -51,10 +51,11 @@ public final class TCPListener: Sendable {
         while true {
             var peer = SocketAddress(storage: sockaddr_storage(), length: socklen_t(MemoryLayout<sockaddr_storage>.size))
             var failure: Int32 = 0
+            let accept4 = socket.readiness.loop.calls.accept4
             let fd = try socket.withDescriptor(operation: "accept") { listening in
                 let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
                 let result = withUnsafeMutableBytes(of: &peer.storage) { raw in
-                    retryingEINTR { LinuxCalls.accept4(listening, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &peer.length, flags) }
+                    retryingEINTR { accept4(listening, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &peer.length, flags) }
                 }
                 if result < 0 { failure = errno }
                 return result

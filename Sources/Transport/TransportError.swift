@@ -5,7 +5,7 @@ import Glibc
 /// Each case names the operation that failed (`"connect"`, `"read"`, `"write"`, `"accept"`,
 /// `"bind"`, ...) and, where one is involved, the address as `host:port`. Cases carrying
 /// `errno` describe it with `strerror`. Task cancellation is reported as `CancellationError`.
-public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum TransportError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Nothing listens at `address` (ECONNREFUSED).
     case connectionRefused(address: String)
     /// `operation` did not complete before its timeout.
@@ -19,6 +19,7 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
     /// Any other failed system call.
     case system(operation: String, address: String?, errno: Int32)
 
+    /// One line saying what failed, where, and the system's description of the errno.
     public var description: String {
         switch self {
         case .connectionRefused(let address):

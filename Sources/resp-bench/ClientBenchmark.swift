@@ -1,5 +1,6 @@
 import Foundation
 import RESP
+import Transport
 
 /// SET / GET throughput and latency of the client against a live server, shaped like
 /// `redis-benchmark -c CONNECTIONS [-P DEPTH] -t set,get` so the two can be run side by side.
@@ -12,11 +13,11 @@ enum ClientBenchmark {
         case sharedConnection(tasks: Int)
     }
 
-    static func run(url: String, shape: Shape, requests: Int) async throws {
+    static func run(url: String, shape: Shape, requests: Int, group: EventLoopGroup) async throws {
         let configuration = try RedisConfiguration(url: url)
         for command in ["SET", "GET"] {
             let arguments: [any RESPArgument] = command == "SET" ? ["SET", "key:bench", "xxx"] : ["GET", "key:bench"]
-            let (seconds, latencies) = try await measure(configuration, shape, requests, arguments)
+            let (seconds, latencies) = try await measure(configuration, shape, requests, arguments, group)
             let sorted = latencies.sorted()
             let p50 = sorted[sorted.count / 2] / .microseconds(1) / 1000
             let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)] / .microseconds(1) / 1000
@@ -27,14 +28,14 @@ enum ClientBenchmark {
     /// Runs `requests` commands in the given shape; returns the elapsed time and the latency of
     /// every batch (each command of a batch waits as long as the batch).
     private static func measure(
-        _ configuration: RedisConfiguration, _ shape: Shape, _ requests: Int, _ arguments: [any RESPArgument]
+        _ configuration: RedisConfiguration, _ shape: Shape, _ requests: Int, _ arguments: [any RESPArgument], _ group: EventLoopGroup
     ) async throws -> (Double, [Duration]) {
         let (workers, depth, connectionCount) = switch shape {
         case .connections(let count, let depth): (count, depth, count)
         case .sharedConnection(let tasks): (tasks, 1, 1)
         }
         var connections: [RedisConnection] = []
-        for _ in 0..<connectionCount { connections.append(try await RedisConnection.connect(configuration: configuration)) }
+        for _ in 0..<connectionCount { connections.append(try await RedisConnection.connect(configuration: configuration, on: group)) }
         defer { for connection in connections { connection.close() } }
         let batches = requests / depth / workers
         let batch = [[any RESPArgument]](repeating: arguments, count: depth)

@@ -1,4 +1,4 @@
-import Bytes
+@testable import Bytes
 import Testing
 
 @Suite struct ByteBufferTests {
@@ -110,5 +110,18 @@ import Testing
         #expect(second.description == "2")
         #expect(cleared.description == "three")
         #expect(ByteBuffer().readableBytes == 0)
+    }
+}
+
+@Suite struct ByteBufferZeroCopyTests {
+    @Test func readSliceViewsTheSameBytesWithoutCopying() throws {
+        var buffer = ByteBuffer(string: "header:payload")
+        let base = buffer.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) }
+        _ = buffer.readSlice(length: 7)
+        let read = buffer.readSlice(length: 7)
+        let payload = try #require(read)
+        #expect(payload.withUnsafeReadableBytes { UInt(bitPattern: $0.baseAddress) } == base + 7)
+        #expect(payload.storage === buffer.storage)
+        #expect(payload.capacity == buffer.capacity - 7, "a view to the end of the storage, not a new allocation")
     }
 }

@@ -1,4 +1,5 @@
 import Bytes
+import Glibc
 import RESP
 import Testing
 
@@ -139,6 +140,26 @@ import Testing
             return
         }
         #expect(connection.isClosed)
+    }
+
+    @Test func resetByThePeerIsATypedTransportError() async throws {
+        let peer = try await FakeRedisPeer.start { session, _ in
+            // Reads one byte of the command and closes: the unread rest makes the kernel send RST.
+            _ = try await session.connection.read(maxBytes: 1, timeout: .seconds(5))
+        }
+        defer { peer.stop() }
+        let connection = try await RedisConnection.connect(configuration: peer.configuration)
+        defer { connection.close() }
+        let error = await #expect(throws: RedisClientError.self) { try await connection.send(["PING"]) }
+        #expect(error == .connectionLost(.connectionReset(operation: "read", address: "127.0.0.1:\(peer.listener.port)", errno: ECONNRESET)))
+        #expect(connection.isClosed)
+        // Later commands are told the connection is gone, with the cause in the reason.
+        let later = await #expect(throws: RedisClientError.self) { try await connection.send(["PING"]) }
+        guard case .connectionClosed(let reason) = later else {
+            Issue.record("expected connectionClosed for a later command, got \(String(describing: later))")
+            return
+        }
+        #expect(reason.hasPrefix("connection lost: read 127.0.0.1:\(peer.listener.port): connection closed by peer"))
     }
 
     /// Replies to the setup commands (AUTH here) that break the protocol or stop short.

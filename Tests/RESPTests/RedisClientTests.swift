@@ -2,8 +2,9 @@ import Bytes
 import Foundation
 import RESP
 import Testing
+import TestSupport
 
-@Suite struct RedisClientTests {
+@Suite(.requires(.redis)) struct RedisClientTests {
     @Test func poolSpreadsConcurrentCommandsOverItsConnections() async throws {
         let client = try RedisClient(url: RedisServer.url, options: .init(maxConnections: 4))
         defer { client.shutdown() }
@@ -39,7 +40,10 @@ import Testing
         }
         #expect(try await waiting.value == "waited")
     }
+}
 
+/// Pool behaviour that needs no server.
+@Suite struct RedisClientConnectFailureTests {
     @Test func refusedConnectsBackOffAndFailFast() async throws {
         let client = RedisClient(configuration: RedisConfiguration(port: 1), options: .init(initialBackoff: .seconds(30)))
         defer { client.shutdown() }

@@ -155,6 +155,30 @@ import Testing
         #expect(outbound == nil && late.isEmpty)
     }
 
+    @Test func timedOutPipelineGetsTheTimeoutNotAnEarlierCommandsError() throws {
+        var connection = machine(RedisConfiguration(commandTimeout: .seconds(5)))
+        try connection.submit(id: 1, pipeline: [["GET", "a"], ["BLPOP", "q", "0"], ["GET", "b"]], now: start)
+        try connection.submit(id: 2, arguments: ["PING"], now: start + .seconds(1))
+        // The first reply arrives; the pipeline's second command is now the oldest and never answers.
+        let first = connection.received(ByteBuffer(string: "$1\r\na\r\n"))
+        #expect(first.isEmpty)
+        let completions = connection.checkTimeout(now: start + .seconds(5))
+        #expect(completions == [
+            .init(id: 1, result: .failure(.commandTimeout(.seconds(5)))),
+            .init(id: 2, result: .failure(.connectionClosed(reason: "an earlier command timed out"))),
+        ])
+    }
+
+    @Test func timedOutCancelledCommandFailsTheOthersAsClosed() throws {
+        var connection = machine(RedisConfiguration(commandTimeout: .seconds(5)))
+        try connection.submit(id: 1, arguments: ["BLPOP", "q", "0"], now: start)
+        try connection.submit(id: 2, pipeline: [["GET", "a"], ["GET", "b"]], now: start)
+        let cancelled = connection.cancel(id: 1)
+        #expect(cancelled)
+        let completions = connection.checkTimeout(now: start + .seconds(5))
+        #expect(completions == [.init(id: 2, result: .failure(.connectionClosed(reason: "an earlier command timed out")))])
+    }
+
     @Test func invalidBytesFailEveryWaiterWithTheProtocolError() throws {
         var connection = machine()
         try connection.submit(id: 1, arguments: ["PING"], now: start)

@@ -1,8 +1,9 @@
 import Bytes
 import RESP
 import Testing
+import TestSupport
 
-@Suite struct RedisConnectionTests {
+@Suite(.requires(.redis)) struct RedisConnectionTests {
     @Test func typedStringCommands() async throws {
         let redis = try await RedisServer.connect()
         defer { redis.close() }
@@ -186,7 +187,10 @@ import Testing
             Issue.record("expected a server error, got \(error)")
         }
     }
+}
 
+/// Connection failures that need no server.
+@Suite struct RedisConnectFailureTests {
     @Test func refusedConnectionIsAConnectError() async throws {
         await #expect(throws: RedisClientError.connectFailed(host: "127.0.0.1", port: 1, reason: "connect to 127.0.0.1:1 refused: Connection refused")) {
             _ = try await RedisConnection.connect(url: "redis://127.0.0.1:1")

@@ -1,6 +1,8 @@
 import Bytes
 import RESP
+import Synchronization
 import Testing
+import TestSupport
 
 /// Collects a subscriber's events so a test can wait for one.
 actor EventLog {
@@ -36,15 +38,23 @@ actor EventLog {
         #expect(RedisPubSubEvent(push([bulk("unsubscribe"), .nullBulkString, .integer(0)])) == .unsubscribed(channelOrPattern: "", count: 0))
     }
 
+    @Test func errorRepliesBecomeTypedServerErrors() {
+        let refused = RedisPubSubEvent(.error(ByteBuffer(string: "NOPERM this user has no permissions to access one of the channels used as arguments")))
+        #expect(refused == .serverError(RedisServerError(reply: "NOPERM this user has no permissions to access one of the channels used as arguments")))
+        guard case .serverError(let error) = refused else { return }
+        #expect(error.prefix == "NOPERM")
+    }
+
     @Test func otherValuesAreNotEvents() {
         #expect(RedisPubSubEvent(.integer(1)) == nil)
         #expect(RedisPubSubEvent(push([bulk("message"), bulk("orders")])) == nil)
         #expect(RedisPubSubEvent(push([bulk("pong"), bulk("")])) == nil)
+        #expect(RedisPubSubEvent(simple("PONG")) == nil)
         #expect(RedisPubSubEvent(push([bulk("subscribe"), bulk("orders"), bulk("1")])) == nil)
     }
 }
 
-@Suite struct RedisSubscriberTests {
+@Suite(.requires(.redis)) struct RedisSubscriberTests {
     @Test func receivesChannelAndPatternMessages() async throws {
         let subscriber = RedisSubscriber(configuration: try RedisServer.configuration())
         let log = EventLog(subscriber)
@@ -81,5 +91,87 @@ actor EventLog {
         #expect(await log.waitFor(.message(channel: "orders", payload: ByteBuffer(string: "after restart"))))
         await subscriber.close()
         try await server.stop()
+    }
+
+    @Test func refusedSubscriptionArrivesAsATypedErrorAndOthersStillWork() async throws {
+        let server = try await ScratchRedisServer()
+        try await server.start()
+        let admin = try await RedisConnection.connect(configuration: RedisConfiguration(port: server.port))
+        defer { admin.close() }
+        _ = try await admin.send(["ACL", "SETUSER", "listener", "on", ">pw", "~*", "resetchannels", "&allowed:*", "+@all"])
+        let subscriber = RedisSubscriber(configuration: RedisConfiguration(port: server.port, username: "listener", password: "pw"))
+        let log = EventLog(subscriber)
+        await subscriber.subscribe(channels: ["allowed:orders"])
+        #expect(await log.waitFor(.subscribed(channelOrPattern: "allowed:orders", count: 1)))
+        await subscriber.subscribe(channels: ["forbidden"])
+        let refusal = RedisServerError(reply: "NOPERM this user has no permissions to access one of the channels used as arguments")
+        #expect(await log.waitFor(.serverError(refusal)))
+        // The refusal did not break the connection: messages on the allowed channel still arrive.
+        #expect(try await admin.send(["PUBLISH", "allowed:orders", "still here"]) == .integer(1))
+        #expect(await log.waitFor(.message(channel: "allowed:orders", payload: ByteBuffer(string: "still here"))))
+        await subscriber.close()
+        try await server.stop()
+    }
+}
+
+/// The subscriber's PING probe against scripted peers (no server needed).
+@Suite struct RedisSubscriberHeartbeatTests {
+    static let confirmation = "*3\r\n$9\r\nsubscribe\r\n$6\r\norders\r\n:1\r\n"
+    static let pong = "*2\r\n$4\r\npong\r\n$0\r\n\r\n"
+
+    @Test func silentPeerIsNoticedAndReplaced() async throws {
+        let probes = Mutex<[[String]]>([])
+        let peer = try await FakeRedisPeer.start { session, number in
+            _ = try await session.readCommand()
+            try await session.send(Self.confirmation)
+            guard number == 0 else { return try await session.answerPings() }
+            // The first connection goes silent: it reads the probe and never answers.
+            if let probe = try await session.readCommand() { probes.withLock { $0.append(probe) } }
+            _ = try? await session.readCommand()
+        }
+        defer { peer.stop() }
+        var configuration = peer.configuration
+        configuration.commandTimeout = .milliseconds(500)
+        let subscriber = RedisSubscriber(configuration: configuration, initialBackoff: .milliseconds(10), pingInterval: .milliseconds(100))
+        let log = EventLog(subscriber)
+        await subscriber.subscribe(channels: ["orders"])
+        // Generous bounds: they only have to tell "reconnected" from "never noticed".
+        #expect(await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1), occurrence: 2, within: .seconds(30)))
+        #expect(probes.withLock { $0 } == [["PING"]])
+        await subscriber.close()
+    }
+
+    @Test func answeredProbesKeepTheConnection() async throws {
+        let answered = Mutex(0)
+        let peer = try await FakeRedisPeer.start { session, _ in
+            _ = try await session.readCommand()
+            try await session.send(Self.confirmation)
+            try await session.answerPings { answered.withLock { $0 += 1 } }
+        }
+        defer { peer.stop() }
+        var configuration = peer.configuration
+        // Far beyond any scheduling delay, so only a missing answer could end the connection.
+        configuration.commandTimeout = .seconds(10)
+        let subscriber = RedisSubscriber(configuration: configuration, initialBackoff: .milliseconds(10), pingInterval: .milliseconds(50))
+        let log = EventLog(subscriber)
+        await subscriber.subscribe(channels: ["orders"])
+        #expect(await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1), within: .seconds(30)))
+        let deadline = ContinuousClock.now + .seconds(30)
+        while answered.withLock({ $0 }) < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(answered.withLock { $0 } >= 3, "the quiet connection is probed again after each answer")
+        #expect(peer.connections == 1)
+        await subscriber.close()
+    }
+}
+
+extension FakeRedisPeer.Session {
+    /// Answers PING in subscribed mode (`["pong", ""]`) until the client goes away; other
+    /// commands get no reply.
+    func answerPings(_ answered: @Sendable () -> Void = {}) async throws {
+        while let command = try await readCommand() {
+            guard command == ["PING"] else { continue }
+            try await send(RedisSubscriberHeartbeatTests.pong)
+            answered()
+        }
     }
 }

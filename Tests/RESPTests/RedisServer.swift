@@ -1,9 +1,11 @@
 import Foundation
 import RESP
+import TestSupport
 
-/// The development server the integration tests talk to, from `REDIS_URL`.
+/// The development server the integration tests talk to, from `REDIS_URL`: the server the
+/// `.requires(.redis)` trait checks.
 enum RedisServer {
-    static let url = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
+    static let url = TestServer.redis.url()
 
     static func configuration(_ change: (inout RedisConfiguration) -> Void = { _ in }) throws -> RedisConfiguration {
         var configuration = try RedisConfiguration(url: url)

@@ -1,8 +1,9 @@
 import Bytes
 import RESP
 import Testing
+import TestSupport
 
-@Suite struct RedisTransactionAndScriptTests {
+@Suite(.requires(.redis)) struct RedisTransactionAndScriptTests {
     @Test func transactionCommitsAndReportsPerCommandReplies() async throws {
         let redis = try await RedisServer.connect()
         defer { redis.close() }

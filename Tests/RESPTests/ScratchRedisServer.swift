@@ -7,10 +7,22 @@ import Transport
 final class ScratchRedisServer: @unchecked Sendable {
     // Unchecked: `process` is only touched by the one test task that owns the server.
     let port: Int
+    /// Whether the server keeps an append-only file (fsynced on every write) across restarts.
+    let persistent: Bool
     private let directory: URL
+    private let executable: URL
     private var process: Process?
 
-    init() async throws {
+    /// Why a scratch server could not be run.
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Picks a free port and a data folder; `persistent` turns on the AOF with `appendfsync always`,
+    /// so every acknowledged write survives a SIGKILL and a restart.
+    init(persistent: Bool = false) async throws {
+        executable = try Self.findOnPath("redis-server")
+        self.persistent = persistent
         let probe = try await TCPListener.bind(host: "127.0.0.1", port: 0)
         port = probe.port
         probe.close()
@@ -18,34 +30,52 @@ final class ScratchRedisServer: @unchecked Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
-    /// Starts the server (again) and waits until it accepts connections.
+    /// Starts the server (again, with the data it left) and waits until it accepts connections.
     func start() async throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path, "--save", "", "--appendonly", "no"]
+        process.executableURL = executable
+        process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path, "--save", ""]
+            + (persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"])
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         self.process = process
-        for _ in 0..<100 {
+        for _ in 0..<200 {
+            // Up only once it answers PING (not LOADING, while it replays the AOF).
             if let connection = try? await RedisConnection.connect(configuration: RedisConfiguration(port: port)) {
-                connection.close()
-                return
+                defer { connection.close() }
+                if (try? await connection.ping()) == "PONG" { return }
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw RedisClientError.connectFailed(host: "127.0.0.1", port: port, reason: "scratch redis-server did not start")
+        throw Failure(description: "scratch redis-server on port \(port) did not answer PING within 10 s")
     }
 
-    /// Kills the server (SIGKILL, like a crash) and waits for it to exit.
+    /// Kills the server (SIGKILL, like a crash) and waits, at most 10 s, for it to exit.
     func stop() async throws {
         guard let process else { return }
         kill(process.processIdentifier, SIGKILL)
-        while process.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                throw Failure(description: "scratch redis-server (pid \(process.processIdentifier)) still running 10 s after SIGKILL")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         self.process = nil
     }
 
     deinit {
         if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The first executable file called `name` in a folder of `PATH`.
+    private static func findOnPath(_ name: String) throws -> URL {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in path.split(separator: ":") where !folder.isEmpty {
+            let candidate = URL(fileURLWithPath: String(folder)).appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        throw Failure(description: "\(name) not found on PATH (\(path)); install it (apt-get install redis-server) or run scripts/servers.sh start")
     }
 }

@@ -72,6 +72,17 @@ import Transport
         await server.stop()
     }
 
+    @Test func connectsToAResolvedAddress() async throws {
+        let server = try await EchoServer()
+        let address = try #require(try await SocketAddress.resolve(host: "127.0.0.1", port: server.port).first)
+        let connection = try await TCPConnection.connect(to: address, timeout: .seconds(5))
+        #expect(connection.remoteAddress.description == "127.0.0.1:\(server.port)")
+        try await connection.write(ByteBuffer(string: "by address"))
+        #expect(try await readExactly(10, from: connection).description == "by address")
+        connection.close()
+        await server.stop()
+    }
+
     @Test func thousandConnectionsOnOneLoop() async throws {
         SystemLimits.raiseOpenFileLimit()
         let group = EventLoopGroup(threads: 1)

@@ -72,6 +72,15 @@ import Transport
         }
     }
 
+    @Test func connectToARefusingAddressIsTypedError() async throws {
+        let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
+        let address = listener.localAddress
+        listener.close()
+        await #expect(throws: TransportError.connectionRefused(address: address.description)) {
+            _ = try await TCPConnection.connect(to: address, timeout: .seconds(5))
+        }
+    }
+
     @Test func connectTimesOutWhenTheAcceptQueueIsFull() async throws {
         let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0, backlog: 0)
         var queued: [TCPConnection] = []

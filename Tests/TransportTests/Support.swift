@@ -41,8 +41,9 @@ final class EchoServer: Sendable {
                 while let connection = try? await listener.accept() {
                     connections.addTask {
                         var buffer = ByteBuffer(capacity: 65536)
-                        while let count = try? await connection.read(into: &buffer), count > 0 {
-                            guard (try? await connection.write(buffer)) != nil else { break }
+                        // Bounded, so a client that neither sends nor closes cannot keep a task forever.
+                        while let count = try? await connection.read(into: &buffer, timeout: .seconds(60)), count > 0 {
+                            guard (try? await connection.write(buffer, timeout: .seconds(60))) != nil else { break }
                             buffer.clear()
                         }
                         connection.close()
@@ -52,8 +53,11 @@ final class EchoServer: Sendable {
         }
     }
 
+    /// Stops accepting and ends the echo of every connection still open: reads and writes end
+    /// promptly on cancellation, so this does not wait for clients to close.
     func stop() async {
         listener.close()
+        acceptor.cancel()
         await acceptor.value
     }
 }

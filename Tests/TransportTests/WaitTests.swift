@@ -6,17 +6,12 @@ import Testing
 
 /// Waits that end by timeout, cancellation or close, for writes, connects and accepts.
 @Suite struct WaitTests {
-    /// A connected pair whose accepting side never reads, so the other side's writes back up.
-    func stalledPair() async throws -> (TCPListener, TCPConnection, TCPConnection) {
-        let (listener, connection, accepted) = try await loopbackPair()
-        return (listener, connection, accepted)
-    }
-
     /// More than loopback socket buffers hold, so writing it to a peer that never reads stalls.
+    /// The write tests below never read from the accepted end of their `loopbackPair()`.
     static let stalledPayload = ByteBuffer(bytes: [UInt8](repeating: 0x5A, count: 32 << 20))
 
     @Test func writeTimesOutWhenThePeerDoesNotRead() async throws {
-        let (listener, connection, accepted) = try await stalledPair()
+        let (listener, connection, accepted) = try await loopbackPair()
         let start = now()
         await #expect(throws: TransportError.timedOut(operation: "write", address: connection.remoteAddress.description)) {
             try await connection.write(Self.stalledPayload, timeout: .milliseconds(300))
@@ -29,7 +24,7 @@ import Testing
     }
 
     @Test func cancellingAPendingWrite() async throws {
-        let (listener, connection, accepted) = try await stalledPair()
+        let (listener, connection, accepted) = try await loopbackPair()
         let pending = Task { try await connection.write(Self.stalledPayload) }
         try await Task.sleep(for: .milliseconds(200))
         let start = now()
@@ -42,7 +37,7 @@ import Testing
     }
 
     @Test func closeFailsAPendingWrite() async throws {
-        let (listener, connection, accepted) = try await stalledPair()
+        let (listener, connection, accepted) = try await loopbackPair()
         let pending = Task { try await connection.write(Self.stalledPayload) }
         try await Task.sleep(for: .milliseconds(200))
         connection.close()
