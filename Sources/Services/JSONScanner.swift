@@ -71,7 +71,18 @@ struct JSONScanner {
     /// Reads a string, unescaped.
     mutating func readString() throws(Malformed) -> String {
         try expect(UInt8(ascii: "\""))
-        var utf8: [UInt8] = []
+        let start = offset
+        // Most strings have no escapes: they become a String straight from the input.
+        while offset < bytes.endIndex, bytes[offset] != UInt8(ascii: "\""), bytes[offset] != UInt8(ascii: "\\") {
+            guard bytes[offset] >= 0x20 else { throw Malformed(offset: offset) }
+            offset += 1
+        }
+        guard offset < bytes.endIndex else { throw Malformed(offset: offset) }
+        if bytes[offset] == UInt8(ascii: "\"") {
+            offset += 1
+            return try validated(UnsafeBufferPointer(rebasing: bytes[start..<offset - 1]))
+        }
+        var utf8 = Array(bytes[start..<offset])
         var plainStart = offset
         while true {
             guard offset < bytes.endIndex else { throw Malformed(offset: offset) }
@@ -90,6 +101,10 @@ struct JSONScanner {
                 offset += 1
             }
         }
+        return try utf8.withUnsafeBufferPointer { (text) throws(Malformed) in try validated(text) }
+    }
+
+    private func validated(_ utf8: UnsafeBufferPointer<UInt8>) throws(Malformed) -> String {
         guard let text = String(validating: utf8, as: UTF8.self) else { throw Malformed(offset: offset) }
         return text
     }
