@@ -29,8 +29,8 @@ extension AMQPConnection {
     ///
     /// - Parameter configuration: when nil, each endpoint's own URL provides user, password and vhost.
     /// - Returns: the connection and the index of the endpoint it reached.
-    /// - Throws: `AMQPConnectionError.noEndpointReachable` with the attempts made and the last
-    ///   failure; `.connectionClosed` for a refused login; `CancellationError`.
+    /// - Throws: `AMQPConnectionError.noEndpointReachable` with the attempts actually made (fewer
+    ///   than `maxAttempts` when `overallTimeout` ended the effort first) and the last failure; `.connectionClosed` for a refused login; `CancellationError`.
     public static func connect(
         to endpoints: [AMQPURL], startingAt first: Int = 0, configuration: ConnectionConfiguration? = nil,
         retry: RetryPolicy = RetryPolicy()
@@ -39,11 +39,13 @@ extension AMQPConnection {
         let deadline = ContinuousClock.now + retry.overallTimeout
         var backoff = retry.initialBackoff
         var lastError = ""
+        var attempts = 0
         for attempt in 0..<retry.maxAttempts {
             try Task.checkCancellation()
             let index = (first + attempt) % endpoints.count
             let remaining = deadline - .now
             guard remaining > .zero else { break }
+            attempts += 1
             do {
                 let connection = try await connect(to: endpoints[index], configuration: configuration, timeout: min(retry.attemptTimeout, remaining))
                 return (connection, index)
@@ -61,6 +63,6 @@ extension AMQPConnection {
                 backoff = min(backoff * 2, retry.maxBackoff)
             }
         }
-        throw AMQPConnectionError.noEndpointReachable(attempts: retry.maxAttempts, lastError: lastError)
+        throw AMQPConnectionError.noEndpointReachable(attempts: attempts, lastError: lastError)
     }
 }

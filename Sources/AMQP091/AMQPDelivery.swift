@@ -77,7 +77,6 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
     /// Deliveries already received stay valid to settle.
     public func cancel(timeout: Duration = .seconds(30)) async throws {
         let _: BasicCancelOk = try await channel.call(BasicCancel(consumerTag: tag), timeout: timeout)
-        let key = AMQPConnection.ConsumerKey(channel: channel.number, tag: tag)
-        channel.connection.removeConsumers { $0 == key }
+        channel.connection.removeConsumer(.init(channel: channel.number, tag: tag))
     }
 }

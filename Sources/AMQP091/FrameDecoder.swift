@@ -15,8 +15,10 @@ public struct FrameDecoder: Sendable {
     /// The negotiated frame_max: the largest whole frame (header, payload and frame-end) accepted.
     public var maximumFrameSize: Int
 
-    private var buffer = ByteBuffer()
-    /// Stream offset of `buffer`'s index 0, so errors report positions in the whole stream.
+    /// Bytes received and not yet decoded. The connection's reader reads into it directly (see
+    /// `reserveInputSpace`), so one buffer serves read after read.
+    var input = ByteBuffer()
+    /// Stream offset of `input`'s index 0, so errors report positions in the whole stream.
     private var discarded = 0
     private var failure: AMQPError?
 
@@ -29,25 +31,37 @@ public struct FrameDecoder: Sendable {
     }
 
     /// Bytes received but not yet returned as frames.
-    public var bufferedBytes: Int { buffer.readableBytes }
+    public var bufferedBytes: Int { input.readableBytes }
 
     /// Adds received bytes.
     public mutating func append(_ bytes: ByteBuffer) {
-        if buffer.readableBytes == 0 {
+        if input.readableBytes == 0 {
             // Adopt the caller's buffer instead of copying into ours.
-            discarded += buffer.writerIndex
-            buffer = bytes
-            discarded -= buffer.readerIndex
+            discarded += input.writerIndex
+            input = bytes
+            discarded -= input.readerIndex
             return
         }
         compactIfWorthwhile()
-        buffer.writeBuffer(bytes)
+        input.writeBuffer(bytes)
+    }
+
+    /// Makes room for at least `bytes` more input: storage the decoded frames no longer use is
+    /// reused (unless slices handed out still share it), consumed bytes are dropped first.
+    mutating func reserveInputSpace(_ bytes: Int) {
+        if input.readableBytes == 0 {
+            discarded += input.writerIndex
+            input.clear()
+        } else {
+            compactIfWorthwhile()
+        }
+        input.reserveCapacity(minimumWritableBytes: bytes)
     }
 
     /// Adds received bytes.
     public mutating func append(contentsOf bytes: some Sequence<UInt8>) {
         compactIfWorthwhile()
-        buffer.writeBytes(bytes)
+        input.writeBytes(bytes)
     }
 
     /// The next whole frame, or nil when more bytes are needed.
@@ -62,23 +76,23 @@ public struct FrameDecoder: Sendable {
     }
 
     private mutating func decodeFrame() throws(AMQPError) -> AMQPFrame? {
-        let start = buffer.readerIndex
-        guard let type = buffer.getInteger(at: start, as: UInt8.self),
-            let channel = buffer.getInteger(at: start + 1, as: UInt16.self),
-            let size32 = buffer.getInteger(at: start + 3, as: UInt32.self)
+        let start = input.readerIndex
+        guard let type = input.getInteger(at: start, as: UInt8.self),
+            let channel = input.getInteger(at: start + 1, as: UInt16.self),
+            let size32 = input.getInteger(at: start + 3, as: UInt32.self)
         else { return nil }
         let size = Int(size32)
         let frameOffset = discarded + start
         guard size <= maximumFrameSize - Self.overhead else {
             throw AMQPError(.frameTooLarge(size: size + Self.overhead, limit: maximumFrameSize), at: frameOffset)
         }
-        guard buffer.readableBytes >= size + Self.overhead else { return nil }
-        let end = buffer.getInteger(at: start + 7 + size, as: UInt8.self)!
+        guard input.readableBytes >= size + Self.overhead else { return nil }
+        let end = input.getInteger(at: start + 7 + size, as: UInt8.self)!
         guard end == FrameConstant.end else { throw AMQPError(.badFrameEnd(end), at: frameOffset + 7 + size) }
 
-        buffer.moveReaderIndex(forwardBy: 7)
-        var payload = buffer.readSlice(length: size)!
-        buffer.moveReaderIndex(forwardBy: 1)
+        input.moveReaderIndex(forwardBy: 7)
+        var payload = input.readSlice(length: size)!
+        input.moveReaderIndex(forwardBy: 1)
         let payloadOffset = frameOffset + 7
         switch type {
         case FrameConstant.method:
@@ -119,9 +133,9 @@ public struct FrameDecoder: Sendable {
 
     /// Drops consumed bytes once they are at least half the storage, keeping appends amortised O(1).
     private mutating func compactIfWorthwhile() {
-        let consumed = buffer.readerIndex
-        guard consumed > 0, consumed >= buffer.capacity / 2 else { return }
+        let consumed = input.readerIndex
+        guard consumed > 0, consumed >= input.capacity / 2 else { return }
         discarded += consumed
-        buffer.discardReadBytes()
+        input.discardReadBytes()
     }
 }
