@@ -101,12 +101,13 @@ public final class AMQPClient: Sendable {
 
     // MARK: For RecoveringChannel
 
-    /// The connection, waiting for recovery to finish when there is none.
+    /// The connection, waiting for recovery to finish when there is none, or when it has ended
+    /// and `supervise` has not yet noticed.
     func currentConnection(timeout: Duration) async throws -> AMQPConnection {
         if let connection = try state.withLock({ state throws(AMQPConnectionError) in
             if let closed = state.closed { throw closed }
             return state.connection
-        }) {
+        }), connection.closeReason == nil {
             return connection
         }
         try await waitUntilConnected(timeout: timeout)
@@ -131,7 +132,9 @@ public final class AMQPClient: Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 state.withLock { state in
                     if let closed = state.closed { return continuation.resume(throwing: closed) }
-                    if state.connection != nil { return continuation.resume() }
+                    // Takes the connection's lock inside ours; the connection never calls into
+                    // the client, so the order cannot invert.
+                    if let connection = state.connection, connection.closeReason == nil { return continuation.resume() }
                     state.readyWaiters[id] = continuation
                 }
                 if Task.isCancelled { failWaiter(id, CancellationError()) }

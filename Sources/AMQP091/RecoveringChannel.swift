@@ -39,13 +39,15 @@ public final class RecoveringChannel: Sendable {
         state = Mutex(State(channel: channel))
     }
 
-    /// The channel of the current connection, waiting out a recovery.
+    /// The channel of the current connection, waiting out a recovery. A channel whose connection
+    /// has just ended counts as gone already: the client has not noticed yet, and a call on it
+    /// would only fail at once.
     func current(timeout: Duration) async throws -> AMQPChannel {
         for _ in 0..<2 {
             if let channel = try state.withLock({ state throws(AMQPConnectionError) in
                 if let closed = state.closed { throw closed }
                 return state.channel
-            }) {
+            }), channel.connection.closeReason == nil {
                 return channel
             }
             _ = try await client.currentConnection(timeout: timeout)
