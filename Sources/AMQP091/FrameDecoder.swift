@@ -66,16 +66,66 @@ public struct FrameDecoder: Sendable {
 
     /// The next whole frame, or nil when more bytes are needed.
     public mutating func next() throws(AMQPError) -> AMQPFrame? {
+        try nextChecked { raw throws(AMQPError) in try raw.frame() }
+    }
+
+    /// Applies `interpret` to the next whole frame; a failure sticks, as the stream is lost.
+    mutating func nextChecked<Frame>(_ interpret: (RawFrame) throws(AMQPError) -> Frame) throws(AMQPError) -> Frame? {
         if let failure { throw failure }
         do {
-            return try decodeFrame()
+            guard let raw = try nextRawFrame() else { return nil }
+            return try interpret(raw)
         } catch {
             failure = error
             throw error
         }
     }
 
-    private mutating func decodeFrame() throws(AMQPError) -> AMQPFrame? {
+    /// One frame cut from the stream, its size and frame-end checked, its payload not yet decoded.
+    struct RawFrame {
+        let type: UInt8
+        let channel: UInt16
+        let payload: ByteBuffer
+        /// Stream offsets of the frame and of its payload.
+        let frameOffset: Int
+        let payloadOffset: Int
+
+        /// The payload decoded; offsets in errors are stream offsets.
+        func frame() throws(AMQPError) -> AMQPFrame {
+            var payload = payload
+            switch type {
+            case FrameConstant.method:
+                do {
+                    let classID = try payload.readShort("class-id")
+                    let methodID = try payload.readShort("method-id")
+                    let method = try AMQPMethod.decode(classID: classID, methodID: methodID, from: &payload)
+                    try FrameDecoder.expectEnd(of: payload)
+                    return .method(channel: channel, method)
+                } catch {
+                    throw error.shifted(by: payloadOffset)
+                }
+            case FrameConstant.header:
+                do {
+                    let header = try ContentHeader(decoding: &payload)
+                    try FrameDecoder.expectEnd(of: payload)
+                    return .header(channel: channel, header)
+                } catch {
+                    throw error.shifted(by: payloadOffset)
+                }
+            case FrameConstant.body:
+                return .body(channel: channel, payload)
+            case FrameConstant.heartbeat:
+                guard channel == 0, payload.readableBytes == 0 else {
+                    throw AMQPError(.invalidHeartbeat(channel: channel, size: payload.readableBytes), at: frameOffset)
+                }
+                return .heartbeat
+            default:
+                throw AMQPError(.unknownFrameType(type), at: frameOffset)
+            }
+        }
+    }
+
+    private mutating func nextRawFrame() throws(AMQPError) -> RawFrame? {
         let start = input.readerIndex
         guard let type = input.getInteger(at: start, as: UInt8.self),
             let channel = input.getInteger(at: start + 1, as: UInt16.self),
@@ -91,41 +141,12 @@ public struct FrameDecoder: Sendable {
         guard end == FrameConstant.end else { throw AMQPError(.badFrameEnd(end), at: frameOffset + 7 + size) }
 
         input.moveReaderIndex(forwardBy: 7)
-        var payload = input.readSlice(length: size)!
+        let payload = input.readSlice(length: size)!
         input.moveReaderIndex(forwardBy: 1)
-        let payloadOffset = frameOffset + 7
-        switch type {
-        case FrameConstant.method:
-            do {
-                let classID = try payload.readShort("class-id")
-                let methodID = try payload.readShort("method-id")
-                let method = try AMQPMethod.decode(classID: classID, methodID: methodID, from: &payload)
-                try Self.expectEnd(of: payload)
-                return .method(channel: channel, method)
-            } catch {
-                throw error.shifted(by: payloadOffset)
-            }
-        case FrameConstant.header:
-            do {
-                let header = try ContentHeader(decoding: &payload)
-                try Self.expectEnd(of: payload)
-                return .header(channel: channel, header)
-            } catch {
-                throw error.shifted(by: payloadOffset)
-            }
-        case FrameConstant.body:
-            return .body(channel: channel, payload)
-        case FrameConstant.heartbeat:
-            guard channel == 0, size == 0 else {
-                throw AMQPError(.invalidHeartbeat(channel: channel, size: size), at: frameOffset)
-            }
-            return .heartbeat
-        default:
-            throw AMQPError(.unknownFrameType(type), at: frameOffset)
-        }
+        return RawFrame(type: type, channel: channel, payload: payload, frameOffset: frameOffset, payloadOffset: frameOffset + 7)
     }
 
-    private static func expectEnd(of payload: ByteBuffer) throws(AMQPError) {
+    static func expectEnd(of payload: ByteBuffer) throws(AMQPError) {
         guard payload.readableBytes == 0 else {
             throw AMQPError(.trailingBytes(payload.readableBytes), at: payload.readerIndex)
         }

@@ -61,7 +61,7 @@ public struct FrameEncoder: Sendable {
         }
     }
 
-    private func writeFrame(
+    func writeFrame(
         type: UInt8, channel: UInt16, into buffer: inout ByteBuffer,
         payload: (inout ByteBuffer) throws(AMQPError) -> Void
     ) throws(AMQPError) {
