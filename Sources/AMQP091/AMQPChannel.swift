@@ -4,6 +4,7 @@ import Synchronization
 /// A channel of an `AMQPConnection`; methods follow amqp091-go's `Channel`, taking the
 /// generated method structs for arguments.
 public struct AMQPChannel: Sendable {
+    /// The connection the channel belongs to.
     public let connection: AMQPConnection
     /// The channel number on the wire.
     public let number: UInt16

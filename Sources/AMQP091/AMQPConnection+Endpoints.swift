@@ -4,12 +4,15 @@ public struct RetryPolicy: Sendable, Hashable {
     public var maxAttempts: Int
     /// Pause after a full pass over the endpoints failed; doubles after each pass up to `maxBackoff`.
     public var initialBackoff: Duration
+    /// Longest pause between passes.
     public var maxBackoff: Duration
     /// Bound for the whole effort, attempts and pauses included.
     public var overallTimeout: Duration
     /// Bound for one attempt (TCP connect plus handshake).
     public var attemptTimeout: Duration
 
+    /// A policy; `maxAttempts` below 1 counts as 1. The defaults try for up to a minute, ten
+    /// attempts at most, pausing 100 ms after the first pass and doubling up to 5 s.
     public init(
         maxAttempts: Int = 10, initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(5),
         overallTimeout: Duration = .seconds(60), attemptTimeout: Duration = .seconds(10)

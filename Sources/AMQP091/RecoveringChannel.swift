@@ -137,6 +137,8 @@ public final class RecoveringChannel: Sendable {
 
     // MARK: Declarations, recorded for recovery
 
+    /// Declares an exchange (see `AMQPChannel.exchangeDeclare`), declared again on each recovery
+    /// unless `passive`.
     public func exchangeDeclare(
         _ name: String, type: String = "direct", durable: Bool = true, autoDelete: Bool = false, internal isInternal: Bool = false,
         passive: Bool = false, arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
@@ -147,11 +149,13 @@ public final class RecoveringChannel: Sendable {
         client.record { $0.declared(declare) }
     }
 
+    /// Deletes an exchange (see `AMQPChannel.exchangeDelete`); recovery forgets it.
     public func exchangeDelete(_ name: String, ifUnused: Bool = false, timeout: Duration = .seconds(30)) async throws {
         try await current(timeout: timeout).exchangeDelete(name, ifUnused: ifUnused, timeout: timeout)
         client.record { $0.deletedExchange(name) }
     }
 
+    /// Binds exchange `destination` to `source` (see `AMQPChannel.exchangeBind`), bound again on each recovery.
     public func exchangeBind(
         destination: String, source: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
     ) async throws {
@@ -160,6 +164,7 @@ public final class RecoveringChannel: Sendable {
         client.record { $0.bound(bind) }
     }
 
+    /// Removes an exchange binding (see `AMQPChannel.exchangeUnbind`); recovery forgets it.
     public func exchangeUnbind(
         destination: String, source: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
     ) async throws {
@@ -182,6 +187,8 @@ public final class RecoveringChannel: Sendable {
         return ok
     }
 
+    /// Binds a queue (see `AMQPChannel.queueBind`), bound again on each recovery, by the queue's
+    /// current name for a server-named one.
     public func queueBind(
         _ queue: String, exchange: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
     ) async throws {
@@ -189,6 +196,7 @@ public final class RecoveringChannel: Sendable {
         client.record { $0.bound(QueueBind(queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments)) }
     }
 
+    /// Removes a queue binding (see `AMQPChannel.queueUnbind`); recovery forgets it.
     public func queueUnbind(
         _ queue: String, exchange: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
     ) async throws {
@@ -196,11 +204,14 @@ public final class RecoveringChannel: Sendable {
         client.record { $0.unbound(QueueUnbind(queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments)) }
     }
 
+    /// Removes every ready message (see `AMQPChannel.queuePurge`); returns how many.
     @discardableResult
     public func queuePurge(_ queue: String, timeout: Duration = .seconds(30)) async throws -> UInt32 {
         try await current(timeout: timeout).queuePurge(client.resolve(queue), timeout: timeout)
     }
 
+    /// Deletes a queue (see `AMQPChannel.queueDelete`); recovery forgets it. Returns how many
+    /// messages it held.
     @discardableResult
     public func queueDelete(_ queue: String, ifUnused: Bool = false, ifEmpty: Bool = false, timeout: Duration = .seconds(30)) async throws -> UInt32 {
         let count = try await current(timeout: timeout).queueDelete(client.resolve(queue), ifUnused: ifUnused, ifEmpty: ifEmpty, timeout: timeout)
@@ -294,12 +305,15 @@ public final class RecoveringChannel: Sendable {
 /// Ends after `cancel()` or when the client is closed; throws when the server cancels the
 /// consumer, closes its channel, or when recovery gives up. Buffering as for `AMQPConsumer`.
 public struct RecoveringConsumer: AsyncSequence, Sendable {
+    /// Each element is one delivery.
     public typealias Element = AMQPDelivery
 
+    /// The consumer tag, the same on every connection the client recovers to.
     public let tag: String
     let deliveries: AsyncThrowingStream<AMQPDelivery, any Error>
     let channel: RecoveringChannel
 
+    /// The deliveries, across recoveries; iterate once.
     public func makeAsyncIterator() -> AsyncThrowingStream<AMQPDelivery, any Error>.AsyncIterator {
         deliveries.makeAsyncIterator()
     }
