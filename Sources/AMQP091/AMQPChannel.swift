@@ -140,25 +140,37 @@ public struct AMQPChannel: Sendable {
         queue: String, consumerTag: String = "", noAck: Bool = false, exclusive: Bool = false,
         arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
     ) async throws -> AMQPConsumer {
-        var tag = consumerTag
+        let deliveries = DeliveryQueue()
+        do {
+            let consume = BasicConsume(queue: queue, consumerTag: consumerTag, noAck: noAck, exclusive: exclusive, arguments: arguments)
+            let tag = try await self.consume(consume, into: AMQPConnection.ConsumerSink(queue: deliveries), timeout: timeout)
+            return AMQPConsumer(tag: tag, deliveries: deliveries, channel: self)
+        } catch {
+            deliveries.end(error)
+            throw error
+        }
+    }
+
+    /// Starts a consumer whose deliveries go to `sink`; returns its tag (generated when empty).
+    /// On failure nothing stays registered, and `sink` is left as it was.
+    func consume(_ consume: BasicConsume, into sink: AMQPConnection.ConsumerSink, timeout: Duration) async throws -> String {
+        var consume = consume
         var registered = false
-        let (deliveries, sink) = AsyncThrowingStream.makeStream(of: AMQPDelivery.self)
         let channel = number
         let incarnation = incarnation
         do {
             _ = try await connection.waitForReply(operation: "basic.consume", timeout: timeout) { state in
                 try state.requireLive(channel, incarnation)
-                if tag.isEmpty {
+                if consume.consumerTag.isEmpty {
                     state.nextConsumerTag += 1
-                    tag = "ctag-\(channel)-\(state.nextConsumerTag)"
+                    consume.consumerTag = "ctag-\(channel)-\(state.nextConsumerTag)"
                 }
-                let key = AMQPConnection.ConsumerKey(channel: channel, tag: tag)
+                let key = AMQPConnection.ConsumerKey(channel: channel, tag: consume.consumerTag)
                 // A second registration would orphan the first consumer's sequence, and the broker
                 // would close the whole connection (530 NOT_ALLOWED) for the reused tag.
                 guard state.consumers[key] == nil else {
-                    throw AMQPConnectionError.consumerTagInUse(channel: channel, consumerTag: tag)
+                    throw AMQPConnectionError.consumerTagInUse(channel: channel, consumerTag: consume.consumerTag)
                 }
-                let consume = BasicConsume(queue: queue, consumerTag: tag, noAck: noAck, exclusive: exclusive, arguments: arguments)
                 let request = try state.request(.basicConsume(consume), on: channel)
                 // Registered before the request goes out: deliveries can follow consume-ok at once.
                 state.consumers[key] = sink
@@ -166,11 +178,10 @@ public struct AMQPChannel: Sendable {
                 return request
             }
         } catch {
-            if registered { connection.removeConsumer(.init(channel: channel, tag: tag)) }
-            sink.finish(throwing: error)
+            if registered { connection.forgetConsumer(.init(channel: channel, tag: consume.consumerTag), sink: sink) }
             throw error
         }
-        return AMQPConsumer(tag: tag, deliveries: deliveries, channel: self)
+        return consume.consumerTag
     }
 
     /// Acknowledges a delivery by tag (for `get`; consumers use `AMQPDelivery.ack`).

@@ -88,12 +88,13 @@ public final class AMQPClient: Sendable {
 
     /// Closes the connection and ends recovery; consumers' sequences end, pending calls fail.
     public func close(timeout: Duration = .seconds(10)) async throws {
-        let (connection, waiters, supervisor) = state.withLock { state in
+        let (connection, waiters, supervisor, channels) = state.withLock { state in
             state.closed = state.closed ?? .closedByClient
             defer { state.readyWaiters = [:] }
-            return (state.connection, state.readyWaiters.values, state.supervisor)
+            return (state.connection, state.readyWaiters.values, state.supervisor, Array(state.channels.values))
         }
         for waiter in waiters { waiter.resume(throwing: AMQPConnectionError.closedByClient) }
+        for channel in channels { channel.fail(nil) }
         supervisor?.cancel()
         try await connection?.close(timeout: timeout)
         eventSink.finish()

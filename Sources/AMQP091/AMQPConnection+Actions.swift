@@ -40,7 +40,7 @@ extension AMQPConnection {
                     let consumer = state.consumers[ConsumerKey(channel: channel, tag: deliver.consumerTag)]
                 {
                     let handle = AMQPChannel(connection: self, number: channel, incarnation: state.liveChannels[channel] ?? 0)
-                    state.consumerEffects.append(.deliver(consumer, AMQPDelivery(message: message, deliver: deliver, channel: handle)))
+                    state.consumerEffects.append(.deliver(consumer.queue, AMQPDelivery(message: message, deliver: deliver, channel: handle)))
                 }
             case .returned(let channel, let message):
                 recordReturn(message, on: channel, &state)

@@ -31,7 +31,7 @@ public final class AMQPConnection: Sendable {
         var handshake: CheckedContinuation<Void, any Error>?
         /// Every `close()` waiting for the close handshake; several callers may close at once.
         var closing: [CheckedContinuation<Void, any Error>] = []
-        var consumers: [ConsumerKey: DeliverySink] = [:]
+        var consumers: [ConsumerKey: ConsumerSink] = [:]
         /// What to do to consumers' streams once the lock is released (see `applyConsumerEffects`).
         var consumerEffects: [ConsumerEffect] = []
         /// Open channels by number, with the incarnation their `AMQPChannel` carries: a number is

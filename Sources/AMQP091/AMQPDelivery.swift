@@ -77,12 +77,24 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
 
     /// The consumer tag.
     public let tag: String
-    let deliveries: AsyncThrowingStream<AMQPDelivery, any Error>
+    let deliveries: DeliveryQueue
     let channel: AMQPChannel
 
-    /// The deliveries, in the order the broker sent them; iterate once.
-    public func makeAsyncIterator() -> AsyncThrowingStream<AMQPDelivery, any Error>.AsyncIterator {
-        deliveries.makeAsyncIterator()
+    /// Reads the deliveries, in the order the broker sent them.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let deliveries: DeliveryQueue
+
+        /// The next delivery; nil once the sequence has ended, or when the calling task is
+        /// cancelled, which ends it (deliveries not yet read are dropped; the broker redelivers
+        /// those not acknowledged once the channel closes).
+        public mutating func next() async throws -> AMQPDelivery? {
+            try await deliveries.next()
+        }
+    }
+
+    /// The deliveries; one task at a time may iterate them.
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(deliveries: deliveries)
     }
 
     /// Cancels the consumer (`basic.cancel`); the sequence ends once the broker confirms.

@@ -11,11 +11,10 @@ import Synchronization
 /// (404, 406, …) stays closed, as with `AMQPChannel`.
 public final class RecoveringChannel: Sendable {
     struct Registration {
-        let queue: String
-        let noAck: Bool
-        let exclusive: Bool
-        let arguments: FieldTable
-        let sink: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
+        /// `basic.consume` as first sent; its queue is the name the application holds.
+        let consume: BasicConsume
+        /// The consumer's lasting sequence, fed by whichever connection is current.
+        let deliveries: DeliveryQueue
     }
 
     struct State {
@@ -104,22 +103,18 @@ public final class RecoveringChannel: Sendable {
             state.nextTag += 1
             return "rctag-\(id)-\(state.nextTag)"
         } : consumerTag
-        let (deliveries, sink) = AsyncThrowingStream.makeStream(of: AMQPDelivery.self)
-        let registration = Registration(queue: queue, noAck: noAck, exclusive: exclusive, arguments: arguments, sink: sink)
+        let registration = Registration(
+            consume: BasicConsume(queue: queue, consumerTag: tag, noAck: noAck, exclusive: exclusive, arguments: arguments), deliveries: DeliveryQueue())
         while true {
             let channel = try await current(timeout: timeout)
-            let consumer = try await channel.consume(
-                queue: client.resolve(queue), consumerTag: tag, noAck: noAck, exclusive: exclusive, arguments: arguments, timeout: timeout)
+            _ = try await channel.consume(resolved(registration.consume), into: sink(for: registration), timeout: timeout)
             // Registered only if no recovery replaced the channel meanwhile; else consume again.
             let registered = state.withLock { state in
                 guard let now = state.channel, now.isSame(as: channel) else { return false }
                 state.consumers[tag] = registration
                 return true
             }
-            if registered {
-                forward(consumer, tag: tag, to: sink)
-                return RecoveringConsumer(tag: tag, deliveries: deliveries, channel: self)
-            }
+            if registered { return RecoveringConsumer(tag: tag, deliveries: registration.deliveries, channel: self) }
         }
     }
 
@@ -131,7 +126,7 @@ public final class RecoveringChannel: Sendable {
             return (state.channel, Array(state.consumers.values))
         }
         client.forget(self)
-        for registration in registrations { registration.sink.finish() }
+        for registration in registrations { registration.deliveries.end(nil) }
         try await channel?.close(timeout: timeout)
     }
 
@@ -230,11 +225,8 @@ public final class RecoveringChannel: Sendable {
         let channel = try await connection.openChannel()
         if let qos { try await channel.qos(prefetchCount: qos.count, prefetchSize: qos.size, global: qos.global) }
         if let window { try await channel.confirmSelect(window: window) }
-        for (tag, registration) in consumers.sorted(by: { $0.key < $1.key }) {
-            let consumer = try await channel.consume(
-                queue: client.resolve(registration.queue), consumerTag: tag, noAck: registration.noAck, exclusive: registration.exclusive,
-                arguments: registration.arguments)
-            forward(consumer, tag: tag, to: registration.sink)
+        for (_, registration) in consumers.sorted(by: { $0.key < $1.key }) {
+            _ = try await channel.consume(resolved(registration.consume), into: sink(for: registration), timeout: .seconds(30))
         }
         state.withLock { $0.channel = channel }
     }
@@ -248,7 +240,7 @@ public final class RecoveringChannel: Sendable {
             return Array(state.consumers.values)
         }
         guard let registrations else { return }
-        for registration in registrations { registration.sink.finish(throwing: error) }
+        for registration in registrations { registration.deliveries.end(error) }
         client.forget(self)
     }
 
@@ -265,36 +257,38 @@ public final class RecoveringChannel: Sendable {
             defer { state.consumers = [:] }
             return Array(state.consumers.values)
         }
-        for registration in registrations {
-            if let error { registration.sink.finish(throwing: error) } else { registration.sink.finish() }
-        }
+        for registration in registrations { registration.deliveries.end(error) }
     }
 
     func cancelConsumer(_ tag: String, timeout: Duration) async throws {
         let channel = try await current(timeout: timeout)
         let _: BasicCancelOk = try await channel.call(BasicCancel(consumerTag: tag), timeout: timeout)
-        state.withLock { $0.consumers.removeValue(forKey: tag) }?.sink.finish()
+        channel.connection.removeConsumer(.init(channel: channel.number, tag: tag))
+        state.withLock { $0.consumers.removeValue(forKey: tag) }?.deliveries.end(nil)
     }
 
-    /// Copies one connection's deliveries into the consumer's lasting sequence. A connection-level
-    /// end leaves the sequence open for recovery; a cancel or a channel error ends it.
-    private func forward(_ consumer: AMQPConsumer, tag: String, to sink: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation) {
-        Task {
-            do {
-                for try await delivery in consumer { sink.yield(delivery) }
-                // Cancelled, or the client closed the connection.
-                state.withLock { _ = $0.consumers.removeValue(forKey: tag) }
-                sink.finish()
-            } catch let error as AMQPConnectionError {
-                switch error {
-                case .channelClosed, .consumerCancelled:
-                    state.withLock { _ = $0.consumers.removeValue(forKey: tag) }
-                    sink.finish(throwing: error)
-                default:
-                    break
-                }
-            } catch {
-                sink.finish(throwing: error)
+    /// `consume` with the queue's current name (a server-named queue's changes on recovery).
+    private func resolved(_ consume: BasicConsume) -> BasicConsume {
+        var resolved = consume
+        resolved.queue = client.resolve(consume.queue)
+        return resolved
+    }
+
+    /// Where one connection delivers a consumer's messages: straight into its lasting sequence.
+    /// The server cancelling the consumer or closing its channel ends the sequence. The end of
+    /// the consumer's connection does not, whether lost or closed (the client closes a connection
+    /// whose restore failed): recovery carries on, and `cancel`, `close` and the client's own
+    /// close end the sequence themselves.
+    private func sink(for registration: Registration) -> AMQPConnection.ConsumerSink {
+        let tag = registration.consume.consumerTag
+        let deliveries = registration.deliveries
+        return AMQPConnection.ConsumerSink(queue: deliveries) { [weak self] error in
+            switch error {
+            case .channelClosed?, .consumerCancelled?:
+                self?.state.withLock { _ = $0.consumers.removeValue(forKey: tag) }
+                deliveries.end(error)
+            default:
+                break
             }
         }
     }
@@ -310,12 +304,13 @@ public struct RecoveringConsumer: AsyncSequence, Sendable {
 
     /// The consumer tag, the same on every connection the client recovers to.
     public let tag: String
-    let deliveries: AsyncThrowingStream<AMQPDelivery, any Error>
+    let deliveries: DeliveryQueue
     let channel: RecoveringChannel
 
-    /// The deliveries, across recoveries; iterate once.
-    public func makeAsyncIterator() -> AsyncThrowingStream<AMQPDelivery, any Error>.AsyncIterator {
-        deliveries.makeAsyncIterator()
+    /// The deliveries, across recoveries; one task at a time may iterate them. Iteration works
+    /// as `AMQPConsumer.AsyncIterator`'s does.
+    public func makeAsyncIterator() -> AMQPConsumer.AsyncIterator {
+        AMQPConsumer.AsyncIterator(deliveries: deliveries)
     }
 
     /// Cancels the consumer; it is not re-registered after later recoveries.
