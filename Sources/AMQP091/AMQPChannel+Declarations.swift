@@ -27,6 +27,7 @@ extension AMQPChannel {
             ExchangeBind(destination: destination, source: source, routingKey: routingKey, arguments: arguments), timeout: timeout)
     }
 
+    /// Removes a binding made by `exchangeBind`; `routingKey` and `arguments` must match it.
     public func exchangeUnbind(
         destination: String, source: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
     ) async throws {
@@ -47,12 +48,15 @@ extension AMQPChannel {
             timeout: timeout)
     }
 
+    /// Binds `queue` to `exchange`: messages the exchange routes with `routingKey` (a pattern
+    /// for topic exchanges, ignored by fanout; `arguments` match headers exchanges) reach the queue.
     public func queueBind(
         _ queue: String, exchange: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
     ) async throws {
         let _: QueueBindOk = try await call(QueueBind(queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments), timeout: timeout)
     }
 
+    /// Removes a binding made by `queueBind`; `routingKey` and `arguments` must match it.
     public func queueUnbind(
         _ queue: String, exchange: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
     ) async throws {

@@ -1,8 +1,10 @@
 import Bytes
+import Synchronization
 
 /// A channel of an `AMQPConnection`; methods follow amqp091-go's `Channel`, taking the
 /// generated method structs for arguments.
 public struct AMQPChannel: Sendable {
+    /// The connection the channel belongs to.
     public let connection: AMQPConnection
     /// The channel number on the wire.
     public let number: UInt16
@@ -35,42 +37,50 @@ public struct AMQPChannel: Sendable {
         guard method.replyMethodIDs.isEmpty else {
             throw AMQPError(.commandInvalid("\(method.name) expects a reply; use call"), at: 0)
         }
-        let channel = number
-        try connection.sendWithoutReply(on: channel, incarnation: incarnation) { machine throws(AMQPConnectionError) in
-            try machine.request(method, on: channel).actions
-        }
+        try connection.sendWithoutReply(method, on: number, incarnation: incarnation)
     }
 
     /// Sends an ack/nack/reject for a delivery of this channel incarnation, or reports it stale.
     func settle(_ method: AMQPMethod, deliveryTag: UInt64) throws {
-        let channel = number
         do {
-            try connection.sendWithoutReply(on: channel, incarnation: incarnation) { machine throws(AMQPConnectionError) in
-                try machine.request(method, on: channel).actions
-            }
+            try connection.sendWithoutReply(method, on: number, incarnation: incarnation)
         } catch is AMQPConnectionError {
             // Every such error means this channel is gone (closed, or its connection lost).
-            throw AMQPConnectionError.staleDelivery(channel: channel, deliveryTag: deliveryTag)
+            throw AMQPConnectionError.staleDelivery(channel: number, deliveryTag: deliveryTag)
         }
     }
 
     /// Publishes a message (`basic.publish` with header and body frames). Returns once the
     /// frames are queued for the socket; with confirms on, the broker's ack comes as an event
     /// (use `publishConfirmed` to await it). Does not wait while the server blocks the
-    /// connection: see `AMQPConnection.waitUntilUnblocked`.
+    /// connection: see `AMQPConnection.waitUntilUnblocked`. On a channel in confirm mode it
+    /// counts towards the confirm window but does not wait for room in it.
+    ///
+    /// - Throws: `AMQPError` when the message cannot be encoded (a routing key over 255 bytes,
+    ///   say; nothing is sent), the channel's or connection's error when either is closed.
     public func publish(
         exchange: String = "", routingKey: String, body: ByteBuffer, properties: BasicProperties = BasicProperties(),
         mandatory: Bool = false
     ) throws {
         let publish = BasicPublish(exchange: exchange, routingKey: routingKey, mandatory: mandatory)
-        let channel = number
-        try connection.sendWithoutReply(on: channel, incarnation: incarnation, publishing: true) { machine throws(AMQPConnectionError) in
-            try machine.publish(publish, properties: properties, body: body, on: channel)
-        }
+        try connection.sendPublish(try encode(publish, properties, body), on: number, incarnation: incarnation)
     }
 
+    /// The frames of a publish, encoded before taking the connection's lock, which the reader
+    /// needs too: the bytes are only appended under it.
+    private func encode(_ publish: BasicPublish, _ properties: BasicProperties, _ body: ByteBuffer) throws(AMQPError) -> ByteBuffer {
+        let encoder = FrameEncoder(maximumFrameSize: connection.frameMax.load(ordering: .relaxed))
+        var frames = ByteBuffer(capacity: body.readableBytes + Self.publishOverheadEstimate)
+        try encoder.encodeContent(channel: number, method: .basicPublish(publish), properties: properties, body: body, into: &frames)
+        return frames
+    }
+
+    /// Room for a publish's method and header frames, so the buffer rarely grows.
+    private static let publishOverheadEstimate = 512
+
     /// Puts the channel in confirm mode (`confirm.select`) with room for `window` unconfirmed
-    /// publishes; `publishConfirmed` waits while the window is full.
+    /// publishes; `publishConfirmed` waits while the window is full, so at most `window`
+    /// confirmed publishes are ever outstanding.
     public func confirmSelect(window: Int = 1024, timeout: Duration = .seconds(30)) async throws {
         try await connection.enableConfirms(on: number, incarnation: incarnation, window: window, timeout: timeout)
     }
@@ -78,10 +88,12 @@ public struct AMQPChannel: Sendable {
     /// Publishes a message and waits for the broker's verdict. Needs `confirmSelect()` first.
     ///
     /// Waits, in order: for room in the confirm window and for the server to unblock the
-    /// connection (publishes leave in call order), then for the broker's ack or nack. With
-    /// `mandatory`, a message no queue takes yields `.returned`: such a publish carries its
-    /// confirm sequence number in the `x-publish-sequence` header, which `basic.return` echoes,
-    /// so a return is matched to its publish even when other publishes are outstanding.
+    /// connection (publishes leave in call order), then for the broker's ack or nack. At most
+    /// `window` publishes are outstanding on the channel at any time. With `mandatory`, a
+    /// message no queue takes yields `.returned`: such a publish carries its confirm sequence
+    /// number in an `x-publish-sequence` header (an int64 added to `properties.headers`), which
+    /// `basic.return` echoes, so a return is matched to its publish even when other publishes are
+    /// outstanding. Consumers of the message see that header too.
     ///
     /// - Parameter timeout: bounds the whole wait.
     /// - Throws: `AMQPConnectionError.blockedTimedOut` when the timeout hits while the server
@@ -93,8 +105,10 @@ public struct AMQPChannel: Sendable {
         mandatory: Bool = false, timeout: Duration = .seconds(30)
     ) async throws -> PublishConfirmation {
         let publish = BasicPublish(exchange: exchange, routingKey: routingKey, mandatory: mandatory)
-        return try await connection.publishConfirmed(
-            on: number, incarnation: incarnation, publish, properties: properties, body: body, timeout: timeout)
+        // A mandatory publish is encoded once its sequence number is known; any other ahead.
+        let content: AMQPConnection.PublishContent =
+            mandatory ? .mandatory(publish, properties, body) : .encoded(try encode(publish, properties, body))
+        return try await connection.publishConfirmed(on: number, incarnation: incarnation, content, timeout: timeout)
     }
 
     /// Limits unacknowledged deliveries (`basic.qos`): per consumer, or for the whole channel
@@ -112,33 +126,62 @@ public struct AMQPChannel: Sendable {
     }
 
     /// Starts a consumer (`basic.consume`); see `AMQPConsumer` for how its sequence ends and
-    /// what bounds its buffer. An empty `consumerTag` gets a generated one.
+    /// what bounds its buffer.
+    ///
+    /// - Parameters:
+    ///   - consumerTag: the consumer's name on this channel; empty gets a generated one.
+    ///   - noAck: deliveries count as acknowledged when sent (no `ack` needed, no prefetch limit).
+    ///   - exclusive: no other consumer may consume from the queue while this one does.
+    /// - Throws: `AMQPConnectionError.channelClosed` when the broker refuses, e.g. 403
+    ///   ACCESS_REFUSED when another consumer holds the queue exclusively (or this one asks for
+    ///   exclusivity of a queue that has consumers), 404 for a missing queue;
+    ///   `.consumerTagInUse` when this channel already has a consumer with `consumerTag`.
     public func consume(
         queue: String, consumerTag: String = "", noAck: Bool = false, exclusive: Bool = false,
         arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
     ) async throws -> AMQPConsumer {
-        var tag = consumerTag
-        let (deliveries, sink) = AsyncThrowingStream.makeStream(of: AMQPDelivery.self)
+        let deliveries = DeliveryQueue()
+        do {
+            let consume = BasicConsume(queue: queue, consumerTag: consumerTag, noAck: noAck, exclusive: exclusive, arguments: arguments)
+            let tag = try await self.consume(consume, into: AMQPConnection.ConsumerSink(queue: deliveries), timeout: timeout)
+            return AMQPConsumer(tag: tag, deliveries: deliveries, channel: self)
+        } catch {
+            deliveries.end(error)
+            throw error
+        }
+    }
+
+    /// Starts a consumer whose deliveries go to `sink`; returns its tag (generated when empty).
+    /// On failure nothing stays registered, and `sink` is left as it was.
+    func consume(_ consume: BasicConsume, into sink: AMQPConnection.ConsumerSink, timeout: Duration) async throws -> String {
+        var consume = consume
+        var registered = false
         let channel = number
         let incarnation = incarnation
         do {
-            _ = try await connection.waitForReply(operation: "basic.consume", timeout: timeout) { state throws(AMQPConnectionError) in
+            _ = try await connection.waitForReply(operation: "basic.consume", timeout: timeout) { state in
                 try state.requireLive(channel, incarnation)
-                if tag.isEmpty {
+                if consume.consumerTag.isEmpty {
                     state.nextConsumerTag += 1
-                    tag = "ctag-\(channel)-\(state.nextConsumerTag)"
+                    consume.consumerTag = "ctag-\(channel)-\(state.nextConsumerTag)"
                 }
+                let key = AMQPConnection.ConsumerKey(channel: channel, tag: consume.consumerTag)
+                // A second registration would orphan the first consumer's sequence, and the broker
+                // would close the whole connection (530 NOT_ALLOWED) for the reused tag.
+                guard state.consumers[key] == nil else {
+                    throw AMQPConnectionError.consumerTagInUse(channel: channel, consumerTag: consume.consumerTag)
+                }
+                let request = try state.request(.basicConsume(consume), on: channel)
                 // Registered before the request goes out: deliveries can follow consume-ok at once.
-                state.consumers[.init(channel: channel, tag: tag)] = sink
-                let consume = BasicConsume(queue: queue, consumerTag: tag, noAck: noAck, exclusive: exclusive, arguments: arguments)
-                return try state.machine.request(.basicConsume(consume), on: channel)
+                state.consumers[key] = sink
+                registered = true
+                return request
             }
         } catch {
-            connection.removeConsumers { $0 == .init(channel: channel, tag: tag) }
-            sink.finish(throwing: error)
+            if registered { connection.forgetConsumer(.init(channel: channel, tag: consume.consumerTag), sink: sink) }
             throw error
         }
-        return AMQPConsumer(tag: tag, deliveries: deliveries, channel: self)
+        return consume.consumerTag
     }
 
     /// Acknowledges a delivery by tag (for `get`; consumers use `AMQPDelivery.ack`).
@@ -146,20 +189,19 @@ public struct AMQPChannel: Sendable {
         try send(BasicAck(deliveryTag: deliveryTag, multiple: multiple))
     }
 
-    /// Closes the channel (channel.close / close-ok).
+    /// Closes the channel (channel.close / close-ok). Its consumers' sequences end, and its
+    /// publishes still awaiting a confirm fail with `AMQPConnectionError.channelNotOpen`.
     public func close(timeout: Duration = .seconds(30)) async throws {
         _ = try await request(.channelClose(ChannelClose(replyCode: ReplyCode.replySuccess.rawValue)), timeout: timeout)
         connection.channelClosedByClient(number, incarnation: incarnation)
     }
 
     private func request(_ method: AMQPMethod, timeout: Duration) async throws -> Reply? {
-        var scratch = ByteBuffer()
-        try FrameEncoder().encode(.method(channel: number, method), into: &scratch)
         let channel = number
         let incarnation = incarnation
-        return try await connection.waitForReply(operation: method.name, timeout: timeout) { state throws(AMQPConnectionError) in
+        return try await connection.waitForReply(operation: method.name, timeout: timeout) { state in
             try state.requireLive(channel, incarnation)
-            return try state.machine.request(method, on: channel)
+            return try state.request(method, on: channel)
         }
     }
 }

@@ -88,12 +88,13 @@ public final class AMQPClient: Sendable {
 
     /// Closes the connection and ends recovery; consumers' sequences end, pending calls fail.
     public func close(timeout: Duration = .seconds(10)) async throws {
-        let (connection, waiters, supervisor) = state.withLock { state in
+        let (connection, waiters, supervisor, channels) = state.withLock { state in
             state.closed = state.closed ?? .closedByClient
             defer { state.readyWaiters = [:] }
-            return (state.connection, state.readyWaiters.values, state.supervisor)
+            return (state.connection, state.readyWaiters.values, state.supervisor, Array(state.channels.values))
         }
         for waiter in waiters { waiter.resume(throwing: AMQPConnectionError.closedByClient) }
+        for channel in channels { channel.fail(nil) }
         supervisor?.cancel()
         try await connection?.close(timeout: timeout)
         eventSink.finish()
@@ -101,12 +102,13 @@ public final class AMQPClient: Sendable {
 
     // MARK: For RecoveringChannel
 
-    /// The connection, waiting for recovery to finish when there is none.
+    /// The connection, waiting for recovery to finish when there is none, or when it has ended
+    /// and `supervise` has not yet noticed.
     func currentConnection(timeout: Duration) async throws -> AMQPConnection {
         if let connection = try state.withLock({ state throws(AMQPConnectionError) in
             if let closed = state.closed { throw closed }
             return state.connection
-        }) {
+        }), connection.closeReason == nil {
             return connection
         }
         try await waitUntilConnected(timeout: timeout)
@@ -131,7 +133,9 @@ public final class AMQPClient: Sendable {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 state.withLock { state in
                     if let closed = state.closed { return continuation.resume(throwing: closed) }
-                    if state.connection != nil { return continuation.resume() }
+                    // Takes the connection's lock inside ours; the connection never calls into
+                    // the client, so the order cannot invert.
+                    if let connection = state.connection, connection.closeReason == nil { return continuation.resume() }
                     state.readyWaiters[id] = continuation
                 }
                 if Task.isCancelled { failWaiter(id, CancellationError()) }

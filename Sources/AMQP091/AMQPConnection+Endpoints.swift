@@ -4,12 +4,15 @@ public struct RetryPolicy: Sendable, Hashable {
     public var maxAttempts: Int
     /// Pause after a full pass over the endpoints failed; doubles after each pass up to `maxBackoff`.
     public var initialBackoff: Duration
+    /// Longest pause between passes.
     public var maxBackoff: Duration
     /// Bound for the whole effort, attempts and pauses included.
     public var overallTimeout: Duration
     /// Bound for one attempt (TCP connect plus handshake).
     public var attemptTimeout: Duration
 
+    /// A policy; `maxAttempts` below 1 counts as 1. The defaults try for up to a minute, ten
+    /// attempts at most, pausing 100 ms after the first pass and doubling up to 5 s.
     public init(
         maxAttempts: Int = 10, initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(5),
         overallTimeout: Duration = .seconds(60), attemptTimeout: Duration = .seconds(10)
@@ -29,8 +32,8 @@ extension AMQPConnection {
     ///
     /// - Parameter configuration: when nil, each endpoint's own URL provides user, password and vhost.
     /// - Returns: the connection and the index of the endpoint it reached.
-    /// - Throws: `AMQPConnectionError.noEndpointReachable` with the attempts made and the last
-    ///   failure; `.connectionClosed` for a refused login; `CancellationError`.
+    /// - Throws: `AMQPConnectionError.noEndpointReachable` with the attempts actually made (fewer
+    ///   than `maxAttempts` when `overallTimeout` ended the effort first) and the last failure; `.connectionClosed` for a refused login; `CancellationError`.
     public static func connect(
         to endpoints: [AMQPURL], startingAt first: Int = 0, configuration: ConnectionConfiguration? = nil,
         retry: RetryPolicy = RetryPolicy()
@@ -39,11 +42,13 @@ extension AMQPConnection {
         let deadline = ContinuousClock.now + retry.overallTimeout
         var backoff = retry.initialBackoff
         var lastError = ""
+        var attempts = 0
         for attempt in 0..<retry.maxAttempts {
             try Task.checkCancellation()
             let index = (first + attempt) % endpoints.count
             let remaining = deadline - .now
             guard remaining > .zero else { break }
+            attempts += 1
             do {
                 let connection = try await connect(to: endpoints[index], configuration: configuration, timeout: min(retry.attemptTimeout, remaining))
                 return (connection, index)
@@ -61,6 +66,6 @@ extension AMQPConnection {
                 backoff = min(backoff * 2, retry.maxBackoff)
             }
         }
-        throw AMQPConnectionError.noEndpointReachable(attempts: retry.maxAttempts, lastError: lastError)
+        throw AMQPConnectionError.noEndpointReachable(attempts: attempts, lastError: lastError)
     }
 }

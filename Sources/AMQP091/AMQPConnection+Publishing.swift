@@ -3,22 +3,28 @@ import Synchronization
 
 /// Publisher confirms, the confirm window and `connection.blocked`, on `AMQPConnection`'s state.
 ///
-/// A confirmed publish is queued per channel and sent, in order, once the channel has room in its
-/// window and the server does not block the connection; so a burst waits in the client instead
-/// of piling up in the broker. Its waiter lives until the broker's ack/nack, a deadline, a
-/// cancellation, or the close of the channel or connection, whichever comes first.
+/// A confirmed publish is sent at once when its channel has room in its window and the server
+/// does not block the connection; otherwise it is queued per channel and sent, in order, once
+/// both hold. So a burst waits in the client instead of piling up in the broker. Its waiter
+/// lives until the broker's ack/nack, a deadline, a cancellation, or the close of the channel or
+/// connection, whichever comes first.
 extension AMQPConnection {
     struct PublisherState {
         var tracker: ConfirmTracker
         /// Publishes waiting for room or for the server to unblock, oldest first.
-        var queue: [QueuedPublish] = []
+        var queue = FIFO<QueuedPublish>()
     }
 
     struct QueuedPublish {
         let ticket: UInt64
-        let publish: BasicPublish
-        let properties: BasicProperties
-        let body: ByteBuffer
+        let content: PublishContent
+    }
+
+    /// A publish's frames: encoded ahead, outside the lock, or, for a mandatory publish, the
+    /// parts to encode once its sequence number (which its correlation header carries) is known.
+    enum PublishContent {
+        case encoded(ByteBuffer)
+        case mandatory(BasicPublish, BasicProperties, ByteBuffer)
     }
 
     struct PublishWaiter {
@@ -61,9 +67,9 @@ extension AMQPConnection {
 
     /// Puts a channel in confirm mode with room for `window` unconfirmed publishes.
     func enableConfirms(on channel: UInt16, incarnation: UInt64, window: Int, timeout: Duration) async throws {
-        _ = try await waitForReply(operation: "confirm.select", timeout: timeout) { state throws(AMQPConnectionError) in
+        _ = try await waitForReply(operation: "confirm.select", timeout: timeout) { state in
             try state.requireLive(channel, incarnation)
-            let request = try state.machine.request(.confirmSelect(ConfirmSelect()), on: channel)
+            let request = try state.request(.confirmSelect(ConfirmSelect()), on: channel)
             // Counting starts with the publishes queued after confirm.select, as the broker's does.
             if state.publishers[channel] == nil { state.publishers[channel] = PublisherState(tracker: ConfirmTracker(window: window)) }
             return request
@@ -71,24 +77,27 @@ extension AMQPConnection {
     }
 
     /// Publishes on a confirm-mode channel and waits for the broker's verdict.
-    func publishConfirmed(
-        on channel: UInt16, incarnation: UInt64, _ publish: BasicPublish, properties: BasicProperties, body: ByteBuffer,
-        timeout: Duration
-    ) async throws -> PublishConfirmation {
+    func publishConfirmed(on channel: UInt16, incarnation: UInt64, _ content: PublishContent, timeout: Duration) async throws -> PublishConfirmation {
         let ticket = tickets.add(1, ordering: .relaxed).newValue
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PublishConfirmation, any Error>) in
-                state.withLock { state in
+                locked { state in
+                    let index: Dictionary<UInt16, PublisherState>.Index
                     do throws(AMQPConnectionError) {
                         if let finished = state.finished { throw finished }
                         try state.requireLive(channel, incarnation)
-                        guard state.publishers[channel] != nil else { throw .confirmsNotEnabled(channel: channel) }
+                        guard let found = state.publishers.index(forKey: channel) else { throw .confirmsNotEnabled(channel: channel) }
+                        index = found
                     } catch {
                         return continuation.resume(throwing: error)
                     }
                     state.publishWaiters[ticket] = PublishWaiter(continuation: continuation, channel: channel, deadline: .now + timeout)
-                    state.publishers[channel]!.queue.append(QueuedPublish(ticket: ticket, publish: publish, properties: properties, body: body))
-                    sendQueuedPublishes(on: channel, &state)
+                    let item = QueuedPublish(ticket: ticket, content: content)
+                    if state.blockedReason == nil, state.publishers.values[index].queue.isEmpty, state.publishers.values[index].tracker.hasRoom {
+                        send(item, on: channel, publisher: index, &state)
+                    } else {
+                        state.publishers.values[index].queue.append(item)
+                    }
                     startSweeper(&state)
                 }
                 if Task.isCancelled { failPublishWaiter(ticket, CancellationError()) }
@@ -100,34 +109,47 @@ extension AMQPConnection {
 
     /// Sends queued publishes while the window has room and the connection is not blocked.
     func sendQueuedPublishes(on channel: UInt16, _ state: inout State) {
-        guard state.blockedReason == nil, var publisher = state.publishers[channel] else { return }
-        defer { state.publishers[channel] = publisher }
-        while publisher.tracker.hasRoom, !publisher.queue.isEmpty {
-            let item = publisher.queue.removeFirst()
+        guard state.blockedReason == nil, let index = state.publishers.index(forKey: channel) else { return }
+        // In place: a copy of the publisher state would copy its tracker and queue per publish.
+        while state.publishers.values[index].tracker.hasRoom, let item = state.publishers.values[index].queue.popFirst() {
             // Waiters that timed out or were cancelled while queued are simply skipped.
             guard state.publishWaiters[item.ticket] != nil else { continue }
-            var properties = item.properties
-            if item.publish.mandatory {
-                var headers = properties.headers ?? FieldTable()
-                headers[ConfirmTracker.returnCorrelationHeader] = .int64(Int64(publisher.tracker.nextSequence))
-                properties.headers = headers
-            }
-            do {
-                try queueFrames(try state.machine.publish(item.publish, properties: properties, body: item.body, on: channel), &state)
-            } catch {
-                state.publishWaiters.removeValue(forKey: item.ticket)?.continuation.resume(throwing: error)
-                continue
-            }
-            _ = publisher.tracker.published(ticket: item.ticket)
-            state.publishWaiters[item.ticket]?.sent = true
+            send(item, on: channel, publisher: index, &state)
         }
     }
 
-    func settleConfirms(on channel: UInt16, deliveryTag: UInt64, multiple: Bool, ack: Bool, _ state: inout State) {
-        guard state.publishers[channel] != nil else { return }
-        for (ticket, outcome) in state.publishers[channel]!.tracker.confirmed(deliveryTag: deliveryTag, multiple: multiple, ack: ack) {
-            state.publishWaiters.removeValue(forKey: ticket)?.continuation.resume(returning: outcome)
+    /// Writes one confirmed publish and starts counting it, or fails its waiter.
+    private func send(_ item: QueuedPublish, on channel: UInt16, publisher index: Dictionary<UInt16, PublisherState>.Index, _ state: inout State) {
+        let mark = state.output.writerIndex
+        do {
+            try state.machine.requireOpen(channel)
+            switch item.content {
+            case .encoded(let frames):
+                state.output.writeBuffer(frames)
+            case .mandatory(let publish, var properties, let body):
+                var headers = properties.headers ?? FieldTable()
+                headers[ConfirmTracker.returnCorrelationHeader] = .int64(Int64(state.publishers.values[index].tracker.nextSequence))
+                properties.headers = headers
+                try state.encoder.encodeContent(channel: channel, method: .basicPublish(publish), properties: properties, body: body, into: &state.output)
+            }
+        } catch {
+            state.output.moveWriterIndex(to: mark)
+            state.publishWaiters.removeValue(forKey: item.ticket)?.continuation.resume(throwing: error)
+            return
         }
+        state.publishers.values[index].tracker.published(ticket: item.ticket)
+        state.publishWaiters[item.ticket]?.sent = true
+    }
+
+    func settleConfirms(on channel: UInt16, deliveryTag: UInt64, multiple: Bool, ack: Bool, _ state: inout State) {
+        guard let index = state.publishers.index(forKey: channel) else { return }
+        // Moved out while the tracker (also in `state`) reports to it, then back: no copy.
+        var waiters: [UInt64: PublishWaiter] = [:]
+        swap(&waiters, &state.publishWaiters)
+        state.publishers.values[index].tracker.confirmed(deliveryTag: deliveryTag, multiple: multiple, ack: ack) { ticket, outcome in
+            waiters.removeValue(forKey: ticket)?.continuation.resume(returning: outcome)
+        }
+        swap(&waiters, &state.publishWaiters)
         sendQueuedPublishes(on: channel, &state)
     }
 
@@ -143,7 +165,8 @@ extension AMQPConnection {
     /// Fails every publish waiting on `channel`, sent or queued, and leaves confirm mode.
     func failPublishes(on channel: UInt16, _ error: AMQPConnectionError, _ state: inout State) {
         guard var publisher = state.publishers.removeValue(forKey: channel) else { return }
-        let tickets = publisher.tracker.removeAll() + publisher.queue.map(\.ticket)
+        var tickets = publisher.tracker.removeAll()
+        publisher.queue.removeAll { tickets.append($0.ticket) }
         for ticket in tickets {
             state.publishWaiters.removeValue(forKey: ticket)?.continuation.resume(throwing: error)
         }
@@ -155,51 +178,12 @@ extension AMQPConnection {
         for channel in Array(state.publishers.keys) { sendQueuedPublishes(on: channel, &state) }
     }
 
-    private func failPublishWaiter(_ ticket: UInt64, _ error: any Error) {
+    func failPublishWaiter(_ ticket: UInt64, _ error: any Error) {
         state.withLock { $0.publishWaiters.removeValue(forKey: ticket) }?.continuation.resume(throwing: error)
     }
 
-    private func failUnblockWaiter(_ ticket: UInt64, _ error: any Error) {
+    func failUnblockWaiter(_ ticket: UInt64, _ error: any Error) {
         state.withLock { $0.unblockWaiters.removeValue(forKey: ticket) }?.continuation.resume(throwing: error)
-    }
-
-    /// One task checks every deadline each 50 ms, rather than a timer task per publish, which
-    /// would cost more than the publish itself.
-    private func startSweeper(_ state: inout State) {
-        guard state.sweeper == nil else { return }
-        state.sweeper = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(50))
-                guard let self else { return }
-                self.failExpiredWaiters(now: .now)
-            }
-        }
-    }
-
-    private func failExpiredWaiters(now: ContinuousClock.Instant) {
-        state.withLock { state in
-            for (ticket, waiter) in state.publishWaiters where waiter.deadline <= now {
-                state.publishWaiters[ticket] = nil
-                let error: AMQPConnectionError =
-                    if waiter.sent { .timedOut(operation: "publisher confirm") }
-                    else if let reason = state.blockedReason { .blockedTimedOut(reason: reason) }
-                    else { .timedOut(operation: "publish waiting for room in the confirm window") }
-                waiter.continuation.resume(throwing: error)
-            }
-            for (ticket, waiter) in state.unblockWaiters where waiter.deadline <= now {
-                state.unblockWaiters[ticket] = nil
-                waiter.continuation.resume(throwing: AMQPConnectionError.blockedTimedOut(reason: state.blockedReason ?? ""))
-            }
-        }
-    }
-}
-
-extension AMQPConnection.State {
-    /// Throws unless the channel numbered `channel` is still the incarnation a handle refers to.
-    func requireLive(_ channel: UInt16, _ incarnation: UInt64) throws(AMQPConnectionError) {
-        guard liveChannels[channel] == incarnation else {
-            throw closeReasons[incarnation] ?? .channelNotOpen(channel)
-        }
     }
 }
 

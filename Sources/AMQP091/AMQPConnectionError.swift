@@ -30,6 +30,9 @@ public enum AMQPConnectionError: Error, Hashable, Sendable, CustomStringConverti
     /// An ack, nack or reject for a delivery whose channel has closed since (or was replaced by
     /// recovery): its tag would name another message, so nothing was sent.
     case staleDelivery(channel: UInt16, deliveryTag: UInt64)
+    /// `consume` with a consumer tag that a consumer on the same channel already uses; nothing was
+    /// sent (the broker would close the connection with 530 NOT_ALLOWED).
+    case consumerTagInUse(channel: UInt16, consumerTag: String)
     /// The server cancelled the consumer (`basic.cancel`: its queue was deleted, or its node failed).
     case consumerCancelled(channel: UInt16, consumerTag: String)
     /// No endpoint accepted a connection within the retry policy; `lastError` says why the last one failed.
@@ -55,6 +58,7 @@ public enum AMQPConnectionError: Error, Hashable, Sendable, CustomStringConverti
         case .blockedTimedOut(let reason): "timed out while the server blocks the connection (\(reason))"
         case .confirmsNotEnabled(let channel): "channel \(channel) is not in confirm mode; call confirmSelect() first"
         case .staleDelivery(let channel, let tag): "delivery \(tag) came on channel \(channel), which has closed since; not acknowledged"
+        case .consumerTagInUse(let channel, let tag): "consumer tag '\(tag)' is already in use on channel \(channel)"
         case .consumerCancelled(let channel, let tag): "server cancelled consumer '\(tag)' on channel \(channel)"
         case .noEndpointReachable(let attempts, let lastError): "no endpoint reachable after \(attempts) attempts; last: \(lastError)"
         case .clientClosed(let reason): "client closed: \(reason)"

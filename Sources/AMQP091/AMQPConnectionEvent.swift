@@ -2,6 +2,7 @@
 public enum AMQPConnectionEvent: Sendable, Hashable {
     /// The server stopped reading from publishers (`connection.blocked`), e.g. on a memory alarm.
     case blocked(reason: String)
+    /// The server reads from publishers again (`connection.unblocked`).
     case unblocked
     /// A mandatory message that could not be routed came back (`basic.return`).
     case returned(channel: UInt16, AMQPMessage)

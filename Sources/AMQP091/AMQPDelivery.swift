@@ -14,8 +14,11 @@ public struct AMQPDelivery: Sendable {
     public let deliveryTag: UInt64
     /// True when the broker delivered the message before and it was not acknowledged.
     public let redelivered: Bool
+    /// The exchange the message was published to ("" for the default exchange).
     public let exchange: String
+    /// The routing key it was published with.
     public let routingKey: String
+    /// The consumer it was delivered to.
     public let consumerTag: String
     let channel: AMQPChannel
 
@@ -29,7 +32,10 @@ public struct AMQPDelivery: Sendable {
         self.channel = channel
     }
 
+    /// The message body; a slice of the bytes received when it came in one body frame.
     public var body: ByteBuffer { message.body }
+    /// The message's properties. A mandatory publish made with `publishConfirmed` carries an
+    /// `x-publish-sequence` header the publisher added (see `AMQPChannel.publishConfirmed`).
     public var properties: BasicProperties { message.properties }
 
     /// The `x-delivery-count` header quorum queues set on redeliveries (nil on a first delivery
@@ -57,27 +63,44 @@ public struct AMQPDelivery: Sendable {
 /// A consumer started by `AMQPChannel.consume`: an asynchronous sequence of its deliveries.
 ///
 /// The sequence ends after `cancel()`, and throws when the channel or connection closes, or
-/// `AMQPConnectionError.consumerCancelled` when the server cancels the consumer. Deliveries are
-/// buffered without waiting for the reader, so the connection never stalls on a slow consumer;
-/// the broker's prefetch limit (`AMQPChannel.qos`) is what bounds that buffer. Without qos and
-/// with manual acks, the buffer is as large as the queue.
+/// `AMQPConnectionError.consumerCancelled` when the server cancels the consumer.
+///
+/// Deliveries are buffered without waiting for the reader, so the connection never stalls on a
+/// slow consumer: other channels' replies, confirms and heartbeats keep flowing. Prefetch is the
+/// flow control that bounds the buffer: with manual acks it holds at most the `prefetchCount`
+/// set with `AMQPChannel.qos` (per consumer, or per channel with `global`), since the broker
+/// sends no more until some are settled. Without qos, or with `noAck`, nothing bounds it and it
+/// can grow to the size of the queue; set a qos before consuming a queue that may be long.
 public struct AMQPConsumer: AsyncSequence, Sendable {
+    /// Each element is one delivery.
     public typealias Element = AMQPDelivery
 
     /// The consumer tag.
     public let tag: String
-    let deliveries: AsyncThrowingStream<AMQPDelivery, any Error>
+    let deliveries: DeliveryQueue
     let channel: AMQPChannel
 
-    public func makeAsyncIterator() -> AsyncThrowingStream<AMQPDelivery, any Error>.AsyncIterator {
-        deliveries.makeAsyncIterator()
+    /// Reads the deliveries, in the order the broker sent them.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let deliveries: DeliveryQueue
+
+        /// The next delivery; nil once the sequence has ended, or when the calling task is
+        /// cancelled, which ends it (deliveries not yet read are dropped; the broker redelivers
+        /// those not acknowledged once the channel closes).
+        public mutating func next() async throws -> AMQPDelivery? {
+            try await deliveries.next()
+        }
+    }
+
+    /// The deliveries; one task at a time may iterate them.
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(deliveries: deliveries)
     }
 
     /// Cancels the consumer (`basic.cancel`); the sequence ends once the broker confirms.
     /// Deliveries already received stay valid to settle.
     public func cancel(timeout: Duration = .seconds(30)) async throws {
         let _: BasicCancelOk = try await channel.call(BasicCancel(consumerTag: tag), timeout: timeout)
-        let key = AMQPConnection.ConsumerKey(channel: channel.number, tag: tag)
-        channel.connection.removeConsumers { $0 == key }
+        channel.connection.removeConsumer(.init(channel: channel.number, tag: tag))
     }
 }

@@ -42,9 +42,12 @@ public struct AMQPError: Error, Hashable, Sendable, CustomStringConvertible {
         case commandInvalid(String)
     }
 
+    /// What was wrong.
     public var reason: Reason
+    /// Where, in bytes (see the type's description for what it counts from).
     public var offset: Int
 
+    /// An error for `reason` found at `offset`.
     public init(_ reason: Reason, at offset: Int) {
         self.reason = reason
         self.offset = offset

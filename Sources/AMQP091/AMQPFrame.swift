@@ -26,8 +26,10 @@ public enum AMQPFrame: Sendable, Hashable {
 public struct ContentHeader: Sendable, Hashable {
     /// Total bytes of body that follow in body frames.
     public var bodySize: UInt64
+    /// The message's properties (content type, headers, delivery mode, …).
     public var properties: BasicProperties
 
+    /// A header announcing `bodySize` bytes of body with `properties`.
     public init(bodySize: UInt64, properties: BasicProperties = BasicProperties()) {
         self.bodySize = bodySize
         self.properties = properties
@@ -38,28 +40,41 @@ public struct ContentHeader: Sendable, Hashable {
 }
 
 extension ContentHeader {
+    /// What precedes the property values: class, weight, body size and the flag word(s).
+    struct Prefix {
+        let bodySize: UInt64
+        /// The first flag word; continuation words carry no properties for `basic`.
+        let flags: UInt16
+
+        /// Decodes the prefix; offsets in errors are relative to the payload start.
+        init(decoding buffer: inout ByteBuffer) throws(AMQPError) {
+            let classStart = buffer.readerIndex
+            let classID = try buffer.readShort("class-id")
+            guard classID == BasicProperties.classID else { throw AMQPError(.unknownContentClass(classID), at: classStart) }
+            let weightStart = buffer.readerIndex
+            let weight = try buffer.readShort("weight")
+            guard weight == 0 else { throw AMQPError(.nonZeroWeight(weight), at: weightStart) }
+            bodySize = try buffer.readLongLong("body-size")
+            let flagsStart = buffer.readerIndex
+            flags = try buffer.readShort("property-flags")
+            guard flags & ~(BasicProperties.knownFlags | 1) == 0 else { throw AMQPError(.unknownPropertyFlags(flags), at: flagsStart) }
+            // Bit 0 continues the flags into another word; basic's 14 properties fit in the first,
+            // so continuation words may only be zero apart from their own continuation bit.
+            var more = flags & 1 != 0
+            while more {
+                let start = buffer.readerIndex
+                let word = try buffer.readShort("property-flags continuation")
+                guard word & ~1 == 0 else { throw AMQPError(.unknownPropertyFlags(word), at: start) }
+                more = word & 1 != 0
+            }
+        }
+    }
+
     /// Decodes a header payload; offsets in errors are relative to the payload start.
     init(decoding buffer: inout ByteBuffer) throws(AMQPError) {
-        let classStart = buffer.readerIndex
-        let classID = try buffer.readShort("class-id")
-        guard classID == BasicProperties.classID else { throw AMQPError(.unknownContentClass(classID), at: classStart) }
-        let weightStart = buffer.readerIndex
-        let weight = try buffer.readShort("weight")
-        guard weight == 0 else { throw AMQPError(.nonZeroWeight(weight), at: weightStart) }
-        bodySize = try buffer.readLongLong("body-size")
-        let flagsStart = buffer.readerIndex
-        let flags = try buffer.readShort("property-flags")
-        guard flags & ~(BasicProperties.knownFlags | 1) == 0 else { throw AMQPError(.unknownPropertyFlags(flags), at: flagsStart) }
-        // Bit 0 continues the flags into another word; basic's 14 properties fit in the first,
-        // so continuation words may only be zero apart from their own continuation bit.
-        var more = flags & 1 != 0
-        while more {
-            let start = buffer.readerIndex
-            let word = try buffer.readShort("property-flags continuation")
-            guard word & ~1 == 0 else { throw AMQPError(.unknownPropertyFlags(word), at: start) }
-            more = word & 1 != 0
-        }
-        properties = try BasicProperties(flags: flags, decoding: &buffer)
+        let prefix = try Prefix(decoding: &buffer)
+        bodySize = prefix.bodySize
+        properties = try BasicProperties(flags: prefix.flags, decoding: &buffer)
     }
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {

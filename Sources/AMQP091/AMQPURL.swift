@@ -6,12 +6,18 @@ import Bytes
 /// guest, localhost, 5672, "/"). Unlike RabbitMQ's URI spec, an empty path (`amqp://host/`) also
 /// means "/", as the common `amqp://guest:guest@localhost:5672/` intends; `%2F` spells "/" too.
 public struct AMQPURL: Sendable, Hashable {
+    /// The broker's host name or address (an IPv6 literal without brackets).
     public var host: String
+    /// The broker's TCP port.
     public var port: Int
+    /// The user name for PLAIN authentication.
     public var user: String
+    /// The password for PLAIN authentication.
     public var password: String
+    /// The virtual host to open, "/" by default.
     public var virtualHost: String
 
+    /// A URL from its parts; the defaults are RabbitMQ's out of the box.
     public init(host: String = "localhost", port: Int = AMQPProtocol.port, user: String = "guest", password: String = "guest", virtualHost: String = "/") {
         self.host = host
         self.port = port
@@ -24,12 +30,17 @@ public struct AMQPURL: Sendable, Hashable {
     public enum ParseError: Error, Hashable, Sendable {
         /// Only `amqp` is supported (no TLS, so no `amqps`).
         case unsupportedScheme(String)
+        /// The port is not a number in 1...65535.
         case invalidPort(String)
         /// A `%` not followed by two hex digits, or escapes that are not UTF-8; `offset` is in the input.
         case invalidPercentEncoding(offset: Int)
+        /// An IPv6 literal without its closing bracket, or with text after it.
         case invalidHost(String)
     }
 
+    /// Parses `amqp://[user[:password]@]host[:port][/vhost]`, as the type describes.
+    ///
+    /// - Throws: `ParseError` saying which part is wrong (and, for bad escapes, where).
     public init(parsing text: String) throws(ParseError) {
         self.init()
         guard let schemeEnd = text.firstRange(of: "://") else { throw .unsupportedScheme(text) }

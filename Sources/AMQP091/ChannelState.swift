@@ -27,6 +27,9 @@ struct ChannelState {
         let classID: UInt16
         /// Method ids that answer the request (basic.get has two: get-ok and get-empty).
         let replies: [UInt16]
+
+        /// Whether this waits for `channel.close-ok`, i.e. is the client's own `channel.close`.
+        var isChannelClose: Bool { classID == ChannelCloseOk.classID && replies.contains(ChannelCloseOk.methodID) }
     }
 
     /// A content-carrying method waiting for its header and body frames.
@@ -45,41 +48,36 @@ struct ChannelState {
         self.lifecycle = lifecycle
     }
 
-    /// What a content frame (header or body) completes, or the violation it is.
-    enum ContentStep {
-        case pending
-        case complete(AMQPMessage)
-    }
-
-    mutating func receivedHeader(_ header: ContentHeader) throws(AMQPError) -> ContentStep {
-        guard var partial, partial.header == nil else { throw AMQPError(.unexpectedFrame("content header without a content method"), at: 0) }
-        partial.header = header
-        self.partial = partial
+    /// Applies a content header; returns the message when it completes it (an empty body).
+    mutating func receivedHeader(_ header: ContentHeader) throws(AMQPError) -> AMQPMessage? {
+        guard partial != nil, partial!.header == nil else { throw AMQPError(.unexpectedFrame("content header without a content method"), at: 0) }
+        partial!.header = header
         return completeIfWhole()
     }
 
-    mutating func receivedBody(_ body: ByteBuffer) throws(AMQPError) -> ContentStep {
-        guard var partial, let header = partial.header else { throw AMQPError(.unexpectedFrame("body frame without a content header"), at: 0) }
-        let received = (partial.body?.readableBytes ?? 0) + body.readableBytes
-        guard UInt64(received) <= header.bodySize else {
-            throw AMQPError(.unexpectedFrame("body of \(received) bytes exceeds the header's \(header.bodySize)"), at: 0)
+    /// Applies a body frame; returns the message when it completes it.
+    mutating func receivedBody(_ body: ByteBuffer) throws(AMQPError) -> AMQPMessage? {
+        guard partial != nil, let bodySize = partial!.header?.bodySize else {
+            throw AMQPError(.unexpectedFrame("body frame without a content header"), at: 0)
         }
-        if partial.body == nil {
+        let received = (partial!.body?.readableBytes ?? 0) + body.readableBytes
+        guard UInt64(received) <= bodySize else {
+            throw AMQPError(.unexpectedFrame("body of \(received) bytes exceeds the header's \(bodySize)"), at: 0)
+        }
+        if partial!.body == nil {
             // The common single-frame body stays a zero-copy slice.
-            partial.body = body
+            partial!.body = body
         } else {
-            partial.body!.writeBuffer(body)
+            partial!.body!.writeBuffer(body)
         }
-        self.partial = partial
         return completeIfWhole()
     }
 
-    private mutating func completeIfWhole() -> ContentStep {
-        guard let partial, let header = partial.header, UInt64(partial.body?.readableBytes ?? 0) == header.bodySize else {
-            return .pending
-        }
-        self.partial = nil
-        return .complete(AMQPMessage(method: partial.method, properties: header.properties, body: partial.body ?? ByteBuffer()))
+    /// The message, moved out of `partial` (not copied) once its body is all there.
+    private mutating func completeIfWhole() -> AMQPMessage? {
+        guard let bodySize = partial?.header?.bodySize, UInt64(partial?.body?.readableBytes ?? 0) == bodySize else { return nil }
+        var done = partial.take()!
+        return AMQPMessage(method: done.method, properties: done.header.take()!.properties, body: done.body.take() ?? ByteBuffer())
     }
 }
 

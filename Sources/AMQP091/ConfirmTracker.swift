@@ -24,64 +24,74 @@ struct ConfirmTracker {
         /// Who waits for the outcome; nil for a publish nobody waits for.
         var ticket: UInt64?
         var returned: PublishConfirmation?
+        /// Settled by a single (not `multiple`) confirm while older publishes are still open.
+        var settled = false
     }
 
     /// Most outstanding publishes before publishers wait.
     let window: Int
     /// The sequence number the next publish gets.
     private(set) var nextSequence: UInt64 = 1
-    /// Unconfirmed publishes; sequence numbers below `lowest` are all confirmed.
-    private var entries: [UInt64: Entry] = [:]
+    /// Publishes numbered `lowest..<nextSequence`, oldest first. Sequence numbers are dense, so
+    /// a queue indexed from `lowest` replaces a dictionary.
+    private var entries = FIFO<Entry>()
     private var lowest: UInt64 = 1
+    /// Publishes awaiting the broker's ack or nack.
+    private(set) var outstanding = 0
 
     init(window: Int) {
         self.window = max(window, 1)
     }
 
-    /// Publishes awaiting the broker's ack or nack.
-    var outstanding: Int { entries.count }
-    var hasRoom: Bool { entries.count < window }
+    var hasRoom: Bool { outstanding < window }
 
     /// Records a publish just sent and returns its sequence number.
+    @discardableResult
     mutating func published(ticket: UInt64?) -> UInt64 {
         let sequence = nextSequence
         nextSequence += 1
-        entries[sequence] = Entry(ticket: ticket)
+        entries.append(Entry(ticket: ticket))
+        outstanding += 1
         return sequence
     }
 
     /// Records a `basic.return` for the publish numbered `sequence`.
     mutating func returned(sequence: UInt64, replyCode: ReplyCode, replyText: String) {
-        entries[sequence]?.returned = .returned(replyCode: replyCode, replyText: replyText)
+        guard sequence >= lowest, sequence < nextSequence else { return }
+        entries[Int(sequence - lowest)].returned = .returned(replyCode: replyCode, replyText: replyText)
     }
 
-    /// Applies `basic.ack` / `basic.nack`; returns the tickets it settles with their outcomes, in
-    /// sequence order.
-    mutating func confirmed(deliveryTag: UInt64, multiple: Bool, ack: Bool) -> [(ticket: UInt64, outcome: PublishConfirmation)] {
-        var settled: [(ticket: UInt64, outcome: PublishConfirmation)] = []
-        func settle(_ sequence: UInt64) {
-            guard let entry = entries.removeValue(forKey: sequence) else { return }
-            if let ticket = entry.ticket { settled.append((ticket, ack ? entry.returned ?? .ack : .nack)) }
-        }
+    /// Applies `basic.ack` / `basic.nack`, handing each ticket it settles with its outcome to
+    /// `settle`, in sequence order. A confirm for nothing outstanding changes nothing.
+    mutating func confirmed(deliveryTag: UInt64, multiple: Bool, ack: Bool, _ settle: (_ ticket: UInt64, _ outcome: PublishConfirmation) -> Void) {
+        func outcome(_ entry: Entry) -> PublishConfirmation { ack ? entry.returned ?? .ack : .nack }
         if multiple {
-            // Sequence numbers only grow, so walking up from the lowest unconfirmed one costs
-            // each publish one step in total.
-            while lowest <= deliveryTag {
-                settle(lowest)
+            while lowest <= deliveryTag, let entry = entries.popFirst() {
                 lowest += 1
+                guard !entry.settled else { continue }
+                outstanding -= 1
+                if let ticket = entry.ticket { settle(ticket, outcome(entry)) }
             }
-        } else {
-            settle(deliveryTag)
+        } else if deliveryTag >= lowest, deliveryTag < nextSequence, !entries[Int(deliveryTag - lowest)].settled {
+            let offset = Int(deliveryTag - lowest)
+            entries[offset].settled = true
+            outstanding -= 1
+            if let ticket = entries[offset].ticket { settle(ticket, outcome(entries[offset])) }
         }
-        while lowest < nextSequence, entries[lowest] == nil { lowest += 1 }
-        return settled
+        while entries.first?.settled == true {
+            _ = entries.popFirst()
+            lowest += 1
+        }
     }
 
-    /// Forgets every outstanding publish (the channel closed); returns the tickets waiting.
+    /// Forgets every outstanding publish (the channel closed); returns the tickets waiting, in order.
     mutating func removeAll() -> [UInt64] {
-        let tickets = entries.keys.sorted().compactMap { entries[$0]?.ticket }
-        entries = [:]
+        var tickets: [UInt64] = []
+        entries.removeAll { entry in
+            if !entry.settled, let ticket = entry.ticket { tickets.append(ticket) }
+        }
         lowest = nextSequence
+        outstanding = 0
         return tickets
     }
 }

@@ -1,7 +1,10 @@
 /// What the client asks for when it connects.
 public struct ConnectionConfiguration: Sendable {
+    /// The user name for PLAIN authentication.
     public var user: String
+    /// The password for PLAIN authentication.
     public var password: String
+    /// The virtual host to open.
     public var virtualHost: String
     /// Highest channel number wanted; 0 accepts the server's limit.
     public var channelMax: UInt16
@@ -12,6 +15,9 @@ public struct ConnectionConfiguration: Sendable {
     /// Extra client properties, e.g. `connection_name`; the client adds product, platform and capabilities.
     public var clientProperties: FieldTable
 
+    /// A configuration taking user, password and virtual host from `url`. The limits are what
+    /// the client asks for; `connection.tune` settles on the smaller of each side's non-zero value.
+    /// `frameMax` below 4096 (the protocol minimum) counts as 4096.
     public init(
         url: AMQPURL = AMQPURL(), channelMax: UInt16 = 2047, frameMax: UInt32 = 131_072, heartbeat: UInt16 = 10,
         clientProperties: FieldTable = FieldTable()

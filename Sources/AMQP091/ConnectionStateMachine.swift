@@ -7,11 +7,14 @@ import Bytes
 /// handshakes. It does no I/O: the caller writes the frames it is told to send and reports what
 /// it reads, which is what lets tests drive it frame by frame without sockets.
 ///
-/// A request's waiter is registered when `request` returns, before the caller writes the
-/// frame, so a reply can never arrive ahead of its waiter.
+/// Requests from the application (`openChannel`, `request`) register their reply's waiter and
+/// leave the writing of the request's own frame to the caller, who does both in one critical
+/// section: the waiter exists before the frame can reach the server, so no reply can arrive
+/// ahead of it, and a frame that cannot be encoded is never registered.
 struct ConnectionStateMachine {
     enum Action: Hashable, Sendable {
         case sendProtocolHeader
+        /// Frames the connection itself answers with (handshake, close, close-ok, flow-ok).
         case send([AMQPFrame])
         /// Negotiated limits: size the frame decoder/encoder and start heartbeats.
         case tuned(Negotiated)
@@ -55,11 +58,10 @@ struct ConnectionStateMachine {
     let configuration: ConnectionConfiguration
     private(set) var state: State = .initial
     private(set) var negotiated: Negotiated?
+    /// What the server announced in `connection.start` (product, version, capabilities).
     private(set) var serverProperties = FieldTable()
     private var channels: [UInt16: ChannelState] = [:]
     private var nextRequest: UInt64 = 0
-    /// Waiters for requests on channel 0 (connection.update-secret).
-    private var connectionWaiters: [ChannelState.Waiter] = []
 
     init(configuration: ConnectionConfiguration) {
         self.configuration = configuration
@@ -74,8 +76,9 @@ struct ConnectionStateMachine {
         return [.sendProtocolHeader]
     }
 
-    /// Opens a new channel on the lowest free number; the request completes with `channel.open-ok`.
-    mutating func openChannel() throws(AMQPConnectionError) -> (channel: UInt16, request: RequestID, actions: [Action]) {
+    /// Opens a new channel on the lowest free number; the request completes with
+    /// `channel.open-ok`. The caller sends `channel.open` on the returned number.
+    mutating func openChannel() throws(AMQPConnectionError) -> (channel: UInt16, request: RequestID) {
         guard case .open = state, let negotiated else { throw .connectionNotOpen }
         guard let channel = (1...max(negotiated.channelMax, 1)).first(where: { channels[$0] == nil }) else {
             throw .tooManyChannels(limit: negotiated.channelMax)
@@ -84,40 +87,30 @@ struct ConnectionStateMachine {
         let id = makeRequestID()
         state.waiters.append(.init(id: id, classID: ChannelOpenOk.classID, replies: [ChannelOpenOk.methodID]))
         channels[channel] = state
-        return (channel, id, [.send([.method(channel: channel, .channelOpen(ChannelOpen()))])])
+        return (channel, id)
     }
 
-    /// Sends `method` on an open channel (or channel 0 for connection methods). The request id
-    /// is nil when no reply is expected (asynchronous methods, `nowait`).
-    mutating func request(_ method: AMQPMethod, on channel: UInt16) throws(AMQPConnectionError) -> (request: RequestID?, actions: [Action]) {
+    /// Registers `method`, about to be sent by the caller on an open channel. The request id is
+    /// nil when no reply is expected (asynchronous methods, `nowait`). Connection-level methods
+    /// (channel 0) are the machine's own business and refused here.
+    mutating func request(_ method: AMQPMethod, on channel: UInt16) throws(AMQPConnectionError) -> RequestID? {
         guard case .open = state else { throw .connectionNotOpen }
+        guard let index = channels.index(forKey: channel), case .open = channels.values[index].lifecycle else {
+            throw .channelNotOpen(channel)
+        }
         let replies = method.replyMethodIDs
         let id = replies.isEmpty ? nil : makeRequestID()
-        if channel == 0 {
-            if let id { connectionWaiters.append(.init(id: id, classID: method.classID, replies: replies)) }
-        } else {
-            guard var channelState = channels[channel], case .open = channelState.lifecycle else { throw .channelNotOpen(channel) }
-            if let id { channelState.waiters.append(.init(id: id, classID: method.classID, replies: replies)) }
-            if case .channelClose = method { channelState.lifecycle = .closing }
-            channels[channel] = channelState
-        }
-        return (id, [.send([.method(channel: channel, method)])])
+        if let id { channels.values[index].waiters.append(.init(id: id, classID: method.classID, replies: replies)) }
+        if case .channelClose = method { channels.values[index].lifecycle = .closing }
+        return id
     }
 
-    /// Sends a content-carrying method (basic.publish) with its header and body frames.
-    mutating func publish(_ method: BasicPublish, properties: BasicProperties, body: ByteBuffer, on channel: UInt16) throws(AMQPConnectionError) -> [Action] {
+    /// Throws unless content (a `basic.publish` with its header and body) may be sent on `channel` now.
+    func requireOpen(_ channel: UInt16) throws(AMQPConnectionError) {
         guard case .open = state else { throw .connectionNotOpen }
-        guard let channelState = channels[channel], case .open = channelState.lifecycle else { throw .channelNotOpen(channel) }
-        var frames: [AMQPFrame] = [
-            .method(channel: channel, .basicPublish(method)),
-            .header(channel: channel, ContentHeader(bodySize: UInt64(body.readableBytes), properties: properties)),
-        ]
-        let chunk = Int(negotiated?.frameMax ?? UInt32(AMQPProtocol.frameMinSize)) - FrameDecoder.overhead
-        var rest = body
-        while rest.readableBytes > 0 {
-            frames.append(.body(channel: channel, rest.readSlice(length: min(chunk, rest.readableBytes))!))
+        guard let index = channels.index(forKey: channel), case .open = channels.values[index].lifecycle else {
+            throw .channelNotOpen(channel)
         }
-        return [.send(frames)]
     }
 
     /// Starts the client side of the close handshake; pending requests fail with `closedByClient`.
@@ -138,18 +131,23 @@ struct ConnectionStateMachine {
 
     /// The peer broke the protocol (a decoder error or an unexpected frame): close with its reply code.
     mutating func protocolViolation(_ error: AMQPError) -> [Action] {
-        if case .closed = state { return [] }
+        var actions: [Action] = []
+        protocolViolation(error, into: &actions)
+        return actions
+    }
+
+    private mutating func protocolViolation(_ error: AMQPError, into actions: inout [Action]) {
+        if case .closed = state { return }
         let failure = AMQPConnectionError.protocolViolation(error)
-        var actions = failAll(failure)
+        actions += failAll(failure)
         if case .closing = state {
             state = .closed
             actions.append(.closed(failure))
-            return actions
+            return
         }
         state = .closing(error: failure)
         let close = ConnectionClose(replyCode: error.replyCode.rawValue, replyText: String(error.description.prefix(255)))
         actions.append(.send([.method(channel: 0, .connectionClose(close))]))
-        return actions
     }
 
     /// The socket closed or failed underneath: everything pending fails with `error`.
@@ -164,67 +162,68 @@ struct ConnectionStateMachine {
 
     // MARK: Frames from the server
 
-    mutating func received(_ frame: AMQPFrame) -> [Action] {
-        if case .heartbeat = frame { return [] }
+    /// Applies one frame, appending what the caller must do to `actions` (in order). Appending
+    /// to the caller's array, which it reuses, keeps the per-frame path free of allocations.
+    mutating func received(_ frame: AMQPFrame, into actions: inout [Action]) {
+        if case .heartbeat = frame { return }
         do throws(AMQPError) {
             if frame.channel == 0 {
                 guard case .method(_, let method) = frame else {
                     throw AMQPError(.unexpectedFrame("content frame on channel 0"), at: 0)
                 }
-                return try receivedConnectionMethod(method)
+                try receivedConnectionMethod(method, into: &actions)
+            } else {
+                try receivedChannelFrame(frame, into: &actions)
             }
-            return try receivedChannelFrame(frame)
         } catch {
-            return protocolViolation(error)
+            protocolViolation(error, into: &actions)
         }
     }
 
-    private mutating func receivedConnectionMethod(_ method: AMQPMethod) throws(AMQPError) -> [Action] {
+    private mutating func receivedConnectionMethod(_ method: AMQPMethod, into actions: inout [Action]) throws(AMQPError) {
         switch (state, method) {
         case (.awaitingStart, .connectionStart(let start)):
-            return try receivedStart(start)
+            try receivedStart(start, into: &actions)
         case (.awaitingTune, .connectionTune(let tune)):
-            return receivedTune(tune)
+            receivedTune(tune, into: &actions)
         case (.awaitingOpenOk, .connectionOpenOk):
             state = .open
-            return [.connected]
+            actions.append(.connected)
         case (.closing(let error), .connectionCloseOk):
             state = .closed
-            return [.closed(error)]
+            actions.append(.closed(error))
         case (.closing(let error), .connectionClose):
             // Both sides closed at once: answer, and finish as if our close-ok had come.
             state = .closed
-            return [.send([.method(channel: 0, .connectionCloseOk(ConnectionCloseOk()))]), .closed(error)]
-        case (.closing, _):
+            actions.append(.send([.method(channel: 0, .connectionCloseOk(ConnectionCloseOk()))]))
+            actions.append(.closed(error))
+        case (.closing, _), (.closed, _):
             // After sending close, everything else is discarded until close-ok (spec 2.2.4).
-            return []
-        case (.closed, _):
-            return []
+            return
         case (_, .connectionClose(let close)):
             let error = AMQPConnectionError.connectionClosed(
                 replyCode: ReplyCode(rawValue: close.replyCode), replyText: close.replyText, classID: close.classID, methodID: close.methodID)
-            var actions = failAll(error)
+            actions += failAll(error)
             state = .closed
             actions.append(.send([.method(channel: 0, .connectionCloseOk(ConnectionCloseOk()))]))
             actions.append(.closed(error))
-            return actions
         case (.open, .connectionBlocked(let blocked)):
-            return [.blocked(reason: blocked.reason)]
+            actions.append(.blocked(reason: blocked.reason))
         case (.open, .connectionUnblocked):
-            return [.unblocked]
-        case (.open, _) where connectionWaiters.first.map({ $0.classID == method.classID && $0.replies.contains(method.methodID) }) ?? false:
-            return [.succeed(connectionWaiters.removeFirst().id, .method(method))]
+            actions.append(.unblocked)
         default:
             throw AMQPError(.unexpectedFrame("\(method.name) on channel 0 while \(state)"), at: 0)
         }
     }
 
-    private mutating func receivedStart(_ start: ConnectionStart) throws(AMQPError) -> [Action] {
+    private mutating func receivedStart(_ start: ConnectionStart, into actions: inout [Action]) throws(AMQPError) {
         guard start.versionMajor == 0, start.versionMinor == 9 else {
-            return finish(.unsupportedVersion(major: start.versionMajor, minor: start.versionMinor))
+            return finish(.unsupportedVersion(major: start.versionMajor, minor: start.versionMinor), into: &actions)
         }
         let mechanisms = start.mechanisms.description.split(separator: " ")
-        guard mechanisms.contains("PLAIN") else { return finish(.unsupportedMechanism(offered: start.mechanisms.description)) }
+        guard mechanisms.contains("PLAIN") else {
+            return finish(.unsupportedMechanism(offered: start.mechanisms.description), into: &actions)
+        }
         serverProperties = start.serverProperties
         state = .awaitingTune
         var response = ByteBuffer()
@@ -234,10 +233,10 @@ struct ConnectionStateMachine {
         response.writeString(configuration.password)
         let startOk = ConnectionStartOk(
             clientProperties: configuration.startOkProperties, mechanism: "PLAIN", response: response, locale: "en_US")
-        return [.send([.method(channel: 0, .connectionStartOk(startOk))])]
+        actions.append(.send([.method(channel: 0, .connectionStartOk(startOk))]))
     }
 
-    private mutating func receivedTune(_ tune: ConnectionTune) -> [Action] {
+    private mutating func receivedTune(_ tune: ConnectionTune, into actions: inout [Action]) {
         // As amqp091-go: 0 means "no limit", so a side's 0 yields to the other's value.
         func pick<T: FixedWidthInteger>(_ client: T, _ server: T) -> T {
             client == 0 || server == 0 ? max(client, server) : min(client, server)
@@ -249,110 +248,121 @@ struct ConnectionStateMachine {
             heartbeat: pick(configuration.heartbeat, tune.heartbeat))
         negotiated = result
         state = .awaitingOpenOk
-        return [
-            .tuned(result),
+        actions.append(.tuned(result))
+        actions.append(
             .send([
                 .method(channel: 0, .connectionTuneOk(ConnectionTuneOk(channelMax: result.channelMax, frameMax: result.frameMax, heartbeat: result.heartbeat))),
                 .method(channel: 0, .connectionOpen(ConnectionOpen(virtualHost: configuration.virtualHost))),
-            ]),
-        ]
+            ]))
     }
 
     /// Ends a handshake the client cannot continue: close politely, then report `error`.
-    private mutating func finish(_ error: AMQPConnectionError) -> [Action] {
+    private mutating func finish(_ error: AMQPConnectionError, into actions: inout [Action]) {
         state = .closing(error: error)
         let close = ConnectionClose(replyCode: ReplyCode.commandInvalid.rawValue, replyText: String(error.description.prefix(255)))
-        return [.send([.method(channel: 0, .connectionClose(close))])]
+        actions.append(.send([.method(channel: 0, .connectionClose(close))]))
     }
 
-    private mutating func receivedChannelFrame(_ frame: AMQPFrame) throws(AMQPError) -> [Action] {
+    private mutating func receivedChannelFrame(_ frame: AMQPFrame, into actions: inout [Action]) throws(AMQPError) {
         switch state {
         case .open: break
-        case .closing, .closed: return []
+        case .closing, .closed: return
         default: throw AMQPError(.unexpectedFrame("channel \(frame.channel) frame during the handshake"), at: 0)
         }
         let channel = frame.channel
-        guard var channelState = channels[channel] else {
+        guard let index = channels.index(forKey: channel) else {
             throw AMQPError(.channelError("frame on channel \(channel), which is not open"), at: 0)
         }
-        defer { if channels[channel] != nil { channels[channel] = channelState } }
-
-        if case .closing = channelState.lifecycle {
-            // Only close-ok (or a crossing close) matters now; deliveries in flight are dropped.
-            switch frame {
-            case .method(_, .channelCloseOk), .method(_, .channelClose):
-                var actions: [Action] = []
-                if case .method(_, .channelClose) = frame {
-                    actions.append(.send([.method(channel: channel, .channelCloseOk(ChannelCloseOk()))]))
-                }
-                for waiter in channelState.waiters {
-                    actions.append(waiter.classID == ChannelCloseOk.classID && waiter.replies.contains(ChannelCloseOk.methodID)
-                        ? .succeed(waiter.id, .method(.channelCloseOk(ChannelCloseOk())))
-                        : .fail(waiter.id, .channelNotOpen(channel)))
-                }
-                channels[channel] = nil
-                return actions
-            default:
-                return []
-            }
+        if case .closing = channels.values[index].lifecycle {
+            return receivedWhileClosing(frame, channel: channel, at: index, into: &actions)
         }
-
+        // The channel's state is changed in place through `channels.values[index]`: copying it
+        // out and back would copy its waiters and partial content on every frame.
         switch frame {
         case .header(_, let header):
-            return deliverContent(try channelState.receivedHeader(header), channel: channel, state: &channelState)
-        case .body(_, let body):
-            return deliverContent(try channelState.receivedBody(body), channel: channel, state: &channelState)
-        case .heartbeat:
-            return []
-        case .method(_, let method):
-            guard channelState.partial == nil else {
-                throw AMQPError(.unexpectedFrame("\(method.name) while content of \(channelState.partial!.method.name) is incomplete"), at: 0)
+            if let message = try channels.values[index].receivedHeader(header) {
+                complete(message, channel: channel, at: index, into: &actions)
             }
-            return try receivedChannelMethod(method, channel: channel, state: &channelState)
+        case .body(_, let body):
+            if let message = try channels.values[index].receivedBody(body) {
+                complete(message, channel: channel, at: index, into: &actions)
+            }
+        case .heartbeat:
+            return
+        case .method(_, let method):
+            if let partial = channels.values[index].partial {
+                throw AMQPError(.unexpectedFrame("\(method.name) while content of \(partial.method.name) is incomplete"), at: 0)
+            }
+            try receivedChannelMethod(method, channel: channel, at: index, into: &actions)
         }
     }
 
-    private mutating func receivedChannelMethod(_ method: AMQPMethod, channel: UInt16, state channelState: inout ChannelState) throws(AMQPError) -> [Action] {
+    /// We sent `channel.close`: only close-ok, or the server's own close crossing ours, matter;
+    /// deliveries in flight are dropped (spec: everything else is discarded until close-ok).
+    private mutating func receivedWhileClosing(_ frame: AMQPFrame, channel: UInt16, at index: Dictionary<UInt16, ChannelState>.Index, into actions: inout [Action]) {
+        switch frame {
+        case .method(_, .channelClose(let close)):
+            // The closes crossed. Each side answers the other's close, so the server's close-ok
+            // to ours is still to come: answer now, keep the channel (and its number) until then.
+            // Requests other than our close fail with the server's reason.
+            actions.append(.send([.method(channel: channel, .channelCloseOk(ChannelCloseOk()))]))
+            let error = AMQPConnectionError.channelClosed(
+                channel: channel, replyCode: ReplyCode(rawValue: close.replyCode), replyText: close.replyText,
+                classID: close.classID, methodID: close.methodID)
+            channels.values[index].partial = nil
+            channels.values[index].waiters.removeAll { waiter in
+                guard !waiter.isChannelClose else { return false }
+                actions.append(.fail(waiter.id, error))
+                return true
+            }
+        case .method(_, .channelCloseOk):
+            for waiter in channels.values[index].waiters {
+                actions.append(waiter.isChannelClose ? .succeed(waiter.id, .method(.channelCloseOk(ChannelCloseOk()))) : .fail(waiter.id, .channelNotOpen(channel)))
+            }
+            channels.remove(at: index)
+        default:
+            return
+        }
+    }
+
+    private mutating func receivedChannelMethod(
+        _ method: AMQPMethod, channel: UInt16, at index: Dictionary<UInt16, ChannelState>.Index, into actions: inout [Action]
+    ) throws(AMQPError) {
         switch method {
         case .channelClose(let close):
             let error = AMQPConnectionError.channelClosed(
                 channel: channel, replyCode: ReplyCode(rawValue: close.replyCode), replyText: close.replyText,
                 classID: close.classID, methodID: close.methodID)
-            var actions = channelState.waiters.map { Action.fail($0.id, error) }
-            channels[channel] = nil
+            for waiter in channels.remove(at: index).value.waiters { actions.append(.fail(waiter.id, error)) }
             actions.append(.send([.method(channel: channel, .channelCloseOk(ChannelCloseOk()))]))
             actions.append(.channelClosed(channel: channel, error))
-            return actions
         case .basicDeliver, .basicReturn:
-            channelState.partial = .init(method: method)
-            return []
-        case .basicGetOk where channelState.waiters.first?.replies.contains(BasicGetOk.methodID) ?? false:
-            channelState.partial = .init(method: method)
-            return []
+            channels.values[index].partial = .init(method: method)
+        case .basicGetOk where channels.values[index].waiters.first?.replies.contains(BasicGetOk.methodID) ?? false:
+            channels.values[index].partial = .init(method: method)
         case .basicAck(let ack):
-            return [.confirm(channel: channel, deliveryTag: ack.deliveryTag, multiple: ack.multiple, ack: true)]
+            actions.append(.confirm(channel: channel, deliveryTag: ack.deliveryTag, multiple: ack.multiple, ack: true))
         case .basicNack(let nack):
-            return [.confirm(channel: channel, deliveryTag: nack.deliveryTag, multiple: nack.multiple, ack: false)]
+            actions.append(.confirm(channel: channel, deliveryTag: nack.deliveryTag, multiple: nack.multiple, ack: false))
         case .basicCancel(let cancel):
-            return [.consumerCancelled(channel: channel, consumerTag: cancel.consumerTag)]
+            actions.append(.consumerCancelled(channel: channel, consumerTag: cancel.consumerTag))
         case .channelFlow(let flow):
-            return [.send([.method(channel: channel, .channelFlowOk(ChannelFlowOk(active: flow.active)))])]
+            actions.append(.send([.method(channel: channel, .channelFlowOk(ChannelFlowOk(active: flow.active)))]))
         default:
-            guard let waiter = channelState.waiters.first, waiter.classID == method.classID, waiter.replies.contains(method.methodID) else {
+            guard let waiter = channels.values[index].waiters.first, waiter.classID == method.classID, waiter.replies.contains(method.methodID) else {
                 throw AMQPError(.unexpectedFrame("\(method.name) on channel \(channel) answers no request"), at: 0)
             }
-            channelState.waiters.removeFirst()
-            if case .channelOpenOk = method { channelState.lifecycle = .open }
-            return [.succeed(waiter.id, .method(method))]
+            channels.values[index].waiters.removeFirst()
+            if case .channelOpenOk = method { channels.values[index].lifecycle = .open }
+            actions.append(.succeed(waiter.id, .method(method)))
         }
     }
 
-    private func deliverContent(_ step: ChannelState.ContentStep, channel: UInt16, state channelState: inout ChannelState) -> [Action] {
-        guard case .complete(let message) = step else { return [] }
+    private mutating func complete(_ message: AMQPMessage, channel: UInt16, at index: Dictionary<UInt16, ChannelState>.Index, into actions: inout [Action]) {
         switch message.method {
-        case .basicReturn: return [.returned(channel: channel, message)]
-        case .basicGetOk: return [.succeed(channelState.waiters.removeFirst().id, .message(message))]
-        default: return [.deliver(channel: channel, message)]
+        case .basicReturn: actions.append(.returned(channel: channel, message))
+        case .basicGetOk: actions.append(.succeed(channels.values[index].waiters.removeFirst().id, .message(message)))
+        default: actions.append(.deliver(channel: channel, message))
         }
     }
 
@@ -365,8 +375,7 @@ struct ConnectionStateMachine {
 
     /// Fails every waiter on every channel and forgets the channels.
     private mutating func failAll(_ error: AMQPConnectionError) -> [Action] {
-        var actions = connectionWaiters.map { Action.fail($0.id, error) }
-        connectionWaiters = []
+        var actions: [Action] = []
         for channel in channels.keys.sorted() {
             actions += channels[channel]!.waiters.map { Action.fail($0.id, error) }
         }

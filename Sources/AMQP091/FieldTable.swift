@@ -8,8 +8,10 @@ public struct FieldTable: Sendable, Hashable {
     /// The entries in order.
     public var entries: [(key: String, value: FieldValue)]
 
+    /// An empty table.
     public init() { entries = [] }
 
+    /// A table with these entries, in this order.
     public init(_ entries: [(key: String, value: FieldValue)]) { self.entries = entries }
 
     /// The value of the first entry named `key`; setting nil removes every entry named `key`,
@@ -29,6 +31,7 @@ public struct FieldTable: Sendable, Hashable {
         }
     }
 
+    /// True when the table has no entries.
     public var isEmpty: Bool { entries.isEmpty }
 
     public static func == (lhs: FieldTable, rhs: FieldTable) -> Bool {
@@ -45,6 +48,7 @@ public struct FieldTable: Sendable, Hashable {
 }
 
 extension FieldTable: ExpressibleByDictionaryLiteral {
+    /// A table with the literal's entries, in the literal's order.
     public init(dictionaryLiteral elements: (String, FieldValue)...) {
         entries = elements.map { (key: $0.0, value: $0.1) }
     }

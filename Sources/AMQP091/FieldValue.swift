@@ -68,6 +68,7 @@ extension FieldValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, E
     public init(stringLiteral value: String) { self = .longString(ByteBuffer(string: value)) }
     /// An integer literal is a signed 64-bit integer (`l`).
     public init(integerLiteral value: Int64) { self = .int64(value) }
+    /// A boolean literal is a boolean (`t`).
     public init(booleanLiteral value: Bool) { self = .bool(value) }
 }
 

@@ -15,8 +15,10 @@ public struct FrameDecoder: Sendable {
     /// The negotiated frame_max: the largest whole frame (header, payload and frame-end) accepted.
     public var maximumFrameSize: Int
 
-    private var buffer = ByteBuffer()
-    /// Stream offset of `buffer`'s index 0, so errors report positions in the whole stream.
+    /// Bytes received and not yet decoded. The connection's reader reads into it directly (see
+    /// `reserveInputSpace`), so one buffer serves read after read.
+    var input = ByteBuffer()
+    /// Stream offset of `input`'s index 0, so errors report positions in the whole stream.
     private var discarded = 0
     private var failure: AMQPError?
 
@@ -29,89 +31,122 @@ public struct FrameDecoder: Sendable {
     }
 
     /// Bytes received but not yet returned as frames.
-    public var bufferedBytes: Int { buffer.readableBytes }
+    public var bufferedBytes: Int { input.readableBytes }
 
     /// Adds received bytes.
     public mutating func append(_ bytes: ByteBuffer) {
-        if buffer.readableBytes == 0 {
+        if input.readableBytes == 0 {
             // Adopt the caller's buffer instead of copying into ours.
-            discarded += buffer.writerIndex
-            buffer = bytes
-            discarded -= buffer.readerIndex
+            discarded += input.writerIndex
+            input = bytes
+            discarded -= input.readerIndex
             return
         }
         compactIfWorthwhile()
-        buffer.writeBuffer(bytes)
+        input.writeBuffer(bytes)
+    }
+
+    /// Makes room for at least `bytes` more input: storage the decoded frames no longer use is
+    /// reused (unless slices handed out still share it), consumed bytes are dropped first.
+    mutating func reserveInputSpace(_ bytes: Int) {
+        if input.readableBytes == 0 {
+            discarded += input.writerIndex
+            input.clear()
+        } else {
+            compactIfWorthwhile()
+        }
+        input.reserveCapacity(minimumWritableBytes: bytes)
     }
 
     /// Adds received bytes.
     public mutating func append(contentsOf bytes: some Sequence<UInt8>) {
         compactIfWorthwhile()
-        buffer.writeBytes(bytes)
+        input.writeBytes(bytes)
     }
 
     /// The next whole frame, or nil when more bytes are needed.
     public mutating func next() throws(AMQPError) -> AMQPFrame? {
+        try nextChecked { raw throws(AMQPError) in try raw.frame() }
+    }
+
+    /// Applies `interpret` to the next whole frame; a failure sticks, as the stream is lost.
+    mutating func nextChecked<Frame>(_ interpret: (RawFrame) throws(AMQPError) -> Frame) throws(AMQPError) -> Frame? {
         if let failure { throw failure }
         do {
-            return try decodeFrame()
+            guard let raw = try nextRawFrame() else { return nil }
+            return try interpret(raw)
         } catch {
             failure = error
             throw error
         }
     }
 
-    private mutating func decodeFrame() throws(AMQPError) -> AMQPFrame? {
-        let start = buffer.readerIndex
-        guard let type = buffer.getInteger(at: start, as: UInt8.self),
-            let channel = buffer.getInteger(at: start + 1, as: UInt16.self),
-            let size32 = buffer.getInteger(at: start + 3, as: UInt32.self)
+    /// One frame cut from the stream, its size and frame-end checked, its payload not yet decoded.
+    struct RawFrame {
+        let type: UInt8
+        let channel: UInt16
+        let payload: ByteBuffer
+        /// Stream offsets of the frame and of its payload.
+        let frameOffset: Int
+        let payloadOffset: Int
+
+        /// The payload decoded; offsets in errors are stream offsets.
+        func frame() throws(AMQPError) -> AMQPFrame {
+            var payload = payload
+            switch type {
+            case FrameConstant.method:
+                do {
+                    let classID = try payload.readShort("class-id")
+                    let methodID = try payload.readShort("method-id")
+                    let method = try AMQPMethod.decode(classID: classID, methodID: methodID, from: &payload)
+                    try FrameDecoder.expectEnd(of: payload)
+                    return .method(channel: channel, method)
+                } catch {
+                    throw error.shifted(by: payloadOffset)
+                }
+            case FrameConstant.header:
+                do {
+                    let header = try ContentHeader(decoding: &payload)
+                    try FrameDecoder.expectEnd(of: payload)
+                    return .header(channel: channel, header)
+                } catch {
+                    throw error.shifted(by: payloadOffset)
+                }
+            case FrameConstant.body:
+                return .body(channel: channel, payload)
+            case FrameConstant.heartbeat:
+                guard channel == 0, payload.readableBytes == 0 else {
+                    throw AMQPError(.invalidHeartbeat(channel: channel, size: payload.readableBytes), at: frameOffset)
+                }
+                return .heartbeat
+            default:
+                throw AMQPError(.unknownFrameType(type), at: frameOffset)
+            }
+        }
+    }
+
+    private mutating func nextRawFrame() throws(AMQPError) -> RawFrame? {
+        let start = input.readerIndex
+        guard let type = input.getInteger(at: start, as: UInt8.self),
+            let channel = input.getInteger(at: start + 1, as: UInt16.self),
+            let size32 = input.getInteger(at: start + 3, as: UInt32.self)
         else { return nil }
         let size = Int(size32)
         let frameOffset = discarded + start
         guard size <= maximumFrameSize - Self.overhead else {
             throw AMQPError(.frameTooLarge(size: size + Self.overhead, limit: maximumFrameSize), at: frameOffset)
         }
-        guard buffer.readableBytes >= size + Self.overhead else { return nil }
-        let end = buffer.getInteger(at: start + 7 + size, as: UInt8.self)!
+        guard input.readableBytes >= size + Self.overhead else { return nil }
+        let end = input.getInteger(at: start + 7 + size, as: UInt8.self)!
         guard end == FrameConstant.end else { throw AMQPError(.badFrameEnd(end), at: frameOffset + 7 + size) }
 
-        buffer.moveReaderIndex(forwardBy: 7)
-        var payload = buffer.readSlice(length: size)!
-        buffer.moveReaderIndex(forwardBy: 1)
-        let payloadOffset = frameOffset + 7
-        switch type {
-        case FrameConstant.method:
-            do {
-                let classID = try payload.readShort("class-id")
-                let methodID = try payload.readShort("method-id")
-                let method = try AMQPMethod.decode(classID: classID, methodID: methodID, from: &payload)
-                try Self.expectEnd(of: payload)
-                return .method(channel: channel, method)
-            } catch {
-                throw error.shifted(by: payloadOffset)
-            }
-        case FrameConstant.header:
-            do {
-                let header = try ContentHeader(decoding: &payload)
-                try Self.expectEnd(of: payload)
-                return .header(channel: channel, header)
-            } catch {
-                throw error.shifted(by: payloadOffset)
-            }
-        case FrameConstant.body:
-            return .body(channel: channel, payload)
-        case FrameConstant.heartbeat:
-            guard channel == 0, size == 0 else {
-                throw AMQPError(.invalidHeartbeat(channel: channel, size: size), at: frameOffset)
-            }
-            return .heartbeat
-        default:
-            throw AMQPError(.unknownFrameType(type), at: frameOffset)
-        }
+        input.moveReaderIndex(forwardBy: 7)
+        let payload = input.readSlice(length: size)!
+        input.moveReaderIndex(forwardBy: 1)
+        return RawFrame(type: type, channel: channel, payload: payload, frameOffset: frameOffset, payloadOffset: frameOffset + 7)
     }
 
-    private static func expectEnd(of payload: ByteBuffer) throws(AMQPError) {
+    static func expectEnd(of payload: ByteBuffer) throws(AMQPError) {
         guard payload.readableBytes == 0 else {
             throw AMQPError(.trailingBytes(payload.readableBytes), at: payload.readerIndex)
         }
@@ -119,9 +154,9 @@ public struct FrameDecoder: Sendable {
 
     /// Drops consumed bytes once they are at least half the storage, keeping appends amortised O(1).
     private mutating func compactIfWorthwhile() {
-        let consumed = buffer.readerIndex
-        guard consumed > 0, consumed >= buffer.capacity / 2 else { return }
+        let consumed = input.readerIndex
+        guard consumed > 0, consumed >= input.capacity / 2 else { return }
         discarded += consumed
-        buffer.discardReadBytes()
+        input.discardReadBytes()
     }
 }

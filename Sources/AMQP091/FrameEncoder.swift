@@ -6,6 +6,7 @@ public struct FrameEncoder: Sendable {
     /// The negotiated frame_max: the largest whole frame (header, payload and frame-end) sent.
     public var maximumFrameSize: Int
 
+    /// - Parameter maximumFrameSize: frame_max; RabbitMQ's default of 128 KiB unless negotiated otherwise.
     public init(maximumFrameSize: Int = 131_072) {
         self.maximumFrameSize = maximumFrameSize
     }
@@ -33,22 +34,34 @@ public struct FrameEncoder: Sendable {
     }
 
     /// Appends a content-carrying method (e.g. `basic.publish`), its content header and the body
-    /// split into as many body frames as frame_max requires (none for an empty body).
+    /// split into as many body frames as frame_max requires (none for an empty body). All or
+    /// nothing: when a frame cannot be encoded, `buffer` is left as it was.
     public func encodeContent(
         channel: UInt16, method: AMQPMethod, properties: BasicProperties, body: ByteBuffer,
         into buffer: inout ByteBuffer
     ) throws(AMQPError) {
-        try encode(.method(channel: channel, method), into: &buffer)
-        try encode(.header(channel: channel, ContentHeader(bodySize: UInt64(body.readableBytes), properties: properties)), into: &buffer)
+        let mark = buffer.writerIndex
+        do {
+            try encode(.method(channel: channel, method), into: &buffer)
+            try encode(.header(channel: channel, ContentHeader(bodySize: UInt64(body.readableBytes), properties: properties)), into: &buffer)
+        } catch {
+            buffer.moveWriterIndex(to: mark)
+            throw error
+        }
+        // Body frames cannot fail: each is sized to fit frame_max.
         var rest = body
         let chunk = maximumFrameSize - FrameDecoder.overhead
         while rest.readableBytes > 0 {
             let piece = rest.readSlice(length: min(chunk, rest.readableBytes))!
-            try encode(.body(channel: channel, piece), into: &buffer)
+            buffer.writeInteger(FrameConstant.body)
+            buffer.writeInteger(channel)
+            buffer.writeInteger(UInt32(piece.readableBytes))
+            buffer.writeBuffer(piece)
+            buffer.writeInteger(FrameConstant.end)
         }
     }
 
-    private func writeFrame(
+    func writeFrame(
         type: UInt8, channel: UInt16, into buffer: inout ByteBuffer,
         payload: (inout ByteBuffer) throws(AMQPError) -> Void
     ) throws(AMQPError) {

@@ -14,6 +14,8 @@ package enum ArgumentValue: Sendable, Hashable {
     case longlong(UInt64)
     case bit(Bool)
     case shortstr(String)
+    /// A short string that is not UTF-8, which only `ReflectedFrame` carries.
+    case binaryShortstr(ByteBuffer)
     case longstr(ByteBuffer)
     case table(FieldTable)
     case timestamp(UInt64)

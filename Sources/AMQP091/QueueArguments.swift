@@ -17,6 +17,7 @@ public struct QueueArguments: Sendable, Hashable {
         case rejectPublishDLX = "reject-publish-dlx"
     }
 
+    /// `x-queue-type`: classic, quorum (replicated, with delivery limits) or stream.
     public var type: QueueType?
     /// `x-dead-letter-exchange`: where rejected, expired or dropped messages go ("" is the default exchange).
     public var deadLetterExchange: String?
@@ -30,10 +31,12 @@ public struct QueueArguments: Sendable, Hashable {
     public var expires: Int64?
     /// `x-max-length` in messages.
     public var maxLength: Int64?
+    /// `x-overflow`: what happens to a new message when the queue is at `maxLength`.
     public var overflow: Overflow?
     /// Anything else, sent after the typed entries.
     public var extra: FieldTable
 
+    /// Arguments with the given entries set; nil leaves an argument out (the broker's default).
     public init(
         type: QueueType? = nil, deadLetterExchange: String? = nil, deadLetterRoutingKey: String? = nil,
         deliveryLimit: Int64? = nil, messageTTL: Int64? = nil, expires: Int64? = nil, maxLength: Int64? = nil,

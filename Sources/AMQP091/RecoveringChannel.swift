@@ -11,11 +11,10 @@ import Synchronization
 /// (404, 406, …) stays closed, as with `AMQPChannel`.
 public final class RecoveringChannel: Sendable {
     struct Registration {
-        let queue: String
-        let noAck: Bool
-        let exclusive: Bool
-        let arguments: FieldTable
-        let sink: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
+        /// `basic.consume` as first sent; its queue is the name the application holds.
+        let consume: BasicConsume
+        /// The consumer's lasting sequence, fed by whichever connection is current.
+        let deliveries: DeliveryQueue
     }
 
     struct State {
@@ -39,13 +38,15 @@ public final class RecoveringChannel: Sendable {
         state = Mutex(State(channel: channel))
     }
 
-    /// The channel of the current connection, waiting out a recovery.
+    /// The channel of the current connection, waiting out a recovery. A channel whose connection
+    /// has just ended counts as gone already: the client has not noticed yet, and a call on it
+    /// would only fail at once.
     func current(timeout: Duration) async throws -> AMQPChannel {
         for _ in 0..<2 {
             if let channel = try state.withLock({ state throws(AMQPConnectionError) in
                 if let closed = state.closed { throw closed }
                 return state.channel
-            }) {
+            }), channel.connection.closeReason == nil {
                 return channel
             }
             _ = try await client.currentConnection(timeout: timeout)
@@ -102,22 +103,18 @@ public final class RecoveringChannel: Sendable {
             state.nextTag += 1
             return "rctag-\(id)-\(state.nextTag)"
         } : consumerTag
-        let (deliveries, sink) = AsyncThrowingStream.makeStream(of: AMQPDelivery.self)
-        let registration = Registration(queue: queue, noAck: noAck, exclusive: exclusive, arguments: arguments, sink: sink)
+        let registration = Registration(
+            consume: BasicConsume(queue: queue, consumerTag: tag, noAck: noAck, exclusive: exclusive, arguments: arguments), deliveries: DeliveryQueue())
         while true {
             let channel = try await current(timeout: timeout)
-            let consumer = try await channel.consume(
-                queue: client.resolve(queue), consumerTag: tag, noAck: noAck, exclusive: exclusive, arguments: arguments, timeout: timeout)
+            _ = try await channel.consume(resolved(registration.consume), into: sink(for: registration), timeout: timeout)
             // Registered only if no recovery replaced the channel meanwhile; else consume again.
             let registered = state.withLock { state in
                 guard let now = state.channel, now.isSame(as: channel) else { return false }
                 state.consumers[tag] = registration
                 return true
             }
-            if registered {
-                forward(consumer, tag: tag, to: sink)
-                return RecoveringConsumer(tag: tag, deliveries: deliveries, channel: self)
-            }
+            if registered { return RecoveringConsumer(tag: tag, deliveries: registration.deliveries, channel: self) }
         }
     }
 
@@ -129,12 +126,14 @@ public final class RecoveringChannel: Sendable {
             return (state.channel, Array(state.consumers.values))
         }
         client.forget(self)
-        for registration in registrations { registration.sink.finish() }
+        for registration in registrations { registration.deliveries.end(nil) }
         try await channel?.close(timeout: timeout)
     }
 
     // MARK: Declarations, recorded for recovery
 
+    /// Declares an exchange (see `AMQPChannel.exchangeDeclare`), declared again on each recovery
+    /// unless `passive`.
     public func exchangeDeclare(
         _ name: String, type: String = "direct", durable: Bool = true, autoDelete: Bool = false, internal isInternal: Bool = false,
         passive: Bool = false, arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
@@ -145,11 +144,13 @@ public final class RecoveringChannel: Sendable {
         client.record { $0.declared(declare) }
     }
 
+    /// Deletes an exchange (see `AMQPChannel.exchangeDelete`); recovery forgets it.
     public func exchangeDelete(_ name: String, ifUnused: Bool = false, timeout: Duration = .seconds(30)) async throws {
         try await current(timeout: timeout).exchangeDelete(name, ifUnused: ifUnused, timeout: timeout)
         client.record { $0.deletedExchange(name) }
     }
 
+    /// Binds exchange `destination` to `source` (see `AMQPChannel.exchangeBind`), bound again on each recovery.
     public func exchangeBind(
         destination: String, source: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
     ) async throws {
@@ -158,6 +159,7 @@ public final class RecoveringChannel: Sendable {
         client.record { $0.bound(bind) }
     }
 
+    /// Removes an exchange binding (see `AMQPChannel.exchangeUnbind`); recovery forgets it.
     public func exchangeUnbind(
         destination: String, source: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
     ) async throws {
@@ -180,6 +182,8 @@ public final class RecoveringChannel: Sendable {
         return ok
     }
 
+    /// Binds a queue (see `AMQPChannel.queueBind`), bound again on each recovery, by the queue's
+    /// current name for a server-named one.
     public func queueBind(
         _ queue: String, exchange: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
     ) async throws {
@@ -187,6 +191,7 @@ public final class RecoveringChannel: Sendable {
         client.record { $0.bound(QueueBind(queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments)) }
     }
 
+    /// Removes a queue binding (see `AMQPChannel.queueUnbind`); recovery forgets it.
     public func queueUnbind(
         _ queue: String, exchange: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
     ) async throws {
@@ -194,11 +199,14 @@ public final class RecoveringChannel: Sendable {
         client.record { $0.unbound(QueueUnbind(queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments)) }
     }
 
+    /// Removes every ready message (see `AMQPChannel.queuePurge`); returns how many.
     @discardableResult
     public func queuePurge(_ queue: String, timeout: Duration = .seconds(30)) async throws -> UInt32 {
         try await current(timeout: timeout).queuePurge(client.resolve(queue), timeout: timeout)
     }
 
+    /// Deletes a queue (see `AMQPChannel.queueDelete`); recovery forgets it. Returns how many
+    /// messages it held.
     @discardableResult
     public func queueDelete(_ queue: String, ifUnused: Bool = false, ifEmpty: Bool = false, timeout: Duration = .seconds(30)) async throws -> UInt32 {
         let count = try await current(timeout: timeout).queueDelete(client.resolve(queue), ifUnused: ifUnused, ifEmpty: ifEmpty, timeout: timeout)
@@ -217,11 +225,8 @@ public final class RecoveringChannel: Sendable {
         let channel = try await connection.openChannel()
         if let qos { try await channel.qos(prefetchCount: qos.count, prefetchSize: qos.size, global: qos.global) }
         if let window { try await channel.confirmSelect(window: window) }
-        for (tag, registration) in consumers.sorted(by: { $0.key < $1.key }) {
-            let consumer = try await channel.consume(
-                queue: client.resolve(registration.queue), consumerTag: tag, noAck: registration.noAck, exclusive: registration.exclusive,
-                arguments: registration.arguments)
-            forward(consumer, tag: tag, to: registration.sink)
+        for (_, registration) in consumers.sorted(by: { $0.key < $1.key }) {
+            _ = try await channel.consume(resolved(registration.consume), into: sink(for: registration), timeout: .seconds(30))
         }
         state.withLock { $0.channel = channel }
     }
@@ -235,7 +240,7 @@ public final class RecoveringChannel: Sendable {
             return Array(state.consumers.values)
         }
         guard let registrations else { return }
-        for registration in registrations { registration.sink.finish(throwing: error) }
+        for registration in registrations { registration.deliveries.end(error) }
         client.forget(self)
     }
 
@@ -252,36 +257,38 @@ public final class RecoveringChannel: Sendable {
             defer { state.consumers = [:] }
             return Array(state.consumers.values)
         }
-        for registration in registrations {
-            if let error { registration.sink.finish(throwing: error) } else { registration.sink.finish() }
-        }
+        for registration in registrations { registration.deliveries.end(error) }
     }
 
     func cancelConsumer(_ tag: String, timeout: Duration) async throws {
         let channel = try await current(timeout: timeout)
         let _: BasicCancelOk = try await channel.call(BasicCancel(consumerTag: tag), timeout: timeout)
-        state.withLock { $0.consumers.removeValue(forKey: tag) }?.sink.finish()
+        channel.connection.removeConsumer(.init(channel: channel.number, tag: tag))
+        state.withLock { $0.consumers.removeValue(forKey: tag) }?.deliveries.end(nil)
     }
 
-    /// Copies one connection's deliveries into the consumer's lasting sequence. A connection-level
-    /// end leaves the sequence open for recovery; a cancel or a channel error ends it.
-    private func forward(_ consumer: AMQPConsumer, tag: String, to sink: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation) {
-        Task {
-            do {
-                for try await delivery in consumer { sink.yield(delivery) }
-                // Cancelled, or the client closed the connection.
-                state.withLock { _ = $0.consumers.removeValue(forKey: tag) }
-                sink.finish()
-            } catch let error as AMQPConnectionError {
-                switch error {
-                case .channelClosed, .consumerCancelled:
-                    state.withLock { _ = $0.consumers.removeValue(forKey: tag) }
-                    sink.finish(throwing: error)
-                default:
-                    break
-                }
-            } catch {
-                sink.finish(throwing: error)
+    /// `consume` with the queue's current name (a server-named queue's changes on recovery).
+    private func resolved(_ consume: BasicConsume) -> BasicConsume {
+        var resolved = consume
+        resolved.queue = client.resolve(consume.queue)
+        return resolved
+    }
+
+    /// Where one connection delivers a consumer's messages: straight into its lasting sequence.
+    /// The server cancelling the consumer or closing its channel ends the sequence. The end of
+    /// the consumer's connection does not, whether lost or closed (the client closes a connection
+    /// whose restore failed): recovery carries on, and `cancel`, `close` and the client's own
+    /// close end the sequence themselves.
+    private func sink(for registration: Registration) -> AMQPConnection.ConsumerSink {
+        let tag = registration.consume.consumerTag
+        let deliveries = registration.deliveries
+        return AMQPConnection.ConsumerSink(queue: deliveries) { [weak self] error in
+            switch error {
+            case .channelClosed?, .consumerCancelled?:
+                self?.state.withLock { _ = $0.consumers.removeValue(forKey: tag) }
+                deliveries.end(error)
+            default:
+                break
             }
         }
     }
@@ -292,14 +299,18 @@ public final class RecoveringChannel: Sendable {
 /// Ends after `cancel()` or when the client is closed; throws when the server cancels the
 /// consumer, closes its channel, or when recovery gives up. Buffering as for `AMQPConsumer`.
 public struct RecoveringConsumer: AsyncSequence, Sendable {
+    /// Each element is one delivery.
     public typealias Element = AMQPDelivery
 
+    /// The consumer tag, the same on every connection the client recovers to.
     public let tag: String
-    let deliveries: AsyncThrowingStream<AMQPDelivery, any Error>
+    let deliveries: DeliveryQueue
     let channel: RecoveringChannel
 
-    public func makeAsyncIterator() -> AsyncThrowingStream<AMQPDelivery, any Error>.AsyncIterator {
-        deliveries.makeAsyncIterator()
+    /// The deliveries, across recoveries; one task at a time may iterate them. Iteration works
+    /// as `AMQPConsumer.AsyncIterator`'s does.
+    public func makeAsyncIterator() -> AMQPConsumer.AsyncIterator {
+        AMQPConsumer.AsyncIterator(deliveries: deliveries)
     }
 
     /// Cancels the consumer; it is not re-registered after later recoveries.

@@ -34,8 +34,12 @@ extension ByteBuffer {
             throw AMQPError(.truncated(field), at: start)
         }
         // Validating decode: names must round-trip exactly, so repaired (lossy) strings are refused.
-        let string = withUnsafeReadableBytes { bytes in
-            String(validating: UnsafeRawBufferPointer(rebasing: bytes[1..<(1 + Int(length))]), as: UTF8.self)
+        // Names are nearly always ASCII, which is valid UTF-8 as it stands: that check is a plain
+        // loop, where the general validation runs through generic code.
+        let string = withUnsafeReadableBytes { bytes -> String? in
+            let content = UnsafeRawBufferPointer(rebasing: bytes[1..<(1 + Int(length))])
+            if content.allSatisfy({ $0 < 0x80 }) { return String(decoding: content, as: UTF8.self) }
+            return String(validating: content, as: UTF8.self)
         }
         guard let string else { throw AMQPError(.invalidUTF8(field), at: start + 1) }
         moveReaderIndex(forwardBy: 1 + Int(length))

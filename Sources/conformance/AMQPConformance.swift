@@ -5,8 +5,12 @@ import Foundation
 /// `amqp`: decodes `{"id","hex"}` frame streams to JSON frames.
 /// `amqp-encode`: encodes `{"id","frames"}` back to `{"id","hex"}`.
 ///
-/// Values use spec names; field-table values are `{"t": type letter, "v": value}`. Tables are
-/// encoded in sorted key order, since JSON objects carry no order.
+/// Values use spec names; field-table values are `{"t": type letter, "v": value}`. Short and long
+/// strings that are not UTF-8 are `{"hex": ...}` both ways. Tables are encoded in sorted key
+/// order, since JSON objects carry no order.
+///
+/// Frames are decoded and encoded through the typed codec the client uses; only frames with a
+/// short string that is not UTF-8, which that codec refuses, go through `ReflectedFrame`.
 enum AMQPConformance {
     static func decode(arguments: [String]) throws(ConformanceFailure) {
         guard let path = arguments.first else { throw .usage("amqp FILE [--feed whole|bytewise]") }
@@ -19,7 +23,7 @@ enum AMQPConformance {
             do {
                 for chunk in feed.chunks(of: bytes) {
                     decoder.append(contentsOf: chunk)
-                    while let frame = try decoder.next() { frames.append(json(frame)) }
+                    while let frame = try decoder.nextReflected() { frames.append(json(frame)) }
                 }
                 result["end"] = decoder.bufferedBytes > 0 ? "incomplete" : "complete"
             } catch {
@@ -37,7 +41,7 @@ enum AMQPConformance {
             guard let frames = object["frames"] as? [[String: Any]] else { throw .input(line: line, "'frames' must be an array of objects") }
             var buffer = ByteBuffer()
             do {
-                for frame in frames { try FrameEncoder().encode(try parseFrame(frame), into: &buffer) }
+                for frame in frames { try encode(try parseFrame(frame), into: &buffer) }
                 VectorIO.emit(["id": object["id"] ?? NSNull(), "hex": Hex.encode(buffer.readableBytesView)])
             } catch let error as AMQPError {
                 VectorIO.emit(["id": object["id"] ?? NSNull(), "end": "error", "message": error.description])
@@ -49,20 +53,16 @@ enum AMQPConformance {
 
     // MARK: Frames to JSON
 
-    static func json(_ frame: AMQPFrame) -> [String: Any] {
+    static func json(_ frame: ReflectedFrame) -> [String: Any] {
         switch frame {
-        case .method(let channel, let method):
-            let descriptor = AMQPMethod.descriptors.first { $0.classID == method.classID && $0.methodID == method.methodID }!
+        case .method(let channel, let descriptor, let values):
             var args: [String: Any] = [:]
-            for (argument, value) in zip(descriptor.arguments, method.argumentValues) { args[argument.name] = json(value) }
+            for (argument, value) in zip(descriptor.arguments, values) { args[argument.name] = json(value) }
             return ["type": "method", "channel": channel, "class": descriptor.className, "method": descriptor.methodName, "args": args]
-        case .header(let channel, let header):
+        case .header(let channel, let classID, let bodySize, let values):
             var properties: [String: Any] = [:]
-            for (name, value) in header.properties.propertyValues { properties[name] = json(value) }
-            return [
-                "type": "header", "channel": channel, "class_id": header.classID, "body_size": NSNumber(value: header.bodySize),
-                "properties": properties,
-            ]
+            for (name, value) in values { properties[name] = json(value) }
+            return ["type": "header", "channel": channel, "class_id": classID, "body_size": NSNumber(value: bodySize), "properties": properties]
         case .body(let channel, let body):
             return ["type": "body", "channel": channel, "hex": Hex.encode(body.readableBytesView)]
         case .heartbeat:
@@ -78,6 +78,7 @@ enum AMQPConformance {
         case .longlong(let number), .timestamp(let number): NSNumber(value: number)
         case .bit(let flag): flag
         case .shortstr(let text): text
+        case .binaryShortstr(let bytes): text(bytes)
         case .longstr(let bytes): text(bytes)
         case .table(let table): json(table)
         }
@@ -128,7 +129,23 @@ enum AMQPConformance {
         let description: String
     }
 
-    static func parseFrame(_ object: [String: Any]) throws -> AMQPFrame {
+    /// Encodes through the typed codec when the values fit it, else as a `ReflectedFrame`.
+    static func encode(_ frame: ReflectedFrame, into buffer: inout ByteBuffer) throws {
+        switch frame {
+        case .method(let channel, let descriptor, let values):
+            if let method = descriptor.make(values) { return try FrameEncoder().encode(.method(channel: channel, method), into: &buffer) }
+        case .header(let channel, _, let bodySize, let values):
+            var properties = BasicProperties()
+            if values.allSatisfy({ properties.setProperty($0.name, to: $0.value) }) {
+                return try FrameEncoder().encode(.header(channel: channel, ContentHeader(bodySize: bodySize, properties: properties)), into: &buffer)
+            }
+        case .body, .heartbeat:
+            break
+        }
+        try FrameEncoder().encode(frame, into: &buffer)
+    }
+
+    static func parseFrame(_ object: [String: Any]) throws -> ReflectedFrame {
         let channel = try integer(object["channel"] ?? 0, "channel", as: UInt16.self)
         switch object["type"] as? String {
         case "method":
@@ -142,16 +159,17 @@ enum AMQPConformance {
                 guard let value = args[argument.name] else { throw BadFrame(description: "missing argument \(argument.name)") }
                 return try argumentValue(value, argument.type, argument.name)
             }
-            guard let method = descriptor.make(values) else { throw BadFrame(description: "arguments do not fit \(descriptor.className).\(descriptor.methodName)") }
-            return .method(channel: channel, method)
+            return .method(channel: channel, descriptor, values)
         case "header":
-            var properties = BasicProperties()
+            var properties: [(name: String, value: ArgumentValue)] = []
             for (name, value) in object["properties"] as? [String: Any] ?? [:] {
-                guard let type = BasicProperties.descriptors.first(where: { $0.name == name })?.type,
-                    properties.setProperty(name, to: try argumentValue(value, type, name))
-                else { throw BadFrame(description: "unknown property \(name)") }
+                guard let type = BasicProperties.descriptors.first(where: { $0.name == name })?.type else {
+                    throw BadFrame(description: "unknown property \(name)")
+                }
+                properties.append((name, try argumentValue(value, type, name)))
             }
-            return .header(channel: channel, ContentHeader(bodySize: try integer(object["body_size"] ?? 0, "body_size", as: UInt64.self), properties: properties))
+            let bodySize = try integer(object["body_size"] ?? 0, "body_size", as: UInt64.self)
+            return .header(channel: channel, classID: BasicProperties.classID, bodySize: bodySize, properties: properties)
         case "body":
             guard let text = object["hex"] as? String, let bytes = Hex.decode(text) else { throw BadFrame(description: "body needs hex") }
             return .body(channel: channel, ByteBuffer(bytes: bytes))
@@ -172,7 +190,8 @@ enum AMQPConformance {
         case .bit:
             return .bit(try boolean(value, name))
         case .shortstr:
-            guard let text = value as? String else { throw BadFrame(description: "\(name) must be a string") }
+            let bytes = try bytes(value, name)
+            guard let text = String(validating: bytes.readableBytesView, as: UTF8.self) else { return .binaryShortstr(bytes) }
             return .shortstr(text)
         case .longstr: return .longstr(try bytes(value, name))
         case .table: return .table(try table(value, name))

@@ -55,3 +55,12 @@ import Testing
         #expect(tracker.published(ticket: 11) == 4)
     }
 }
+
+extension ConfirmTracker {
+    /// What `confirmed` settles, as a list.
+    mutating func confirmed(deliveryTag: UInt64, multiple: Bool, ack: Bool) -> [(ticket: UInt64, outcome: PublishConfirmation)] {
+        var settled: [(ticket: UInt64, outcome: PublishConfirmation)] = []
+        confirmed(deliveryTag: deliveryTag, multiple: multiple, ack: ack) { settled.append(($0, $1)) }
+        return settled
+    }
+}

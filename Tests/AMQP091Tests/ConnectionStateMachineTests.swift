@@ -115,18 +115,16 @@ import Testing
 
     @Test func rpcReplyGoesToTheWaiterRegisteredAtRequest() throws {
         var machine = try machineWithChannel()
-        let declare = try machine.request(.queueDeclare(QueueDeclare(queue: "jobs", durable: true)), on: 1)
-        let request = try #require(declare.request)
-        #expect(declare.actions == [.send([.method(channel: 1, .queueDeclare(QueueDeclare(queue: "jobs", durable: true)))])])
+        let request = try #require(try machine.request(.queueDeclare(QueueDeclare(queue: "jobs", durable: true)), on: 1))
         let ok = AMQPMethod.queueDeclareOk(QueueDeclareOk(queue: "jobs", messageCount: 4, consumerCount: 0))
         #expect(machine.received(.method(channel: 1, ok)) == [.succeed(request, .method(ok))])
     }
 
     @Test func noWaitAndAsynchronousMethodsHaveNoWaiter() throws {
         var machine = try machineWithChannel()
-        #expect(try machine.request(.queueBind(QueueBind(queue: "q", exchange: "x", noWait: true)), on: 1).request == nil)
-        #expect(try machine.request(.basicAck(BasicAck(deliveryTag: 1)), on: 1).request == nil)
-        #expect(try machine.request(.exchangeUnbind(ExchangeUnbind(destination: "a", source: "b")), on: 1).request != nil)
+        #expect(try machine.request(.queueBind(QueueBind(queue: "q", exchange: "x", noWait: true)), on: 1) == nil)
+        #expect(try machine.request(.basicAck(BasicAck(deliveryTag: 1)), on: 1) == nil)
+        #expect(try machine.request(.exchangeUnbind(ExchangeUnbind(destination: "a", source: "b")), on: 1) != nil)
     }
 
     @Test func replyWithoutRequestIsUnexpectedFrame() throws {
@@ -137,7 +135,7 @@ import Testing
 
     @Test func basicGetAssemblesContentAcrossBodyFrames() throws {
         var machine = try machineWithChannel()
-        let get = try #require(try machine.request(.basicGet(BasicGet(queue: "q")), on: 1).request)
+        let get = try #require(try machine.request(.basicGet(BasicGet(queue: "q")), on: 1))
         let getOk = AMQPMethod.basicGetOk(BasicGetOk(deliveryTag: 1, routingKey: "q"))
         #expect(machine.received(.method(channel: 1, getOk)) == [])
         #expect(machine.received(.header(channel: 1, ContentHeader(bodySize: 6, properties: BasicProperties(contentType: "text/plain")))) == [])
@@ -145,7 +143,7 @@ import Testing
         let message = AMQPMessage(method: getOk, properties: BasicProperties(contentType: "text/plain"), body: "abcdef")
         #expect(machine.received(.body(channel: 1, "def")) == [.succeed(get, .message(message))])
 
-        let empty = try #require(try machine.request(.basicGet(BasicGet(queue: "q")), on: 1).request)
+        let empty = try #require(try machine.request(.basicGet(BasicGet(queue: "q")), on: 1))
         #expect(machine.received(.method(channel: 1, .basicGetEmpty(BasicGetEmpty()))) == [.succeed(empty, .method(.basicGetEmpty(BasicGetEmpty())))])
     }
 
@@ -172,7 +170,7 @@ import Testing
 
     @Test func serverChannelCloseFailsItsWaiters() throws {
         var machine = try machineWithChannel()
-        let request = try #require(try machine.request(.queueDeclare(QueueDeclare(queue: "q", passive: true)), on: 1).request)
+        let request = try #require(try machine.request(.queueDeclare(QueueDeclare(queue: "q", passive: true)), on: 1))
         let close = ChannelClose(replyCode: 404, replyText: "NOT_FOUND - no queue 'q'", classID: 50, methodID: 10)
         let error = AMQPConnectionError.channelClosed(channel: 1, replyCode: .notFound, replyText: close.replyText, classID: 50, methodID: 10)
         #expect(
@@ -191,14 +189,14 @@ import Testing
 
     @Test func clientChannelCloseDropsDeliveriesUntilCloseOk() throws {
         var machine = try machineWithChannel()
-        let close = try #require(try machine.request(.channelClose(ChannelClose(replyCode: 200)), on: 1).request)
+        let close = try #require(try machine.request(.channelClose(ChannelClose(replyCode: 200)), on: 1))
         #expect(machine.received(.method(channel: 1, .basicDeliver(BasicDeliver(consumerTag: "c")))) == [])
         #expect(machine.received(.method(channel: 1, .channelCloseOk(ChannelCloseOk()))) == [.succeed(close, .method(.channelCloseOk(ChannelCloseOk())))])
     }
 
     @Test func clientConnectionClose() throws {
         var machine = try machineWithChannel()
-        let pending = try #require(try machine.request(.basicQos(BasicQos(prefetchCount: 10)), on: 1).request)
+        let pending = try #require(try machine.request(.basicQos(BasicQos(prefetchCount: 10)), on: 1))
         #expect(
             machine.close()
                 == [.fail(pending, .closedByClient), .send([.method(channel: 0, .connectionClose(ConnectionClose(replyCode: 200)))])])
@@ -208,7 +206,7 @@ import Testing
 
     @Test func serverConnectionCloseWhileOpen() throws {
         var machine = try machineWithChannel()
-        let pending = try #require(try machine.request(.basicQos(BasicQos(prefetchCount: 10)), on: 1).request)
+        let pending = try #require(try machine.request(.basicQos(BasicQos(prefetchCount: 10)), on: 1))
         let error = AMQPConnectionError.connectionClosed(replyCode: .connectionForced, replyText: "shutdown", classID: 0, methodID: 0)
         #expect(
             machine.received(.method(channel: 0, .connectionClose(ConnectionClose(replyCode: 320, replyText: "shutdown"))))
@@ -231,15 +229,72 @@ import Testing
         #expect(throws: AMQPConnectionError.tooManyChannels(limit: 2)) { try machine.openChannel() }
     }
 
-    @Test func publishSplitsBodyByFrameMax() throws {
+    // MARK: Closes crossing on the wire
+
+    @Test func ourConnectionCloseCrossingTheServersIsAnsweredAndEndsCleanly() throws {
         var machine = try machineWithChannel()
-        let body = ByteBuffer(bytes: [UInt8](repeating: 7, count: 131_072 * 2))
-        let actions = try machine.publish(BasicPublish(routingKey: "q"), properties: BasicProperties(), body: body, on: 1)
-        guard case .send(let frames) = actions.first else {
-            Issue.record("nothing sent")
-            return
+        #expect(Self.sentMethods(machine.close()) == [.connectionClose(ConnectionClose(replyCode: 200))])
+        // The server's close was on the wire before ours arrived: answer it and finish as if our
+        // close-ok had come; a client close is no failure.
+        #expect(
+            machine.received(.method(channel: 0, .connectionClose(ConnectionClose(replyCode: 320, replyText: "shutdown"))))
+                == [.send([.method(channel: 0, .connectionCloseOk(ConnectionCloseOk()))]), .closed(nil)])
+        // The server's close-ok to our close comes after: nothing more happens.
+        #expect(machine.received(.method(channel: 0, .connectionCloseOk(ConnectionCloseOk()))) == [])
+        #expect(throws: AMQPConnectionError.connectionNotOpen) { try machine.openChannel() }
+    }
+
+    @Test func aServerCloseCrossingOurProtocolViolationCloseReportsTheViolation() throws {
+        var machine = try machineWithChannel()
+        let violation = AMQPError(.badFrameEnd(0), at: 9)
+        #expect(Self.sentMethods(machine.protocolViolation(violation)).first.flatMap(ConnectionClose.init)?.replyCode == 501)
+        #expect(
+            machine.received(.method(channel: 0, .connectionClose(ConnectionClose(replyCode: 320))))
+                == [.send([.method(channel: 0, .connectionCloseOk(ConnectionCloseOk()))]), .closed(.protocolViolation(violation))])
+    }
+
+    @Test func ourChannelCloseCrossingTheServersWaitsForItsCloseOk() throws {
+        var machine = try machineWithChannel()
+        let declare = try #require(try machine.request(.queueDeclare(QueueDeclare(queue: "q")), on: 1))
+        let close = try #require(try machine.request(.channelClose(ChannelClose(replyCode: 200)), on: 1))
+        let serverClose = ChannelClose(replyCode: 406, replyText: "PRECONDITION_FAILED - inequivalent arg", classID: 50, methodID: 10)
+        let error = AMQPConnectionError.channelClosed(
+            channel: 1, replyCode: .preconditionFailed, replyText: serverClose.replyText, classID: 50, methodID: 10)
+        // The server's close is answered; the request it refused fails with its reason; ours
+        // still waits, since the server answers our close too.
+        #expect(
+            machine.received(.method(channel: 1, .channelClose(serverClose)))
+                == [.send([.method(channel: 1, .channelCloseOk(ChannelCloseOk()))]), .fail(declare, error)])
+        // Until that close-ok, the number stays taken and content is dropped.
+        #expect(try machine.openChannel().channel == 2)
+        #expect(machine.received(.method(channel: 1, .basicDeliver(BasicDeliver(consumerTag: "c")))) == [])
+        // The close-ok completes our close; it is no protocol violation (the channel is still known).
+        #expect(machine.received(.method(channel: 1, .channelCloseOk(ChannelCloseOk()))) == [.succeed(close, .method(.channelCloseOk(ChannelCloseOk())))])
+        #expect(try machine.openChannel().channel == 1)
+    }
+
+    @Test func theServerClosingTheConnectionWhileWeCloseAChannelFailsTheChannelClose() throws {
+        var machine = try machineWithChannel()
+        let close = try #require(try machine.request(.channelClose(ChannelClose(replyCode: 200)), on: 1))
+        let error = AMQPConnectionError.connectionClosed(replyCode: .connectionForced, replyText: "shutdown", classID: 0, methodID: 0)
+        #expect(
+            machine.received(.method(channel: 0, .connectionClose(ConnectionClose(replyCode: 320, replyText: "shutdown"))))
+                == [.fail(close, error), .send([.method(channel: 0, .connectionCloseOk(ConnectionCloseOk()))]), .closed(error)])
+    }
+
+    @Test func connectionLevelRequestsAreTheMachinesOwn() throws {
+        var machine = try machineWithChannel()
+        #expect(throws: AMQPConnectionError.channelNotOpen(0)) {
+            try machine.request(.connectionUpdateSecret(ConnectionUpdateSecret(newSecret: "s", reason: "r")), on: 0)
         }
-        let bodySizes = frames.compactMap { if case .body(_, let piece) = $0 { piece.readableBytes } else { nil } }
-        #expect(bodySizes == [131_064, 131_064, 16])
+    }
+}
+
+extension ConnectionStateMachine {
+    /// The actions one frame yields, as an array, so tests compare whole lists.
+    mutating func received(_ frame: AMQPFrame) -> [Action] {
+        var actions: [Action] = []
+        received(frame, into: &actions)
+        return actions
     }
 }

@@ -143,4 +143,95 @@ import Testing
         #expect(try await other.get(queue: queue.queue, noAck: true)?.body == "old")
         try await connection.close()
     }
+
+    @Test func aConsumerThatDoesNotReadHoldsItsPrefetchAndStallsNoOtherChannel() async throws {
+        // With 1 s heartbeats the broker drops a connection it hears nothing from for 2 s.
+        let url = try AMQPURL(parsing: Self.url)
+        let connection = try await AMQPConnection.connect(to: url, configuration: ConnectionConfiguration(url: url, heartbeat: 1), timeout: .seconds(10))
+        let slow = try await connection.openChannel()
+        let queue = try await slow.queueDeclare(uniqueName(), exclusive: true)
+        for index in 0..<500 { try slow.publish(routingKey: queue.queue, body: ByteBuffer(string: "\(index)")) }
+        try await slow.qos(prefetchCount: 10)
+        // Deliveries pile up in this consumer's buffer; nobody reads them.
+        let ignored = try await slow.consume(queue: queue.queue)
+
+        let other = try await connection.openChannel()
+        let otherQueue = try await other.queueDeclare(uniqueName(), exclusive: true)
+        try await other.confirmSelect()
+        let clock = ContinuousClock()
+        let start = clock.now
+        var slowest = Duration.zero
+        // Longer than the broker's heartbeat timeout: the connection must stay up throughout.
+        while clock.now - start < .seconds(3) {
+            let began = clock.now
+            _ = try await other.queueDeclare(otherQueue.queue, passive: true, timeout: .seconds(5))
+            #expect(try await other.publishConfirmed(routingKey: otherQueue.queue, body: "x", timeout: .seconds(5)) == .ack)
+            slowest = max(slowest, clock.now - began)
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(slowest < .seconds(1), "an RPC on another channel took \(slowest)")
+        #expect(connection.closeReason == nil)
+        // The broker holds everything beyond the prefetch: the client buffered exactly 10.
+        let held = try await other.queueDeclare(queue.queue, passive: true)
+        #expect(held.messageCount == 490)
+        try await ignored.cancel()
+        try await connection.close()
+    }
+
+    @Test func anExclusiveConsumerLocksOtherConsumersOutWithAccessRefused() async throws {
+        let connection = try await connect()
+        let owner = try await connection.openChannel()
+        let queue = try await owner.queueDeclare(uniqueName(), exclusive: true)
+        let exclusive = try await owner.consume(queue: queue.queue, noAck: true, exclusive: true)
+
+        let intruder = try await connection.openChannel()
+        do {
+            _ = try await intruder.consume(queue: queue.queue)
+            Issue.record("a second consumer joined an exclusive one")
+        } catch let AMQPConnectionError.channelClosed(number, code, text, classID, methodID) {
+            #expect(number == intruder.number && code == .accessRefused && classID == 60 && methodID == 20, "\(text)")
+        }
+        // Asking for exclusivity of a queue that already has a consumer is refused the same way.
+        let second = try await connection.openChannel()
+        let plainQueue = try await second.queueDeclare(uniqueName(), exclusive: true)
+        _ = try await second.consume(queue: plainQueue.queue, noAck: true)
+        let third = try await connection.openChannel()
+        await #expect(throws: AMQPConnectionError.self) { _ = try await third.consume(queue: plainQueue.queue, exclusive: true) }
+
+        // The exclusive consumer is unaffected.
+        try owner.publish(routingKey: queue.queue, body: "mine")
+        var iterator = exclusive.makeAsyncIterator()
+        #expect(try await next(&iterator).body == "mine")
+        try await connection.close()
+    }
+
+    @Test func explicitConsumerTagsNameTheConsumerAndItsDeliveries() async throws {
+        let connection = try await connect()
+        let channel = try await connection.openChannel()
+        let queue = try await channel.queueDeclare(uniqueName(), exclusive: true)
+        let consumer = try await channel.consume(queue: queue.queue, consumerTag: "orders-worker-1", noAck: true)
+        #expect(consumer.tag == "orders-worker-1")
+        try channel.publish(routingKey: queue.queue, body: "tagged")
+        var iterator = consumer.makeAsyncIterator()
+        #expect(try await next(&iterator).consumerTag == "orders-worker-1")
+
+        // A tag is unique per channel: reusing it is refused before anything is sent, and the
+        // channel and its consumer carry on.
+        await #expect(throws: AMQPConnectionError.consumerTagInUse(channel: channel.number, consumerTag: "orders-worker-1")) {
+            _ = try await channel.consume(queue: queue.queue, consumerTag: "orders-worker-1")
+        }
+        try channel.publish(routingKey: queue.queue, body: "still here")
+        #expect(try await next(&iterator).body == "still here")
+        // Another channel may use the same tag.
+        let other = try await connection.openChannel()
+        let twin = try await other.consume(queue: queue.queue, consumerTag: "orders-worker-1", noAck: true)
+        #expect(twin.tag == "orders-worker-1")
+        // Cancelling by that tag ends only this channel's consumer.
+        try await consumer.cancel()
+        #expect(try await iterator.next() == nil)
+        try channel.publish(routingKey: queue.queue, body: "for the twin")
+        var twinIterator = twin.makeAsyncIterator()
+        #expect(try await twinIterator.next()?.body == "for the twin")
+        try await connection.close()
+    }
 }

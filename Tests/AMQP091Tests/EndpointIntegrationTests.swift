@@ -35,8 +35,27 @@ import Testing
     @Test func aRefusedLoginIsNotRetried() async throws {
         var url = try AMQPURL(parsing: Self.url)
         url.password = "wrong"
-        await #expect(throws: AMQPConnectionError.self) {
-            _ = try await AMQPConnection.connect(to: [url, url, url], retry: RetryPolicy(maxAttempts: 3, initialBackoff: .seconds(30)))
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            // A retry would first pause 30 s: the pass over the one endpoint has ended.
+            _ = try await AMQPConnection.connect(to: [url], retry: RetryPolicy(maxAttempts: 3, initialBackoff: .seconds(30)))
+            Issue.record("connected with a wrong password")
+        } catch let AMQPConnectionError.connectionClosed(code, text, _, _) {
+            #expect(code == .accessRefused, "\(text)")
+        }
+        #expect(clock.now - start < .seconds(10))
+    }
+
+    @Test func attemptsCutShortByTheOverallTimeoutAreCountedAsMade() async throws {
+        let endpoints = [try AMQPURL(parsing: Self.dead)]
+        // Refused at once, then pauses of 200 and 400 ms: the 500 ms run out after a few attempts.
+        let retry = RetryPolicy(maxAttempts: 100, initialBackoff: .milliseconds(200), overallTimeout: .milliseconds(500))
+        do {
+            _ = try await AMQPConnection.connect(to: endpoints, retry: retry)
+            Issue.record("connected to a dead endpoint")
+        } catch let AMQPConnectionError.noEndpointReachable(attempts, _) {
+            #expect((1...10).contains(attempts), "reported \(attempts) attempts")
         }
     }
 

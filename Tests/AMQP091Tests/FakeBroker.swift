@@ -46,11 +46,19 @@ final class FakeBrokerSession: Sendable {
         }
     }
 
-    func nextFrame() async throws -> AMQPFrame {
+    /// The next frame from the client; throws `TransportError.timedOut` after `timeout`.
+    func nextFrame(timeout: Duration = .seconds(30)) async throws -> AMQPFrame {
         while true {
             if let frame = try decoder.withLock({ try $0.next() }) { return frame }
-            guard let bytes = try await connection.read(timeout: .seconds(30)) else { throw PeerClosed() }
+            guard let bytes = try await connection.read(timeout: timeout) else { throw PeerClosed() }
             decoder.withLock { $0.append(bytes) }
+        }
+    }
+
+    /// The next method frame, skipping heartbeats.
+    func nextMethod() async throws -> (channel: UInt16, method: AMQPMethod) {
+        while true {
+            if case .method(let channel, let method) = try await nextFrame() { return (channel, method) }
         }
     }
 
@@ -64,14 +72,26 @@ final class FakeBrokerSession: Sendable {
         try await connection.write(ByteBuffer(bytes: bytes))
     }
 
-    /// Plays a well-behaved server up to connection.open-ok.
-    func handshake() async throws {
+    /// Plays a well-behaved server up to connection.open-ok, proposing `heartbeat` seconds.
+    func handshake(heartbeat: UInt16 = 0) async throws {
         try await readProtocolHeader()
         try await send(.method(channel: 0, .connectionStart(ConnectionStart(serverProperties: ["product": "fake"]))))
         _ = try await nextFrame()  // start-ok
-        try await send(.method(channel: 0, .connectionTune(ConnectionTune(channelMax: 16, frameMax: 4096, heartbeat: 0))))
+        try await send(.method(channel: 0, .connectionTune(ConnectionTune(channelMax: 16, frameMax: 4096, heartbeat: heartbeat))))
         _ = try await nextFrame()  // tune-ok
         _ = try await nextFrame()  // open
         try await send(.method(channel: 0, .connectionOpenOk(ConnectionOpenOk())))
+    }
+
+    /// Answers the client's next `channel.open`; returns the channel number.
+    func openChannel() async throws -> UInt16 {
+        let (channel, method) = try await nextMethod()
+        guard case .channelOpen = method else { throw UnexpectedFrame(description: "expected channel.open, got \(method.name)") }
+        try await send(.method(channel: channel, .channelOpenOk(ChannelOpenOk())))
+        return channel
+    }
+
+    struct UnexpectedFrame: Error, CustomStringConvertible {
+        let description: String
     }
 }

@@ -1,27 +1,95 @@
 import Foundation
+import Synchronization
 
-/// Runs `rabbitmqctl -n node -q arguments…` without blocking a thread; returns its output and
-/// throws when it exits non-zero.
-func rabbitmqctl(node: String, _ arguments: [String]) async throws -> String {
+/// Runs `rabbitmqctl -n node -q arguments…` without blocking a thread and returns its output.
+///
+/// Throws when it exits non-zero, or when it has not finished within `timeout` (it is then
+/// terminated). The output is collected as it comes, so a long listing cannot fill the pipe and
+/// stall the command.
+func rabbitmqctl(node: String = RabbitMQNodes.shared, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> String {
+    let command = "rabbitmqctl -n \(node) \(arguments.joined(separator: " "))"
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
     process.arguments = ["-n", node, "-q"] + arguments
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        process.terminationHandler = { _ in continuation.resume() }
-        do { try process.run() } catch { continuation.resume(throwing: error) }
+    let run = ProcessRun()
+    let timer = Task {
+        try? await Task.sleep(for: timeout)
+        guard !Task.isCancelled else { return }
+        process.terminate()
+        run.end(RabbitMQControlError(description: "\(command) did not finish within \(timeout)"))
     }
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    defer { timer.cancel() }
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        run.start(continuation)
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            if chunk.isEmpty {
+                handle.readabilityHandler = nil
+                run.step()
+            } else {
+                run.append(chunk)
+            }
+        }
+        process.terminationHandler = { _ in run.step() }
+        do {
+            try process.run()
+        } catch {
+            pipe.fileHandleForReading.readabilityHandler = nil
+            run.end(error)
+        }
+    }
+    let output = run.output
     guard process.terminationStatus == 0 else {
-        throw RabbitMQControlError(description: "rabbitmqctl -n \(node) \(arguments.joined(separator: " ")) failed: \(output)")
+        throw RabbitMQControlError(description: "\(command) exited with \(process.terminationStatus): \(output)")
     }
     return output
 }
 
+/// One `rabbitmqctl` run: its output so far, and the continuation waiting for both its exit and
+/// the end of its output (or for a failure, whichever comes first).
+private final class ProcessRun: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<Void, any Error>?, pending: Int, output: Data)>((nil, 2, Data()))
+
+    var output: String { String(decoding: state.withLock { $0.output }, as: UTF8.self) }
+
+    func start(_ continuation: CheckedContinuation<Void, any Error>) {
+        state.withLock { $0.continuation = continuation }
+    }
+
+    func append(_ data: Data) {
+        state.withLock { $0.output.append(data) }
+    }
+
+    /// The exit or the end of output happened; resumes once both have.
+    func step() {
+        let continuation = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+            state.pending -= 1
+            guard state.pending == 0 else { return nil }
+            defer { state.continuation = nil }
+            return state.continuation
+        }
+        continuation?.resume()
+    }
+
+    func end(_ error: any Error) {
+        state.withLock { state in
+            defer { state.continuation = nil }
+            return state.continuation
+        }?.resume(throwing: error)
+    }
+}
+
 struct RabbitMQControlError: Error, CustomStringConvertible {
     let description: String
+}
+
+/// Node names for `rabbitmqctl`.
+enum RabbitMQNodes {
+    /// The broker at `AMQP_URL`, as `scripts/servers.sh` exports its name (`RABBITMQ_NODENAME`).
+    static let shared = ProcessInfo.processInfo.environment["RABBITMQ_NODENAME"] ?? "op1@localhost"
 }
 
 /// The disposable nodes that `scripts/amqp-recovery-tests.sh` starts: tests that block, stop or

@@ -1,11 +1,11 @@
 import AMQP091
 import Bytes
-import Foundation
+import TestSupport
 import Testing
 
 /// Round trips against the real RabbitMQ at `AMQP_URL` (default amqp://guest:guest@127.0.0.1:5672/).
-@Suite(.serialized) struct RabbitMQIntegrationTests {
-    static let url = ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/"
+@Suite(.serialized, .requires(.rabbitmq)) struct RabbitMQIntegrationTests {
+    static let url = TestServer.rabbitmq.url()
 
     func uniqueQueueName() -> String { "amqp091-test-\(UInt64.random(in: 0...UInt64.max))" }
 
@@ -81,6 +81,17 @@ import Testing
         try await connection.close()
     }
 
+    @Test func theServerDescribesItselfInItsProperties() async throws {
+        let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: Self.url), timeout: .seconds(10))
+        #expect(connection.serverProperties["product"] == "RabbitMQ")
+        guard case .table(let capabilities)? = connection.serverProperties["capabilities"] else {
+            Issue.record("no capabilities in \(connection.serverProperties)")
+            return
+        }
+        #expect(capabilities["publisher_confirms"] == .bool(true))
+        try await connection.close()
+    }
+
     @Test func heartbeatsKeepAnIdleConnectionOpen() async throws {
         // With a 1 s heartbeat the broker drops a silent peer after about 2 s; stay idle for 4.
         let url = try AMQPURL(parsing: Self.url)
@@ -130,22 +141,6 @@ import Testing
         #expect(confirmed == [1, 2])
         #expect(returned.map(\.replyCode) == [ReplyCode.noRoute.rawValue])
         try await connection.close()
-    }
-
-    /// Runs rabbitmqctl against `RABBITMQ_NODENAME` (as `scripts/servers.sh` exports it; default
-    /// op1@localhost, the script's default node) without blocking a thread.
-    func rabbitmqctl(_ arguments: [String]) async throws -> String {
-        let node = ProcessInfo.processInfo.environment["RABBITMQ_NODENAME"] ?? "op1@localhost"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
-        process.arguments = ["-n", node, "-q"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     }
 
     @Test func serverClosingTheConnectionFailsConsumersAndRequests() async throws {

@@ -1,0 +1,68 @@
+import AMQP091
+import Bytes
+import Testing
+
+/// The order a consumer sees: what the broker sent before ending the consumer comes first.
+/// Scripted with `FakeBroker`, which writes the whole burst at once.
+@Suite(.timeLimit(.minutes(1))) struct ConsumerStreamTests {
+    @Test func deliveriesSentBeforeAServerCancelAreAllReadBeforeItsError() async throws {
+        let broker = try await FakeBroker()
+        defer { broker.close() }
+        let script = broker.serve { session in
+            try await session.handshake()
+            let channel = try await session.openChannel()
+            let (_, consume) = try await session.nextMethod()
+            guard case .basicConsume(let request) = consume else { throw FakeBrokerSession.UnexpectedFrame(description: "\(consume.name)") }
+            try await session.send(.method(channel: channel, .basicConsumeOk(BasicConsumeOk(consumerTag: request.consumerTag))))
+            // Three deliveries and the cancel in one write, so one read brings them all.
+            var burst = ByteBuffer()
+            for index in 1...3 {
+                let body = ByteBuffer(string: "\(index)")
+                let deliver = BasicDeliver(consumerTag: request.consumerTag, deliveryTag: UInt64(index), routingKey: "q")
+                try FrameEncoder().encodeContent(channel: channel, method: .basicDeliver(deliver), properties: BasicProperties(), body: body, into: &burst)
+            }
+            try FrameEncoder().encode(.method(channel: channel, .basicCancel(BasicCancel(consumerTag: request.consumerTag, noWait: true))), into: &burst)
+            try await session.connection.write(burst)
+            _ = try? await session.nextFrame(timeout: .seconds(10))
+        }
+        let connection = try await AMQPConnection.connect(to: broker.url, timeout: .seconds(10))
+        let channel = try await connection.openChannel()
+        let consumer = try await channel.consume(queue: "q", noAck: true)
+        var bodies: [ByteBuffer] = []
+        do {
+            for try await delivery in consumer { bodies.append(delivery.body) }
+            Issue.record("the sequence ended without the cancel's error")
+        } catch let error as AMQPConnectionError {
+            #expect(error == .consumerCancelled(channel: channel.number, consumerTag: consumer.tag))
+        }
+        #expect(bodies == ["1", "2", "3"])
+        try await connection.close(timeout: .seconds(1))
+        _ = await script.result
+    }
+
+    @Test func cancellingTheIteratingTaskEndsTheSequence() async throws {
+        let broker = try await FakeBroker()
+        defer { broker.close() }
+        let script = broker.serve { session in
+            try await session.handshake()
+            let channel = try await session.openChannel()
+            let (_, consume) = try await session.nextMethod()
+            guard case .basicConsume(let request) = consume else { throw FakeBrokerSession.UnexpectedFrame(description: "\(consume.name)") }
+            try await session.send(.method(channel: channel, .basicConsumeOk(BasicConsumeOk(consumerTag: request.consumerTag))))
+            _ = try? await session.nextFrame(timeout: .seconds(10))
+        }
+        let connection = try await AMQPConnection.connect(to: broker.url, timeout: .seconds(10))
+        let channel = try await connection.openChannel()
+        let consumer = try await channel.consume(queue: "q", noAck: true)
+        let reader = Task { () -> Int in
+            var count = 0
+            for try await _ in consumer { count += 1 }
+            return count
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        reader.cancel()
+        #expect(try await reader.value == 0)
+        try await connection.close(timeout: .seconds(1))
+        _ = await script.result
+    }
+}
