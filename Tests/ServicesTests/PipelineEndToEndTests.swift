@@ -91,7 +91,9 @@ struct PipelineEndToEndTests {
         #expect(accepted.status == 202 && accepted.body == "Order received: \(id)")
         let duplicate = try await post(order(id, sku: sku, qty: 2))
         #expect(duplicate.status == 409 && duplicate.body == "Duplicate order")
-        try await eventually("the notification") { sender.sends.withLock { $0[id] } == 1 }
+        // The sender counts a send before it is recorded: wait for the record itself.
+        try await eventually("the notification") { try await state(id) == "notified" }
+        #expect(sender.sends.withLock { $0[id] } == 1)
         let metrics = try await TestHTTPClient.send(port: dashboard, method: "GET", path: "/metrics?sku=\(sku)&order_id=\(id)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(metrics.body.utf8)) as? [String: Any])
         #expect(object["inventory_level"] as? Int == 98)
