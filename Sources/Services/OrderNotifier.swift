@@ -23,14 +23,18 @@ public struct OrderNotifier: Sendable {
     private let sendTimeout: Duration
     private let retry: RetryPolicy
     private let makeToken: @Sendable () -> String
+    private let sending: AsyncLimiter
 
     /// `sendTimeout` must stay well below `lease`, so a send cannot outlive its lease and let a
-    /// second notifier send the same notification.
+    /// second notifier send the same notification; it covers the wait for one of the
+    /// `concurrency` sending slots too. The slots bound the sends in flight whatever the prefetch
+    /// and the batch sizes (a prefetch of 64 batch messages can hold thousands of notifications).
     public init(
         store: any NotificationStore,
         sender: any NotificationSender,
         lease: Duration = .seconds(30),
         sendTimeout: Duration = .seconds(10),
+        concurrency: Int = 512,
         retry: RetryPolicy = RetryPolicy(),
         makeToken: @escaping @Sendable () -> String = { UUIDToken.make() }
     ) {
@@ -41,6 +45,7 @@ public struct OrderNotifier: Sendable {
         self.sendTimeout = sendTimeout
         self.retry = retry
         self.makeToken = makeToken
+        sending = AsyncLimiter(limit: concurrency)
     }
 
     /// Handles a delivery; `attempt` is 1 for the first delivery and counts redeliveries.
@@ -80,14 +85,16 @@ public struct OrderNotifier: Sendable {
         return .ack
     }
 
-    /// Sends the notifications at once, each within `sendTimeout`; returns the ids sent and the
-    /// first failure.
+    /// Sends the notifications at once (as far as the sending slots allow), each within
+    /// `sendTimeout`; returns the ids sent and the first failure.
     private func send(_ events: [OrderEvent]) async -> (sent: Set<String>, failure: String?) {
         await withTaskGroup(of: (String, String?).self) { group in
             for event in events {
                 group.addTask {
                     do {
-                        try await withDeadline(sendTimeout) { try await sender.send(Self.notification(for: event)) }
+                        try await withDeadline(sendTimeout) {
+                            try await sending.run { try await sender.send(Self.notification(for: event)) }
+                        }
                         return (event.id, nil)
                     } catch {
                         return (event.id, "\(error)")

@@ -15,15 +15,21 @@ final class Parts: Sendable {
     /// The consumers on each broker (by its index in the URL list), replaced on reconnection to
     /// that broker, stopped on shutdown.
     private let consumers = Mutex<[Int: [DeliveryLoop]]>([:])
-    private let sender: (any NotificationSender)?
+    /// One of each for the process, shared by the consumers of every broker, so limits such as
+    /// the notifier's sending slots hold for the process as a whole.
+    private let processor: OrderProcessor
+    private let notifier: OrderNotifier
 
     init(roles: [ServiceRole], configuration: ServiceConfiguration, store: RedisPipelineStore, logger: JSONLogger, sender: (any NotificationSender)?) {
         self.roles = roles
-        self.sender = sender
         self.configuration = configuration
         self.store = store
         self.logger = logger
         metrics = ServiceMetrics(service: roles.map(\.rawValue).joined(separator: "+"))
+        processor = OrderProcessor(store: store, events: events)
+        notifier = OrderNotifier(store: store, sender: sender ?? LoggingSender(logger: logger, latency: .milliseconds(configuration.notifyLatencyMilliseconds)),
+                                 lease: .seconds(configuration.notificationLeaseSeconds),
+                                 sendTimeout: .seconds(configuration.notificationLeaseSeconds) / 2, concurrency: configuration.notifyConcurrency)
     }
 
     /// Whether this process consumes queues (and so keeps a connection to every broker).
@@ -41,14 +47,10 @@ final class Parts: Sendable {
     func setupConsuming(_ connection: AMQPConnection, broker: Int) async throws {
         var started: [DeliveryLoop] = []
         if roles.contains(.processor) {
-            let processor = OrderProcessor(store: store, events: events)
             started.append(try await DeliveryLoop.start(queue: PipelineTopology.ordersQueue, prefetch: configuration.prefetch, on: connection,
                                                         metrics: metrics, logger: logger, handler: processor.handle))
         }
         if roles.contains(.notifier) {
-            let sender = sender ?? LoggingSender(logger: logger, latency: .milliseconds(configuration.notifyLatencyMilliseconds))
-            let notifier = OrderNotifier(store: store, sender: sender, lease: .seconds(configuration.notificationLeaseSeconds),
-                                         sendTimeout: .seconds(configuration.notificationLeaseSeconds) / 2)
             started.append(try await DeliveryLoop.start(queue: PipelineTopology.notifierQueue, prefetch: configuration.prefetch, on: connection,
                                                         metrics: metrics, logger: logger, handler: notifier.handle))
         }
@@ -68,6 +70,8 @@ final class Parts: Sendable {
             var gatewayConfiguration = OrderGateway.Configuration()
             gatewayConfiguration.inFlightTTL = .seconds(configuration.inFlightTTLSeconds)
             gatewayConfiguration.acceptedTTL = .seconds(configuration.idempotencyTTLSeconds)
+            gatewayConfiguration.batchLanes = configuration.batchLanes
+            gatewayConfiguration.maxBatchOrders = configuration.maxBatchOrders
             let gateway = OrderGateway(store: store, publisher: orders, configuration: gatewayConfiguration, logger: logger)
             ServiceRoutes.addGateway(to: &router, gateway: gateway, reader: store, metrics: metrics)
         case .dashboard:

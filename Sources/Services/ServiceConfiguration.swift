@@ -22,6 +22,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var notificationLeaseSeconds = 30
     /// Simulated latency of the default (logging) notification sender, in milliseconds.
     public var notifyLatencyMilliseconds = 0
+    /// Gateway batches committed at once (see `OrderGateway.Configuration.batchLanes`).
+    public var batchLanes = 4
+    /// Most orders in one gateway batch, and so in one broker message.
+    public var maxBatchOrders = 256
+    /// Most notifications one notifier sends at once, whatever the prefetch and batch sizes.
+    public var notifyConcurrency = 512
 
     public init() {}
 
@@ -59,6 +65,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
         try Self.read(&idempotencyTTLSeconds, "IDEMPOTENCY_TTL_SECONDS", settings, in: 1...30 * 24 * 3600)
         try Self.read(&notificationLeaseSeconds, "NOTIFICATION_LEASE_SECONDS", settings, in: 2...3600)
         try Self.read(&notifyLatencyMilliseconds, "NOTIFY_LATENCY_MS", settings, in: 0...60_000)
+        try Self.read(&batchLanes, "BATCH_LANES", settings, in: 1...256)
+        try Self.read(&maxBatchOrders, "BATCH_MAX_ORDERS", settings, in: 1...1024)
+        try Self.read(&notifyConcurrency, "NOTIFY_CONCURRENCY", settings, in: 1...100_000)
     }
 
     private static func read(_ value: inout Int, _ name: String, _ settings: [String: String], in range: ClosedRange<Int>) throws(InvalidSetting) {

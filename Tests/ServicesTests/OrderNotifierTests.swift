@@ -56,6 +56,15 @@ import Testing
         #expect(sender.concurrency.withLock { $0.peak } > 1, "sends overlapped instead of running one after another")
     }
 
+    @Test func aBatchSendsNoMoreAtOnceThanTheSendingSlots() async {
+        let sender = RecordingSender(delay: .milliseconds(20))
+        let notifier = OrderNotifier(store: store, sender: sender, concurrency: 4)
+        let events = (0..<30).map { #"{"event":"order.created","id":"c-\#($0)","sku":"s","qty":1,"reason":""}"# }
+        #expect(await notifier.handle(body: bytes("[" + events.joined(separator: ",") + "]"), attempt: 1) == .ack)
+        #expect(sender.delivered.withLock { $0.count } == 30)
+        #expect(sender.concurrency.withLock { $0.peak } == 4)
+    }
+
     @Test func malformedEventsAreDeadLettered() async {
         guard case .deadLetter = await OrderNotifier(store: store, sender: RecordingSender()).handle(body: bytes("{}"), attempt: 1) else {
             Issue.record("expected dead-lettering")
