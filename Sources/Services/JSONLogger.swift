@@ -53,38 +53,47 @@ public struct JSONLogger: Sendable {
 
 /// Standard error written by one serial queue, so a slow reader of the stream (a full pipe to a
 /// log collector) never blocks a request or delivery handler on the cooperative pool, and whole
-/// lines never interleave. Lines beyond `maxPending` are dropped and the drop is reported.
+/// lines never interleave. Lines logged while a write is pending go out together in the next
+/// write; beyond `maxPending` bytes waiting, lines are dropped and the drop is reported.
 private final class StandardError: Sendable {
     static let shared = StandardError()
 
-    private let queue = DispatchQueue(label: "order-pipeline.stderr")
-    private let maxPending = 10_000
-    private let counts = Mutex((pending: 0, dropped: 0))
-
-    func write(_ line: String) {
-        let accepted = counts.withLock { counts in
-            guard counts.pending < maxPending else {
-                counts.dropped += 1
-                return false
-            }
-            counts.pending += 1
-            return true
-        }
-        guard accepted else { return }
-        queue.async {
-            let dropped = self.counts.withLock { counts in
-                counts.pending -= 1
-                defer { counts.dropped = 0 }
-                return counts.dropped
-            }
-            if dropped > 0 {
-                FileHandle.standardError.write(Data("{\"level\":\"warning\",\"msg\":\"log lines dropped\",\"count\":\"\(dropped)\"}\n".utf8))
-            }
-            FileHandle.standardError.write(Data(line.utf8))
-        }
+    private struct Pending {
+        var bytes: [UInt8] = []
+        var dropped = 0
+        var scheduled = false
     }
 
-    /// Resumes once the lines queued before it are written (the queue is serial).
+    private let queue = DispatchQueue(label: "order-pipeline.stderr")
+    private let maxPending = 4 << 20
+    private let pending = Mutex(Pending())
+
+    func write(_ line: String) {
+        let schedule = pending.withLock { pending in
+            guard pending.bytes.count + line.utf8.count <= maxPending else {
+                pending.dropped += 1
+                return false
+            }
+            pending.bytes.append(contentsOf: line.utf8)
+            defer { pending.scheduled = true }
+            return !pending.scheduled
+        }
+        if schedule { queue.async { self.drain() } }
+    }
+
+    /// Writes everything pending in one write.
+    private func drain() {
+        let (bytes, dropped) = pending.withLock { pending in
+            defer { pending = Pending() }
+            return (pending.bytes, pending.dropped)
+        }
+        if dropped > 0 {
+            FileHandle.standardError.write(Data("{\"level\":\"warning\",\"msg\":\"log lines dropped\",\"count\":\"\(dropped)\"}\n".utf8))
+        }
+        FileHandle.standardError.write(Data(bytes))
+    }
+
+    /// Resumes once the lines logged before it are written (the queue is serial).
     func flush() async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             queue.async { done.resume() }

@@ -19,7 +19,7 @@ public struct OrderGateway: Sendable {
         public var limits = OrderLimits()
         /// Batches committed at once; more lanes lower the wait under moderate load, fewer make
         /// bigger batches under heavy load.
-        public var batchLanes = 4
+        public var batchLanes = 2
         /// Most orders in one batch (one broker message).
         public var maxBatchOrders = 256
 

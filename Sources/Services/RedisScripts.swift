@@ -128,26 +128,28 @@ public enum RedisScripts {
     public static let recordSent = """
         local now = redis.call('TIME')
         local ms = now[1] * 1000 + math.floor(now[2] / 1000)
-        local results = {}
+        local results, recorded = {}, 0
         for i = 1, (#KEYS - 1) / 3 do
           local lease, notification, order = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
-          if redis.call('HGET', notification, 'counted_token') ~= ARGV[1] then
-            redis.call('HINCRBY', notification, 'sends', 1)
-            redis.call('HSET', notification, 'counted_token', ARGV[1])
-          end
+          local known = redis.call('HMGET', notification, 'status', 'counted_token')
+          if known[2] ~= ARGV[1] then redis.call('HINCRBY', notification, 'sends', 1) end
           local holder = redis.call('GET', lease)
           if holder and holder ~= ARGV[1] then
+            if known[2] ~= ARGV[1] then redis.call('HSET', notification, 'counted_token', ARGV[1]) end
             results[i] = 0
           else
-            if redis.call('HGET', notification, 'status') ~= 'sent' then
-              redis.call('HSET', notification, 'status', 'sent', 'notified_at', ms)
+            if known[1] ~= 'sent' then
+              redis.call('HSET', notification, 'status', 'sent', 'notified_at', ms, 'counted_token', ARGV[1])
               if redis.call('HGET', order, 'state') == 'reserved' then redis.call('HSET', order, 'state', 'notified') end
-              redis.call('HINCRBY', KEYS[1], 'notified', 1)
+              recorded = recorded + 1
+            elseif known[2] ~= ARGV[1] then
+              redis.call('HSET', notification, 'counted_token', ARGV[1])
             end
-            redis.call('DEL', lease)
+            if holder then redis.call('DEL', lease) end
             results[i] = 1
           end
         end
+        if recorded > 0 then redis.call('HINCRBY', KEYS[1], 'notified', recorded) end
         return results
         """
 }

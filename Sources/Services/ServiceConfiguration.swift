@@ -23,7 +23,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// Simulated latency of the default (logging) notification sender, in milliseconds.
     public var notifyLatencyMilliseconds = 0
     /// Gateway batches committed at once (see `OrderGateway.Configuration.batchLanes`).
-    public var batchLanes = 4
+    public var batchLanes = 2
     /// Most orders in one gateway batch, and so in one broker message.
     public var maxBatchOrders = 256
     /// Most notifications one notifier sends at once, whatever the prefetch and batch sizes.
