@@ -25,9 +25,9 @@ public struct OrderNotifier: Sendable {
     private let makeToken: @Sendable () -> String
     private let sending: AsyncLimiter
 
-    /// `sendTimeout` must stay well below `lease`, so a send cannot outlive its lease and let a
-    /// second notifier send the same notification; it covers the wait for one of the
-    /// `concurrency` sending slots too. The slots bound the sends in flight whatever the prefetch
+    /// `sendTimeout` bounds the sends of one message, waits for one of the `concurrency` sending
+    /// slots included; it must stay well below `lease`, so a send cannot outlive its lease and let
+    /// a second notifier send the same notification. The slots bound the sends in flight whatever the prefetch
     /// and the batch sizes (a prefetch of 64 batch messages can hold thousands of notifications).
     public init(
         store: any NotificationStore,
@@ -85,16 +85,20 @@ public struct OrderNotifier: Sendable {
         return .ack
     }
 
-    /// Sends the notifications at once (as far as the sending slots allow), each within
-    /// `sendTimeout`; returns the ids sent and the first failure.
+    /// Sends the notifications at once (as far as the sending slots allow), all within
+    /// `sendTimeout`: one deadline for the message rather than a timer per notification. Returns
+    /// the ids sent and the first failure; sends still under way at the deadline are cancelled
+    /// and count as failed.
     private func send(_ events: [OrderEvent]) async -> (sent: Set<String>, failure: String?) {
-        await withTaskGroup(of: (String, String?).self) { group in
+        await withTaskGroup(of: (id: String, error: String?)?.self) { group in
+            group.addTask {
+                try? await Task.sleep(for: sendTimeout)
+                return nil
+            }
             for event in events {
                 group.addTask {
                     do {
-                        try await withDeadline(sendTimeout) {
-                            try await sending.run { try await sender.send(Self.notification(for: event)) }
-                        }
+                        try await sending.run { try await sender.send(Self.notification(for: event)) }
                         return (event.id, nil)
                     } catch {
                         return (event.id, "\(error)")
@@ -103,9 +107,16 @@ public struct OrderNotifier: Sendable {
             }
             var sent = Set<String>()
             var failure: String?
-            for await (id, error) in group {
+            var remaining = events.count
+            while remaining > 0, let result = await group.next() {
+                guard let (id, error) = result else {
+                    failure = failure ?? "\(DeadlineExceeded(limit: sendTimeout))"
+                    break
+                }
+                remaining -= 1
                 if let error { failure = failure ?? error } else { sent.insert(id) }
             }
+            group.cancelAll()
             return (sent, failure)
         }
     }

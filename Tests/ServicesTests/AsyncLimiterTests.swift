@@ -47,3 +47,17 @@ import Testing
         #expect(after == "free")
     }
 }
+
+/// Runs `operation`, failing with `DeadlineExceeded` when it takes longer than `limit`, so a hang
+/// fails the test instead of stalling it.
+private func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw DeadlineExceeded(limit: limit)
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
