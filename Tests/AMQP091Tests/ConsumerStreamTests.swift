@@ -11,9 +11,7 @@ import Testing
         let script = broker.serve { session in
             try await session.handshake()
             let channel = try await session.openChannel()
-            let (_, consume) = try await session.nextMethod()
-            guard case .basicConsume(let request) = consume else { throw FakeBrokerSession.UnexpectedFrame(description: "\(consume.name)") }
-            try await session.send(.method(channel: channel, .basicConsumeOk(BasicConsumeOk(consumerTag: request.consumerTag))))
+            let request = try await session.acceptConsume(on: channel)
             // Three deliveries and the cancel in one write, so one read brings them all.
             var burst = ByteBuffer()
             for index in 1...3 {
@@ -46,9 +44,7 @@ import Testing
         let script = broker.serve { session in
             try await session.handshake()
             let channel = try await session.openChannel()
-            let (_, consume) = try await session.nextMethod()
-            guard case .basicConsume(let request) = consume else { throw FakeBrokerSession.UnexpectedFrame(description: "\(consume.name)") }
-            try await session.send(.method(channel: channel, .basicConsumeOk(BasicConsumeOk(consumerTag: request.consumerTag))))
+            _ = try await session.acceptConsume(on: channel)
             _ = try? await session.nextFrame(timeout: .seconds(10))
         }
         let connection = try await AMQPConnection.connect(to: broker.url, timeout: .seconds(10))

@@ -91,6 +91,14 @@ final class FakeBrokerSession: Sendable {
         return channel
     }
 
+    /// Answers the client's next `basic.consume` on `channel` with consume-ok; returns the request.
+    func acceptConsume(on channel: UInt16) async throws -> BasicConsume {
+        let (_, method) = try await nextMethod()
+        guard case .basicConsume(let request) = method else { throw UnexpectedFrame(description: "expected basic.consume, got \(method.name)") }
+        try await send(.method(channel: channel, .basicConsumeOk(BasicConsumeOk(consumerTag: request.consumerTag))))
+        return request
+    }
+
     struct UnexpectedFrame: Error, CustomStringConvertible {
         let description: String
     }

@@ -5,14 +5,14 @@ import Testing
 /// The server's timeouts against slow clients, over real loopback sockets. Bounds on elapsed
 /// time are generous: each only tells a deadline from its absence.
 @Suite struct HTTPServerTimeoutTests {
-    @Test func trickledHeadersTimeOutAtTheHeaderDeadline() async throws {
-        let server = try await TestServer { $0.headerTimeout = .milliseconds(500) }
+    /// Sends `opening`, then `trickled` a byte every 100 ms: no single read ever waits long, so
+    /// only a deadline for the whole head or body can end it, with 408 and a closed connection.
+    func expectDeadline(_ configure: (inout HTTPServer.Configuration) -> Void, opening: String, trickled: String) async throws {
+        let server = try await TestServer(configure)
         let client = try await TestClient(port: server.port)
+        try await client.send(opening)
         let start = ContinuousClock.now
-        try await client.send("GET /hello/a HTTP/1.1\r\n")
-        // A byte every 100 ms for 20 s: no single read ever waits long, so only a deadline for
-        // the whole head stops it.
-        let trickle = Task { try await client.trickle("X-Slow: " + String(repeating: "z", count: 193), every: .milliseconds(100)) }
+        let trickle = Task { try await client.trickle(trickled, every: .milliseconds(100)) }
         defer { trickle.cancel() }
         var pending: [UInt8] = []
         let response = try #require(try await client.response(&pending))
@@ -24,21 +24,14 @@ import Testing
         await server.stop()
     }
 
+    @Test func trickledHeadersTimeOutAtTheHeaderDeadline() async throws {
+        try await expectDeadline({ $0.headerTimeout = .milliseconds(500) }, opening: "GET /hello/a HTTP/1.1\r\n",
+                                 trickled: "X-Slow: " + String(repeating: "z", count: 193))
+    }
+
     @Test func trickledBodyTimesOutAtTheBodyDeadline() async throws {
-        let server = try await TestServer { $0.bodyTimeout = .milliseconds(500) }
-        let client = try await TestClient(port: server.port)
-        try await client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 200\r\n\r\n")
-        let start = ContinuousClock.now
-        let trickle = Task { try await client.trickle(String(repeating: "b", count: 200), every: .milliseconds(100)) }
-        defer { trickle.cancel() }
-        var pending: [UInt8] = []
-        let response = try #require(try await client.response(&pending))
-        #expect(response.status == 408)
-        #expect(response.header("Connection") == "close")
-        #expect(ContinuousClock.now - start < .seconds(5))
-        trickle.cancel()
-        client.close()
-        await server.stop()
+        try await expectDeadline({ $0.bodyTimeout = .milliseconds(500) }, opening: "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 200\r\n\r\n",
+                                 trickled: String(repeating: "b", count: 200))
     }
 
     @Test func stalledBodyTimesOut() async throws {
