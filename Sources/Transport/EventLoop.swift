@@ -12,6 +12,8 @@ import Synchronization
 /// Such tasks must not block.
 public final class EventLoop: TaskExecutor, Sendable {
     private let epollFD: Int32
+    /// The eventfd that interrupts `epoll_wait`. Written from any thread, so it is closed only in
+    /// `deinit`: whoever writes it holds a reference, and the loop thread holds one while it runs.
     private let wakeFD: Int32
     /// The system calls this loop and its sockets use.
     let calls: LinuxCalls
@@ -30,7 +32,7 @@ public final class EventLoop: TaskExecutor, Sendable {
         /// The loop thread is in (or about to enter) `epoll_wait` until this deadline.
         var sleepingUntil: UInt64? = nil
         var wakePending = false
-        /// Set by `stop()`; the thread then closes its descriptors and ends.
+        /// Set by `stop()`; the thread then ends, and `deinit` closes the descriptors.
         var stopping = false
         var stopped = false
 
@@ -70,17 +72,18 @@ public final class EventLoop: TaskExecutor, Sendable {
         }
         self.epollFD = epollFD
         self.wakeFD = wakeFD
-        do {
-            try startThread { [self] in run() }
-        } catch {
-            Glibc.close(wakeFD)
-            Glibc.close(epollFD)
-            throw error
-        }
+        // Should the thread not start, `deinit` closes both descriptors.
+        try startThread { [self] in run() }
     }
 
-    /// Ends the loop thread and closes its descriptors. Only for a loop nothing was registered
-    /// with: a group that failed to start all its loops stops the ones it did start.
+    deinit {
+        Glibc.close(wakeFD)
+        Glibc.close(epollFD)
+    }
+
+    /// Ends the loop thread; the descriptors are closed once the loop is released. Only for a
+    /// loop nothing was registered with: a group that failed to start all its loops stops the
+    /// ones it did start.
     func stop() {
         shared.withLock { $0.stopping = true }
         signalWake()
@@ -194,8 +197,6 @@ public final class EventLoop: TaskExecutor, Sendable {
             }
         }
         events.deallocate()
-        Glibc.close(wakeFD)
-        Glibc.close(epollFD)
         shared.withLock { $0.stopped = true }
     }
 }
