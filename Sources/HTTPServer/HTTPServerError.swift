@@ -12,6 +12,11 @@ public struct HTTPServerError: Error, Sendable, Equatable, CustomStringConvertib
         case bindFailed(errno: Int32)
         /// The task was cancelled while the host was being resolved.
         case cancelled
+        /// Another socket failure, as the transport reported it (which operation, and why), e.g.
+        /// `.timedOut(operation: "resolve", ...)` when resolving the host took too long.
+        case transport(TransportError)
+        /// An error the listener is not documented to throw, by its description.
+        case unexpected(String)
     }
 
     /// What went wrong.
@@ -34,6 +39,10 @@ public struct HTTPServerError: Error, Sendable, Equatable, CustomStringConvertib
             "cannot listen on \(address): \(String(cString: strerror(code))) (errno \(code))"
         case .cancelled:
             "cannot listen on \(address): cancelled"
+        case .transport(let error):
+            "cannot listen on \(address): \(error)"
+        case .unexpected(let description):
+            "cannot listen on \(address): \(description)"
         }
     }
 
@@ -42,17 +51,15 @@ public struct HTTPServerError: Error, Sendable, Equatable, CustomStringConvertib
         switch error {
         case TransportError.unresolvable(_, let code):
             self.init(.unresolvableHost(code: code), address: address)
-        case TransportError.system(_, _, let code), TransportError.connectionReset(_, _, let code):
+        case TransportError.system(_, _, let code):
+            // Opening, binding or listening: `TCPListener.bind` names them all "bind".
             self.init(.bindFailed(errno: code), address: address)
-        case TransportError.timedOut:
-            self.init(.bindFailed(errno: ETIMEDOUT), address: address)
-        case TransportError.connectionRefused:
-            self.init(.bindFailed(errno: ECONNREFUSED), address: address)
-        case TransportError.closed:
-            self.init(.bindFailed(errno: EBADF), address: address)
-        default:
-            // `TCPListener.bind` throws nothing else but `CancellationError`.
+        case let error as TransportError:
+            self.init(.transport(error), address: address)
+        case is CancellationError:
             self.init(.cancelled, address: address)
+        default:
+            self.init(.unexpected(String(describing: error)), address: address)
         }
     }
 }
