@@ -25,10 +25,11 @@ public struct OrderNotifier: Sendable {
     private let makeToken: @Sendable () -> String
     private let sending: AsyncLimiter
 
-    /// `sendTimeout` bounds the sends of one message, waits for one of the `concurrency` sending
-    /// slots included; it must stay well below `lease`, so a send cannot outlive its lease and let
-    /// a second notifier send the same notification. The slots bound the sends in flight whatever the prefetch
-    /// and the batch sizes (a prefetch of 64 batch messages can hold thousands of notifications).
+    /// `sendTimeout` bounds the sends of one message; it must stay well below `lease`, so a send
+    /// cannot outlive its lease and let a second notifier send the same notification.
+    /// `concurrency` bounds the notifications in hand at once whatever the prefetch and the batch
+    /// sizes (a prefetch of 64 batch messages can hold thousands): a message takes a slot per
+    /// notification before it leases any, so time spent waiting for slots never eats into a lease.
     public init(
         store: any NotificationStore,
         sender: any NotificationSender,
@@ -55,6 +56,15 @@ public struct OrderNotifier: Sendable {
         }
         var seen = Set<String>()
         let events = parsed.filter { seen.insert($0.id).inserted }
+        do {
+            return try await sending.run(weight: events.count) { await notify(events, attempt: attempt) }
+        } catch {
+            return .retry(after: retry.baseDelay, reason: "cancelled while waiting for a sending slot")
+        }
+    }
+
+    /// Leases, sends and records the notifications of one message, holding its sending slots.
+    private func notify(_ events: [OrderEvent], attempt: Int) async -> DeliveryAction {
         let token = makeToken()
         let leasedAt = ContinuousClock.now
         let leases: [LeaseResult]
@@ -64,17 +74,19 @@ public struct OrderNotifier: Sendable {
             return retry.afterFailure(attempt: attempt, reason: "redis: \(error)")
         }
         let due = zip(events, leases).filter { $0.1 == .taken }.map(\.0)
-        let (sent, failure) = await send(due)
-        let failed = due.map(\.id).filter { !sent.contains($0) }
-        if !failed.isEmpty {
-            // Free the leases so the retry need not wait for them to lapse. A send that timed out
-            // may still have gone out, which nothing here can know: delivery is at least once.
-            try? await store.releaseLeases(failed, token: token)
+        if !due.isEmpty {
+            let (sent, failure) = await send(due, deadline: .now + sendTimeout)
+            let failed = due.map(\.id).filter { !sent.contains($0) }
+            if !failed.isEmpty {
+                // Free the leases so the retry need not wait for them to lapse. A send that timed
+                // out may still have gone out, which nothing here can know: delivery is at least once.
+                try? await store.releaseLeases(failed, token: token)
+            }
+            if !sent.isEmpty, let recordFailure = await record(due.map(\.id).filter(sent.contains), token: token, leasedAt: leasedAt) {
+                return retry.afterFailure(attempt: attempt, reason: "record sent: \(recordFailure)")
+            }
+            if let failure { return retry.afterFailure(attempt: attempt, reason: "send: \(failure)") }
         }
-        if !sent.isEmpty, let recordFailure = await record(due.map(\.id).filter(sent.contains), token: token, leasedAt: leasedAt) {
-            return retry.afterFailure(attempt: attempt, reason: "record sent: \(recordFailure)")
-        }
-        if let failure { return retry.afterFailure(attempt: attempt, reason: "send: \(failure)") }
         if leases.contains(.held) {
             // A held lease is no failure of this message: its holder records the send (the next
             // attempt then skips it) or dies and the lease expires. Waiting out the lease, rather
@@ -85,40 +97,44 @@ public struct OrderNotifier: Sendable {
         return .ack
     }
 
-    /// Sends the notifications at once (as far as the sending slots allow), all within
-    /// `sendTimeout`: one deadline for the message rather than a timer per notification. Returns
-    /// the ids sent and the first failure; sends still under way at the deadline are cancelled
-    /// and count as failed.
-    private func send(_ events: [OrderEvent]) async -> (sent: Set<String>, failure: String?) {
-        await withTaskGroup(of: (id: String, error: String?)?.self) { group in
-            group.addTask {
-                try? await Task.sleep(for: sendTimeout)
-                return nil
-            }
-            for event in events {
+    /// Sends the notifications, as many at once as there are sending slots, all by `deadline`:
+    /// one timer for the message rather than one per notification. Returns the ids sent and the
+    /// first failure; sends still under way at the deadline are cancelled, and count as sent only
+    /// if they finish anyway.
+    private func send(_ events: [OrderEvent], deadline: ContinuousClock.Instant) async -> (sent: Set<String>, failure: String?) {
+        var sent = Set<String>()
+        var failure: String?
+        for start in stride(from: 0, to: events.count, by: sending.limit) where failure == nil {
+            let chunk = events[start..<min(start + sending.limit, events.count)]
+            await withTaskGroup(of: (id: String, error: String?)?.self) { group in
                 group.addTask {
-                    do {
-                        try await sending.run { try await sender.send(Self.notification(for: event)) }
-                        return (event.id, nil)
-                    } catch {
-                        return (event.id, "\(error)")
+                    try? await Task.sleep(until: deadline)
+                    return nil
+                }
+                for event in chunk {
+                    group.addTask {
+                        do {
+                            try await sender.send(Self.notification(for: event))
+                            return (event.id, nil)
+                        } catch {
+                            return (event.id, "\(error)")
+                        }
                     }
                 }
-            }
-            var sent = Set<String>()
-            var failure: String?
-            var remaining = events.count
-            while remaining > 0, let result = await group.next() {
-                guard let (id, error) = result else {
-                    failure = failure ?? "\(DeadlineExceeded(limit: sendTimeout))"
-                    break
+                var remaining = chunk.count
+                while remaining > 0, let result = await group.next() {
+                    guard let (id, error) = result else {
+                        failure = failure ?? "sends not done within \(sendTimeout)"
+                        group.cancelAll()
+                        continue
+                    }
+                    remaining -= 1
+                    if let error { failure = failure ?? error } else { sent.insert(id) }
                 }
-                remaining -= 1
-                if let error { failure = failure ?? error } else { sent.insert(id) }
+                group.cancelAll()
             }
-            group.cancelAll()
-            return (sent, failure)
         }
+        return (sent, failure)
     }
 
     /// Records sent notifications, retrying a failing Redis for as long as the leases last: a

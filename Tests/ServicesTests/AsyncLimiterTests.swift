@@ -5,6 +5,7 @@ import Testing
 @Suite struct AsyncLimiterTests {
     final class Running: Sendable {
         let counts = Mutex((now: 0, peak: 0))
+        let order = Mutex<[String]>([])
     }
 
     @Test func neverRunsMoreThanItsLimitAtOnce() async throws {
@@ -23,6 +24,57 @@ import Testing
             try await group.waitForAll()
         }
         #expect(running.counts.withLock { $0.peak } == 3)
+    }
+
+    /// Holds `weight` slots of `limiter` until the returned continuation is resumed.
+    private func hold(_ limiter: AsyncLimiter, weight: Int) async -> (task: Task<Void, any Error>, release: AsyncStream<Void>.Continuation) {
+        let holding = AsyncStream<Void>.makeStream()
+        let release = AsyncStream<Void>.makeStream()
+        let task = Task {
+            try await limiter.run(weight: weight) {
+                holding.continuation.yield()
+                for await _ in release.stream { break }
+            }
+        }
+        for await _ in holding.stream { break }
+        return (task, release.continuation)
+    }
+
+    @Test func aHeavyWaiterIsNotOvertakenByLighterOnes() async throws {
+        let limiter = AsyncLimiter(limit: 4)
+        let holder = await hold(limiter, weight: 2)
+        let running = Running()
+        let heavy = Task { try await limiter.run(weight: 4) { running.order.withLock { $0.append("heavy") } } }
+        try await Task.sleep(for: .milliseconds(50))
+        // Two slots are free, but the heavy waiter came first: the light one queues behind it.
+        let light = Task { try await limiter.run(weight: 1) { running.order.withLock { $0.append("light") } } }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(running.order.withLock { $0 }.isEmpty)
+        holder.release.yield()
+        try await holder.task.value
+        try await withDeadline(.seconds(2)) { try await heavy.value; try await light.value }
+        #expect(running.order.withLock { $0 } == ["heavy", "light"])
+    }
+
+    @Test func aWeightAboveTheLimitTakesTheWholeLimitInsteadOfWaitingForever() async throws {
+        let limiter = AsyncLimiter(limit: 3)
+        let result = try await withDeadline(.seconds(2)) { try await limiter.run(weight: 50) { "ran" } }
+        #expect(result == "ran")
+    }
+
+    @Test func cancellingAHeavyWaiterAdmitsTheLighterOnesBehindIt() async throws {
+        let limiter = AsyncLimiter(limit: 4)
+        let holder = await hold(limiter, weight: 2)
+        let heavy = Task { try await limiter.run(weight: 4) { "heavy" } }
+        try await Task.sleep(for: .milliseconds(50))
+        let light = Task { try await limiter.run(weight: 2) { "light" } }
+        try await Task.sleep(for: .milliseconds(50))
+        heavy.cancel()
+        await #expect(throws: CancellationError.self) { try await heavy.value }
+        // Nothing was released: only the heavy waiter's leaving lets the light one in.
+        #expect(try await withDeadline(.seconds(2)) { try await light.value } == "light")
+        holder.release.yield()
+        try await holder.task.value
     }
 
     @Test func aCancelledWaiterLeavesTheQueueWithoutTakingASlot() async throws {
@@ -48,14 +100,19 @@ import Testing
     }
 }
 
-/// Runs `operation`, failing with `DeadlineExceeded` when it takes longer than `limit`, so a hang
+/// What `withDeadline` throws when the operation hangs.
+private struct TookTooLong: Error {
+    let limit: Duration
+}
+
+/// Runs `operation`, failing with `TookTooLong` when it takes longer than `limit`, so a hang
 /// fails the test instead of stalling it.
 private func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await operation() }
         group.addTask {
             try await Task.sleep(for: limit)
-            throw DeadlineExceeded(limit: limit)
+            throw TookTooLong(limit: limit)
         }
         defer { group.cancelAll() }
         return try await group.next()!

@@ -7,6 +7,8 @@ final class MemoryGatewayStore: GatewayStore {
     let records = Mutex<[String: IdempotencyRecord]>([:])
     let acceptedOrders = Mutex<[String]>([])
     let failClaims = Mutex(false)
+    /// While set, claims are written and then fail, like a script whose reply was lost.
+    let loseClaimReplies = Mutex(false)
     /// Accept attempts that fail before one succeeds.
     let acceptFailures = Mutex(0)
     /// Sizes of the batches claimed, in order.
@@ -18,7 +20,7 @@ final class MemoryGatewayStore: GatewayStore {
     func claim(_ claims: [IdempotencyClaim], ttl: Duration) async throws -> [ClaimResult] {
         if failClaims.withLock({ $0 }) { throw Down() }
         claimBatches.withLock { $0.append(claims.count) }
-        return records.withLock { records in
+        let results: [ClaimResult] = records.withLock { records in
             claims.map { claim in
                 if let existing = records[claim.scope] { return .existing(existing) }
                 if claim.orderScope != claim.scope, records[claim.orderScope] != nil { return .orderTaken }
@@ -27,6 +29,8 @@ final class MemoryGatewayStore: GatewayStore {
                 return .claimed
             }
         }
+        if loseClaimReplies.withLock({ $0 }) { throw Down() }
+        return results
     }
 
     func accept(_ claims: [IdempotencyClaim], ttl: Duration) async throws {
@@ -164,12 +168,24 @@ final class RecordingSender: NotificationSender {
     let concurrency = Mutex((now: 0, peak: 0))
     let delay: Duration
 
-    init(delay: Duration = .zero) { self.delay = delay }
+    /// Whether a send finishes its delay even when cancelled, like a request already on the wire.
+    let ignoresCancellation: Bool
+
+    init(delay: Duration = .zero, ignoresCancellation: Bool = false) {
+        self.delay = delay
+        self.ignoresCancellation = ignoresCancellation
+    }
 
     func send(_ notification: Notification) async throws {
         concurrency.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
         defer { concurrency.withLock { $0.now -= 1 } }
-        if delay > .zero { try await Task.sleep(for: delay) }
+        if delay > .zero {
+            if ignoresCancellation {
+                await Task.detached { [delay] in try? await Task.sleep(for: delay) }.value
+            } else {
+                try await Task.sleep(for: delay)
+            }
+        }
         delivered.withLock { $0.append(notification) }
     }
 }

@@ -43,6 +43,20 @@ import Testing
         #expect(store.sent.withLock { $0.isEmpty })
     }
 
+    /// A send that finishes after the message's deadline went out all the same: it is recorded,
+    /// so the retry the deadline causes does not send it a second time.
+    @Test func aSendFinishingAfterTheDeadlineIsRecordedNotSentAgain() async {
+        let sender = RecordingSender(delay: .milliseconds(200), ignoresCancellation: true)
+        let notifier = OrderNotifier(store: store, sender: sender, lease: .seconds(30), sendTimeout: .milliseconds(20))
+        guard case .retry = await notifier.handle(body: created, attempt: 1) else {
+            Issue.record("expected a retry: the send missed its deadline")
+            return
+        }
+        #expect(store.sent.withLock { $0 } == ["o-1"])
+        #expect(await notifier.handle(body: created, attempt: 2) == .ack)
+        #expect(sender.delivered.withLock { $0.count } == 1)
+    }
+
     @Test func sendsConcurrentlyRatherThanOneAtATime() async {
         let sender = RecordingSender(delay: .milliseconds(200))
         let notifier = OrderNotifier(store: store, sender: sender)
