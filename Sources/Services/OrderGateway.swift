@@ -80,17 +80,19 @@ private struct BatchCommit: Sendable {
         let token = makeToken()
         let claims = batch.indices.map { index in
             let submission = batch[index]
-            let orderScope = PipelineKeys.idempotency(orderID: submission.order.id)
             return IdempotencyClaim(
-                scope: submission.idempotencyKey.map { PipelineKeys.idempotency(key: $0) } ?? orderScope,
-                orderScope: orderScope,
+                scope: submission.idempotencyKey.map { PipelineKeys.idempotency(key: $0) } ?? PipelineKeys.idempotency(orderID: submission.order.id),
                 orderID: submission.order.id,
                 record: IdempotencyRecord(state: .inFlight, token: "\(token).\(index)", fingerprint: submission.fingerprint))
         }
+        let claimedAt = ContinuousClock.now
         let results: [ClaimResult]
         do {
             results = try await store.claim(claims, ttl: configuration.inFlightTTL)
         } catch {
+            // The script may have run with only its reply lost: give back whatever it claimed
+            // (compare-and-delete touches nothing else), so the 503 holds true that a retry is safe.
+            try? await store.release(claims)
             return unavailable(batch.count, "redis unavailable", error)
         }
         var outcomes = [GatewayOutcome?](repeating: nil, count: batch.count)
@@ -105,14 +107,14 @@ private struct BatchCommit: Sendable {
             }
         }
         if !claimed.isEmpty {
-            let accepted = await publish(claimed.map { batch[$0] }, claims: claimed.map { claims[$0] }, token: token)
+            let accepted = await publish(claimed.map { batch[$0] }, claims: claimed.map { claims[$0] }, token: token, claimedAt: claimedAt)
             for (index, outcome) in zip(claimed, accepted) { outcomes[index] = outcome }
         }
         return outcomes.map { $0! }
     }
 
     /// Publishes the claimed orders as one message; on success marks them accepted.
-    private func publish(_ submissions: [GatewaySubmission], claims: [IdempotencyClaim], token: String) async -> [GatewayOutcome] {
+    private func publish(_ submissions: [GatewaySubmission], claims: [IdempotencyClaim], token: String, claimedAt: ContinuousClock.Instant) async -> [GatewayOutcome] {
         let body = MessageBatch.body(submissions.map(\.payload))
         let messageID = submissions.count == 1 ? submissions[0].order.id : "batch-\(token)"
         let outcome: PublishOutcome
@@ -128,16 +130,16 @@ private struct BatchCommit: Sendable {
             try? await store.release(claims)
             return unavailable(submissions.count, outcome == .timedOut ? "broker confirm timed out" : "broker \(outcome) the order", nil)
         }
-        await recordAccepted(claims)
+        await recordAccepted(claims, claimedAt: claimedAt)
         return submissions.map { .accepted(orderID: $0.order.id, replayed: false) }
     }
 
-    /// Marks the claims accepted, retrying a failing Redis while the in-flight claims would still
-    /// hold (half their TTL): once they lapse, a retry of the request could be accepted a second
-    /// time instead of being answered as a replay or a duplicate. The broker has the orders
-    /// whatever happens here, so the answer is 202 either way.
-    private func recordAccepted(_ claims: [IdempotencyClaim]) async {
-        let failure = await retrying(until: .now + configuration.inFlightTTL / 2) {
+    /// Marks the claims accepted, retrying a failing Redis while the in-flight claims still hold
+    /// (up to half their TTL after the claim): once they lapse, a retry of the request could be
+    /// accepted a second time instead of being answered as a replay or a duplicate. The broker has
+    /// the orders whatever happens here, so the answer is 202 either way.
+    private func recordAccepted(_ claims: [IdempotencyClaim], claimedAt: ContinuousClock.Instant) async {
+        let failure = await retrying(until: claimedAt + configuration.inFlightTTL / 2) {
             try await store.accept(claims, ttl: configuration.acceptedTTL)
         }
         if let failure {

@@ -5,18 +5,18 @@
 public struct IdempotencyClaim: Sendable, Equatable {
     /// `idem:key:<Idempotency-Key>`, or `idem:order:<id>` when the request has no such header.
     public var scope: String
-    /// `idem:order:<id>`, claimed as well so an order id is accepted once whatever key carries it.
-    public var orderScope: String
     public var orderID: String
     /// The in-flight record the claim writes.
     public var record: IdempotencyRecord
 
-    public init(scope: String, orderScope: String, orderID: String, record: IdempotencyRecord) {
+    public init(scope: String, orderID: String, record: IdempotencyRecord) {
         self.scope = scope
-        self.orderScope = orderScope
         self.orderID = orderID
         self.record = record
     }
+
+    /// `idem:order:<id>`, claimed as well so an order id is accepted once whatever key carries it.
+    public var orderScope: String { PipelineKeys.idempotency(orderID: orderID) }
 
     /// The record once the broker confirmed the order.
     public var accepted: IdempotencyRecord {

@@ -66,10 +66,14 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
     }
 
     public func release(_ claims: [IdempotencyClaim]) async throws {
-        let keys = claims.flatMap { [$0.scope, $0.orderScope] }
-        let arguments: [any RESPArgument] = claims.flatMap { claim -> [any RESPArgument] in
+        var keys: [String] = []
+        var arguments: [any RESPArgument] = []
+        for claim in claims {
             let stored = claim.record.stored
-            return [stored, stored]
+            for key in claim.scope == claim.orderScope ? [claim.scope] : [claim.scope, claim.orderScope] {
+                keys.append(key)
+                arguments.append(stored)
+            }
         }
         _ = try await redis.eval(Self.compareAndDeleteScript, keys: keys, arguments: arguments)
     }

@@ -35,22 +35,24 @@ public enum RedisScripts {
     /// Marks each order accepted unless the processor already moved it on, stamps `accepted_at`
     /// (Redis clock, ms) for end-to-end latency, and turns each claim that still holds into the
     /// accepted record (an expired claim changes nothing: the broker has the order all the same).
+    /// An order is counted in the `accepted` total once, when its `accepted_at` is first set, so a
+    /// retry of this script after a lost reply counts nothing twice. Returns how many were counted.
     public static let accept = """
         local now = redis.call('TIME')
         local ms = now[1] * 1000 + math.floor(now[2] / 1000)
-        local count = (#KEYS - 1) / 3
-        for i = 1, count do
+        local counted = 0
+        for i = 1, (#KEYS - 1) / 3 do
           local scope, orderScope, order = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
           local claimed, accepted = ARGV[2 * i], ARGV[2 * i + 1]
           redis.call('HSETNX', order, 'state', 'accepted')
-          redis.call('HSETNX', order, 'accepted_at', ms)
+          counted = counted + redis.call('HSETNX', order, 'accepted_at', ms)
           if redis.call('GET', scope) == claimed then redis.call('SET', scope, accepted, 'PX', ARGV[1]) end
           if orderScope ~= scope and redis.call('GET', orderScope) == claimed then
             redis.call('SET', orderScope, accepted, 'PX', ARGV[1])
           end
         end
-        redis.call('HINCRBY', KEYS[1], 'accepted', count)
-        return count
+        if counted > 0 then redis.call('HINCRBY', KEYS[1], 'accepted', counted) end
+        return counted
         """
 
     /// Compare-and-delete: deletes each KEYS[i] whose value is still ARGV[i]. Releases the

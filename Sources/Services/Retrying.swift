@@ -9,7 +9,8 @@ func retrying(until deadline: ContinuousClock.Instant, maxDelay: Duration = .sec
             try await operation()
             return nil
         } catch {
-            guard ContinuousClock.now + delay < deadline else { return error }
+            // A cancelled task's sleep returns at once: retrying would spin.
+            guard !Task.isCancelled, ContinuousClock.now + delay < deadline else { return error }
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, maxDelay)
         }

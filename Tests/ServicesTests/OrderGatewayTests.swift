@@ -43,6 +43,18 @@ import Testing
         #expect(publisher.sent.withLock { $0.isEmpty })
     }
 
+    /// Regression: a claim written by Redis whose reply was lost stayed in flight, so the retry
+    /// the 503 invites was answered 409 until the claim lapsed.
+    @Test func aClaimWhoseReplyWasLostIsReleasedSoTheRetryIsAccepted() async {
+        store.loseClaimReplies.withLock { $0 = true }
+        let publisher = ScriptedPublisher()
+        #expect(await gateway(publisher).submit(body: order, idempotencyKey: "k-lost").status == 503)
+        #expect(store.records.withLock { $0.isEmpty }, "both the key's and the order id's claims are given back")
+        store.loseClaimReplies.withLock { $0 = false }
+        #expect(await gateway(publisher).submit(body: order, idempotencyKey: "k-lost") == .accepted(orderID: "o-1", replayed: false))
+        #expect(publisher.sent.withLock { $0.count } == 1)
+    }
+
     @Test func idempotencyKeyReplaysTheAcceptanceAndRefusesAnotherPayload() async {
         let publisher = ScriptedPublisher()
         let first = await gateway(publisher).submit(body: order, idempotencyKey: "k-1")

@@ -17,9 +17,8 @@ import TestSupport
     }
 
     func claim(_ id: String, key: String? = nil, token: String) -> IdempotencyClaim {
-        let orderScope = PipelineKeys.idempotency(orderID: id)
-        return IdempotencyClaim(scope: key.map { PipelineKeys.idempotency(key: $0) } ?? orderScope, orderScope: orderScope, orderID: id,
-                                record: IdempotencyRecord(state: .inFlight, token: token, fingerprint: "f"))
+        IdempotencyClaim(scope: key.map { PipelineKeys.idempotency(key: $0) } ?? PipelineKeys.idempotency(orderID: id), orderID: id,
+                         record: IdempotencyRecord(state: .inFlight, token: token, fingerprint: "f"))
     }
 
     func stored(_ key: String) async throws -> String? {
@@ -77,6 +76,24 @@ import TestSupport
             #expect(try await redis.hget(PipelineKeys.order(id), field: "accepted_at") != nil)
         }
         #expect(try await store.snapshot(sku: nil, orderID: nil).totals["accepted"] ?? 0 >= before + 2)
+    }
+
+    /// Regression: the gateway retries the accept write when its reply is lost, and each retry
+    /// counted the orders in the `accepted` total again. In a database of its own, so the total
+    /// is this test's alone.
+    @Test func acceptingTwiceCountsEachOrderOnce() async throws {
+        var configuration = try RedisConfiguration(url: TestServer.redis.url())
+        configuration.database = 7
+        let isolated = RedisClient(configuration: configuration)
+        let store = RedisPipelineStore(redis: isolated)
+        let claims = [claim("count-\(run)", token: "t.0"), claim("count-keyed-\(run)", key: "count-\(run)", token: "t.1")]
+        _ = try await store.claim(claims, ttl: .seconds(30))
+        let before = try await store.snapshot(sku: nil, orderID: nil).totals["accepted"] ?? 0
+        try await store.accept(claims, ttl: .seconds(60))
+        let stamped = try await isolated.hget(PipelineKeys.order(claims[0].orderID), field: "accepted_at")
+        try await store.accept(claims, ttl: .seconds(60))
+        #expect(try await store.snapshot(sku: nil, orderID: nil).totals["accepted"] ?? 0 == before + 2)
+        #expect(try await isolated.hget(PipelineKeys.order(claims[0].orderID), field: "accepted_at") == stamped, "the first acceptance time stays")
     }
 
     @Test func releaseDeletesOnlyOurOwnRecords() async throws {
