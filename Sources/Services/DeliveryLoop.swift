@@ -69,7 +69,7 @@ public struct DeliveryLoop: Sendable {
 /// Raised once when a loop stops; `sleep(for:)` ends early then, so shutdown does not sit out a
 /// retry's backoff (up to a lease) while holding the message.
 private final class StopSignal: Sendable {
-    /// A lock, not an actor: `raise()` is called from synchronous code paths too.
+    /// A lock, not an actor: the cancellation handler that removes a waiter runs synchronously.
     private let state = Mutex<(raised: Bool, waiters: [UInt64: CheckedContinuation<Void, Never>], next: UInt64)>((false, [:], 0))
 
     func raise() {

@@ -13,8 +13,8 @@ final class Parts: Sendable {
     let orders = AMQPConfirmedPublisher(exchange: PipelineTopology.ordersExchange, mandatory: true)
     let events = AMQPConfirmedPublisher(exchange: PipelineTopology.eventsExchange, mandatory: false)
     /// The consumers on each broker (by its index in the URL list), replaced on reconnection to
-    /// that broker, stopped on shutdown.
-    private let consumers = Mutex<[Int: [DeliveryLoop]]>([:])
+    /// that broker, stopped on shutdown; once stopping, a reconnection starts none.
+    private let consumers = Mutex<(loops: [Int: [DeliveryLoop]], stopping: Bool)>(([:], false))
     /// One of each for the process, shared by the consumers of every broker, so limits such as
     /// the notifier's sending slots hold for the process as a whole.
     private let processor: OrderProcessor
@@ -45,6 +45,7 @@ final class Parts: Sendable {
     /// consumed: the brokers are independent, so orders published to one while another was down
     /// are drained wherever they are.
     func setupConsuming(_ connection: AMQPConnection, broker: Int) async throws {
+        guard !consumers.withLock({ $0.stopping }) else { return }
         var started: [DeliveryLoop] = []
         if roles.contains(.processor) {
             started.append(try await DeliveryLoop.start(queue: PipelineTopology.ordersQueue, prefetch: configuration.prefetch, on: connection,
@@ -54,12 +55,28 @@ final class Parts: Sendable {
             started.append(try await DeliveryLoop.start(queue: PipelineTopology.notifierQueue, prefetch: configuration.prefetch, on: connection,
                                                         metrics: metrics, logger: logger, handler: notifier.handle))
         }
-        consumers.withLock { $0[broker] = started }
+        let late = consumers.withLock { consumers -> Bool in
+            if !consumers.stopping { consumers.loops[broker] = started }
+            return consumers.stopping
+        }
+        // Shutdown began while these were starting: `stopConsumers` did not see them.
+        if late { await Self.stop(started) }
     }
 
-    /// Cancels the consumers and waits for the deliveries under way to be settled.
+    /// Cancels the consumers of every broker at once and waits for the deliveries under way to
+    /// be settled.
     func stopConsumers() async {
-        for consumer in consumers.withLock({ $0.values.flatMap { $0 } }) { await consumer.stop() }
+        let loops = consumers.withLock { consumers in
+            consumers.stopping = true
+            return consumers.loops.values.flatMap { $0 }
+        }
+        await Self.stop(loops)
+    }
+
+    private static func stop(_ loops: [DeliveryLoop]) async {
+        await withTaskGroup(of: Void.self) { group in
+            for loop in loops { group.addTask { await loop.stop() } }
+        }
     }
 
     /// The HTTP routes `role` serves, each response counted by status.
