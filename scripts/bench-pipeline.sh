@@ -265,7 +265,7 @@ $(wrk_field "$WORK/seed-$round.wrk" p50) $(wrk_field "$WORK/seed-$round.wrk" p99
     requests=$(wrk_field "$WORK/ours-$round.wrk" requests)
     # The rate counts what wrk saw answered 202 within its run, as for the seed; the gateway's own
     # count (which also has the requests answered after wrk stopped) is what the reconciliation uses.
-    ours_202=$(( $(wrk_field "$WORK/ours-$round.wrk" requests) - $(wrk_field "$WORK/ours-$round.wrk" non2xx) ))
+    ours_202=$(( requests - $(wrk_field "$WORK/ours-$round.wrk" non2xx) ))
     echo "ours $round $(awk -v a="$ours_202" -v s="$seconds" 'BEGIN { printf "%.0f", a / s }') \
 $(wrk_field "$WORK/ours-$round.wrk" p50) $(wrk_field "$WORK/ours-$round.wrk" p99) $(wrk_field "$WORK/ours-$round.wrk" non2xx)" >>"$RESULTS"
     mapfile -t r < <("${REDIS[@]}" EVAL "$RECONCILE" 0 "order:$nonce-*")
