@@ -51,9 +51,13 @@ final class FakeRedisPeer: Sendable {
 
     let listener: TCPListener
     private let accepted = Atomic<Int>(0)
+    private let failedAccepts = Atomic<Int>(0)
 
     /// Connections accepted so far.
     var connections: Int { accepted.load(ordering: .relaxed) }
+
+    /// What the peer saw, for failure messages.
+    var summary: String { "\(connections) connection(s) accepted, \(failedAccepts.load(ordering: .relaxed)) accept failure(s)" }
 
     private init(listener: TCPListener) {
         self.listener = listener
@@ -63,7 +67,19 @@ final class FakeRedisPeer: Sendable {
     static func start(_ script: @escaping Script) async throws -> FakeRedisPeer {
         let peer = FakeRedisPeer(listener: try await TCPListener.bind(host: "127.0.0.1", port: 0))
         Task {
-            while let connection = try? await peer.listener.accept() {
+            while true {
+                let connection: TCPConnection
+                do {
+                    connection = try await peer.listener.accept()
+                } catch TransportError.closed {
+                    return
+                } catch {
+                    // A transient failure (out of descriptors under a parallel test run, say) must
+                    // not end the listener: a client reconnecting would wait for it in vain.
+                    peer.failedAccepts.add(1, ordering: .relaxed)
+                    try? await Task.sleep(for: .milliseconds(10))
+                    continue
+                }
                 let number = peer.accepted.add(1, ordering: .relaxed).oldValue
                 Task {
                     let session = Session(connection)

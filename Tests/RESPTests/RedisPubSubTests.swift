@@ -16,6 +16,9 @@ actor EventLog {
 
     private func append(_ event: RedisPubSubEvent) { events.append(event) }
 
+    /// Everything received so far, for failure messages.
+    var received: [RedisPubSubEvent] { events }
+
     /// Waits up to `limit` for the `occurrence`-th event equal to `expected`.
     func waitFor(_ expected: RedisPubSubEvent, occurrence: Int = 1, within limit: Duration = .seconds(5)) async -> Bool {
         let deadline = ContinuousClock.now + limit
@@ -136,7 +139,9 @@ actor EventLog {
         let log = EventLog(subscriber)
         await subscriber.subscribe(channels: ["orders"])
         // Generous bounds: they only have to tell "reconnected" from "never noticed".
-        #expect(await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1), occurrence: 2, within: .seconds(30)))
+        let reconnected = await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1), occurrence: 2, within: .seconds(30))
+        let received = await log.received
+        #expect(reconnected, "peer: \(peer.summary); events: \(received)")
         #expect(probes.withLock { $0 } == [["PING"]])
         await subscriber.close()
     }
