@@ -1,4 +1,5 @@
 import Synchronization
+import Transport
 
 /// A connection to one of several RabbitMQ endpoints that recovers from connection loss.
 ///
@@ -39,25 +40,28 @@ public final class AMQPClient: Sendable {
     private let endpoints: [AMQPURL]
     private let configuration: ConnectionConfiguration?
     private let retry: RetryPolicy
+    private let group: EventLoopGroup
     private let eventSink: AsyncStream<AMQPClientEvent>.Continuation
 
     /// Connection lifecycle events; keeps the newest 256 when nobody reads.
     public let events: AsyncStream<AMQPClientEvent>
 
-    private init(endpoints: [AMQPURL], configuration: ConnectionConfiguration?, retry: RetryPolicy) {
+    private init(endpoints: [AMQPURL], configuration: ConnectionConfiguration?, retry: RetryPolicy, group: EventLoopGroup) {
         self.endpoints = endpoints
         self.configuration = configuration
         self.retry = retry
+        self.group = group
         (events, eventSink) = AsyncStream.makeStream(of: AMQPClientEvent.self, bufferingPolicy: .bufferingNewest(256))
     }
 
     /// Connects to the first reachable endpoint (see `AMQPConnection.connect(to:startingAt:configuration:retry:)`).
-    /// The same `retry` policy governs each later recovery.
+    /// The same `retry` policy governs each later recovery; every connection is served by `group`.
     public static func connect(
-        to endpoints: [AMQPURL], configuration: ConnectionConfiguration? = nil, retry: RetryPolicy = RetryPolicy()
+        to endpoints: [AMQPURL], configuration: ConnectionConfiguration? = nil, retry: RetryPolicy = RetryPolicy(),
+        on group: EventLoopGroup = .shared
     ) async throws -> AMQPClient {
-        let (connection, index) = try await AMQPConnection.connect(to: endpoints, configuration: configuration, retry: retry)
-        let client = AMQPClient(endpoints: endpoints, configuration: configuration, retry: retry)
+        let (connection, index) = try await AMQPConnection.connect(to: endpoints, configuration: configuration, retry: retry, on: group)
+        let client = AMQPClient(endpoints: endpoints, configuration: configuration, retry: retry, group: group)
         client.state.withLock { state in
             state.connection = connection
             state.endpoint = index
@@ -191,7 +195,7 @@ public final class AMQPClient: Sendable {
             let connection: AMQPConnection
             let index: Int
             do {
-                (connection, index) = try await AMQPConnection.connect(to: endpoints, startingAt: start, configuration: configuration, retry: retry)
+                (connection, index) = try await AMQPConnection.connect(to: endpoints, startingAt: start, configuration: configuration, retry: retry, on: group)
             } catch {
                 giveUp(error as? AMQPConnectionError ?? .clientClosed("recovery stopped: \(error)"))
                 return nil

@@ -1,3 +1,5 @@
+import Transport
+
 /// How hard to try when connecting to a list of endpoints.
 public struct RetryPolicy: Sendable, Hashable {
     /// Connection attempts in total, across all endpoints (at least 1).
@@ -36,7 +38,7 @@ extension AMQPConnection {
     ///   than `maxAttempts` when `overallTimeout` ended the effort first) and the last failure; `.connectionClosed` for a refused login; `CancellationError`.
     public static func connect(
         to endpoints: [AMQPURL], startingAt first: Int = 0, configuration: ConnectionConfiguration? = nil,
-        retry: RetryPolicy = RetryPolicy()
+        retry: RetryPolicy = RetryPolicy(), on group: EventLoopGroup = .shared
     ) async throws -> (connection: AMQPConnection, endpoint: Int) {
         guard !endpoints.isEmpty else { throw AMQPConnectionError.noEndpointReachable(attempts: 0, lastError: "no endpoints given") }
         let deadline = ContinuousClock.now + retry.overallTimeout
@@ -50,7 +52,7 @@ extension AMQPConnection {
             guard remaining > .zero else { break }
             attempts += 1
             do {
-                let connection = try await connect(to: endpoints[index], configuration: configuration, timeout: min(retry.attemptTimeout, remaining))
+                let connection = try await connect(to: endpoints[index], configuration: configuration, timeout: min(retry.attemptTimeout, remaining), on: group)
                 return (connection, index)
             } catch let error as AMQPConnectionError {
                 if case .connectionClosed(.accessRefused, _, _, _) = error { throw error }

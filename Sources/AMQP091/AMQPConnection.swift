@@ -90,12 +90,13 @@ public final class AMQPConnection: Sendable {
     /// - Parameters:
     ///   - configuration: limits and client properties; by default from `url` with standard limits.
     ///   - timeout: bound for the TCP connect and for the handshake, each.
+    ///   - group: the event loops the socket is served by.
     /// - Throws: `AMQPConnectionError` (e.g. `.connectionClosed` with 403 for bad credentials,
     ///   `.timedOut`), `TransportError`, `CancellationError`.
     public static func connect(
-        to url: AMQPURL, configuration: ConnectionConfiguration? = nil, timeout: Duration = .seconds(30)
+        to url: AMQPURL, configuration: ConnectionConfiguration? = nil, timeout: Duration = .seconds(30), on group: EventLoopGroup = .shared
     ) async throws -> AMQPConnection {
-        let socket = try await TCPConnection.connect(host: url.host, port: url.port, timeout: timeout)
+        let socket = try await TCPConnection.connect(host: url.host, port: url.port, timeout: timeout, on: group)
         let (signals, outputReady) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let connection = AMQPConnection(socket: socket, configuration: configuration ?? ConnectionConfiguration(url: url), outputReady: outputReady)
         // On the global pool, not the socket's loop: the reader resumes callers' tasks (confirms,
