@@ -1,5 +1,6 @@
 import AMQP091
 import Synchronization
+import Transport
 
 /// Keeps the service connected to the first broker of its list that answers: connects, declares
 /// the topology, runs the service's setup (channels, consumers), and when the connection is lost
@@ -13,15 +14,18 @@ public final class BrokerLink: Sendable {
     private let urls: [AMQPURL]
     private let logger: JSONLogger
     private let connectTimeout: Duration
+    private let group: EventLoopGroup
     /// The live connection, read by request handlers on every publish; a lock because readers
     /// must not suspend and writes happen only on (re)connection.
     private let live = Mutex<AMQPConnection?>(nil)
 
-    public init(urls: [String], logger: JSONLogger, connectTimeout: Duration = .seconds(5)) throws {
+    /// A link to the first of `urls` that answers, its sockets served by `group`.
+    public init(urls: [String], logger: JSONLogger, connectTimeout: Duration = .seconds(5), on group: EventLoopGroup = .shared) throws {
         self.urls = try urls.map { try AMQPURL(parsing: $0) }
         precondition(!self.urls.isEmpty, "at least one broker URL")
         self.logger = logger
         self.connectTimeout = connectTimeout
+        self.group = group
     }
 
     /// The current connection, or nil while (re)connecting.
@@ -35,7 +39,7 @@ public final class BrokerLink: Sendable {
             let url = urls[index % urls.count]
             index += 1
             do {
-                let connection = try await AMQPConnection.connect(to: url, timeout: connectTimeout)
+                let connection = try await AMQPConnection.connect(to: url, timeout: connectTimeout, on: group)
                 do {
                     let channel = try await connection.openChannel()
                     try await PipelineTopology.declare(on: channel)

@@ -57,18 +57,19 @@ public enum PipelineApp {
     /// set up. Returns nil when `stop` is raised first. `sender` replaces the logging sender.
     static func start(roles: [ServiceRole], configuration: ServiceConfiguration, logger: JSONLogger,
                       until stop: StopFlag = StopFlag(), sender: (any NotificationSender)? = nil) async throws -> RunningPipeline? {
-        let redis = try RedisClient(url: configuration.redisURL)
+        let group = try ServiceEventLoops.group(threads: configuration.eventLoopThreads)
+        let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), on: group)
         guard await waitForRedis(redis, logger: logger, until: stop) else {
             redis.shutdown()
             return nil
         }
         let store = RedisPipelineStore(redis: redis)
-        let link = try BrokerLink(urls: configuration.rabbitmqURLs, logger: logger)
+        let link = try BrokerLink(urls: configuration.rabbitmqURLs, logger: logger, on: group)
         let parts = Parts(roles: roles, configuration: configuration, store: store, logger: logger, sender: sender)
         var brokers = [Task { await link.run(setup: parts.setupPublishing) }]
         if parts.consumes {
             for (index, url) in configuration.rabbitmqURLs.enumerated() {
-                let consumerLink = try BrokerLink(urls: [url], logger: logger)
+                let consumerLink = try BrokerLink(urls: [url], logger: logger, on: group)
                 brokers.append(Task { await consumerLink.run { try await parts.setupConsuming($0, broker: index) } })
             }
         }
@@ -79,7 +80,7 @@ public enum PipelineApp {
         }
         var servers: [ServiceRole: HTTPServer] = [:]
         for role in roles {
-            let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration), router: parts.router(for: role, link: link, redis: redis))
+            let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration), on: group, router: parts.router(for: role, link: link, redis: redis))
             servers[role] = server
             logger.info("serving", ["role": role.rawValue, "port": String(server.port)])
         }

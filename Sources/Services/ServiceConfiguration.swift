@@ -28,6 +28,10 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var maxBatchOrders = 256
     /// Most notifications one notifier sends at once, whatever the prefetch and batch sizes.
     public var notifyConcurrency = 512
+    /// Event-loop threads serving the process's sockets. One keeps a request's reads, its Redis
+    /// and broker replies and its response on one thread, with no wake-up of another thread in
+    /// between; a process with more than a core's worth of socket work wants more.
+    public var eventLoopThreads = 1
 
     public init() {}
 
@@ -68,6 +72,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         try Self.read(&batchLanes, "BATCH_LANES", settings, in: 1...256)
         try Self.read(&maxBatchOrders, "BATCH_MAX_ORDERS", settings, in: 1...1024)
         try Self.read(&notifyConcurrency, "NOTIFY_CONCURRENCY", settings, in: 1...100_000)
+        try Self.read(&eventLoopThreads, "EVENT_LOOP_THREADS", settings, in: 1...256)
     }
 
     private static func read(_ value: inout Int, _ name: String, _ settings: [String: String], in range: ClosedRange<Int>) throws(InvalidSetting) {
