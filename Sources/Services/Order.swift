@@ -80,15 +80,7 @@ extension Order {
     /// them as the gateway batches them (`MessageBatch`). Every order is validated; one bad element
     /// makes the whole message malformed.
     public static func parseMessage(_ body: [UInt8], limits: OrderLimits = OrderLimits()) throws(OrderInputError) -> [Order] {
-        guard MessageBatch.isBatch(body) else { return [try parse(json: body, limits: limits)] }
-        return try OrderReader.read(body) { scanner throws(JSONScanner.Malformed) in
-            try scanner.expect(UInt8(ascii: "["))
-            var all: [OrderReader.Fields] = []
-            repeat { all.append(try OrderReader.fields(&scanner)) } while scanner.take(UInt8(ascii: ","))
-            try scanner.expect(UInt8(ascii: "]"))
-            try scanner.expectEnd()
-            return all
-        }.map { fields throws(OrderInputError) in try fields.order(limits: limits) }
+        try OrderReader.readMessage(body).map { fields throws(OrderInputError) in try fields.order(limits: limits) }
     }
 
     private static func checkText(_ text: String, name: String, maxBytes: Int) throws(OrderInputError) {

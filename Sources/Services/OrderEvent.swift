@@ -9,23 +9,30 @@ public struct OrderEvent: Codable, Sendable, Equatable {
     /// Why the order was rejected; empty when it was created.
     public var reason: String
 
+    /// The event kinds, which are also the routing keys.
+    static let kinds: Set<String> = ["order.created", "order.rejected"]
+
     /// The event for `order`'s decision.
     public init(order: Order, decision: OrderDecision) {
-        event = decision.state == "rejected" ? "order.rejected" : "order.created"
+        self.init(event: decision.state == "rejected" ? "order.rejected" : "order.created", order: order, reason: decision.reason)
+    }
+
+    init(event: String, order: Order, reason: String) {
+        self.event = event
         id = order.id
         sku = order.sku
         qty = order.qty
         email = order.email
-        reason = decision.reason
+        self.reason = reason
     }
 
     /// The routing key on the topic exchange.
     public var routingKey: String { event }
 
     /// The events of one `orders.topic` message: one event, or a batch of events of the same
-    /// kind (`MessageBatch`).
-    public static func parseMessage(_ body: [UInt8]) throws -> [OrderEvent] {
-        try MessageBatch.decode(body, as: OrderEvent.self)
+    /// kind (`MessageBatch`). Each event's order part is validated as an order is.
+    public static func parseMessage(_ body: [UInt8], limits: OrderLimits = OrderLimits()) throws(OrderInputError) -> [OrderEvent] {
+        try OrderReader.readMessage(body).map { fields throws(OrderInputError) in try fields.event(limits: limits) }
     }
 
     /// The event as published: compact JSON with sorted keys, `email` only when known.

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A notification ready to send.
 public struct Notification: Sendable, Equatable {
     public var orderID: String

@@ -1,6 +1,6 @@
-/// Reads order objects with `JSONScanner`: field by field, remembering which field was missing or
-/// of the wrong type, so the gateway can answer "Missing or invalid fields" only for a document
-/// that is JSON throughout.
+/// Reads order objects, and the processor's events about them, with `JSONScanner`: field by field,
+/// remembering which field was missing or of the wrong type, so the gateway can answer "Missing or
+/// invalid fields" only for a document that is JSON throughout.
 enum OrderReader {
     /// One field as found in the document.
     enum Field<Value> {
@@ -9,12 +9,16 @@ enum OrderReader {
         case value(Value)
     }
 
-    /// The fields of one order object, before validation.
+    /// The fields of one order or event object, before validation.
     struct Fields {
         var id = Field<String>.missing
         var sku = Field<String>.missing
         var qty = Field<Int>.missing
         var email = Field<String>.missing
+        /// An event's kind; orders have none.
+        var event = Field<String>.missing
+        /// An event's rejection reason; orders have none.
+        var reason = Field<String>.missing
 
         /// The order, checked in a fixed order of fields so the error names the same field
         /// whatever order the document had.
@@ -28,6 +32,28 @@ enum OrderReader {
             let order = Order(id: id, sku: sku, qty: qty, email: address)
             try order.validate(limits: limits)
             return order
+        }
+
+        /// The event, whose order part is checked as an order is.
+        func event(limits: OrderLimits) throws(OrderInputError) -> OrderEvent {
+            guard case .value(let kind) = event, OrderEvent.kinds.contains(kind) else { throw .invalidField("event") }
+            guard case .value(let reason) = reason else { throw .invalidField("reason") }
+            return OrderEvent(event: kind, order: try order(limits: limits), reason: reason)
+        }
+    }
+
+    /// Reads a message body: one object, or a non-empty array of them (`MessageBatch`).
+    static func readMessage(_ body: [UInt8]) throws(OrderInputError) -> [Fields] {
+        try read(body) { scanner throws(JSONScanner.Malformed) in
+            var all: [Fields] = []
+            if scanner.take(UInt8(ascii: "[")) {
+                repeat { all.append(try fields(&scanner)) } while scanner.take(UInt8(ascii: ","))
+                try scanner.expect(UInt8(ascii: "]"))
+            } else {
+                all.append(try fields(&scanner))
+            }
+            try scanner.expectEnd()
+            return all
         }
     }
 
@@ -55,6 +81,8 @@ enum OrderReader {
             case "sku": fields.sku = try text(&scanner)
             case "email": fields.email = try scanner.takeNull() ? .missing : try text(&scanner)
             case "qty": fields.qty = try integer(&scanner)
+            case "event": fields.event = try text(&scanner)
+            case "reason": fields.reason = try text(&scanner)
             default: try scanner.skipValue(depth: 1)
             }
         } while scanner.take(UInt8(ascii: ","))
