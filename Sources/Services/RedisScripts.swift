@@ -72,9 +72,10 @@ public enum RedisScripts {
     /// redelivered order gets the first decision back and changes nothing. Returns per order
     /// {state, reason, first} with first = 1 only on the first decision.
     /// Each reservation also bumps the order's `reservations` field, so an audit can prove no order
-    /// was ever reserved twice (the `decided` guard alone would hide a second decrement).
+    /// was ever reserved twice (the `decided` guard alone would hide a second decrement). The
+    /// totals are bumped once per message, not per order: fewer writes for Redis and its AOF.
     public static let reserve = """
-        local results = {}
+        local results, counts, decided = {}, {}, 0
         for i = 1, #ARGV / 2 do
           local order, inventory = KEYS[2 * i + 1], KEYS[2 * i + 2]
           local qty, sku = tonumber(ARGV[2 * i - 1]), ARGV[2 * i]
@@ -92,11 +93,13 @@ public enum RedisScripts {
               redis.call('HINCRBY', order, 'reservations', 1)
             end
             redis.call('HSET', order, 'state', state, 'reason', reason, 'sku', sku, 'qty', qty, 'decided', '1')
-            redis.call('HINCRBY', KEYS[1], state, 1)
-            redis.call('INCR', KEYS[2])
+            counts[state] = (counts[state] or 0) + 1
+            decided = decided + 1
             results[i] = {state, reason, 1}
           end
         end
+        for state, count in pairs(counts) do redis.call('HINCRBY', KEYS[1], state, count) end
+        if decided > 0 then redis.call('INCRBY', KEYS[2], decided) end
         return results
         """
 

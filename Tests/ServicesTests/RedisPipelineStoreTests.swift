@@ -132,6 +132,25 @@ import TestSupport
         #expect(try await redis.get(PipelineKeys.inventory(sku)).map(String.init(describing:)) == "0")
     }
 
+    /// The totals are bumped once per message: by the number of first decisions of each kind, and
+    /// not at all for a redelivered order. In a database of its own, so the totals are this test's.
+    @Test func aBatchCountsEachFirstDecisionOnceInTheTotals() async throws {
+        var configuration = try RedisConfiguration(url: TestServer.redis.url())
+        configuration.database = 8
+        let isolated = RedisClient(configuration: configuration)
+        let store = RedisPipelineStore(redis: isolated)
+        let sku = "totals-sku-\(run)"
+        try await isolated.set(PipelineKeys.inventory(sku), to: 2)
+        let orders = (0..<4).map { Order(id: "totals-\(run)-\($0)", sku: sku, qty: 1) } + [Order(id: "totals-\(run)-x", sku: "none-\(run)", qty: 1)]
+        let before = try await store.snapshot(sku: nil, orderID: nil)
+        _ = try await store.reserve(orders + [orders[0]])
+        _ = try await store.reserve([orders[1]])
+        let after = try await store.snapshot(sku: nil, orderID: nil)
+        #expect(after.processedOrdersCount - before.processedOrdersCount == 5)
+        #expect((after.totals["reserved"] ?? 0) - (before.totals["reserved"] ?? 0) == 2)
+        #expect((after.totals["rejected"] ?? 0) - (before.totals["rejected"] ?? 0) == 3)
+    }
+
     @Test func concurrentReservationsNeverOversell() async throws {
         let sku = "race-\(run)"
         try await redis.set(PipelineKeys.inventory(sku), to: 10)
