@@ -85,6 +85,11 @@ public final class AMQPConnection: Sendable {
         (events, eventSink) = AsyncStream.makeStream(of: AMQPConnectionEvent.self, bufferingPolicy: .bufferingNewest(1024))
     }
 
+    /// The event loop serving the socket. Work that also talks to other sockets on this loop (a
+    /// Redis connection of the same group) can run on it with `Task(executorPreference:)`, so their
+    /// replies resume it without a thread hop.
+    public var eventLoop: EventLoop { socket.eventLoop }
+
     /// Connects and performs the AMQP handshake.
     ///
     /// - Parameters:
@@ -99,10 +104,11 @@ public final class AMQPConnection: Sendable {
         let socket = try await TCPConnection.connect(host: url.host, port: url.port, timeout: timeout, on: group)
         let (signals, outputReady) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let connection = AMQPConnection(socket: socket, configuration: configuration ?? ConnectionConfiguration(url: url), outputReady: outputReady)
-        // On the global pool, not the socket's loop: the reader resumes callers' tasks (confirms,
-        // replies), and from the loop's thread each of those would cost a thread hop.
-        Task { await connection.writeLoop(signals) }
-        Task { await connection.readLoop() }
+        // On the socket's loop: a read resumes the reader without a thread hop, and callers that
+        // run on the same loop (a consumer's handlers, a one-loop service's requests) get their
+        // replies and confirms on the thread they are on.
+        Task(executorPreference: socket.eventLoop) { await connection.writeLoop(signals) }
+        Task(executorPreference: socket.eventLoop) { await connection.readLoop() }
         try await connection.handshake(timeout: timeout)
         return connection
     }

@@ -1,5 +1,6 @@
 import AMQP091
 import Synchronization
+import Transport
 
 /// Consumes one queue and applies a handler's `DeliveryAction` to each delivery, many at once (up
 /// to the prefetch count, which the broker enforces).
@@ -17,7 +18,10 @@ public struct DeliveryLoop: Sendable {
         try await channel.qos(prefetchCount: UInt16(clamping: prefetch))
         let consumer = try await channel.consume(queue: queue)
         let stopping = StopSignal()
-        let task = Task {
+        // On the connection's loop, with every handler: with one loop per process (the default)
+        // the deliveries, the handlers' Redis replies and the broker's confirms all arrive on the
+        // thread the handlers run on, and no step costs a thread hop.
+        let task = Task(executorPreference: connection.eventLoop) {
             // Discarding: a long-running consumer must not keep every finished handler's task.
             await withDiscardingTaskGroup { group in
                 do {
