@@ -301,8 +301,12 @@ done <"$RESULTS"
 awk '
     $1 == "seed" && $3 > seed { seed = $3 } $1 == "ours" && $3 > ours { ours = $3 }
     $1 == "ours" && (best99 == "" || $5 < best99) { best99 = $5 }
+    $1 == "seed" { round_seed[$2] = $3 } $1 == "ours" { round_ours[$2] = $3; rounds = $2 }
     END {
         printf "best accepted/s: ours %d, seed %d, ratio ours/seed %.2fx (goal >= 2x); best p99 ours %s ms (goal <= 20)\n", ours, seed, (seed ? ours / seed : 0), best99
+        printf "ratio ours/seed per round (each pair run back to back):"
+        for (r = 1; r <= rounds; r++) printf " %.2fx", (round_seed[r] ? round_ours[r] / round_seed[r] : 0)
+        printf "\n"
     }' "$RESULTS"
 echo
 cat "$WORK/details"
