@@ -19,7 +19,8 @@
 #   CONSUMERS_DURING_LOAD [1]: 0 pauses (SIGSTOP) the processor and notifier while wrk runs and
 #   resumes them for the drain, so the gateway is measured on the footing of the seed, whose
 #   queue has no consumer; the whole pipeline is still checked and reconciled afterwards.
-# The servers this script starts are stopped at the end; servers already running are reused.
+# Each round's order keys are deleted once it is reconciled. The servers this script starts are
+# stopped at the end; servers already running are reused.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -221,6 +222,21 @@ cpu_delta() {
         for (i = 1; i < n; i += 2) printf "%s %.1f%s", x[i], y[i + 1] - x[i + 1], (i + 2 < n ? ", " : "\n") }'
 }
 
+# forget_run NONCE: deletes the keys of one run's orders once it is reconciled, so the benchmark's
+# Redis (and its AOF on disk) does not grow by a few hundred thousand orders every round.
+FORGET_STEP='
+local page = redis.call("SCAN", ARGV[1], "MATCH", ARGV[2], "COUNT", 2000)
+if #page[2] > 0 then redis.call("UNLINK", unpack(page[2])) end
+return page[1]
+'
+forget_run() {
+    local prefix cursor
+    for prefix in order idem:order notifications; do
+        cursor=0
+        while cursor=$("${REDIS[@]}" EVAL "$FORGET_STEP" 0 "$cursor" "$prefix:$1-*") && [[ "$cursor" != 0 ]]; do :; done
+    done
+}
+
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
@@ -286,6 +302,7 @@ $(wrk_field "$WORK/ours-$round.wrk" p50) $(wrk_field "$WORK/ours-$round.wrk" p99
         echo "  reconciliation: orders ${r[0]}, reserved ${r[2]}, rejected ${r[3]}, reserved qty ${r[4]}, sent ${r[5]};" \
             "inventory $inventory_before → $inventory_after: $verdict${why:+ (${why[*]})}"
     } >>"$WORK/details"
+    forget_run "$nonce"
 done
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 
