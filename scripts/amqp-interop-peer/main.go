@@ -40,6 +40,11 @@ func main() {
 	if err := ch.Confirm(false); err != nil {
 		fail("confirm: %v", err)
 	}
+	// A listener registered before any publish, not PublishWithDeferredConfirm: amqp091-go 1.5
+	// (Debian's) registers a deferred confirmation only after sending, so a broker that confirms
+	// quickly enough can confirm before it is registered, and Wait then times out
+	// (rabbitmq/amqp091-go#182, fixed in 1.8.1).
+	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, *n))
 	deliveries, err := ch.Consume(*from, "", false, false, false, false, nil)
 	if err != nil {
 		fail("consume: %v", err)
@@ -58,7 +63,8 @@ func main() {
 			AppId: d.AppId, Body: d.Body,
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		confirm, err := ch.PublishWithDeferredConfirmWithContext(ctx, "", *to, false, false, p)
+		err := ch.PublishWithContext(ctx, "", *to, false, false, p)
+		cancel()
 		if err != nil {
 			select {
 			case reason := <-closed:
@@ -67,10 +73,16 @@ func main() {
 				fail("publish: %v", err)
 			}
 		}
-		if !confirm.Wait() {
-			fail("publish nacked")
+		select {
+		case confirm := <-confirms:
+			if !confirm.Ack {
+				fail("publish nacked")
+			}
+		case reason := <-closed:
+			fail("channel closed before the confirm: %v", reason)
+		case <-time.After(10 * time.Second):
+			fail("no confirm within 10 s")
 		}
-		cancel()
 		if err := d.Ack(false); err != nil {
 			fail("ack: %v", err)
 		}
