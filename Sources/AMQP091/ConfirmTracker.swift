@@ -1,3 +1,4 @@
+import Bytes
 /// The outcome of a publish on a channel in confirm mode.
 public enum PublishConfirmation: Sendable, Hashable {
     /// The broker took responsibility for the message (`basic.ack`).

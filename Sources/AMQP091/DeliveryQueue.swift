@@ -1,3 +1,4 @@
+import Bytes
 import Synchronization
 
 /// Deliveries on their way from a connection's reader to one consumer's sequence.

@@ -48,9 +48,8 @@ struct RedisConnectionStateMachine: Sendable {
 
     private(set) var state: State
     private var decoder = RESPDecoder()
-    /// Waiters in write order; entries before `head` are answered (kept to avoid shifting per reply).
-    private var pending: [Pending] = []
-    private var head = 0
+    /// Waiters in write order, the oldest first.
+    private var pending = FIFO<Pending>()
     private var outbound = ByteBuffer()
     /// Replies of the pipeline now being answered, before its last command.
     private var collected: [RESPValue] = []
@@ -78,10 +77,10 @@ struct RedisConnectionStateMachine: Sendable {
     }
 
     /// Number of commands written or queued whose replies have not arrived.
-    var inFlight: Int { pending.count - head }
+    var inFlight: Int { pending.count }
 
     /// When the oldest unanswered command times out, if any is outstanding.
-    var nextDeadline: ContinuousClock.Instant? { head < pending.count ? pending[head].deadline : nil }
+    var nextDeadline: ContinuousClock.Instant? { pending.first?.deadline }
 
     /// Queues a caller's command for writing.
     mutating func submit(id: UInt64, arguments: [any RESPArgument], now: ContinuousClock.Instant) throws(RedisClientError) {
@@ -133,11 +132,9 @@ struct RedisConnectionStateMachine: Sendable {
             } catch {
                 return completions + close(.protocolViolation(error), headError: nil)
             }
-            guard head < pending.count else {
+            guard let waiter = pending.popFirst()?.waiter else {
                 return completions + close(.connectionClosed(reason: "server sent a reply no command was waiting for"), headError: nil)
             }
-            let waiter = pending[head].waiter
-            popHead()
             switch waiter {
             case .caller(let id):
                 if collected.isEmpty {
@@ -151,7 +148,7 @@ struct RedisConnectionStateMachine: Sendable {
                     // Room for the whole pipeline, its last reply included, so the caller can
                     // append that one without the array growing.
                     var size = 2
-                    while head + size - 2 < pending.count, pending[head + size - 2].waiter == .collect(id) { size += 1 }
+                    while size - 2 < pending.count, pending[size - 2].waiter == .collect(id) { size += 1 }
                     collected.reserveCapacity(size)
                 }
                 collected.append(value)
@@ -168,7 +165,7 @@ struct RedisConnectionStateMachine: Sendable {
                 guard value == .simpleString(ByteBuffer(string: "OK")) else {
                     return completions + close(.handshakeFailed(command: command, reply: String(describing: value)), headError: nil)
                 }
-                if !pending[head...].contains(where: { if case .handshake = $0.waiter { true } else { false } }) {
+                if !pending.contains(where: { if case .handshake = $0.waiter { true } else { false } }) {
                     state = .ready
                 }
             }
@@ -179,11 +176,11 @@ struct RedisConnectionStateMachine: Sendable {
     /// The caller `id` stopped waiting. Returns true when it was still waiting, in which case the
     /// I/O layer must resume it with `.cancelled`; its reply will be discarded.
     mutating func cancel(id: UInt64) -> Bool {
-        guard let index = pending[head...].firstIndex(where: { $0.waiter == .caller(id) }) else { return false }
+        guard let index = pending.firstIndex(where: { $0.waiter == .caller(id) }) else { return false }
         pending[index].waiter = .abandoned
         // The pipeline's earlier commands still waiting sit right before its last one.
         var member = index - 1
-        while member >= head, pending[member].waiter == .collect(id) {
+        while member >= 0, pending[member].waiter == .collect(id) {
             pending[member].waiter = .abandoned
             member -= 1
         }
@@ -208,33 +205,21 @@ struct RedisConnectionStateMachine: Sendable {
     /// further back in the queue (the oldest is then one of its `.collect` entries).
     private mutating func close(_ error: RedisClientError, headError: RedisClientError?) -> [Completion] {
         state = .closed(error)
-        let headOwner: UInt64? = switch head < pending.count ? pending[head].waiter : nil {
+        let headOwner: UInt64? = switch pending.first?.waiter {
         case .caller(let id), .collect(let id): id
         default: nil
         }
         var completions: [Completion] = []
-        for index in head..<pending.count {
-            if case .caller(let id) = pending[index].waiter {
+        for entry in pending {
+            if case .caller(let id) = entry.waiter {
                 let failure = id == headOwner ? headError ?? error : error
                 completions.append(Completion(id: id, result: .failure(failure)))
             }
         }
-        pending = []
-        head = 0
+        pending = FIFO()
         collected = []
         outbound = ByteBuffer()
         return completions
-    }
-
-    private mutating func popHead() {
-        head += 1
-        if head == pending.count {
-            pending.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 1024 && head * 2 >= pending.count {
-            pending.removeFirst(head)
-            head = 0
-        }
     }
 
     /// The error for using a closed connection: a closure by the server or a timeout becomes
