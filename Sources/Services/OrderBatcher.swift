@@ -7,6 +7,12 @@ import Synchronization
 /// per-operation costs are shared by many orders; a lone request goes out at once, as a batch of
 /// one. Batches are committed by the requests' own tasks (leader and followers), so a commit runs
 /// on the executor of the connection that led it, with no task created per batch.
+///
+/// Under load a new leader first waits `gatherDelay` (a group-commit delay, as in PostgreSQL's
+/// `commit_delay`). The requests a batch answers come back from their clients spread over a
+/// fraction of a millisecond; without the wait the first of them leads a batch of a few, the rest
+/// queue for the next free lane, and the clients settle into more groups than there are lanes,
+/// each waiting a whole commit for a lane before its own commit starts.
 final class OrderBatcher: Sendable {
     /// Commits a batch; returns one outcome per submission, in order.
     typealias Commit = @Sendable ([GatewaySubmission]) async -> [GatewayOutcome]
@@ -34,19 +40,24 @@ final class OrderBatcher: Sendable {
     private let state = Mutex(State())
     private let lanes: Int
     private let maxBatch: Int
+    private let gatherDelay: Duration
     private let commit: Commit
 
-    init(lanes: Int, maxBatch: Int, commit: @escaping Commit) {
+    /// `gatherDelay` applies only while another batch is being committed (a lone request goes out
+    /// at once) and not when a full batch is already waiting; zero turns it off.
+    init(lanes: Int, maxBatch: Int, gatherDelay: Duration = .zero, commit: @escaping Commit) {
         precondition(lanes > 0 && maxBatch > 0, "a batcher needs at least one lane and room for one order")
+        precondition(gatherDelay >= .zero, "a gather delay cannot be negative")
         self.lanes = lanes
         self.maxBatch = maxBatch
+        self.gatherDelay = gatherDelay
         self.commit = commit
     }
 
     /// Waits for `submission`'s batch to be committed and returns its outcome. The wait is bounded
     /// by the commits ahead of it and its own, each bounded by its timeouts: the Redis command
     /// timeout, the broker confirm timeout, and the accept write's retries (at most half the
-    /// in-flight TTL after the claim).
+    /// in-flight TTL after the claim), plus at most one gather delay.
     func submit(_ submission: GatewaySubmission) async -> GatewayOutcome {
         let wake = await withCheckedContinuation { (continuation: CheckedContinuation<Wake, Never>) in
             let lead = state.withLock { state in
@@ -68,6 +79,10 @@ final class OrderBatcher: Sendable {
     /// Commits `own` with the requests waiting behind it, answers them, and hands the lane to the
     /// next waiting request (or frees it).
     private func lead(with own: GatewaySubmission) async -> GatewayOutcome {
+        if gatherDelay > .zero, state.withLock({ $0.busyLanes > 1 && $0.waiting.count < maxBatch - 1 }) {
+            // Cancelled, it just stops waiting: the batch goes out with whoever has arrived.
+            try? await Task.sleep(for: gatherDelay)
+        }
         let followers = state.withLock { state in
             let count = min(maxBatch - 1, state.waiting.count)
             defer { state.waiting.removeFirst(count) }

@@ -22,6 +22,9 @@ public struct OrderGateway: Sendable {
         public var batchLanes = 2
         /// Most orders in one batch (one broker message).
         public var maxBatchOrders = 256
+        /// How long a batch waits for more requests before its claim when another batch is being
+        /// committed (see `OrderBatcher`); a request arriving at an idle gateway never waits.
+        public var batchGatherDelay: Duration = .microseconds(300)
 
         public init() {}
     }
@@ -40,7 +43,7 @@ public struct OrderGateway: Sendable {
     ) {
         self.configuration = configuration
         let commit = BatchCommit(store: store, publisher: publisher, configuration: configuration, logger: logger, makeToken: makeToken)
-        batcher = OrderBatcher(lanes: configuration.batchLanes, maxBatch: configuration.maxBatchOrders, commit: commit.run)
+        batcher = OrderBatcher(lanes: configuration.batchLanes, maxBatch: configuration.maxBatchOrders, gatherDelay: configuration.batchGatherDelay, commit: commit.run)
     }
 
     /// Handles one order submission.

@@ -89,6 +89,7 @@ final class Parts: Sendable {
             gatewayConfiguration.acceptedTTL = .seconds(configuration.idempotencyTTLSeconds)
             gatewayConfiguration.batchLanes = configuration.batchLanes
             gatewayConfiguration.maxBatchOrders = configuration.maxBatchOrders
+            gatewayConfiguration.batchGatherDelay = .microseconds(configuration.batchGatherMicroseconds)
             let gateway = OrderGateway(store: store, publisher: orders, configuration: gatewayConfiguration, logger: logger)
             ServiceRoutes.addGateway(to: &router, gateway: gateway, reader: store, metrics: metrics)
         case .dashboard:

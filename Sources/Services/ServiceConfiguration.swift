@@ -26,6 +26,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var batchLanes = 2
     /// Most orders in one gateway batch, and so in one broker message.
     public var maxBatchOrders = 256
+    /// Gateway group-commit delay under load, in microseconds; 0 turns it off
+    /// (see `OrderGateway.Configuration.batchGatherDelay`).
+    public var batchGatherMicroseconds = 300
     /// Most notifications one notifier sends at once, whatever the prefetch and batch sizes.
     public var notifyConcurrency = 512
     /// Event-loop threads serving the process's sockets. One keeps a request's reads, its Redis
@@ -71,6 +74,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         try Self.read(&notifyLatencyMilliseconds, "NOTIFY_LATENCY_MS", settings, in: 0...60_000)
         try Self.read(&batchLanes, "BATCH_LANES", settings, in: 1...256)
         try Self.read(&maxBatchOrders, "BATCH_MAX_ORDERS", settings, in: 1...1024)
+        try Self.read(&batchGatherMicroseconds, "BATCH_GATHER_US", settings, in: 0...100_000)
         try Self.read(&notifyConcurrency, "NOTIFY_CONCURRENCY", settings, in: 1...100_000)
         try Self.read(&eventLoopThreads, "EVENT_LOOP_THREADS", settings, in: 1...256)
     }

@@ -149,6 +149,52 @@ import Testing
         #expect(store.acceptedOrders.withLock { $0 } == ["o-1"])
     }
 
+    /// Submits one order, then three more 20 ms apart while the first one's publish is held, on a
+    /// two-lane gateway with `gatherDelay`; returns the sizes of the batches claimed.
+    func claimBatchesUnderLoad(gatherDelay: Duration, run: String) async -> [Int] {
+        var configuration = OrderGateway.Configuration()
+        configuration.batchLanes = 2
+        configuration.batchGatherDelay = gatherDelay
+        let publisher = ScriptedPublisher()
+        let gateway = OrderGateway(store: store, publisher: publisher, configuration: configuration)
+        publisher.hold()
+        await withTaskGroup(of: GatewayOutcome.self) { group in
+            group.addTask { await gateway.submit(body: bytes(#"{"id":"\#(run)-a","sku":"s","qty":1}"#), idempotencyKey: nil) }
+            try? await waitUntil { publisher.sent.withLock { $0.count } == 1 }
+            for id in ["b", "c", "d"] {
+                group.addTask { await gateway.submit(body: bytes(#"{"id":"\#(run)-\#(id)","sku":"s","qty":1}"#), idempotencyKey: nil) }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            // The second lane's batch is published at once without a delay, or when it ends.
+            try? await waitUntil { publisher.sent.withLock { $0.count } == 2 }
+            try? await Task.sleep(for: .milliseconds(50))
+            publisher.open()
+            for await outcome in group {
+                #expect(outcome.status == 202)
+            }
+        }
+        return store.claimBatches.withLock { $0 }
+    }
+
+    /// Without a gather delay the second lane's leader goes out alone and the two requests after
+    /// it queue for a lane; with one, they join its batch.
+    @Test func underLoadALeaderWaitsTheGatherDelaySoRequestsJustBehindJoinItsBatch() async {
+        // c and d go out together or alone, as the two lanes free up at once.
+        #expect(await claimBatchesUnderLoad(gatherDelay: .zero, run: "undelayed").prefix(2) == [1, 1])
+        store.claimBatches.withLock { $0 = [] }
+        #expect(await claimBatchesUnderLoad(gatherDelay: .milliseconds(500), run: "delayed") == [1, 3])
+    }
+
+    /// The delay is for load only: a request reaching an idle gateway is claimed at once.
+    @Test func aRequestAtAnIdleGatewayDoesNotWaitTheGatherDelay() async {
+        var configuration = OrderGateway.Configuration()
+        configuration.batchGatherDelay = .seconds(60)
+        let gateway = OrderGateway(store: store, publisher: ScriptedPublisher(), configuration: configuration)
+        let started = ContinuousClock.now
+        #expect(await gateway.submit(body: order, idempotencyKey: nil) == .accepted(orderID: "o-1", replayed: false))
+        #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
     /// Polls `condition` for up to two seconds.
     private func waitUntil(_ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(2)

@@ -7,7 +7,7 @@ import Testing
     @Test func environmentOverridesDefaultsAndFlagsOverrideTheEnvironment() throws {
         let config = try ServiceConfiguration(
             environment: ["REDIS_URL": "redis://r:6380/2", "RABBITMQ_URLS": "amqp://a:5672/, amqp://b:5673/", "PREFETCH": "10", "BATCH_LANES": "2"],
-            arguments: ["--prefetch", "20", "--gateway-port", "9000", "--batch-max-orders", "64", "--notify-concurrency", "32", "--event-loop-threads", "3"]
+            arguments: ["--prefetch", "20", "--gateway-port", "9000", "--batch-max-orders", "64", "--notify-concurrency", "32", "--event-loop-threads", "3", "--batch-gather-us", "0"]
         )
         #expect(config.redisURL == "redis://r:6380/2")
         #expect(config.rabbitmqURLs == ["amqp://a:5672/", "amqp://b:5673/"])
@@ -16,9 +16,10 @@ import Testing
         #expect(config.dashboardPort == ServiceConfiguration().dashboardPort)
         #expect(config.batchLanes == 2 && config.maxBatchOrders == 64 && config.notifyConcurrency == 32)
         #expect(config.eventLoopThreads == 3 && ServiceConfiguration().eventLoopThreads == 1)
+        #expect(config.batchGatherMicroseconds == 0 && ServiceConfiguration().batchGatherMicroseconds == 300)
     }
 
-    @Test(arguments: [(["PREFETCH": "0"], "PREFETCH"), (["GATEWAY_PORT": "70000"], "GATEWAY_PORT"), (["INFLIGHT_TTL_SECONDS": "x"], "INFLIGHT_TTL_SECONDS"), (["RABBITMQ_URLS": " , "], "RABBITMQ_URLS"), (["BATCH_LANES": "0"], "BATCH_LANES"), (["BATCH_MAX_ORDERS": "5000"], "BATCH_MAX_ORDERS"), (["EVENT_LOOP_THREADS": "0"], "EVENT_LOOP_THREADS")])
+    @Test(arguments: [(["PREFETCH": "0"], "PREFETCH"), (["GATEWAY_PORT": "70000"], "GATEWAY_PORT"), (["INFLIGHT_TTL_SECONDS": "x"], "INFLIGHT_TTL_SECONDS"), (["RABBITMQ_URLS": " , "], "RABBITMQ_URLS"), (["BATCH_LANES": "0"], "BATCH_LANES"), (["BATCH_MAX_ORDERS": "5000"], "BATCH_MAX_ORDERS"), (["EVENT_LOOP_THREADS": "0"], "EVENT_LOOP_THREADS"), (["BATCH_GATHER_US": "-1"], "BATCH_GATHER_US")])
     func rejectsOutOfRangeSettingsByName(environment: [String: String], name: String) {
         let error = #expect(throws: ServiceConfiguration.InvalidSetting.self) { try ServiceConfiguration(environment: environment, arguments: []) }
         #expect(error?.name == name)
