@@ -55,9 +55,9 @@ final class OrderBatcher: Sendable {
     }
 
     /// Waits for `submission`'s batch to be committed and returns its outcome. The wait is bounded
-    /// by the commits ahead of it and its own, each bounded by its timeouts: the Redis command
-    /// timeout, the broker confirm timeout, and the accept write's retries (at most half the
-    /// in-flight TTL after the claim), plus at most one gather delay.
+    /// by the commits ahead of it and its own, each bounded by one gather delay and its timeouts:
+    /// the Redis command timeout, the broker confirm timeout, and the accept write's retries (at
+    /// most half the in-flight TTL after the claim).
     func submit(_ submission: GatewaySubmission) async -> GatewayOutcome {
         let wake = await withCheckedContinuation { (continuation: CheckedContinuation<Wake, Never>) in
             let lead = state.withLock { state in
