@@ -37,6 +37,9 @@ import Testing
         #expect(request.queryItems.map { "\($0.name)=\($0.value)" } == ["a=1", "b=", "c=", "a=2"])
         #expect(request.path == "/p")
         #expect(try Self.request("GET http://h:80/q/r?s HTTP/1.1\r\nHost: h\r\n\r\n").path == "/q/r")
+        #expect(try Self.request("GET http://h:80 HTTP/1.1\r\nHost: h\r\n\r\n").path == "/")
+        #expect(try Self.request("GET /caf%C3%A9/x#frag HTTP/1.1\r\nHost: h\r\n\r\n").path == "/caf%C3%A9/x")
+        #expect(try Self.request("GET / HTTP/1.1\r\nHost: h\r\n\r\n").path == "/")
     }
 
     @Test func notFoundAndMethodNotAllowed() async throws {
