@@ -73,7 +73,9 @@ import TestSupport
         }
         for id in [plain.orderID, keyed.orderID] {
             #expect(try await redis.hget(PipelineKeys.order(id), field: "state").map(String.init(describing:)) == "accepted")
-            #expect(try await redis.hget(PipelineKeys.order(id), field: "accepted_at") != nil)
+            let acceptedAt = try await redis.hget(PipelineKeys.order(id), field: "accepted_at").map(String.init(describing:))
+            #expect(acceptedAt.flatMap { Int($0) }.map { abs($0 - Int(Date().timeIntervalSince1970 * 1000)) < 60_000 } == true,
+                    "accepted_at is the Redis clock in whole ms: \(acceptedAt ?? "nil")")
         }
         #expect(try await store.snapshot(sku: nil, orderID: nil).totals["accepted"] ?? 0 >= before + 2)
     }
@@ -94,6 +96,22 @@ import TestSupport
         try await store.accept(claims, ttl: .seconds(60))
         #expect(try await store.snapshot(sku: nil, orderID: nil).totals["accepted"] ?? 0 == before + 2)
         #expect(try await isolated.hget(PipelineKeys.order(claims[0].orderID), field: "accepted_at") == stamped, "the first acceptance time stays")
+    }
+
+    /// In a database of its own, so the `duplicates` total is this test's alone.
+    @Test func everyRefusedClaimCountsOneDuplicate() async throws {
+        var configuration = try RedisConfiguration(url: TestServer.redis.url())
+        configuration.database = 9
+        let store = RedisPipelineStore(redis: RedisClient(configuration: configuration))
+        let before = try await store.snapshot(sku: nil, orderID: nil).totals["duplicates"] ?? 0
+        let batch = [
+            claim("dup-a-\(run)", token: "d.0"),
+            claim("dup-a-\(run)", token: "d.1"),
+            claim("dup-a-\(run)", key: "dup-\(run)", token: "d.2"),
+            claim("dup-b-\(run)", token: "d.3"),
+        ]
+        #expect(try await store.claim(batch, ttl: .seconds(30)) == [.claimed, .existing(batch[0].record), .orderTaken, .claimed])
+        #expect(try await store.snapshot(sku: nil, orderID: nil).totals["duplicates"] ?? 0 == before + 2)
     }
 
     @Test func releaseDeletesOnlyOurOwnRecords() async throws {
