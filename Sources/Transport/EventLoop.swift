@@ -20,6 +20,8 @@ public final class EventLoop: TaskExecutor, Sendable {
     /// Tasks and timers are scheduled from any thread and taken by the loop thread; the lock is held
     /// only to move them in and out.
     private let shared = Mutex(Shared())
+    /// The loop thread's `pthread_t`, once it runs.
+    private let thread = Atomic<UInt>(0)
 
     private enum Work: Sendable {
         case closure(@Sendable () -> Void)
@@ -148,29 +150,51 @@ public final class EventLoop: TaskExecutor, Sendable {
         execute { Unmanaged<Readiness>.fromOpaque(UnsafeRawPointer(bitPattern: pointer)!).release() }
     }
 
+    /// `epoll_pwait2` while the kernel has it, else `epoll_wait` with the timeout rounded up to
+    /// whole milliseconds, so a timer never fires early (but a sub-millisecond one late).
+    private func wait(_ events: UnsafeMutableRawPointer, _ capacity: Int32, nanoseconds: UInt64, precise: inout Bool) -> Int32 {
+        if precise, let pwait2 = calls.epollPwait2 {
+            let count: Int32
+            if nanoseconds == .max {
+                count = pwait2(epollFD, events, capacity, nil, nil)
+            } else {
+                var timeout = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+                count = pwait2(epollFD, events, capacity, &timeout, nil)
+            }
+            guard count < 0 && errno == ENOSYS else { return count }
+            precise = false
+        }
+        let milliseconds = nanoseconds == .max ? -1 : Int32(clamping: nanoseconds / 1_000_000 + (nanoseconds % 1_000_000 == 0 ? 0 : 1))
+        return calls.epollWait(epollFD, events, capacity, milliseconds)
+    }
+
     private func signalWake() {
         var one: UInt64 = 1
         _ = retryingEINTR { Glibc.write(wakeFD, &one, 8) }
     }
 
+    /// Whether `run` is executing on the calling thread.
+    var isCurrent: Bool { thread.load(ordering: .relaxed) == UInt(pthread_self()) }
+
     private func run() {
+        thread.store(UInt(pthread_self()), ordering: .relaxed)
         let capacity = 256
         let events = UnsafeMutableRawPointer.allocate(byteCount: capacity * Epoll.eventSize, alignment: 8)
+        var nanosecondWaits = calls.epollPwait2 != nil
         while true {
-            let timeout = shared.withLock { state -> Int32? in
+            // nil: stop; .max: no deadline.
+            let timeout = shared.withLock { state -> UInt64? in
                 if state.stopping { return nil }
                 if !state.work.isEmpty { return 0 }
                 let deadline = state.timers.nextDeadline() ?? .max
                 state.sleepingUntil = deadline
                 state.wakePending = false
-                guard deadline != .max else { return -1 }
+                guard deadline != .max else { return .max }
                 let now = monotonicNanoseconds()
-                guard deadline > now else { return 0 }
-                // Rounded up so a timer never fires early.
-                return Int32(clamping: (deadline - now + 999_999) / 1_000_000)
+                return deadline > now ? deadline - now : 0
             }
             guard let timeout else { break }
-            let count = calls.epollWait(epollFD, events, Int32(capacity), timeout)
+            let count = wait(events, Int32(capacity), nanoseconds: timeout, precise: &nanosecondWaits)
             shared.withLock { $0.sleepingUntil = nil }
             for index in 0..<max(Int(count), 0) {
                 let (mask, data) = Epoll.load(from: events + index * Epoll.eventSize)

@@ -9,12 +9,16 @@ struct LinuxCalls: Sendable {
     typealias EpollCreate1 = @convention(c) (Int32) -> Int32
     typealias EpollCtl = @convention(c) (Int32, Int32, Int32, UnsafeMutableRawPointer?) -> Int32
     typealias EpollWait = @convention(c) (Int32, UnsafeMutableRawPointer?, Int32, Int32) -> Int32
+    typealias EpollPwait2 = @convention(c) (Int32, UnsafeMutableRawPointer?, Int32, UnsafePointer<timespec>?, UnsafeRawPointer?) -> Int32
     typealias EventFD = @convention(c) (UInt32, Int32) -> Int32
     typealias Accept4 = @convention(c) (Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32) -> Int32
 
     var epollCreate1: EpollCreate1
     var epollCtl: EpollCtl
     var epollWait: EpollWait
+    /// `epoll_wait` with a nanosecond timeout (glibc 2.35, Linux 5.11); nil in an older C library,
+    /// and a loop falls back to `epoll_wait` (whole milliseconds) when the kernel lacks it.
+    var epollPwait2: EpollPwait2?
     var eventfd: EventFD
     var accept4: Accept4
 
@@ -25,6 +29,7 @@ struct LinuxCalls: Sendable {
                 epollCreate1: try symbol("epoll_create1"),
                 epollCtl: try symbol("epoll_ctl"),
                 epollWait: try symbol("epoll_wait"),
+                epollPwait2: try? symbol("epoll_pwait2"),
                 eventfd: try symbol("eventfd"),
                 accept4: try symbol("accept4")
             ))
