@@ -41,18 +41,26 @@ final class OrderBatcher: Sendable {
     private let lanes: Int
     private let maxBatch: Int
     private let gatherDelay: Duration
+    private let sleep: Sleep
     private let commit: Commit
 
+    /// Waits a gather delay; returns early when the task is cancelled.
+    typealias Sleep = @Sendable (Duration) async -> Void
+
     /// `gatherDelay` applies only while another batch is being committed (a lone request goes out
-    /// at once) and not when a full batch is already waiting; zero turns it off.
-    init(lanes: Int, maxBatch: Int, gatherDelay: Duration = .zero, commit: @escaping Commit) {
+    /// at once) and not when a full batch is already waiting; zero turns it off. `sleep` waits it.
+    init(lanes: Int, maxBatch: Int, gatherDelay: Duration, sleep: @escaping Sleep, commit: @escaping Commit) {
         precondition(lanes > 0 && maxBatch > 0, "a batcher needs at least one lane and room for one order")
         precondition(gatherDelay >= .zero, "a gather delay cannot be negative")
         self.lanes = lanes
         self.maxBatch = maxBatch
         self.gatherDelay = gatherDelay
+        self.sleep = sleep
         self.commit = commit
     }
+
+    /// Requests waiting for a lane.
+    var waitingCount: Int { state.withLock { $0.waiting.count } }
 
     /// Waits for `submission`'s batch to be committed and returns its outcome. The wait is bounded
     /// by the commits ahead of it and its own, each bounded by one gather delay and its timeouts:
@@ -81,7 +89,7 @@ final class OrderBatcher: Sendable {
     private func lead(with own: GatewaySubmission) async -> GatewayOutcome {
         if gatherDelay > .zero, state.withLock({ $0.busyLanes > 1 && $0.waiting.count < maxBatch - 1 }) {
             // Cancelled, it just stops waiting: the batch goes out with whoever has arrived.
-            try? await Task.sleep(for: gatherDelay)
+            await sleep(gatherDelay)
         }
         let followers = state.withLock { state in
             let count = min(maxBatch - 1, state.waiting.count)

@@ -33,18 +33,24 @@ public struct OrderGateway: Sendable {
     private let batcher: OrderBatcher
 
     /// A gateway over `store` and `publisher`. `makeToken` makes the random part of claim tokens;
-    /// `logger` reports why orders were answered 503.
+    /// `logger` reports why orders were answered 503; `sleep` waits the gather delay (returning
+    /// early if cancelled), by default with `Task.sleep`.
     public init(
         store: any GatewayStore,
         publisher: any ConfirmedPublisher,
         configuration: Configuration = Configuration(),
         logger: JSONLogger? = nil,
-        makeToken: @escaping @Sendable () -> String = { UUIDToken.make() }
+        makeToken: @escaping @Sendable () -> String = { UUIDToken.make() },
+        sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }
     ) {
         self.configuration = configuration
         let commit = BatchCommit(store: store, publisher: publisher, configuration: configuration, logger: logger, makeToken: makeToken)
-        batcher = OrderBatcher(lanes: configuration.batchLanes, maxBatch: configuration.maxBatchOrders, gatherDelay: configuration.batchGatherDelay, commit: commit.run)
+        batcher = OrderBatcher(lanes: configuration.batchLanes, maxBatch: configuration.maxBatchOrders, gatherDelay: configuration.batchGatherDelay,
+                               sleep: sleep, commit: commit.run)
     }
+
+    /// Requests waiting for a batch lane.
+    var waitingCount: Int { batcher.waitingCount }
 
     /// Handles one order submission.
     public func submit(body: some Collection<UInt8>, idempotencyKey: String?) async -> GatewayOutcome {

@@ -80,7 +80,7 @@ public enum PipelineApp {
         }
         var servers: [ServiceRole: HTTPServer] = [:]
         for role in roles {
-            let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration), on: group, router: parts.router(for: role, link: link, redis: redis))
+            let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration), on: group, router: parts.router(for: role, link: link, redis: redis, loops: group))
             servers[role] = server
             logger.info("serving", ["role": role.rawValue, "port": String(server.port)])
         }

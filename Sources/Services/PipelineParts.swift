@@ -2,6 +2,7 @@ import AMQP091
 import HTTPServer
 import RESP
 import Synchronization
+import Transport
 
 /// The services' components, built once and reattached to each new broker connection.
 final class Parts: Sendable {
@@ -79,8 +80,9 @@ final class Parts: Sendable {
         }
     }
 
-    /// The HTTP routes `role` serves, each response counted by status.
-    func router(for role: ServiceRole, link: BrokerLink, redis: RedisClient) -> HTTPRouter {
+    /// The HTTP routes `role` serves, each response counted by status. The gateway's gather delay
+    /// is timed by `loops`, the loops its requests run on.
+    func router(for role: ServiceRole, link: BrokerLink, redis: RedisClient, loops: EventLoopGroup) -> HTTPRouter {
         var router = HTTPRouter()
         switch role {
         case .gateway:
@@ -90,7 +92,8 @@ final class Parts: Sendable {
             gatewayConfiguration.batchLanes = configuration.batchLanes
             gatewayConfiguration.maxBatchOrders = configuration.maxBatchOrders
             gatewayConfiguration.batchGatherDelay = .microseconds(configuration.batchGatherMicroseconds)
-            let gateway = OrderGateway(store: store, publisher: orders, configuration: gatewayConfiguration, logger: logger)
+            let gateway = OrderGateway(store: store, publisher: orders, configuration: gatewayConfiguration, logger: logger,
+                                       sleep: { try? await loops.sleep(for: $0) })
             ServiceRoutes.addGateway(to: &router, gateway: gateway, reader: store, metrics: metrics)
         case .dashboard:
             let gauge = DeadLetterGauge(link: link)

@@ -1,4 +1,5 @@
-import Services
+@testable import Services
+import Synchronization
 import Testing
 
 @Suite struct OrderGatewayTests {
@@ -104,8 +105,7 @@ import Testing
             for (index, follower) in followers.enumerated() {
                 group.addTask { (index, await gateway.submit(body: bytes(follower.body), idempotencyKey: follower.key)) }
             }
-            // Time for the followers to queue behind the held publish.
-            try? await Task.sleep(for: .milliseconds(300))
+            try? await waitUntil { gateway.waitingCount == followers.count }
             publisher.open()
             let answered = await group.reduce(into: [Int: GatewayOutcome]()) { $0[$1.0] = $1.1 }
             return followers.indices.map { answered[$0]! }
@@ -149,27 +149,40 @@ import Testing
         #expect(store.acceptedOrders.withLock { $0 } == ["o-1"])
     }
 
-    /// Submits one order, then three more 20 ms apart while the first one's publish is held, on a
-    /// two-lane gateway with `gatherDelay`; returns the sizes of the batches claimed.
-    func claimBatchesUnderLoad(gatherDelay: Duration, run: String) async -> [Int] {
+    /// On a two-lane gateway: submits one order and holds its publish, so one lane is busy; then
+    /// a second order, which leads the other lane; then two more. With a gather delay the second
+    /// leader waits (on `gate`, not a clock) until the last two are queued. Returns the sizes of
+    /// the batches claimed.
+    func claimBatchesUnderLoad(gatherDelay: Duration, run: String) async throws -> [Int] {
         var configuration = OrderGateway.Configuration()
         configuration.batchLanes = 2
         configuration.batchGatherDelay = gatherDelay
         let publisher = ScriptedPublisher()
-        let gateway = OrderGateway(store: store, publisher: publisher, configuration: configuration)
+        let gate = Gate()
+        let gateway = OrderGateway(store: store, publisher: publisher, configuration: configuration, sleep: { _ in await gate.pass() })
         publisher.hold()
-        await withTaskGroup(of: GatewayOutcome.self) { group in
-            group.addTask { await gateway.submit(body: bytes(#"{"id":"\#(run)-a","sku":"s","qty":1}"#), idempotencyKey: nil) }
-            try? await waitUntil { publisher.sent.withLock { $0.count } == 1 }
-            for id in ["b", "c", "d"] {
+        try await withThrowingTaskGroup(of: GatewayOutcome.self) { group in
+            func submit(_ id: String) {
                 group.addTask { await gateway.submit(body: bytes(#"{"id":"\#(run)-\#(id)","sku":"s","qty":1}"#), idempotencyKey: nil) }
-                try? await Task.sleep(for: .milliseconds(20))
             }
-            // The second lane's batch is published at once without a delay, or when it ends.
-            try? await waitUntil { publisher.sent.withLock { $0.count } == 2 }
-            try? await Task.sleep(for: .milliseconds(50))
+            do {
+                submit("a")
+                try await waitUntil { publisher.sent.withLock { $0.count } == 1 }
+                submit("b")
+                try await waitUntil { gatherDelay > .zero ? gate.waiting == 1 : store.claimBatches.withLock { $0.count } == 2 }
+                submit("c")
+                submit("d")
+                try await waitUntil { gateway.waitingCount == 2 }
+                gate.open()
+                try await waitUntil { publisher.sent.withLock { $0.count } == 2 }
+            } catch {
+                // Let the held requests finish, so the failure ends the test rather than hangs it.
+                gate.open()
+                publisher.open()
+                throw error
+            }
             publisher.open()
-            for await outcome in group {
+            for try await outcome in group {
                 #expect(outcome.status == 202)
             }
         }
@@ -178,11 +191,11 @@ import Testing
 
     /// Without a gather delay the second lane's leader goes out alone and the two requests after
     /// it queue for a lane; with one, they join its batch.
-    @Test func underLoadALeaderWaitsTheGatherDelaySoRequestsJustBehindJoinItsBatch() async {
+    @Test func underLoadALeaderWaitsTheGatherDelaySoRequestsJustBehindJoinItsBatch() async throws {
         // c and d go out together or alone, as the two lanes free up at once.
-        #expect(await claimBatchesUnderLoad(gatherDelay: .zero, run: "undelayed").prefix(2) == [1, 1])
+        #expect(try await claimBatchesUnderLoad(gatherDelay: .zero, run: "undelayed").prefix(2) == [1, 1])
         store.claimBatches.withLock { $0 = [] }
-        #expect(await claimBatchesUnderLoad(gatherDelay: .milliseconds(500), run: "delayed") == [1, 3])
+        #expect(try await claimBatchesUnderLoad(gatherDelay: .milliseconds(1), run: "delayed") == [1, 3])
     }
 
     /// The delay is for load only: a request reaching an idle gateway is claimed at once.
@@ -195,11 +208,39 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(30))
     }
 
-    /// Polls `condition` for up to two seconds.
-    private func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(2)
+    /// A sleep that lasts until the test opens it.
+    final class Gate: Sendable {
+        private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+        var waiting: Int { state.withLock { $0.waiters.count } }
+
+        func pass() async {
+            await withCheckedContinuation { continuation in
+                let open = state.withLock { state in
+                    if !state.open { state.waiters.append(continuation) }
+                    return state.open
+                }
+                if open { continuation.resume() }
+            }
+        }
+
+        func open() {
+            for waiter in state.withLock({ state in
+                state.open = true
+                defer { state.waiters = [] }
+                return state.waiters
+            }) { waiter.resume() }
+        }
+    }
+
+    /// Polls `condition` for up to ten seconds (the suites run in parallel); fails the test then.
+    private func waitUntil(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
         while !condition() {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            guard ContinuousClock.now < deadline else {
+                Issue.record("condition not met within 10 s", sourceLocation: sourceLocation)
+                throw CancellationError()
+            }
             try await Task.sleep(for: .milliseconds(5))
         }
     }
