@@ -21,7 +21,7 @@ extension AMQPConnection {
                 let count: Int
                 do {
                     count = try await socket.read(into: &decoder.input, timeout: silence)
-                } catch TransportError.timedOut {
+                } catch TransportError.Code.timedOut {
                     throw AMQPConnectionError.connectionLost("missed heartbeats: nothing from the server for \(silence ?? .zero)")
                 }
                 guard count > 0 else { throw AMQPConnectionError.connectionLost("server closed the socket") }

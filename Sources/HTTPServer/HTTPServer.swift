@@ -91,7 +91,7 @@ public final class HTTPServer: Sendable {
                 connection = try await listener.accept()
             } catch {
                 if registry.isShuttingDown { return }
-                if case TransportError.closed = error { return }
+                if case TransportError.Code.closed = error { return }
                 // Out of descriptors or similar: back off instead of spinning on the error.
                 try? await Task.sleep(for: .milliseconds(10))
                 continue

@@ -26,7 +26,7 @@ extension HTTPServer {
                     do {
                         guard timeout > .zero else { throw TransportError.timedOut(operation: "read", address: nil) }
                         count = try await connection.read(into: &buffer, timeout: timeout)
-                    } catch TransportError.timedOut {
+                    } catch TransportError.Code.timedOut {
                         if phase != .idle {
                             try await sendError(408, "request timeout", version: machine.requestVersion, on: connection)
                             await drainBeforeClosing(connection, for: Self.errorDrainTime)

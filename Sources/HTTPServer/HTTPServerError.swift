@@ -49,11 +49,11 @@ public struct HTTPServerError: Error, Sendable, Equatable, CustomStringConvertib
     /// Maps what `TCPListener.bind` throws for `address`.
     init(binding error: any Error, address: String) {
         switch error {
-        case TransportError.unresolvable(_, let code):
-            self.init(.unresolvableHost(code: code), address: address)
-        case TransportError.system(_, _, let code):
+        case let error as TransportError where error.code == .unresolvable:
+            self.init(.unresolvableHost(code: error.errno ?? 0), address: address)
+        case let error as TransportError where error.code == .system:
             // Opening, binding or listening: `TCPListener.bind` names them all "bind".
-            self.init(.bindFailed(errno: code), address: address)
+            self.init(.bindFailed(errno: error.errno ?? 0), address: address)
         case let error as TransportError:
             self.init(.transport(error), address: address)
         case is CancellationError:

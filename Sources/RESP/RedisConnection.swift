@@ -183,7 +183,7 @@ extension RedisConnection {
                 }
                 guard let next = deliver({ $0.received(bytes) }) else { return }
                 timeout = next
-            } catch TransportError.timedOut {
+            } catch TransportError.Code.timedOut {
                 guard let next = deliver({ $0.checkTimeout(now: .now) }) else { return }
                 timeout = next
             } catch {
@@ -267,7 +267,7 @@ extension RedisConnection {
     static func connectError(_ error: any Error, _ configuration: RedisConfiguration) -> RedisClientError {
         switch error {
         case let error as RedisClientError: error
-        case TransportError.timedOut: .connectTimeout(configuration.connectTimeout)
+        case TransportError.Code.timedOut: .connectTimeout(configuration.connectTimeout)
         case is CancellationError: .cancelled
         default: .connectFailed(host: configuration.host, port: configuration.port, reason: "\(error)")
         }

@@ -152,7 +152,7 @@ public actor RedisSubscriber {
             let bytes: ByteBuffer?
             do {
                 bytes = try await connection.read(timeout: probing ? configuration.commandTimeout : pingInterval)
-            } catch TransportError.timedOut {
+            } catch TransportError.Code.timedOut {
                 if probing { throw RedisClientError.commandTimeout(configuration.commandTimeout) }
                 probing = true
                 try? RESPEncoder.encodeCommand(["PING"], into: &outbound)

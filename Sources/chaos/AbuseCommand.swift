@@ -96,7 +96,7 @@ struct AbuseCommand {
                 if try await connection.read(into: &response, timeout: deadline - clock.now) == 0 {
                     return (OneShotHTTP.statusCode(in: response), true)
                 }
-            } catch TransportError.timedOut {
+            } catch TransportError.Code.timedOut {
                 break
             } catch {
                 return (OneShotHTTP.statusCode(in: response), true)
@@ -176,7 +176,7 @@ struct AbuseCommand {
             var scratch = ByteBuffer()
             do {
                 _ = try await connection.read(into: &scratch, timeout: .milliseconds(1))
-            } catch TransportError.timedOut {
+            } catch TransportError.Code.timedOut {
                 stillOpen += 1
             } catch {}
         }

@@ -97,7 +97,7 @@ struct ProxyCommand {
             let count: Int
             do {
                 count = try await source.read(into: &buffer, timeout: .milliseconds(100))
-            } catch TransportError.timedOut {
+            } catch TransportError.Code.timedOut {
                 continue
             } catch {
                 return

@@ -23,7 +23,7 @@ import Transport
             if outstanding >= window || received == total {
                 do {
                     frame = try await session.nextFrame(timeout: .milliseconds(300))
-                } catch TransportError.timedOut {
+                } catch TransportError.Code.timedOut {
                     try await session.send(.method(channel: channel, .basicAck(BasicAck(deliveryTag: UInt64(received), multiple: true))))
                     outstanding = 0
                     continue

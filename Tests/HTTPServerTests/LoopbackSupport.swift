@@ -67,7 +67,7 @@ final class TestClient: Sendable {
         var buffer = ByteBuffer()
         do {
             return try await connection.read(into: &buffer, timeout: .seconds(30)) == 0
-        } catch TransportError.connectionReset {
+        } catch TransportError.Code.connectionReset {
             return true
         }
     }
@@ -80,7 +80,7 @@ final class TestClient: Sendable {
             let count: Int
             do {
                 count = try await connection.read(into: &buffer, timeout: .seconds(5))
-            } catch TransportError.connectionReset {
+            } catch TransportError.Code.connectionReset {
                 return total
             }
             if count == 0 { return total }

@@ -71,7 +71,7 @@ final class FakeRedisPeer: Sendable {
                 let connection: TCPConnection
                 do {
                     connection = try await peer.listener.accept()
-                } catch TransportError.closed {
+                } catch TransportError.Code.closed {
                     return
                 } catch {
                     // A transient failure (out of descriptors under a parallel test run, say) must

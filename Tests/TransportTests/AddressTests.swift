@@ -24,8 +24,8 @@ import Transport
         await #expect {
             _ = try await SocketAddress.resolve(host: "[::1", port: 80, timeout: .seconds(10))
         } throws: { error in
-            guard case TransportError.unresolvable(let host, _) = error else { return false }
-            return host == "[::1"
+            guard let error = error as? TransportError, error.code == .unresolvable else { return false }
+            return error.address == "[::1"
         }
     }
 

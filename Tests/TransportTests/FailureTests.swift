@@ -56,8 +56,8 @@ import Transport
         await #expect {
             _ = try await connection.read(timeout: .seconds(5))
         } throws: { error in
-            guard case TransportError.connectionReset(let operation, _, let code) = error else { return false }
-            return operation == "read" && code == ECONNRESET
+            guard let error = error as? TransportError, error.code == .connectionReset, let code = error.errno else { return false }
+            return error.operation == "read" && code == ECONNRESET
         }
         connection.close()
         listener.close()
@@ -171,8 +171,8 @@ import Transport
                 try await Task.sleep(for: .milliseconds(5))
             }
         } throws: { error in
-            guard case TransportError.connectionReset(let operation, _, let code) = error else { return false }
-            return operation == "write" && (code == EPIPE || code == ECONNRESET)
+            guard let error = error as? TransportError, error.code == .connectionReset, let code = error.errno else { return false }
+            return error.operation == "write" && (code == EPIPE || code == ECONNRESET)
         }
         connection.close()
         listener.close()
@@ -190,8 +190,8 @@ import Transport
         await #expect {
             _ = try await TCPConnection.connect(host: "no-such-host.invalid", port: 80, timeout: .seconds(10))
         } throws: { error in
-            guard case TransportError.unresolvable(let host, _) = error else { return false }
-            return host == "no-such-host.invalid"
+            guard let error = error as? TransportError, error.code == .unresolvable else { return false }
+            return error.address == "no-such-host.invalid"
         }
     }
 

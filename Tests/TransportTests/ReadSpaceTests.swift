@@ -17,14 +17,14 @@ import Transport
         do {
             _ = try await accepted.read(into: &empty, timeout: .milliseconds(100))
             Issue.record("read returned without data")
-        } catch TransportError.timedOut {}
+        } catch TransportError.Code.timedOut {}
         #expect(empty.capacity == before, "the read waited on storage it allocated")
 
         var roomy = ByteBuffer(capacity: 32768)
         do {
             _ = try await accepted.read(into: &roomy, timeout: .milliseconds(100))
             Issue.record("read returned without data")
-        } catch TransportError.timedOut {}
+        } catch TransportError.Code.timedOut {}
         #expect(roomy.capacity == 32768, "a buffer with room keeps it")
 
         // The buffer handed back still takes the bytes once they arrive.
