@@ -161,7 +161,10 @@ public final class EventLoop: TaskExecutor, Sendable {
                 var timeout = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
                 count = pwait2(epollFD, events, capacity, &timeout, nil)
             }
-            guard count < 0 && errno == ENOSYS else { return count }
+            // EINTR is a signal, not a verdict on the call. Any other failure (ENOSYS from an old
+            // kernel, EPERM from a seccomp profile that does not list the call) would fail every
+            // time: use epoll_wait from now on rather than spin on it.
+            guard count < 0 && errno != EINTR else { return count }
             precise = false
         }
         let milliseconds = nanoseconds == .max ? -1 : Int32(clamping: nanoseconds / 1_000_000 + (nanoseconds % 1_000_000 == 0 ? 0 : 1))

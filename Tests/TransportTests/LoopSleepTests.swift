@@ -56,6 +56,33 @@ private let pwait2Calls = Atomic<Int>(0)
         #expect(pwait2Calls.load(ordering: .relaxed) == 1)
     }
 
+    /// Seccomp profiles of older container engines answer EPERM for calls they do not list: the
+    /// loop must move to epoll_wait rather than call epoll_pwait2 again and again.
+    @Test func aSeccompRefusalOfEpollPwait2IsAskedOnceThenEpollWaitServes() async throws {
+        let loop = try loop(pwait2: { _, _, _, _, _ in
+            pwait2Calls.add(1, ordering: .relaxed)
+            errno = EPERM
+            return -1
+        })
+        defer { loop.stop() }
+        #expect(try await shortestSleep(on: loop, .microseconds(300), count: 5) >= .microseconds(300))
+        #expect(pwait2Calls.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func aSignalInterruptingEpollPwait2DoesNotGiveUpOnIt() async throws {
+        let loop = try loop(pwait2: { epollFD, events, capacity, timeout, mask in
+            // Every other call is interrupted, as by a signal.
+            if pwait2Calls.add(1, ordering: .relaxed).newValue % 2 == 1 {
+                errno = EINTR
+                return -1
+            }
+            return try! LinuxCalls.system.get().epollPwait2!(epollFD, events, capacity, timeout, mask)
+        })
+        defer { loop.stop() }
+        #expect(try await shortestSleep(on: loop, .microseconds(300), count: 5) >= .microseconds(300))
+        #expect(pwait2Calls.load(ordering: .relaxed) >= 10, "still waiting with epoll_pwait2 after EINTR")
+    }
+
     @Test func cancellationEndsASleepAtOnce() async throws {
         let loop = try loop(pwait2: LinuxCalls.system.get().epollPwait2)
         defer { loop.stop() }
