@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import Synchronization
 
 /// One thread waiting in `epoll_wait` for the sockets registered with it, running the timers and
@@ -110,6 +114,22 @@ public final class EventLoop: TaskExecutor, Sendable {
             return state.needsWake(before: 0)
         }
         if wake { signalWake() }
+    }
+
+    /// Runs `task` on the loop thread at `deadline`, unless the returned handle cancels it first.
+    ///
+    /// This is the one timer mechanism of the project: request timeouts, deadlines, backoff waits
+    /// and heartbeats are all entries in a loop's timer heap (O(log n) to add or cancel, no task
+    /// or thread per timer). `task` runs on the loop thread and must not block.
+    @discardableResult
+    public func scheduleTask(at deadline: ContinuousClock.Instant, _ task: @escaping @Sendable () -> Void) -> Scheduled {
+        Scheduled(loop: self, id: schedule(at: monotonicDeadline(deadline), task))
+    }
+
+    /// Runs `task` on the loop thread after `delay`; see `scheduleTask(at:_:)`.
+    @discardableResult
+    public func scheduleTask(in delay: Duration, _ task: @escaping @Sendable () -> Void) -> Scheduled {
+        Scheduled(loop: self, id: schedule(at: Transport.deadline(after: delay) ?? .max, task))
     }
 
     /// Runs `action` on the loop thread at `deadline` (monotonic ns) unless cancelled first.

@@ -6,8 +6,17 @@ extension EventLoop {
     /// no other thread when the task runs on this loop, and is not stretched by timer leeway.
     /// - Throws: `CancellationError` as soon as the task is cancelled.
     public func sleep(for duration: Duration) async throws {
+        try await sleep(untilMonotonic: deadline(after: duration) ?? .max)
+    }
+
+    /// Suspends the calling task until `deadline`, timed by this loop; see `sleep(for:)`.
+    /// - Throws: `CancellationError` as soon as the task is cancelled.
+    public func sleep(until deadline: ContinuousClock.Instant) async throws {
+        try await sleep(untilMonotonic: monotonicDeadline(deadline))
+    }
+
+    private func sleep(untilMonotonic deadline: UInt64) async throws {
         let sleeper = Sleeper()
-        let deadline = monotonicNanoseconds() &+ duration.clampedNanoseconds
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 guard sleeper.park(continuation) else { return }

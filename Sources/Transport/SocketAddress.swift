@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// A resolved IPv4 or IPv6 socket address.
 public struct SocketAddress: Sendable, CustomStringConvertible {
@@ -63,11 +67,12 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     ///
     /// - Throws: `TransportError.unresolvable`, `.timedOut`, `.system` when the lookup thread
     ///   cannot be started, `CancellationError`.
-    public static func resolve(host: String, port: Int, timeout: Duration? = nil) async throws -> [SocketAddress] {
-        try await resolve(host: host, port: port, deadline: deadline(after: timeout))
+    public static func resolve(host: String, port: Int, timeout: Duration? = nil, on group: EventLoopGroup = .shared) async throws -> [SocketAddress] {
+        try await resolve(host: host, port: port, deadline: deadline(after: timeout), timer: group.next())
     }
 
-    static func resolve(host: String, port: Int, deadline: UInt64?) async throws -> [SocketAddress] {
+    /// `resolve` with a monotonic `deadline` timed by `timer`'s loop.
+    static func resolve(host: String, port: Int, deadline: UInt64?, timer loop: EventLoop) async throws -> [SocketAddress] {
         let name = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         switch lookup(name, port: port, flags: AI_NUMERICHOST) {
         case .success(let addresses): return addresses
@@ -76,11 +81,9 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         }
         let outcome = FirstOutcome<[SocketAddress]>()
         let timer = deadline.map { deadline in
-            Task {
-                let now = monotonicNanoseconds()
-                try await Task.sleep(for: .nanoseconds(deadline > now ? deadline - now : 0))
+            Scheduled(loop: loop, id: loop.schedule(at: deadline) {
                 outcome.finish(.failure(TransportError.timedOut(operation: "resolve", address: host)))
-            }
+            })
         }
         defer { timer?.cancel() }
         try startThread {

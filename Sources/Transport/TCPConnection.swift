@@ -51,7 +51,7 @@ public final class TCPConnection: Sendable {
         host: String, port: Int, timeout: Duration? = nil, on group: EventLoopGroup = .shared
     ) async throws -> TCPConnection {
         let deadline = deadline(after: timeout)
-        let addresses = try await SocketAddress.resolve(host: host, port: port, deadline: deadline)
+        let addresses = try await SocketAddress.resolve(host: host, port: port, deadline: deadline, timer: group.next())
         return try await connect(toAny: addresses, deadline: deadline, group: group)
     }
 

@@ -26,7 +26,7 @@ public final class TCPListener: Sendable {
     public static func bind(
         host: String, port: Int, backlog: Int32 = 1024, on group: EventLoopGroup = .shared
     ) async throws -> TCPListener {
-        guard let address = try await SocketAddress.resolve(host: host, port: port).first else {
+        guard let address = try await SocketAddress.resolve(host: host, port: port, on: group).first else {
             throw TransportError.unresolvable(host: host, code: EAI_NONAME)
         }
         let name = address.description
