@@ -86,23 +86,11 @@ public struct AMQPURL: Sendable, Hashable {
     }
 
     private static func percentDecoded(_ part: Substring, in text: String) throws(ParseError) -> String {
-        var bytes: [UInt8] = []
-        let utf8 = Array(part.utf8)
-        let base = text.utf8.distance(from: text.utf8.startIndex, to: part.startIndex)
-        var index = 0
-        while index < utf8.count {
-            if utf8[index] == UInt8(ascii: "%") {
-                guard index + 2 < utf8.count, let high = HexDigit.value(of: utf8[index + 1]), let low = HexDigit.value(of: utf8[index + 2])
-                else { throw .invalidPercentEncoding(offset: base + index) }
-                bytes.append(high << 4 | low)
-                index += 3
-            } else {
-                bytes.append(utf8[index])
-                index += 1
-            }
+        do {
+            return try PercentEncoding.decode(part)
+        } catch {
+            throw .invalidPercentEncoding(offset: text.utf8.distance(from: text.utf8.startIndex, to: part.startIndex) + error.offset)
         }
-        guard let decoded = String(validating: bytes, as: UTF8.self) else { throw .invalidPercentEncoding(offset: base) }
-        return decoded
     }
 
 }

@@ -1,4 +1,10 @@
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Byte order of a multi-byte integer on the wire.
 public enum Endianness: Sendable {
@@ -95,10 +101,10 @@ public struct ByteBuffer: Sendable {
         guard reader > 0 else { return }
         let count = readableBytes
         if isKnownUniquelyReferenced(&storage) {
-            if count > 0 { memmove(storage.bytes + base, storage.bytes + base + reader, count) }
+            if count > 0 { (storage.bytes + base).copyMemory(from: storage.bytes + base + reader, byteCount: count) }
         } else {
             let fresh = ByteStorage(capacity: capacity - reader)
-            if count > 0 { memcpy(fresh.bytes, storage.bytes + base + reader, count) }
+            if count > 0 { fresh.bytes.copyMemory(from: storage.bytes + base + reader, byteCount: count) }
             storage = fresh
             base = 0
         }
@@ -123,7 +129,7 @@ public struct ByteBuffer: Sendable {
         while newCapacity < needed { newCapacity *= 2 }
         let fresh = ByteStorage(capacity: newCapacity)
         // Indices stay valid: bytes before the reader are kept too.
-        if writer > 0 { memcpy(fresh.bytes, storage.bytes + base, writer) }
+        if writer > 0 { fresh.bytes.copyMemory(from: storage.bytes + base, byteCount: writer) }
         storage = fresh
         base = 0
     }
@@ -135,7 +141,7 @@ public struct ByteBuffer: Sendable {
         let count = bytes.count
         guard count > 0 else { return }
         reserveCapacity(minimumWritableBytes: count)
-        memcpy(storage.bytes + base + writer, bytes.baseAddress!, count)
+        (storage.bytes + base + writer).copyMemory(from: bytes.baseAddress!, byteCount: count)
         writer &+= count
     }
 

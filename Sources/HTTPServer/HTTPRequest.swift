@@ -46,7 +46,7 @@ public struct HTTPRequest: Sendable {
         let query = target[target.index(after: mark)...].prefix { $0 != "#" }
         return query.split(separator: "&").map { item in
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (Self.percentDecoded(parts[0]), parts.count > 1 ? Self.percentDecoded(parts[1]) : "")
+            return (PercentEncoding.decodeLeniently(parts[0], plusAsSpace: true), parts.count > 1 ? PercentEncoding.decodeLeniently(parts[1], plusAsSpace: true) : "")
         }
     }
 
@@ -54,26 +54,4 @@ public struct HTTPRequest: Sendable {
     public func query(_ name: String) -> String? {
         queryItems.first { $0.name == name }?.value
     }
-
-    /// `text` with `%XX` escapes decoded (and `+` as space in queries); malformed escapes are
-    /// kept as they are.
-    static func percentDecoded(_ text: Substring, plusAsSpace: Bool = true) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = Array(text.utf8)[...]
-        while let byte = iterator.popFirst() {
-            if byte == UInt8(ascii: "+") && plusAsSpace {
-                bytes.append(UInt8(ascii: " "))
-            } else if byte == UInt8(ascii: "%"), iterator.count >= 2,
-                      let high = HexDigit.value(of: iterator[iterator.startIndex]),
-                      let low = HexDigit.value(of: iterator[iterator.startIndex + 1]) {
-                bytes.append(high << 4 | low)
-                iterator = iterator.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
 }

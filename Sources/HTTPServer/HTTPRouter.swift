@@ -1,3 +1,5 @@
+import Bytes
+
 /// Dispatches requests by method and path to handlers.
 ///
 /// Patterns are paths whose segments are literals or `:name` parameters, e.g.
@@ -87,7 +89,7 @@ public struct HTTPRouter: Sendable {
             case .literal(let text):
                 guard part == text else { return nil }
             case .parameter(let name):
-                parameters[name] = HTTPRequest.percentDecoded(part, plusAsSpace: false)
+                parameters[name] = PercentEncoding.decodeLeniently(part)
             }
         }
         return parameters

@@ -1,4 +1,4 @@
-import Foundation
+import Bytes
 
 /// Where and how to connect to a Redis server.
 public struct RedisConfiguration: Sendable, Hashable {
@@ -59,12 +59,13 @@ public struct RedisConfiguration: Sendable, Hashable {
                 user = userInfo
                 secret = nil
             }
-            let decodedSecret = secret.flatMap { String($0).removingPercentEncoding }
-            guard let decodedUser = String(user).removingPercentEncoding, (secret == nil) == (decodedSecret == nil) else {
+            do {
+                let decodedUser = try PercentEncoding.decode(user)
+                username = decodedUser.isEmpty ? nil : decodedUser
+                password = try secret.map { secret throws(PercentEncoding.DecodingError) in try PercentEncoding.decode(secret) }
+            } catch {
                 throw .invalidURL("\(url) (bad percent-encoding)")
             }
-            username = decodedUser.isEmpty ? nil : decodedUser
-            password = decodedSecret
         }
         let authority: Substring
         if let slash = rest.firstIndex(of: "/") {

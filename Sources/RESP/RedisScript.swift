@@ -1,3 +1,5 @@
+import Bytes
+
 /// A Lua script run with EVALSHA, falling back to EVAL when the server does not have it cached
 /// (after a restart or SCRIPT FLUSH), which also caches it again.
 public struct RedisScript: Sendable, Hashable {

@@ -1,7 +1,16 @@
-/// SHA-1 (FIPS 180-4), only to name Lua scripts the way Redis does for EVALSHA; not for security.
-enum SHA1 {
-    /// The lower-case hex digest of `bytes`.
-    static func hexDigest(_ bytes: some Collection<UInt8>) -> String {
+/// SHA-1 (FIPS 180-4), for the protocols that name things with it: Redis's EVALSHA script names
+/// and WebSocket's `Sec-WebSocket-Accept`. Not for security.
+public enum SHA1 {
+    /// The lower-case hex digest of `bytes`, as Redis names scripts.
+    public static func hexDigest(_ bytes: some Collection<UInt8>) -> String {
+        digest(bytes).map { byte in
+            let text = String(byte, radix: 16)
+            return byte < 16 ? "0" + text : text
+        }.joined()
+    }
+
+    /// The 20-byte digest of `bytes`.
+    public static func digest(_ bytes: some Collection<UInt8>) -> [UInt8] {
         var state: (UInt32, UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
         var message = Array(bytes)
         let bitLength = UInt64(message.count) * 8
@@ -31,9 +40,8 @@ enum SHA1 {
             }
             state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e)
         }
-        return [state.0, state.1, state.2, state.3, state.4].map { word in
-            let text = String(word, radix: 16)
-            return String(repeating: "0", count: 8 - text.count) + text
-        }.joined()
+        return [state.0, state.1, state.2, state.3, state.4].flatMap { word in
+            [UInt8(truncatingIfNeeded: word >> 24), UInt8(truncatingIfNeeded: word >> 16), UInt8(truncatingIfNeeded: word >> 8), UInt8(truncatingIfNeeded: word)]
+        }
     }
 }
