@@ -47,6 +47,12 @@ public final class EventLoopGroup: Sendable {
         loops[counter.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
     }
 
+    /// The calling thread's loop when it is one of this group's, otherwise the next loop: where
+    /// work started from a loop's task (a timer, a short sleep) stays on that loop's thread.
+    public func currentOrNext() -> EventLoop {
+        loops.first { $0.isCurrent } ?? next()
+    }
+
     /// Starts `threads` loops on `calls`, all or none.
     static func startLoops(_ threads: Int, calls: LinuxCalls) throws(TransportError) -> [EventLoop] {
         precondition(threads > 0, "EventLoopGroup needs at least one thread")

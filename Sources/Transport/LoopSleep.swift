@@ -33,7 +33,7 @@ extension EventLoopGroup {
     /// `EventLoop.sleep(for:)` on the calling thread's loop when it is one of this group's,
     /// otherwise on the next loop.
     public func sleep(for duration: Duration) async throws {
-        try await (loops.first { $0.isCurrent } ?? next()).sleep(for: duration)
+        try await currentOrNext().sleep(for: duration)
     }
 }
 
