@@ -5,11 +5,6 @@ import Synchronization
 /// Publishes persistent JSON messages to one exchange over a confirm-mode channel that is opened
 /// anew on each broker connection (`install(on:)`, called from the link's setup).
 public final class AMQPConfirmedPublisher: ConfirmedPublisher, Sendable {
-    /// Thrown while no broker connection is up; the gateway answers 503.
-    public struct NotConnected: Error, CustomStringConvertible {
-        public var description: String { "no broker connection" }
-    }
-
     private let exchange: String
     private let mandatory: Bool
     private let window: Int
@@ -30,7 +25,7 @@ public final class AMQPConfirmedPublisher: ConfirmedPublisher, Sendable {
     }
 
     public func publish(_ body: [UInt8], routingKey: String, messageID: String, timeout: Duration) async throws -> PublishOutcome {
-        guard let channel = channel.withLock({ $0 }) else { throw NotConnected() }
+        guard let channel = channel.withLock({ $0 }) else { throw PublishNotSent(reason: "no broker connection") }
         let properties = BasicProperties(contentType: "application/json", deliveryMode: 2, messageID: messageID)
         do {
             switch try await channel.publishConfirmed(exchange: exchange, routingKey: routingKey, body: ByteBuffer(bytes: body),

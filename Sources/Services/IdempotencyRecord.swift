@@ -1,11 +1,19 @@
 /// What the gateway keeps in Redis for one idempotency scope (an `Idempotency-Key` or an order id),
-/// stored as one string value: `<state>|<token>|<fingerprint>`.
+/// stored as one string value: `inflight|<token>|<fingerprint>|<until>` while a request holds it,
+/// `accepted|<token>|<fingerprint>` once the broker confirmed the order.
+///
+/// A record is kept for the idempotency window (24 h by default) whatever became of its request:
+/// the scope remembers which payload the pipeline may have seen. An in-flight record is live until
+/// `until` (ms on the Redis clock, the claim time plus the in-flight TTL; 0 once its request gave
+/// up without knowing whether the broker has the order). Past it, the record is stale: the same
+/// payload may take the scope over and be published again (the processor decides each order id
+/// once, so a second copy has no second effect), another payload is refused.
 public struct IdempotencyRecord: Equatable, Sendable {
     /// Where a request stands.
     public enum State: String, Sendable {
-        /// Claimed, not yet confirmed by the broker; kept only briefly so a crash cannot block a retry for long.
+        /// Claimed, not (yet) confirmed by the broker.
         case inFlight = "inflight"
-        /// Confirmed by the broker and answered 202; kept for the replay window (24 h by default).
+        /// Confirmed by the broker and answered 202.
         case accepted
     }
 
@@ -14,22 +22,39 @@ public struct IdempotencyRecord: Equatable, Sendable {
     public var token: String
     /// Identifies the payload, to tell a retry from a different request reusing the key.
     public var fingerprint: String
+    /// For an in-flight record read back from Redis: until when its request holds it (ms on the
+    /// Redis clock; 0 when given up). Nil in a record the gateway is about to write: the claim
+    /// script adds it from its own clock.
+    public var inFlightUntil: Int64?
 
-    public init(state: State, token: String, fingerprint: String) {
+    public init(state: State, token: String, fingerprint: String, inFlightUntil: Int64? = nil) {
         self.state = state
         self.token = token
         self.fingerprint = fingerprint
+        self.inFlightUntil = inFlightUntil
     }
 
-    /// Parses a stored value; nil when it is not a record this gateway wrote.
+    /// Parses a stored value; nil when it is not a record this gateway wrote. An in-flight record
+    /// without `until` (written by an earlier version) reads as given up.
     public init?(stored: String) {
-        let parts = stored.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let state = State(rawValue: String(parts[0])) else { return nil }
-        self.init(state: state, token: String(parts[1]), fingerprint: String(parts[2]))
+        let parts = stored.split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false)
+        guard parts.count >= 3, let state = State(rawValue: String(parts[0])) else { return nil }
+        var until: Int64?
+        if state == .inFlight {
+            until = parts.count == 4 ? Int64(parts[3]) : 0
+            guard until != nil else { return nil }
+        } else {
+            guard parts.count == 3 else { return nil }
+        }
+        self.init(state: state, token: String(parts[1]), fingerprint: String(parts[2]), inFlightUntil: until)
     }
 
-    /// The value to store.
+    /// The value to store, without `until`: the claim script appends it.
     public var stored: String { "\(state.rawValue)|\(token)|\(fingerprint)" }
+
+    /// What every record this claim wrote starts with, whatever its `until`: scripts compare it to
+    /// tell the claim's own records from those written since.
+    public var claimPrefix: String { "\(State.inFlight.rawValue)|\(token)|" }
 
     /// A stable 64-bit FNV-1a digest of a payload, in hex. Not cryptographic: it only has to tell
     /// a client's retry from a different payload sent under the same key by the same client.

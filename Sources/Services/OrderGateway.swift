@@ -1,3 +1,5 @@
+import Transport
+
 /// The gateway's handling of `POST /orders`: validate, claim the idempotency scope, publish with
 /// confirms, and answer 202 only once the broker has the order. Requests arriving together are
 /// committed together (`OrderBatcher`): one claim, one broker message, one accept per batch.
@@ -25,35 +27,56 @@ public struct OrderGateway: Sendable {
         /// How long a batch waits for more requests before its claim when another batch is being
         /// committed (see `OrderBatcher`); a request arriving at an idle gateway never waits.
         public var batchGatherDelay: Duration = .microseconds(300)
+        /// A request whose claim has not started this long after it arrived is answered 503 and
+        /// never committed later; below the usual client timeouts (30 s and more), so the client
+        /// hears it rather than giving up.
+        public var requestDeadline: Duration = .seconds(10)
+        /// Most requests waiting for a batch lane; more are answered 503 with `Retry-After` at once,
+        /// so a hung Redis or broker cannot make requests pile up.
+        public var maxWaiting = 1024
 
         public init() {}
     }
 
     private let configuration: Configuration
     private let batcher: OrderBatcher
+    private let recorder: AcceptRecorder
 
     /// A gateway over `store` and `publisher`. `makeToken` makes the random part of claim tokens;
-    /// `logger` reports why orders were answered 503; `sleep` waits the gather delay (returning
-    /// early if cancelled), by default with `Task.sleep`.
+    /// `logger` reports why orders were answered 503; deadlines are timed by `loops`, and the
+    /// gather delay by `sleep` (returning early if cancelled), by default a sleep on `loops`.
     public init(
         store: any GatewayStore,
         publisher: any ConfirmedPublisher,
         configuration: Configuration = Configuration(),
         logger: JSONLogger? = nil,
         makeToken: @escaping @Sendable () -> String = { UUIDToken.make() },
-        sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }
+        loops: EventLoopGroup = .shared,
+        sleep: (@Sendable (Duration) async -> Void)? = nil
     ) {
         self.configuration = configuration
-        let commit = BatchCommit(store: store, publisher: publisher, configuration: configuration, logger: logger, makeToken: makeToken)
-        batcher = OrderBatcher(lanes: configuration.batchLanes, maxBatch: configuration.maxBatchOrders, gatherDelay: configuration.batchGatherDelay,
-                               sleep: sleep, commit: commit.run)
+        recorder = AcceptRecorder(store: store, ttl: configuration.acceptedTTL, logger: logger, loops: loops)
+        let commit = BatchCommit(store: store, publisher: publisher, configuration: configuration, recorder: recorder, logger: logger, makeToken: makeToken)
+        batcher = OrderBatcher(lanes: configuration.batchLanes, maxBatch: configuration.maxBatchOrders, maxWaiting: configuration.maxWaiting,
+                               gatherDelay: configuration.batchGatherDelay, loops: loops,
+                               sleep: sleep ?? { try? await loops.sleep(for: $0) }, commit: commit.run)
+    }
+
+    /// Retries accept writes that failed after the broker's confirm, until cancelled; see
+    /// `AcceptRecorder`. Run it for as long as the gateway serves.
+    public func run() async {
+        await recorder.run()
     }
 
     /// Requests waiting for a batch lane.
     var waitingCount: Int { batcher.waitingCount }
 
-    /// Handles one order submission.
-    public func submit(body: some Collection<UInt8>, idempotencyKey: String?) async -> GatewayOutcome {
+    /// Accept writes waiting to be retried.
+    var pendingAccepts: Int { recorder.pendingCount }
+
+    /// Handles one order submission; `received` is when the request arrived, from which its
+    /// deadline counts.
+    public func submit(body: some Collection<UInt8>, idempotencyKey: String?, received: ContinuousClock.Instant = .now) async -> GatewayOutcome {
         let order: Order
         do {
             order = try Order.parse(json: body, limits: configuration.limits)
@@ -71,93 +94,7 @@ public struct OrderGateway: Sendable {
             }
         }
         let payload = order.canonicalJSON
-        return await batcher.submit(GatewaySubmission(order: order, payload: payload, fingerprint: IdempotencyRecord.fingerprint(of: payload), idempotencyKey: idempotencyKey))
-    }
-}
-
-/// Commits one batch: claim every request's scopes, publish the claimed orders as one confirmed
-/// message, then mark them accepted; on any failure the claims are released and those requests
-/// answered 503.
-private struct BatchCommit: Sendable {
-    let store: any GatewayStore
-    let publisher: any ConfirmedPublisher
-    let configuration: OrderGateway.Configuration
-    let logger: JSONLogger?
-    let makeToken: @Sendable () -> String
-
-    func run(_ batch: [GatewaySubmission]) async -> [GatewayOutcome] {
-        let token = makeToken()
-        let claims = batch.indices.map { index in
-            let submission = batch[index]
-            return IdempotencyClaim(
-                scope: submission.idempotencyKey.map { PipelineKeys.idempotency(key: $0) } ?? PipelineKeys.idempotency(orderID: submission.order.id),
-                orderID: submission.order.id,
-                record: IdempotencyRecord(state: .inFlight, token: "\(token).\(index)", fingerprint: submission.fingerprint))
-        }
-        let claimedAt = ContinuousClock.now
-        let results: [ClaimResult]
-        do {
-            results = try await store.claim(claims, ttl: configuration.inFlightTTL)
-        } catch {
-            // The script may have run with only its reply lost: give back whatever it claimed
-            // (compare-and-delete touches nothing else), so the 503 holds true that a retry is safe.
-            try? await store.release(claims)
-            return unavailable(batch.count, "redis unavailable", error)
-        }
-        var outcomes = [GatewayOutcome?](repeating: nil, count: batch.count)
-        var claimed: [Int] = []
-        for (index, result) in results.enumerated() {
-            let submission = batch[index]
-            switch result {
-            case .claimed: claimed.append(index)
-            case .orderTaken: outcomes[index] = .duplicate
-            case .existing(let record):
-                outcomes[index] = record.answer(toFingerprint: submission.fingerprint, keyedByHeader: submission.idempotencyKey != nil, orderID: submission.order.id)
-            }
-        }
-        if !claimed.isEmpty {
-            let accepted = await publish(claimed.map { batch[$0] }, claims: claimed.map { claims[$0] }, token: token, claimedAt: claimedAt)
-            for (index, outcome) in zip(claimed, accepted) { outcomes[index] = outcome }
-        }
-        return outcomes.map { $0! }
-    }
-
-    /// Publishes the claimed orders as one message; on success marks them accepted.
-    private func publish(_ submissions: [GatewaySubmission], claims: [IdempotencyClaim], token: String, claimedAt: ContinuousClock.Instant) async -> [GatewayOutcome] {
-        let body = MessageBatch.body(submissions.map(\.payload))
-        let messageID = submissions.count == 1 ? submissions[0].order.id : "batch-\(token)"
-        let outcome: PublishOutcome
-        do {
-            outcome = try await publisher.publish(body, routingKey: configuration.routingKey, messageID: messageID, timeout: configuration.confirmTimeout)
-        } catch {
-            try? await store.release(claims)
-            return unavailable(submissions.count, "broker unavailable", error)
-        }
-        guard outcome == .confirmed else {
-            // A timed-out publish may still reach the queue; releasing lets the clients retry, and
-            // the processor's per-order decision keeps a second copy from having a second effect.
-            try? await store.release(claims)
-            return unavailable(submissions.count, outcome == .timedOut ? "broker confirm timed out" : "broker \(outcome) the order", nil)
-        }
-        await recordAccepted(claims, claimedAt: claimedAt)
-        return submissions.map { .accepted(orderID: $0.order.id, replayed: false) }
-    }
-
-    /// Marks the claims accepted, retrying a failing Redis while the in-flight claims still hold
-    /// (up to half their TTL after the claim): once they lapse, a retry of the request could be
-    /// accepted a second time instead of being answered as a replay or a duplicate. The broker has
-    /// the orders whatever happens here, so the answer is 202 either way.
-    private func recordAccepted(_ claims: [IdempotencyClaim], claimedAt: ContinuousClock.Instant) async {
-        let failure = await retrying(until: claimedAt + configuration.inFlightTTL / 2) {
-            try await store.accept(claims, ttl: configuration.acceptedTTL)
-        }
-        if let failure {
-            logger?.warning("accepted orders not recorded; their claims will lapse", ["orders": String(claims.count), "error": "\(failure)"])
-        }
-    }
-
-    private func unavailable(_ count: Int, _ reason: String, _ error: (any Error)?) -> [GatewayOutcome] {
-        logger?.warning("orders answered 503", ["orders": String(count), "reason": reason, "error": error.map { "\($0)" } ?? ""])
-        return Array(repeating: .unavailable(reason: reason), count: count)
+        let submission = GatewaySubmission(order: order, payload: payload, fingerprint: IdempotencyRecord.fingerprint(of: payload), idempotencyKey: idempotencyKey)
+        return await batcher.submit(submission, deadline: received + configuration.requestDeadline)
     }
 }

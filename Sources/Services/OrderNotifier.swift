@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A notification ready to send.
 public struct Notification: Sendable, Equatable {
     public var orderID: String
@@ -22,6 +24,13 @@ public struct OrderNotifier: Sendable {
     private let retry: RetryPolicy
     private let makeToken: @Sendable () -> String
     private let sending: AsyncLimiter
+    /// This notifier's lease token, the same for every attempt: a retry whose earlier lease reply
+    /// was lost finds its own lease and carries on, instead of waiting it out as another's.
+    private let leaseToken: String
+    /// Notifications one of this notifier's handlers has in hand. The lease token is shared by
+    /// all of them, so two deliveries of one notification (the processor re-publishes an event
+    /// after a redelivery) are kept apart here rather than by the lease.
+    private let inHand: InHandSet
 
     /// `sendTimeout` bounds the sends of one message; it must stay well below `lease`, so a send
     /// cannot outlive its lease and let a second notifier send the same notification.
@@ -44,6 +53,8 @@ public struct OrderNotifier: Sendable {
         self.sendTimeout = sendTimeout
         self.retry = retry
         self.makeToken = makeToken
+        leaseToken = makeToken()
+        inHand = InHandSet()
         sending = AsyncLimiter(limit: concurrency)
     }
 
@@ -63,11 +74,25 @@ public struct OrderNotifier: Sendable {
 
     /// Leases, sends and records the notifications of one message, holding its sending slots.
     private func notify(_ events: [OrderEvent], attempt: Int) async -> DeliveryAction {
-        let token = makeToken()
+        let mine = inHand.take(events.map(\.id))
+        defer { inHand.give(mine) }
+        let action = await leaseSendAndRecord(events.filter { mine.contains($0.id) }, attempt: attempt)
+        guard mine.count < events.count, action == .ack else { return action }
+        // The rest are being sent by another handler of this notifier; the next delivery of this
+        // message finds them sent.
+        return .retry(after: Self.inHandRetryDelay, reason: "notifications already in hand here")
+    }
+
+    /// How soon a message whose notifications another handler here has in hand comes back.
+    static let inHandRetryDelay: Duration = .seconds(1)
+
+    private func leaseSendAndRecord(_ events: [OrderEvent], attempt: Int) async -> DeliveryAction {
+        guard !events.isEmpty else { return .ack }
+        let sendID = makeToken()
         let leasedAt = ContinuousClock.now
         let leases: [LeaseResult]
         do {
-            leases = try await store.lease(events.map(\.id), token: token, ttl: lease)
+            leases = try await store.lease(events.map(\.id), token: leaseToken, ttl: lease)
         } catch {
             return retry.afterFailure(attempt: attempt, reason: "redis: \(error)")
         }
@@ -78,9 +103,9 @@ public struct OrderNotifier: Sendable {
             if !failed.isEmpty {
                 // Free the leases so the retry need not wait for them to lapse. A send that timed
                 // out may still have gone out, which nothing here can know: delivery is at least once.
-                try? await store.releaseLeases(failed, token: token)
+                try? await store.releaseLeases(failed, token: leaseToken)
             }
-            if !sent.isEmpty, let recordFailure = await record(due.map(\.id).filter(sent.contains), token: token, leasedAt: leasedAt) {
+            if !sent.isEmpty, let recordFailure = await record(due.map(\.id).filter(sent.contains), sendID: sendID, leasedAt: leasedAt) {
                 return retry.afterFailure(attempt: attempt, reason: "record sent: \(recordFailure)")
             }
             if let failure { return retry.afterFailure(attempt: attempt, reason: "send: \(failure)") }
@@ -138,9 +163,9 @@ public struct OrderNotifier: Sendable {
     /// Records sent notifications, retrying a failing Redis for as long as the leases last: a
     /// retry of the whole message would send them a second time. Returns the last error when it
     /// gives up. A notification another notifier holds the lease of now is left to it.
-    private func record(_ ids: [String], token: String, leasedAt: ContinuousClock.Instant) async -> String? {
+    private func record(_ ids: [String], sendID: String, leasedAt: ContinuousClock.Instant) async -> String? {
         await retrying(until: leasedAt + lease, maxDelay: .seconds(2)) {
-            _ = try await store.recordSent(ids, token: token)
+            _ = try await store.recordSent(ids, token: leaseToken, sendID: sendID)
         }.map { "\($0)" }
     }
 
@@ -149,5 +174,20 @@ public struct OrderNotifier: Sendable {
             ? "Order \(event.id) confirmed: \(event.qty) x \(event.sku)"
             : "Order \(event.id) rejected: \(event.reason)"
         return Notification(orderID: event.id, email: event.email, message: text)
+    }
+}
+
+/// The notification ids a notifier's handlers have in hand, each taken by one handler at a time.
+private final class InHandSet: Sendable {
+    /// A lock: handlers take and give ids in short, non-suspending sections.
+    private let ids = Mutex<Set<String>>([])
+
+    /// Takes those of `candidates` no other handler has; returns them.
+    func take(_ candidates: [String]) -> Set<String> {
+        ids.withLock { ids in Set(candidates.filter { ids.insert($0).inserted }) }
+    }
+
+    func give(_ taken: Set<String>) {
+        ids.withLock { $0.subtract(taken) }
     }
 }

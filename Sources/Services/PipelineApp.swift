@@ -85,7 +85,8 @@ public enum PipelineApp {
             logger.info("serving", ["role": role.rawValue, "port": String(server.port)])
         }
         let serving = servers.values.map { server in Task { await server.run() } }
-        return RunningPipeline(servers: servers, serving: serving, parts: parts, brokers: brokers, redis: redis, logger: logger)
+        let background = Task { await parts.runGateways() }
+        return RunningPipeline(servers: servers, serving: serving, background: background, parts: parts, brokers: brokers, redis: redis, logger: logger)
     }
 
     private static func httpConfiguration(_ role: ServiceRole, _ configuration: ServiceConfiguration) -> HTTPServer.Configuration {
@@ -136,6 +137,8 @@ final class StopFlag: Sendable {
 struct RunningPipeline: Sendable {
     let servers: [ServiceRole: HTTPServer]
     let serving: [Task<Void, Never>]
+    /// The gateways' accept recorders; stopped once HTTP has stopped.
+    let background: Task<Void, Never>
     let parts: Parts
     /// The publishing link first, then one consuming link per broker.
     let brokers: [Task<Void, Never>]
@@ -149,6 +152,8 @@ struct RunningPipeline: Sendable {
     func stop() async {
         for server in servers.values { await server.shutdown(gracePeriod: .seconds(10)) }
         for task in serving { await task.value }
+        background.cancel()
+        await background.value
         logger.info("http stopped; settling deliveries under way")
         await parts.stopConsumers()
         logger.info("consumers stopped; closing broker connections")

@@ -20,6 +20,8 @@ final class Parts: Sendable {
     /// the notifier's sending slots hold for the process as a whole.
     private let processor: OrderProcessor
     private let notifier: OrderNotifier
+    /// The gateways built for this process's routers, whose background work `runGateways` runs.
+    private let gateways = Mutex<[OrderGateway]>([])
 
     init(roles: [ServiceRole], configuration: ServiceConfiguration, store: RedisPipelineStore, logger: JSONLogger, sender: (any NotificationSender)?) {
         self.roles = roles
@@ -64,6 +66,14 @@ final class Parts: Sendable {
         if late { await Self.stop(started) }
     }
 
+    /// Runs the background work of the gateways built so far (their accept recorders) until
+    /// cancelled.
+    func runGateways() async {
+        await withDiscardingTaskGroup { group in
+            for gateway in gateways.withLock({ $0 }) { group.addTask { await gateway.run() } }
+        }
+    }
+
     /// Cancels the consumers of every broker at once and waits for the deliveries under way to
     /// be settled.
     func stopConsumers() async {
@@ -92,8 +102,10 @@ final class Parts: Sendable {
             gatewayConfiguration.batchLanes = configuration.batchLanes
             gatewayConfiguration.maxBatchOrders = configuration.maxBatchOrders
             gatewayConfiguration.batchGatherDelay = .microseconds(configuration.batchGatherMicroseconds)
-            let gateway = OrderGateway(store: store, publisher: orders, configuration: gatewayConfiguration, logger: logger,
-                                       sleep: { try? await loops.sleep(for: $0) })
+            gatewayConfiguration.requestDeadline = .milliseconds(configuration.requestDeadlineMilliseconds)
+            gatewayConfiguration.maxWaiting = configuration.gatewayMaxWaiting
+            let gateway = OrderGateway(store: store, publisher: orders, configuration: gatewayConfiguration, logger: logger, loops: loops)
+            gateways.withLock { $0.append(gateway) }
             ServiceRoutes.addGateway(to: &router, gateway: gateway, reader: store, metrics: metrics)
         case .dashboard:
             let gauge = DeadLetterGauge(link: link)

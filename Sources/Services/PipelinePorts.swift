@@ -30,6 +30,9 @@ public struct IdempotencyClaim: Sendable, Equatable {
 public enum ClaimResult: Sendable, Equatable {
     /// The scope was free and is now ours.
     case claimed
+    /// The scope held a stale claim of the same payload (its request gave up, or its gateway
+    /// died), which is now ours: the order may already be queued, and is published again.
+    case tookOver
     /// The scope already held this record.
     case existing(IdempotencyRecord)
     /// The scope was free but the order id was already taken under another key.
@@ -39,12 +42,24 @@ public enum ClaimResult: Sendable, Equatable {
 /// The gateway's idempotency and order-state store. Every operation takes a batch of requests and
 /// is one atomic step, so a burst of orders costs one round trip and one script run per step.
 public protocol GatewayStore: Sendable {
-    /// Claims each request's scopes for `ttl` unless taken; returns one result per claim, in order.
-    func claim(_ claims: [IdempotencyClaim], ttl: Duration) async throws -> [ClaimResult]
-    /// Marks the orders accepted and turns each claim that still holds into its accepted record.
+    /// Claims each request's scopes unless taken: the claim holds them for `inFlightTTL`, and its
+    /// records are kept for `recordTTL` whatever happens. Returns one result per claim, in order.
+    func claim(_ claims: [IdempotencyClaim], inFlightTTL: Duration, recordTTL: Duration) async throws -> [ClaimResult]
+    /// Marks the orders accepted and turns each claim that still holds into its accepted record,
+    /// kept for `ttl`.
     func accept(_ claims: [IdempotencyClaim], ttl: Duration) async throws
-    /// Deletes each claim's records that are still its own.
-    func release(_ claims: [IdempotencyClaim]) async throws
+    /// Settles the records each claim still holds (see `ClaimSettlement`).
+    func settle(_ claims: [IdempotencyClaim], _ settlement: ClaimSettlement) async throws
+}
+
+/// What becomes of a claim whose request is not answered 202.
+public enum ClaimSettlement: String, Sendable {
+    /// Nothing reached the broker (or it refused the message): the records are deleted, so any
+    /// payload may be sent again.
+    case release
+    /// The broker may have the order (no confirm came): the records stay, no longer held, so
+    /// the same payload may take the scope over and another is refused.
+    case abandon
 }
 
 /// Where an order stands, as `GET /orders/{id}` reports it.
@@ -82,13 +97,15 @@ public enum LeaseResult: Sendable, Equatable {
 /// The notifier's leases and delivery records, for the notifications of one message at a time.
 public protocol NotificationStore: Sendable {
     /// For each order (distinct ids): reports one already sent, else takes its `notif:<id>` lease
-    /// with `token` for `ttl` unless another notifier holds it.
+    /// with `token` for `ttl` unless another notifier holds it. A lease `token` already holds is
+    /// taken again (its TTL renewed): an earlier attempt took it and lost the reply.
     func lease(_ orderIDs: [String], token: String, ttl: Duration) async throws -> [LeaseResult]
     /// Gives up the leases `token` still holds, so a retry need not wait for them to lapse.
     func releaseLeases(_ orderIDs: [String], token: String) async throws
     /// Records each as sent unless another token holds its lease; per order, false when one does
-    /// (its holder records the send).
-    func recordSent(_ orderIDs: [String], token: String) async throws -> [Bool]
+    /// (its holder records the send). `sendID` names this attempt's sends, which the record counts
+    /// once however often it is retried.
+    func recordSent(_ orderIDs: [String], token: String, sendID: String) async throws -> [Bool]
 }
 
 /// How a publish with confirms ended.
@@ -101,6 +118,17 @@ public enum PublishOutcome: Equatable, Sendable {
     case returned
     /// No confirm came within the deadline; the broker may or may not have it.
     case timedOut
+}
+
+/// Thrown by a `ConfirmedPublisher` when the message certainly did not reach the broker (no
+/// connection, say). Any other error leaves it unknown whether the broker has the message.
+public struct PublishNotSent: Error, Sendable, CustomStringConvertible {
+    /// Why nothing was sent.
+    public var reason: String
+
+    public init(reason: String) { self.reason = reason }
+
+    public var description: String { "not sent: \(reason)" }
 }
 
 /// Publishing with publisher confirms (and mandatory routing) to one exchange.

@@ -13,6 +13,7 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
 
     private static let claimScript = RedisScript(RedisScripts.claim)
     private static let acceptScript = RedisScript(RedisScripts.accept)
+    private static let settleClaimsScript = RedisScript(RedisScripts.settleClaims)
     private static let compareAndDeleteScript = RedisScript(RedisScripts.compareAndDelete)
     private static let reserveScript = RedisScript(RedisScripts.reserve)
     private static let leaseScript = RedisScript(RedisScripts.lease)
@@ -24,14 +25,15 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
         self.redis = redis
     }
 
-    public func claim(_ claims: [IdempotencyClaim], ttl: Duration) async throws -> [ClaimResult] {
+    public func claim(_ claims: [IdempotencyClaim], inFlightTTL: Duration, recordTTL: Duration) async throws -> [ClaimResult] {
         var keys = [PipelineKeys.totals]
-        var arguments: [any RESPArgument] = [ttl.milliseconds]
-        keys.reserveCapacity(1 + 2 * claims.count)
-        arguments.reserveCapacity(1 + claims.count)
+        var arguments: [any RESPArgument] = [inFlightTTL.milliseconds, recordTTL.milliseconds]
+        keys.reserveCapacity(1 + 3 * claims.count)
+        arguments.reserveCapacity(2 + claims.count)
         for claim in claims {
             keys.append(claim.scope)
             keys.append(claim.orderScope)
+            keys.append(PipelineKeys.order(claim.orderID))
             arguments.append(claim.record.stored)
         }
         let reply = try await redis.eval(Self.claimScript, keys: keys, arguments: arguments)
@@ -39,6 +41,7 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
         return try results.map { result in
             switch result {
             case .integer(1): return .claimed
+            case .integer(2): return .tookOver
             case .integer(0): return .orderTaken
             case .bulkString(let stored):
                 guard let existing = IdempotencyRecord(stored: String(describing: stored)) else {
@@ -59,23 +62,23 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
             keys.append(claim.scope)
             keys.append(claim.orderScope)
             keys.append(PipelineKeys.order(claim.orderID))
-            arguments.append(claim.record.stored)
+            arguments.append(claim.record.claimPrefix)
             arguments.append(claim.accepted.stored)
         }
         _ = try await redis.eval(Self.acceptScript, keys: keys, arguments: arguments)
     }
 
-    public func release(_ claims: [IdempotencyClaim]) async throws {
+    public func settle(_ claims: [IdempotencyClaim], _ settlement: ClaimSettlement) async throws {
         var keys: [String] = []
-        var arguments: [any RESPArgument] = []
+        var arguments: [any RESPArgument] = [settlement.rawValue]
         for claim in claims {
-            let stored = claim.record.stored
+            let prefix = claim.record.claimPrefix
             for key in claim.scope == claim.orderScope ? [claim.scope] : [claim.scope, claim.orderScope] {
                 keys.append(key)
-                arguments.append(stored)
+                arguments.append(prefix)
             }
         }
-        _ = try await redis.eval(Self.compareAndDeleteScript, keys: keys, arguments: arguments)
+        _ = try await redis.eval(Self.settleClaimsScript, keys: keys, arguments: arguments)
     }
 
     public func reserve(_ orders: [Order]) async throws -> [OrderDecision] {
@@ -119,7 +122,7 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
         _ = try await redis.eval(Self.compareAndDeleteScript, keys: orderIDs.map(PipelineKeys.notificationLease), arguments: tokens)
     }
 
-    public func recordSent(_ orderIDs: [String], token: String) async throws -> [Bool] {
+    public func recordSent(_ orderIDs: [String], token: String, sendID: String) async throws -> [Bool] {
         var keys = [PipelineKeys.totals]
         keys.reserveCapacity(1 + 3 * orderIDs.count)
         for id in orderIDs {
@@ -127,7 +130,7 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
             keys.append(PipelineKeys.notification(id))
             keys.append(PipelineKeys.order(id))
         }
-        let reply = try await redis.eval(Self.recordSentScript, keys: keys, arguments: [token])
+        let reply = try await redis.eval(Self.recordSentScript, keys: keys, arguments: [token, sendID])
         guard case .array(let results) = reply, results.count == orderIDs.count else { throw UnexpectedReply(step: "record sent", reply: "\(reply)") }
         return try results.map { result in
             guard case .integer(let recorded) = result else { throw UnexpectedReply(step: "record sent", reply: "\(result)") }

@@ -3,67 +3,124 @@
 /// costs one extra round trip, not a failure.
 public enum RedisScripts {
     /// Gateway claim of a batch of requests, in order. KEYS[1] totals, then per request i:
-    /// KEYS[2i] its idempotency scope (`idem:key:<key>` or `idem:order:<id>`), KEYS[2i+1] its
-    /// order's scope `idem:order:<id>` (the same key when the request has no `Idempotency-Key`);
-    /// ARGV[1] the in-flight TTL in ms, ARGV[1+i] request i's in-flight record.
-    /// Returns per request: 1 when claimed, the record already in its scope, or 0 when the scope
-    /// was free but the order id was already taken under another key. Every refusal is counted as
-    /// a duplicate. A request keyed by a header claims its order id too, so no order id is
-    /// accepted twice whatever keys the requests carry. A request keyed by its order id, the
-    /// common case, is claimed with one `SET NX GET` (Redis 7.0 or later).
+    /// KEYS[3i-1] its idempotency scope (`idem:key:<key>` or `idem:order:<id>`), KEYS[3i] its
+    /// order's scope `idem:order:<id>` (the same key when the request has no `Idempotency-Key`),
+    /// KEYS[3i+1] `order:<id>`; ARGV[1] the in-flight TTL in ms, ARGV[2] how long a record is
+    /// kept (the idempotency window) in ms, ARGV[2+i] request i's record `inflight|token|fp`, to
+    /// which the script appends `|until` (now + in-flight TTL, Redis clock).
+    ///
+    /// Returns per request: 1 when claimed, 2 when it took over a stale claim of the same payload
+    /// (see `IdempotencyRecord`), the record found in its scope, or 0 when its scope was free but
+    /// the order id is taken: by another key's record, or by an order the pipeline has already
+    /// seen (`order:<id>` exists) whose records have expired. Every refusal counts as a duplicate.
+    /// A request keyed by its order id, the common case, is claimed with one `SET NX GET` (Redis
+    /// 7.0 or later) and one `EXISTS`.
     public static let claim = """
+        local now = redis.call('TIME')
+        local ms = now[1] * 1000 + math.floor(now[2] / 1000)
+        local untilMs = string.format('%d', ms + tonumber(ARGV[1]))
+        -- an in-flight record past its until, of the fingerprint fp
+        local function stale(stored, fp)
+          local state, f, u = string.match(stored, '^([^|]*)|[^|]*|([^|]*)|?(%d*)$')
+          return state == 'inflight' and f == fp and (tonumber(u) or 0) <= ms
+        end
         local results, duplicates = {}, 0
-        for i = 1, #ARGV - 1 do
-          local scope, orderScope = KEYS[2 * i], KEYS[2 * i + 1]
+        for i = 1, #ARGV - 2 do
+          local scope, orderScope, order = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
+          local record = ARGV[2 + i] .. '|' .. untilMs
+          local fp = string.match(ARGV[2 + i], '([^|]*)$')
           if orderScope == scope then
-            results[i] = redis.call('SET', scope, ARGV[1 + i], 'NX', 'PX', ARGV[1], 'GET') or 1
+            local existing = redis.call('SET', scope, record, 'NX', 'PX', ARGV[2], 'GET')
+            if not existing then
+              if redis.call('EXISTS', order) == 1 then
+                redis.call('DEL', scope)
+                results[i] = 0
+              else
+                results[i] = 1
+              end
+            elseif stale(existing, fp) then
+              redis.call('SET', scope, record, 'PX', ARGV[2])
+              results[i] = 2
+            else
+              results[i] = existing
+            end
           else
             local existing = redis.call('GET', scope)
-            if existing then
+            if existing and not stale(existing, fp) then
               results[i] = existing
-            elseif redis.call('EXISTS', orderScope) == 1 then
-              results[i] = 0
             else
-              redis.call('SET', scope, ARGV[1 + i], 'PX', ARGV[1])
-              redis.call('SET', orderScope, ARGV[1 + i], 'PX', ARGV[1])
-              results[i] = 1
+              local taken = redis.call('GET', orderScope)
+              if taken and not stale(taken, fp) then
+                results[i] = 0
+              elseif not existing and not taken and redis.call('EXISTS', order) == 1 then
+                results[i] = 0
+              else
+                redis.call('SET', scope, record, 'PX', ARGV[2])
+                redis.call('SET', orderScope, record, 'PX', ARGV[2])
+                results[i] = (existing or taken) and 2 or 1
+              end
             end
           end
-          if results[i] ~= 1 then duplicates = duplicates + 1 end
+          if results[i] ~= 1 and results[i] ~= 2 then duplicates = duplicates + 1 end
         end
         if duplicates > 0 then redis.call('HINCRBY', KEYS[1], 'duplicates', duplicates) end
         return results
         """
 
     /// Gateway finalise of a batch after the broker's confirm. KEYS[1] totals, then per request i:
-    /// KEYS[3i-1] its scope, KEYS[3i] its order's scope, KEYS[3i+1] `order:<id>`; ARGV[1] the
-    /// accepted TTL in ms, ARGV[2i] request i's in-flight record, ARGV[2i+1] its accepted record.
+    /// KEYS[3i-1] its scope, KEYS[3i] its order's scope, KEYS[3i+1] `order:<id>`; ARGV[1] how long
+    /// an accepted record is kept in ms, ARGV[2i] request i's claim prefix `inflight|token|`,
+    /// ARGV[2i+1] its accepted record.
     /// Marks each order accepted unless the processor already moved it on, stamps `accepted_at`
-    /// (Redis clock, ms) for end-to-end latency, and turns each claim that still holds into the
-    /// accepted record (an expired claim changes nothing: the broker has the order all the same).
-    /// An order is counted in the `accepted` total once, when its `accepted_at` is first set, so a
-    /// retry of this script after a lost reply counts nothing twice. Returns how many were counted.
+    /// (Redis clock, ms) for end-to-end latency, and turns each record the claim still holds into
+    /// the accepted record (a claim taken over since changes nothing: the broker has the order all
+    /// the same). An order is counted in the `accepted` total once, when its `accepted_at` is first
+    /// set, so a retry of this script after a lost reply counts nothing twice. Returns how many
+    /// were counted.
     public static let accept = """
         local now = redis.call('TIME')
         local ms = string.format('%d', now[1] * 1000 + math.floor(now[2] / 1000))
         local counted = 0
         for i = 1, (#KEYS - 1) / 3 do
           local scope, orderScope, order = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
-          local claimed, accepted = ARGV[2 * i], ARGV[2 * i + 1]
+          local prefix, accepted = ARGV[2 * i], ARGV[2 * i + 1]
           redis.call('HSETNX', order, 'state', 'accepted')
           counted = counted + redis.call('HSETNX', order, 'accepted_at', ms)
-          if redis.call('GET', scope) == claimed then redis.call('SET', scope, accepted, 'PX', ARGV[1]) end
-          if orderScope ~= scope and redis.call('GET', orderScope) == claimed then
-            redis.call('SET', orderScope, accepted, 'PX', ARGV[1])
+          for _, key in ipairs(scope == orderScope and {scope} or {scope, orderScope}) do
+            local stored = redis.call('GET', key)
+            if stored and string.sub(stored, 1, #prefix) == prefix then redis.call('SET', key, accepted, 'PX', ARGV[1]) end
           end
         end
         if counted > 0 then redis.call('HINCRBY', KEYS[1], 'accepted', counted) end
         return counted
         """
 
-    /// Compare-and-delete: deletes each KEYS[i] whose value is still ARGV[i]. Releases the
-    /// gateway's claims after a nack, return or timeout, and a notifier's lease after a failed send,
-    /// without touching what someone else has written since.
+    /// Gateway: settles claims whose request did not end in a 202. KEYS[i] a scope, ARGV[1]
+    /// `release` or `abandon`, ARGV[1+i] the claim prefix `inflight|token|` of the record to
+    /// settle; a record written by another claim since is left alone. `release` deletes the
+    /// record: nothing was published (the claim's reply was lost, the broker was not reached, or
+    /// it nacked or returned the message), so any payload may be sent again. `abandon` keeps the
+    /// record but ends its hold (`until` 0): the broker may have the order (a confirm that never
+    /// came), so only the same payload may take the scope over. Returns how many were settled.
+    public static let settleClaims = """
+        local settled = 0
+        for i = 1, #KEYS do
+          local stored = redis.call('GET', KEYS[i])
+          local prefix = ARGV[1 + i]
+          if stored and string.sub(stored, 1, #prefix) == prefix then
+            if ARGV[1] == 'release' then
+              redis.call('DEL', KEYS[i])
+            else
+              redis.call('SET', KEYS[i], (string.gsub(stored, '|%d*$', '|0')), 'KEEPTTL')
+            end
+            settled = settled + 1
+          end
+        end
+        return settled
+        """
+
+    /// Compare-and-delete: deletes each KEYS[i] whose value is still ARGV[i]. Releases a
+    /// notifier's lease after a failed send, without touching what someone else has written since.
     public static let compareAndDelete = """
         local deleted = 0
         for i = 1, #KEYS do
@@ -110,18 +167,25 @@ public enum RedisScripts {
         """
 
     /// Notifier lease of the notifications of one message. Per notification i: KEYS[2i-1]
-    /// `notifications:<id>`, KEYS[2i] `notif:<id>`; ARGV[1] the lease token, ARGV[2] its TTL in ms.
-    /// Returns per notification 0 when it was already sent, 1 when the lease is now ours, 2 when
-    /// another notifier holds it.
+    /// `notifications:<id>`, KEYS[2i] `notif:<id>`; ARGV[1] the notifier's lease token, ARGV[2]
+    /// the lease TTL in ms. Returns per notification 0 when it was already sent, 1 when the lease
+    /// is now ours, 2 when another notifier holds it. A lease already held with our own token
+    /// (taken by an earlier attempt whose reply was lost) is ours again, its TTL renewed.
     public static let lease = """
         local results = {}
         for i = 1, #KEYS / 2 do
           if redis.call('HGET', KEYS[2 * i - 1], 'status') == 'sent' then
             results[i] = 0
-          elseif redis.call('SET', KEYS[2 * i], ARGV[1], 'NX', 'PX', ARGV[2]) then
-            results[i] = 1
           else
-            results[i] = 2
+            local holder = redis.call('SET', KEYS[2 * i], ARGV[1], 'NX', 'PX', ARGV[2], 'GET')
+            if not holder then
+              results[i] = 1
+            elseif holder == ARGV[1] then
+              redis.call('PEXPIRE', KEYS[2 * i], ARGV[2])
+              results[i] = 1
+            else
+              results[i] = 2
+            end
           end
         end
         return results
@@ -129,32 +193,34 @@ public enum RedisScripts {
 
     /// Notifier: record sent notifications unless another notifier holds their lease. KEYS[1]
     /// totals, then per notification i: KEYS[3i-1] `notif:<id>` lease, KEYS[3i]
-    /// `notifications:<id>`, KEYS[3i+1] `order:<id>`; ARGV[1] our lease token. Stamps
-    /// `notified_at` (Redis clock, ms, the same clock as `accepted_at`). Returns per notification
-    /// 1 when recorded — the lease is ours, or it lapsed and nobody took it: the send happened
-    /// either way — and 0 when another notifier holds the lease (that notifier sends and records).
-    /// Every call follows completed sends, so it counts each in the notification's `sends` field
-    /// first, once per token, before the lease and already-sent checks: an audit sees a second
-    /// send even when it lost its lease or found the notification already recorded.
+    /// `notifications:<id>`, KEYS[3i+1] `order:<id>`; ARGV[1] our lease token, ARGV[2] the id of
+    /// the sends being recorded (one per attempt). Stamps `notified_at` (Redis clock, ms, the same
+    /// clock as `accepted_at`). Returns per notification 1 when recorded — the lease is ours, or it
+    /// lapsed and nobody took it: the send happened either way — and 0 when another notifier holds
+    /// the lease (that notifier sends and records). Every call follows completed sends, so it
+    /// counts each in the notification's `sends` field first, once per send id, before the lease
+    /// and already-sent checks: an audit sees a second send even when it lost its lease or found
+    /// the notification already recorded.
     public static let recordSent = """
         local now = redis.call('TIME')
         local ms = now[1] * 1000 + math.floor(now[2] / 1000)
         local results, recorded = {}, 0
         for i = 1, (#KEYS - 1) / 3 do
           local lease, notification, order = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
-          local known = redis.call('HMGET', notification, 'status', 'counted_token')
-          if known[2] ~= ARGV[1] then redis.call('HINCRBY', notification, 'sends', 1) end
+          local known = redis.call('HMGET', notification, 'status', 'counted_send')
+          local counted = known[2] == ARGV[2]
+          if not counted then redis.call('HINCRBY', notification, 'sends', 1) end
           local holder = redis.call('GET', lease)
           if holder and holder ~= ARGV[1] then
-            if known[2] ~= ARGV[1] then redis.call('HSET', notification, 'counted_token', ARGV[1]) end
+            if not counted then redis.call('HSET', notification, 'counted_send', ARGV[2]) end
             results[i] = 0
           else
             if known[1] ~= 'sent' then
-              redis.call('HSET', notification, 'status', 'sent', 'notified_at', ms, 'counted_token', ARGV[1])
+              redis.call('HSET', notification, 'status', 'sent', 'notified_at', ms, 'counted_send', ARGV[2])
               if redis.call('HGET', order, 'state') == 'reserved' then redis.call('HSET', order, 'state', 'notified') end
               recorded = recorded + 1
-            elseif known[2] ~= ARGV[1] then
-              redis.call('HSET', notification, 'counted_token', ARGV[1])
+            elseif not counted then
+              redis.call('HSET', notification, 'counted_send', ARGV[2])
             end
             if holder then redis.call('DEL', lease) end
             results[i] = 1

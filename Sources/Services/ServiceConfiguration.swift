@@ -29,6 +29,11 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// Gateway group-commit delay under load, in microseconds; 0 turns it off
     /// (see `OrderGateway.Configuration.batchGatherDelay`).
     public var batchGatherMicroseconds = 300
+    /// Milliseconds a gateway request may wait for its claim to start; later it is answered 503
+    /// and never committed (see `OrderGateway.Configuration.requestDeadline`).
+    public var requestDeadlineMilliseconds = 10_000
+    /// Most gateway requests waiting for a batch lane; more are answered 503 at once.
+    public var gatewayMaxWaiting = 1024
     /// Most notifications one notifier sends at once, whatever the prefetch and batch sizes.
     public var notifyConcurrency = 512
     /// Event-loop threads serving the process's sockets. One keeps a request's reads, its Redis
@@ -75,6 +80,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
         try Self.read(&batchLanes, "BATCH_LANES", settings, in: 1...256)
         try Self.read(&maxBatchOrders, "BATCH_MAX_ORDERS", settings, in: 1...1024)
         try Self.read(&batchGatherMicroseconds, "BATCH_GATHER_US", settings, in: 0...100_000)
+        try Self.read(&requestDeadlineMilliseconds, "REQUEST_DEADLINE_MS", settings, in: 1...600_000)
+        try Self.read(&gatewayMaxWaiting, "GATEWAY_MAX_WAITING", settings, in: 0...1_000_000)
         try Self.read(&notifyConcurrency, "NOTIFY_CONCURRENCY", settings, in: 1...100_000)
         try Self.read(&eventLoopThreads, "EVENT_LOOP_THREADS", settings, in: 1...256)
     }

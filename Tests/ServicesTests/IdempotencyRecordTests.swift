@@ -5,11 +5,18 @@ import Testing
     @Test func storedFormRoundTrips() {
         let record = IdempotencyRecord(state: .inFlight, token: "t-1", fingerprint: "00ff")
         #expect(record.stored == "inflight|t-1|00ff")
-        #expect(IdempotencyRecord(stored: record.stored) == record)
-        #expect(IdempotencyRecord(stored: "accepted|t|f|with|bars")?.fingerprint == "f|with|bars")
+        #expect(record.claimPrefix == "inflight|t-1|")
+        #expect(IdempotencyRecord(stored: record.stored + "|1700000000000") == IdempotencyRecord(state: .inFlight, token: "t-1", fingerprint: "00ff", inFlightUntil: 1_700_000_000_000))
+        let accepted = IdempotencyRecord(state: .accepted, token: "t-1", fingerprint: "00ff")
+        #expect(IdempotencyRecord(stored: accepted.stored) == accepted)
     }
 
-    @Test(arguments: ["", "1", "inflight|t", "done|t|f"])
+    /// Records written before claims carried their hold read as given up.
+    @Test func anInFlightRecordWithoutUntilReadsAsGivenUp() {
+        #expect(IdempotencyRecord(stored: "inflight|t|f")?.inFlightUntil == 0)
+    }
+
+    @Test(arguments: ["", "1", "inflight|t", "done|t|f", "inflight|t|f|soon", "accepted|t|f|1"])
     func rejectsValuesItDidNotWrite(stored: String) {
         #expect(IdempotencyRecord(stored: stored) == nil)
     }

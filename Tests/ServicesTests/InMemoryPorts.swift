@@ -5,6 +5,8 @@ import Synchronization
 /// The live adapters are exercised end to end against real servers.
 final class MemoryGatewayStore: GatewayStore {
     let records = Mutex<[String: IdempotencyRecord]>([:])
+    /// Orders the pipeline has seen (`order:<id>` exists).
+    let orders = Mutex<Set<String>>([])
     let acceptedOrders = Mutex<[String]>([])
     let failClaims = Mutex(false)
     /// While set, claims are written and then fail, like a script whose reply was lost.
@@ -13,20 +15,32 @@ final class MemoryGatewayStore: GatewayStore {
     let acceptFailures = Mutex(0)
     /// Sizes of the batches claimed, in order.
     let claimBatches = Mutex<[Int]>([])
+    /// The store's clock, in ms, as Redis's `TIME`; tests move it to make claims stale.
+    let now = Mutex<Int64>(1_000_000)
 
     struct Down: Error {}
 
     /// The claim script's rules, on a dictionary.
-    func claim(_ claims: [IdempotencyClaim], ttl: Duration) async throws -> [ClaimResult] {
+    func claim(_ claims: [IdempotencyClaim], inFlightTTL: Duration, recordTTL: Duration) async throws -> [ClaimResult] {
         if failClaims.withLock({ $0 }) { throw Down() }
         claimBatches.withLock { $0.append(claims.count) }
+        let now = now.withLock { $0 }
         let results: [ClaimResult] = records.withLock { records in
             claims.map { claim in
-                if let existing = records[claim.scope] { return .existing(existing) }
-                if claim.orderScope != claim.scope, records[claim.orderScope] != nil { return .orderTaken }
-                records[claim.scope] = claim.record
-                records[claim.orderScope] = claim.record
-                return .claimed
+                func stale(_ record: IdempotencyRecord?) -> Bool {
+                    guard let record, record.state == .inFlight else { return false }
+                    return record.fingerprint == claim.record.fingerprint && (record.inFlightUntil ?? 0) <= now
+                }
+                let existing = records[claim.scope]
+                if let existing, !stale(existing) { return .existing(existing) }
+                let taken = claim.orderScope == claim.scope ? nil : records[claim.orderScope]
+                if let taken, !stale(taken) { return .orderTaken }
+                if existing == nil, taken == nil, orders.withLock({ $0.contains(claim.orderID) }) { return .orderTaken }
+                var record = claim.record
+                record.inFlightUntil = now + Int64(inFlightTTL.components.seconds * 1000)
+                records[claim.scope] = record
+                records[claim.orderScope] = record
+                return existing == nil && taken == nil ? .claimed : .tookOver
             }
         }
         if loseClaimReplies.withLock({ $0 }) { throw Down() }
@@ -36,17 +50,25 @@ final class MemoryGatewayStore: GatewayStore {
     func accept(_ claims: [IdempotencyClaim], ttl: Duration) async throws {
         if acceptFailures.withLock({ f in defer { f = max(f - 1, 0) }; return f > 0 }) { throw Down() }
         acceptedOrders.withLock { $0 += claims.map(\.orderID) }
+        orders.withLock { $0.formUnion(claims.map(\.orderID)) }
         records.withLock { records in
             for claim in claims {
-                for key in [claim.scope, claim.orderScope] where records[key] == claim.record { records[key] = claim.accepted }
+                for key in [claim.scope, claim.orderScope] where records[key]?.state == .inFlight && records[key]?.token == claim.record.token {
+                    records[key] = claim.accepted
+                }
             }
         }
     }
 
-    func release(_ claims: [IdempotencyClaim]) async throws {
+    func settle(_ claims: [IdempotencyClaim], _ settlement: ClaimSettlement) async throws {
         records.withLock { records in
             for claim in claims {
-                for key in [claim.scope, claim.orderScope] where records[key] == claim.record { records[key] = nil }
+                for key in [claim.scope, claim.orderScope] where records[key]?.state == .inFlight && records[key]?.token == claim.record.token {
+                    switch settlement {
+                    case .release: records[key] = nil
+                    case .abandon: records[key]?.inFlightUntil = 0
+                    }
+                }
             }
         }
     }
@@ -59,6 +81,8 @@ final class ScriptedPublisher: ConfirmedPublisher {
     }
 
     let outcomes = Mutex<[PublishOutcome]>([])
+    /// Errors to throw (after recording the publish), before any outcome is given.
+    let failures = Mutex<[any Error]>([])
     let sent = Mutex<[Sent]>([])
     /// While set, publishes wait (after being recorded) until `open()`.
     private let held = Mutex<(closed: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
@@ -88,6 +112,9 @@ final class ScriptedPublisher: ConfirmedPublisher {
             }
             if !wait { continuation.resume() }
         }
+        // As a real client does when its caller is cancelled while waiting for the confirm.
+        try Task.checkCancellation()
+        if let failure = failures.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { throw failure }
         return outcomes.withLock { $0.isEmpty ? .confirmed : $0.removeFirst() }
     }
 }
@@ -130,16 +157,21 @@ final class MemoryNotifications: NotificationStore {
 
     struct Down: Error {}
 
+    /// Lease calls that take their leases and then fail, like a script whose reply was lost.
+    let loseLeaseReplies = Mutex(0)
+
     /// The lease script's rules.
     func lease(_ orderIDs: [String], token: String, ttl: Duration) async throws -> [LeaseResult] {
-        orderIDs.map { id in
+        let results: [LeaseResult] = orderIDs.map { id in
             if sent.withLock({ $0.contains(id) }) { return .alreadySent }
             return leases.withLock { leases in
-                guard leases[id] == nil else { return .held }
+                guard leases[id] == nil || leases[id] == token else { return .held }
                 leases[id] = token
                 return .taken
             }
         }
+        if loseLeaseReplies.withLock({ f in defer { f = max(f - 1, 0) }; return f > 0 }) { throw Down() }
+        return results
     }
 
     func releaseLeases(_ orderIDs: [String], token: String) async throws {
@@ -149,7 +181,7 @@ final class MemoryNotifications: NotificationStore {
     }
 
     /// The record script's rules: refused only while another token holds the lease.
-    func recordSent(_ orderIDs: [String], token: String) async throws -> [Bool] {
+    func recordSent(_ orderIDs: [String], token: String, sendID: String) async throws -> [Bool] {
         if recordFailures.withLock({ f in defer { f = max(f - 1, 0) }; return f > 0 }) { throw Down() }
         return orderIDs.map { id in
             leases.withLock { leases in

@@ -27,14 +27,69 @@ import Testing
         #expect(publisher.sent.withLock { $0.count } == 1)
     }
 
-    @Test(arguments: [PublishOutcome.nacked, .returned, .timedOut])
-    func aFailedPublishAnswers503AndReleasesTheClaim(failure: PublishOutcome) async {
+    @Test(arguments: [PublishOutcome.nacked, .returned])
+    func aRefusedPublishAnswers503AndReleasesTheClaim(failure: PublishOutcome) async {
         let publisher = ScriptedPublisher([failure])
         let first = await gateway(publisher).submit(body: order, idempotencyKey: nil)
         #expect(first.status == 503)
         #expect(store.records.withLock { $0.isEmpty })
-        let retry = await gateway(publisher).submit(body: order, idempotencyKey: nil)
-        #expect(retry == .accepted(orderID: "o-1", replayed: false))
+        let other = await gateway(publisher).submit(body: bytes(#"{"id":"o-1","sku":"sku-1","qty":7}"#), idempotencyKey: nil)
+        #expect(other == .accepted(orderID: "o-1", replayed: false), "the broker never had the first payload")
+    }
+
+    @Test func aPublishThatCertainlyWasNotSentReleasesTheClaim() async {
+        let publisher = ScriptedPublisher()
+        publisher.failures.withLock { $0 = [PublishNotSent(reason: "no broker connection")] }
+        #expect(await gateway(publisher).submit(body: order, idempotencyKey: "k-ns").status == 503)
+        #expect(store.records.withLock { $0.isEmpty })
+    }
+
+    /// Regression: a 503 after a confirm timeout released the claim while the message might be
+    /// queued, so a retry with another payload was answered 202 and the first payload decided.
+    @Test(arguments: [nil, "k-unknown"])
+    func aPublishOfUnknownOutcomeKeepsTheScopeForTheSamePayloadOnly(key: String?) async {
+        for (run, publisher) in [ScriptedPublisher([.timedOut]), failingPublisher()].enumerated() {
+            let id = "u-\(run)"
+            let payload = bytes(#"{"id":"\#(id)","sku":"sku-1","qty":2}"#)
+            let first = await gateway(publisher).submit(body: payload, idempotencyKey: key.map { "\($0)-\(run)" })
+            #expect(first.status == 503, "\(first)")
+            #expect(store.records.withLock { $0[PipelineKeys.idempotency(orderID: id)]?.inFlightUntil } == 0, "held no longer, but kept")
+            let other = await gateway(publisher).submit(body: bytes(#"{"id":"\#(id)","sku":"sku-1","qty":7}"#), idempotencyKey: key.map { "\($0)-\(run)" })
+            #expect(other == (key == nil ? .duplicate : .payloadMismatch))
+            #expect(await gateway(publisher).submit(body: payload, idempotencyKey: key.map { "\($0)-\(run)" }) == .accepted(orderID: id, replayed: false),
+                    "the same payload takes the scope over and goes out again")
+            #expect(publisher.sent.withLock { $0.map(\.body) } == Array(repeating: bytes(#"{"id":"\#(id)","qty":2,"sku":"sku-1"}"#), count: 2))
+        }
+    }
+
+    func failingPublisher() -> ScriptedPublisher {
+        struct ConnectionLost: Error {}
+        let publisher = ScriptedPublisher()
+        publisher.failures.withLock { $0 = [ConnectionLost()] }
+        return publisher
+    }
+
+    /// Regression: when Redis refused the accept write after the broker's confirm, the in-flight
+    /// claim lapsed and the same id with another payload got a fresh 202, although the order was
+    /// decided with the first payload.
+    @Test func afterALostAcceptRecordAnotherPayloadIsStillRefused() async {
+        store.acceptFailures.withLock { $0 = .max }
+        let publisher = ScriptedPublisher()
+        #expect(await gateway(publisher).submit(body: order, idempotencyKey: nil) == .accepted(orderID: "o-1", replayed: false))
+        store.now.withLock { $0 += 3_600_000 }
+        let other = bytes(#"{"id":"o-1","sku":"sku-1","qty":7}"#)
+        #expect(await gateway(publisher).submit(body: other, idempotencyKey: nil) == .duplicate)
+        #expect(await gateway(publisher).submit(body: other, idempotencyKey: "k-other") == .duplicate)
+        #expect(publisher.sent.withLock { $0.count } == 1)
+    }
+
+    /// The claim knows every order the pipeline has seen, even once its records have expired.
+    @Test func anOrderSeenBeforeIsADuplicateAfterItsRecordsExpired() async {
+        store.orders.withLock { _ = $0.insert("o-1") }
+        let publisher = ScriptedPublisher()
+        #expect(await gateway(publisher).submit(body: order, idempotencyKey: nil) == .duplicate)
+        #expect(await gateway(publisher).submit(body: order, idempotencyKey: "k-late") == .duplicate)
+        #expect(publisher.sent.withLock { $0.isEmpty })
     }
 
     @Test func redisDownAnswers503WithoutPublishing() async {
@@ -67,7 +122,8 @@ import Testing
     }
 
     @Test func aRequestStillInFlightUnderTheSameKeyIsAConflict() async {
-        let record = IdempotencyRecord(state: .inFlight, token: "someone-else", fingerprint: IdempotencyRecord.fingerprint(of: bytes(#"{"id":"o-1","qty":2,"sku":"sku-1"}"#)))
+        let record = IdempotencyRecord(state: .inFlight, token: "someone-else", fingerprint: IdempotencyRecord.fingerprint(of: bytes(#"{"id":"o-1","qty":2,"sku":"sku-1"}"#)),
+                                       inFlightUntil: .max)
         store.records.withLock { $0["idem:key:k-2"] = record }
         #expect(await gateway(ScriptedPublisher()).submit(body: order, idempotencyKey: "k-2") == .inFlight)
     }
@@ -139,14 +195,16 @@ import Testing
         #expect(store.records.withLock { $0.keys.sorted() } == ["idem:order:lead"], "every claim of the failed batch was released")
     }
 
-    /// Regression: an accept write lost to a Redis blip let the in-flight claim lapse, and a later
-    /// retry of the order was accepted a second time instead of being answered as a duplicate.
-    @Test func aFailingAcceptWriteIsRetriedBeforeThe202() async {
+    /// A failing accept write does not hold the 202: the gateway's recorder writes it later.
+    @Test func aFailingAcceptWriteIsRetriedAfterThe202() async throws {
         store.acceptFailures.withLock { $0 = 3 }
-        let publisher = ScriptedPublisher()
-        #expect(await gateway(publisher).submit(body: order, idempotencyKey: nil) == .accepted(orderID: "o-1", replayed: false))
-        #expect(store.records.withLock { $0["idem:order:o-1"]?.state } == .accepted)
+        let gateway = gateway(ScriptedPublisher())
+        let recorder = Task { await gateway.run() }
+        defer { recorder.cancel() }
+        #expect(await gateway.submit(body: order, idempotencyKey: nil) == .accepted(orderID: "o-1", replayed: false))
+        try await waitUntil { store.records.withLock { $0["idem:order:o-1"]?.state } == .accepted }
         #expect(store.acceptedOrders.withLock { $0 } == ["o-1"])
+        #expect(gateway.pendingAccepts == 0)
     }
 
     /// On a two-lane gateway: submits one order and holds its publish, so one lane is busy; then
@@ -206,6 +264,74 @@ import Testing
         let started = ContinuousClock.now
         #expect(await gateway.submit(body: order, idempotencyKey: nil) == .accepted(orderID: "o-1", replayed: false))
         #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
+    /// A one-lane gateway whose lane is held by a publish the test controls: the leading order
+    /// `lead` has been published and waits for its confirm.
+    func gatewayWithAHeldLane(_ publisher: ScriptedPublisher, configure: (inout OrderGateway.Configuration) -> Void = { _ in }) async throws -> (OrderGateway, Task<GatewayOutcome, Never>) {
+        var configuration = OrderGateway.Configuration()
+        configuration.batchLanes = 1
+        configure(&configuration)
+        let gateway = OrderGateway(store: store, publisher: publisher, configuration: configuration)
+        publisher.hold()
+        let lead = Task { await gateway.submit(body: bytes(#"{"id":"lead","sku":"s","qty":1}"#), idempotencyKey: nil) }
+        try await waitUntil { publisher.sent.withLock { $0.count } == 1 }
+        return (gateway, lead)
+    }
+
+    /// Regression: under a hung dependency waiting requests had no deadline, and were committed
+    /// long after their clients had given up.
+    @Test func aRequestNotClaimedByItsDeadlineIsAnswered503AndNeverCommitted() async throws {
+        let publisher = ScriptedPublisher()
+        let (gateway, lead) = try await gatewayWithAHeldLane(publisher) { $0.requestDeadline = .milliseconds(50) }
+        let late = await gateway.submit(body: bytes(#"{"id":"late","sku":"s","qty":1}"#), idempotencyKey: nil)
+        #expect(late == .unavailable(reason: OrderBatcher.deadlinePassed))
+        #expect(gateway.waitingCount == 0)
+        publisher.open()
+        #expect(await lead.value.status == 202)
+        #expect(store.claimBatches.withLock { $0 } == [1], "only the lead was ever claimed")
+        #expect(store.records.withLock { $0["idem:order:late"] } == nil)
+    }
+
+    /// Regression: handlers went on after their clients hung up, and their orders were committed.
+    @Test func aWaitingRequestWhoseClientIsGoneLeavesAndIsNeverCommitted() async throws {
+        let publisher = ScriptedPublisher()
+        let (gateway, lead) = try await gatewayWithAHeldLane(publisher)
+        let gone = Task { await gateway.submit(body: bytes(#"{"id":"gone","sku":"s","qty":1}"#), idempotencyKey: nil) }
+        try await waitUntil { gateway.waitingCount == 1 }
+        gone.cancel()
+        #expect(await gone.value == .unavailable(reason: OrderBatcher.clientGone))
+        #expect(gateway.waitingCount == 0)
+        publisher.open()
+        #expect(await lead.value.status == 202)
+        #expect(store.claimBatches.withLock { $0 } == [1])
+    }
+
+    /// Admission control: a full waiting list turns requests away at once instead of queueing
+    /// them behind a hung dependency.
+    @Test func aFullWaitingListAnswers503AtOnce() async throws {
+        let publisher = ScriptedPublisher()
+        let (gateway, lead) = try await gatewayWithAHeldLane(publisher) { $0.maxWaiting = 2 }
+        let waiting = (0..<2).map { index in Task { await gateway.submit(body: bytes(#"{"id":"w-\#(index)","sku":"s","qty":1}"#), idempotencyKey: nil) } }
+        try await waitUntil { gateway.waitingCount == 2 }
+        #expect(await gateway.submit(body: bytes(#"{"id":"w-2","sku":"s","qty":1}"#), idempotencyKey: nil) == .unavailable(reason: OrderBatcher.overloaded))
+        publisher.open()
+        #expect(await lead.value.status == 202)
+        for task in waiting { #expect(await task.value.status == 202) }
+        #expect(GatewayOutcome.unavailable(reason: OrderBatcher.overloaded).status == 503)
+    }
+
+    /// A leader whose client hangs up mid-commit still commits the batch it leads: the other
+    /// requests of the batch have clients waiting for it.
+    @Test func aLeaderWhoseClientLeavesMidCommitStillCommitsItsBatch() async throws {
+        let publisher = ScriptedPublisher()
+        let (gateway, lead) = try await gatewayWithAHeldLane(publisher)
+        let follower = Task { await gateway.submit(body: bytes(#"{"id":"f","sku":"s","qty":1}"#), idempotencyKey: nil) }
+        try await waitUntil { gateway.waitingCount == 1 }
+        lead.cancel()
+        publisher.open()
+        #expect(await lead.value.status == 202, "its claim had started: the order is committed and accepted")
+        #expect(await follower.value.status == 202)
     }
 
     /// A sleep that lasts until the test opens it.

@@ -25,6 +25,35 @@ import Testing
         #expect(sender.delivered.withLock { $0.isEmpty })
     }
 
+    /// Regression: when the lease script ran but its reply was lost, the retry found the lease
+    /// taken by its own earlier attempt, took it for another notifier's and waited the lease out.
+    @Test func aRetryRecognisesItsOwnLeaseWhoseReplyWasLost() async {
+        store.loseLeaseReplies.withLock { $0 = 1 }
+        let sender = RecordingSender()
+        let notifier = OrderNotifier(store: store, sender: sender, lease: .seconds(30), sendTimeout: .seconds(5))
+        guard case .retry(let delay, _) = await notifier.handle(body: created, attempt: 1) else {
+            Issue.record("expected a retry after the lost reply")
+            return
+        }
+        #expect(delay < .seconds(2))
+        #expect(await notifier.handle(body: created, attempt: 2) == .ack)
+        #expect(sender.delivered.withLock { $0.map(\.orderID) } == ["o-1"])
+    }
+
+    /// Two deliveries of one notification in one notifier (the processor re-publishes an event
+    /// when its message is redelivered) share its lease token: only one of them sends.
+    @Test func twoDeliveriesOfOneNotificationInOneNotifierSendItOnce() async {
+        let sender = RecordingSender(delay: .milliseconds(100))
+        let notifier = OrderNotifier(store: store, sender: sender)
+        async let first = notifier.handle(body: created, attempt: 1)
+        async let second = notifier.handle(body: created, attempt: 1)
+        let actions = await [first, second]
+        #expect(actions.contains(.ack))
+        #expect(sender.delivered.withLock { $0.count } == 1)
+        #expect(await notifier.handle(body: created, attempt: 2) == .ack)
+        #expect(sender.delivered.withLock { $0.count } == 1)
+    }
+
     /// Regression: a lease left by a notifier killed mid-send (or by a send whose record failed)
     /// used up every attempt within a second or two and dead-lettered the notification.
     @Test func aHeldLeaseIsWaitedOutNotDeadLettered() async {

@@ -16,29 +16,49 @@ import TestSupport
         store = RedisPipelineStore(redis: redis)
     }
 
-    func claim(_ id: String, key: String? = nil, token: String) -> IdempotencyClaim {
+    func claim(_ id: String, key: String? = nil, token: String, fingerprint: String = "f") -> IdempotencyClaim {
         IdempotencyClaim(scope: key.map { PipelineKeys.idempotency(key: $0) } ?? PipelineKeys.idempotency(orderID: id), orderID: id,
-                         record: IdempotencyRecord(state: .inFlight, token: token, fingerprint: "f"))
+                         record: IdempotencyRecord(state: .inFlight, token: token, fingerprint: fingerprint))
     }
 
     func stored(_ key: String) async throws -> String? {
         try await redis.get(key).map(String.init(describing:))
     }
 
+    func claim(_ claims: [IdempotencyClaim], holding: Duration = .seconds(30)) async throws -> [ClaimResult] {
+        try await store.claim(claims, inFlightTTL: holding, recordTTL: .seconds(3600))
+    }
+
+    /// The token of the record an `.existing` result names, or nil.
+    func token(_ result: ClaimResult) -> String? {
+        if case .existing(let record) = result { record.token } else { nil }
+    }
+
     @Test func claimIsExclusiveAndOnlyTheOwnerReleasesIt() async throws {
         let mine = claim("claim-\(run)", token: "mine")
         let theirs = claim("claim-\(run)", token: "theirs")
-        #expect(try await store.claim([mine], ttl: .seconds(30)) == [.claimed])
-        #expect(try await store.claim([theirs], ttl: .seconds(30)) == [.existing(mine.record)])
-        try await store.release([theirs])
-        #expect(try await stored(mine.scope) == mine.record.stored)
-        try await store.release([mine])
+        #expect(try await claim([mine]) == [.claimed])
+        #expect(try await claim([theirs]).map(token) == ["mine"])
+        try await store.settle([theirs], .release)
+        #expect(try await stored(mine.scope)?.hasPrefix(mine.record.claimPrefix) == true)
+        try await store.settle([mine], .release)
         #expect(try await redis.get(mine.scope) == nil)
+    }
+
+    @Test func aClaimHoldsItsScopeForTheInFlightTTLAndKeepsItsRecordForTheWindow() async throws {
+        let request = claim("hold-\(run)", token: "t")
+        let before = Int64(Date().timeIntervalSince1970 * 1000)
+        #expect(try await claim([request], holding: .seconds(30)) == [.claimed])
+        let record = try #require(try await stored(request.scope).flatMap(IdempotencyRecord.init(stored:)))
+        let until = try #require(record.inFlightUntil)
+        #expect(until >= before + 29_000 && until <= before + 90_000, "until is the Redis clock plus the in-flight TTL: \(until)")
+        guard case .seconds(let ttl) = try await redis.ttl(request.scope) else { Issue.record("no TTL"); return }
+        #expect(ttl > 3000, "the record outlives its hold: it is kept for the idempotency window")
     }
 
     @Test func aBatchClaimDecidesEachRequestInOrder() async throws {
         let taken = claim("batch-taken-\(run)", token: "earlier")
-        _ = try await store.claim([taken], ttl: .seconds(30))
+        _ = try await claim([taken])
         let batch = [
             claim("batch-a-\(run)", token: "b.0"),
             claim("batch-taken-\(run)", token: "b.1"),
@@ -46,24 +66,53 @@ import TestSupport
             claim("batch-taken-\(run)", key: "k-\(run)", token: "b.3"),
             claim("batch-b-\(run)", key: "k2-\(run)", token: "b.4"),
         ]
-        let results = try await store.claim(batch, ttl: .seconds(30))
-        #expect(results == [.claimed, .existing(taken.record), .existing(batch[0].record), .orderTaken, .claimed])
-        #expect(try await stored(batch[4].scope) == batch[4].record.stored)
-        #expect(try await stored(batch[4].orderScope) == batch[4].record.stored, "a keyed request claims its order id too")
+        let results = try await claim(batch)
+        #expect(results[0] == .claimed && results[3] == .orderTaken && results[4] == .claimed)
+        #expect(token(results[1]) == "earlier" && token(results[2]) == "b.0")
+        #expect(try await stored(batch[4].scope)?.hasPrefix(batch[4].record.claimPrefix) == true)
+        #expect(try await stored(batch[4].orderScope)?.hasPrefix(batch[4].record.claimPrefix) == true, "a keyed request claims its order id too")
         #expect(try await redis.get(batch[3].scope) == nil, "a refused keyed request leaves its key free")
     }
 
-    @Test func anInFlightClaimExpiresOnItsOwn() async throws {
-        let request = claim("expiry-\(run)", token: "t")
-        #expect(try await store.claim([request], ttl: .milliseconds(50)) == [.claimed])
-        try await Task.sleep(for: .milliseconds(150))
-        #expect(try await store.claim([request], ttl: .seconds(30)) == [.claimed], "the expired claim no longer blocks")
+    /// An abandoned claim (its request gave up not knowing whether the broker has the order) is
+    /// taken over by the same payload only; other payloads are refused, keyed or not.
+    @Test func anAbandonedClaimIsTakenOverByTheSamePayloadOnly() async throws {
+        for key in [nil, "abandon-\(run)"] {
+            let id = "abandon-\(key == nil ? "plain" : "keyed")-\(run)"
+            let first = claim(id, key: key, token: "first", fingerprint: "payload-1")
+            #expect(try await claim([first]) == [.claimed])
+            #expect(try await claim([claim(id, key: key, token: "early", fingerprint: "payload-1")]).map(token) == ["first"], "held: in progress")
+            try await store.settle([first], .abandon)
+            let other = try await claim([claim(id, key: key, token: "other", fingerprint: "payload-2")])
+            #expect(token(other[0]) == "first", "another payload finds the first one's record")
+            #expect(try await claim([claim(id, key: key, token: "again", fingerprint: "payload-1")]) == [.tookOver])
+            #expect(try await stored(first.orderScope)?.hasPrefix("inflight|again|payload-1|") == true)
+        }
+    }
+
+    /// A keyed request under a new key whose order id holds an abandoned claim of the same payload
+    /// takes it over; of another payload, it is refused.
+    @Test func aNewKeyTakesOverAnAbandonedOrderClaimOfTheSamePayload() async throws {
+        let id = "rekey-\(run)"
+        let plain = claim(id, token: "plain", fingerprint: "p")
+        _ = try await claim([plain])
+        try await store.settle([plain], .abandon)
+        #expect(try await claim([claim(id, key: "rekey-other-\(run)", token: "x", fingerprint: "q")]) == [.orderTaken])
+        #expect(try await claim([claim(id, key: "rekey-\(run)", token: "y", fingerprint: "p")]) == [.tookOver])
+    }
+
+    @Test func anOrderThePipelineHasSeenIsTakenEvenWithoutRecords() async throws {
+        let id = "seen-\(run)"
+        try await redis.hset(PipelineKeys.order(id), fields: [("state", "reserved")])
+        #expect(try await claim([claim(id, token: "late")]) == [.orderTaken])
+        #expect(try await claim([claim(id, key: "seen-\(run)", token: "later")]) == [.orderTaken])
+        #expect(try await redis.get(PipelineKeys.idempotency(orderID: id)) == nil, "a refused claim leaves nothing behind")
     }
 
     @Test func acceptTurnsOurClaimsIntoAcceptedRecordsAndMarksTheOrders() async throws {
         let plain = claim("accept-\(run)", token: "t.0")
         let keyed = claim("accept-keyed-\(run)", key: "accept-\(run)", token: "t.1")
-        _ = try await store.claim([plain, keyed], ttl: .seconds(30))
+        _ = try await claim([plain, keyed])
         let before = try await store.snapshot(sku: nil, orderID: nil).totals["accepted"] ?? 0
         try await store.accept([plain, keyed], ttl: .seconds(3600))
         for key in [plain.scope, keyed.scope, keyed.orderScope] {
@@ -89,7 +138,7 @@ import TestSupport
         let isolated = RedisClient(configuration: configuration)
         let store = RedisPipelineStore(redis: isolated)
         let claims = [claim("count-\(run)", token: "t.0"), claim("count-keyed-\(run)", key: "count-\(run)", token: "t.1")]
-        _ = try await store.claim(claims, ttl: .seconds(30))
+        _ = try await store.claim(claims, inFlightTTL: .seconds(30), recordTTL: .seconds(60))
         let before = try await store.snapshot(sku: nil, orderID: nil).totals["accepted"] ?? 0
         try await store.accept(claims, ttl: .seconds(60))
         let stamped = try await isolated.hget(PipelineKeys.order(claims[0].orderID), field: "accepted_at")
@@ -110,15 +159,19 @@ import TestSupport
             claim("dup-a-\(run)", key: "dup-\(run)", token: "d.2"),
             claim("dup-b-\(run)", token: "d.3"),
         ]
-        #expect(try await store.claim(batch, ttl: .seconds(30)) == [.claimed, .existing(batch[0].record), .orderTaken, .claimed])
+        let results = try await store.claim(batch, inFlightTTL: .seconds(30), recordTTL: .seconds(60))
+        #expect(results[0] == .claimed && token(results[1]) == "d.0" && results[2] == .orderTaken && results[3] == .claimed)
         #expect(try await store.snapshot(sku: nil, orderID: nil).totals["duplicates"] ?? 0 == before + 2)
     }
 
-    @Test func releaseDeletesOnlyOurOwnRecords() async throws {
+    @Test func settlingTouchesOnlyOurOwnRecords() async throws {
         let keyed = claim("release-\(run)", key: "release-\(run)", token: "ours")
-        _ = try await store.claim([keyed], ttl: .seconds(30))
+        _ = try await claim([keyed])
         try await redis.set(keyed.orderScope, to: "someone else's")
-        try await store.release([keyed])
+        try await store.settle([keyed], .abandon)
+        #expect(try await stored(keyed.scope)?.hasSuffix("|0") == true)
+        #expect(try await stored(keyed.orderScope) == "someone else's")
+        try await store.settle([keyed], .release)
         #expect(try await redis.get(keyed.scope) == nil)
         #expect(try await stored(keyed.orderScope) == "someone else's")
     }
@@ -189,13 +242,13 @@ import TestSupport
         try await redis.hset(PipelineKeys.order(id), fields: [("state", "reserved")])
         #expect(try await store.lease([id], token: "a", ttl: .seconds(30)) == [.taken])
         #expect(try await store.lease([id], token: "b", ttl: .seconds(30)) == [.held])
-        #expect(try await store.recordSent([id], token: "b") == [false])
-        #expect(try await store.recordSent([id], token: "a") == [true])
+        #expect(try await store.recordSent([id], token: "b", sendID: "b-send") == [false])
+        #expect(try await store.recordSent([id], token: "a", sendID: "a-send") == [true])
         #expect(try await store.lease([id], token: "c", ttl: .seconds(30)) == [.alreadySent])
         #expect(try await redis.hget(PipelineKeys.order(id), field: "state").map(String.init(describing:)) == "notified")
         #expect(try await redis.get(PipelineKeys.notificationLease(id)) == nil, "the lease is given back once sent")
         #expect(try await redis.hget(PipelineKeys.notification(id), field: "sends").map(String.init(describing:)) == "2", "both completed sends are counted")
-        #expect(try await store.recordSent([id], token: "a") == [true])
+        #expect(try await store.recordSent([id], token: "a", sendID: "a-send") == [true])
         #expect(try await redis.hget(PipelineKeys.notification(id), field: "sends").map(String.init(describing:)) == "2", "a repeated record of one send counts once")
     }
 
@@ -203,16 +256,27 @@ import TestSupport
         let ids = ["l1-\(run)", "l2-\(run)", "l3-\(run)"]
         #expect(try await store.lease([ids[1]], token: "other", ttl: .seconds(30)) == [.taken])
         #expect(try await store.lease([ids[2]], token: "earlier", ttl: .seconds(30)) == [.taken])
-        #expect(try await store.recordSent([ids[2]], token: "earlier") == [true])
+        #expect(try await store.recordSent([ids[2]], token: "earlier", sendID: "earlier-send") == [true])
         #expect(try await store.lease(ids, token: "mine", ttl: .seconds(30)) == [.taken, .held, .alreadySent])
-        #expect(try await store.recordSent(ids, token: "mine") == [true, false, true])
+        #expect(try await store.recordSent(ids, token: "mine", sendID: "mine-send") == [true, false, true])
+    }
+
+    /// Regression: a lease taken by an attempt whose reply was lost read as another notifier's,
+    /// and the retry waited the whole lease out.
+    @Test func aLeaseHeldWithOurOwnTokenIsOursAgainAndRenewed() async throws {
+        let id = "own-lease-\(run)"
+        #expect(try await store.lease([id], token: "me", ttl: .seconds(2)) == [.taken])
+        #expect(try await store.lease([id], token: "me", ttl: .seconds(60)) == [.taken])
+        guard case .seconds(let ttl) = try await redis.ttl(PipelineKeys.notificationLease(id)) else { Issue.record("no TTL"); return }
+        #expect(ttl > 30, "the lease's TTL was renewed")
+        #expect(try await store.lease([id], token: "someone else", ttl: .seconds(60)) == [.held])
     }
 
     @Test func aSendWhoseLeaseLapsedUnclaimedIsStillRecorded() async throws {
         let id = "lapsed-\(run)"
         #expect(try await store.lease([id], token: "a", ttl: .milliseconds(50)) == [.taken])
         try await Task.sleep(for: .milliseconds(150))
-        #expect(try await store.recordSent([id], token: "a") == [true])
+        #expect(try await store.recordSent([id], token: "a", sendID: "a-send") == [true])
         #expect(try await store.lease([id], token: "b", ttl: .seconds(30)) == [.alreadySent])
     }
 
@@ -227,7 +291,7 @@ import TestSupport
 
     @Test func scriptsSurviveAFlushedScriptCache() async throws {
         _ = try await redis.send(["SCRIPT", "FLUSH"])
-        #expect(try await store.claim([claim("flush-\(run)", token: "t")], ttl: .seconds(5)) == [.claimed])
+        #expect(try await claim([claim("flush-\(run)", token: "t")]) == [.claimed])
     }
 
     @Test func readsBackWhatTheStepsWrote() async throws {
@@ -237,7 +301,7 @@ import TestSupport
         let before = try await store.snapshot(sku: nil, orderID: nil).processedOrdersCount
         _ = try await store.reserve([Order(id: id, sku: sku, qty: 4)])
         #expect(try await store.lease([id], token: "t", ttl: .seconds(30)) == [.taken])
-        #expect(try await store.recordSent([id], token: "t") == [true])
+        #expect(try await store.recordSent([id], token: "t", sendID: "t-send") == [true])
         let snapshot = try await store.snapshot(sku: sku, orderID: id)
         #expect(snapshot.inventoryLevel == 5)
         #expect(snapshot.notificationStatus == "sent")

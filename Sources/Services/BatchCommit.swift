@@ -1,0 +1,96 @@
+/// Commits one gateway batch: claims every request's scopes, publishes the claimed orders as one
+/// confirmed message, then marks them accepted. What becomes of a claim that does not end in a
+/// 202 depends on what the broker may have: nothing (the claim is released, any payload may come
+/// again) or perhaps the order (the claim is abandoned: its records stay, so only the same payload
+/// may take the scope over and be published again). So a 202 for an order id always means the
+/// order is, or will be, decided with exactly that payload.
+struct BatchCommit: Sendable {
+    let store: any GatewayStore
+    let publisher: any ConfirmedPublisher
+    let configuration: OrderGateway.Configuration
+    let recorder: AcceptRecorder
+    let logger: JSONLogger?
+    let makeToken: @Sendable () -> String
+
+    func run(_ batch: [GatewaySubmission]) async -> [GatewayOutcome] {
+        let token = makeToken()
+        let claims = batch.indices.map { index in
+            let submission = batch[index]
+            return IdempotencyClaim(
+                scope: submission.idempotencyKey.map { PipelineKeys.idempotency(key: $0) } ?? PipelineKeys.idempotency(orderID: submission.order.id),
+                orderID: submission.order.id,
+                record: IdempotencyRecord(state: .inFlight, token: "\(token).\(index)", fingerprint: submission.fingerprint))
+        }
+        let results: [ClaimResult]
+        do {
+            results = try await store.claim(claims, inFlightTTL: configuration.inFlightTTL, recordTTL: configuration.acceptedTTL)
+        } catch {
+            // The script may have run with only its reply lost: give back whatever it claimed
+            // (nothing was published), so the 503 holds true that any retry is safe.
+            try? await store.settle(claims, .release)
+            return unavailable(batch.count, "redis unavailable", error)
+        }
+        var outcomes = [GatewayOutcome?](repeating: nil, count: batch.count)
+        var claimed: [Int] = []
+        for (index, result) in results.enumerated() {
+            let submission = batch[index]
+            switch result {
+            case .claimed, .tookOver: claimed.append(index)
+            case .orderTaken: outcomes[index] = .duplicate
+            case .existing(let record):
+                outcomes[index] = record.answer(toFingerprint: submission.fingerprint, keyedByHeader: submission.idempotencyKey != nil, orderID: submission.order.id)
+            }
+        }
+        if !claimed.isEmpty {
+            let published = await publish(claimed.map { batch[$0] }, claims: claimed.map { claims[$0] }, token: token)
+            for (index, outcome) in zip(claimed, published) { outcomes[index] = outcome }
+        }
+        return outcomes.map { $0! }
+    }
+
+    /// Publishes the claimed orders as one message; on a confirm marks them accepted.
+    private func publish(_ submissions: [GatewaySubmission], claims: [IdempotencyClaim], token: String) async -> [GatewayOutcome] {
+        let body = MessageBatch.body(submissions.map(\.payload))
+        let messageID = submissions.count == 1 ? submissions[0].order.id : "batch-\(token)"
+        let outcome: PublishOutcome
+        do {
+            outcome = try await publisher.publish(body, routingKey: configuration.routingKey, messageID: messageID, timeout: configuration.confirmTimeout)
+        } catch let error as PublishNotSent {
+            try? await store.settle(claims, .release)
+            return unavailable(submissions.count, "broker unavailable", error)
+        } catch {
+            // The message may have left before the failure: only the same payload may come again.
+            try? await store.settle(claims, .abandon)
+            return unavailable(submissions.count, "broker outcome unknown", error)
+        }
+        switch outcome {
+        case .confirmed:
+            await recordAccepted(claims)
+            return submissions.map { .accepted(orderID: $0.order.id, replayed: false) }
+        case .nacked, .returned:
+            try? await store.settle(claims, .release)
+            return unavailable(submissions.count, "broker \(outcome) the order", nil)
+        case .timedOut:
+            try? await store.settle(claims, .abandon)
+            return unavailable(submissions.count, "broker confirm timed out", nil)
+        }
+    }
+
+    /// Marks the claims accepted; when Redis refuses, the recorder keeps trying after the 202. The
+    /// broker has the orders whatever happens here, and until the write lands the claims' records
+    /// still name the payload, so a retry of another payload is refused all the same.
+    private func recordAccepted(_ claims: [IdempotencyClaim]) async {
+        do {
+            try await store.accept(claims, ttl: configuration.acceptedTTL)
+        } catch {
+            recorder.retry(claims, after: error)
+        }
+    }
+
+    private func unavailable(_ count: Int, _ reason: String, _ error: (any Error)?) -> [GatewayOutcome] {
+        var fields = ["orders": String(count), "reason": reason]
+        if let error { fields["error"] = "\(error)" }
+        logger?.warning("orders answered 503", fields)
+        return Array(repeating: .unavailable(reason: reason), count: count)
+    }
+}
