@@ -1,6 +1,7 @@
 /// What the gateway keeps in Redis for one idempotency scope (an `Idempotency-Key` or an order id),
 /// stored as one string value: `inflight|<token>|<fingerprint>|<until>` while a request holds it,
-/// `accepted|<token>|<fingerprint>` once the broker confirmed the order.
+/// `accepted|<token>|<fingerprint>|<until>` once the broker confirmed the order (keeping the
+/// claim's `until`, from which an audit can tell when the claim was made).
 ///
 /// A record is kept for the idempotency window (24 h by default) whatever became of its request:
 /// the scope remembers which payload the pipeline may have seen. An in-flight record is live until
@@ -22,9 +23,10 @@ public struct IdempotencyRecord: Equatable, Sendable {
     public var token: String
     /// Identifies the payload, to tell a retry from a different request reusing the key.
     public var fingerprint: String
-    /// For an in-flight record read back from Redis: until when its request holds it (ms on the
-    /// Redis clock; 0 when given up). Nil in a record the gateway is about to write: the claim
-    /// script adds it from its own clock.
+    /// For a record read back from Redis: until when its claim holds (held) the scope, in ms on
+    /// the Redis clock; 0 once its request gave up. Nil in a record the gateway is about to
+    /// write (the claim script adds it from its own clock) and in accepted records written
+    /// before claims carried it.
     public var inFlightUntil: Int64?
 
     public init(state: State, token: String, fingerprint: String, inFlightUntil: Int64? = nil) {
@@ -39,13 +41,8 @@ public struct IdempotencyRecord: Equatable, Sendable {
     public init?(stored: String) {
         let parts = stored.split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false)
         guard parts.count >= 3, let state = State(rawValue: String(parts[0])) else { return nil }
-        var until: Int64?
-        if state == .inFlight {
-            until = parts.count == 4 ? Int64(parts[3]) : 0
-            guard until != nil else { return nil }
-        } else {
-            guard parts.count == 3 else { return nil }
-        }
+        let until: Int64? = parts.count == 4 ? Int64(parts[3]) : state == .inFlight ? 0 : nil
+        guard parts.count == 3 || until != nil else { return nil }
         self.init(state: state, token: String(parts[1]), fingerprint: String(parts[2]), inFlightUntil: until)
     }
 

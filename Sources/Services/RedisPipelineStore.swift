@@ -57,13 +57,12 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
         var keys = [PipelineKeys.totals]
         var arguments: [any RESPArgument] = [ttl.milliseconds]
         keys.reserveCapacity(1 + 3 * claims.count)
-        arguments.reserveCapacity(1 + 2 * claims.count)
+        arguments.reserveCapacity(1 + claims.count)
         for claim in claims {
             keys.append(claim.scope)
             keys.append(claim.orderScope)
             keys.append(PipelineKeys.order(claim.orderID))
             arguments.append(claim.record.claimPrefix)
-            arguments.append(claim.accepted.stored)
         }
         _ = try await redis.eval(Self.acceptScript, keys: keys, arguments: arguments)
     }

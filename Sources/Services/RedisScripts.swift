@@ -69,26 +69,28 @@ public enum RedisScripts {
 
     /// Gateway finalise of a batch after the broker's confirm. KEYS[1] totals, then per request i:
     /// KEYS[3i-1] its scope, KEYS[3i] its order's scope, KEYS[3i+1] `order:<id>`; ARGV[1] how long
-    /// an accepted record is kept in ms, ARGV[2i] request i's claim prefix `inflight|token|`,
-    /// ARGV[2i+1] its accepted record.
+    /// an accepted record is kept in ms, ARGV[1+i] request i's claim prefix `inflight|token|`.
     /// Marks each order accepted unless the processor already moved it on, stamps `accepted_at`
     /// (Redis clock, ms) for end-to-end latency, and turns each record the claim still holds into
-    /// the accepted record (a claim taken over since changes nothing: the broker has the order all
-    /// the same). An order is counted in the `accepted` total once, when its `accepted_at` is first
-    /// set, so a retry of this script after a lost reply counts nothing twice. Returns how many
-    /// were counted.
+    /// an accepted one, `accepted|token|fingerprint|until`, keeping the claim's `until` (from
+    /// which an audit reads when the claim was made); a claim taken over since changes nothing:
+    /// the broker has the order all the same. An order is counted in the `accepted` total once,
+    /// when its `accepted_at` is first set, so a retry of this script after a lost reply counts
+    /// nothing twice. Returns how many were counted.
     public static let accept = """
         local now = redis.call('TIME')
         local ms = string.format('%d', now[1] * 1000 + math.floor(now[2] / 1000))
         local counted = 0
         for i = 1, (#KEYS - 1) / 3 do
           local scope, orderScope, order = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
-          local prefix, accepted = ARGV[2 * i], ARGV[2 * i + 1]
+          local prefix = ARGV[1 + i]
           redis.call('HSETNX', order, 'state', 'accepted')
           counted = counted + redis.call('HSETNX', order, 'accepted_at', ms)
           for _, key in ipairs(scope == orderScope and {scope} or {scope, orderScope}) do
             local stored = redis.call('GET', key)
-            if stored and string.sub(stored, 1, #prefix) == prefix then redis.call('SET', key, accepted, 'PX', ARGV[1]) end
+            if stored and string.sub(stored, 1, #prefix) == prefix then
+              redis.call('SET', key, 'accepted' .. string.sub(stored, #'inflight' + 1), 'PX', ARGV[1])
+            end
           end
         end
         if counted > 0 then redis.call('HINCRBY', KEYS[1], 'accepted', counted) end

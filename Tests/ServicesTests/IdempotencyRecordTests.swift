@@ -9,6 +9,7 @@ import Testing
         #expect(IdempotencyRecord(stored: record.stored + "|1700000000000") == IdempotencyRecord(state: .inFlight, token: "t-1", fingerprint: "00ff", inFlightUntil: 1_700_000_000_000))
         let accepted = IdempotencyRecord(state: .accepted, token: "t-1", fingerprint: "00ff")
         #expect(IdempotencyRecord(stored: accepted.stored) == accepted)
+        #expect(IdempotencyRecord(stored: accepted.stored + "|42")?.inFlightUntil == 42)
     }
 
     /// Records written before claims carried their hold read as given up.
@@ -16,7 +17,7 @@ import Testing
         #expect(IdempotencyRecord(stored: "inflight|t|f")?.inFlightUntil == 0)
     }
 
-    @Test(arguments: ["", "1", "inflight|t", "done|t|f", "inflight|t|f|soon", "accepted|t|f|1"])
+    @Test(arguments: ["", "1", "inflight|t", "done|t|f", "inflight|t|f|soon", "accepted|t|f|later"])
     func rejectsValuesItDidNotWrite(stored: String) {
         #expect(IdempotencyRecord(stored: stored) == nil)
     }

@@ -116,7 +116,10 @@ import TestSupport
         let before = try await store.snapshot(sku: nil, orderID: nil).totals["accepted"] ?? 0
         try await store.accept([plain, keyed], ttl: .seconds(3600))
         for key in [plain.scope, keyed.scope, keyed.orderScope] {
-            #expect(try await stored(key) == (key == plain.scope ? plain : keyed).accepted.stored)
+            let record = try await stored(key).flatMap(IdempotencyRecord.init(stored:))
+            let claim = key == plain.scope ? plain : keyed
+            #expect(record?.state == .accepted && record?.token == claim.record.token && record?.fingerprint == claim.record.fingerprint)
+            #expect((record?.inFlightUntil ?? 0) > 0, "the claim's hold stays in the accepted record")
             guard case .seconds(let ttl) = try await redis.ttl(key) else { Issue.record("no TTL on \(key)"); return }
             #expect(ttl > 3000)
         }
