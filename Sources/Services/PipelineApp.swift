@@ -1,3 +1,4 @@
+import Foundation
 import AMQP091
 import HTTPServer
 import RESP
@@ -14,21 +15,39 @@ public enum ServiceRole: String, CaseIterable, Sendable {
 /// and closes its connections.
 public enum PipelineApp {
     /// Runs `roles`, configured from the environment and `arguments`; returns the exit status.
+    /// `--help` prints the settings and their defaults instead (status 0); a bad setting prints
+    /// what was wrong (status 2).
     public static func main(roles: [ServiceRole], arguments: [String], environment: [String: String]) async -> Int32 {
+        let program = roles.count == 1 ? "order-\(roles[0].rawValue)" : "order-pipeline"
+        if ServiceConfiguration.wantsHelp(arguments) {
+            print(ServiceConfiguration.usage(program: program, summary: summary(roles)), terminator: "")
+            return 0
+        }
         let status = await runLogged(roles: roles, arguments: arguments, environment: environment)
         await JSONLogger.flush()
         return status
     }
 
+    private static func summary(_ roles: [ServiceRole]) -> String {
+        let what: [ServiceRole: String] = [
+            .gateway: "the HTTP gateway (POST /orders, GET /orders/{id})",
+            .processor: "the order processor (orders.queue: stock reservation)",
+            .notifier: "the notifier (notifier.queue: one notification per order)",
+            .dashboard: "the dashboard (GET /metrics)",
+        ]
+        return "runs " + roles.map { what[$0]! }.joined(separator: ", ") + "; every service also serves /livez, /readyz and /metrics/prometheus"
+    }
+
     private static func runLogged(roles: [ServiceRole], arguments: [String], environment: [String: String]) async -> Int32 {
+        let name = roles.count == ServiceRole.allCases.count ? "order-pipeline" : roles.map(\.rawValue).joined(separator: "+")
         let configuration: ServiceConfiguration
         do {
             configuration = try ServiceConfiguration(environment: environment, arguments: arguments)
         } catch {
-            JSONLogger(service: "order-pipeline").error("bad configuration", ["error": "\(error)"])
+            JSONLogger(service: name).error("bad configuration", ["error": "\(error)"])
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
             return 2
         }
-        let name = roles.count == ServiceRole.allCases.count ? "order-pipeline" : roles.map(\.rawValue).joined(separator: "+")
         let logger = JSONLogger(service: name)
         _ = SystemLimits.raiseOpenFileLimit()
         do {

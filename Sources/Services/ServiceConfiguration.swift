@@ -1,6 +1,7 @@
-/// Settings shared by the pipeline's services, read from the environment and overridden by
-/// `--name value` flags (flag names are the variable names in lower case with dashes:
-/// `REDIS_URL` → `--redis-url`).
+/// Settings shared by the pipeline's services, read from the environment and overridden by flags:
+/// `--name value` or `--name=value`, the flag being the variable's name in lower case with dashes
+/// (`REDIS_URL` → `--redis-url`). `ServiceConfiguration.settings` lists them all with their
+/// defaults, which `--help` prints.
 public struct ServiceConfiguration: Sendable, Equatable {
     /// `redis://[user:pass@]host:port/db`.
     public var redisURL = "redis://127.0.0.1:6379/0"
@@ -14,9 +15,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var notifierMetricsPort = 8083
     /// Unacknowledged deliveries a consumer may hold.
     public var prefetch = 64
-    /// Seconds an unconfirmed idempotency claim blocks retries.
+    /// Seconds a gateway request's claim holds its idempotency scope.
     public var inFlightTTLSeconds = 30
-    /// Seconds an accepted request is remembered.
+    /// Seconds an idempotency record is remembered.
     public var idempotencyTTLSeconds = 24 * 3600
     /// Seconds a notifier's lease on one notification lasts.
     public var notificationLeaseSeconds = 30
@@ -45,56 +46,137 @@ public struct ServiceConfiguration: Sendable, Equatable {
 
     /// Why a setting could not be read.
     public struct InvalidSetting: Error, CustomStringConvertible, Equatable {
+        /// The variable's name (`PREFETCH`), or `arguments` for a malformed command line.
         public let name: String
         public let value: String
-        public var description: String { "invalid value '\(value)' for \(name)" }
+        /// What the setting accepts, when known.
+        public var expected: String = ""
+
+        public var description: String {
+            name == "arguments"
+                ? "invalid argument '\(value)': expected --name value or --name=value (see --help)"
+                : "invalid value '\(value)' for \(name)\(expected.isEmpty ? "" : ": expected \(expected)")"
+        }
     }
 
     /// Defaults, then `environment`, then `arguments` (flags win).
     public init(environment: [String: String], arguments: [String]) throws(InvalidSetting) {
-        var settings = environment
-        var index = 0
-        while index < arguments.count {
-            let flag = arguments[index]
-            guard flag.hasPrefix("--"), index + 1 < arguments.count else {
-                throw InvalidSetting(name: "arguments", value: flag)
-            }
-            settings[String(flag.dropFirst(2)).uppercased().replacingDashes()] = arguments[index + 1]
-            index += 2
+        var values = environment
+        for (name, value) in try Self.flags(arguments) { values[name] = value }
+        for setting in Self.settings {
+            guard let value = values[setting.name] else { continue }
+            try setting.apply(&self, value)
         }
-        if let url = settings["REDIS_URL"] { redisURL = url }
-        if let urls = settings["RABBITMQ_URLS"] {
-            rabbitmqURLs = urls.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
-            guard !rabbitmqURLs.isEmpty else { throw InvalidSetting(name: "RABBITMQ_URLS", value: urls) }
-        }
-        if let host = settings["HOST"] { self.host = host }
-        try Self.read(&gatewayPort, "GATEWAY_PORT", settings, in: 0...65535)
-        try Self.read(&dashboardPort, "DASHBOARD_PORT", settings, in: 0...65535)
-        try Self.read(&processorMetricsPort, "PROCESSOR_PORT", settings, in: 0...65535)
-        try Self.read(&notifierMetricsPort, "NOTIFIER_PORT", settings, in: 0...65535)
-        try Self.read(&prefetch, "PREFETCH", settings, in: 1...65535)
-        try Self.read(&inFlightTTLSeconds, "INFLIGHT_TTL_SECONDS", settings, in: 1...3600)
-        try Self.read(&idempotencyTTLSeconds, "IDEMPOTENCY_TTL_SECONDS", settings, in: 1...30 * 24 * 3600)
-        try Self.read(&notificationLeaseSeconds, "NOTIFICATION_LEASE_SECONDS", settings, in: 2...3600)
-        try Self.read(&notifyLatencyMilliseconds, "NOTIFY_LATENCY_MS", settings, in: 0...60_000)
-        try Self.read(&batchLanes, "BATCH_LANES", settings, in: 1...256)
-        try Self.read(&maxBatchOrders, "BATCH_MAX_ORDERS", settings, in: 1...1024)
-        try Self.read(&batchGatherMicroseconds, "BATCH_GATHER_US", settings, in: 0...100_000)
-        try Self.read(&requestDeadlineMilliseconds, "REQUEST_DEADLINE_MS", settings, in: 1...600_000)
-        try Self.read(&gatewayMaxWaiting, "GATEWAY_MAX_WAITING", settings, in: 0...1_000_000)
-        try Self.read(&notifyConcurrency, "NOTIFY_CONCURRENCY", settings, in: 1...100_000)
-        try Self.read(&eventLoopThreads, "EVENT_LOOP_THREADS", settings, in: 1...256)
     }
 
-    private static func read(_ value: inout Int, _ name: String, _ settings: [String: String], in range: ClosedRange<Int>) throws(InvalidSetting) {
-        guard let text = settings[name] else { return }
-        guard let number = Int(text), range.contains(number) else { throw InvalidSetting(name: name, value: text) }
-        value = number
+    /// Whether `arguments` ask for the usage text instead of a run.
+    public static func wantsHelp(_ arguments: [String]) -> Bool {
+        arguments.contains { $0 == "--help" || $0 == "-h" }
+    }
+
+    /// The `--flag value` and `--flag=value` pairs of `arguments`, by variable name.
+    private static func flags(_ arguments: [String]) throws(InvalidSetting) -> [(String, String)] {
+        var pairs: [(String, String)] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            guard argument.hasPrefix("--"), argument.count > 2 else { throw InvalidSetting(name: "arguments", value: argument) }
+            let flag = argument.dropFirst(2)
+            if let equals = flag.firstIndex(of: "=") {
+                pairs.append((variableName(flag[..<equals]), String(flag[flag.index(after: equals)...])))
+                index += 1
+            } else {
+                guard index + 1 < arguments.count else { throw InvalidSetting(name: "arguments", value: argument) }
+                pairs.append((variableName(flag), arguments[index + 1]))
+                index += 2
+            }
+            guard settings.contains(where: { $0.name == pairs[pairs.count - 1].0 }) else { throw InvalidSetting(name: "arguments", value: argument) }
+        }
+        return pairs
+    }
+
+    private static func variableName(_ flag: Substring) -> String {
+        String(flag.uppercased().map { $0 == "-" ? "_" : $0 })
+    }
+
+    /// One setting: its variable, what it means, its default, and how it is read.
+    public struct Setting: Sendable {
+        /// The environment variable; the flag is its lower-case, dashed form.
+        public let name: String
+        public let help: String
+        /// The default, as it would be written in the variable.
+        public let defaultValue: String
+        let apply: @Sendable (inout ServiceConfiguration, String) throws(InvalidSetting) -> Void
+
+        /// `--name-in-lower-case`.
+        public var flag: String { "--" + name.lowercased().map { $0 == "_" ? "-" : $0 } }
+    }
+
+    /// Every setting, in the order `--help` lists them.
+    public static let settings: [Setting] = [
+        text("REDIS_URL", \.redisURL, "Redis to use: redis://[user:pass@]host:port/db"),
+        Setting(name: "RABBITMQ_URLS", help: "brokers, comma-separated amqp://user:pass@host:port/vhost URLs, tried in turn",
+                defaultValue: ServiceConfiguration().rabbitmqURLs.joined(separator: ",")) { configuration, value throws(InvalidSetting) in
+            let urls = value.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+            guard !urls.isEmpty else { throw InvalidSetting(name: "RABBITMQ_URLS", value: value, expected: "at least one URL") }
+            configuration.rabbitmqURLs = urls
+        },
+        text("HOST", \.host, "address the HTTP ports listen on (0.0.0.0 in containers)"),
+        number("GATEWAY_PORT", \.gatewayPort, 0...65535, "gateway HTTP port (0 picks a free one)"),
+        number("DASHBOARD_PORT", \.dashboardPort, 0...65535, "dashboard HTTP port"),
+        number("PROCESSOR_PORT", \.processorMetricsPort, 0...65535, "processor health and metrics port"),
+        number("NOTIFIER_PORT", \.notifierMetricsPort, 0...65535, "notifier health and metrics port"),
+        number("PREFETCH", \.prefetch, 1...65535, "unacknowledged deliveries per consumer"),
+        number("INFLIGHT_TTL_SECONDS", \.inFlightTTLSeconds, 1...3600, "seconds a request's claim holds its idempotency scope"),
+        number("IDEMPOTENCY_TTL_SECONDS", \.idempotencyTTLSeconds, 1...30 * 24 * 3600, "seconds an idempotency record is remembered"),
+        number("NOTIFICATION_LEASE_SECONDS", \.notificationLeaseSeconds, 2...3600, "seconds a notifier's lease on one send lasts"),
+        number("NOTIFY_LATENCY_MS", \.notifyLatencyMilliseconds, 0...60_000, "simulated latency of the logging notification sender"),
+        number("BATCH_LANES", \.batchLanes, 1...256, "gateway batches committed at once"),
+        number("BATCH_MAX_ORDERS", \.maxBatchOrders, 1...1024, "most orders in one gateway batch (one broker message)"),
+        number("BATCH_GATHER_US", \.batchGatherMicroseconds, 0...100_000, "gateway group-commit delay under load, in µs (0 turns it off)"),
+        number("REQUEST_DEADLINE_MS", \.requestDeadlineMilliseconds, 1...600_000, "a gateway request not claimed by then is answered 503"),
+        number("GATEWAY_MAX_WAITING", \.gatewayMaxWaiting, 0...1_000_000, "gateway requests waiting for a lane; more are answered 503"),
+        number("NOTIFY_CONCURRENCY", \.notifyConcurrency, 1...100_000, "notifications one notifier has in hand at once"),
+        number("EVENT_LOOP_THREADS", \.eventLoopThreads, 1...256, "threads serving the process's sockets"),
+    ]
+
+    private static func text(_ name: String, _ field: WritableKeyPath<ServiceConfiguration, String> & Sendable, _ help: String) -> Setting {
+        Setting(name: name, help: help, defaultValue: ServiceConfiguration()[keyPath: field]) { configuration, value throws(InvalidSetting) in
+            guard !value.isEmpty else { throw InvalidSetting(name: name, value: value, expected: "a non-empty value") }
+            configuration[keyPath: field] = value
+        }
+    }
+
+    private static func number(_ name: String, _ field: WritableKeyPath<ServiceConfiguration, Int> & Sendable, _ range: ClosedRange<Int>, _ help: String) -> Setting {
+        Setting(name: name, help: help, defaultValue: String(ServiceConfiguration()[keyPath: field])) { configuration, value throws(InvalidSetting) in
+            guard let number = Int(value), range.contains(number) else {
+                throw InvalidSetting(name: name, value: value, expected: "an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            configuration[keyPath: field] = number
+        }
+    }
+
+    /// What `--help` prints for `program`: what it runs, then every setting with its default.
+    public static func usage(program: String, summary: String) -> String {
+        let width = settings.map { $0.flag.count + 8 }.max() ?? 0
+        var lines = [
+            "\(program): \(summary)",
+            "",
+            "usage: \(program) [--name value | --name=value]...",
+            "",
+            "Every setting is read from its environment variable and overridden by its flag:",
+            "",
+        ]
+        for setting in settings {
+            let flag = "\(setting.flag) VALUE".padding(toLength: width, withPad: " ", startingAt: 0)
+            lines.append("  \(flag)  \(setting.name) (default \(setting.defaultValue.isEmpty ? "none" : setting.defaultValue))")
+            lines.append("  \(String(repeating: " ", count: width))    \(setting.help)")
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 }
 
 private extension String {
-    func replacingDashes() -> String { String(map { $0 == "-" ? "_" : $0 }) }
     func trimmingSpaces() -> String {
         String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }

@@ -25,6 +25,38 @@ import Testing
         #expect(error?.name == name)
     }
 
+    @Test func flagsTakeTheirValueAfterAnEqualsSignToo() throws {
+        let config = try ServiceConfiguration(environment: [:], arguments: ["--prefetch=7", "--rabbitmq-urls=amqp://x:1/,amqp://y:2/", "--host", "0.0.0.0"])
+        #expect(config.prefetch == 7 && config.rabbitmqURLs == ["amqp://x:1/", "amqp://y:2/"] && config.host == "0.0.0.0")
+    }
+
+    @Test(arguments: ["--no-such-setting=1", "--no-such-setting", "prefetch", "--"])
+    func anUnknownOrMalformedFlagIsAnError(argument: String) {
+        let error = #expect(throws: ServiceConfiguration.InvalidSetting.self) {
+            try ServiceConfiguration(environment: [:], arguments: [argument, "1"])
+        }
+        #expect(error?.name == "arguments" && error?.value == argument)
+        #expect(error?.description.contains("--help") == true)
+    }
+
+    @Test func outOfRangeValuesSayWhatIsExpected() {
+        let error = #expect(throws: ServiceConfiguration.InvalidSetting.self) {
+            try ServiceConfiguration(environment: ["PREFETCH": "0"], arguments: [])
+        }
+        #expect(error?.description == "invalid value '0' for PREFETCH: expected an integer in 1...65535")
+    }
+
+    @Test func helpListsEverySettingWithItsVariableFlagAndDefault() {
+        #expect(ServiceConfiguration.wantsHelp(["--help"]) && ServiceConfiguration.wantsHelp(["--prefetch", "2", "-h"]))
+        #expect(!ServiceConfiguration.wantsHelp(["--prefetch", "2"]))
+        let usage = ServiceConfiguration.usage(program: "order-gateway", summary: "runs the gateway")
+        #expect(usage.hasPrefix("order-gateway: runs the gateway\n"))
+        for setting in ServiceConfiguration.settings {
+            #expect(usage.contains("\(setting.flag) VALUE") && usage.contains("\(setting.name) (default \(setting.defaultValue))"), "\(setting.name)")
+        }
+        #expect(usage.contains("--batch-gather-us VALUE") && usage.contains("BATCH_GATHER_US (default 300)"))
+    }
+
     @Test func aFlagWithoutAValueIsAnError() {
         let error = #expect(throws: ServiceConfiguration.InvalidSetting.self) {
             try ServiceConfiguration(environment: [:], arguments: ["--prefetch"])
