@@ -6,6 +6,9 @@ public enum GatewayOutcome: Equatable, Sendable {
     case invalidJSON
     /// 400: a field is missing, mistyped or out of bounds.
     case invalidFields(field: String)
+    /// 400: the `Idempotency-Key` header is empty, longer than 255 bytes or has bytes outside
+    /// visible ASCII.
+    case invalidIdempotencyKey
     /// 405: only POST is served on /orders.
     case methodNotAllowed
     /// 409: an order with this id was already received.
@@ -22,7 +25,7 @@ public enum GatewayOutcome: Equatable, Sendable {
     public var status: Int {
         switch self {
         case .accepted: 202
-        case .invalidJSON, .invalidFields: 400
+        case .invalidJSON, .invalidFields, .invalidIdempotencyKey: 400
         case .methodNotAllowed: 405
         case .duplicate, .inFlight: 409
         case .payloadMismatch: 422
@@ -36,6 +39,7 @@ public enum GatewayOutcome: Equatable, Sendable {
         case .accepted(let id, _): "Order received: \(id)"
         case .invalidJSON: "Invalid JSON"
         case .invalidFields: "Missing or invalid fields"
+        case .invalidIdempotencyKey: "Invalid Idempotency-Key: 1 to 255 visible ASCII characters"
         case .methodNotAllowed: "Method not allowed"
         case .duplicate: "Duplicate order"
         case .inFlight: "Request in progress"
@@ -44,17 +48,21 @@ public enum GatewayOutcome: Equatable, Sendable {
         }
     }
 
-    /// The same outcome as a JSON object, for clients that send `Accept: application/json`.
-    public var jsonObject: [String: String] {
-        var object = ["status": String(status), "message": text]
-        switch self {
-        case .accepted(let id, let replayed):
-            object["order_id"] = id
-            if replayed { object["replayed"] = "true" }
-        case .invalidFields(let field): object["field"] = field
-        case .unavailable(let reason): object["reason"] = reason
-        default: break
+    /// The same outcome as a JSON object, for clients that send `Accept: application/json`:
+    /// `{"message","order_id","replayed","status"}` with the status a number, `replayed` a
+    /// boolean (present on replays only), plus `field` or `reason` where they apply.
+    public var json: [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        if case .invalidFields(let field) = self { writer.field("field", field) }
+        writer.field("message", text)
+        if case .accepted(let id, let replayed) = self {
+            writer.field("order_id", id)
+            if replayed { writer.field("replayed", true) }
         }
-        return object
+        if case .unavailable(let reason) = self { writer.field("reason", reason) }
+        writer.field("status", status)
+        writer.endObject()
+        return writer.bytes
     }
 }

@@ -1,7 +1,7 @@
-/// Writes compact JSON objects of strings and integers straight into bytes. The services' own
-/// documents (orders on the queue, events, log lines) are flat and small; writing them by hand
-/// avoids a Foundation encoder per message and keeps the bytes canonical: fields appear in the
-/// order they are written, so callers write keys sorted.
+/// Writes compact JSON straight into bytes: the one JSON writer of the services (orders on the
+/// queue, events, log lines, HTTP bodies). The documents are small; writing them by hand avoids a
+/// Foundation encoder per message and keeps the bytes canonical: fields appear in the order they
+/// are written, so callers write keys sorted, and a document reads the same from call to call.
 struct JSONWriter {
     private(set) var bytes: [UInt8] = []
     private var needsComma = false
@@ -40,9 +40,28 @@ struct JSONWriter {
     }
 
     /// `"name":value` for an integer.
-    mutating func field(_ name: String, _ value: Int) {
+    mutating func field(_ name: String, _ value: some BinaryInteger) {
         key(name)
         bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// `"name":true` or `"name":false`.
+    mutating func field(_ name: String, _ value: Bool) {
+        key(name)
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    /// `"name":value` for a finite number; `null` for NaN and infinities, which JSON cannot hold.
+    mutating func field(_ name: String, _ value: Double) {
+        key(name)
+        bytes.append(contentsOf: (value.isFinite ? String(value) : "null").utf8)
+    }
+
+    /// Opens an object as the value of `name`.
+    mutating func beginObject(_ name: String) {
+        key(name)
+        bytes.append(UInt8(ascii: "{"))
+        needsComma = false
     }
 
     /// Appends an already-encoded JSON value (an element of an array being written).

@@ -90,7 +90,7 @@ public struct OrderGateway: Sendable {
             let bytes = idempotencyKey.utf8
             guard !bytes.isEmpty, bytes.count <= configuration.maxIdempotencyKeyBytes,
                   !bytes.contains(where: { $0 < 0x21 || $0 == 0x7F }) else {
-                return .invalidFields(field: "Idempotency-Key")
+                return .invalidIdempotencyKey
             }
         }
         let payload = order.canonicalJSON

@@ -1,5 +1,5 @@
 /// What the dashboard reports: the seed's three fields, plus pipeline totals.
-public struct DashboardSnapshot: Sendable, Equatable, Encodable {
+public struct DashboardSnapshot: Sendable, Equatable {
     /// Orders the processor has decided.
     public var processedOrdersCount: Int64
     /// `inventory:<sku>` for the requested SKU; omitted when not asked for or unknown.
@@ -19,17 +19,25 @@ public struct DashboardSnapshot: Sendable, Equatable, Encodable {
         self.dlqDepth = dlqDepth
     }
 
-    enum CodingKeys: String, CodingKey {
-        case processedOrdersCount = "processed_orders_count"
-        case inventoryLevel = "inventory_level"
-        case notificationStatus = "notification_status"
-        case totals
-        case dlqDepth = "dlq_depth"
+    /// `{"dlq_depth","inventory_level","notification_status","processed_orders_count","totals":{...}}`,
+    /// keys sorted (the seed's fields, each omitted when unknown).
+    public var json: [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        if let dlqDepth { writer.field("dlq_depth", dlqDepth) }
+        if let inventoryLevel { writer.field("inventory_level", inventoryLevel) }
+        if let notificationStatus { writer.field("notification_status", notificationStatus) }
+        writer.field("processed_orders_count", processedOrdersCount)
+        writer.beginObject("totals")
+        for (name, value) in totals.sorted(by: { $0.key < $1.key }) { writer.field(name, value) }
+        writer.endObject()
+        writer.endObject()
+        return writer.bytes
     }
 }
 
 /// Where one order stands, for `GET /orders/{id}`.
-public struct OrderStatus: Sendable, Equatable, Encodable {
+public struct OrderStatus: Sendable, Equatable {
     public var id: String
     /// accepted, reserved, rejected or notified.
     public var state: String
@@ -40,6 +48,17 @@ public struct OrderStatus: Sendable, Equatable, Encodable {
         self.id = id
         self.state = state
         self.reason = reason
+    }
+
+    /// `{"id","reason","state"}`, `reason` only for a rejected order.
+    public var json: [UInt8] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("id", id)
+        if let reason { writer.field("reason", reason) }
+        writer.field("state", state)
+        writer.endObject()
+        return writer.bytes
     }
 }
 

@@ -1,5 +1,4 @@
 import Bytes
-import Foundation
 import HTTPServer
 
 /// The HTTP surface of the services: the gateway's `/orders`, the dashboard's `/metrics`, and the
@@ -29,12 +28,10 @@ public enum ServiceRoutes {
         router.add("GET", "/orders/:id") { request in
             let id = request.pathParameters["id"] ?? ""
             do {
-                guard let status = try await reader.status(orderID: id) else {
-                    return try .json(["error": "unknown order", "id": id], status: 404)
-                }
-                return try .json(status)
+                guard let status = try await reader.status(orderID: id) else { return json(error: "unknown order", id: id, status: 404) }
+                return json(status.json)
             } catch {
-                return try .json(["error": "state store unavailable"], status: 503)
+                return json(error: "state store unavailable", status: 503)
             }
         }
     }
@@ -45,7 +42,7 @@ public enum ServiceRoutes {
             do {
                 var snapshot = try await reader.snapshot(sku: nonEmpty(request.query("sku")), orderID: nonEmpty(request.query("order_id")))
                 snapshot.dlqDepth = await dlqDepth()
-                return try .json(snapshot)
+                return json(snapshot.json)
             } catch {
                 return .text("Failed to read metrics\n", status: 503)
             }
@@ -54,16 +51,26 @@ public enum ServiceRoutes {
 
     /// The response for a gateway outcome: the seed's text, or JSON when the client asked for it.
     public static func response(for outcome: GatewayOutcome, json: Bool) -> HTTPResponse {
-        var response: HTTPResponse
-        if json, let body = try? JSONSerialization.data(withJSONObject: outcome.jsonObject, options: [.sortedKeys]) {
-            response = HTTPResponse(status: outcome.status, headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(bytes: body)))
-        } else {
-            response = .text(outcome.text, status: outcome.status)
-        }
+        var response = json ? Self.json(outcome.json, status: outcome.status) : .text(outcome.text, status: outcome.status)
         if case .accepted(_, true) = outcome { response.headers.append(("Idempotent-Replayed", "true")) }
         if case .methodNotAllowed = outcome { response.headers.append(("Allow", "POST")) }
         if case .unavailable = outcome { response.headers.append(("Retry-After", "1")) }
         return response
+    }
+
+    /// A JSON response of bytes written with `JSONWriter`.
+    private static func json(_ body: [UInt8], status: Int = 200) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: .bytes(ByteBuffer(bytes: body)))
+    }
+
+    /// `{"error","id"}`, `id` when there is one.
+    private static func json(error: String, id: String? = nil, status: Int) -> HTTPResponse {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("error", error)
+        if let id { writer.field("id", id) }
+        writer.endObject()
+        return json(writer.bytes, status: status)
     }
 
     private static func wantsJSON(_ request: HTTPRequest) -> Bool {

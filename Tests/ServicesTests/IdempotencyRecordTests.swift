@@ -55,6 +55,15 @@ import Testing
         #expect(GatewayOutcome.duplicate.status == 409 && GatewayOutcome.duplicate.text == "Duplicate order")
         #expect(GatewayOutcome.payloadMismatch.status == 422)
         #expect(GatewayOutcome.unavailable(reason: "nack").status == 503)
-        #expect(GatewayOutcome.invalidFields(field: "qty").jsonObject["field"] == "qty")
+        #expect(GatewayOutcome.invalidIdempotencyKey.status == 400 && GatewayOutcome.invalidIdempotencyKey.text.hasPrefix("Invalid Idempotency-Key"))
+    }
+
+    /// Numbers as numbers, booleans as booleans, keys sorted: the same bytes every time.
+    @Test func outcomesAsJSONAreTypedAndCanonical() {
+        func text(_ outcome: GatewayOutcome) -> String { String(decoding: outcome.json, as: UTF8.self) }
+        #expect(text(.accepted(orderID: "o-1", replayed: true)) == #"{"message":"Order received: o-1","order_id":"o-1","replayed":true,"status":202}"#)
+        #expect(text(.accepted(orderID: "o-1", replayed: false)) == #"{"message":"Order received: o-1","order_id":"o-1","status":202}"#)
+        #expect(text(.invalidFields(field: "qty")) == #"{"field":"qty","message":"Missing or invalid fields","status":400}"#)
+        #expect(text(.unavailable(reason: "gateway overloaded")) == #"{"message":"Service unavailable, retry later","reason":"gateway overloaded","status":503}"#)
     }
 }

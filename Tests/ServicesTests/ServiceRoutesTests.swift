@@ -12,7 +12,8 @@ import Testing
 
         func snapshot(sku: String?, orderID: String?) async throws -> DashboardSnapshot {
             DashboardSnapshot(processedOrdersCount: 7, inventoryLevel: sku == "known" ? 42 : nil,
-                              notificationStatus: orderID == "o-1" ? "sent" : nil, totals: ["accepted": 7])
+                              notificationStatus: orderID == "o-1" ? "sent" : nil,
+                              totals: ["reserved": 5, "accepted": 7, "notified": 4, "duplicates": 1, "rejected": 2])
         }
 
         func status(orderID: String) async throws -> OrderStatus? { orders[orderID] }
@@ -69,8 +70,18 @@ import Testing
     @Test func answersInJSONWhenAsked() async throws {
         let reply = try await send(post(#"{"id":"o-2","sku":"ABC","qty":0}"#, headers: "Accept: application/json\r\n"))
         #expect(reply.status == 400)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: String])
-        #expect(object["message"] == "Missing or invalid fields" && object["field"] == "qty")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any])
+        #expect(object["message"] as? String == "Missing or invalid fields" && object["field"] as? String == "qty")
+        #expect(object["status"] as? Int == 400, "the status is a number")
+    }
+
+    /// Regression: the dashboard's keys came in another order from call to call.
+    @Test func theDashboardAnswersTheSameBytesEveryTime() async throws {
+        let first = try await send("GET /metrics?sku=known&order_id=o-1 HTTP/1.1\r\nHost: x\r\n\r\n").body
+        for _ in 0..<5 {
+            #expect(try await send("GET /metrics?sku=known&order_id=o-1 HTTP/1.1\r\nHost: x\r\n\r\n").body == first)
+        }
+        #expect(first == #"{"dlq_depth":3,"inventory_level":42,"notification_status":"sent","processed_orders_count":7,"totals":{"accepted":7,"duplicates":1,"notified":4,"rejected":2,"reserved":5}}"#)
     }
 
     @Test func anIdempotentReplayIsMarked() async throws {
