@@ -95,7 +95,8 @@ conformance_vectors() {
 }
 
 # Validates docker-compose.yml (schema, anchors, depends_on conditions) with Debian's
-# docker-compose, which needs no Docker engine for `config`; installed when missing.
+# docker-compose, which needs no Docker engine for `config`; installed when missing. Once for the
+# default topology (.env) and once for each topology file of deploy/compose/.
 compose_file() {
     if ! command -v docker-compose >/dev/null 2>&1; then
         [[ $EUID == 0 ]] || { echo "docker-compose is missing; install it (apt-get install docker-compose) or run as root" >&2; return 1; }
@@ -103,6 +104,9 @@ compose_file() {
             && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose; } >/dev/null
     fi
     docker-compose -f docker-compose.yml config -q
+    for topology in deploy/compose/*.env; do
+        docker-compose --env-file "$topology" -f docker-compose.yml config -q
+    done
 }
 
 step "toolchain" toolchain
