@@ -2,8 +2,8 @@
 # The project's test command: installs the servers when missing, starts them (reusing any that
 # already answer), builds, runs every test against the real servers, the conformance vectors
 # through the shipped runner, a short seeded fuzz pass, the AMQP interop and recovery checks and
-# the short fault-injection run, validates docker-compose.yml, and stops on exit exactly the
-# servers it started. Exits non-zero when any step fails.
+# the short fault-injection run, validates docker-compose.yml and the Kubernetes manifests, and
+# stops on exit exactly the servers it started. Exits non-zero when any step fails.
 #
 # Environment:
 #   CI            true: server tests fail instead of being skipped when a server is unreachable,
@@ -111,6 +111,7 @@ compose_file() {
 
 step "toolchain" toolchain
 step "compose file" compose_file
+step "kubernetes manifests" deploy/k8s/validate.sh
 step "servers" servers
 step "build" build
 step "tests" unit_and_integration_tests
