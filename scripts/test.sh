@@ -2,8 +2,8 @@
 # The project's test command: installs the servers when missing, starts them (reusing any that
 # already answer), builds, runs every test against the real servers, the conformance vectors
 # through the shipped runner, a short seeded fuzz pass, the AMQP interop and recovery checks and
-# the short fault-injection run, validates docker-compose.yml, and stops on exit exactly the
-# servers it started. Exits non-zero when any step fails.
+# the short fault-injection run, validates docker-compose.yml and the Kubernetes manifests, and
+# stops on exit exactly the servers it started. Exits non-zero when any step fails.
 #
 # Environment:
 #   CI            true: server tests fail instead of being skipped when a server is unreachable,
@@ -95,7 +95,8 @@ conformance_vectors() {
 }
 
 # Validates docker-compose.yml (schema, anchors, depends_on conditions) with Debian's
-# docker-compose, which needs no Docker engine for `config`; installed when missing.
+# docker-compose, which needs no Docker engine for `config`; installed when missing. Once for the
+# default topology (.env) and once for each topology file of deploy/compose/.
 compose_file() {
     if ! command -v docker-compose >/dev/null 2>&1; then
         [[ $EUID == 0 ]] || { echo "docker-compose is missing; install it (apt-get install docker-compose) or run as root" >&2; return 1; }
@@ -103,10 +104,14 @@ compose_file() {
             && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose; } >/dev/null
     fi
     docker-compose -f docker-compose.yml config -q
+    for topology in deploy/compose/*.env; do
+        docker-compose --env-file "$topology" -f docker-compose.yml config -q
+    done
 }
 
 step "toolchain" toolchain
 step "compose file" compose_file
+step "kubernetes manifests" deploy/k8s/validate.sh
 step "servers" servers
 step "build" build
 step "tests" unit_and_integration_tests
