@@ -6,6 +6,7 @@
 #
 # `all` means redis and rabbitmq for start and status; stop also covers rabbitmq2. rabbitmq2 is a
 # second, independent (not clustered) RabbitMQ node on other ports, for failover tests.
+# rabbitmq-cluster is three more nodes joined into one cluster (scripts/lib/rabbitmq-cluster.sh).
 #
 # A server that already answers on its port is reused and never stopped by this script: stop only
 # touches what this script started, as recorded by the pid files under .local/.
@@ -20,6 +21,7 @@
 #   AMQP_PORT [5672]              RABBITMQ_NODE [op1@localhost] RABBITMQ_DIST_PORT [AMQP_PORT+20000]
 #   AMQP2_PORT [5673]             RABBITMQ2_NODE [op2@localhost] RABBITMQ2_DIST_PORT [AMQP2_PORT+20000]
 #   RABBITMQ_MANAGEMENT [0]       1 enables the management plugin on port AMQP port + 10000
+#   RABBITMQ_CLUSTER_NODES, AMQP_CLUSTER_PORTS, RABBITMQ_CLUSTER_DIST_PORTS: see scripts/lib/rabbitmq-cluster.sh
 #   SERVERS_TIMEOUT [90]          seconds to wait for a server to answer
 set -euo pipefail
 
@@ -192,6 +194,8 @@ redis_status() {
 rabbit_select() {
     if [[ "$1" == rabbitmq2 ]]; then
         NAME=rabbitmq2; PORT_VAR=AMQP2_PORT; NODE="$RABBITMQ2_NODE"; PORT="$AMQP2_PORT"; DIST_PORT="$RABBITMQ2_DIST_PORT"
+    elif [[ "$1" == rabbitmq-cluster:* ]]; then
+        cluster_node_select "${1#*:}"
     else
         NAME=rabbitmq; PORT_VAR=AMQP_PORT; NODE="$RABBITMQ_NODE"; PORT="$AMQP_PORT"; DIST_PORT="$RABBITMQ_DIST_PORT"
     fi
@@ -323,6 +327,8 @@ rabbit_status() {
     fi
 }
 
+source "$ROOT/scripts/lib/rabbitmq-cluster.sh"
+
 # --- main ---------------------------------------------------------------------------------------
 
 print_exports() {
@@ -334,11 +340,12 @@ print_exports() {
     if [[ " $* " == *" rabbitmq2 "* ]]; then
         echo "export AMQP_URLS=$urls,amqp://guest:guest@$HOST:$AMQP2_PORT/"
     fi
+    [[ " $* " != *" rabbitmq-cluster "* ]] || cluster_exports
     echo "export SERVERS_STARTED=\"${STARTED[*]}\""
 }
 
 usage() {
-    echo "usage: scripts/servers.sh start|stop|status [redis|rabbitmq|rabbitmq2|all]..." >&2
+    echo "usage: scripts/servers.sh start|stop|status [redis|rabbitmq|rabbitmq2|rabbitmq-cluster|all]..." >&2
     exit 2
 }
 
@@ -349,6 +356,7 @@ targets=()
 for target in "$@"; do
     case "$target" in
         redis | rabbitmq | rabbitmq2) targets+=("$target") ;;
+        rabbitmq-cluster) targets+=("$target") ;;
         all) if [[ "$action" == stop ]]; then targets+=(redis rabbitmq rabbitmq2); else targets+=(redis rabbitmq); fi ;;
         *) usage ;;
     esac
@@ -361,6 +369,7 @@ case "$action" in
         for target in "${targets[@]}"; do
             case "$target" in
                 redis) redis_start ;;
+                rabbitmq-cluster) cluster_start ;;
                 *) rabbit_start "$target" ;;
             esac
         done
@@ -370,6 +379,7 @@ case "$action" in
         for target in "${targets[@]}"; do
             case "$target" in
                 redis) redis_stop ;;
+                rabbitmq-cluster) cluster_stop ;;
                 *) rabbit_stop "$target" ;;
             esac
         done
@@ -378,6 +388,7 @@ case "$action" in
         for target in "${targets[@]}"; do
             case "$target" in
                 redis) redis_status ;;
+                rabbitmq-cluster) cluster_status ;;
                 *) rabbit_status "$target" ;;
             esac
         done
