@@ -66,6 +66,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Bytes", "Transport"], swiftSettings: swift6),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "AMQP091", "HTTPServer", "Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"], swiftSettings: swift6),
+        .testTarget(name: "ConformanceTests", dependencies: ["conformance"], swiftSettings: swift6),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
     ]
 )

@@ -80,7 +80,7 @@ build() {
 # and the fuzz passes keep a core busy for seconds. Run together with the socket tests, they hold
 # the cooperative pool's threads (one per core) and the socket tests' timeouts fire while their
 # tasks wait for a thread; so the CPU-bound suites run first, on their own.
-CPU_BOUND_SUITES='\.(ByteBuffer[A-Za-z]*|RESPDecoder[A-Za-z]*|RESPEncoderTests|[A-Za-z]*StateMachineTests|SHA1Tests|Frame[A-Za-z]*Tests|MethodRoundTripTests|GeneratedCodeTests|ReflectedFrameTests|HTTPRequestParserTests|HTTPParserStrictnessTests|HTTPResponseEncoderTests|Fuzz[A-Za-z]*Tests)/'
+CPU_BOUND_SUITES='\.(ByteBuffer[A-Za-z]*|RESPDecoder[A-Za-z]*|RESPEncoderTests|[A-Za-z]*StateMachineTests|SHA1Tests|Base64Tests|Frame[A-Za-z]*Tests|WebSocketFrame[A-Za-z]*Tests|WebSocketHandshakeTests|ConformanceVectorTests|MethodRoundTripTests|GeneratedCodeTests|ReflectedFrameTests|HTTPRequestParserTests|HTTPParserStrictnessTests|HTTPResponseEncoderTests|Fuzz[A-Za-z]*Tests)/'
 
 unit_and_integration_tests() {
     echo "REDIS_URL=${REDIS_URL:-unset} AMQP_URL=${AMQP_URL:-unset} CI=${CI:-unset}"
