@@ -47,6 +47,14 @@ func onOwnThread<Target: FuzzTarget>(_ runner: FuzzRunner<Target>) async throws 
         #expect(summary.probes > 0 && summary.values > 0 && !summary.errorsByKind.isEmpty)
     }
 
+    @Test func webSocketFrameDecoderPassesShortRun() async throws {
+        let target = WebSocketFuzzTarget(seeds: Self.seeds("ws"))
+        #expect(target.seeds.count > 10)
+        let summary = try await onOwnThread(FuzzRunner(target: target, configuration: Self.configuration()))
+        #expect(summary.inputs == 3_000)
+        #expect(summary.probes > 0 && summary.values > 0 && !summary.errorsByKind.isEmpty)
+    }
+
     /// Reproducibility: the same seed and index always give the same input, other seeds differ.
     @Test func inputsDependOnlyOnSeedAndIndex() {
         let target = RESPFuzzTarget(seeds: Self.seeds("resp"))
