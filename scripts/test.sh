@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: installs the servers when missing, starts them (reusing any that
 # already answer), builds, runs every test against the real servers, the conformance vectors
-# through the shipped runner, a short seeded fuzz pass, the AMQP interop and recovery checks and
+# through the shipped runner, a short seeded fuzz pass, the WebSocket interop check (Python's
+# websockets client), the AMQP interop and recovery checks and
 # the short fault-injection run, validates docker-compose.yml, and stops on exit exactly the
 # servers it started. Exits non-zero when any step fails.
 #
@@ -112,6 +113,8 @@ step "build" build
 step "tests" unit_and_integration_tests
 step "conformance" conformance_vectors
 step "fuzz (short, seeded)" scripts/fuzz.sh --short
+# Python's websockets client against a loopback echo server of the WebSocket codec.
+step "websocket interop" scripts/ws-interop.sh
 if [[ "$TEST_SERVERS" == all || "$TEST_SERVERS" == rabbitmq ]]; then
     step "amqp interop" scripts/amqp-interop.sh
     # Blocks, stops and kills brokers of its own (two nodes on other ports), never the shared one.
