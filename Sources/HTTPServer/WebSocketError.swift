@@ -95,7 +95,7 @@ public struct WebSocketError: Error, Sendable, Hashable, CustomStringConvertible
         case .reservedOpcode: "reserved opcode \(value ?? 0)"
         case .unmaskedFrame: "client frame not masked"
         case .fragmentedControlFrame: "fragmented control frame"
-        case .controlFrameTooLong: "control frame of \(value ?? 0) bytes"
+        case .controlFrameTooLong: value.map { "control frame of \($0) bytes" } ?? "control frame over 125 bytes"
         case .nonMinimalLength: "length not minimally encoded"
         case .invalidLength: "64-bit length with the high bit set"
         case .frameTooLarge: "frame of \(value ?? 0) bytes over \(limit ?? 0)"

@@ -6,12 +6,6 @@ public struct WebSocketMaskingKey: Hashable, Sendable {
     /// The key whose wire bytes are `value`'s, most significant first.
     public init(_ value: UInt32) { self.value = value }
 
-    /// A key from the system's random number generator, as a client must use (§10.3).
-    public static func random() -> WebSocketMaskingKey {
-        var generator = SystemRandomNumberGenerator()
-        return WebSocketMaskingKey(generator.next())
-    }
-
     /// Key byte `index % 4`.
     @inline(__always) func byte(_ index: Int) -> UInt8 {
         UInt8(truncatingIfNeeded: value >> UInt32(24 - 8 * (index & 3)))

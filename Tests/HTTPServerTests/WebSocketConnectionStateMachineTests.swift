@@ -99,6 +99,7 @@ import Testing
         (clientFrame(.text, [0x41, 0xFF]), .invalidPayloadData, "text not UTF-8"),
         (clientFrame(.binary, [UInt8](repeating: 0, count: 2000)), .messageTooBig, "frame of 2000 bytes over 1024"),
         (clientFrame(.close, [0x03, 0xED]), .protocolError, "close code 1005 not allowed"),
+        ([0x89, 0xFE, 0x00, 0x7E], .protocolError, "control frame over 125 bytes"),
     ])
     func violationsAreAnsweredWithTheirCloseCode(bytes: [UInt8], code: WebSocketCloseCode, reason: String) {
         var machine = WebSocketConnectionStateMachine(limits: WebSocketLimits(maxFrameSize: 1024, maxMessageSize: 1024))
