@@ -28,6 +28,7 @@ let package = Package(
         .executable(name: "order-processor", targets: ["order-processor"]),
         .executable(name: "resp-bench", targets: ["resp-bench"]),
         .executable(name: "transport-bench", targets: ["transport-bench"]),
+        .executable(name: "ws-bench", targets: ["ws-bench"]),
     ],
     targets: [
         // Libraries
@@ -56,6 +57,7 @@ let package = Package(
         .executableTarget(name: "order-processor", dependencies: ["Services"], swiftSettings: swift6),
         .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes", "Transport"], swiftSettings: swift6),
         .executableTarget(name: "transport-bench", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
+        .executableTarget(name: "ws-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
 
         // Tests
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
@@ -66,6 +68,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Bytes", "Transport"], swiftSettings: swift6),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "AMQP091", "HTTPServer", "Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"], swiftSettings: swift6),
+        .testTarget(name: "ConformanceTests", dependencies: ["conformance"], swiftSettings: swift6),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
     ]
 )

@@ -10,20 +10,7 @@ bin="$(swift build --show-bin-path)/conformance"
 status=0
 for feed in whole bytewise; do
     "$bin" http Tests/Vectors/http.jsonl --feed "$feed" > "${TMPDIR:-/tmp}/http-conformance-$feed.jsonl"
-    python3 - "$feed" "${TMPDIR:-/tmp}/http-conformance-$feed.jsonl" Tests/Vectors/http.expected.jsonl <<'PY' || status=1
-import json, sys
-feed, actual_path, expected_path = sys.argv[1:]
-actual = [json.loads(l) for l in open(actual_path) if l.strip()]
-expected = [json.loads(l) for l in open(expected_path) if l.strip()]
-failures = 0
-if len(actual) != len(expected):
-    print(f"{feed}: {len(actual)} results for {len(expected)} vectors"); failures += 1
-for a, e in zip(actual, expected):
-    if a != e:
-        failures += 1
-        print(f"{feed}: {e['id']}\n  expected {json.dumps(e, sort_keys=True)[:400]}\n  actual   {json.dumps(a, sort_keys=True)[:400]}")
-print(f"http conformance ({feed}): {len(expected) - failures}/{len(expected)} vectors match")
-sys.exit(1 if failures else 0)
-PY
+    python3 scripts/compare-jsonl.py "http conformance ($feed)" "${TMPDIR:-/tmp}/http-conformance-$feed.jsonl" \
+        Tests/Vectors/http.expected.jsonl || status=1
 done
 exit $status

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the RESP, AMQP and HTTP decoders with seeded, reproducible inputs.
+# Fuzzes the RESP, AMQP, HTTP and WebSocket decoders with seeded, reproducible inputs.
 #   scripts/fuzz.sh [COUNT] [SEED]   release build, COUNT inputs per decoder (default 100000),
 #                                    SEED by default the current time (printed, so reproducible)
 #   scripts/fuzz.sh --short [SEED]   CI pass: 5000 inputs per decoder, debug build (no release

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The project's test command: installs the servers when missing, starts them (reusing any that
 # already answer), builds, runs every test against the real servers, the conformance vectors
-# through the shipped runner, a short seeded fuzz pass, the AMQP interop and recovery checks and
-# the short fault-injection run, validates docker-compose.yml and the Kubernetes manifests, and
-# stops on exit exactly the servers it started. Exits non-zero when any step fails.
+# through the shipped runner, a short seeded fuzz pass, the WebSocket interop check (Python's
+# websockets client), the AMQP interop and recovery checks and the short fault-injection run,
+# validates docker-compose.yml and the Kubernetes manifests, and stops on exit exactly the
+# servers it started. Exits non-zero when any step fails.
 #
 # Environment:
 #   CI            true: server tests fail instead of being skipped when a server is unreachable,
@@ -80,7 +81,7 @@ build() {
 # and the fuzz passes keep a core busy for seconds. Run together with the socket tests, they hold
 # the cooperative pool's threads (one per core) and the socket tests' timeouts fire while their
 # tasks wait for a thread; so the CPU-bound suites run first, on their own.
-CPU_BOUND_SUITES='\.(ByteBuffer[A-Za-z]*|RESPDecoder[A-Za-z]*|RESPEncoderTests|[A-Za-z]*StateMachineTests|SHA1Tests|Frame[A-Za-z]*Tests|MethodRoundTripTests|GeneratedCodeTests|ReflectedFrameTests|HTTPRequestParserTests|HTTPParserStrictnessTests|HTTPResponseEncoderTests|Fuzz[A-Za-z]*Tests)/'
+CPU_BOUND_SUITES='\.(ByteBuffer[A-Za-z]*|RESPDecoder[A-Za-z]*|RESPEncoderTests|[A-Za-z]*StateMachineTests|SHA1Tests|Base64Tests|Frame[A-Za-z]*Tests|WebSocketFrame[A-Za-z]*Tests|WebSocketHandshakeTests|ConformanceVectorTests|MethodRoundTripTests|GeneratedCodeTests|ReflectedFrameTests|HTTPRequestParserTests|HTTPParserStrictnessTests|HTTPResponseEncoderTests|Fuzz[A-Za-z]*Tests)/'
 
 unit_and_integration_tests() {
     echo "REDIS_URL=${REDIS_URL:-unset} AMQP_URL=${AMQP_URL:-unset} CI=${CI:-unset}"
@@ -117,6 +118,8 @@ step "build" build
 step "tests" unit_and_integration_tests
 step "conformance" conformance_vectors
 step "fuzz (short, seeded)" scripts/fuzz.sh --short
+# Python's websockets client against a loopback echo server of the WebSocket codec.
+step "websocket interop" scripts/ws-interop.sh
 if [[ "$TEST_SERVERS" == all || "$TEST_SERVERS" == rabbitmq ]]; then
     step "amqp interop" scripts/amqp-interop.sh
     # Blocks, stops and kills brokers of its own (two nodes on other ports), never the shared one.

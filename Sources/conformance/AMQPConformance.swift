@@ -12,7 +12,8 @@ import Foundation
 /// Frames are decoded and encoded through the typed codec the client uses; only frames with a
 /// short string that is not UTF-8, which that codec refuses, go through `ReflectedFrame`.
 enum AMQPConformance {
-    static func decode(arguments: [String]) throws(ConformanceFailure) {
+    static func decode(arguments: [String]) throws(ConformanceFailure) -> [[String: Any]] {
+        var results: [[String: Any]] = []
         guard let path = arguments.first else { throw .usage("amqp FILE [--feed whole|bytewise]") }
         let feed = try FeedMode(arguments: arguments)
         for (line, object) in try VectorIO.objects(inFile: path) {
@@ -31,24 +32,27 @@ enum AMQPConformance {
                 result["message"] = error.description
             }
             result["frames"] = frames
-            VectorIO.emit(result)
+            results.append(result)
         }
+        return results
     }
 
-    static func encode(arguments: [String]) throws(ConformanceFailure) {
+    static func encode(arguments: [String]) throws(ConformanceFailure) -> [[String: Any]] {
+        var results: [[String: Any]] = []
         guard let path = arguments.first else { throw .usage("amqp-encode FILE") }
         for (line, object) in try VectorIO.objects(inFile: path) {
             guard let frames = object["frames"] as? [[String: Any]] else { throw .input(line: line, "'frames' must be an array of objects") }
             var buffer = ByteBuffer()
             do {
                 for frame in frames { try encode(try parseFrame(frame), into: &buffer) }
-                VectorIO.emit(["id": object["id"] ?? NSNull(), "hex": Hex.encode(buffer.readableBytesView)])
+                results.append(["id": object["id"] ?? NSNull(), "hex": Hex.encode(buffer.readableBytesView)])
             } catch let error as AMQPError {
-                VectorIO.emit(["id": object["id"] ?? NSNull(), "end": "error", "message": error.description])
+                results.append(["id": object["id"] ?? NSNull(), "end": "error", "message": error.description])
             } catch {
                 throw .input(line: line, "\(error)")
             }
         }
+        return results
     }
 
     // MARK: Frames to JSON

@@ -2,9 +2,10 @@ import Bytes
 import HTTPServer
 
 /// `conformance http FILE [--feed whole|bytewise]`: parses each vector's bytes as a stream of
-/// requests and prints the requests, how the stream ended, and the status on error.
+/// requests; one result per vector: the requests, how the stream ended, and the status on error.
 enum HTTPConformance {
-    static func run(_ arguments: [String]) throws(ConformanceFailure) {
+    static func run(_ arguments: [String]) throws(ConformanceFailure) -> [[String: Any]] {
+        var results: [[String: Any]] = []
         guard let path = arguments.first else { throw .usage("http FILE [--feed whole|bytewise]") }
         let feed = try FeedMode(arguments: arguments)
         for (line, object) in try VectorIO.objects(inFile: path) {
@@ -12,8 +13,9 @@ enum HTTPConformance {
             let bytes = try VectorIO.hexField(object, line: line)
             var result = parse(feed.chunks(of: bytes))
             result["id"] = id
-            VectorIO.emit(result)
+            results.append(result)
         }
+        return results
     }
 
     /// Feeds every chunk, draining the parser after each, and describes the outcome.

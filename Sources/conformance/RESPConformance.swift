@@ -4,8 +4,9 @@ import RESP
 
 /// `resp` and `resp-encode` modes: RESP2 reply decoding and command encoding vectors.
 enum RESPConformance {
-    /// Decodes each vector's `hex` bytes and prints the values and how the stream ended.
-    static func decode(_ arguments: [String]) throws(ConformanceFailure) {
+    /// Decodes each vector's `hex` bytes: the values and how the stream ended, per vector.
+    static func decode(_ arguments: [String]) throws(ConformanceFailure) -> [[String: Any]] {
+        var results: [[String: Any]] = []
         guard let path = arguments.first else { throw .usage("conformance resp FILE [--feed whole|bytewise]") }
         let feed = try FeedMode(arguments: arguments)
         for (line, object) in try VectorIO.objects(inFile: path) {
@@ -24,12 +25,14 @@ enum RESPConformance {
                 result["message"] = error.description
             }
             result["values"] = values
-            VectorIO.emit(result)
+            results.append(result)
         }
+        return results
     }
 
-    /// Encodes each vector's `args` (hex strings) as a command and prints its bytes.
-    static func encode(_ arguments: [String]) throws(ConformanceFailure) {
+    /// Encodes each vector's `args` (hex strings) as a command: its bytes, per vector.
+    static func encode(_ arguments: [String]) throws(ConformanceFailure) -> [[String: Any]] {
+        var results: [[String: Any]] = []
         guard let path = arguments.first else { throw .usage("conformance resp-encode FILE") }
         for (line, object) in try VectorIO.objects(inFile: path) {
             guard let texts = object["args"] as? [String] else {
@@ -48,8 +51,9 @@ enum RESPConformance {
             } catch {
                 result["error"] = error.description
             }
-            VectorIO.emit(result)
+            results.append(result)
         }
+        return results
     }
 
     /// The JSON form of a value used by the vector files.

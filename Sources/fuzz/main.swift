@@ -2,9 +2,9 @@ import Foundation
 import Fuzzing
 import Synchronization
 
-/// Seeded, reproducible fuzzing of the RESP, AMQP and HTTP decoders.
+/// Seeded, reproducible fuzzing of the RESP, AMQP, HTTP and WebSocket decoders.
 let usage = """
-    usage: fuzz resp|amqp|http|all [--seed N] [--count N] [--max-bytes N] [--only INDEX] [--vectors DIR] [--out DIR]
+    usage: fuzz resp|amqp|http|ws|all [--seed N] [--count N] [--max-bytes N] [--only INDEX] [--vectors DIR] [--out DIR]
       --seed N       run seed (default 1); input i of a run depends only on the seed and i
       --count N      inputs per target (default 100000)
       --max-bytes N  largest generated or mutated input (default 4096)
@@ -42,8 +42,8 @@ func parseOptions() -> Options {
         case "--only": options.only = number(argument)
         case "--vectors": options.vectors = value(argument)
         case "--out": options.out = value(argument)
-        case "resp", "amqp", "http": options.targets.append(argument)
-        case "all": options.targets += ["resp", "amqp", "http"]
+        case "resp", "amqp", "http", "ws": options.targets.append(argument)
+        case "all": options.targets += ["resp", "amqp", "http", "ws"]
         default: fail("unknown argument '\(argument)'\n\(usage)")
         }
     }
@@ -156,6 +156,7 @@ for name in options.targets {
     switch name {
     case "resp": run(RESPFuzzTarget(seeds: seeds), options)
     case "amqp": run(AMQPFuzzTarget(seeds: seeds), options)
+    case "ws": run(WebSocketFuzzTarget(seeds: seeds), options)
     default: run(HTTPFuzzTarget(seeds: seeds), options)
     }
 }

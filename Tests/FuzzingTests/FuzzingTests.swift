@@ -23,28 +23,29 @@ func onOwnThread<Target: FuzzTarget>(_ runner: FuzzRunner<Target>) async throws 
         FuzzConfiguration(seed: 20_261_125, count: 3_000, maxResidentGrowth: nil)
     }
 
-    @Test func respDecoderPassesShortRun() async throws {
-        let target = RESPFuzzTarget(seeds: Self.seeds("resp"))
-        #expect(target.seeds.count > 10)
+    /// A short run of `target`, which must have more than `minimumSeeds` seeds, passes and sees
+    /// limit probes, values and typed errors.
+    func passesShortRun<Target: FuzzTarget>(_ target: Target, minimumSeeds: Int) async throws {
+        #expect(target.seeds.count > minimumSeeds)
         let summary = try await onOwnThread(FuzzRunner(target: target, configuration: Self.configuration()))
         #expect(summary.inputs == 3_000)
         #expect(summary.probes > 0 && summary.values > 0 && !summary.errorsByKind.isEmpty)
+    }
+
+    @Test func respDecoderPassesShortRun() async throws {
+        try await passesShortRun(RESPFuzzTarget(seeds: Self.seeds("resp")), minimumSeeds: 10)
     }
 
     @Test func amqpFrameDecoderPassesShortRun() async throws {
-        let target = AMQPFuzzTarget(seeds: Self.seeds("amqp"))
-        #expect(target.seeds.count > 5)
-        let summary = try await onOwnThread(FuzzRunner(target: target, configuration: Self.configuration()))
-        #expect(summary.inputs == 3_000)
-        #expect(summary.probes > 0 && summary.values > 0 && !summary.errorsByKind.isEmpty)
+        try await passesShortRun(AMQPFuzzTarget(seeds: Self.seeds("amqp")), minimumSeeds: 5)
     }
 
     @Test func httpRequestParserPassesShortRun() async throws {
-        let target = HTTPFuzzTarget(seeds: Self.seeds("http"))
-        #expect(target.seeds.count > 10)
-        let summary = try await onOwnThread(FuzzRunner(target: target, configuration: Self.configuration()))
-        #expect(summary.inputs == 3_000)
-        #expect(summary.probes > 0 && summary.values > 0 && !summary.errorsByKind.isEmpty)
+        try await passesShortRun(HTTPFuzzTarget(seeds: Self.seeds("http")), minimumSeeds: 10)
+    }
+
+    @Test func webSocketFrameDecoderPassesShortRun() async throws {
+        try await passesShortRun(WebSocketFuzzTarget(seeds: Self.seeds("ws")), minimumSeeds: 10)
     }
 
     /// Reproducibility: the same seed and index always give the same input, other seeds differ.
