@@ -17,8 +17,7 @@ struct BatchCommit: Sendable {
         let claims = batch.indices.map { index in
             let submission = batch[index]
             return IdempotencyClaim(
-                scope: submission.idempotencyKey.map { PipelineKeys.idempotency(key: $0) } ?? PipelineKeys.idempotency(orderID: submission.order.id),
-                orderID: submission.order.id,
+                orderID: submission.order.id, idempotencyKey: submission.idempotencyKey,
                 record: IdempotencyRecord(state: .inFlight, token: "\(token).\(index)", fingerprint: submission.fingerprint))
         }
         let results: [ClaimResult]

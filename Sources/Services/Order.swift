@@ -56,6 +56,9 @@ extension Order {
     public func validate(limits: OrderLimits = OrderLimits()) throws(OrderInputError) {
         try Self.checkText(id, name: "id", maxBytes: limits.maxIDBytes)
         try Self.checkText(sku, name: "sku", maxBytes: limits.maxSKUBytes)
+        // Braces would make `inventory:<sku>` a hash-tagged key in a Redis Cluster, so the keys
+        // meant to share its slot would not.
+        guard !sku.utf8.contains(where: { $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "}") }) else { throw .invalidField("sku") }
         guard qty > 0, qty <= limits.maxQuantity else { throw .invalidField("qty") }
         if let email {
             try Self.checkText(email, name: "email", maxBytes: limits.maxEmailBytes)

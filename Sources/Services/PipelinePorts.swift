@@ -1,22 +1,20 @@
 /// The Redis operations the services need, as small protocols so their logic can be tested without
 /// sockets. The live implementations run `RedisScripts` through the RESP client.
 
-/// One request's claim on its idempotency scope.
+/// One request's claim on its idempotency scopes: the order id's, and the `Idempotency-Key`'s
+/// when the request has one (which scope names these are in Redis is the store's business).
 public struct IdempotencyClaim: Sendable, Equatable {
-    /// `idem:key:<Idempotency-Key>`, or `idem:order:<id>` when the request has no such header.
-    public var scope: String
     public var orderID: String
+    /// The request's `Idempotency-Key`; nil when the order id is its only scope.
+    public var idempotencyKey: String?
     /// The in-flight record the claim writes.
     public var record: IdempotencyRecord
 
-    public init(scope: String, orderID: String, record: IdempotencyRecord) {
-        self.scope = scope
+    public init(orderID: String, idempotencyKey: String?, record: IdempotencyRecord) {
         self.orderID = orderID
+        self.idempotencyKey = idempotencyKey
         self.record = record
     }
-
-    /// `idem:order:<id>`, claimed as well so an order id is accepted once whatever key carries it.
-    public var orderScope: String { PipelineKeys.idempotency(orderID: orderID) }
 
     /// The record once the broker confirmed the order.
     public var accepted: IdempotencyRecord {

@@ -3,6 +3,14 @@ import Synchronization
 
 /// In-memory stand-ins for the Redis and broker ports, so the handlers' logic is tested alone.
 /// The live adapters are exercised end to end against real servers.
+
+extension IdempotencyClaim {
+    /// The scope the request is keyed by, as named on one Redis master.
+    var scope: String { idempotencyKey.map { PipelineKeys.unsharded.idempotency(key: $0) } ?? orderScope }
+    /// The order id's scope, as named on one Redis master.
+    var orderScope: String { PipelineKeys.unsharded.idempotency(orderID: orderID) }
+}
+
 final class MemoryGatewayStore: GatewayStore {
     let records = Mutex<[String: IdempotencyRecord]>([:])
     /// Orders the pipeline has seen (`order:<id>` exists).

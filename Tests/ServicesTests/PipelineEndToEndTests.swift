@@ -65,7 +65,7 @@ struct PipelineEndToEndTests {
     }
 
     func state(_ id: String) async throws -> String? {
-        try await redis.hget(PipelineKeys.order(id), field: "state").map(String.init(describing:))
+        try await redis.hget(PipelineKeys.unsharded.order(id), field: "state").map(String.init(describing:))
     }
 
     func stock(_ sku: String) async throws -> Int? {
@@ -144,8 +144,8 @@ struct PipelineEndToEndTests {
             let unknown = try await state("unknown-\(run)")
             return low == "rejected" && unknown == "rejected"
         }
-        #expect(try await redis.hget(PipelineKeys.order("low-\(run)"), field: "reason").map(String.init(describing:)) == "insufficient_stock")
-        #expect(try await redis.hget(PipelineKeys.order("unknown-\(run)"), field: "reason").map(String.init(describing:)) == "unknown_sku")
+        #expect(try await redis.hget(PipelineKeys.unsharded.order("low-\(run)"), field: "reason").map(String.init(describing:)) == "insufficient_stock")
+        #expect(try await redis.hget(PipelineKeys.unsharded.order("unknown-\(run)"), field: "reason").map(String.init(describing:)) == "unknown_sku")
         #expect(try await stock(sku) == 1)
         try await eventually("rejection notices") { sender.sends.withLock { $0["low-\(run)"] == 1 && $0["unknown-\(run)"] == 1 } }
     }
@@ -185,7 +185,7 @@ struct PipelineEndToEndTests {
         // Done when Redis says so for every order: decided, and the notification recorded as sent.
         try await eventually("every order to be decided and notified", within: .seconds(120)) {
             let replies = try await redis.pipeline(orders.flatMap { o -> [[any RESPArgument]] in
-                [["HGET", PipelineKeys.order(o.id), "state"], ["HGET", PipelineKeys.notification(o.id), "status"]]
+                [["HGET", PipelineKeys.unsharded.order(o.id), "state"], ["HGET", PipelineKeys.unsharded.notification(o.id), "status"]]
             })
             return stride(from: 0, to: replies.count, by: 2).allSatisfy { index in
                 ["notified", "rejected"].contains(replies[index].string) && replies[index + 1].string == "sent"
@@ -211,7 +211,7 @@ struct PipelineEndToEndTests {
         }
         #expect(sender.sends.withLock { sends in orders.allSatisfy { sends[$0.id] == 1 } }, "one notification per order")
         for o in orders {
-            #expect(try await redis.hget(PipelineKeys.notification(o.id), field: "sends").map(String.init(describing:)) == "1", "sends recorded for \(o.id)")
+            #expect(try await redis.hget(PipelineKeys.unsharded.notification(o.id), field: "sends").map(String.init(describing:)) == "1", "sends recorded for \(o.id)")
         }
     }
 }

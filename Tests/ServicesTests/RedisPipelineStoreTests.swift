@@ -17,8 +17,7 @@ import TestSupport
     }
 
     func claim(_ id: String, key: String? = nil, token: String, fingerprint: String = "f") -> IdempotencyClaim {
-        IdempotencyClaim(scope: key.map { PipelineKeys.idempotency(key: $0) } ?? PipelineKeys.idempotency(orderID: id), orderID: id,
-                         record: IdempotencyRecord(state: .inFlight, token: token, fingerprint: fingerprint))
+        IdempotencyClaim(orderID: id, idempotencyKey: key, record: IdempotencyRecord(state: .inFlight, token: token, fingerprint: fingerprint))
     }
 
     func stored(_ key: String) async throws -> String? {
@@ -103,10 +102,10 @@ import TestSupport
 
     @Test func anOrderThePipelineHasSeenIsTakenEvenWithoutRecords() async throws {
         let id = "seen-\(run)"
-        try await redis.hset(PipelineKeys.order(id), fields: [("state", "reserved")])
+        try await redis.hset(PipelineKeys.unsharded.order(id), fields: [("state", "reserved")])
         #expect(try await claim([claim(id, token: "late")]) == [.orderTaken])
         #expect(try await claim([claim(id, key: "seen-\(run)", token: "later")]) == [.orderTaken])
-        #expect(try await redis.get(PipelineKeys.idempotency(orderID: id)) == nil, "a refused claim leaves nothing behind")
+        #expect(try await redis.get(PipelineKeys.unsharded.idempotency(orderID: id)) == nil, "a refused claim leaves nothing behind")
     }
 
     @Test func acceptTurnsOurClaimsIntoAcceptedRecordsAndMarksTheOrders() async throws {
@@ -124,8 +123,8 @@ import TestSupport
             #expect(ttl > 3000)
         }
         for id in [plain.orderID, keyed.orderID] {
-            #expect(try await redis.hget(PipelineKeys.order(id), field: "state").map(String.init(describing:)) == "accepted")
-            let acceptedAt = try await redis.hget(PipelineKeys.order(id), field: "accepted_at").map(String.init(describing:))
+            #expect(try await redis.hget(PipelineKeys.unsharded.order(id), field: "state").map(String.init(describing:)) == "accepted")
+            let acceptedAt = try await redis.hget(PipelineKeys.unsharded.order(id), field: "accepted_at").map(String.init(describing:))
             #expect(acceptedAt.flatMap { Int($0) }.map { abs($0 - Int(Date().timeIntervalSince1970 * 1000)) < 60_000 } == true,
                     "accepted_at is the Redis clock in whole ms: \(acceptedAt ?? "nil")")
         }
@@ -144,10 +143,10 @@ import TestSupport
         _ = try await store.claim(claims, inFlightTTL: .seconds(30), recordTTL: .seconds(60))
         let before = try await store.snapshot(sku: nil, orderID: nil).totals["accepted"] ?? 0
         try await store.accept(claims, ttl: .seconds(60))
-        let stamped = try await isolated.hget(PipelineKeys.order(claims[0].orderID), field: "accepted_at")
+        let stamped = try await isolated.hget(PipelineKeys.unsharded.order(claims[0].orderID), field: "accepted_at")
         try await store.accept(claims, ttl: .seconds(60))
         #expect(try await store.snapshot(sku: nil, orderID: nil).totals["accepted"] ?? 0 == before + 2)
-        #expect(try await isolated.hget(PipelineKeys.order(claims[0].orderID), field: "accepted_at") == stamped, "the first acceptance time stays")
+        #expect(try await isolated.hget(PipelineKeys.unsharded.order(claims[0].orderID), field: "accepted_at") == stamped, "the first acceptance time stays")
     }
 
     /// In a database of its own, so the `duplicates` total is this test's alone.
@@ -186,7 +185,7 @@ import TestSupport
         #expect(try await store.reserve([order]) == [OrderDecision(state: "reserved", reason: "", isFirst: true)])
         #expect(try await store.reserve([order]) == [OrderDecision(state: "reserved", reason: "", isFirst: false)])
         #expect(try await redis.get(PipelineKeys.inventory(sku)).map(String.init(describing:)) == "3")
-        #expect(try await redis.hget(PipelineKeys.order(order.id), field: "reservations").map(String.init(describing:)) == "1")
+        #expect(try await redis.hget(PipelineKeys.unsharded.order(order.id), field: "reservations").map(String.init(describing:)) == "1")
         let tooMany = Order(id: "too-many-\(run)", sku: sku, qty: 4)
         let unknown = Order(id: "unknown-\(run)", sku: "no-such-sku-\(run)", qty: 1)
         #expect(try await store.reserve([tooMany, unknown]) == [
@@ -242,17 +241,17 @@ import TestSupport
     @Test func sentIsNotRecordedWhileAnotherNotifierHoldsTheLease() async throws {
         let id = "notify-\(run)"
         _ = try await store.reserve([Order(id: id, sku: "none-\(run)", qty: 1)])
-        try await redis.hset(PipelineKeys.order(id), fields: [("state", "reserved")])
+        try await redis.hset(PipelineKeys.unsharded.order(id), fields: [("state", "reserved")])
         #expect(try await store.lease([id], token: "a", ttl: .seconds(30)) == [.taken])
         #expect(try await store.lease([id], token: "b", ttl: .seconds(30)) == [.held])
         #expect(try await store.recordSent([id], token: "b", sendID: "b-send") == [false])
         #expect(try await store.recordSent([id], token: "a", sendID: "a-send") == [true])
         #expect(try await store.lease([id], token: "c", ttl: .seconds(30)) == [.alreadySent])
-        #expect(try await redis.hget(PipelineKeys.order(id), field: "state").map(String.init(describing:)) == "notified")
-        #expect(try await redis.get(PipelineKeys.notificationLease(id)) == nil, "the lease is given back once sent")
-        #expect(try await redis.hget(PipelineKeys.notification(id), field: "sends").map(String.init(describing:)) == "2", "both completed sends are counted")
+        #expect(try await redis.hget(PipelineKeys.unsharded.order(id), field: "state").map(String.init(describing:)) == "notified")
+        #expect(try await redis.get(PipelineKeys.unsharded.notificationLease(id)) == nil, "the lease is given back once sent")
+        #expect(try await redis.hget(PipelineKeys.unsharded.notification(id), field: "sends").map(String.init(describing:)) == "2", "both completed sends are counted")
         #expect(try await store.recordSent([id], token: "a", sendID: "a-send") == [true])
-        #expect(try await redis.hget(PipelineKeys.notification(id), field: "sends").map(String.init(describing:)) == "2", "a repeated record of one send counts once")
+        #expect(try await redis.hget(PipelineKeys.unsharded.notification(id), field: "sends").map(String.init(describing:)) == "2", "a repeated record of one send counts once")
     }
 
     @Test func leasesOfABatchAreDecidedOneByOne() async throws {
@@ -270,7 +269,7 @@ import TestSupport
         let id = "own-lease-\(run)"
         #expect(try await store.lease([id], token: "me", ttl: .seconds(2)) == [.taken])
         #expect(try await store.lease([id], token: "me", ttl: .seconds(60)) == [.taken])
-        guard case .seconds(let ttl) = try await redis.ttl(PipelineKeys.notificationLease(id)) else { Issue.record("no TTL"); return }
+        guard case .seconds(let ttl) = try await redis.ttl(PipelineKeys.unsharded.notificationLease(id)) else { Issue.record("no TTL"); return }
         #expect(ttl > 30, "the lease's TTL was renewed")
         #expect(try await store.lease([id], token: "someone else", ttl: .seconds(60)) == [.held])
     }
@@ -290,6 +289,19 @@ import TestSupport
         #expect(try await store.lease([id], token: "b", ttl: .seconds(30)) == [.held])
         try await store.releaseLeases([id], token: "a")
         #expect(try await store.lease([id], token: "b", ttl: .seconds(30)) == [.taken])
+    }
+
+    /// With replicas required, a write no replica acknowledged in time counts as failed.
+    @Test func aWriteNoReplicaAcknowledgedIsAFailureWhenReplicasAreRequired() async throws {
+        let durable = RedisPipelineStore(redis: redis, durability: .init(minReplicas: 1, timeout: .milliseconds(50)))
+        await #expect(throws: RedisPipelineStore.ReplicationShortfall.self) {
+            _ = try await durable.claim([claim("durable-\(run)", token: "t")], inFlightTTL: .seconds(30), recordTTL: .seconds(60))
+        }
+        #expect(try await stored(PipelineKeys.unsharded.idempotency(orderID: "durable-\(run)")) != nil, "the master has the write all the same")
+        _ = try await redis.send(["SCRIPT", "FLUSH"])
+        await #expect(throws: RedisPipelineStore.ReplicationShortfall.self, "after NOSCRIPT too") {
+            _ = try await durable.lease(["durable-\(run)"], token: "t", ttl: .seconds(30))
+        }
     }
 
     @Test func scriptsSurviveAFlushedScriptCache() async throws {
