@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "AMQP091", targets: ["AMQP091"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .library(name: "Services", targets: ["Services"]),
+        .library(name: "JSON", targets: ["JSON"]),
         .executable(name: "amqp-bench", targets: ["amqp-bench"]),
         .executable(name: "amqp-codegen", targets: ["amqp-codegen"]),
         .executable(name: "chaos", targets: ["chaos"]),
@@ -37,6 +38,7 @@ let package = Package(
         .target(name: "AMQP091", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "HTTPServer", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "Services", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
+        .target(name: "JSON", swiftSettings: swift6),
         .target(name: "AMQPCodegen", swiftSettings: swift6),
         .target(name: "Fuzzing", dependencies: ["RESP", "AMQP091", "HTTPServer", "Bytes"], swiftSettings: swift6),
 
@@ -66,6 +68,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Bytes", "Transport"], swiftSettings: swift6),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "AMQP091", "HTTPServer", "Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"], swiftSettings: swift6),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swift6),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
     ]
 )
