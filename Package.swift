@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .library(name: "Services", targets: ["Services"]),
         .library(name: "JSON", targets: ["JSON"]),
+        .library(name: "HTTPClient", targets: ["HTTPClient"]),
         .executable(name: "amqp-bench", targets: ["amqp-bench"]),
         .executable(name: "amqp-codegen", targets: ["amqp-codegen"]),
         .executable(name: "chaos", targets: ["chaos"]),
@@ -39,6 +40,7 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "Services", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
         .target(name: "JSON", swiftSettings: swift6),
+        .target(name: "HTTPClient", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "AMQPCodegen", swiftSettings: swift6),
         .target(name: "Fuzzing", dependencies: ["RESP", "AMQP091", "HTTPServer", "Bytes"], swiftSettings: swift6),
 
@@ -69,6 +71,7 @@ let package = Package(
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "AMQP091", "HTTPServer", "Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"], swiftSettings: swift6),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swift6),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "Bytes", "Transport"], swiftSettings: swift6),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
     ]
 )
