@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Services", targets: ["Services"]),
         .library(name: "JSON", targets: ["JSON"]),
         .library(name: "HTTPClient", targets: ["HTTPClient"]),
+        .library(name: "Tracing", targets: ["Tracing"]),
         .executable(name: "amqp-bench", targets: ["amqp-bench"]),
         .executable(name: "amqp-codegen", targets: ["amqp-codegen"]),
         .executable(name: "chaos", targets: ["chaos"]),
@@ -41,6 +42,7 @@ let package = Package(
         .target(name: "Services", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
         .target(name: "JSON", swiftSettings: swift6),
         .target(name: "HTTPClient", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
+        .target(name: "Tracing", dependencies: ["Bytes", "Transport", "JSON", "HTTPClient"], swiftSettings: swift6),
         .target(name: "AMQPCodegen", swiftSettings: swift6),
         .target(name: "Fuzzing", dependencies: ["RESP", "AMQP091", "HTTPServer", "Bytes"], swiftSettings: swift6),
 
@@ -72,6 +74,7 @@ let package = Package(
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"], swiftSettings: swift6),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swift6),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "Bytes", "Transport"], swiftSettings: swift6),
+        .testTarget(name: "TracingTests", dependencies: ["Tracing", "HTTPClient", "JSON", "Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
     ]
 )
