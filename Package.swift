@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "order-pipeline", targets: ["order-pipeline"]),
         .executable(name: "order-processor", targets: ["order-processor"]),
         .executable(name: "resp-bench", targets: ["resp-bench"]),
+        .executable(name: "tracing-bench", targets: ["tracing-bench"]),
         .executable(name: "transport-bench", targets: ["transport-bench"]),
     ],
     targets: [
@@ -61,6 +62,7 @@ let package = Package(
         .executableTarget(name: "order-pipeline", dependencies: ["Services"], swiftSettings: swift6),
         .executableTarget(name: "order-processor", dependencies: ["Services"], swiftSettings: swift6),
         .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes", "Transport"], swiftSettings: swift6),
+        .executableTarget(name: "tracing-bench", dependencies: ["Tracing"], swiftSettings: swift6),
         .executableTarget(name: "transport-bench", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
 
         // Tests
