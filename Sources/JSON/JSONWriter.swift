@@ -32,41 +32,35 @@ public struct JSONWriter: Sendable {
     /// Opens an object as the next value (an array element, or the document).
     public mutating func beginObject() {
         separate()
-        bytes.append(UInt8(ascii: "{"))
-        needsComma = false
+        open(UInt8(ascii: "{"))
     }
 
     /// Opens an object as the value of field `name`.
     public mutating func beginObject(_ name: String) {
         key(name)
-        bytes.append(UInt8(ascii: "{"))
-        needsComma = false
+        open(UInt8(ascii: "{"))
     }
 
     /// Closes the innermost object.
     public mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
-        needsComma = true
+        close(UInt8(ascii: "}"))
     }
 
     /// Opens an array as the next value.
     public mutating func beginArray() {
         separate()
-        bytes.append(UInt8(ascii: "["))
-        needsComma = false
+        open(UInt8(ascii: "["))
     }
 
     /// Opens an array as the value of field `name`.
     public mutating func beginArray(_ name: String) {
         key(name)
-        bytes.append(UInt8(ascii: "["))
-        needsComma = false
+        open(UInt8(ascii: "["))
     }
 
     /// Closes the innermost array.
     public mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
-        needsComma = true
+        close(UInt8(ascii: "]"))
     }
 
     // MARK: Fields of an object
@@ -80,21 +74,35 @@ public struct JSONWriter: Sendable {
     /// `"name":value` for an integer.
     public mutating func field(_ name: String, _ value: Int) {
         key(name)
+        appendInteger(Int64(value))
+    }
+
+    /// `"name":value` for a 64-bit integer.
+    public mutating func field(_ name: String, _ value: Int64) {
+        key(name)
         appendInteger(value)
     }
 
-    /// `"name":value` for an integer of any width.
-    public mutating func field(_ name: String, _ value: some FixedWidthInteger) {
+    /// `"name":value` for an unsigned 64-bit integer.
+    public mutating func field(_ name: String, _ value: UInt64) {
         key(name)
-        appendInteger(value)
+        appendUnsigned(value)
     }
 
     /// `"name":"digits"`: an integer written as a JSON string, as the proto3 JSON mapping writes
     /// 64-bit integers (a JSON number loses precision above 2^53 in many readers).
-    public mutating func field(_ name: String, quoting value: some FixedWidthInteger) {
+    public mutating func field(_ name: String, quoting value: Int64) {
         key(name)
         bytes.append(UInt8(ascii: "\""))
         appendInteger(value)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// `"name":"digits"` for an unsigned 64-bit integer.
+    public mutating func field(_ name: String, quoting value: UInt64) {
+        key(name)
+        bytes.append(UInt8(ascii: "\""))
+        appendUnsigned(value)
         bytes.append(UInt8(ascii: "\""))
     }
 
@@ -132,14 +140,14 @@ public struct JSONWriter: Sendable {
     }
 
     /// An integer element.
-    public mutating func value(_ value: some FixedWidthInteger) {
+    public mutating func value(_ value: Int) {
         separate()
-        appendInteger(value)
+        appendInteger(Int64(value))
         needsComma = true
     }
 
     /// An integer element written as a JSON string (see `field(_:quoting:)`).
-    public mutating func value(quoting value: some FixedWidthInteger) {
+    public mutating func value(quoting value: Int64) {
         separate()
         bytes.append(UInt8(ascii: "\""))
         appendInteger(value)
@@ -185,15 +193,31 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
+    private mutating func open(_ bracket: UInt8) {
+        bytes.append(bracket)
+        needsComma = false
+    }
+
+    private mutating func close(_ bracket: UInt8) {
+        bytes.append(bracket)
+        needsComma = true
+    }
+
     private mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
     }
 
-    private mutating func appendInteger(_ value: some FixedWidthInteger) {
-        if value < .zero { bytes.append(UInt8(ascii: "-")) }
-        // Digits from the magnitude, built backwards in a fixed buffer: no String, no allocation.
-        var magnitude = value.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { digits in
+    // Integers are written by concrete functions: generic ones are not specialised across
+    // modules, and unspecialised FixedWidthInteger arithmetic made a number cost microseconds.
+    private mutating func appendInteger(_ value: Int64) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendUnsigned(value.magnitude)
+    }
+
+    private mutating func appendUnsigned(_ value: UInt64) {
+        // Digits built backwards in a fixed buffer: no String, no allocation.
+        var magnitude = value
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var index = digits.count
             repeat {
                 let (quotient, remainder) = magnitude.quotientAndRemainder(dividingBy: 10)

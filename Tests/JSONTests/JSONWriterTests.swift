@@ -18,7 +18,7 @@ import Testing
         writer.beginArray("a")
         writer.value("y")
         writer.value(7)
-        writer.value(quoting: 8)
+        writer.value(quoting: Int64(8))
         writer.value(0.25)
         writer.value(false)
         writer.null()
