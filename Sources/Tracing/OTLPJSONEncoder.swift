@@ -17,7 +17,7 @@ public struct OTLPJSONEncoder: Sendable {
     }
 
     /// The request body for `spans`.
-    public func encode(_ spans: some Collection<FinishedSpan>) -> [UInt8] {
+    public func encode(_ spans: [FinishedSpan]) -> [UInt8] {
         var writer = JSONWriter(capacity: 256 + spans.count * 512)
         writer.beginObject()
         writer.beginArray("resourceSpans")
@@ -52,7 +52,7 @@ public struct OTLPJSONEncoder: Sendable {
         writer.field("spanId", span.context.spanID.hexString)
         if let traceState = span.context.tracestate { writer.field("traceState", traceState) }
         if let parent = span.parentSpanID { writer.field("parentSpanId", parent.hexString) }
-        writer.field("flags", Self.flags(span.context, isRemote: span.parentSpanID == nil ? nil : span.parentIsRemote))
+        writer.field("flags", UInt64(Self.flags(span.context, isRemote: span.parentSpanID == nil ? nil : span.parentIsRemote)))
         writer.field("name", span.name)
         writer.field("kind", span.kind.rawValue)
         writer.field("startTimeUnixNano", quoting: span.startTimeUnixNano)
@@ -78,7 +78,7 @@ public struct OTLPJSONEncoder: Sendable {
                 writer.field("spanId", link.context.spanID.hexString)
                 if let traceState = link.context.tracestate { writer.field("traceState", traceState) }
                 writeAttributes(link.attributes.elements, droppedCount: link.attributes.droppedCount, to: &writer)
-                writer.field("flags", Self.flags(link.context, isRemote: link.context.isRemote))
+                writer.field("flags", UInt64(Self.flags(link.context, isRemote: link.context.isRemote)))
                 writer.endObject()
             }
             writer.endArray()
