@@ -1,6 +1,7 @@
 // The cost of tracing on a request's path: nanoseconds per span for a span the sampler drops,
 // one it records, one of disabled tracing, each with the attributes a request span sets, and
 // the OTLP JSON encoding of a batch. Run by scripts/bench-tracing.sh; prints one line per case.
+import Glibc
 import Synchronization
 import Tracing
 import Transport
@@ -19,9 +20,11 @@ final class DiscardingExporter: SpanExporter {
 
 let iterations = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 200_000
 let rounds = 5
+let only = CommandLine.arguments.dropFirst(2).first ?? ""
 
 /// Runs `body` `iterations` times per round and prints the best and median ns per iteration.
 func measure(_ name: String, _ body: () -> Void) {
+    guard only.isEmpty || name.contains(only) else { return }
     var results: [Double] = []
     for _ in 0..<rounds {
         let start = ContinuousClock.now
@@ -55,8 +58,11 @@ let remoteUnsampled = SpanContext(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4
 let remoteSampled = SpanContext(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 
 print("tracing-bench: \(iterations) spans per round, \(rounds) rounds")
+var generator = SystemRandomNumberGenerator()
+measure("one id of 8 bytes from SystemRandomNumberGenerator (for scale)") { _ = SpanID.random(using: &generator) }
 measure("disabled (OTEL_SDK_DISABLED)") { requestSpan(.disabled, parent: remoteSampled) }
-measure("unsampled root (always_off: trace and span id drawn)") { requestSpan(Tracer(sampler: .alwaysOff, processor: counting), parent: nil) }
+let dropping = Tracer(sampler: .alwaysOff, processor: counting)
+measure("unsampled root (always_off: trace and span id drawn)") { requestSpan(dropping, parent: nil) }
 let unsampling = Tracer(sampler: .parentBased(root: .alwaysOn), processor: counting)
 measure("unsampled child of a remote parent (span id drawn)") { requestSpan(unsampling, parent: remoteUnsampled) }
 let ratio = Tracer(sampler: .parentBased(root: .traceIDRatio(0)), processor: counting)
@@ -76,6 +82,7 @@ final class Collector: SpanProcessor {
     let spans = Mutex<[FinishedSpan]>([])
     func onEnd(_ span: FinishedSpan) { spans.withLock { $0.append(span) } }
 }
+guard only.isEmpty || "OTLP JSON encoding".contains(only) else { exit(0) }
 let collected = Collector()
 let recording = Tracer(sampler: .alwaysOn, processor: collected)
 for _ in 0..<512 { requestSpan(recording, parent: remoteSampled) }
