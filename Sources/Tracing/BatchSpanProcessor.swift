@@ -7,8 +7,8 @@ import Transport
 /// Ending a span never waits: when the queue is full the span is dropped and counted. `run()`
 /// exports a batch as soon as `maxExportBatchSize` spans are queued, or `scheduleDelay` after
 /// the previous export, each export bounded by `exportTimeout` (retries included). When `run()`
-/// is cancelled, or `shutdown()` is called, it exports what is queued (within `exportTimeout`)
-/// and returns. Its timers are the event loop's.
+/// is cancelled, or `shutdown()` is called, it exports what is queued within one `exportTimeout`
+/// in all (what is left then counts as failed) and returns. Its timers are the event loop's.
 ///
 /// ```swift
 /// try await withThrowingDiscardingTaskGroup { group in
@@ -102,8 +102,10 @@ public final class BatchSpanProcessor: SpanProcessor {
             await exportQueued()
         }
         // The flush must not be cut short by the cancellation that ended the loop, so it runs
-        // in a task of its own, awaited here.
-        _ = await Task { await self.exportQueued() }.value
+        // in a task of its own, awaited here; one export timeout bounds it all, so a collector
+        // that is down cannot hold a stopping service for a timeout per batch.
+        let deadline = ContinuousClock.now + configuration.exportTimeout
+        _ = await Task { await self.exportQueued(until: deadline) }.value
     }
 
     /// Asks `run()` to export what is queued and return.
@@ -122,11 +124,20 @@ public final class BatchSpanProcessor: SpanProcessor {
         await exportQueued()
     }
 
-    /// Exports the queued spans in batches until the queue is empty.
+    /// Exports the queued spans in batches until the queue is empty, or until `deadline` when
+    /// given: the spans still queued then are dropped and counted as failed.
     @discardableResult
-    private func exportQueued() async -> Bool {
+    private func exportQueued(until deadline: ContinuousClock.Instant? = nil) async -> Bool {
         var succeeded = true
         while true {
+            if let deadline, ContinuousClock.now >= deadline {
+                let abandoned = state.withLock { state -> Int in
+                    defer { state.queue.removeAll() }
+                    return state.queue.count
+                }
+                failedCount.add(abandoned, ordering: .relaxed)
+                return succeeded && abandoned == 0
+            }
             let batch = state.withLock { state -> [FinishedSpan] in
                 var batch: [FinishedSpan] = []
                 batch.reserveCapacity(min(state.queue.count, configuration.maxExportBatchSize))
@@ -134,7 +145,8 @@ public final class BatchSpanProcessor: SpanProcessor {
                 return batch
             }
             guard !batch.isEmpty else { return succeeded }
-            switch await exporter.export(batch, deadline: .now + configuration.exportTimeout) {
+            let batchDeadline = ContinuousClock.now + configuration.exportTimeout
+            switch await exporter.export(batch, deadline: deadline.map { min($0, batchDeadline) } ?? batchDeadline) {
             case .success:
                 exportedCount.add(batch.count, ordering: .relaxed)
             case .failure:

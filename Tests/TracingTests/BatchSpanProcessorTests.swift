@@ -23,6 +23,20 @@ final class KeepingExporter: SpanExporter {
     func shutdown() async {}
 }
 
+/// An exporter whose collector never answers: every export waits for its deadline and fails.
+final class StalledExporter: SpanExporter {
+    private let count = Atomic<Int>(0)
+    var calls: Int { count.load(ordering: .relaxed) }
+
+    func export(_ spans: [FinishedSpan], deadline: ContinuousClock.Instant) async -> SpanExportResult {
+        count.add(1, ordering: .relaxed)
+        try? await EventLoopGroup.shared.next().sleep(until: deadline)
+        return .failure("no answer")
+    }
+
+    func shutdown() async {}
+}
+
 /// Polls `condition` every 10 ms until it holds or `timeout` passes.
 func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
@@ -89,6 +103,19 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) 
             #expect(exporter.exported.flatMap { $0 }.count == 5, "cancellation: \(viaCancellation)")
             #expect(processor.statistics.exported == 5)
         }
+    }
+
+    @Test func theFlushOnShutdownIsBoundedByOneExportTimeout() async {
+        // A collector that never answers: each export waits for its deadline, then fails.
+        let exporter = StalledExporter()
+        let processor = BatchSpanProcessor(exporter: exporter, configuration: .init(maxExportBatchSize: 2, scheduleDelay: .seconds(60), exportTimeout: .milliseconds(200)))
+        let tracer = Tracer(sampler: .alwaysOn, processor: processor)
+        let run = Task { await processor.run() }
+        endSpans(10, tracer: tracer)
+        processor.shutdown()
+        await run.value
+        #expect(exporter.calls == 1, "the first batch used the whole flush deadline")
+        #expect(processor.statistics == .init(exported: 0, dropped: 0, failed: 10, queued: 0))
     }
 
     @Test func failedExportsAreCounted() async {
