@@ -60,6 +60,8 @@ final class HTTPClientConnection: Sendable {
                         return (response, head!.keepAlive && parser.bufferedBytes == 0)
                     }
                 }
+            } catch where error.reason == .unexpectedEndOfStream {
+                throw Failure(error: .connectionLost(address: address, nil), nothingReceived: false)
             } catch {
                 throw Failure(error: .malformedResponse(address: address, error), nothingReceived: false)
             }

@@ -11,7 +11,8 @@
 public final class Tracer: Sendable {
     /// Decides which spans are recorded.
     public let sampler: Sampler
-    /// Receives every sampled span when it ends; nil records nothing anywhere.
+    /// Receives every sampled span when it ends; with nil, spans are sampled and propagated as
+    /// the sampler decides but recorded nowhere.
     public let processor: (any SpanProcessor)?
     /// The instrumentation scope the spans are reported under.
     public let scope: InstrumentationScope

@@ -162,6 +162,16 @@ final class ScriptedServer: Sendable {
         }
     }
 
+    @Test func aResponseCutShortIsALostConnection() async throws {
+        let server = try await ScriptedServer.start([.sendAndClose("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")])
+        defer { server.close() }
+        let client = HTTPClient(host: "127.0.0.1", port: server.port)
+        await #expect(throws: HTTPClientError.connectionLost(address: "127.0.0.1:\(server.port)", nil)) {
+            try await client.execute(HTTPClientRequest(method: "POST", target: "/"))
+        }
+        #expect(server.connections == 1, "a response had begun: the request is not sent again")
+    }
+
     @Test func aMalformedResponseIsTyped() async throws {
         let server = try await ScriptedServer.start([.send("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx")])
         defer { server.close() }
