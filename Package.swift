@@ -13,6 +13,9 @@ let package = Package(
         .library(name: "AMQP091", targets: ["AMQP091"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .library(name: "Services", targets: ["Services"]),
+        .library(name: "JSON", targets: ["JSON"]),
+        .library(name: "HTTPClient", targets: ["HTTPClient"]),
+        .library(name: "Tracing", targets: ["Tracing"]),
         .executable(name: "amqp-bench", targets: ["amqp-bench"]),
         .executable(name: "amqp-codegen", targets: ["amqp-codegen"]),
         .executable(name: "chaos", targets: ["chaos"]),
@@ -27,6 +30,7 @@ let package = Package(
         .executable(name: "order-pipeline", targets: ["order-pipeline"]),
         .executable(name: "order-processor", targets: ["order-processor"]),
         .executable(name: "resp-bench", targets: ["resp-bench"]),
+        .executable(name: "tracing-bench", targets: ["tracing-bench"]),
         .executable(name: "transport-bench", targets: ["transport-bench"]),
         .executable(name: "ws-bench", targets: ["ws-bench"]),
     ],
@@ -38,6 +42,9 @@ let package = Package(
         .target(name: "AMQP091", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "HTTPServer", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "Services", dependencies: ["RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
+        .target(name: "JSON", swiftSettings: swift6),
+        .target(name: "HTTPClient", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
+        .target(name: "Tracing", dependencies: ["Bytes", "Transport", "JSON", "HTTPClient"], swiftSettings: swift6),
         .target(name: "AMQPCodegen", swiftSettings: swift6),
         .target(name: "Fuzzing", dependencies: ["RESP", "AMQP091", "HTTPServer", "Bytes"], swiftSettings: swift6),
 
@@ -56,6 +63,7 @@ let package = Package(
         .executableTarget(name: "order-pipeline", dependencies: ["Services"], swiftSettings: swift6),
         .executableTarget(name: "order-processor", dependencies: ["Services"], swiftSettings: swift6),
         .executableTarget(name: "resp-bench", dependencies: ["RESP", "Bytes", "Transport"], swiftSettings: swift6),
+        .executableTarget(name: "tracing-bench", dependencies: ["Tracing"], swiftSettings: swift6),
         .executableTarget(name: "transport-bench", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "ws-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),
 
@@ -69,6 +77,9 @@ let package = Package(
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "AMQP091", "HTTPServer", "Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"], swiftSettings: swift6),
         .testTarget(name: "ConformanceTests", dependencies: ["conformance"], swiftSettings: swift6),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swift6),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "Bytes", "Transport"], swiftSettings: swift6),
+        .testTarget(name: "TracingTests", dependencies: ["Tracing", "HTTPClient", "JSON", "Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
     ]
 )

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # AMQP client throughput against the broker at AMQP_URL: amqp-bench (this project) and the peer
-# amqpbench (amqp091-go, /work/shared/peers/go/amqpbench or ../shared/peers) run back to back in
-# each round on the same durable queue, which is purged between runs. Scenarios: publish without
-# confirms, publish with confirms (window 256; ours through publishConfirmed), consume with qos 200
-# acking each delivery, and acking every 50th with multiple. Prints each run, the median per side,
-# and the ratio ours/peer.
+# amqpbench (amqp091-go, Benchmarks/peers/go/amqpbench) run back to back in each round on the
+# same durable queue, which is purged between runs. Scenarios: publish without confirms, publish
+# with confirms (window 256; ours through publishConfirmed), consume with qos 200 acking each
+# delivery, and acking every 50th with multiple. Prints each run, the median per side, and the
+# ratio ours/peer, with a RESULT line per scenario for scripts/bench.sh.
+# Installs golang-go and Debian's amqp091-go when missing, and builds the peer into .build-bench/.
 #
 # Environment: AMQP_URL (default amqp://guest:guest@127.0.0.1:5672/), ROUNDS (default 3),
-# MESSAGES (default 50000), SIZE (body bytes, default 200), PEERS (peer sources folder).
+# MESSAGES (default 50000), SIZE (body bytes, default 200).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,19 +16,14 @@ AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}
 ROUNDS=${ROUNDS:-3}
 MESSAGES=${MESSAGES:-50000}
 SIZE=${SIZE:-200}
-PEERS=${PEERS:-../shared/peers}
 QUEUE=amqp091.bench
-
-if ! command -v go >/dev/null || [ ! -d /usr/share/gocode/src/github.com/rabbitmq/amqp091-go ]; then
-    apt-get update -qq && apt-get install -y -qq golang-go golang-github-rabbitmq-amqp091-go-dev >/dev/null
-fi
+. scripts/bench-lib.sh
 
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
-(cd "$PEERS" && GOPATH=/usr/share/gocode GO111MODULE=off go build -o "$workdir/amqpbench" ./go/amqpbench)
+peer=$(bench_go_peer amqpbench amqp091)
 swift build -c release --product amqp-bench
 ours="$(swift build -c release --show-bin-path)/amqp-bench"
-peer="$workdir/amqpbench"
 
 # rate BINARY ARGS... -> the msgs/s figure of one run
 rate() { "$@" -url "$AMQP_URL" -queue "$QUEUE" | sed -n 's/^msgs\/s=//p'; }
@@ -55,4 +51,5 @@ for scenario in publish publish-confirm consume consume-multiple; do
     ours_median=$(median <"$workdir/ours")
     peer_median=$(median <"$workdir/peer")
     echo "$scenario median: ours $ours_median msgs/s, amqp091-go $peer_median msgs/s, ratio ours/peer $(awk "BEGIN { printf \"%.2f\", $ours_median / $peer_median }")"
+    bench_result "$scenario" "$ours_median" amqp091-go "$peer_median" msgs/s higher
 done

@@ -3,27 +3,24 @@
 # connections to a server, each sending one POST /orders and then staying idle; with those held,
 # 64 more connections send orders for LOAD_SECONDS; finally every idle connection sends another
 # order. Measured for our server (http-idle-bench server) and Go net/http
-# (../shared/peers/go/hello) back to back in each round, the same client for both.
+# (Benchmarks/peers/go/hello) back to back in each round, the same client for both.
 # Reports the server's RSS (VmRSS) before and with the idle connections, bytes per idle
-# connection, and the requests served meanwhile.
+# connection, and the requests served meanwhile, with RESULT lines for scripts/bench.sh.
+# Installs golang-go and curl when missing, and builds the peer into .build-bench/.
 # usage: scripts/bench-http-idle.sh [ROUNDS=3] [CONNECTIONS=10000] [LOAD_SECONDS=5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
 connections="${2:-10000}"
 load_seconds="${3:-5}"
-shared="$(cd .. && pwd)/shared"
 out="$PWD/.build/bench"
 mkdir -p "$out"
+. scripts/bench-lib.sh
 
-need=()
-command -v go >/dev/null || need+=(golang-go)
-command -v curl >/dev/null || need+=(curl)
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}"; fi
-
+bench_need curl:curl
+go_hello=$(bench_go_peer hello)
 swift build -c release --product http-idle-bench >/dev/null
 bench="$(swift build -c release --show-bin-path)/http-idle-bench"
-(cd "$shared/peers" && GOPATH=/usr/share/gocode GO111MODULE=off go build -o "$out/go-hello" ./go/hello)
 
 # Each process holds one descriptor per connection; the benchmark raises its soft limit to the
 # hard limit, which must leave room for the idle connections, the load ones and a few more.
@@ -59,7 +56,7 @@ for round in $(seq "$rounds"); do
             go)
                 # Go net/http sets no idle timeout and no connection limit by default.
                 port=18091
-                "$out/go-hello" -listen "127.0.0.1:$port" &
+                "$go_hello" -listen "127.0.0.1:$port" &
                 count_path="" ;;
         esac
         server_pid=$!
@@ -73,8 +70,9 @@ for round in $(seq "$rounds"); do
     done
 done
 
-# Medians over the rounds of each figure, per server, then ours against Go.
-awk -v rounds="$rounds" '
+# Medians over the rounds of each figure, per server, then ours against Go; the last line,
+# "medians ...", is for the RESULT lines.
+summary=$(awk -v rounds="$rounds" '
     /^RESULT/ {
         name = ""
         for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "name") name = kv[2] }
@@ -104,4 +102,10 @@ awk -v rounds="$rounds" '
         }
         printf "ratio ours/go: bytes per idle connection %.2fx, req/s while holding them %.2fx\n",
                median("ours", "per_conn_bytes") / median("go", "per_conn_bytes"), median("ours", "rps") / median("go", "rps")
-    }' "$results"
+        printf "medians %.0f %.0f %.0f %.0f\n", median("ours", "per_conn_bytes"), median("go", "per_conn_bytes"),
+               median("ours", "rps"), median("go", "rps")
+    }' "$results")
+echo "$summary" | grep -v '^medians '
+set -- $(echo "$summary" | sed -n 's/^medians //p')
+bench_result idle-bytes-per-connection "$1" go-net/http "$2" bytes/connection lower
+bench_result idle-served-while-holding "$3" go-net/http "$4" req/s higher

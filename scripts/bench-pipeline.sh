@@ -20,7 +20,10 @@
 #   resumes them for the drain, so the gateway is measured on the footing of the seed, whose
 #   queue has no consumer; the whole pipeline is still checked and reconciled afterwards.
 # Each round's order keys are deleted once it is reconciled. The servers this script starts are
-# stopped at the end; servers already running are reused.
+# stopped at the end; servers already running are reused. The report ends with RESULT lines for
+# scripts/bench.sh. Installs wrk, redis-tools, curl, golang-go and Debian's amqp091-go and redigo
+# when missing (scripts/servers.sh installs the servers); the seed gateway
+# (Benchmarks/peers/go/seedgateway) is built into .build-bench/.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,21 +39,12 @@ export REDIS_PORT="${REDIS_PORT:-16400}" AMQP_PORT="${AMQP_PORT:-5690}" RABBITMQ
 SKU=bench-sku
 SEED_VHOST=seed
 SEED_PORT=$((BASE_PORT + 10))
-LUA="$ROOT/../shared/peers/wrk/orders.lua"
-PEERS="$ROOT/../shared/peers"
+LUA="$ROOT/Benchmarks/peers/wrk/orders.lua"
 WORK="$(mktemp -d /tmp/bench-pipeline.XXXXXX)"
 HOST=127.0.0.1
 
 say() { echo "bench-pipeline: $*" >&2; }
 die() { echo "bench-pipeline: error: $*" >&2; exit 1; }
-
-apt_install() {
-    say "installing $1"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >&2 ||
-        die "apt-get install $1 failed"
-}
-ensure_package() { command -v "$1" >/dev/null 2>&1 || apt_install "$2"; }
-ensure_go_library() { [[ -d "$1" ]] || apt_install "$2"; }
 
 # --- cleanup: only what this script started -----------------------------------------------------
 
@@ -72,21 +66,16 @@ trap 'say "failed at line $LINENO: $BASH_COMMAND"' ERR
 
 # --- build and servers --------------------------------------------------------------------------
 
-ensure_package wrk wrk
-ensure_package redis-cli redis-tools
-ensure_package go golang-go
-ensure_go_library /usr/share/gocode/src/github.com/rabbitmq/amqp091-go golang-github-rabbitmq-amqp091-go-dev
-ensure_go_library /usr/share/gocode/src/github.com/gomodule/redigo golang-github-gomodule-redigo-dev
-[[ -f "$LUA" ]] || die "missing $LUA"
-
-say "building release products"
 cd "$ROOT"
+. scripts/bench-lib.sh
+bench_need wrk:wrk redis-tools:redis-cli curl:curl
+say "building the Go seed gateway"
+SEEDGATEWAY="$(bench_go_peer seedgateway amqp091 redigo)"
+say "building release products"
 for product in order-gateway order-processor order-notifier order-dashboard; do
     swift build -c release --product "$product" >&2
 done
 BIN="$(swift build -c release --show-bin-path)"
-say "building the Go seed gateway"
-(cd "$PEERS" && GOPATH=/usr/share/gocode GO111MODULE=off go build -o "$WORK/seedgateway" ./go/seedgateway) >&2
 
 eval "$("$ROOT/scripts/servers.sh" start redis rabbitmq)"
 REDIS=(redis-cli -h "$HOST" -p "$REDIS_PORT")
@@ -112,7 +101,7 @@ for service in "${SERVICES[@]}"; do
     SERVICE_PID[$service]=$!
     PIDS+=($!)
 done
-"$WORK/seedgateway" -confirm -listen "$HOST:$SEED_PORT" -redis "$HOST:$REDIS_PORT" \
+"$SEEDGATEWAY" -confirm -listen "$HOST:$SEED_PORT" -redis "$HOST:$REDIS_PORT" \
     -amqp "amqp://guest:guest@$HOST:$AMQP_PORT/$SEED_VHOST" 2>"$WORK/seed.log" &
 SEED_PID=$!
 PIDS+=($!)
@@ -325,6 +314,10 @@ awk '
         for (r = 1; r <= rounds; r++) printf " %.2fx", (round_seed[r] ? round_ours[r] / round_seed[r] : 0)
         printf "\n"
     }' "$RESULTS"
+bench_result accepted-orders "$(awk '$1 == "ours" && $3 > m { m = $3 } END { print m + 0 }' "$RESULTS")" seed-gateway \
+    "$(awk '$1 == "seed" && $3 > m { m = $3 } END { print m + 0 }' "$RESULTS")" orders/s higher
+bench_result p99-latency "$(awk '$1 == "ours" && (m == "" || $5 < m) { m = $5 } END { print m }' "$RESULTS")" seed-gateway \
+    "$(awk '$1 == "seed" && (m == "" || $5 < m) { m = $5 } END { print m }' "$RESULTS")" ms lower
 echo
 cat "$WORK/details"
 grep -q FAIL "$WORK/details" && exit 1

@@ -6,7 +6,10 @@
 # thread; with the server on the same few cores, more client threads than free cores stretch
 # the tail (a descheduled loop stalls all its connections).
 # Each shape runs peer and ours back to back for several rounds; the best round of each is
-# compared, because the shared machines are noisy.
+# compared, because the shared machines are noisy. The connection shapes are also run against
+# redigo, a Go client library (Benchmarks/peers/go/redisbench, built into .build-bench/), sending
+# the same commands to the same key. Each comparison ends with a RESULT line for scripts/bench.sh.
+# Installs redis-tools, golang-go and Debian's redigo when missing.
 # Usage: scripts/bench-resp-client.sh [ROUNDS] [REQUESTS]   (server from REDIS_URL)
 set -eu
 cd "$(dirname "$0")/.."
@@ -20,13 +23,9 @@ host=${hostport%:*}
 port=${hostport##*:}
 [ "$port" = "$host" ] && port=6379
 
-if ! command -v redis-benchmark >/dev/null 2>&1; then
-    if [ "$(id -u)" != 0 ]; then
-        echo "bench-resp-client.sh: redis-benchmark is missing; install it with: sudo apt-get install -y redis-tools" >&2
-        exit 1
-    fi
-    apt-get update -qq && apt-get install -y -qq redis-tools
-fi
+. scripts/bench-lib.sh
+bench_need redis-tools:redis-benchmark
+redigo=$(bench_go_peer redisbench redigo)
 swift build -c release --product resp-bench >/dev/null
 ours=.build/release/resp-bench
 work=${TMPDIR:-/tmp}/resp-client-bench
@@ -35,29 +34,42 @@ mkdir -p "$work"
 # Best "rps" per command from lines "CMD rps=N p50_ms=... p99_ms=...".
 best() { awk -v cmd="$2" '$1 == cmd { split($2, f, "="); if (f[2] > max) { max = f[2]; line = $0 } } END { print line }' "$1"; }
 
+# peer_round PEER FLAGS: one run of redis-benchmark or redigo, as lines "CMD rps=N p50_ms=... p99_ms=...".
+peer_round() {
+    case $1 in
+        redis-benchmark)
+            redis-benchmark -h "$host" -p "$port" -n "$requests" -t set,get --csv $2 |
+                awk -F, 'NR > 1 { gsub(/"/, ""); print $1 " rps=" $2 " p50_ms=" $5 " p99_ms=" $7 }' ;;
+        redigo) "$redigo" -addr "$host:$port" -n "$requests" -t set,get $2 ;;
+    esac
+}
+rps() { echo "$1" | sed -n 's/^[A-Z]* rps=\([0-9.]*\).*/\1/p'; }
+
+# compare LABEL NAME PEER PEER_FLAGS OURS_ARGS...: rounds of the peer and ours, then the best of each.
 compare() {
-    name=$1; peer_flags=$2; shift 2
+    label=$1; name=$2; peer_name=$3; peer_flags=$4; shift 4
     : >"$work/peer.txt"
     : >"$work/ours.txt"
     i=1
     while [ "$i" -le "$rounds" ]; do
-        redis-benchmark -h "$host" -p "$port" -n "$requests" -t set,get --csv $peer_flags |
-            awk -F, 'NR > 1 { gsub(/"/, ""); print $1 " rps=" $2 " p50_ms=" $5 " p99_ms=" $7 }' >>"$work/peer.txt"
+        peer_round "$peer_name" "$peer_flags" >>"$work/peer.txt"
         "$ours" client "$url" "$requests" "$@" >>"$work/ours.txt"
         i=$((i + 1))
     done
     for cmd in SET GET; do
         peer=$(best "$work/peer.txt" "$cmd")
         mine=$(best "$work/ours.txt" "$cmd")
-        echo "$name $cmd  redis-benchmark: ${peer#* }"
-        echo "$name $cmd  RESP:            ${mine#* }"
-        echo "$peer|$mine" | awk -F'|' '{ split($1, a, " "); split($2, b, " "); split(a[2], p, "="); split(b[2], o, "=");
-            printf "  ratio RESP/redis-benchmark: %.2fx\n", o[2] / p[2] }'
+        printf '%s %s  %-16s %s\n' "$label" "$cmd" "$peer_name:" "${peer#* }"
+        printf '%s %s  %-16s %s\n' "$label" "$cmd" "RESP:" "${mine#* }"
+        awk -v ours="$(rps "$mine")" -v peer="$(rps "$peer")" -v who="$peer_name" 'BEGIN { printf "  ratio RESP/%s: %.2fx\n", who, ours / peer }'
+        bench_result "$(echo "$cmd" | tr 'A-Z' 'a-z')-$name" "$(rps "$mine")" "$peer_name" "$(rps "$peer")" commands/s higher
     done
 }
 
 echo "best of $rounds rounds, $requests requests each, server $host:$port"
-compare "50 connections, depth 1 " "-c 50" connections 50 1
-compare "50 connections, depth 1, one loop" "-c 50" connections 50 1 1
-compare "50 connections, depth 16" "-c 50 -P 16" connections 50 16
-compare "50 tasks, one connection" "-c 50" shared 50
+compare "50 connections, depth 1 " 50-connections-depth-1 redis-benchmark "-c 50" connections 50 1
+compare "50 connections, depth 1, one loop" 50-connections-depth-1-one-loop redis-benchmark "-c 50" connections 50 1 1
+compare "50 connections, depth 16" 50-connections-depth-16 redis-benchmark "-c 50 -P 16" connections 50 16
+compare "50 tasks, one connection" 50-tasks-one-connection redis-benchmark "-c 50" shared 50
+compare "50 connections, depth 1 " 50-connections-depth-1 redigo "-c 50 -P 1" connections 50 1
+compare "50 connections, depth 16" 50-connections-depth-16 redigo "-c 50 -P 16" connections 50 16

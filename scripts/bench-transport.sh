@@ -3,7 +3,8 @@
 # redis-benchmark -t ping -c 64 on a throwaway redis-server, measured back to back in each round.
 # Prints each round, the best of each, the ratio ours/redis (PING_MBULK sends the same 14 bytes),
 # and CPU time per round trip (both ends, user + system), which other load on the machine
-# disturbs far less than throughput.
+# disturbs far less than throughput. Ends with RESULT lines for scripts/bench.sh. Installs
+# redis-server and redis-tools when missing (without starting the distribution's service).
 #
 # Environment: ROUNDS (default 3), SECONDS_PER_RUN (default 5), REQUESTS (default 500000).
 set -euo pipefail
@@ -13,13 +14,8 @@ ROUNDS=${ROUNDS:-3}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 REQUESTS=${REQUESTS:-500000}
 
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
-    if [[ "$(id -u)" != 0 ]]; then
-        echo "bench-transport.sh: redis-server or redis-benchmark is missing; install them with: sudo apt-get install -y redis-server redis-tools" >&2
-        exit 1
-    fi
-    apt-get update -qq && apt-get install -y -qq redis-server redis-tools >/dev/null
-fi
+. scripts/bench-lib.sh
+bench_need redis-server:redis-server redis-tools:redis-benchmark
 
 swift build -c release --product transport-bench
 bench="$(swift build -c release --show-bin-path)/transport-bench"
@@ -106,3 +102,5 @@ awk -v a="$best_loop" -v b="$best_global" -v r="$best_mbulk" 'BEGIN {
 echo "median of per-round throughput ratios ours/redis (loop executor / PING_MBULK): $(median "${rate_ratios[@]}")"
 echo "median CPU per round trip: ours $(median "${ours_cpus[@]}") us, redis $(median "${redis_cpus[@]}") us;" \
     "median per-round ratio ours/redis $(median "${cpu_ratios[@]}") (below 1 = ours uses less CPU)"
+bench_result ping-echo "$best_loop" redis-benchmark "$best_mbulk" round-trips/s higher
+bench_result ping-echo-cpu "$(median "${ours_cpus[@]}")" redis-benchmark "$(median "${redis_cpus[@]}")" us/round-trip lower

@@ -4,7 +4,8 @@
 # through the shipped runner, a short seeded fuzz pass, the WebSocket interop check (Python's
 # websockets client), the AMQP interop and recovery checks and the short fault-injection run,
 # validates docker-compose.yml and the Kubernetes manifests, and stops on exit exactly the
-# servers it started. Exits non-zero when any step fails.
+# servers it started (and the OTLP test receiver, scripts/otlp-receiver.sh, likewise). Exits
+# non-zero when any step fails.
 #
 # Environment:
 #   CI            true: server tests fail instead of being skipped when a server is unreachable,
@@ -19,6 +20,7 @@ TEST_SERVERS="${TEST_SERVERS:-all}"
 export CI="${CI:-}"
 
 SERVERS_STARTED=""
+OTLP_RECEIVER_STARTED=""
 CURRENT_STEP="setup"
 BUILD_LOG="$(mktemp)"
 
@@ -28,6 +30,9 @@ cleanup() {
         echo "== stopping the servers this run started: $SERVERS_STARTED"
         # shellcheck disable=SC2086 # a list of names
         scripts/servers.sh stop $SERVERS_STARTED || status=1
+    fi
+    if [[ -n "$OTLP_RECEIVER_STARTED" ]]; then
+        scripts/otlp-receiver.sh stop || status=1
     fi
     rm -f "$BUILD_LOG"
     if [[ $status == 0 ]]; then echo "== all steps passed"; else echo "== FAILED in step '$CURRENT_STEP' (exit $status)"; fi
@@ -65,6 +70,14 @@ servers() {
     return "$status"
 }
 
+# The OTLP/HTTP JSON receiver the tracing tests export to; it validates each export against the
+# opentelemetry-proto schema (installed from PyPI into .local/ on first use).
+otlp_receiver() {
+    local exports
+    exports="$(scripts/otlp-receiver.sh start)"
+    eval "$exports"
+}
+
 build() {
     swift build --build-tests 2>&1 | tee "$BUILD_LOG"
     local warnings
@@ -81,10 +94,10 @@ build() {
 # and the fuzz passes keep a core busy for seconds. Run together with the socket tests, they hold
 # the cooperative pool's threads (one per core) and the socket tests' timeouts fire while their
 # tasks wait for a thread; so the CPU-bound suites run first, on their own.
-CPU_BOUND_SUITES='\.(ByteBuffer[A-Za-z]*|RESPDecoder[A-Za-z]*|RESPEncoderTests|[A-Za-z]*StateMachineTests|SHA1Tests|Base64Tests|Frame[A-Za-z]*Tests|WebSocketFrame[A-Za-z]*Tests|WebSocketHandshakeTests|ConformanceVectorTests|MethodRoundTripTests|GeneratedCodeTests|ReflectedFrameTests|HTTPRequestParserTests|HTTPParserStrictnessTests|HTTPResponseEncoderTests|Fuzz[A-Za-z]*Tests)/'
+CPU_BOUND_SUITES='\.(ByteBuffer[A-Za-z]*|HTTPResponseParserTests|JSONWriterTests|TraceContextTests|TraceStateTests|SamplerTests|RESPDecoder[A-Za-z]*|RESPEncoderTests|[A-Za-z]*StateMachineTests|SHA1Tests|Base64Tests|Frame[A-Za-z]*Tests|WebSocketFrame[A-Za-z]*Tests|WebSocketHandshakeTests|ConformanceVectorTests|MethodRoundTripTests|GeneratedCodeTests|ReflectedFrameTests|HTTPRequestParserTests|HTTPParserStrictnessTests|HTTPResponseEncoderTests|Fuzz[A-Za-z]*Tests)/'
 
 unit_and_integration_tests() {
-    echo "REDIS_URL=${REDIS_URL:-unset} AMQP_URL=${AMQP_URL:-unset} CI=${CI:-unset}"
+    echo "REDIS_URL=${REDIS_URL:-unset} AMQP_URL=${AMQP_URL:-unset} OTLP_RECEIVER_URL=${OTLP_RECEIVER_URL:-unset} CI=${CI:-unset}"
     echo "-- codec and fuzz suites (CPU-bound, no sockets)"
     swift test --skip-build --filter "$CPU_BOUND_SUITES"
     echo "-- socket, server and pipeline suites"
@@ -114,6 +127,7 @@ step "toolchain" toolchain
 step "compose file" compose_file
 step "kubernetes manifests" deploy/k8s/validate.sh
 step "servers" servers
+step "otlp receiver" otlp_receiver
 step "build" build
 step "tests" unit_and_integration_tests
 step "conformance" conformance_vectors

@@ -6,12 +6,16 @@ public enum TestServer: String, Sendable, CaseIterable {
     case redis
     /// RabbitMQ, at `AMQP_URL` (default `amqp://guest:guest@127.0.0.1:5672/`).
     case rabbitmq
+    /// The OTLP test receiver (`scripts/otlp-receiver.py`), at `OTLP_RECEIVER_URL`
+    /// (default `http://127.0.0.1:4318`).
+    case otlpReceiver
 
     /// The environment variable holding the server's URL.
     public var environmentVariable: String {
         switch self {
         case .redis: "REDIS_URL"
         case .rabbitmq: "AMQP_URL"
+        case .otlpReceiver: "OTLP_RECEIVER_URL"
         }
     }
 
@@ -20,6 +24,7 @@ public enum TestServer: String, Sendable, CaseIterable {
         switch self {
         case .redis: "redis://127.0.0.1:6379"
         case .rabbitmq: "amqp://guest:guest@127.0.0.1:5672/"
+        case .otlpReceiver: "http://127.0.0.1:4318"
         }
     }
 
@@ -27,6 +32,7 @@ public enum TestServer: String, Sendable, CaseIterable {
         switch self {
         case .redis: 6379
         case .rabbitmq: 5672
+        case .otlpReceiver: 4318
         }
     }
 
@@ -45,7 +51,8 @@ public enum TestServer: String, Sendable, CaseIterable {
 
     /// What to tell someone whose tests could not reach the server.
     public func unreachableMessage(in environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        "\(environmentVariable)=\(url(in: environment)) not reachable; start it with scripts/servers.sh start"
+        let script = self == .otlpReceiver ? "scripts/otlp-receiver.sh start" : "scripts/servers.sh start"
+        return "\(environmentVariable)=\(url(in: environment)) not reachable; start it with \(script)"
     }
 
     /// Returns whether the server accepts connections. When it does not and `CI` is `true`, throws

@@ -1,0 +1,105 @@
+# Sourced by the scripts/bench-*.sh scripts (POSIX sh, so both the sh and the bash ones can use
+# it), from the repository's root folder. It installs what a benchmark needs, builds the peers of
+# Benchmarks/peers and writes the corpora of Benchmarks/corpus into .build-bench/ (git-ignored),
+# and prints the summary lines scripts/bench.sh collects.
+
+BENCH_OUT="$(pwd)/.build-bench"
+
+# bench_need PACKAGE[:PROBE]...: installs, with apt-get, each Debian package that is missing.
+# PROBE says how to tell it is there: a command name, or an absolute path that must exist;
+# without one, dpkg is asked. Needs root to install; otherwise says what to install and exits.
+# The apt output goes to .build-bench/apt.log.
+bench_need() {
+    bench_missing=""
+    for bench_wanted in "$@"; do
+        bench_package=${bench_wanted%%:*}
+        bench_probe=${bench_wanted#*:}
+        case $bench_wanted in
+            *:/*) [ -e "$bench_probe" ] && continue ;;
+            *:*) command -v "$bench_probe" >/dev/null 2>&1 && continue ;;
+            *) dpkg-query -W -f='${Status}' "$bench_package" 2>/dev/null | grep -q 'ok installed' && continue ;;
+        esac
+        bench_missing="$bench_missing $bench_package"
+    done
+    [ -n "$bench_missing" ] || return 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "bench: missing packages; install them with: sudo apt-get install -y$bench_missing" >&2
+        exit 1
+    fi
+    mkdir -p "$BENCH_OUT"
+    echo "bench: installing$bench_missing (log in $BENCH_OUT/apt.log)" >&2
+    # Installing nginx-light or redis-server must not start the distribution's service on its
+    # default port: the benchmarks start their own.
+    bench_policy=/usr/sbin/policy-rc.d
+    bench_own_policy=""
+    if [ ! -e "$bench_policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$bench_policy" && chmod +x "$bench_policy" && bench_own_policy=1
+    fi
+    bench_status=0
+    # shellcheck disable=SC2086 # a list of package names
+    { DEBIAN_FRONTEND=noninteractive apt-get update -q &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q $bench_missing; } >>"$BENCH_OUT/apt.log" 2>&1 || bench_status=$?
+    [ -z "$bench_own_policy" ] || rm -f "$bench_policy"
+    if [ "$bench_status" != 0 ]; then
+        tail -n 20 "$BENCH_OUT/apt.log" >&2
+        echo "bench: apt-get install$bench_missing failed" >&2
+        exit 1
+    fi
+}
+
+# bench_go_peer NAME [amqp091] [redigo]: builds Benchmarks/peers/go/NAME with Debian's Go and the
+# Debian packages of the libraries named (GOPATH mode: nothing is downloaded), and prints the path
+# of the binary.
+bench_go_peer() {
+    bench_go_name=$1
+    shift
+    bench_go_packages="golang-go:go"
+    for bench_go_library in "$@"; do
+        case $bench_go_library in
+            amqp091) bench_go_packages="$bench_go_packages golang-github-rabbitmq-amqp091-go-dev:/usr/share/gocode/src/github.com/rabbitmq/amqp091-go" ;;
+            redigo) bench_go_packages="$bench_go_packages golang-github-gomodule-redigo-dev:/usr/share/gocode/src/github.com/gomodule/redigo" ;;
+            *) echo "bench: unknown Go library $bench_go_library" >&2; exit 1 ;;
+        esac
+    done
+    # shellcheck disable=SC2086 # a list of packages
+    bench_need $bench_go_packages
+    mkdir -p "$BENCH_OUT/peers"
+    GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS="" GOCACHE="$BENCH_OUT/go-cache" \
+        go build -o "$BENCH_OUT/peers/$bench_go_name" "./Benchmarks/peers/go/$bench_go_name" >&2 || exit 1
+    echo "$BENCH_OUT/peers/$bench_go_name"
+}
+
+# bench_c_peer NAME LIBRARY PACKAGE[:PROBE]: builds Benchmarks/peers/c/NAME.c linked with
+# -lLIBRARY from the Debian package PACKAGE, and prints the path of the binary.
+bench_c_peer() {
+    bench_need gcc:gcc libc6-dev "$3"
+    mkdir -p "$BENCH_OUT/peers"
+    gcc -O2 -Wall -o "$BENCH_OUT/peers/$1" "Benchmarks/peers/c/$1.c" "-l$2" >&2 || exit 1
+    echo "$BENCH_OUT/peers/$1"
+}
+
+# bench_corpus NAME COUNT: writes the corpus of Benchmarks/corpus/NAME.py with COUNT entries,
+# unless the same generators already wrote it, and prints its path.
+bench_corpus() {
+    bench_need python3:python3
+    bench_file="$BENCH_OUT/corpus/$1-$2-$(cat Benchmarks/corpus/*.py | cksum | cut -d' ' -f1).bin"
+    if [ ! -s "$bench_file" ]; then
+        mkdir -p "$BENCH_OUT/corpus"
+        rm -f "$BENCH_OUT/corpus/$1-"*
+        # -B: no __pycache__ in the source folder.
+        python3 -B "Benchmarks/corpus/$1.py" "$bench_file.partial" "$2" >&2 && mv "$bench_file.partial" "$bench_file" || exit 1
+    fi
+    echo "$bench_file"
+}
+
+# bench_result NAME OURS PEER_NAME PEER UNIT BETTER: prints the summary line of one comparison,
+#   RESULT name=NAME ours=OURS peer=PEER unit=UNIT ratio=OURS/PEER peer_name=PEER_NAME better=BETTER
+# which scripts/bench.sh collects. NAME, PEER_NAME and UNIT have no spaces; BETTER is higher or
+# lower (which way of the ratio is better for ours).
+bench_result() {
+    awk -v name="$1" -v ours="$2" -v peer_name="$3" -v peer="$4" -v unit="$5" -v better="$6" 'BEGIN {
+        ratio = (peer + 0 > 0 && ours != "") ? sprintf("%.2f", ours / peer) : "-"
+        printf "RESULT name=%s ours=%s peer=%s unit=%s ratio=%s peer_name=%s better=%s\n",
+            name, (ours == "" ? "-" : ours), (peer == "" ? "-" : peer), unit, ratio, peer_name, better
+    }'
+}
