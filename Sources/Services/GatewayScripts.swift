@@ -25,17 +25,18 @@ enum GatewayScripts {
         local now = redis.call('TIME')
         local ms = now[1] * 1000 + math.floor(now[2] / 1000)
         local untilMs = string.format('%d', ms + tonumber(ARGV[1]))
-        -- an in-flight record past its until, of the fingerprint fp
+        -- an in-flight record of the fingerprint fp past its until, or abandoned (flag a)
         local function stale(stored, fp)
-          local state, f, u = string.match(stored, '^([^|]*)|[^|]*|([^|]*)|?(%d*)$')
-          return state == 'inflight' and f == fp and (tonumber(u) or 0) <= ms
+          local state, f, u, flags = string.match(stored, '^([^|]*)|[^|]*|([^|]*)|?(%d*)|?(%a*)$')
+          return state == 'inflight' and f == fp and (u == '' or tonumber(u) <= ms or string.find(flags, 'a', 1, true) ~= nil)
         end
-        -- claims scope unless held; returns nil when claimed, true when taken over, else the record
+        -- claims scope unless held; returns nil when claimed, true when taken over (the record
+        -- then carries flag r: its predecessor may have published), else the record found
         local function take(scope, record, fp)
           local existing = redis.call('SET', scope, record, 'NX', 'PX', ARGV[2], 'GET')
           if not existing then return nil end
           if stale(existing, fp) then
-            redis.call('SET', scope, record, 'PX', ARGV[2])
+            redis.call('SET', scope, record .. '|r', 'PX', ARGV[2])
             return true
           end
           return existing
@@ -72,8 +73,9 @@ enum GatewayScripts {
               elseif not existing and not taken and redis.call('EXISTS', order) == 1 then
                 result = 0
               else
-                redis.call('SET', scope, record, 'PX', ARGV[2])
-                redis.call('SET', orderScope, record, 'PX', ARGV[2])
+                local written = (existing or taken) and record .. '|r' or record
+                redis.call('SET', scope, written, 'PX', ARGV[2])
+                redis.call('SET', orderScope, written, 'PX', ARGV[2])
                 result = (existing or taken) and 2 or 1
               end
             end
@@ -124,19 +126,23 @@ enum GatewayScripts {
     /// `abandon`, ARGV[1+i] the claim prefix `inflight|token|` of the record to settle; a record
     /// written by another claim since is left alone. `release` deletes the record: nothing was
     /// published (the claim's reply was lost, the broker was not reached, or it nacked or
-    /// returned the message), so any payload may be sent again. `abandon` keeps the record but
-    /// ends its hold (`until` 0): the broker may have the order (a confirm that never came), so
-    /// only the same payload may take the scope over. Returns how many were settled.
+    /// returned the message), so any payload may be sent again; but a claim that took the scope
+    /// over (flag r) is abandoned instead, since its predecessor may have published. `abandon`
+    /// keeps the record but ends its hold (flag a, `until` kept for audits): the broker may have
+    /// the order (a confirm that never came), so only the same payload may take the scope over.
+    /// Returns how many were settled.
     static let settleClaims = RedisScript("""
         local settled = 0
         for i = 1, #KEYS do
           local stored = redis.call('GET', KEYS[i])
           local prefix = ARGV[1 + i]
           if stored and string.sub(stored, 1, #prefix) == prefix then
-            if ARGV[1] == 'release' then
+            local head, flags = string.match(stored, '^([^|]*|[^|]*|[^|]*|%d*)|?(%a*)$')
+            head, flags = head or stored, flags or ''
+            if ARGV[1] == 'release' and not string.find(flags, 'r', 1, true) then
               redis.call('DEL', KEYS[i])
-            else
-              redis.call('SET', KEYS[i], (string.gsub(stored, '|%d*$', '|0')), 'KEEPTTL')
+            elseif not string.find(flags, 'a', 1, true) then
+              redis.call('SET', KEYS[i], head .. '|' .. flags .. 'a', 'KEEPTTL')
             end
             settled = settled + 1
           end

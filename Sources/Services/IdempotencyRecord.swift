@@ -1,14 +1,15 @@
 /// What the gateway keeps in Redis for one idempotency scope (an `Idempotency-Key` or an order id),
-/// stored as one string value: `inflight|<token>|<fingerprint>|<until>` while a request holds it,
-/// `accepted|<token>|<fingerprint>|<until>` once the broker confirmed the order (keeping the
-/// claim's `until`, from which an audit can tell when the claim was made).
+/// stored as one string value: `inflight|<token>|<fingerprint>|<until>[|<flags>]` while a request
+/// holds it, and `accepted|...` with the same fields once the broker confirmed the order.
 ///
 /// A record is kept for the idempotency window (24 h by default) whatever became of its request:
 /// the scope remembers which payload the pipeline may have seen. An in-flight record is live until
-/// `until` (ms on the Redis clock, the claim time plus the in-flight TTL; 0 once its request gave
-/// up without knowing whether the broker has the order). Past it, the record is stale: the same
-/// payload may take the scope over and be published again (the processor decides each order id
-/// once, so a second copy has no second effect), another payload is refused.
+/// `until` (ms on the Redis clock: the claim time plus the in-flight TTL, which an audit can read
+/// back) unless it is abandoned (flag `a`: its request gave up without knowing whether the broker
+/// has the order). Past that, the record is stale: the same payload may take the scope over and be
+/// published again (the processor decides an order id once), another payload is refused. A claim
+/// that took a stale record over carries flag `r`: its predecessor may have published, so giving
+/// the claim up abandons it rather than deleting it.
 public struct IdempotencyRecord: Equatable, Sendable {
     /// Where a request stands.
     public enum State: String, Sendable {
@@ -24,26 +25,43 @@ public struct IdempotencyRecord: Equatable, Sendable {
     /// Identifies the payload, to tell a retry from a different request reusing the key.
     public var fingerprint: String
     /// For a record read back from Redis: until when its claim holds (held) the scope, in ms on
-    /// the Redis clock; 0 once its request gave up. Nil in a record the gateway is about to
-    /// write (the claim script adds it from its own clock) and in accepted records written
-    /// before claims carried it.
+    /// the Redis clock. Nil in a record the gateway is about to write (the claim script adds it
+    /// from its own clock) and in records written before claims carried it.
     public var inFlightUntil: Int64?
+    /// The request gave up without knowing whether the broker has the order (flag `a`).
+    public var isAbandoned: Bool
+    /// The claim took over a stale record whose request may have published (flag `r`).
+    public var tookOver: Bool
 
-    public init(state: State, token: String, fingerprint: String, inFlightUntil: Int64? = nil) {
+    public init(state: State, token: String, fingerprint: String, inFlightUntil: Int64? = nil, isAbandoned: Bool = false, tookOver: Bool = false) {
         self.state = state
         self.token = token
         self.fingerprint = fingerprint
         self.inFlightUntil = inFlightUntil
+        self.isAbandoned = isAbandoned
+        self.tookOver = tookOver
     }
 
     /// Parses a stored value; nil when it is not a record this gateway wrote. An in-flight record
-    /// without `until` (written by an earlier version) reads as given up.
+    /// without `until` (written by an earlier version) reads as abandoned.
     public init?(stored: String) {
-        let parts = stored.split(separator: "|", maxSplits: 3, omittingEmptySubsequences: false)
+        let parts = stored.split(separator: "|", maxSplits: 4, omittingEmptySubsequences: false)
         guard parts.count >= 3, let state = State(rawValue: String(parts[0])) else { return nil }
-        let until: Int64? = parts.count == 4 ? Int64(parts[3]) : state == .inFlight ? 0 : nil
-        guard parts.count == 3 || until != nil else { return nil }
-        self.init(state: state, token: String(parts[1]), fingerprint: String(parts[2]), inFlightUntil: until)
+        var until: Int64?
+        if parts.count >= 4 {
+            guard let value = Int64(parts[3]) else { return nil }
+            until = value
+        }
+        let flags = parts.count == 5 ? parts[4] : ""
+        guard flags.allSatisfy({ $0 == "a" || $0 == "r" }) else { return nil }
+        self.init(state: state, token: String(parts[1]), fingerprint: String(parts[2]), inFlightUntil: until,
+                  isAbandoned: flags.contains("a") || (state == .inFlight && until == nil), tookOver: flags.contains("r"))
+    }
+
+    /// Whether the scope is no longer held at `now` (ms, Redis clock): an in-flight record past its
+    /// `until`, or abandoned.
+    public func isStale(at now: Int64) -> Bool {
+        state == .inFlight && (isAbandoned || (inFlightUntil ?? 0) <= now)
     }
 
     /// The value to store, without `until`: the claim script appends it.

@@ -14,10 +14,20 @@ import Testing
 
     /// Records written before claims carried their hold read as given up.
     @Test func anInFlightRecordWithoutUntilReadsAsGivenUp() {
-        #expect(IdempotencyRecord(stored: "inflight|t|f")?.inFlightUntil == 0)
+        #expect(IdempotencyRecord(stored: "inflight|t|f")?.isAbandoned == true)
+        #expect(IdempotencyRecord(stored: "inflight|t|f")?.isStale(at: 0) == true)
     }
 
-    @Test(arguments: ["", "1", "inflight|t", "done|t|f", "inflight|t|f|soon", "accepted|t|f|later"])
+    @Test func flagsSayAbandonedAndTookOverAndKeepTheClaimTime() throws {
+        let record = try #require(IdempotencyRecord(stored: "inflight|t|f|5000|ra"))
+        #expect(record.isAbandoned && record.tookOver && record.inFlightUntil == 5000)
+        #expect(record.isStale(at: 0), "abandoned: stale before its until")
+        let live = try #require(IdempotencyRecord(stored: "inflight|t|f|5000|r"))
+        #expect(!live.isStale(at: 4999) && live.isStale(at: 5000))
+        #expect(IdempotencyRecord(stored: "accepted|t|f|5000|r")?.isStale(at: 10_000) == false, "an accepted record is never stale")
+    }
+
+    @Test(arguments: ["", "1", "inflight|t", "done|t|f", "inflight|t|f|soon", "accepted|t|f|later", "inflight|t|f|1|x"])
     func rejectsValuesItDidNotWrite(stored: String) {
         #expect(IdempotencyRecord(stored: stored) == nil)
     }

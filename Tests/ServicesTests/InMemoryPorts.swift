@@ -36,8 +36,8 @@ final class MemoryGatewayStore: GatewayStore {
         let results: [ClaimResult] = records.withLock { records in
             claims.map { claim in
                 func stale(_ record: IdempotencyRecord?) -> Bool {
-                    guard let record, record.state == .inFlight else { return false }
-                    return record.fingerprint == claim.record.fingerprint && (record.inFlightUntil ?? 0) <= now
+                    guard let record else { return false }
+                    return record.fingerprint == claim.record.fingerprint && record.isStale(at: now)
                 }
                 let existing = records[claim.scope]
                 if let existing, !stale(existing) { return .existing(existing) }
@@ -46,6 +46,7 @@ final class MemoryGatewayStore: GatewayStore {
                 if existing == nil, taken == nil, orders.withLock({ $0.contains(claim.orderID) }) { return .orderTaken }
                 var record = claim.record
                 record.inFlightUntil = now + Int64(inFlightTTL.components.seconds * 1000)
+                record.tookOver = existing != nil || taken != nil
                 records[claim.scope] = record
                 records[claim.orderScope] = record
                 return existing == nil && taken == nil ? .claimed : .tookOver
@@ -72,9 +73,10 @@ final class MemoryGatewayStore: GatewayStore {
         records.withLock { records in
             for claim in claims {
                 for key in [claim.scope, claim.orderScope] where records[key]?.state == .inFlight && records[key]?.token == claim.record.token {
-                    switch settlement {
-                    case .release: records[key] = nil
-                    case .abandon: records[key]?.inFlightUntil = 0
+                    if settlement == .release && records[key]?.tookOver == false {
+                        records[key] = nil
+                    } else {
+                        records[key]?.isAbandoned = true
                     }
                 }
             }

@@ -53,7 +53,7 @@ import Testing
             let payload = bytes(#"{"id":"\#(id)","sku":"sku-1","qty":2}"#)
             let first = await gateway(publisher).submit(body: payload, idempotencyKey: key.map { "\($0)-\(run)" })
             #expect(first.status == 503, "\(first)")
-            #expect(store.records.withLock { $0[PipelineKeys.unsharded.idempotency(orderID: id)]?.inFlightUntil } == 0, "held no longer, but kept")
+            #expect(store.records.withLock { $0[PipelineKeys.unsharded.idempotency(orderID: id)]?.isAbandoned } == true, "held no longer, but kept")
             let other = await gateway(publisher).submit(body: bytes(#"{"id":"\#(id)","sku":"sku-1","qty":7}"#), idempotencyKey: key.map { "\($0)-\(run)" })
             #expect(other == (key == nil ? .duplicate : .payloadMismatch))
             #expect(await gateway(publisher).submit(body: payload, idempotencyKey: key.map { "\($0)-\(run)" }) == .accepted(orderID: id, replayed: false),

@@ -166,12 +166,31 @@ import TestSupport
         #expect(try await store.snapshot(sku: nil, orderID: nil).totals["duplicates"] ?? 0 == before + 2)
     }
 
+    /// Regression: a claim that took an abandoned scope over and then failed for certain (a nack,
+    /// a lost claim reply) was released, which erased the abandoned record: another payload was
+    /// then accepted while the first one might still be queued.
+    @Test func releasingAClaimThatTookOverAbandonsItInstead() async throws {
+        for key in [nil, "retake-\(run)"] {
+            let id = "retake-\(key == nil ? "plain" : "keyed")-\(run)"
+            let first = claim(id, key: key, token: "first", fingerprint: "p")
+            _ = try await claim([first])
+            try await store.settle([first], .abandon)
+            let second = claim(id, key: key, token: "second", fingerprint: "p")
+            #expect(try await claim([second]) == [.tookOver])
+            try await store.settle([second], .release)
+            let record = try #require(try await stored(second.orderScope).flatMap(IdempotencyRecord.init(stored:)))
+            #expect(record.token == "second" && record.isAbandoned && record.tookOver, "kept, abandoned")
+            #expect(token(try await claim([claim(id, key: key, token: "third", fingerprint: "other")])[0]) == "second", "another payload is refused")
+        }
+    }
+
     @Test func settlingTouchesOnlyOurOwnRecords() async throws {
         let keyed = claim("release-\(run)", key: "release-\(run)", token: "ours")
         _ = try await claim([keyed])
         try await redis.set(keyed.orderScope, to: "someone else's")
         try await store.settle([keyed], .abandon)
-        #expect(try await stored(keyed.scope)?.hasSuffix("|0") == true)
+        let abandoned = try #require(try await stored(keyed.scope).flatMap(IdempotencyRecord.init(stored:)))
+        #expect(abandoned.isAbandoned && (abandoned.inFlightUntil ?? 0) > 0, "abandoned, its claim time kept")
         #expect(try await stored(keyed.orderScope) == "someone else's")
         try await store.settle([keyed], .release)
         #expect(try await redis.get(keyed.scope) == nil)
