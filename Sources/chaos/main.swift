@@ -10,7 +10,8 @@ let usage = """
                  [--redis URL --samples FILE]   (samples inventory:<sku> every 100 ms during the load)
       reconcile  --ledger FILE --sender-log FILE --initial-stock N [--samples FILE] [--skus 4] [--redis URL]
                  [--wait-seconds 60] [--scenario NAME] [--record-faults no|yes]
-      proxy      --listen PORT --target HOST:PORT [--cut-every-ms N]   (SIGUSR1 cuts mid-frame, SIGUSR2 toggles a stall)
+      proxy      --listen PORT --target HOST:PORT [--cut-every-ms N]
+                 (SIGUSR1 cuts mid-frame, SIGUSR2 toggles a stall, SIGHUP toggles lost replies, ending in a cut)
       abuse      [--gateway 127.0.0.1:8080] [--idle-connections 10000]
     """
 
