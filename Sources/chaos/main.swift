@@ -10,6 +10,7 @@ let usage = """
                  [--redis URL --samples FILE]   (samples inventory:<sku> every 100 ms during the load)
       reconcile  --ledger FILE --sender-log FILE --initial-stock N [--samples FILE] [--skus 4] [--redis URL]
                  [--wait-seconds 60] [--scenario NAME] [--record-faults no|yes]
+      purge      --amqp URL --queues a,b,c   (empties the queues; a missing one is reported, not an error)
       proxy      --listen PORT --target HOST:PORT [--cut-every-ms N]
                  (SIGUSR1 cuts mid-frame, SIGUSR2 toggles a stall, SIGHUP toggles lost replies, ending in a cut)
       abuse      [--gateway 127.0.0.1:8080] [--idle-connections 10000]
@@ -22,6 +23,7 @@ do {
     switch arguments.first {
     case "load": status = try await LoadCommand(options).run()
     case "reconcile": status = try await ReconcileCommand(options).run()
+    case "purge": status = try await PurgeCommand(options).run()
     case "proxy": status = try await ProxyCommand(options).run()
     case "abuse": status = try await AbuseCommand(options).run()
     default:
