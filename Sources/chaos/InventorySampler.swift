@@ -1,4 +1,3 @@
-import Foundation
 import RESP
 
 /// What the inventory looked like while the load ran: the reconciliation's proof that stock never
@@ -18,14 +17,6 @@ struct InventorySamples: Codable, Sendable {
             minimum = level
             minimumSKU = sku
         }
-    }
-
-    static func read(from path: String) throws -> InventorySamples {
-        try JSONDecoder().decode(InventorySamples.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-    }
-
-    func write(to path: String) throws {
-        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: path))
     }
 }
 
