@@ -70,10 +70,7 @@ struct ProbeCommand {
 
     /// Polls the order's notification record every 100 ms; false when `deadline` passes first.
     private func waitUntilNotified(_ id: String, deadline: ContinuousClock.Instant) async throws -> Bool {
-        var configuration = try RedisConfiguration(url: redisURL)
-        configuration.connectTimeout = .seconds(1)
-        configuration.commandTimeout = .seconds(1)
-        let redis = RedisClient(configuration: configuration, options: .init(maxConnections: 1, waitTimeout: .seconds(1), maxBackoff: .milliseconds(500)))
+        let redis = try RedisClient.polling(url: redisURL)
         defer { redis.shutdown() }
         while ContinuousClock.now < deadline {
             if let status = try? await redis.hget("notifications:\(id)", field: "status"), status.description == "sent" { return true }
