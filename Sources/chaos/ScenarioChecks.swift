@@ -57,6 +57,6 @@ struct ScenarioChecks {
     }
 
     private static func format(_ seconds: Double) -> String {
-        seconds.rounded() == seconds && seconds >= 10 ? String(format: "%.0f", seconds) : String(format: "%.1f", seconds)
+        seconds.rounded() == seconds ? String(format: "%.0f", seconds) : String(format: "%.1f", seconds)
     }
 }
