@@ -51,7 +51,7 @@ let package = Package(
         // Executables
         .executableTarget(name: "amqp-bench", dependencies: ["AMQP091", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "amqp-codegen", dependencies: ["AMQPCodegen"], swiftSettings: swift6),
-        .executableTarget(name: "chaos", dependencies: ["RESP", "Transport", "Bytes"], swiftSettings: swift6),
+        .executableTarget(name: "chaos", dependencies: ["RESP", "AMQP091", "Transport", "Bytes"], swiftSettings: swift6),
         .executableTarget(name: "conformance", dependencies: ["Bytes", "RESP", "AMQP091", "HTTPServer"], swiftSettings: swift6),
         .executableTarget(name: "fuzz", dependencies: ["Fuzzing"], swiftSettings: swift6),
         .executableTarget(name: "http-bench", dependencies: ["HTTPServer", "Bytes"], swiftSettings: swift6),

@@ -149,8 +149,9 @@ redis_start() {
     ensure_command redis-server redis-server
     mkdir -p "$dir"
     say "starting redis on $HOST:$REDIS_PORT (AOF, appendfsync $REDIS_APPENDFSYNC, data in $dir)"
+    # DEBUG is allowed from loopback clients only: fault-injection runs use DEBUG SLEEP.
     redis-server --port "$REDIS_PORT" --bind "$HOST" --dir "$dir" \
-        --appendonly yes --appendfsync "$REDIS_APPENDFSYNC" \
+        --appendonly yes --appendfsync "$REDIS_APPENDFSYNC" --enable-debug-command local \
         --daemonize yes --pidfile "$pidfile" --logfile "$log" >&2 ||
         die_showing "$log" "redis-server failed to start; see $log"
     for ((i = 0; i < SERVERS_TIMEOUT * 10; i++)); do

@@ -1,4 +1,3 @@
-import Foundation
 import RESP
 
 /// What the inventory looked like while the load ran: the reconciliation's proof that stock never
@@ -19,14 +18,6 @@ struct InventorySamples: Codable, Sendable {
             minimumSKU = sku
         }
     }
-
-    static func read(from path: String) throws -> InventorySamples {
-        try JSONDecoder().decode(InventorySamples.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-    }
-
-    func write(to path: String) throws {
-        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: path))
-    }
 }
 
 /// Reads every `inventory:<sku>` of the run with one MGET every `interval` until cancelled.
@@ -38,11 +29,7 @@ struct InventorySampler: Sendable {
     /// Samples until the task is cancelled. A round that fails or finds a level missing or not a
     /// number counts as a failure; the run goes on, so a Redis fault costs samples, not the run.
     func run() async throws -> InventorySamples {
-        var configuration = try RedisConfiguration(url: redisURL)
-        // Short limits: a round stuck on a dead server would leave a gap in the sampling.
-        configuration.connectTimeout = .seconds(1)
-        configuration.commandTimeout = .seconds(1)
-        let redis = RedisClient(configuration: configuration, options: .init(maxConnections: 1, waitTimeout: .seconds(1), maxBackoff: .milliseconds(500)))
+        let redis = try RedisClient.polling(url: redisURL)
         defer { redis.shutdown() }
         let keys = skus.map { "inventory:\($0)" }
         var result = InventorySamples()
@@ -63,5 +50,16 @@ struct InventorySampler: Sendable {
             try? await clock.sleep(until: next)
         }
         return result
+    }
+}
+
+extension RedisClient {
+    /// One connection with short limits, for reading Redis every fraction of a second during a
+    /// fault: a read stuck on a hung or dead server would leave a gap of many rounds.
+    static func polling(url: String) throws -> RedisClient {
+        var configuration = try RedisConfiguration(url: url)
+        configuration.connectTimeout = .seconds(1)
+        configuration.commandTimeout = .seconds(1)
+        return RedisClient(configuration: configuration, options: .init(maxConnections: 1, waitTimeout: .seconds(1), maxBackoff: .milliseconds(500)))
     }
 }

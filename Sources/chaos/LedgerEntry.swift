@@ -30,12 +30,41 @@ struct LedgerEntry: Codable, Sendable {
     var keyed: Bool
     var outcome: Outcome
     var status: Int?
-    /// Seconds since the run started, when the request was sent.
-    var time: Double
+    /// When the request was sent, in ms since the Unix epoch: the wall clock, which Redis's `TIME`
+    /// reads too on this machine, so the reconciliation can compare it with claim times, and the
+    /// requests of several ledgers (the load's and the recovery probe's) with each other.
+    var sentAtMs: Double
     var latencyMs: Double
 
-    /// Seconds since the run started, when the answer (or the give-up) came.
-    var finished: Double { time + latencyMs / 1000 }
+    /// When the answer (or the give-up) came, in ms since the Unix epoch.
+    var finishedAtMs: Double { sentAtMs + latencyMs }
+
+    /// The request for `order` (keyed or not) as the client saw it, sent at `sentAtMs` and over
+    /// `latency` later with `result`.
+    init(_ order: (id: String, sku: String, qty: Int), kind: Kind, keyed: Bool, result: OneShotHTTP.Result, sentAtMs: Double, latency: Duration) {
+        let (outcome, status): (Outcome, Int?) = switch result {
+        case .status(let code): (.answered, code)
+        case .refused: (.refused, nil)
+        case .indeterminate: (.indeterminate, nil)
+        }
+        self.init(id: order.id, sku: order.sku, qty: order.qty, kind: kind, keyed: keyed, outcome: outcome, status: status,
+                  sentAtMs: sentAtMs, latencyMs: LoadCommand.seconds(latency) * 1000)
+    }
+
+    init(id: String, sku: String, qty: Int, kind: Kind, keyed: Bool, outcome: Outcome, status: Int?, sentAtMs: Double, latencyMs: Double) {
+        self.id = id
+        self.sku = sku
+        self.qty = qty
+        self.kind = kind
+        self.keyed = keyed
+        self.outcome = outcome
+        self.status = status
+        self.sentAtMs = sentAtMs
+        self.latencyMs = latencyMs
+    }
+
+    /// The wall clock now, in ms since the Unix epoch.
+    static func wallClockMs() -> Double { Date().timeIntervalSince1970 * 1000 }
 
     static func read(from path: String) throws -> [LedgerEntry] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -43,6 +72,7 @@ struct LedgerEntry: Codable, Sendable {
         return try text.split(separator: "\n").map { try decoder.decode(LedgerEntry.self, from: Data($0.utf8)) }
     }
 
+    /// Writes `entries` as JSON Lines, replacing the file.
     static func write(_ entries: [LedgerEntry], to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

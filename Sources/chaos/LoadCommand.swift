@@ -17,6 +17,8 @@ struct LoadCommand {
     var nonce: String
     /// Where to sample `inventory:<sku>` during the load and write what was seen; both or neither.
     var sampling: (redisURL: String, path: String)?
+    /// A file holding the gateway's pid, whose resident memory is then sampled too.
+    var rssPIDFile: String?
 
     init(_ options: Options) throws(Options.Invalid) {
         (host, port) = try options.endpoint("gateway", default: "127.0.0.1:8080")
@@ -33,6 +35,8 @@ struct LoadCommand {
         case (nil, nil): sampling = nil
         default: throw Options.Invalid(description: "--redis and --samples go together")
         }
+        rssPIDFile = options.optionalString("rss-pid-file")
+        if rssPIDFile != nil, sampling == nil { throw Options.Invalid(description: "--rss-pid-file needs --samples (and --redis)") }
         guard rate > 0, duration > 0, skus > 0, (0...0.5).contains(retryFraction), (0...1).contains(plainFraction) else {
             throw Options.Invalid(description: "need --rate > 0, --duration > 0, --skus > 0, --retry-fraction in 0...0.5, --plain-fraction in 0...1")
         }
@@ -84,6 +88,7 @@ struct LoadCommand {
         let sampler = sampling.map { sampling in
             Task { try await InventorySampler(redisURL: sampling.redisURL, skus: skuNames).run() }
         }
+        let rssSampler = rssPIDFile.map { path in Task { await RSSSampler(pidFile: path).run() } }
         let clock = ContinuousClock()
         let start = clock.now
         let (host, port, timeout) = (host, port, timeout)
@@ -92,37 +97,36 @@ struct LoadCommand {
                 try? await clock.sleep(until: start + .milliseconds(Int(request.offset * 1000)))
                 group.addTask {
                     let sent = clock.now
+                    let sentAtMs = LedgerEntry.wallClockMs()
                     let result = await OneShotHTTP.exchange(
                         host: host, port: port, request: OneShotHTTP.orderRequest(id: request.id, sku: request.sku, qty: request.qty, keyed: request.keyed),
                         timeout: timeout
                     )
-                    let latency = sent.duration(to: clock.now)
-                    let (outcome, status): (LedgerEntry.Outcome, Int?) = switch result {
-                    case .status(let code): (.answered, code)
-                    case .refused: (.refused, nil)
-                    case .indeterminate: (.indeterminate, nil)
-                    }
-                    let entry = LedgerEntry(
-                        id: request.id, sku: request.sku, qty: request.qty, kind: request.kind, keyed: request.keyed,
-                        outcome: outcome, status: status,
-                        time: Self.seconds(start.duration(to: sent)), latencyMs: Self.seconds(latency) * 1000
-                    )
-                    return entry
+                    return LedgerEntry((request.id, request.sku, request.qty), kind: request.kind, keyed: request.keyed, result: result,
+                                       sentAtMs: sentAtMs, latency: sent.duration(to: clock.now))
                 }
             }
             return await group.reduce(into: [LedgerEntry]()) { $0.append($1) }
         }
-        ledger.sort { $0.time < $1.time }
+        ledger.sort { $0.sentAtMs < $1.sentAtMs }
         try LedgerEntry.write(ledger, to: ledgerPath)
         var byStatus: [String: Int] = [:]
         for entry in ledger { byStatus[entry.status.map { "\($0)" } ?? entry.outcome.rawValue, default: 0] += 1 }
         let summary = byStatus.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        print("load: \(ledger.count) requests in \(String(format: "%.1f", Self.seconds(start.duration(to: clock.now)))) s: \(summary)")
+        let latencies = ledger.filter { $0.status != nil }.map(\.latencyMs).sorted()
+        let percentile = { (p: Double) in latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        print("load: \(ledger.count) requests in \(String(format: "%.1f", Self.seconds(start.duration(to: clock.now)))) s: \(summary); "
+            + "answered in p50 \(String(format: "%.0f", percentile(0.5))) ms, p99 \(String(format: "%.0f", percentile(0.99))) ms")
         if let sampler, let path = sampling?.path {
             sampler.cancel()
-            let samples = try await sampler.value
+            rssSampler?.cancel()
+            let samples = LoadSamples(inventory: try await sampler.value, gatewayRSS: await rssSampler?.value)
             try samples.write(to: path)
-            print("load: inventory sampled \(samples.samples) times (\(samples.failures) failed rounds), minimum \(samples.minimum.map(String.init) ?? "none")")
+            let inventory = samples.inventory
+            print("load: inventory sampled \(inventory.samples) times (\(inventory.failures) failed rounds), minimum \(inventory.minimum.map(String.init) ?? "none")")
+            if let rss = samples.gatewayRSS {
+                print("load: gateway RSS sampled \(rss.samples) times (\(rss.failures) without a reading), peak \(rss.peakKiB.map { "\($0 / 1024) MiB" } ?? "none")")
+            }
         }
         return 0
     }

@@ -2,23 +2,31 @@ import Foundation
 import RESP
 
 /// `chaos reconcile`: checks the client ledger against Redis and the notification sender's log,
-/// in Jepsen's terms, once the pipeline is quiet (or the wait runs out), prints one table and
+/// in Jepsen's terms, once the pipeline is quiet (or the wait runs out), together with what the
+/// script measured of the scenario (recovery, processes, gateway memory); prints one table and
 /// exits 1 on any violation.
 struct ReconcileCommand {
     var redisURL: String
     var ledgerPath: String
     var senderLogPath: String
+    /// Where this scenario's part of the sender's log starts (the log spans every scenario).
+    var senderLogOffset: UInt64
     var samplesPath: String?
     var initialStock: Int
     var skus: Int
     var wait: Duration
     var scenario: String
     var recordFaults: Bool
+    /// The gateway's request deadline and in-flight TTL as the script set them, and how much later
+    /// than a deadline a claim started in time may run; nil skips the deadline audit.
+    var deadline: DeadlineAudit?
+    var checks: ScenarioChecks
 
     init(_ options: Options) throws(Options.Invalid) {
         redisURL = try options.string("redis", default: "redis://127.0.0.1:6379/0")
         ledgerPath = try options.string("ledger")
         senderLogPath = try options.string("sender-log")
+        senderLogOffset = UInt64(try options.int("sender-log-offset", default: 0))
         samplesPath = options.optionalString("samples")
         initialStock = try options.int("initial-stock")
         skus = try options.int("skus", default: 4)
@@ -29,40 +37,63 @@ struct ReconcileCommand {
         case "no": recordFaults = false
         case let other: throw Options.Invalid(description: "--record-faults must be yes or no, got '\(other)'")
         }
+        if options.optionalString("deadline-ms") != nil {
+            deadline = DeadlineAudit(deadlineMs: try options.double("deadline-ms"), slackMs: try options.double("deadline-slack-ms", default: 0),
+                                     inFlightTTLMs: try options.double("inflight-ttl-ms"))
+        }
+        let recovery: RecoveryResult?
+        do {
+            recovery = try options.optionalString("recovery").map { try RecoveryResult.read(from: $0) }
+        } catch {
+            throw Options.Invalid(description: "--recovery: cannot read the probe's result: \(error)")
+        }
+        checks = ScenarioChecks(
+            recovery: recovery,
+            acceptBound: try options.double("accept-bound-seconds", default: 5), notifyBound: try options.double("notify-bound-seconds", default: 15),
+            pidsBefore: ScenarioChecks.pids(options.optionalString("pids-before")), pidsAfter: ScenarioChecks.pids(options.optionalString("pids-after")),
+            restarted: Set((options.optionalString("restarted") ?? "").split(separator: " ").map(String.init)),
+            rssLimitKiB: try options.int("rss-limit-mib", default: 64) * 1024
+        )
     }
 
     func run() async throws -> Int32 {
         let ledger = try LedgerEntry.read(from: ledgerPath)
-        let samples = try samplesPath.map { try InventorySamples.read(from: $0) }
+        let samples = try samplesPath.map { try LoadSamples.read(from: $0) }
+        var checks = checks
+        checks.rss = samples?.gatewayRSS
         let redis = try RedisClient(url: redisURL)
         let clock = ContinuousClock()
         let deadline = clock.now + wait
-        var findings = try await check(ledger, samples, redis)
-        while !findings.settled, clock.now < deadline {
-            try await Task.sleep(for: .seconds(1))
-            findings = try await check(ledger, samples, redis)
-        }
-        let waited = LoadCommand.seconds(wait - (deadline - clock.now))
-        print(table(findings, waited: waited))
-        return findings.violations == 0 ? 0 : 1
-    }
-
-    private func check(_ ledger: [LedgerEntry], _ samples: InventorySamples?, _ redis: RedisClient) async throws -> ReconciliationFindings {
-        let ids = Set(ledger.map(\.id))
-        var stored = try await fetch(Array(ids), redis)
-        for (id, sends) in try SenderLog.sends(in: senderLogPath, ids: ids) { stored[id, default: StoredOrder()].loggedSends = sends }
+        let ids = Array(Set(ledger.map(\.id)))
+        // While waiting, only the ids still on their way are read again; once quiet (or out of
+        // time) everything is read once more, so a late second effect on an early id is seen too.
+        var stored = try await fetch(ids, redis)
         var findings = ReconciliationFindings(ledger: ledger, stored: stored, recordFaults: recordFaults)
+        var waitedAtAll = false
+        while !findings.settled, clock.now < deadline {
+            waitedAtAll = true
+            try await Task.sleep(for: .seconds(1))
+            stored.merge(try await fetch(findings.unsettledIDs, redis)) { $1 }
+            findings = ReconciliationFindings(ledger: ledger, stored: stored, recordFaults: recordFaults)
+        }
+        if waitedAtAll { stored = try await fetch(ids, redis) }
+        for (id, sends) in try SenderLog.sends(in: senderLogPath, from: senderLogOffset, ids: Set(ids)) { stored[id, default: StoredOrder()].loggedSends = sends }
+        findings = ReconciliationFindings(ledger: ledger, stored: stored, recordFaults: recordFaults, deadline: self.deadline)
         var levels: [String: Int?] = [:]
         for index in 0..<skus {
             let sku = "chaos-sku-\(index)"
             levels[sku] = try await redis.get("inventory:\(sku)").flatMap { Int($0.description) }
         }
         findings.checkInventory(levels: levels, initialStock: initialStock)
-        findings.samples = samples
-        return findings
+        findings.samples = samples?.inventory
+        let waited = LoadCommand.seconds(wait - (deadline - clock.now))
+        let scenarioRows = checks.rows
+        print(table(findings, scenarioRows, waited: waited))
+        return findings.violations == 0 && scenarioRows.allSatisfy(\.ok) ? 0 : 1
     }
 
-    /// Reads every order's hashes, many requests in flight at once (the client pipelines them).
+    /// Reads every order's hashes and scope record, many requests in flight at once (the client
+    /// pipelines them).
     private func fetch(_ ids: [String], _ redis: RedisClient) async throws -> [String: StoredOrder] {
         var stored: [String: StoredOrder] = [:]
         for chunk in stride(from: 0, to: ids.count, by: 256).map({ ids[$0..<min($0 + 256, ids.count)] }) {
@@ -71,10 +102,12 @@ struct ReconcileCommand {
                     group.addTask {
                         let order = try await redis.hgetall("order:\(id)").mapValues(\.description)
                         let notification = try await redis.hgetall("notifications:\(id)").mapValues(\.description)
+                        let record = try await redis.get("idem:order:\(id)").map(\.description)
                         return (id, StoredOrder(
                             state: order["state"], sku: order["sku"], qty: order["qty"].flatMap { Int($0) },
                             reservations: order["reservations"].flatMap { Int($0) } ?? 0,
-                            sent: notification["status"] == "sent", recordedSends: notification["sends"].flatMap { Int($0) } ?? 0
+                            sent: notification["status"] == "sent", recordedSends: notification["sends"].flatMap { Int($0) } ?? 0,
+                            claimUntilMs: StoredOrder.claimUntil(ofRecord: record)
                         ))
                     }
                 }
@@ -84,44 +117,58 @@ struct ReconcileCommand {
         return stored
     }
 
-    private func table(_ findings: ReconciliationFindings, waited: Double) -> String {
+    private func table(_ findings: ReconciliationFindings, _ scenarioRows: [TableRow], waited: Double) -> String {
         let f = findings
-        var rows: [(String, String, Bool)] = [
-            ("lost (202 given, never decided)", "\(f.lost)", f.lost == 0),
-            ("reserved twice (reservations > 1)", "\(f.doubleReserved)", f.doubleReserved == 0),
-            ("sent twice (recorded sends > 1)", "\(f.doubleRecorded)", f.doubleRecorded == 0),
-            ("sent twice (by the sender's own log)",
-             f.doubleLoggedAfterLostRecord > 0 ? "\(f.doubleLogged) (\(f.doubleLoggedAfterLostRecord) after a lost record)" : "\(f.doubleLogged)",
-             f.doubleLogged == f.doubleLoggedAfterLostRecord),
-            ("recorded sends missing from the sender's log", "\(f.recordedNotLogged)", f.recordedNotLogged == 0),
-            ("decided but not notified", "\(f.unnotified)", f.unnotified == 0),
-            ("decided with a payload no effective request sent", "\(f.foreignPayload)", f.foreignPayload == 0),
-            ("202 for a payload other than the decided one",
-             f.ackedOtherPayloadExplained > 0 ? "\(f.ackedOtherPayload) (+\(f.ackedOtherPayloadExplained) after a 503/timeout)" : "\(f.ackedOtherPayload)",
-             f.ackedOtherPayload == 0),
-            ("answers contradicting the id's state", "\(f.unexpectedAnswers)", f.unexpectedAnswers == 0),
-            ("no 202: timed out / ordered / ordered w/o cause",
-             "\(f.noAckTimedOut) / \(f.noAckOrdered) / \(f.noAckOrderedUnexplained)", f.noAckOrderedUnexplained == 0),
-            ("inventory = initial - reserved at the end",
-             f.inventoryErrors.isEmpty ? "\(f.reservedUnits) units reserved" : f.inventoryErrors.joined(separator: "; "),
-             f.inventoryErrors.isEmpty),
+        var rows: [TableRow] = [
+            TableRow(name: "lost (202 given, never decided)", value: "\(f.lost)", ok: f.lost == 0),
+            TableRow(name: "reserved twice (reservations > 1)", value: "\(f.doubleReserved)", ok: f.doubleReserved == 0),
+            TableRow(name: "sent twice (recorded sends > 1)", value: "\(f.doubleRecorded)", ok: f.doubleRecorded == 0),
+            TableRow(name: "sent twice (by the sender's own log)",
+                  value: f.doubleLoggedAfterLostRecord > 0 ? "\(f.doubleLogged) (\(f.doubleLoggedAfterLostRecord) after a lost record)" : "\(f.doubleLogged)",
+                  ok: f.doubleLogged == f.doubleLoggedAfterLostRecord),
+            TableRow(name: "recorded sends missing from the sender's log", value: "\(f.recordedNotLogged)", ok: f.recordedNotLogged == 0),
+            TableRow(name: "decided but not notified", value: "\(f.unnotified)", ok: f.unnotified == 0),
+            TableRow(name: "decided with a payload no effective request sent", value: "\(f.foreignPayload)", ok: f.foreignPayload == 0),
+            TableRow(name: "202 for a payload other than the decided one", value: "\(f.ackedOtherPayload)", ok: f.ackedOtherPayload == 0),
+            TableRow(name: "answers contradicting the id's state", value: "\(f.unexpectedAnswers)", ok: f.unexpectedAnswers == 0),
+            TableRow(name: "no 202: timed out / ordered / ordered w/o cause",
+                  value: "\(f.noAckTimedOut) / \(f.noAckOrdered) / \(f.noAckOrderedUnexplained)", ok: f.noAckOrderedUnexplained == 0),
         ]
-        if let samples = f.samples {
-            rows.append((
-                "inventory never < 0 during the load",
-                "min \(samples.minimum.map(String.init) ?? "none") in \(samples.samples) samples (\(samples.failures) failed)",
-                f.samplingViolations == 0
-            ))
+        if let audit = f.deadline {
+            rows.append(TableRow(name: "committed after the request's deadline (+\(String(format: "%.0f", audit.slackMs / 1000)) s slack)",
+                              value: audit.summary, ok: audit.late == 0))
         }
+        rows.append(TableRow(name: "inventory = initial - reserved at the end",
+                          value: f.inventoryErrors.isEmpty ? "\(f.reservedUnits) units reserved" : f.inventoryErrors.joined(separator: "; "),
+                          ok: f.inventoryErrors.isEmpty))
+        if let samples = f.samples {
+            rows.append(TableRow(name: "inventory never < 0 during the load",
+                              value: "min \(samples.minimum.map(String.init) ?? "none") in \(samples.samples) samples (\(samples.failures) failed)",
+                              ok: f.samplingViolations == 0))
+        }
+        rows += scenarioRows
         var lines = [
             "== \(scenario): reconciled after \(String(format: "%.0f", waited)) s of waiting for quiescence",
             "  \(f.requests) requests (\(f.plainRequests) without Idempotency-Key) for \(f.ids) ids, \(f.accepted) ids acknowledged (202)",
         ]
-        for (name, value, ok) in rows {
-            lines.append("  \(name.padding(toLength: 50, withPad: " ", startingAt: 0)) \(value.padding(toLength: 34, withPad: " ", startingAt: 0)) \(ok ? "ok" : "VIOLATION")")
+        for row in rows {
+            lines.append("  \(Self.padded(row.name, 54)) \(Self.padded(row.value, 40)) \(row.ok ? "ok" : "VIOLATION")")
         }
         for example in f.examples { lines.append("    e.g. \(example)") }
-        lines.append("  result: \(f.violations == 0 ? "PASS" : "FAIL (\(f.violations) violation(s))")")
+        let violations = f.violations + scenarioRows.count { !$0.ok }
+        lines.append("  result: \(violations == 0 ? "PASS" : "FAIL (\(violations) violation(s))")")
         return lines.joined(separator: "\n")
     }
+
+    /// `text` with spaces up to `width`; longer text is kept whole.
+    private static func padded(_ text: String, _ width: Int) -> String {
+        text + String(repeating: " ", count: max(0, width - text.count))
+    }
+}
+
+/// One line of the reconciliation's table: what was checked, what was seen, and whether it holds.
+struct TableRow {
+    var name: String
+    var value: String
+    var ok: Bool
 }

@@ -5,10 +5,14 @@ import Foundation
 /// in Redis. Counting these lines sees a send whose record never happened (a notifier killed,
 /// or Redis gone, between send and record), which the `sends` field in Redis cannot.
 enum SenderLog {
-    /// Sends per order id in the log at `path` (every notifier incarnation appends to it), for
-    /// the ids in `ids`. Lines that are not JSON, such as a crash message, are skipped.
-    static func sends(in path: String, ids: Set<String>) throws -> [String: Int] {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
+    /// Sends per order id in the log at `path` (every notifier incarnation appends to it) from
+    /// byte `offset` on (where the scenario began), for the ids in `ids`. Lines that are not
+    /// JSON, such as a crash message, are skipped.
+    static func sends(in path: String, from offset: UInt64, ids: Set<String>) throws -> [String: Int] {
+        let file = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? file.close() }
+        try file.seek(toOffset: offset)
+        let text = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
         let decoder = JSONDecoder()
         var sends: [String: Int] = [:]
         for line in text.split(separator: "\n") where line.contains(#""msg":"notification sent""#) {
