@@ -20,8 +20,8 @@ struct DeadlineAudit {
     private(set) var lateWithinSlack = 0
     /// Orders with a claim time.
     private(set) var checked = 0
-    /// Orders whose record has no claim time: abandoned after a publish of unknown outcome
-    /// (`until` 0), released, or written before claims carried one.
+    /// Orders whose record has no claim time: released, expired, or written before claims
+    /// carried one (an abandoned record keeps its claim's `until`).
     private(set) var unknown = 0
     /// How far past its deadline the latest claim came, in ms (negative: all were in time).
     private(set) var worstMs: Double?
