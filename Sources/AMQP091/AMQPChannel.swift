@@ -11,21 +11,19 @@ public struct AMQPChannel: Sendable {
     /// Tells this channel from a later one that reuses its number.
     let incarnation: UInt64
 
-    /// Sends a synchronous method and returns its reply, e.g.
-    /// `let ok: QueueDeclareOk = try await channel.call(QueueDeclare(queue: "jobs"))`.
+    /// Sends a synchronous method and returns its reply, typed by the method:
+    /// `let ok = try await channel.call(QueueDeclare(queue: "jobs"))` is a `QueueDeclareOk`.
     ///
     /// - Throws: `AMQPConnectionError.channelClosed` when the server refuses (e.g. 404), or
     ///   `.timedOut`; `CancellationError`; `AMQPError` when the method cannot be encoded, or
-    ///   `.commandInvalid` when it expects no reply (asynchronous, or `nowait`: use `send`) or
-    ///   the reply is not a `Response`.
-    public func call<Response: AMQPMethodPayload>(
-        _ method: some AMQPMethodPayload, timeout: Duration = .seconds(30)
-    ) async throws -> Response {
+    ///   `.commandInvalid` when it was given `noWait` (it then gets no reply: use `send`).
+    public func call<Method: AMQPSynchronousMethod>(_ method: Method, timeout: Duration = .seconds(30)) async throws -> Method.Reply {
         guard !method.method.replyMethodIDs.isEmpty else {
-            throw AMQPError(.commandInvalid("\(method.method.name) expects no reply; use send"), at: 0)
+            throw AMQPError(.commandInvalid("\(method.method.name) with nowait expects no reply; use send"), at: 0)
         }
-        guard case .method(let reply)? = try await request(method.method, timeout: timeout), let typed = Response(reply) else {
-            throw AMQPError(.commandInvalid("reply to \(method.method.name) is not \(Response.self)"), at: 0)
+        // The state machine matched the reply to the request by its method id, so it is a `Reply`.
+        guard case .method(let reply)? = try await request(method.method, timeout: timeout), let typed = Method.Reply(reply) else {
+            throw AMQPError(.unexpectedFrame("reply to \(method.method.name) is not \(Method.Reply.self)"), at: 0)
         }
         return typed
     }

@@ -118,6 +118,14 @@ public struct Generator: Sendable {
         out += enumProperty("name", "String", doc: "The spec's name, e.g. \"basic.publish\".", methods) { c, m in "\"\(c.name).\(m.name)\"" }
         out += enumProperty("isSynchronous", "Bool", doc: "Whether the peer answers with a matching `-ok` method.", methods) { _, m in String(m.synchronous ?? false) }
         out += enumProperty("hasContent", "Bool", doc: "Whether a content header and body frames follow.", methods) { _, m in String(m.content ?? false) }
+        out += enumProperty(
+            "replyMethodIDs", "[UInt16]",
+            doc: "Method ids (in the same class) that answer this method; empty when none will: the method is asynchronous, or sent with `nowait`.",
+            methods, binding: { _, m in m.arguments.contains { $0.name == "nowait" } ? "(let method)" : "" }
+        ) { c, m in
+            let ids = "[" + replies(of: m, in: c).map { String($0.id) }.joined(separator: ", ") + "]"
+            return m.arguments.contains { $0.name == "nowait" } ? "method.noWait ? [] : \(ids)" : ids
+        }
 
         out += """
 
@@ -194,13 +202,20 @@ public struct Generator: Sendable {
 
     private func enumProperty(
         _ name: String, _ type: String, doc: String, _ methods: [(Spec.Class, Spec.Method)],
-        value: (Spec.Class, Spec.Method) -> String
+        binding: (Spec.Class, Spec.Method) -> String = { _, _ in "" }, value: (Spec.Class, Spec.Method) -> String
     ) -> String {
         var out = "    /// \(doc)\n    public var \(name): \(type) {\n        switch self {\n"
         for (c, m) in methods {
-            out += "        case .\(Naming.caseName(c, m)): \(value(c, m))\n"
+            out += "        case .\(Naming.caseName(c, m))\(binding(c, m)): \(value(c, m))\n"
         }
         return out + "        }\n    }\n\n"
+    }
+
+    /// The methods that answer `m`: `<name>-ok`, and `<name>-empty` for `basic.get`, in the same
+    /// class; none for an asynchronous method.
+    func replies(of m: Spec.Method, in c: Spec.Class) -> [Spec.Method] {
+        guard m.synchronous ?? false else { return [] }
+        return c.methods.filter { $0.name == m.name + "-ok" || $0.name == m.name + "-empty" }
     }
 
     // MARK: Method structs
@@ -243,8 +258,15 @@ public struct Generator: Sendable {
             (m.synchronous ?? false) ? "Synchronous: the peer answers with the matching `-ok`." : nil,
             (m.content ?? false) ? "Followed by a content header and body frames." : nil,
         ].compactMap { $0 }
+        let answers = replies(of: m, in: c)
         var out = "\n/// `\(c.name).\(m.name)` (class \(c.id), method \(m.id)).\(traits.isEmpty ? "" : " " + traits.joined(separator: " "))\n"
-        out += "public struct \(name): AMQPMethodPayload {\n"
+        if answers.count == 1 {
+            // One possible reply: `AMQPChannel.call` returns it typed. Several (basic.get) stay untyped.
+            out += "public struct \(name): AMQPSynchronousMethod {\n"
+            out += "    public typealias Reply = \(Naming.structName(c, answers[0]))\n\n"
+        } else {
+            out += "public struct \(name): AMQPMethodPayload {\n"
+        }
         out += "    public static let classID: UInt16 = \(c.id)\n"
         out += "    public static let methodID: UInt16 = \(m.id)\n"
         out += "    public static let isSynchronous = \(m.synchronous ?? false)\n"

@@ -45,6 +45,20 @@ import Testing
         try await connection.close()
     }
 
+    @Test func callReturnsTheReplyTypedByTheMethod() async throws {
+        let connection = try await connect()
+        let channel = try await connection.openChannel()
+        // No annotation: the reply's type comes from the method's `Reply`.
+        let declared = try await channel.call(QueueDeclare(queue: uniqueName(), exclusive: true))
+        let purged = try await channel.call(QueuePurge(queue: declared.queue))
+        #expect(declared.messageCount == 0 && purged.messageCount == 0)
+        // A method sent with nowait gets no reply, which `call` refuses before sending anything.
+        await #expect(throws: AMQPError.self) { _ = try await channel.call(QueuePurge(queue: declared.queue, noWait: true)) }
+        let deleted = try await channel.call(QueueDelete(queue: declared.queue))
+        #expect(deleted.messageCount == 0)
+        try await connection.close()
+    }
+
     @Test func typedQueueArgumentsReachTheBroker() async throws {
         let connection = try await connect()
         let channel = try await connection.openChannel()

@@ -3,7 +3,9 @@
 import Bytes
 
 /// `access.request` (class 30, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct AccessRequest: AMQPMethodPayload {
+public struct AccessRequest: AMQPSynchronousMethod {
+    public typealias Reply = AccessRequestOk
+
     public static let classID: UInt16 = 30
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true

@@ -3,7 +3,9 @@
 import Bytes
 
 /// `basic.qos` (class 60, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct BasicQos: AMQPMethodPayload {
+public struct BasicQos: AMQPSynchronousMethod {
+    public typealias Reply = BasicQosOk
+
     public static let classID: UInt16 = 60
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true
@@ -97,7 +99,9 @@ extension BasicQosOk {
 }
 
 /// `basic.consume` (class 60, method 20). Synchronous: the peer answers with the matching `-ok`.
-public struct BasicConsume: AMQPMethodPayload {
+public struct BasicConsume: AMQPSynchronousMethod {
+    public typealias Reply = BasicConsumeOk
+
     public static let classID: UInt16 = 60
     public static let methodID: UInt16 = 20
     public static let isSynchronous = true
@@ -233,7 +237,9 @@ extension BasicConsumeOk {
 }
 
 /// `basic.cancel` (class 60, method 30). Synchronous: the peer answers with the matching `-ok`.
-public struct BasicCancel: AMQPMethodPayload {
+public struct BasicCancel: AMQPSynchronousMethod {
+    public typealias Reply = BasicCancelOk
+
     public static let classID: UInt16 = 60
     public static let methodID: UInt16 = 30
     public static let isSynchronous = true
@@ -859,7 +865,9 @@ extension BasicRecoverAsync {
 }
 
 /// `basic.recover` (class 60, method 110). Synchronous: the peer answers with the matching `-ok`.
-public struct BasicRecover: AMQPMethodPayload {
+public struct BasicRecover: AMQPSynchronousMethod {
+    public typealias Reply = BasicRecoverOk
+
     public static let classID: UInt16 = 60
     public static let methodID: UInt16 = 110
     public static let isSynchronous = true

@@ -3,7 +3,9 @@
 import Bytes
 
 /// `channel.open` (class 20, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct ChannelOpen: AMQPMethodPayload {
+public struct ChannelOpen: AMQPSynchronousMethod {
+    public typealias Reply = ChannelOpenOk
+
     public static let classID: UInt16 = 20
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true
@@ -87,7 +89,9 @@ extension ChannelOpenOk {
 }
 
 /// `channel.flow` (class 20, method 20). Synchronous: the peer answers with the matching `-ok`.
-public struct ChannelFlow: AMQPMethodPayload {
+public struct ChannelFlow: AMQPSynchronousMethod {
+    public typealias Reply = ChannelFlowOk
+
     public static let classID: UInt16 = 20
     public static let methodID: UInt16 = 20
     public static let isSynchronous = true
@@ -177,7 +181,9 @@ extension ChannelFlowOk {
 }
 
 /// `channel.close` (class 20, method 40). Synchronous: the peer answers with the matching `-ok`.
-public struct ChannelClose: AMQPMethodPayload {
+public struct ChannelClose: AMQPSynchronousMethod {
+    public typealias Reply = ChannelCloseOk
+
     public static let classID: UInt16 = 20
     public static let methodID: UInt16 = 40
     public static let isSynchronous = true

@@ -3,7 +3,9 @@
 import Bytes
 
 /// `confirm.select` (class 85, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct ConfirmSelect: AMQPMethodPayload {
+public struct ConfirmSelect: AMQPSynchronousMethod {
+    public typealias Reply = ConfirmSelectOk
+
     public static let classID: UInt16 = 85
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true

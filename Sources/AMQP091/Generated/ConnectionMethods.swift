@@ -3,7 +3,9 @@
 import Bytes
 
 /// `connection.start` (class 10, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct ConnectionStart: AMQPMethodPayload {
+public struct ConnectionStart: AMQPSynchronousMethod {
+    public typealias Reply = ConnectionStartOk
+
     public static let classID: UInt16 = 10
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true
@@ -136,7 +138,9 @@ extension ConnectionStartOk {
 }
 
 /// `connection.secure` (class 10, method 20). Synchronous: the peer answers with the matching `-ok`.
-public struct ConnectionSecure: AMQPMethodPayload {
+public struct ConnectionSecure: AMQPSynchronousMethod {
+    public typealias Reply = ConnectionSecureOk
+
     public static let classID: UInt16 = 10
     public static let methodID: UInt16 = 20
     public static let isSynchronous = true
@@ -220,7 +224,9 @@ extension ConnectionSecureOk {
 }
 
 /// `connection.tune` (class 10, method 30). Synchronous: the peer answers with the matching `-ok`.
-public struct ConnectionTune: AMQPMethodPayload {
+public struct ConnectionTune: AMQPSynchronousMethod {
+    public typealias Reply = ConnectionTuneOk
+
     public static let classID: UInt16 = 10
     public static let methodID: UInt16 = 30
     public static let isSynchronous = true
@@ -332,7 +338,9 @@ extension ConnectionTuneOk {
 }
 
 /// `connection.open` (class 10, method 40). Synchronous: the peer answers with the matching `-ok`.
-public struct ConnectionOpen: AMQPMethodPayload {
+public struct ConnectionOpen: AMQPSynchronousMethod {
+    public typealias Reply = ConnectionOpenOk
+
     public static let classID: UInt16 = 10
     public static let methodID: UInt16 = 40
     public static let isSynchronous = true
@@ -433,7 +441,9 @@ extension ConnectionOpenOk {
 }
 
 /// `connection.close` (class 10, method 50). Synchronous: the peer answers with the matching `-ok`.
-public struct ConnectionClose: AMQPMethodPayload {
+public struct ConnectionClose: AMQPSynchronousMethod {
+    public typealias Reply = ConnectionCloseOk
+
     public static let classID: UInt16 = 10
     public static let methodID: UInt16 = 50
     public static let isSynchronous = true
@@ -608,7 +618,9 @@ extension ConnectionUnblocked {
 }
 
 /// `connection.update-secret` (class 10, method 70). Synchronous: the peer answers with the matching `-ok`.
-public struct ConnectionUpdateSecret: AMQPMethodPayload {
+public struct ConnectionUpdateSecret: AMQPSynchronousMethod {
+    public typealias Reply = ConnectionUpdateSecretOk
+
     public static let classID: UInt16 = 10
     public static let methodID: UInt16 = 70
     public static let isSynchronous = true

@@ -3,7 +3,9 @@
 import Bytes
 
 /// `exchange.declare` (class 40, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct ExchangeDeclare: AMQPMethodPayload {
+public struct ExchangeDeclare: AMQPSynchronousMethod {
+    public typealias Reply = ExchangeDeclareOk
+
     public static let classID: UInt16 = 40
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true
@@ -139,7 +141,9 @@ extension ExchangeDeclareOk {
 }
 
 /// `exchange.delete` (class 40, method 20). Synchronous: the peer answers with the matching `-ok`.
-public struct ExchangeDelete: AMQPMethodPayload {
+public struct ExchangeDelete: AMQPSynchronousMethod {
+    public typealias Reply = ExchangeDeleteOk
+
     public static let classID: UInt16 = 40
     public static let methodID: UInt16 = 20
     public static let isSynchronous = true
@@ -240,7 +244,9 @@ extension ExchangeDeleteOk {
 }
 
 /// `exchange.bind` (class 40, method 30). Synchronous: the peer answers with the matching `-ok`.
-public struct ExchangeBind: AMQPMethodPayload {
+public struct ExchangeBind: AMQPSynchronousMethod {
+    public typealias Reply = ExchangeBindOk
+
     public static let classID: UInt16 = 40
     public static let methodID: UInt16 = 30
     public static let isSynchronous = true
@@ -355,7 +361,9 @@ extension ExchangeBindOk {
 }
 
 /// `exchange.unbind` (class 40, method 40). Synchronous: the peer answers with the matching `-ok`.
-public struct ExchangeUnbind: AMQPMethodPayload {
+public struct ExchangeUnbind: AMQPSynchronousMethod {
+    public typealias Reply = ExchangeUnbindOk
+
     public static let classID: UInt16 = 40
     public static let methodID: UInt16 = 40
     public static let isSynchronous = true

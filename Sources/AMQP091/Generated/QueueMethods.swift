@@ -3,7 +3,9 @@
 import Bytes
 
 /// `queue.declare` (class 50, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct QueueDeclare: AMQPMethodPayload {
+public struct QueueDeclare: AMQPSynchronousMethod {
+    public typealias Reply = QueueDeclareOk
+
     public static let classID: UInt16 = 50
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true
@@ -153,7 +155,9 @@ extension QueueDeclareOk {
 }
 
 /// `queue.bind` (class 50, method 20). Synchronous: the peer answers with the matching `-ok`.
-public struct QueueBind: AMQPMethodPayload {
+public struct QueueBind: AMQPSynchronousMethod {
+    public typealias Reply = QueueBindOk
+
     public static let classID: UInt16 = 50
     public static let methodID: UInt16 = 20
     public static let isSynchronous = true
@@ -268,7 +272,9 @@ extension QueueBindOk {
 }
 
 /// `queue.purge` (class 50, method 30). Synchronous: the peer answers with the matching `-ok`.
-public struct QueuePurge: AMQPMethodPayload {
+public struct QueuePurge: AMQPSynchronousMethod {
+    public typealias Reply = QueuePurgeOk
+
     public static let classID: UInt16 = 50
     public static let methodID: UInt16 = 30
     public static let isSynchronous = true
@@ -369,7 +375,9 @@ extension QueuePurgeOk {
 }
 
 /// `queue.delete` (class 50, method 40). Synchronous: the peer answers with the matching `-ok`.
-public struct QueueDelete: AMQPMethodPayload {
+public struct QueueDelete: AMQPSynchronousMethod {
+    public typealias Reply = QueueDeleteOk
+
     public static let classID: UInt16 = 50
     public static let methodID: UInt16 = 40
     public static let isSynchronous = true
@@ -484,7 +492,9 @@ extension QueueDeleteOk {
 }
 
 /// `queue.unbind` (class 50, method 50). Synchronous: the peer answers with the matching `-ok`.
-public struct QueueUnbind: AMQPMethodPayload {
+public struct QueueUnbind: AMQPSynchronousMethod {
+    public typealias Reply = QueueUnbindOk
+
     public static let classID: UInt16 = 50
     public static let methodID: UInt16 = 50
     public static let isSynchronous = true

@@ -3,7 +3,9 @@
 import Bytes
 
 /// `tx.select` (class 90, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct TxSelect: AMQPMethodPayload {
+public struct TxSelect: AMQPSynchronousMethod {
+    public typealias Reply = TxSelectOk
+
     public static let classID: UInt16 = 90
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true
@@ -73,7 +75,9 @@ extension TxSelectOk {
 }
 
 /// `tx.commit` (class 90, method 20). Synchronous: the peer answers with the matching `-ok`.
-public struct TxCommit: AMQPMethodPayload {
+public struct TxCommit: AMQPSynchronousMethod {
+    public typealias Reply = TxCommitOk
+
     public static let classID: UInt16 = 90
     public static let methodID: UInt16 = 20
     public static let isSynchronous = true
@@ -143,7 +147,9 @@ extension TxCommitOk {
 }
 
 /// `tx.rollback` (class 90, method 30). Synchronous: the peer answers with the matching `-ok`.
-public struct TxRollback: AMQPMethodPayload {
+public struct TxRollback: AMQPSynchronousMethod {
+    public typealias Reply = TxRollbackOk
+
     public static let classID: UInt16 = 90
     public static let methodID: UInt16 = 30
     public static let isSynchronous = true
