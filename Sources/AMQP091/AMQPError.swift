@@ -67,7 +67,7 @@ public struct AMQPError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The same error with its offset moved by `delta` (to report it relative to an outer start).
-    func shifted(by delta: Int) -> AMQPError {
+    package func shifted(by delta: Int) -> AMQPError {
         AMQPError(reason, at: offset + delta)
     }
 

@@ -1,4 +1,5 @@
-/// Turns the AMQP spec into the Swift sources of `Sources/AMQP091/Generated/`.
+/// Turns the AMQP spec into the Swift sources of `Sources/AMQP091/Generated/` (the codec) and
+/// `Sources/AMQP091Reflection/Generated/` (access by spec names, for tools).
 ///
 /// Output is a pure function of the spec, so a test can regenerate in memory and compare with
 /// the committed files to catch stale code.
@@ -7,16 +8,21 @@ public struct Generator: Sendable {
 
     public init(spec: Spec) { self.spec = spec }
 
-    /// File name (relative to the `Generated` folder) to file contents.
+    /// The folders the generated files go to, relative to `Sources`.
+    public static let directories = ["AMQP091/Generated", "AMQP091Reflection/Generated"]
+
+    /// File path (relative to `Sources`, in one of `directories`) to file contents.
     public func files() throws -> [String: String] {
+        let codec = Self.directories[0], reflection = Self.directories[1]
         var files: [String: String] = [:]
-        files["Constants.swift"] = constantsFile()
-        files["AMQPMethod.swift"] = try methodEnumFile()
-        files["AMQPMethod+Reflection.swift"] = try methodReflectionFile()
+        files["\(codec)/Constants.swift"] = constantsFile()
+        files["\(codec)/AMQPMethod.swift"] = try methodEnumFile()
         for specClass in spec.classes where !specClass.methods.isEmpty {
-            files["\(Naming.typeName(specClass.name))Methods.swift"] = try classFile(specClass)
+            files["\(codec)/\(Naming.typeName(specClass.name))Methods.swift"] = try classFile(specClass)
         }
-        files["BasicProperties.swift"] = try propertiesFile()
+        files["\(codec)/BasicProperties.swift"] = try propertiesFile()
+        files["\(reflection)/AMQPMethod+Reflection.swift"] = try methodReflectionFile()
+        files["\(reflection)/BasicProperties+Reflection.swift"] = try propertiesReflectionFile()
         return files
     }
 
@@ -41,12 +47,12 @@ public struct Generator: Sendable {
             }
 
             /// Frame type octets and the frame-end marker.
-            enum FrameConstant {
-                static let method: UInt8 = \(constant("FRAME-METHOD"))
-                static let header: UInt8 = \(constant("FRAME-HEADER"))
-                static let body: UInt8 = \(constant("FRAME-BODY"))
-                static let heartbeat: UInt8 = \(constant("FRAME-HEARTBEAT"))
-                static let end: UInt8 = \(constant("FRAME-END"))
+            package enum FrameConstant {
+                package static let method: UInt8 = \(constant("FRAME-METHOD"))
+                package static let header: UInt8 = \(constant("FRAME-HEADER"))
+                package static let body: UInt8 = \(constant("FRAME-BODY"))
+                package static let heartbeat: UInt8 = \(constant("FRAME-HEARTBEAT"))
+                package static let end: UInt8 = \(constant("FRAME-END"))
             }
 
 
@@ -164,10 +170,10 @@ public struct Generator: Sendable {
         return out
     }
 
-    /// Generic access by spec names, kept apart from the codec proper.
+    /// Generic access by spec names, in a module of its own: only tools use it.
     func methodReflectionFile() throws -> String {
         let methods = spec.classes.flatMap { c in c.methods.map { (c, $0) } }
-        var out = Self.header + "\nextension AMQPMethod {\n"
+        var out = Self.header + "\nimport AMQP091\n\nextension AMQPMethod {\n"
         out += """
                 /// The arguments in spec order, for tools that handle methods generically.
                 package var argumentValues: [ArgumentValue] {
@@ -197,6 +203,9 @@ public struct Generator: Sendable {
                 """
         }
         out += "    ]\n}\n"
+        for (c, m) in methods {
+            out += "\nextension \(Naming.structName(c, m)) {\n" + reflection(try fields(m.arguments)) + "}\n"
+        }
         return out
     }
 
@@ -294,8 +303,7 @@ public struct Generator: Sendable {
 
             """
         out += decoder(fields, isEmpty: fields.isEmpty)
-        out += encoder(fields)
-        out += reflection(name, fields)
+        out += String(encoder(fields).dropLast())
         out += "}\n"
         return out
     }
@@ -354,7 +362,7 @@ public struct Generator: Sendable {
         return out + "    }\n\n"
     }
 
-    private func reflection(_ name: String, _ fields: [Field]) -> String {
+    private func reflection(_ fields: [Field]) -> String {
         var out = "    package var argumentValues: [ArgumentValue] {\n"
         out += "        [\(fields.map { ".\($0.argumentType)(self.\($0.swiftName))" }.joined(separator: ", "))]\n    }\n\n"
         out += "    package init?(argumentValues values: [ArgumentValue]) {\n"
@@ -408,7 +416,17 @@ public struct Generator: Sendable {
         for field in fields {
             out += "        if let \(field.swiftName) { \(Naming.writer(field.wire, field.swiftName, field.name)) }\n"
         }
-        out += "    }\n\n"
+        out += "    }\n}\n"
+        return out
+    }
+
+    /// `BasicProperties` by spec names, for tools.
+    func propertiesReflectionFile() throws -> String {
+        guard let basic = spec.classes.first(where: { $0.name == "basic" }), let properties = basic.properties else {
+            return Self.header
+        }
+        let fields = try fields(properties.map { Spec.Argument(name: $0.name, type: $0.type, domain: nil, defaultValue: nil) })
+        var out = Self.header + "\nimport AMQP091\n\nextension BasicProperties {\n"
         out += "    /// Property names and types in spec order.\n"
         out += "    package static let descriptors: [(name: String, type: ArgumentType)] = [\n"
         for field in fields {

@@ -1,4 +1,5 @@
 import AMQP091
+import AMQP091Reflection
 import Bytes
 
 /// Fuzzes `FrameDecoder` (and through method and header frames, field tables) with a small

@@ -34,16 +34,6 @@ extension ChannelOpen {
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeShortString(self.outOfBand, "out-of-band")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.outOfBand)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .shortstr(let outOfBand) = values[0] else { return nil }
-        self.init(outOfBand: outOfBand)
-    }
 }
 
 /// `channel.open-ok` (class 20, method 11).
@@ -75,16 +65,6 @@ extension ChannelOpenOk {
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeLongString(self.channelID, "channel-id")
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.longstr(self.channelID)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .longstr(let channelID) = values[0] else { return nil }
-        self.init(channelID: channelID)
     }
 }
 
@@ -123,16 +103,6 @@ extension ChannelFlow {
         if self.active { bits0 |= 1 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.bit(self.active)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .bit(let active) = values[0] else { return nil }
-        self.init(active: active)
-    }
 }
 
 /// `channel.flow-ok` (class 20, method 21).
@@ -167,16 +137,6 @@ extension ChannelFlowOk {
         var bits0: UInt8 = 0
         if self.active { bits0 |= 1 }
         buffer.writeInteger(bits0)
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.bit(self.active)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .bit(let active) = values[0] else { return nil }
-        self.init(active: active)
     }
 }
 
@@ -230,19 +190,6 @@ extension ChannelClose {
         buffer.writeInteger(self.classID)
         buffer.writeInteger(self.methodID)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.replyCode), .shortstr(self.replyText), .short(self.classID), .short(self.methodID)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 4,
-            case .short(let replyCode) = values[0],
-            case .shortstr(let replyText) = values[1],
-            case .short(let classID) = values[2],
-            case .short(let methodID) = values[3] else { return nil }
-        self.init(replyCode: replyCode, replyText: replyText, classID: classID, methodID: methodID)
-    }
 }
 
 /// `channel.close-ok` (class 20, method 41).
@@ -268,14 +215,5 @@ extension ChannelCloseOk {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }

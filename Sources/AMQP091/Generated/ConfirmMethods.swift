@@ -37,16 +37,6 @@ extension ConfirmSelect {
         if self.noWait { bits0 |= 1 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.bit(self.noWait)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .bit(let noWait) = values[0] else { return nil }
-        self.init(noWait: noWait)
-    }
 }
 
 /// `confirm.select-ok` (class 85, method 11).
@@ -72,14 +62,5 @@ extension ConfirmSelectOk {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }

@@ -58,20 +58,6 @@ extension ConnectionStart {
         try buffer.writeLongString(self.mechanisms, "mechanisms")
         try buffer.writeLongString(self.locales, "locales")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.octet(self.versionMajor), .octet(self.versionMinor), .table(self.serverProperties), .longstr(self.mechanisms), .longstr(self.locales)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 5,
-            case .octet(let versionMajor) = values[0],
-            case .octet(let versionMinor) = values[1],
-            case .table(let serverProperties) = values[2],
-            case .longstr(let mechanisms) = values[3],
-            case .longstr(let locales) = values[4] else { return nil }
-        self.init(versionMajor: versionMajor, versionMinor: versionMinor, serverProperties: serverProperties, mechanisms: mechanisms, locales: locales)
-    }
 }
 
 /// `connection.start-ok` (class 10, method 11).
@@ -122,19 +108,6 @@ extension ConnectionStartOk {
         try buffer.writeLongString(self.response, "response")
         try buffer.writeShortString(self.locale, "locale")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.table(self.clientProperties), .shortstr(self.mechanism), .longstr(self.response), .shortstr(self.locale)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 4,
-            case .table(let clientProperties) = values[0],
-            case .shortstr(let mechanism) = values[1],
-            case .longstr(let response) = values[2],
-            case .shortstr(let locale) = values[3] else { return nil }
-        self.init(clientProperties: clientProperties, mechanism: mechanism, response: response, locale: locale)
-    }
 }
 
 /// `connection.secure` (class 10, method 20). Synchronous: the peer answers with the matching `-ok`.
@@ -169,16 +142,6 @@ extension ConnectionSecure {
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeLongString(self.challenge, "challenge")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.longstr(self.challenge)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .longstr(let challenge) = values[0] else { return nil }
-        self.init(challenge: challenge)
-    }
 }
 
 /// `connection.secure-ok` (class 10, method 21).
@@ -210,16 +173,6 @@ extension ConnectionSecureOk {
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeLongString(self.response, "response")
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.longstr(self.response)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .longstr(let response) = values[0] else { return nil }
-        self.init(response: response)
     }
 }
 
@@ -267,18 +220,6 @@ extension ConnectionTune {
         buffer.writeInteger(self.frameMax)
         buffer.writeInteger(self.heartbeat)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.channelMax), .long(self.frameMax), .short(self.heartbeat)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 3,
-            case .short(let channelMax) = values[0],
-            case .long(let frameMax) = values[1],
-            case .short(let heartbeat) = values[2] else { return nil }
-        self.init(channelMax: channelMax, frameMax: frameMax, heartbeat: heartbeat)
-    }
 }
 
 /// `connection.tune-ok` (class 10, method 31).
@@ -322,18 +263,6 @@ extension ConnectionTuneOk {
         buffer.writeInteger(self.channelMax)
         buffer.writeInteger(self.frameMax)
         buffer.writeInteger(self.heartbeat)
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.channelMax), .long(self.frameMax), .short(self.heartbeat)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 3,
-            case .short(let channelMax) = values[0],
-            case .long(let frameMax) = values[1],
-            case .short(let heartbeat) = values[2] else { return nil }
-        self.init(channelMax: channelMax, frameMax: frameMax, heartbeat: heartbeat)
     }
 }
 
@@ -384,18 +313,6 @@ extension ConnectionOpen {
         if self.insist { bits0 |= 1 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.virtualHost), .shortstr(self.capabilities), .bit(self.insist)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 3,
-            case .shortstr(let virtualHost) = values[0],
-            case .shortstr(let capabilities) = values[1],
-            case .bit(let insist) = values[2] else { return nil }
-        self.init(virtualHost: virtualHost, capabilities: capabilities, insist: insist)
-    }
 }
 
 /// `connection.open-ok` (class 10, method 41).
@@ -427,16 +344,6 @@ extension ConnectionOpenOk {
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeShortString(self.knownHosts, "known-hosts")
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.knownHosts)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .shortstr(let knownHosts) = values[0] else { return nil }
-        self.init(knownHosts: knownHosts)
     }
 }
 
@@ -490,19 +397,6 @@ extension ConnectionClose {
         buffer.writeInteger(self.classID)
         buffer.writeInteger(self.methodID)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.replyCode), .shortstr(self.replyText), .short(self.classID), .short(self.methodID)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 4,
-            case .short(let replyCode) = values[0],
-            case .shortstr(let replyText) = values[1],
-            case .short(let classID) = values[2],
-            case .short(let methodID) = values[3] else { return nil }
-        self.init(replyCode: replyCode, replyText: replyText, classID: classID, methodID: methodID)
-    }
 }
 
 /// `connection.close-ok` (class 10, method 51).
@@ -528,15 +422,6 @@ extension ConnectionCloseOk {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }
 
@@ -570,16 +455,6 @@ extension ConnectionBlocked {
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeShortString(self.reason, "reason")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.reason)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .shortstr(let reason) = values[0] else { return nil }
-        self.init(reason: reason)
-    }
 }
 
 /// `connection.unblocked` (class 10, method 61).
@@ -605,15 +480,6 @@ extension ConnectionUnblocked {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }
 
@@ -655,17 +521,6 @@ extension ConnectionUpdateSecret {
         try buffer.writeLongString(self.newSecret, "new-secret")
         try buffer.writeShortString(self.reason, "reason")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.longstr(self.newSecret), .shortstr(self.reason)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 2,
-            case .longstr(let newSecret) = values[0],
-            case .shortstr(let reason) = values[1] else { return nil }
-        self.init(newSecret: newSecret, reason: reason)
-    }
 }
 
 /// `connection.update-secret-ok` (class 10, method 71).
@@ -691,14 +546,5 @@ extension ConnectionUpdateSecretOk {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }

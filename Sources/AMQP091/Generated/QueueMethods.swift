@@ -79,23 +79,6 @@ extension QueueDeclare {
         buffer.writeInteger(bits0)
         try buffer.writeFieldTable(self.arguments, "arguments")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.queue), .bit(self.passive), .bit(self.durable), .bit(self.exclusive), .bit(self.autoDelete), .bit(self.noWait), .table(self.arguments)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 8,
-            case .short(let ticket) = values[0],
-            case .shortstr(let queue) = values[1],
-            case .bit(let passive) = values[2],
-            case .bit(let durable) = values[3],
-            case .bit(let exclusive) = values[4],
-            case .bit(let autoDelete) = values[5],
-            case .bit(let noWait) = values[6],
-            case .table(let arguments) = values[7] else { return nil }
-        self.init(ticket: ticket, queue: queue, passive: passive, durable: durable, exclusive: exclusive, autoDelete: autoDelete, noWait: noWait, arguments: arguments)
-    }
 }
 
 /// `queue.declare-ok` (class 50, method 11).
@@ -139,18 +122,6 @@ extension QueueDeclareOk {
         try buffer.writeShortString(self.queue, "queue")
         buffer.writeInteger(self.messageCount)
         buffer.writeInteger(self.consumerCount)
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.queue), .long(self.messageCount), .long(self.consumerCount)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 3,
-            case .shortstr(let queue) = values[0],
-            case .long(let messageCount) = values[1],
-            case .long(let consumerCount) = values[2] else { return nil }
-        self.init(queue: queue, messageCount: messageCount, consumerCount: consumerCount)
     }
 }
 
@@ -219,21 +190,6 @@ extension QueueBind {
         buffer.writeInteger(bits0)
         try buffer.writeFieldTable(self.arguments, "arguments")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.queue), .shortstr(self.exchange), .shortstr(self.routingKey), .bit(self.noWait), .table(self.arguments)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 6,
-            case .short(let ticket) = values[0],
-            case .shortstr(let queue) = values[1],
-            case .shortstr(let exchange) = values[2],
-            case .shortstr(let routingKey) = values[3],
-            case .bit(let noWait) = values[4],
-            case .table(let arguments) = values[5] else { return nil }
-        self.init(ticket: ticket, queue: queue, exchange: exchange, routingKey: routingKey, noWait: noWait, arguments: arguments)
-    }
 }
 
 /// `queue.bind-ok` (class 50, method 21).
@@ -259,15 +215,6 @@ extension QueueBindOk {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }
 
@@ -318,18 +265,6 @@ extension QueuePurge {
         if self.noWait { bits0 |= 1 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.queue), .bit(self.noWait)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 3,
-            case .short(let ticket) = values[0],
-            case .shortstr(let queue) = values[1],
-            case .bit(let noWait) = values[2] else { return nil }
-        self.init(ticket: ticket, queue: queue, noWait: noWait)
-    }
 }
 
 /// `queue.purge-ok` (class 50, method 31).
@@ -361,16 +296,6 @@ extension QueuePurgeOk {
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         buffer.writeInteger(self.messageCount)
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.long(self.messageCount)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .long(let messageCount) = values[0] else { return nil }
-        self.init(messageCount: messageCount)
     }
 }
 
@@ -433,20 +358,6 @@ extension QueueDelete {
         if self.noWait { bits0 |= 4 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.queue), .bit(self.ifUnused), .bit(self.ifEmpty), .bit(self.noWait)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 5,
-            case .short(let ticket) = values[0],
-            case .shortstr(let queue) = values[1],
-            case .bit(let ifUnused) = values[2],
-            case .bit(let ifEmpty) = values[3],
-            case .bit(let noWait) = values[4] else { return nil }
-        self.init(ticket: ticket, queue: queue, ifUnused: ifUnused, ifEmpty: ifEmpty, noWait: noWait)
-    }
 }
 
 /// `queue.delete-ok` (class 50, method 41).
@@ -478,16 +389,6 @@ extension QueueDeleteOk {
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         buffer.writeInteger(self.messageCount)
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.long(self.messageCount)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .long(let messageCount) = values[0] else { return nil }
-        self.init(messageCount: messageCount)
     }
 }
 
@@ -547,20 +448,6 @@ extension QueueUnbind {
         try buffer.writeShortString(self.routingKey, "routing-key")
         try buffer.writeFieldTable(self.arguments, "arguments")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.queue), .shortstr(self.exchange), .shortstr(self.routingKey), .table(self.arguments)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 5,
-            case .short(let ticket) = values[0],
-            case .shortstr(let queue) = values[1],
-            case .shortstr(let exchange) = values[2],
-            case .shortstr(let routingKey) = values[3],
-            case .table(let arguments) = values[4] else { return nil }
-        self.init(ticket: ticket, queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments)
-    }
 }
 
 /// `queue.unbind-ok` (class 50, method 51).
@@ -586,14 +473,5 @@ extension QueueUnbindOk {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }

@@ -1,3 +1,4 @@
+import AMQP091
 import Bytes
 
 /// A frame with its method arguments or content properties as `ArgumentValue`s by spec name,
@@ -107,7 +108,7 @@ extension FrameEncoder {
 
 extension ArgumentValue {
     /// Decodes values of `arguments`, in order. Consecutive bits share octets, first bit lowest.
-    static func decode(_ arguments: [(name: String, type: ArgumentType)], from buffer: inout ByteBuffer) throws(AMQPError) -> [ArgumentValue] {
+    package static func decode(_ arguments: [(name: String, type: ArgumentType)], from buffer: inout ByteBuffer) throws(AMQPError) -> [ArgumentValue] {
         var values: [ArgumentValue] = []
         var bits: UInt8 = 0
         var nextBit = 8
@@ -144,7 +145,7 @@ extension ArgumentValue {
     }
 
     /// Encodes `values` as `arguments` (same count and types), in order, bits packed as `decode` reads them.
-    static func encode(_ values: [ArgumentValue], as arguments: [(name: String, type: ArgumentType)], into buffer: inout ByteBuffer) throws(AMQPError) {
+    package static func encode(_ values: [ArgumentValue], as arguments: [(name: String, type: ArgumentType)], into buffer: inout ByteBuffer) throws(AMQPError) {
         var bitsIndex: Int?
         var nextBit = 8
         for (value, (name, _)) in zip(values, arguments) {
