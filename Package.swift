@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes", "Transport", "TestSupport"], swiftSettings: swift6),
-        .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091", "AMQP091Reflection", "AMQPCodegen", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091", "AMQP091Reflection", "AMQPCodegen", "TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Bytes", "Transport"], swiftSettings: swift6),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "AMQP091", "HTTPServer", "Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"], swiftSettings: swift6),

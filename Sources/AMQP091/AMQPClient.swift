@@ -128,9 +128,8 @@ public final class AMQPClient: Sendable {
             state.nextID += 1
             return state.nextID
         }
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { self?.failWaiter(id, AMQPConnectionError.timedOut(operation: "waiting for connection recovery")) }
+        let timer = group.next().scheduleTask(in: timeout) { [weak self] in
+            self?.failWaiter(id, AMQPConnectionError.timedOut(operation: "waiting for connection recovery"))
         }
         defer { timer.cancel() }
         try await withTaskCancellationHandler {
@@ -207,7 +206,7 @@ public final class AMQPClient: Sendable {
                 // topology): try again from the next endpoint, as often as connecting may be tried.
                 try? await connection.close(timeout: .seconds(1))
                 failedRestores += 1
-                guard failedRestores < retry.maxAttempts else {
+                guard failedRestores < retry.maxAttempts ?? .max else {
                     giveUp(.clientClosed("restoring the topology and channels failed \(failedRestores) times; last: \(error)"))
                     return nil
                 }

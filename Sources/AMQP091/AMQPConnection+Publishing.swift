@@ -55,8 +55,9 @@ extension AMQPConnection {
                 state.withLock { state in
                     if let finished = state.finished { return continuation.resume(throwing: finished) }
                     guard state.blockedReason != nil else { return continuation.resume() }
-                    state.unblockWaiters[ticket] = UnblockWaiter(continuation: continuation, deadline: .now + timeout)
-                    startSweeper(&state)
+                    let deadline = ContinuousClock.now + timeout
+                    state.unblockWaiters[ticket] = UnblockWaiter(continuation: continuation, deadline: deadline)
+                    armWaiterDeadline(deadline, &state)
                 }
                 if Task.isCancelled { failUnblockWaiter(ticket, CancellationError()) }
             }
@@ -91,14 +92,15 @@ extension AMQPConnection {
                     } catch {
                         return continuation.resume(throwing: error)
                     }
-                    state.publishWaiters[ticket] = PublishWaiter(continuation: continuation, channel: channel, deadline: .now + timeout)
+                    let deadline = ContinuousClock.now + timeout
+                    state.publishWaiters[ticket] = PublishWaiter(continuation: continuation, channel: channel, deadline: deadline)
                     let item = QueuedPublish(ticket: ticket, content: content)
                     if state.blockedReason == nil, state.publishers.values[index].queue.isEmpty, state.publishers.values[index].tracker.hasRoom {
                         send(item, on: channel, publisher: index, &state)
                     } else {
                         state.publishers.values[index].queue.append(item)
                     }
-                    startSweeper(&state)
+                    armWaiterDeadline(deadline, &state)
                 }
                 if Task.isCancelled { failPublishWaiter(ticket, CancellationError()) }
             }

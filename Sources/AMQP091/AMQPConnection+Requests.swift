@@ -35,10 +35,7 @@ extension AMQPConnection {
                     return ticket.cancelled
                 }
                 if cancelled { return fail(id, CancellationError()) }
-                let timer = Task { [weak self] in
-                    try? await Task.sleep(for: timeout)
-                    if !Task.isCancelled { self?.fail(id, AMQPConnectionError.timedOut(operation: operation)) }
-                }
+                let timer = eventLoop.scheduleTask(in: timeout) { [weak self] in self?.fail(id, AMQPConnectionError.timedOut(operation: operation)) }
                 state.withLock { state in
                     if state.waiters[id] != nil { state.waiters[id]!.timeout = timer } else { timer.cancel() }
                 }

@@ -12,14 +12,16 @@ import Transport
 /// try await connection.close()
 /// ```
 ///
-/// One task reads and applies frames, one writes, one sends heartbeats. Call `close()` when done:
-/// those tasks keep the connection alive until it is closed (by either side or by a failure).
+/// One task reads and applies frames and one writes; heartbeats and every timeout are timers of
+/// the socket's event loop. Call `close()` when done: the two tasks keep the connection alive
+/// until it is closed (by either side or by a failure).
 /// A server that sends nothing, not even a heartbeat, for two heartbeat intervals is taken as
 /// gone: every pending call fails with `AMQPConnectionError.connectionLost`.
 public final class AMQPConnection: Sendable {
     struct Waiter {
         let continuation: CheckedContinuation<Reply?, any Error>
-        var timeout: Task<Void, Never>?
+        /// The loop timer that fails the request at its deadline.
+        var timeout: Scheduled?
     }
 
     struct State {
@@ -47,12 +49,14 @@ public final class AMQPConnection: Sendable {
         var unblockWaiters: [UInt64: UnblockWaiter] = [:]
         /// Set while the server has blocked the connection (`connection.blocked`).
         var blockedReason: String?
-        /// Fails publish and unblock waiters past their deadline; runs only while there are some.
-        var sweeper: Task<Void, Never>?
+        /// The one loop timer for publish and unblock waiters, armed at the earliest deadline
+        /// among them (see `armWaiterDeadline`); nil while none waits.
+        var waiterDeadline: (at: ContinuousClock.Instant, timer: Scheduled)?
         var heartbeat: UInt16 = 0
-        var heartbeatTask: Task<Void, Never>?
+        /// The loop timer of the next heartbeat we send.
+        var heartbeatTimer: Scheduled?
         /// Closes the socket should the writer not finish draining in time after the end.
-        var closeWatchdog: Task<Void, Never>?
+        var closeWatchdog: Scheduled?
         var nextConsumerTag = 0
         /// Set once the connection is finished; later requests fail with it.
         var finished: AMQPConnectionError?
@@ -106,7 +110,9 @@ public final class AMQPConnection: Sendable {
         let connection = AMQPConnection(socket: socket, configuration: configuration ?? ConnectionConfiguration(url: url), outputReady: outputReady)
         // On the socket's loop: a read resumes the reader without a thread hop, and callers that
         // run on the same loop (a consumer's handlers, a one-loop service's requests) get their
-        // replies and confirms on the thread they are on.
+        // replies and confirms on the thread they are on. Owner: the connection. Both end once it
+        // is finished (closed by either side or failed): the writer after its last drain, the
+        // reader when the socket closes; nothing else waits for them.
         Task(executorPreference: socket.eventLoop) { await connection.writeLoop(signals) }
         Task(executorPreference: socket.eventLoop) { await connection.readLoop() }
         try await connection.handshake(timeout: timeout)
@@ -114,10 +120,7 @@ public final class AMQPConnection: Sendable {
     }
 
     private func handshake(timeout: Duration) async throws {
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { self?.abort(.timedOut(operation: "AMQP handshake")) }
-        }
+        let timer = eventLoop.scheduleTask(in: timeout) { [weak self] in self?.abort(.timedOut(operation: "AMQP handshake")) }
         defer { timer.cancel() }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
@@ -156,10 +159,7 @@ public final class AMQPConnection: Sendable {
     /// most `timeout`; then the connection is dropped without it. Either way the connection is
     /// closed when this returns; it throws only when the server broke the protocol meanwhile.
     public func close(timeout: Duration = .seconds(10)) async throws {
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { self?.abort(.timedOut(operation: "connection.close")) }
-        }
+        let timer = eventLoop.scheduleTask(in: timeout) { [weak self] in self?.abort(.timedOut(operation: "connection.close")) }
         defer { timer.cancel() }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             locked { state in

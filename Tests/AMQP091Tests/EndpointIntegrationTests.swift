@@ -1,4 +1,5 @@
 import AMQP091
+import Transport
 import TestSupport
 import Testing
 
@@ -22,7 +23,7 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            _ = try await AMQPConnection.connect(to: endpoints, retry: RetryPolicy(maxAttempts: 4, initialBackoff: .milliseconds(50)))
+            _ = try await AMQPConnection.connect(to: endpoints, retry: RetryPolicy(maxAttempts: 4, backoff: Backoff(initial: .milliseconds(50), maximum: .seconds(5))))
             Issue.record("connected to a dead endpoint")
         } catch let AMQPConnectionError.noEndpointReachable(attempts, lastError) {
             #expect(attempts == 4)
@@ -39,7 +40,7 @@ import Testing
         let start = clock.now
         do {
             // A retry would first pause 30 s: the pass over the one endpoint has ended.
-            _ = try await AMQPConnection.connect(to: [url], retry: RetryPolicy(maxAttempts: 3, initialBackoff: .seconds(30)))
+            _ = try await AMQPConnection.connect(to: [url], retry: RetryPolicy(maxAttempts: 3, backoff: Backoff(initial: .seconds(30), maximum: .seconds(30))))
             Issue.record("connected with a wrong password")
         } catch let AMQPConnectionError.connectionClosed(code, text, _, _) {
             #expect(code == .accessRefused, "\(text)")
@@ -50,7 +51,7 @@ import Testing
     @Test func attemptsCutShortByTheOverallTimeoutAreCountedAsMade() async throws {
         let endpoints = [try AMQPURL(parsing: Self.dead)]
         // Refused at once, then pauses of 200 and 400 ms: the 500 ms run out after a few attempts.
-        let retry = RetryPolicy(maxAttempts: 100, initialBackoff: .milliseconds(200), overallTimeout: .milliseconds(500))
+        let retry = RetryPolicy(maxAttempts: 100, backoff: Backoff(initial: .milliseconds(200), maximum: .seconds(5)), overallTimeout: .milliseconds(500))
         do {
             _ = try await AMQPConnection.connect(to: endpoints, retry: retry)
             Issue.record("connected to a dead endpoint")

@@ -1,4 +1,5 @@
 import AMQP091
+import Transport
 import Bytes
 import Foundation
 import Testing
@@ -68,7 +69,7 @@ struct RecoveryIntegrationTests {
     }
 
     @Test func stoppingTheBrokerMidPublishAndMidConsumeFailsOverAndRecovers() async throws {
-        let client = try await AMQPClient.connect(to: endpoints, retry: RetryPolicy(maxAttempts: 20, initialBackoff: .milliseconds(200)))
+        let client = try await AMQPClient.connect(to: endpoints, retry: RetryPolicy(maxAttempts: 20, backoff: Backoff(initial: .milliseconds(200), maximum: .seconds(5))))
         let events = client.events
         let channel = try await client.openChannel()
         let exchange = uniqueName()
@@ -187,7 +188,7 @@ struct RecoveryIntegrationTests {
     @Test func recoveryGivesUpWhenNoEndpointComesBackAndSaysSo() async throws {
         let node = DisposableNodes.nodes[0]
         let client = try await AMQPClient.connect(
-            to: [endpoints[0]], retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(50), attemptTimeout: .seconds(2)))
+            to: [endpoints[0]], retry: RetryPolicy(maxAttempts: 3, backoff: Backoff(initial: .milliseconds(50), maximum: .seconds(5)), attemptTimeout: .seconds(2)))
         let events = client.events
         let channel = try await client.openChannel()
         let queue = try await channel.queueDeclare(exclusive: true)
@@ -224,7 +225,7 @@ struct BrokerKillIntegrationTests {
 
     @Test func killingTheBrokerMidConsumeFailsOverToTheOtherNode() async throws {
         // Node 2 first, so the node killed is node 2, and recovery moves to node 1.
-        let client = try await AMQPClient.connect(to: [endpoints[1], endpoints[0]], retry: RetryPolicy(maxAttempts: 20, initialBackoff: .milliseconds(200)))
+        let client = try await AMQPClient.connect(to: [endpoints[1], endpoints[0]], retry: RetryPolicy(maxAttempts: 20, backoff: Backoff(initial: .milliseconds(200), maximum: .seconds(5))))
         let events = client.events
         let channel = try await client.openChannel()
         let queue = try await channel.queueDeclare(exclusive: true)
