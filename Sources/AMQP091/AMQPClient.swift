@@ -196,7 +196,7 @@ public final class AMQPClient: Sendable {
             do {
                 (connection, index) = try await AMQPConnection.connect(to: endpoints, startingAt: start, configuration: configuration, retry: retry, on: group)
             } catch {
-                giveUp(error as? AMQPConnectionError ?? .clientClosed("recovery stopped: \(error)"))
+                giveUp(error)
                 return nil
             }
             do {

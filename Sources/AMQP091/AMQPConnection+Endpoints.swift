@@ -37,18 +37,19 @@ extension AMQPConnection {
     /// - Parameter configuration: when nil, each endpoint's own URL provides user, password and vhost.
     /// - Returns: the connection and the index of the endpoint it reached.
     /// - Throws: `AMQPConnectionError.noEndpointReachable` with the attempts actually made (fewer
-    ///   than `maxAttempts` when `overallTimeout` ended the effort first) and the last failure; `.connectionClosed` for a refused login; `CancellationError`.
+    ///   than `maxAttempts` when `overallTimeout` ended the effort first) and the last failure as
+    ///   its `underlying` error; `.connectionClosed` for a refused login; `.cancelled`.
     public static func connect(
         to endpoints: [AMQPURL], startingAt first: Int = 0, configuration: ConnectionConfiguration? = nil,
         retry: RetryPolicy = RetryPolicy(), on group: EventLoopGroup = .shared
-    ) async throws -> (connection: AMQPConnection, endpoint: Int) {
-        guard !endpoints.isEmpty else { throw AMQPConnectionError.noEndpointReachable(attempts: 0, lastError: "no endpoints given") }
+    ) async throws(AMQPConnectionError) -> (connection: AMQPConnection, endpoint: Int) {
+        guard !endpoints.isEmpty else { throw .noEndpointReachable(attempts: 0, last: nil) }
         let deadline = retry.overallTimeout.map { ContinuousClock.now + $0 }
         let loop = group.next()
-        var lastError = ""
+        var last: (error: AMQPConnectionError, endpoint: String)?
         var attempts = 0
         while attempts < retry.maxAttempts ?? .max {
-            try Task.checkCancellation()
+            if Task.isCancelled { throw .cancelled }
             let index = (first + attempts) % endpoints.count
             let remaining = deadline.map { $0 - .now } ?? retry.attemptTimeout
             guard remaining > .zero else { break }
@@ -56,19 +57,19 @@ extension AMQPConnection {
             do {
                 let connection = try await connect(to: endpoints[index], configuration: configuration, timeout: min(retry.attemptTimeout, remaining), on: group)
                 return (connection, index)
-            } catch let error as AMQPConnectionError {
-                if case .connectionClosed(.accessRefused, _, _, _) = error { throw error }
-                lastError = "\(endpoints[index].host):\(endpoints[index].port): \(error)"
-            } catch is CancellationError {
-                throw CancellationError()
             } catch {
-                lastError = "\(endpoints[index].host):\(endpoints[index].port): \(error)"
+                if error.code == .cancelled || (error.code == .connectionClosed && error.replyCode == .accessRefused) { throw error }
+                last = (error, "\(endpoints[index].host):\(endpoints[index].port)")
             }
             if attempts % endpoints.count == 0 && attempts < retry.maxAttempts ?? .max {
                 let pause = retry.backoff.delay(attempt: attempts / endpoints.count)
-                try await loop.sleep(for: deadline.map { min(pause, max($0 - .now, .zero)) } ?? pause)
+                do {
+                    try await loop.sleep(for: deadline.map { min(pause, max($0 - .now, .zero)) } ?? pause)
+                } catch {
+                    throw .cancelled
+                }
             }
         }
-        throw AMQPConnectionError.noEndpointReachable(attempts: attempts, lastError: lastError)
+        throw .noEndpointReachable(attempts: attempts, last: last?.error, endpoint: last?.endpoint)
     }
 }

@@ -100,12 +100,19 @@ public final class AMQPConnection: Sendable {
     ///   - configuration: limits and client properties; by default from `url` with standard limits.
     ///   - timeout: bound for the TCP connect and for the handshake, each.
     ///   - group: the event loops the socket is served by.
-    /// - Throws: `AMQPConnectionError` (e.g. `.connectionClosed` with 403 for bad credentials,
-    ///   `.timedOut`), `TransportError`, `CancellationError`.
+    /// - Throws: `.connectFailed` with the socket's `TransportError`, `.connectionClosed` (403
+    ///   for bad credentials), `.timedOut`, `.cancelled`.
     public static func connect(
         to url: AMQPURL, configuration: ConnectionConfiguration? = nil, timeout: Duration = .seconds(30), on group: EventLoopGroup = .shared
-    ) async throws -> AMQPConnection {
-        let socket = try await TCPConnection.connect(host: url.host, port: url.port, timeout: timeout, on: group)
+    ) async throws(AMQPConnectionError) -> AMQPConnection {
+        let socket: TCPConnection
+        do {
+            socket = try await TCPConnection.connect(host: url.host, port: url.port, timeout: timeout, on: group)
+        } catch let error as TransportError {
+            throw .connectFailed(error)
+        } catch {
+            throw AMQPConnectionError(error)
+        }
         let (signals, outputReady) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let connection = AMQPConnection(socket: socket, configuration: configuration ?? ConnectionConfiguration(url: url), outputReady: outputReady)
         // On the socket's loop: a read resumes the reader without a thread hop, and callers that
@@ -119,33 +126,37 @@ public final class AMQPConnection: Sendable {
         return connection
     }
 
-    private func handshake(timeout: Duration) async throws {
+    private func handshake(timeout: Duration) async throws(AMQPConnectionError) {
         let timer = eventLoop.scheduleTask(in: timeout) { [weak self] in self?.abort(.timedOut(operation: "AMQP handshake")) }
         defer { timer.cancel() }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                locked { state in
-                    if let finished = state.finished { return continuation.resume(throwing: finished) }
-                    state.handshake = continuation
-                    perform(state.machine.start(), &state)
+        do {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    locked { state in
+                        if let finished = state.finished { return continuation.resume(throwing: finished) }
+                        state.handshake = continuation
+                        perform(state.machine.start(), &state)
+                    }
                 }
+            } onCancel: {
+                abort(.cancelled)
             }
-        } onCancel: {
-            abort(.timedOut(operation: "AMQP handshake (cancelled)"))
+        } catch {
+            throw AMQPConnectionError(error)
         }
     }
 
     /// Opens a channel.
     ///
-    /// - Throws: `AMQPConnectionError.tooManyChannels` when every number up to channel_max is
-    ///   taken, `.timedOut`, the connection's error when it closes first; `CancellationError`.
-    public func openChannel(timeout: Duration = .seconds(30)) async throws -> AMQPChannel {
+    /// - Throws: `.tooManyChannels` when every number up to channel_max is taken, `.timedOut`,
+    ///   the connection's error when it closes first, `.cancelled`.
+    public func openChannel(timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) -> AMQPChannel {
         var number: UInt16 = 0
         var incarnation: UInt64 = 0
-        _ = try await waitForReply(operation: "channel.open", timeout: timeout) { state in
+        _ = try await waitForReply(operation: "channel.open", timeout: timeout) { state throws(AMQPConnectionError) in
             let opened = try state.machine.openChannel()
             // A fixed, small frame: encoding it cannot fail.
-            try state.encoder.encode(.method(channel: opened.channel, .channelOpen(ChannelOpen())), into: &state.output)
+            try? state.encoder.encode(.method(channel: opened.channel, .channelOpen(ChannelOpen())), into: &state.output)
             number = opened.channel
             state.nextIncarnation += 1
             incarnation = state.nextIncarnation
@@ -158,15 +169,19 @@ public final class AMQPConnection: Sendable {
     /// Closes the connection with the close handshake and waits for the server's close-ok, at
     /// most `timeout`; then the connection is dropped without it. Either way the connection is
     /// closed when this returns; it throws only when the server broke the protocol meanwhile.
-    public func close(timeout: Duration = .seconds(10)) async throws {
+    public func close(timeout: Duration = .seconds(10)) async throws(AMQPConnectionError) {
         let timer = eventLoop.scheduleTask(in: timeout) { [weak self] in self?.abort(.timedOut(operation: "connection.close")) }
         defer { timer.cancel() }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            locked { state in
-                if state.finished != nil { return continuation.resume() }
-                state.closing.append(continuation)
-                perform(state.machine.close(), &state)
+        do {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                locked { state in
+                    if state.finished != nil { return continuation.resume() }
+                    state.closing.append(continuation)
+                    perform(state.machine.close(), &state)
+                }
             }
+        } catch {
+            throw AMQPConnectionError(error)
         }
     }
 
@@ -180,10 +195,10 @@ public final class AMQPConnection: Sendable {
 
     /// Runs `body` under the lock, wakes the writer when `body` queued the first output, and
     /// applies what `body` decided for consumers' streams once the lock is released.
-    func locked<Result>(_ body: (inout sending State) throws -> sending Result) rethrows -> sending Result {
+    func locked<Result, Failure: Error>(_ body: (inout sending State) throws(Failure) -> sending Result) throws(Failure) -> sending Result {
         var effects = false
         defer { if effects { applyConsumerEffects() } }
-        return try state.withLock { state in
+        return try state.withLock { (state) throws(Failure) -> sending Result in
             let wasEmpty = state.output.readableBytes == 0
             defer {
                 if wasEmpty && state.output.readableBytes > 0 { outputReady.yield() }

@@ -21,7 +21,7 @@ extension FrameDecoder {
         try nextChecked { raw throws(AMQPError) in
             do throws(AMQPError) {
                 return ReflectedFrame(try raw.frame())
-            } catch let error where error.reason.isInvalidUTF8 {
+            } catch let error where error.code == .invalidUTF8 {
                 return try ReflectedFrame(generic: raw)
             }
         }
@@ -187,11 +187,5 @@ extension AMQPMethod {
     /// The spec description of the method with these ids, if there is one.
     package static func descriptor(classID: UInt16, methodID: UInt16) -> MethodDescriptor? {
         descriptors.first { $0.classID == classID && $0.methodID == methodID }
-    }
-}
-
-extension AMQPError.Reason {
-    var isInvalidUTF8: Bool {
-        if case .invalidUTF8 = self { true } else { false }
     }
 }

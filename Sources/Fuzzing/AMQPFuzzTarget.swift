@@ -157,7 +157,7 @@ public struct AMQPFuzzTarget: FuzzTarget {
                     outcome.values.append(Array(encoded.readableBytesView))
                 }
             } catch {
-                outcome.fail(error, kind: error.reason, offset: error.offset) {
+                outcome.fail(error, kind: error.code.description, offset: error.offset) {
                     decoder.append(contentsOf: [8, 0, 0, 0, 0, 0, 0, 0xCE])
                     do throws(AMQPError) { _ = try decoder.next() } catch { return error }
                     return nil

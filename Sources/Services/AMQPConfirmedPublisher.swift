@@ -32,15 +32,18 @@ public final class AMQPConfirmedPublisher: ConfirmedPublisher, Sendable {
     public func publish(_ body: [UInt8], routingKey: String, messageID: String, timeout: Duration) async throws -> PublishOutcome {
         guard let channel = channel.withLock({ $0 }) else { throw NotConnected() }
         let properties = BasicProperties(contentType: "application/json", deliveryMode: 2, messageID: messageID)
+        let confirmation: PublishConfirmation
         do {
-            switch try await channel.publishConfirmed(exchange: exchange, routingKey: routingKey, body: ByteBuffer(bytes: body),
-                                                      properties: properties, mandatory: mandatory, timeout: timeout) {
-            case .ack: return .confirmed
-            case .nack: return .nacked
-            case .returned: return .returned
-            }
-        } catch AMQPConnectionError.timedOut {
+            confirmation = try await channel.publishConfirmed(exchange: exchange, routingKey: routingKey, body: ByteBuffer(bytes: body),
+                                                              properties: properties, mandatory: mandatory, timeout: timeout)
+        } catch {
+            guard error.code == .timedOut else { throw error }
             return .timedOut
+        }
+        switch confirmation {
+        case .ack: return .confirmed
+        case .nack: return .nacked
+        case .returned: return .returned
         }
     }
 }

@@ -25,9 +25,11 @@ import Testing
         do {
             _ = try await AMQPConnection.connect(to: endpoints, retry: RetryPolicy(maxAttempts: 4, backoff: Backoff(initial: .milliseconds(50), maximum: .seconds(5))))
             Issue.record("connected to a dead endpoint")
-        } catch let AMQPConnectionError.noEndpointReachable(attempts, lastError) {
-            #expect(attempts == 4)
-            #expect(lastError.contains("127.0.0.1:7"))
+        } catch {
+            #expect(error.code == .noEndpointReachable, "\(error)")
+            #expect(error.attempts == 4)
+            #expect(error.message.contains("127.0.0.1:7"))
+            #expect((error.underlying as? AMQPConnectionError)?.code == .connectFailed)
         }
         // Two passes: one pause of 50 ms between them.
         #expect(clock.now - start >= .milliseconds(50))
@@ -42,8 +44,9 @@ import Testing
             // A retry would first pause 30 s: the pass over the one endpoint has ended.
             _ = try await AMQPConnection.connect(to: [url], retry: RetryPolicy(maxAttempts: 3, backoff: Backoff(initial: .seconds(30), maximum: .seconds(30))))
             Issue.record("connected with a wrong password")
-        } catch let AMQPConnectionError.connectionClosed(code, text, _, _) {
-            #expect(code == .accessRefused, "\(text)")
+        } catch {
+            #expect(error.code == .connectionClosed, "\(error)")
+            #expect(error.replyCode == .accessRefused, "\(error)")
         }
         #expect(clock.now - start < .seconds(10))
     }
@@ -55,8 +58,9 @@ import Testing
         do {
             _ = try await AMQPConnection.connect(to: endpoints, retry: retry)
             Issue.record("connected to a dead endpoint")
-        } catch let AMQPConnectionError.noEndpointReachable(attempts, _) {
-            #expect((1...10).contains(attempts), "reported \(attempts) attempts")
+        } catch {
+            #expect(error.code == .noEndpointReachable, "\(error)")
+            #expect((1...10).contains(error.attempts ?? 0), "reported \(error.attempts ?? 0) attempts")
         }
     }
 

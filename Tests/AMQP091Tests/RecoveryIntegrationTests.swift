@@ -52,8 +52,9 @@ struct RecoveryIntegrationTests {
             do {
                 _ = try await channel.publishConfirmed(routingKey: queue.queue, body: "held", timeout: .milliseconds(300))
                 Issue.record("a publish completed while blocked")
-            } catch let AMQPConnectionError.blockedTimedOut(reason) {
-                #expect(reason.contains("memory"))
+            } catch {
+                #expect(error.code == .blockedTimedOut, "\(error)")
+                #expect(error.message.contains("memory"))
             }
             let waiting = Task { try await channel.publishConfirmed(routingKey: queue.queue, body: "later", timeout: .seconds(30)) }
             try await Task.sleep(for: .milliseconds(200))
@@ -100,9 +101,8 @@ struct RecoveryIntegrationTests {
             #expect(throws: AMQPConnectionError.self) { try before.ack() }
             do {
                 try before.ack()
-            } catch let error as AMQPConnectionError {
-                guard case .staleDelivery(_, let tag) = error else { throw error }
-                #expect(tag == before.deliveryTag)
+            } catch {
+                #expect(error.code == .staleDelivery && error.deliveryTag == before.deliveryTag)
             }
 
             try await Task.sleep(for: .milliseconds(300))
@@ -168,11 +168,11 @@ struct RecoveryIntegrationTests {
             do {
                 let outcome = try await channel.publishConfirmed(exchange: exchange, routingKey: "", body: "during", timeout: .seconds(20))
                 if outcome == .ack { counts.acked += 1 } else { counts.other.append("\(outcome)") }
-            } catch AMQPConnectionError.connectionClosed(.connectionForced, _, _, _), AMQPConnectionError.connectionLost {
+            } catch let error as AMQPConnectionError where error.replyCode == .connectionForced || error.code == .connectionLost {
                 counts.lost += 1
-            } catch AMQPConnectionError.timedOut {
+            } catch AMQPConnectionError.Code.timedOut {
                 counts.timedOut += 1
-            } catch is CancellationError {
+            } catch AMQPConnectionError.Code.cancelled {
                 counts.started -= 1
                 break
             } catch {
@@ -196,11 +196,11 @@ struct RecoveryIntegrationTests {
         _ = try await rabbitmqctl(node: node, ["stop_app"])
         do {
             let failed = try await awaitEvent(events) { if case .recoveryFailed = $0 { true } else { false } }
-            guard case .recoveryFailed(.noEndpointReachable(let attempts, _)) = failed else {
+            guard case .recoveryFailed(let error) = failed, error.code == .noEndpointReachable else {
                 Issue.record("unexpected \(failed)")
                 throw RabbitMQControlError(description: "recovery did not fail as expected")
             }
-            #expect(attempts == 3)
+            #expect(error.attempts == 3)
             #expect(!client.isConnected)
             await #expect(throws: AMQPConnectionError.self) { for try await _ in consumer {} }
             await #expect(throws: AMQPConnectionError.self) { _ = try await channel.publishConfirmed(routingKey: "x", body: "y") }
@@ -245,7 +245,7 @@ struct BrokerKillIntegrationTests {
             Task { () -> String in
                 do {
                     return "\(try await channel.publishConfirmed(routingKey: queue.queue, body: ByteBuffer(string: "in flight \(index)"), timeout: .seconds(20)))"
-                } catch AMQPConnectionError.connectionLost {
+                } catch AMQPConnectionError.Code.connectionLost {
                     return "connectionLost"
                 } catch {
                     return "\(error)"
