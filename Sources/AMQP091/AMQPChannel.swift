@@ -214,4 +214,9 @@ extension AMQPChannel {
     func isSame(as other: AMQPChannel) -> Bool {
         connection === other.connection && number == other.number && incarnation == other.incarnation
     }
+
+    /// Whether the channel is open: neither side has closed it, and its connection is open.
+    public var isOpen: Bool {
+        connection.state.withLock { $0.finished == nil && $0.liveChannels[number] == incarnation }
+    }
 }

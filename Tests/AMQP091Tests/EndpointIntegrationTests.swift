@@ -79,7 +79,8 @@ import Testing
         try delivery.ack()
         try await consumer.cancel()
         #expect(try await iterator.next() == nil)
-        try await client.close()
-        await #expect(throws: AMQPConnectionError.closedByClient) { _ = try await client.openChannel() }
+        await client.close()
+        let refused = await #expect(throws: AMQPConnectionError.self) { _ = try await client.openChannel() }
+        #expect(refused?.code == .clientClosed)
     }
 }

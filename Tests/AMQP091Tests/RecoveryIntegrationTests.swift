@@ -69,6 +69,29 @@ struct RecoveryIntegrationTests {
         try await connection.close()
     }
 
+    @Test func aBlockedBrokerIsVisibleOnTheClientUntilItUnblocks() async throws {
+        let node = DisposableNodes.nodes[0]
+        let client = try await AMQPClient.connect(to: [endpoints[0]])
+        let events = client.events
+        let channel = try await client.openChannel()
+        let queue = try await channel.queueDeclare(exclusive: true)
+        _ = try await rabbitmqctl(node: node, ["set_vm_memory_high_watermark", "0.0000001"])
+        do {
+            try channel.publish(routingKey: queue.queue, body: "trigger")
+            let blocked = try await awaitEvent(events) { if case .blocked = $0 { true } else { false } }
+            guard case .blocked(let reason) = blocked else { throw RabbitMQControlError(description: "no blocked event") }
+            #expect(reason.contains("memory"))
+            #expect(client.isBlocked && client.blockedReason == reason)
+            _ = try await rabbitmqctl(node: node, ["set_vm_memory_high_watermark", "0.4"])
+            _ = try await awaitEvent(events) { $0 == .unblocked }
+            #expect(!client.isBlocked && client.blockedReason == nil)
+        } catch {
+            _ = try? await rabbitmqctl(node: node, ["set_vm_memory_high_watermark", "0.4"])
+            throw error
+        }
+        await client.close()
+    }
+
     @Test func stoppingTheBrokerMidPublishAndMidConsumeFailsOverAndRecovers() async throws {
         let client = try await AMQPClient.connect(to: endpoints, retry: RetryPolicy(maxAttempts: 20, backoff: Backoff(initial: .milliseconds(200), maximum: .seconds(5))))
         let events = client.events
@@ -137,7 +160,7 @@ struct RecoveryIntegrationTests {
             throw error
         }
         _ = try await rabbitmqctl(node: DisposableNodes.nodes[0], ["start_app"])
-        try await client.close()
+        await client.close()
         #expect(try await deliveries.next() == nil)
     }
 
@@ -168,7 +191,7 @@ struct RecoveryIntegrationTests {
             do {
                 let outcome = try await channel.publishConfirmed(exchange: exchange, routingKey: "", body: "during", timeout: .seconds(20))
                 if outcome == .ack { counts.acked += 1 } else { counts.other.append("\(outcome)") }
-            } catch let error as AMQPConnectionError where error.replyCode == .connectionForced || error.code == .connectionLost {
+            } catch let error where error.replyCode == .connectionForced || error.code == .connectionLost {
                 counts.lost += 1
             } catch AMQPConnectionError.Code.timedOut {
                 counts.timedOut += 1
@@ -266,6 +289,6 @@ struct BrokerKillIntegrationTests {
         #expect(try await awaitEvent(events) { if case .recovered = $0 { true } else { false } } == .recovered(endpoint: 1))
         #expect(try await channel.publishConfirmed(routingKey: queue.queue, body: "after") == .ack)
         #expect(try await deliveries.next()?.body == "after")
-        try await client.close()
+        await client.close()
     }
 }
