@@ -57,9 +57,16 @@ extension AMQPClient {
         }
     }
 
-    /// Consumes again after the server cancelled consumer `tag` of `channel`, once its queue exists.
+    /// Consumes again after the server cancelled consumer `tag` of `channel`, once its queue
+    /// exists; not before `redeclareDelay`, so that every consumer of a deleted queue has had its
+    /// cancel before the queue is declared again.
     func recoverConsumer(_ tag: String, of channel: RecoveringChannel, generation: UInt64, on connection: AMQPConnection) async {
         let queue = channel.queue(ofConsumer: tag) ?? ""
+        do {
+            try await group.next().sleep(for: redeclareDelay)
+        } catch {
+            return
+        }
         await retrying("consuming again from queue '\(queue)'", on: connection) { () throws(AMQPConnectionError) -> Bool in
             // A channel reopened or restored since consumed again with all of its consumers.
             guard channel.isCurrent(generation) else { return true }
@@ -68,8 +75,9 @@ extension AMQPClient {
     }
 
     /// Declares again the recorded topology that a publish to `exchange` with `routingKey`
-    /// routes through, after it came back unroutable or found the exchange gone. One repair per
-    /// exchange at a time: a caller that finds one under way waits for it, at most `timeout`.
+    /// routes through, after it came back unroutable or found the exchange gone, once
+    /// `redeclareDelay` has passed (see `init`). One repair per exchange at a time: a caller that
+    /// finds one under way waits for it, at most `timeout`.
     func repairRoute(exchange: String, routingKey: String, timeout: Duration = .seconds(30)) async {
         let underWay = state.withLock { state -> Bool in
             guard state.repairs[exchange] == nil else { return true }
@@ -101,7 +109,9 @@ extension AMQPClient {
             for waiter in waiters { waiter.resume() }
         }
         let part = state.withLock { $0.topology.routePart(exchange: exchange, routingKey: routingKey) }
-        guard !part.isEmpty, let connection = try? await currentConnection(timeout: timeout) else { return }
+        guard !part.isEmpty, (try? await group.next().sleep(for: redeclareDelay)) != nil,
+            let connection = try? await currentConnection(timeout: timeout)
+        else { return }
         do {
             try await declare(part, on: connection)
             state.withLock { _ = $0.unroutable.remove(exchange) }

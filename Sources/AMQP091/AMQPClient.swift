@@ -74,9 +74,12 @@ public final class AMQPClient: Sendable {
     /// channels read it from synchronous paths such as `publish`. Nothing calls into a
     /// connection while holding it.
     let state = Mutex(State())
-    let endpoints: [AMQPURL]
+    /// The brokers the client connects to, tried in turn.
+    public let endpoints: [AMQPURL]
     let configuration: ConnectionConfiguration?
     let retry: RetryPolicy
+    /// How long recovery waits before it declares again a queue that went away (see `init`).
+    public let redeclareDelay: Duration
     let group: EventLoopGroup
     let eventSink: AsyncStream<AMQPClientEvent>.Continuation
     let jobs: AsyncStream<Job>
@@ -88,11 +91,21 @@ public final class AMQPClient: Sendable {
     /// A client of `endpoints` (tried in turn), not yet connected: `run()` connects. `retry`
     /// governs every (re)connection and, with its backoff, every recovery step; by default it
     /// tries for ever, as a long-running service wants. Connections are served by `group`.
-    public init(endpoints: [AMQPURL], configuration: ConnectionConfiguration? = nil, retry: RetryPolicy = .forever(), on group: EventLoopGroup = .shared) {
+    ///
+    /// `redeclareDelay` is how long recovery waits, after a consumer was cancelled or a publish
+    /// came back unroutable, before it declares the queue again. Declared sooner, RabbitMQ (3.10)
+    /// can leave the other consumers of a deleted quorum queue attached to nothing: they get no
+    /// cancel, and the new queue's messages are checked out to them but never delivered. Every
+    /// channel of a deleted queue's consumers has been told within a few tens of milliseconds.
+    public init(
+        endpoints: [AMQPURL], configuration: ConnectionConfiguration? = nil, retry: RetryPolicy = .forever(),
+        redeclareDelay: Duration = .milliseconds(500), on group: EventLoopGroup = .shared
+    ) {
         precondition(!endpoints.isEmpty, "an AMQPClient needs at least one endpoint")
         self.endpoints = endpoints
         self.configuration = configuration
         self.retry = retry
+        self.redeclareDelay = redeclareDelay
         self.group = group
         (events, eventSink) = AsyncStream.makeStream(of: AMQPClientEvent.self, bufferingPolicy: .bufferingNewest(256))
         (jobs, jobSink) = AsyncStream.makeStream(of: Job.self)

@@ -38,6 +38,10 @@ public struct AMQPDelivery: Sendable {
     /// `x-publish-sequence` header the publisher added (see `AMQPChannel.publishConfirmed`).
     public var properties: BasicProperties { message.properties }
 
+    /// True once the channel this delivery came on is gone (closed, or replaced by recovery): it
+    /// can no longer be settled, and the broker redelivers it.
+    public var isStale: Bool { !channel.isOpen }
+
     /// The `x-delivery-count` header quorum queues set on redeliveries (nil on a first delivery
     /// and for classic queues).
     public var deliveryCount: Int64? { message.properties.headers?["x-delivery-count"]?.integerValue }

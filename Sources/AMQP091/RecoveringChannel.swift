@@ -135,6 +135,12 @@ public final class RecoveringChannel: Sendable {
         return outcome
     }
 
+    /// Fetches one message (`basic.get`) from `queue`, or nil when it is empty. The message counts
+    /// as acknowledged once sent (no-ack): its delivery tag would not survive a recovery.
+    public func get(queue: String, timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) -> AMQPMessage? {
+        try await current(timeout: timeout).get(queue: client.resolve(queue), noAck: true, timeout: timeout)
+    }
+
     /// Confirm mode, restored after recovery.
     public func confirmSelect(window: Int = 1024, timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) {
         try await current(timeout: timeout).confirmSelect(window: window, timeout: timeout)

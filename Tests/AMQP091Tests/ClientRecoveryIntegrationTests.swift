@@ -1,5 +1,6 @@
 import AMQP091
 import Bytes
+import Synchronization
 import TestSupport
 import Testing
 import Transport
@@ -23,14 +24,26 @@ import Transport
         }
     }
 
-    /// Deletes `queue` and `exchange` from another connection, as an operator or another
-    /// application would.
-    func deleteFromOutside(queue: String? = nil, exchange: String? = nil) async throws {
+    /// Runs `body` on a channel of another connection, as an operator or another application would.
+    func fromOutside(_ body: (AMQPChannel) async throws -> Void) async throws {
         let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: Self.url))
-        let channel = try await connection.openChannel()
-        if let queue { _ = try await channel.call(QueueDelete(queue: queue)) }
-        if let exchange { _ = try await channel.call(ExchangeDelete(exchange: exchange)) }
+        try await body(try await connection.openChannel())
         try await connection.close()
+    }
+
+    /// Deletes `queue` and `exchange` from another connection.
+    func deleteFromOutside(queue: String? = nil, exchange: String? = nil) async throws {
+        try await fromOutside { channel in
+            if let queue { _ = try await channel.call(QueueDelete(queue: queue)) }
+            if let exchange { _ = try await channel.call(ExchangeDelete(exchange: exchange)) }
+        }
+    }
+
+    /// Waits until `condition` holds, at most `limit`.
+    func eventually(within limit: Duration, _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + limit
+        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(condition())
     }
 
     /// An exchange with a queue bound to it by routing key "k", declared through `channel`.
@@ -65,6 +78,43 @@ import Transport
             #expect(delivery.body == "after")
             try delivery.ack()
             try await deleteFromOutside(queue: queue, exchange: exchange)
+        }
+    }
+
+    /// A client consumes a quorum queue that is deleted; another client, publishing to it, finds
+    /// no route and declares it again. Declared within tens of milliseconds of the deletion,
+    /// RabbitMQ 3.10 leaves the consumer without a cancel and without deliveries (the new queue's
+    /// messages are checked out to it for ever): recovery waits `redeclareDelay` first.
+    @Test func aQueueDeclaredAgainByAnotherClientReachesTheConsumerOfTheDeletedOne() async throws {
+        try await withClient { consuming in
+            try await withClient { publishing in
+                let queue = uniqueName()
+                let consumerChannel = try await consuming.openChannel()
+                try await consumerChannel.queueDeclare(queue, durable: true, arguments: QueueArguments(type: .quorum))
+                let consumer = try await consumerChannel.consume(queue: queue)
+                let channel = try await publishing.openChannel()
+                try await channel.queueDeclare(queue, durable: true, arguments: QueueArguments(type: .quorum))
+                try await channel.confirmSelect()
+
+                try await deleteFromOutside(queue: queue)
+                let first = try await channel.publishConfirmed(routingKey: queue, body: "unroutable", mandatory: true)
+                #expect(first != .ack, "the queue was gone")
+                #expect(try await channel.publishConfirmed(routingKey: queue, body: "after", mandatory: true) == .ack)
+                let received = Received()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for try await delivery in consumer {
+                            try delivery.ack()
+                            received.bodies.withLock { $0.append(String(describing: delivery.body)) }
+                        }
+                    }
+                    try await eventually(within: .seconds(5)) { !received.bodies.withLock(\.isEmpty) }
+                    group.cancelAll()
+                }
+                #expect(received.bodies.withLock { $0 } == ["after"], "the message reached the consumer")
+                #expect(consumer.isActive)
+                try await deleteFromOutside(queue: queue)
+            }
         }
     }
 
@@ -150,4 +200,9 @@ import Transport
         running.cancel()
         try await running.value
     }
+}
+
+/// Message bodies collected by several consumers at once.
+private final class Received: Sendable {
+    let bodies = Mutex<[String]>([])
 }

@@ -1,7 +1,7 @@
 import AMQP091
-import Transport
 import TestSupport
 import Testing
+import Transport
 
 /// Connecting through an endpoint list, against the real RabbitMQ at `AMQP_URL`.
 @Suite(.requires(.rabbitmq)) struct EndpointIntegrationTests {

@@ -1,8 +1,9 @@
 import AMQP091
-import Transport
 import Bytes
 import Foundation
+import TestSupport
 import Testing
+import Transport
 
 /// Waits for the first event `matching` accepts, up to `seconds`.
 func awaitEvent<Event: Sendable>(
