@@ -86,6 +86,9 @@ private struct BatchCommit: Sendable {
     let makeToken: @Sendable () -> String
 
     func run(_ batch: [GatewaySubmission]) async -> [GatewayOutcome] {
+        // A blocked broker reads no publishes: the batch could only wait out its confirm
+        // timeout, so it is answered at once, before anything is claimed.
+        if let reason = publisher.blockedReason { return unavailable(batch.count, "broker blocked: \(reason)", nil) }
         let token = makeToken()
         let claims = batch.indices.map { index in
             let submission = batch[index]
@@ -137,7 +140,7 @@ private struct BatchCommit: Sendable {
             // A timed-out publish may still reach the queue; releasing lets the clients retry, and
             // the processor's per-order decision keeps a second copy from having a second effect.
             try? await store.release(claims)
-            return unavailable(submissions.count, outcome == .timedOut ? "broker confirm timed out" : "broker \(outcome) the order", nil)
+            return unavailable(submissions.count, outcome == .timedOut ? "broker confirm timed out" : "order \(outcome)", nil)
         }
         await recordAccepted(claims, claimedAt: claimedAt)
         return submissions.map { .accepted(orderID: $0.order.id, replayed: false) }
