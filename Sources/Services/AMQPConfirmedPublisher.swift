@@ -20,9 +20,9 @@ public final class AMQPConfirmedPublisher: ConfirmedPublisher, Sendable {
         self.window = window
     }
 
-    /// Opens the confirm-mode channel; waits for the client's connection.
-    public func open() async throws(AMQPConnectionError) {
-        let opened = try await client.openChannel(timeout: .seconds(3600))
+    /// Opens the confirm-mode channel, waiting for the client's connection at most `timeout`.
+    public func open(timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) {
+        let opened = try await client.openChannel(timeout: timeout)
         try await opened.confirmSelect(window: window)
         channel.withLock { $0 = opened }
     }

@@ -44,6 +44,8 @@ public enum PipelineApp {
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 let received = await ShutdownSignal.wait()
+                // Cancelled: the pipeline ended on its own, with no signal to report.
+                guard !Task.isCancelled else { return true }
                 logger.info("shutting down", ["signal": received])
                 stop.raise()
                 return true
