@@ -93,7 +93,7 @@ public enum PipelineApp {
                 tasks.addTask { await server.run() }
                 logger.info("serving", ["role": role.rawValue, "port": String(server.port)])
             }
-            serving(RunningPipeline(ports: servers.mapValues(\.port), parts: parts))
+            serving(RunningPipeline(ports: servers.mapValues(\.port)))
             await stop.wait()
             for server in servers.values { await server.shutdown(gracePeriod: .seconds(10)) }
             logger.info("http stopped; settling deliveries under way")
@@ -136,7 +136,6 @@ public enum PipelineApp {
 struct RunningPipeline: Sendable {
     /// The port each role serves HTTP on.
     let ports: [ServiceRole: Int]
-    let parts: Parts
 
     /// The port `role` serves HTTP on.
     func port(_ role: ServiceRole) -> Int? { ports[role] }
