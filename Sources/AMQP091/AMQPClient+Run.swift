@@ -76,7 +76,6 @@ extension AMQPClient {
             failedRestores = 0
             let waiters = state.withLock { state in
                 state.connection = connection
-                state.endpoint = index
                 return state.connectionWaiters.takeAll()
             }
             for waiter in waiters { waiter.resume() }

@@ -38,7 +38,6 @@ import Transport
 public final class AMQPClient: Sendable {
     struct State {
         var connection: AMQPConnection?
-        var endpoint = 0
         var topology = Topology()
         var channels: [UInt64: RecoveringChannel] = [:]
         var nextID: UInt64 = 0
