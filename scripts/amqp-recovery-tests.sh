@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the AMQP tests that block, stop and fail over brokers (RecoveryIntegrationTests) on two
-# disposable RabbitMQ nodes of their own, never on the shared development broker. Nodes this
-# script starts are stopped again at the end; nodes already running on those ports are reused
-# (and node 2, which one test kills, is started again).
+# Runs the AMQP tests that block, stop and fail over brokers (RecoveryIntegrationTests), and the
+# pipeline's broker fault tests that delete its queues, unbind them, refuse its declarations and
+# block publishing (ServicesTests.BrokerFaultTests, which also need Redis), on two disposable
+# RabbitMQ nodes of their own, never on the shared development broker. Nodes this script starts
+# are stopped again at the end; nodes already running on those ports are reused (and node 2,
+# which one test kills, is started again). Redis is started when none answers.
 #
 # Environment (defaults in brackets): AMQP_PORT [5782], RABBITMQ_NODE [recovery1@localhost],
 # AMQP2_PORT [5783], RABBITMQ2_NODE [recovery2@localhost].
@@ -18,6 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+eval "$(scripts/servers.sh start redis)"
+started="$started $SERVERS_STARTED"
 eval "$(scripts/servers.sh start rabbitmq)"
 started="$started $SERVERS_STARTED"
 eval "$(scripts/servers.sh start rabbitmq2)"
@@ -27,6 +31,7 @@ started="$started $SERVERS_STARTED"
 # command exports the main broker's) must never be the node these tests block, stop or kill.
 export AMQP_RECOVERY_TESTS=1 RABBITMQ_NODENAME="$RABBITMQ_NODE" RABBITMQ2_NODENAME="$RABBITMQ2_NODE"
 swift test --filter AMQP091Tests.RecoveryIntegrationTests
+swift test --skip-build --filter ServicesTests.BrokerFaultTests
 # This one kills node 2 (SIGKILL), so it runs last and the node is started again after it.
 status=0
 swift test --skip-build --filter AMQP091Tests.BrokerKillIntegrationTests || status=$?

@@ -12,5 +12,8 @@
 ///   typed declarations, `publishConfirmed` with a bounded confirm window, consumers as
 ///   sequences of `AMQPDelivery` (ack/nack/reject), qos, `connection.blocked` handling, and
 ///   endpoint lists with retries.
-/// - Recovery: `AMQPClient` / `RecoveringChannel` reconnect after a loss and restore topology,
-///   channels, qos, confirm mode and consumers, reporting each step in `AMQPClient.events`.
+/// - Recovery: `AMQPClient` (run by `run()` in the application's task group) with
+///   `RecoveringChannel` and `RecoveringConsumer`: reconnects through an endpoint list and
+///   restores topology, channels, qos, confirm mode and consumers; consumes again after a server
+///   cancel and reopens channels the server closed, declaring the recorded topology again; repairs
+///   the route of an unroutable mandatory publish; reports each step in `AMQPClient.events`.

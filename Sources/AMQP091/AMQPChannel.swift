@@ -11,42 +11,41 @@ public struct AMQPChannel: Sendable {
     /// Tells this channel from a later one that reuses its number.
     let incarnation: UInt64
 
-    /// Sends a synchronous method and returns its reply, e.g.
-    /// `let ok: QueueDeclareOk = try await channel.call(QueueDeclare(queue: "jobs"))`.
+    /// Sends a synchronous method and returns its reply, typed by the method:
+    /// `let ok = try await channel.call(QueueDeclare(queue: "jobs"))` is a `QueueDeclareOk`.
     ///
-    /// - Throws: `AMQPConnectionError.channelClosed` when the server refuses (e.g. 404), or
-    ///   `.timedOut`; `CancellationError`; `AMQPError` when the method cannot be encoded, or
-    ///   `.commandInvalid` when it expects no reply (asynchronous, or `nowait`: use `send`) or
-    ///   the reply is not a `Response`.
-    public func call<Response: AMQPMethodPayload>(
-        _ method: some AMQPMethodPayload, timeout: Duration = .seconds(30)
-    ) async throws -> Response {
+    /// - Throws: `.channelClosed` when the server refuses (e.g. 404), `.timedOut`, `.cancelled`;
+    ///   `.invalidMethod` when the method cannot be encoded or was given `noWait` (it then gets
+    ///   no reply: use `send`).
+    public func call<Method: AMQPSynchronousMethod>(_ method: Method, timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) -> Method.Reply {
         guard !method.method.replyMethodIDs.isEmpty else {
-            throw AMQPError(.commandInvalid("\(method.method.name) expects no reply; use send"), at: 0)
+            throw .invalidMethod(AMQPError(.commandInvalid("\(method.method.name) with nowait expects no reply; use send"), at: 0))
         }
-        guard case .method(let reply)? = try await request(method.method, timeout: timeout), let typed = Response(reply) else {
-            throw AMQPError(.commandInvalid("reply to \(method.method.name) is not \(Response.self)"), at: 0)
+        // The state machine matched the reply to the request by its method id, so it is a `Reply`.
+        guard case .method(let reply)? = try await request(method.method, timeout: timeout), let typed = Method.Reply(reply) else {
+            throw .protocolViolation(AMQPError(.unexpectedFrame("reply to \(method.method.name) is not \(Method.Reply.self)"), at: 0))
         }
         return typed
     }
 
     /// Sends a method that gets no reply: asynchronous ones (ack, nack, reject) or `nowait` ones.
     /// Returns once the frame is queued for the socket.
-    public func send(_ method: some AMQPMethodPayload) throws {
+    public func send(_ method: some AMQPMethodPayload) throws(AMQPConnectionError) {
         let method = method.method
         guard method.replyMethodIDs.isEmpty else {
-            throw AMQPError(.commandInvalid("\(method.name) expects a reply; use call"), at: 0)
+            throw .invalidMethod(AMQPError(.commandInvalid("\(method.name) expects a reply; use call"), at: 0))
         }
         try connection.sendWithoutReply(method, on: number, incarnation: incarnation)
     }
 
     /// Sends an ack/nack/reject for a delivery of this channel incarnation, or reports it stale.
-    func settle(_ method: AMQPMethod, deliveryTag: UInt64) throws {
+    func settle(_ method: AMQPMethod, deliveryTag: UInt64) throws(AMQPConnectionError) {
         do {
             try connection.sendWithoutReply(method, on: number, incarnation: incarnation)
-        } catch is AMQPConnectionError {
-            // Every such error means this channel is gone (closed, or its connection lost).
-            throw AMQPConnectionError.staleDelivery(channel: number, deliveryTag: deliveryTag)
+        } catch {
+            // Settling cannot fail to encode: every error means this channel is gone (closed, or
+            // its connection lost).
+            throw .staleDelivery(channel: number, deliveryTag: deliveryTag)
         }
     }
 
@@ -56,22 +55,26 @@ public struct AMQPChannel: Sendable {
     /// connection: see `AMQPConnection.waitUntilUnblocked`. On a channel in confirm mode it
     /// counts towards the confirm window but does not wait for room in it.
     ///
-    /// - Throws: `AMQPError` when the message cannot be encoded (a routing key over 255 bytes,
-    ///   say; nothing is sent), the channel's or connection's error when either is closed.
+    /// - Throws: `.invalidMethod` when the message cannot be encoded (a routing key over 255
+    ///   bytes, say; nothing is sent), the channel's or connection's error when either is closed.
     public func publish(
         exchange: String = "", routingKey: String, body: ByteBuffer, properties: BasicProperties = BasicProperties(),
         mandatory: Bool = false
-    ) throws {
+    ) throws(AMQPConnectionError) {
         let publish = BasicPublish(exchange: exchange, routingKey: routingKey, mandatory: mandatory)
         try connection.sendPublish(try encode(publish, properties, body), on: number, incarnation: incarnation)
     }
 
     /// The frames of a publish, encoded before taking the connection's lock, which the reader
     /// needs too: the bytes are only appended under it.
-    private func encode(_ publish: BasicPublish, _ properties: BasicProperties, _ body: ByteBuffer) throws(AMQPError) -> ByteBuffer {
+    private func encode(_ publish: BasicPublish, _ properties: BasicProperties, _ body: ByteBuffer) throws(AMQPConnectionError) -> ByteBuffer {
         let encoder = FrameEncoder(maximumFrameSize: connection.frameMax.load(ordering: .relaxed))
         var frames = ByteBuffer(capacity: body.readableBytes + Self.publishOverheadEstimate)
-        try encoder.encodeContent(channel: number, method: .basicPublish(publish), properties: properties, body: body, into: &frames)
+        do throws(AMQPError) {
+            try encoder.encodeContent(channel: number, method: .basicPublish(publish), properties: properties, body: body, into: &frames)
+        } catch {
+            throw .invalidMethod(error)
+        }
         return frames
     }
 
@@ -81,7 +84,7 @@ public struct AMQPChannel: Sendable {
     /// Puts the channel in confirm mode (`confirm.select`) with room for `window` unconfirmed
     /// publishes; `publishConfirmed` waits while the window is full, so at most `window`
     /// confirmed publishes are ever outstanding.
-    public func confirmSelect(window: Int = 1024, timeout: Duration = .seconds(30)) async throws {
+    public func confirmSelect(window: Int = 1024, timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) {
         try await connection.enableConfirms(on: number, incarnation: incarnation, window: window, timeout: timeout)
     }
 
@@ -96,14 +99,14 @@ public struct AMQPChannel: Sendable {
     /// outstanding. Consumers of the message see that header too.
     ///
     /// - Parameter timeout: bounds the whole wait.
-    /// - Throws: `AMQPConnectionError.blockedTimedOut` when the timeout hits while the server
-    ///   blocks the connection, `.timedOut` otherwise; the channel's or connection's error when
-    ///   either closes before the verdict (the message may or may not have been routed);
-    ///   `.confirmsNotEnabled`; `AMQPError` when the message cannot be encoded; `CancellationError`.
+    /// - Throws: `.blockedTimedOut` when the timeout hits while the server blocks the
+    ///   connection, `.timedOut` otherwise; the channel's or connection's error when either
+    ///   closes before the verdict (the message may or may not have been routed);
+    ///   `.confirmsNotEnabled`; `.invalidMethod` when the message cannot be encoded; `.cancelled`.
     public func publishConfirmed(
         exchange: String = "", routingKey: String, body: ByteBuffer, properties: BasicProperties = BasicProperties(),
         mandatory: Bool = false, timeout: Duration = .seconds(30)
-    ) async throws -> PublishConfirmation {
+    ) async throws(AMQPConnectionError) -> PublishConfirmation {
         let publish = BasicPublish(exchange: exchange, routingKey: routingKey, mandatory: mandatory)
         // A mandatory publish is encoded once its sequence number is known; any other ahead.
         let content: AMQPConnection.PublishContent =
@@ -113,12 +116,12 @@ public struct AMQPChannel: Sendable {
 
     /// Limits unacknowledged deliveries (`basic.qos`): per consumer, or for the whole channel
     /// with `global`. This is also what bounds each consumer's client-side buffer.
-    public func qos(prefetchCount: UInt16, prefetchSize: UInt32 = 0, global: Bool = false, timeout: Duration = .seconds(30)) async throws {
-        let _: BasicQosOk = try await call(BasicQos(prefetchSize: prefetchSize, prefetchCount: prefetchCount, global: global), timeout: timeout)
+    public func qos(prefetchCount: UInt16, prefetchSize: UInt32 = 0, global: Bool = false, timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) {
+        _ = try await call(BasicQos(prefetchSize: prefetchSize, prefetchCount: prefetchCount, global: global), timeout: timeout)
     }
 
     /// Fetches one message (`basic.get`), or nil when the queue is empty.
-    public func get(queue: String, noAck: Bool = false, timeout: Duration = .seconds(30)) async throws -> AMQPMessage? {
+    public func get(queue: String, noAck: Bool = false, timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) -> AMQPMessage? {
         switch try await request(.basicGet(BasicGet(queue: queue, noAck: noAck)), timeout: timeout) {
         case .message(let message)?: return message
         default: return nil
@@ -132,14 +135,14 @@ public struct AMQPChannel: Sendable {
     ///   - consumerTag: the consumer's name on this channel; empty gets a generated one.
     ///   - noAck: deliveries count as acknowledged when sent (no `ack` needed, no prefetch limit).
     ///   - exclusive: no other consumer may consume from the queue while this one does.
-    /// - Throws: `AMQPConnectionError.channelClosed` when the broker refuses, e.g. 403
+    /// - Throws: `.channelClosed` when the broker refuses, e.g. 403
     ///   ACCESS_REFUSED when another consumer holds the queue exclusively (or this one asks for
     ///   exclusivity of a queue that has consumers), 404 for a missing queue;
     ///   `.consumerTagInUse` when this channel already has a consumer with `consumerTag`.
     public func consume(
         queue: String, consumerTag: String = "", noAck: Bool = false, exclusive: Bool = false,
         arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
-    ) async throws -> AMQPConsumer {
+    ) async throws(AMQPConnectionError) -> AMQPConsumer {
         let deliveries = DeliveryQueue()
         do {
             let consume = BasicConsume(queue: queue, consumerTag: consumerTag, noAck: noAck, exclusive: exclusive, arguments: arguments)
@@ -153,13 +156,13 @@ public struct AMQPChannel: Sendable {
 
     /// Starts a consumer whose deliveries go to `sink`; returns its tag (generated when empty).
     /// On failure nothing stays registered, and `sink` is left as it was.
-    func consume(_ consume: BasicConsume, into sink: AMQPConnection.ConsumerSink, timeout: Duration) async throws -> String {
+    func consume(_ consume: BasicConsume, into sink: AMQPConnection.ConsumerSink, timeout: Duration) async throws(AMQPConnectionError) -> String {
         var consume = consume
         var registered = false
         let channel = number
         let incarnation = incarnation
         do {
-            _ = try await connection.waitForReply(operation: "basic.consume", timeout: timeout) { state in
+            _ = try await connection.waitForReply(operation: "basic.consume", timeout: timeout) { state throws(AMQPConnectionError) in
                 try state.requireLive(channel, incarnation)
                 if consume.consumerTag.isEmpty {
                     state.nextConsumerTag += 1
@@ -169,7 +172,7 @@ public struct AMQPChannel: Sendable {
                 // A second registration would orphan the first consumer's sequence, and the broker
                 // would close the whole connection (530 NOT_ALLOWED) for the reused tag.
                 guard state.consumers[key] == nil else {
-                    throw AMQPConnectionError.consumerTagInUse(channel: channel, consumerTag: consume.consumerTag)
+                    throw .consumerTagInUse(channel: channel, consumerTag: consume.consumerTag)
                 }
                 let request = try state.request(.basicConsume(consume), on: channel)
                 // Registered before the request goes out: deliveries can follow consume-ok at once.
@@ -185,21 +188,21 @@ public struct AMQPChannel: Sendable {
     }
 
     /// Acknowledges a delivery by tag (for `get`; consumers use `AMQPDelivery.ack`).
-    public func ack(deliveryTag: UInt64, multiple: Bool = false) throws {
+    public func ack(deliveryTag: UInt64, multiple: Bool = false) throws(AMQPConnectionError) {
         try send(BasicAck(deliveryTag: deliveryTag, multiple: multiple))
     }
 
     /// Closes the channel (channel.close / close-ok). Its consumers' sequences end, and its
     /// publishes still awaiting a confirm fail with `AMQPConnectionError.channelNotOpen`.
-    public func close(timeout: Duration = .seconds(30)) async throws {
+    public func close(timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) {
         _ = try await request(.channelClose(ChannelClose(replyCode: ReplyCode.replySuccess.rawValue)), timeout: timeout)
         connection.channelClosedByClient(number, incarnation: incarnation)
     }
 
-    private func request(_ method: AMQPMethod, timeout: Duration) async throws -> Reply? {
+    private func request(_ method: AMQPMethod, timeout: Duration) async throws(AMQPConnectionError) -> Reply? {
         let channel = number
         let incarnation = incarnation
-        return try await connection.waitForReply(operation: method.name, timeout: timeout) { state in
+        return try await connection.waitForReply(operation: method.name, timeout: timeout) { state throws(AMQPConnectionError) in
             try state.requireLive(channel, incarnation)
             return try state.request(method, on: channel)
         }
@@ -210,5 +213,10 @@ extension AMQPChannel {
     /// Whether both handles name the same channel incarnation of the same connection.
     func isSame(as other: AMQPChannel) -> Bool {
         connection === other.connection && number == other.number && incarnation == other.incarnation
+    }
+
+    /// Whether the channel is open: neither side has closed it, and its connection is open.
+    public var isOpen: Bool {
+        connection.state.withLock { $0.finished == nil && $0.liveChannels[number] == incarnation }
     }
 }

@@ -1,73 +1,133 @@
 import Synchronization
 import Transport
 
-/// A connection to one of several RabbitMQ endpoints that recovers from connection loss.
+/// A connection to one of several RabbitMQ endpoints that recovers: the client an application
+/// runs for as long as it talks to RabbitMQ.
 ///
 /// ```swift
-/// let client = try await AMQPClient.connect(to: [AMQPURL(parsing: "amqp://node1"), AMQPURL(parsing: "amqp://node2")])
-/// let channel = try await client.openChannel()
-/// try await channel.queueDeclare("orders", durable: true)
-/// try await channel.confirmSelect()
-/// let outcome = try await channel.publishConfirmed(routingKey: "orders", body: "…")
+/// let client = AMQPClient(endpoints: [AMQPURL(parsing: "amqp://node1"), AMQPURL(parsing: "amqp://node2")])
+/// try await withThrowingDiscardingTaskGroup { group in
+///     group.addTask { try await client.run() }     // connects, recovers; ends when cancelled
+///     let channel = try await client.openChannel()  // waits for the connection
+///     try await channel.queueDeclare("orders", durable: true)
+///     try await channel.confirmSelect()
+///     let outcome = try await channel.publishConfirmed(routingKey: "orders", body: "…", mandatory: true)
+///     group.cancelAll()
+/// }
 /// ```
 ///
-/// After an unexpected loss (socket failure, missed heartbeats, a server-side close) it
-/// reconnects (next endpoint first, then in turn, per its `RetryPolicy`), declares again the
-/// exchanges, queues and bindings declared through its channels (server-named queues get new
-/// names, which its channels translate), reopens its channels with their qos and confirm mode,
-/// and re-registers their consumers, whose sequences continue. What it does not do, on purpose:
-/// publishes awaiting a confirm fail with the connection's error and are not sent again (the
-/// broker may or may not have them; the caller decides), and deliveries from before the loss
-/// cannot be settled (`AMQPConnectionError.staleDelivery`; the broker redelivers them).
-/// `events` reports each step. Closing a channel's topology by other means (another client
-/// deleting a queue) is not tracked.
+/// `run()` connects to the endpoints in turn (pausing with the retry policy's backoff after
+/// each pass) and supervises the connection until its task is cancelled. What it recovers:
+/// - a lost connection: it reconnects (next endpoint first), declares again the exchanges,
+///   queues and bindings declared through its channels (server-named queues get new names,
+///   which its channels translate), reopens its channels with their qos and confirm mode, and
+///   re-registers their consumers, whose sequences continue;
+/// - a consumer the server cancelled (`basic.cancel`, e.g. its queue was deleted): it declares
+///   the queue's recorded topology again and consumes again, with backoff;
+/// - a channel the server closed (404, 541, ...): it opens it again, with its consumers;
+/// - a mandatory publish that came back unroutable (312 NO_ROUTE), or a publish to an
+///   exchange that is gone (404): it declares the recorded topology the publish routes
+///   through again, so the next publish routes (`unroutableExchanges` lists those not yet
+///   repaired).
+///
+/// What it does not do, on purpose: publishes awaiting a confirm when the connection drops fail
+/// with the connection's error and are not sent again (the broker may or may not have them; the
+/// caller decides), and deliveries from before a loss cannot be settled
+/// (`AMQPConnectionError.Code.staleDelivery`; the broker redelivers them). `events` reports
+/// each step, and `connection.blocked`.
 public final class AMQPClient: Sendable {
     struct State {
         var connection: AMQPConnection?
-        var endpoint = 0
         var topology = Topology()
         var channels: [UInt64: RecoveringChannel] = [:]
         var nextID: UInt64 = 0
-        var readyWaiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
-        /// Set once closed by the user or given up; every later call fails with it.
+        /// Calls waiting for a connection.
+        var connectionWaiters = Waiters()
+        /// Set once closed by the user, stopped, or given up; every later call fails with it.
         var closed: AMQPConnectionError?
-        var supervisor: Task<Void, Never>?
+        var running = false
+        /// `close()` calls waiting for `run()` to end.
+        var stopWaiters = Waiters()
+        /// `run()`'s task that waits for `close()`.
+        var closeRequests = Waiters()
+        /// Exchanges whose last mandatory publish came back unroutable and whose topology is not
+        /// yet declared again.
+        var unroutable: Set<String> = []
+        /// Route repairs under way, by exchange, with the calls waiting for them.
+        var repairs: [String: Waiters] = [:]
+    }
+
+    /// Work for `run()`, which owns every task recovery starts.
+    enum Job: Sendable {
+        /// The connection's event stream ended: it is lost or closed.
+        case connectionEnded(AMQPConnection)
+        /// The server closed this channel; `generation` is the channel's at the time.
+        case reopen(RecoveringChannel, generation: UInt64)
+        /// The server cancelled this consumer.
+        case recoverConsumer(RecoveringChannel, tag: String, generation: UInt64)
+        /// An unconfirmed mandatory publish came back unroutable.
+        case repairRoute(exchange: String, routingKey: String)
     }
 
     /// A Mutex rather than an actor: every section is short and never suspends, and the
-    /// channels read it from synchronous paths such as `publish`.
+    /// channels read it from synchronous paths such as `publish`. Nothing calls into a
+    /// connection while holding it.
     let state = Mutex(State())
-    private let endpoints: [AMQPURL]
-    private let configuration: ConnectionConfiguration?
-    private let retry: RetryPolicy
-    private let group: EventLoopGroup
-    private let eventSink: AsyncStream<AMQPClientEvent>.Continuation
+    /// The brokers the client connects to, tried in turn.
+    public let endpoints: [AMQPURL]
+    let configuration: ConnectionConfiguration?
+    let retry: RetryPolicy
+    /// How long recovery waits before it declares again a queue that went away (see `init`).
+    public let redeclareDelay: Duration
+    let group: EventLoopGroup
+    let eventSink: AsyncStream<AMQPClientEvent>.Continuation
+    let jobs: AsyncStream<Job>
+    let jobSink: AsyncStream<Job>.Continuation
 
-    /// Connection lifecycle events; keeps the newest 256 when nobody reads.
+    /// What happens to the client; keeps the newest 256 when nobody reads. One task may read it.
     public let events: AsyncStream<AMQPClientEvent>
 
-    private init(endpoints: [AMQPURL], configuration: ConnectionConfiguration?, retry: RetryPolicy, group: EventLoopGroup) {
+    /// A client of `endpoints` (tried in turn), not yet connected: `run()` connects. `retry`
+    /// governs every (re)connection and, with its backoff, every recovery step; by default it
+    /// tries for ever, as a long-running service wants. Connections are served by `group`.
+    ///
+    /// `redeclareDelay` is how long recovery waits, after a consumer was cancelled or a publish
+    /// came back unroutable, before it declares the queue again. Declared sooner, RabbitMQ (3.10)
+    /// can leave the other consumers of a deleted quorum queue attached to nothing: they get no
+    /// cancel, and the new queue's messages are checked out to them but never delivered. Every
+    /// channel of a deleted queue's consumers has been told within a few tens of milliseconds.
+    public init(
+        endpoints: [AMQPURL], configuration: ConnectionConfiguration? = nil, retry: RetryPolicy = .forever(),
+        redeclareDelay: Duration = .milliseconds(500), on group: EventLoopGroup = .shared
+    ) {
+        precondition(!endpoints.isEmpty, "an AMQPClient needs at least one endpoint")
         self.endpoints = endpoints
         self.configuration = configuration
         self.retry = retry
+        self.redeclareDelay = redeclareDelay
         self.group = group
         (events, eventSink) = AsyncStream.makeStream(of: AMQPClientEvent.self, bufferingPolicy: .bufferingNewest(256))
+        (jobs, jobSink) = AsyncStream.makeStream(of: Job.self)
     }
 
-    /// Connects to the first reachable endpoint (see `AMQPConnection.connect(to:startingAt:configuration:retry:)`).
-    /// The same `retry` policy governs each later recovery; every connection is served by `group`.
+    /// A client already connected to the first reachable endpoint, its `run()` in a task of its
+    /// own that `close()` ends. For tools and tests; a service runs `run()` in its task group.
+    ///
+    /// - Throws: why the first connection failed (`.noEndpointReachable` with the last
+    ///   endpoint's error, `.connectionClosed` for a refused login, `.cancelled`).
     public static func connect(
         to endpoints: [AMQPURL], configuration: ConnectionConfiguration? = nil, retry: RetryPolicy = RetryPolicy(),
         on group: EventLoopGroup = .shared
-    ) async throws -> AMQPClient {
-        let (connection, index) = try await AMQPConnection.connect(to: endpoints, configuration: configuration, retry: retry, on: group)
-        let client = AMQPClient(endpoints: endpoints, configuration: configuration, retry: retry, group: group)
-        client.state.withLock { state in
-            state.connection = connection
-            state.endpoint = index
-            state.supervisor = Task { await client.supervise(connection) }
+    ) async throws(AMQPConnectionError) -> AMQPClient {
+        let client = AMQPClient(endpoints: endpoints, configuration: configuration, retry: retry, on: group)
+        // Owner: the client. `close()` ends it and waits for it to end.
+        Task { try? await client.run() }
+        do {
+            _ = try await client.currentConnection(timeout: nil)
+        } catch {
+            await client.close()
+            throw error
         }
-        client.eventSink.yield(.connected(endpoint: index))
         return client
     }
 
@@ -77,80 +137,89 @@ public final class AMQPClient: Sendable {
     /// The current connection, nil while recovering. Channels opened on it directly are not recovered.
     public var connection: AMQPConnection? { state.withLock { $0.connection } }
 
-    /// Opens a channel that is reopened after each recovery. Waits up to `timeout` when recovering.
-    public func openChannel(timeout: Duration = .seconds(30)) async throws -> RecoveringChannel {
-        let connection = try await currentConnection(timeout: timeout)
-        let underlying = try await connection.openChannel(timeout: timeout)
-        let channel = state.withLock { state in
-            state.nextID += 1
-            let channel = RecoveringChannel(client: self, id: state.nextID, channel: underlying)
-            state.channels[state.nextID] = channel
-            return channel
-        }
-        return channel
+    /// True while the server blocks the current connection (`connection.blocked`): publishes
+    /// then wait in the client, and `publishConfirmed` can only time out.
+    public var isBlocked: Bool { blockedReason != nil }
+
+    /// The server's reason while it blocks the current connection (e.g. "low on memory").
+    public var blockedReason: String? { connection?.blockedReason }
+
+    /// Exchanges ("" for the default one) whose last mandatory publish came back unroutable and
+    /// whose recorded topology has not been declared again yet.
+    public var unroutableExchanges: Set<String> { state.withLock { $0.unroutable } }
+
+    /// Returns once connected, waiting at most `timeout`.
+    /// - Throws: `.timedOut`, `.cancelled`, or why the client closed.
+    public func waitUntilConnected(timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) {
+        _ = try await currentConnection(timeout: timeout)
     }
 
-    /// Closes the connection and ends recovery; consumers' sequences end, pending calls fail.
-    public func close(timeout: Duration = .seconds(10)) async throws {
-        let (connection, waiters, supervisor, channels) = state.withLock { state in
-            state.closed = state.closed ?? .closedByClient
-            defer { state.readyWaiters = [:] }
-            return (state.connection, state.readyWaiters.values, state.supervisor, Array(state.channels.values))
+    /// Opens a channel that is reopened after each recovery. Waits up to `timeout` for a connection.
+    public func openChannel(timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) -> RecoveringChannel {
+        while true {
+            let connection = try await currentConnection(timeout: timeout)
+            let underlying = try await connection.openChannel(timeout: timeout)
+            // Registered only while that connection is still the client's: otherwise a recovery
+            // already restored the channels without this one, so open it on the new connection.
+            let channel = state.withLock { state -> RecoveringChannel? in
+                guard state.connection === connection else { return nil }
+                state.nextID += 1
+                let channel = RecoveringChannel(client: self, id: state.nextID, channel: underlying)
+                state.channels[state.nextID] = channel
+                return channel
+            }
+            if let channel { return channel }
         }
-        for waiter in waiters { waiter.resume(throwing: AMQPConnectionError.closedByClient) }
-        for channel in channels { channel.fail(nil) }
-        supervisor?.cancel()
-        try await connection?.close(timeout: timeout)
-        eventSink.finish()
+    }
+
+    /// Closes the connection and ends `run()` (and with it recovery); consumers' sequences end,
+    /// pending calls fail with `.clientClosed`. Returns once `run()` has ended.
+    public func close() async {
+        let (running, requests) = state.withLock { state in
+            state.closed = state.closed ?? .clientClosed("closed by the application")
+            return (state.running, state.closeRequests.takeAll())
+        }
+        guard running else {
+            finishStopped(givenUp: nil)
+            return
+        }
+        for request in requests { request.resume() }
+        try? await waitParked(timeout: nil, on: group.next(), operation: "close") { continuation in
+            state.withLock { state in
+                guard state.running else {
+                    continuation.resume()
+                    return nil
+                }
+                return state.stopWaiters.add(continuation)
+            }
+        } unpark: { [self] ticket in state.withLock { $0.stopWaiters.remove(ticket) } }
     }
 
     // MARK: For RecoveringChannel
 
-    /// The connection, waiting for recovery to finish when there is none, or when it has ended
-    /// and `supervise` has not yet noticed.
-    func currentConnection(timeout: Duration) async throws -> AMQPConnection {
-        if let connection = try state.withLock({ state throws(AMQPConnectionError) in
-            if let closed = state.closed { throw closed }
-            return state.connection
-        }), connection.closeReason == nil {
-            return connection
-        }
-        try await waitUntilConnected(timeout: timeout)
-        return try state.withLock { state throws(AMQPConnectionError) in
-            if let closed = state.closed { throw closed }
-            guard let connection = state.connection else { throw .connectionNotOpen }
-            return connection
-        }
-    }
-
-    private func waitUntilConnected(timeout: Duration) async throws {
-        let id = state.withLock { state in
-            state.nextID += 1
-            return state.nextID
-        }
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { self?.failWaiter(id, AMQPConnectionError.timedOut(operation: "waiting for connection recovery")) }
-        }
-        defer { timer.cancel() }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                state.withLock { state in
-                    if let closed = state.closed { return continuation.resume(throwing: closed) }
-                    // Takes the connection's lock inside ours; the connection never calls into
-                    // the client, so the order cannot invert.
-                    if let connection = state.connection, connection.closeReason == nil { return continuation.resume() }
-                    state.readyWaiters[id] = continuation
-                }
-                if Task.isCancelled { failWaiter(id, CancellationError()) }
+    /// The connection, waiting for one when there is none, or when the current one has ended
+    /// and `run()` has not noticed yet.
+    func currentConnection(timeout: Duration?) async throws(AMQPConnectionError) -> AMQPConnection {
+        while true {
+            let current = try state.withLock { state throws(AMQPConnectionError) in
+                if let closed = state.closed { throw closed }
+                return state.connection
             }
-        } onCancel: {
-            failWaiter(id, CancellationError())
+            if let current, current.closeReason == nil { return current }
+            try await waitParked(timeout: timeout, on: group.next(), operation: "waiting for the connection") { continuation in
+                state.withLock { state in
+                    if let closed = state.closed {
+                        continuation.resume(throwing: closed)
+                        return nil
+                    }
+                    guard state.connection === current else {
+                        continuation.resume()
+                        return nil
+                    }
+                    return state.connectionWaiters.add(continuation)
+                }
+            } unpark: { [self] ticket in state.withLock { $0.connectionWaiters.remove(ticket) } }
         }
-    }
-
-    private func failWaiter(_ id: UInt64, _ error: any Error) {
-        state.withLock { $0.readyWaiters.removeValue(forKey: id) }?.resume(throwing: error)
     }
 
     func resolve(_ queue: String) -> String { state.withLock { $0.topology.resolve(queue) } }
@@ -159,114 +228,27 @@ public final class AMQPClient: Sendable {
 
     func forget(_ channel: RecoveringChannel) { state.withLock { _ = $0.channels.removeValue(forKey: channel.id) } }
 
-    // MARK: Recovery
-
-    /// Watches one connection after another until the client is closed or recovery gives up.
-    private func supervise(_ first: AMQPConnection) async {
-        var connection = first
-        while true {
-            for await event in connection.events {
-                switch event {
-                case .blocked(let reason): eventSink.yield(.blocked(reason: reason))
-                case .unblocked: eventSink.yield(.unblocked)
-                case .channelClosed(let number, let error):
-                    for channel in state.withLock({ Array($0.channels.values) }) { channel.serverClosed(number, on: connection, error) }
-                default: break
-                }
-            }
-            let reason = connection.closeReason ?? .connectionLost("connection ended")
-            let (stop, channels) = state.withLock { state in
-                state.connection = nil
-                return (state.closed != nil, Array(state.channels.values))
-            }
-            if stop { return }
-            for channel in channels { channel.detach() }
-            eventSink.yield(.connectionLost(reason))
-            guard let next = await recover() else { return }
-            connection = next
+    /// A mandatory publish to `exchange` was routed: it is routable again.
+    func routed(_ exchange: String) {
+        state.withLock { state in
+            if !state.unroutable.isEmpty { state.unroutable.remove(exchange) }
         }
     }
 
-    /// Reconnects and restores everything; nil when the client was closed or recovery gave up.
-    private func recover() async -> AMQPConnection? {
-        var start = state.withLock { $0.endpoint + 1 }
-        var failedRestores = 0
-        while true {
-            let connection: AMQPConnection
-            let index: Int
-            do {
-                (connection, index) = try await AMQPConnection.connect(to: endpoints, startingAt: start, configuration: configuration, retry: retry, on: group)
-            } catch {
-                giveUp(error as? AMQPConnectionError ?? .clientClosed("recovery stopped: \(error)"))
-                return nil
-            }
-            do {
-                try await restore(on: connection)
-            } catch {
-                // The new connection failed while restoring (or the broker refused part of the
-                // topology): try again from the next endpoint, as often as connecting may be tried.
-                try? await connection.close(timeout: .seconds(1))
-                failedRestores += 1
-                guard failedRestores < retry.maxAttempts else {
-                    giveUp(.clientClosed("restoring the topology and channels failed \(failedRestores) times; last: \(error)"))
-                    return nil
-                }
-                start = index + 1
-                continue
-            }
-            let (waiters, closed) = state.withLock { state in
-                if state.closed == nil {
-                    state.connection = connection
-                    state.endpoint = index
-                }
-                defer { state.readyWaiters = [:] }
-                return (state.readyWaiters.values, state.closed != nil)
-            }
-            if closed {
-                try? await connection.close(timeout: .seconds(1))
-                return nil
-            }
-            for waiter in waiters { waiter.resume() }
-            eventSink.yield(.recovered(endpoint: index))
-            return connection
-        }
-    }
-
-    /// Declares the recorded topology again, then reopens the channels.
-    private func restore(on connection: AMQPConnection) async throws {
-        let topology = state.withLock { $0.topology }
-        let channel = try await connection.openChannel()
-        for exchange in topology.exchanges {
-            let _: ExchangeDeclareOk = try await channel.call(exchange)
-        }
-        for (known, declare) in topology.queues {
-            let ok: QueueDeclareOk = try await channel.call(declare)
-            if declare.queue.isEmpty { state.withLock { $0.topology.renamed(known, to: ok.queue) } }
-        }
-        for binding in topology.exchangeBindings {
-            let _: ExchangeBindOk = try await channel.call(binding)
-        }
-        for binding in topology.queueBindings {
-            var resolved = binding
-            resolved.queue = resolve(binding.queue)
-            let _: QueueBindOk = try await channel.call(resolved)
-        }
-        try await channel.close()
-        let channels = state.withLock { $0.channels.sorted { $0.key < $1.key }.map(\.value) }
-        for recovering in channels { try await recovering.restore(on: connection) }
-    }
-
-    private func giveUp(_ error: AMQPConnectionError) {
-        let (waiters, channels, byUser) = state.withLock { state in
-            let byUser = state.closed != nil
-            state.closed = state.closed ?? error
-            defer { state.readyWaiters = [:] }
-            return (state.readyWaiters.values, Array(state.channels.values), byUser)
+    /// Ends what `run()` leaves behind once it is over: waiting calls fail, consumers end,
+    /// normally when the client was stopped, with the error when recovery gave up.
+    func finishStopped(givenUp: AMQPConnectionError?) {
+        let (waiters, stopWaiters, channels, error) = state.withLock { state in
+            let error = givenUp ?? state.closed ?? .clientClosed("run() ended")
+            state.closed = error
+            state.connection = nil
+            state.running = false
+            return (state.connectionWaiters.takeAll(), state.stopWaiters.takeAll(), Array(state.channels.values), error)
         }
         for waiter in waiters { waiter.resume(throwing: error) }
-        // Closed by the user mid-recovery: consumers end as after a normal close.
-        for channel in channels { channel.fail(byUser ? nil : error) }
-        if !byUser { eventSink.yield(.recoveryFailed(error)) }
+        for waiter in stopWaiters { waiter.resume() }
+        for channel in channels { channel.fail(givenUp) }
         eventSink.finish()
+        jobSink.finish()
     }
 }

@@ -23,7 +23,7 @@ extension AMQPConnection {
                 frameMax.store(Int(negotiated.frameMax), ordering: .relaxed)
                 state.encoder.maximumFrameSize = Int(negotiated.frameMax)
                 state.heartbeat = negotiated.heartbeat
-                if negotiated.heartbeat > 0 { state.heartbeatTask = startHeartbeats(every: negotiated.heartbeat) }
+                if negotiated.heartbeat > 0 { scheduleHeartbeat(&state) }
             case .connected:
                 state.handshake?.resume()
                 state.handshake = nil
@@ -83,7 +83,7 @@ extension AMQPConnection {
     private func finish(_ error: AMQPConnectionError?, _ state: inout State) {
         let failure = error ?? .closedByClient
         state.finished = failure
-        state.heartbeatTask?.cancel()
+        state.heartbeatTimer?.cancel()
         for waiter in state.waiters.values {
             waiter.timeout?.cancel()
             waiter.continuation.resume(throwing: failure)
@@ -96,8 +96,8 @@ extension AMQPConnection {
         state.publishWaiters = [:]
         for waiter in state.unblockWaiters.values { waiter.continuation.resume(throwing: failure) }
         state.unblockWaiters = [:]
-        state.sweeper?.cancel()
-        state.sweeper = nil
+        state.waiterDeadline?.timer.cancel()
+        state.waiterDeadline = nil
         state.handshake?.resume(throwing: failure)
         state.handshake = nil
         for closing in state.closing {
@@ -110,9 +110,6 @@ extension AMQPConnection {
         // ends the reader. A peer that stops reading could hold the writer forever, so the
         // socket is closed regardless once the drain has had its time.
         outputReady.finish()
-        state.closeWatchdog = Task { [socket] in
-            try? await Task.sleep(for: Self.drainTimeout)
-            if !Task.isCancelled { socket.close() }
-        }
+        state.closeWatchdog = eventLoop.scheduleTask(in: Self.drainTimeout) { [socket] in socket.close() }
     }
 }

@@ -1,24 +1,33 @@
-/// Deadlines of publishes and `waitUntilUnblocked` calls, watched by one sweeper task.
+import Transport
+
+/// Deadlines of publishes and `waitUntilUnblocked` calls: one timer of the socket's loop, armed
+/// at the earliest deadline among them.
+///
+/// A timer per publish would be an entry added to and removed from the loop's heap per message;
+/// with one, a burst of publishes with the same timeout arms nothing after the first (each later
+/// deadline is no earlier), and the timer fires about once per timeout while publishes flow.
 extension AMQPConnection {
-    /// One task checks every deadline each 50 ms, rather than a timer task per publish, which
-    /// would cost more than the publish itself. It runs only while some waiter has a deadline:
-    /// it ends once none is left, and the next waiter starts it again.
-    func startSweeper(_ state: inout State) {
-        guard state.sweeper == nil else { return }
-        state.sweeper = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: Self.sweepInterval)
-                guard let self, self.failExpiredWaiters(now: .now) else { return }
-            }
+    /// Makes sure the timer fires no later than `deadline`.
+    func armWaiterDeadline(_ deadline: ContinuousClock.Instant, _ state: inout State) {
+        if let armed = state.waiterDeadline {
+            guard deadline < armed.at else { return }
+            armed.timer.cancel()
         }
+        let timer = eventLoop.scheduleTask(at: deadline) { [weak self] in self?.failExpiredWaiters() }
+        state.waiterDeadline = (deadline, timer)
     }
 
-    static let sweepInterval: Duration = .milliseconds(50)
-
-    /// Fails the waiters past their deadline; false (and the sweeper forgotten) when none is left.
-    private func failExpiredWaiters(now: ContinuousClock.Instant) -> Bool {
+    /// Fails the waiters past their deadline and arms the timer for the earliest one left.
+    private func failExpiredWaiters() {
+        let now = ContinuousClock.now
         state.withLock { state in
-            for (ticket, waiter) in state.publishWaiters where waiter.deadline <= now {
+            state.waiterDeadline = nil
+            var next: ContinuousClock.Instant?
+            for (ticket, waiter) in state.publishWaiters {
+                guard waiter.deadline <= now else {
+                    next = min(next ?? waiter.deadline, waiter.deadline)
+                    continue
+                }
                 state.publishWaiters[ticket] = nil
                 let error: AMQPConnectionError =
                     if waiter.sent { .timedOut(operation: "publisher confirm") }
@@ -26,13 +35,15 @@ extension AMQPConnection {
                     else { .timedOut(operation: "publish waiting for room in the confirm window") }
                 waiter.continuation.resume(throwing: error)
             }
-            for (ticket, waiter) in state.unblockWaiters where waiter.deadline <= now {
+            for (ticket, waiter) in state.unblockWaiters {
+                guard waiter.deadline <= now else {
+                    next = min(next ?? waiter.deadline, waiter.deadline)
+                    continue
+                }
                 state.unblockWaiters[ticket] = nil
                 waiter.continuation.resume(throwing: AMQPConnectionError.blockedTimedOut(reason: state.blockedReason ?? ""))
             }
-            guard state.publishWaiters.isEmpty && state.unblockWaiters.isEmpty else { return true }
-            state.sweeper = nil
-            return false
+            if let next, state.finished == nil { armWaiterDeadline(next, &state) }
         }
     }
 }

@@ -44,30 +44,42 @@ extension AMQPConnection {
     /// memory or disk alarm; it then stops reading from publishing connections.
     public var isBlocked: Bool { state.withLock { $0.blockedReason != nil } }
 
+    /// The server's reason while it blocks the connection (e.g. "low on memory"); nil otherwise.
+    public var blockedReason: String? { state.withLock { $0.blockedReason } }
+
     /// Returns at once when the connection is not blocked, otherwise when the server unblocks it.
     ///
-    /// - Throws: `AMQPConnectionError.blockedTimedOut` after `timeout`, the connection's error
-    ///   when it closes, `CancellationError`.
-    public func waitUntilUnblocked(timeout: Duration = .seconds(30)) async throws {
+    /// - Throws: `.blockedTimedOut` after `timeout`, the connection's error when it closes,
+    ///   `.cancelled`.
+    public func waitUntilUnblocked(timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) {
         let ticket = tickets.add(1, ordering: .relaxed).newValue
+        do {
+            try await waitUntilUnblocked(ticket: ticket, timeout: timeout)
+        } catch {
+            throw AMQPConnectionError(error)
+        }
+    }
+
+    private func waitUntilUnblocked(ticket: UInt64, timeout: Duration) async throws {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 state.withLock { state in
                     if let finished = state.finished { return continuation.resume(throwing: finished) }
                     guard state.blockedReason != nil else { return continuation.resume() }
-                    state.unblockWaiters[ticket] = UnblockWaiter(continuation: continuation, deadline: .now + timeout)
-                    startSweeper(&state)
+                    let deadline = ContinuousClock.now + timeout
+                    state.unblockWaiters[ticket] = UnblockWaiter(continuation: continuation, deadline: deadline)
+                    armWaiterDeadline(deadline, &state)
                 }
-                if Task.isCancelled { failUnblockWaiter(ticket, CancellationError()) }
+                if Task.isCancelled { failUnblockWaiter(ticket, .cancelled) }
             }
         } onCancel: {
-            failUnblockWaiter(ticket, CancellationError())
+            failUnblockWaiter(ticket, .cancelled)
         }
     }
 
     /// Puts a channel in confirm mode with room for `window` unconfirmed publishes.
-    func enableConfirms(on channel: UInt16, incarnation: UInt64, window: Int, timeout: Duration) async throws {
-        _ = try await waitForReply(operation: "confirm.select", timeout: timeout) { state in
+    func enableConfirms(on channel: UInt16, incarnation: UInt64, window: Int, timeout: Duration) async throws(AMQPConnectionError) {
+        _ = try await waitForReply(operation: "confirm.select", timeout: timeout) { state throws(AMQPConnectionError) in
             try state.requireLive(channel, incarnation)
             let request = try state.request(.confirmSelect(ConfirmSelect()), on: channel)
             // Counting starts with the publishes queued after confirm.select, as the broker's does.
@@ -77,9 +89,19 @@ extension AMQPConnection {
     }
 
     /// Publishes on a confirm-mode channel and waits for the broker's verdict.
-    func publishConfirmed(on channel: UInt16, incarnation: UInt64, _ content: PublishContent, timeout: Duration) async throws -> PublishConfirmation {
+    func publishConfirmed(on channel: UInt16, incarnation: UInt64, _ content: PublishContent, timeout: Duration) async throws(AMQPConnectionError) -> PublishConfirmation {
         let ticket = tickets.add(1, ordering: .relaxed).newValue
-        return try await withTaskCancellationHandler {
+        do {
+            return try await publishConfirmed(on: channel, incarnation: incarnation, content, timeout: timeout, ticket: ticket)
+        } catch {
+            throw AMQPConnectionError(error)
+        }
+    }
+
+    private func publishConfirmed(
+        on channel: UInt16, incarnation: UInt64, _ content: PublishContent, timeout: Duration, ticket: UInt64
+    ) async throws -> PublishConfirmation {
+        try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PublishConfirmation, any Error>) in
                 locked { state in
                     let index: Dictionary<UInt16, PublisherState>.Index
@@ -91,19 +113,20 @@ extension AMQPConnection {
                     } catch {
                         return continuation.resume(throwing: error)
                     }
-                    state.publishWaiters[ticket] = PublishWaiter(continuation: continuation, channel: channel, deadline: .now + timeout)
+                    let deadline = ContinuousClock.now + timeout
+                    state.publishWaiters[ticket] = PublishWaiter(continuation: continuation, channel: channel, deadline: deadline)
                     let item = QueuedPublish(ticket: ticket, content: content)
                     if state.blockedReason == nil, state.publishers.values[index].queue.isEmpty, state.publishers.values[index].tracker.hasRoom {
                         send(item, on: channel, publisher: index, &state)
                     } else {
                         state.publishers.values[index].queue.append(item)
                     }
-                    startSweeper(&state)
+                    armWaiterDeadline(deadline, &state)
                 }
-                if Task.isCancelled { failPublishWaiter(ticket, CancellationError()) }
+                if Task.isCancelled { failPublishWaiter(ticket, .cancelled) }
             }
         } onCancel: {
-            failPublishWaiter(ticket, CancellationError())
+            failPublishWaiter(ticket, .cancelled)
         }
     }
 
@@ -134,7 +157,7 @@ extension AMQPConnection {
             }
         } catch {
             state.output.moveWriterIndex(to: mark)
-            state.publishWaiters.removeValue(forKey: item.ticket)?.continuation.resume(throwing: error)
+            state.publishWaiters.removeValue(forKey: item.ticket)?.continuation.resume(throwing: AMQPConnectionError(error))
             return
         }
         state.publishers.values[index].tracker.published(ticket: item.ticket)
@@ -178,11 +201,11 @@ extension AMQPConnection {
         for channel in Array(state.publishers.keys) { sendQueuedPublishes(on: channel, &state) }
     }
 
-    func failPublishWaiter(_ ticket: UInt64, _ error: any Error) {
+    func failPublishWaiter(_ ticket: UInt64, _ error: AMQPConnectionError) {
         state.withLock { $0.publishWaiters.removeValue(forKey: ticket) }?.continuation.resume(throwing: error)
     }
 
-    func failUnblockWaiter(_ ticket: UInt64, _ error: any Error) {
+    func failUnblockWaiter(_ ticket: UInt64, _ error: AMQPConnectionError) {
         state.withLock { $0.unblockWaiters.removeValue(forKey: ticket) }?.continuation.resume(throwing: error)
     }
 }

@@ -21,8 +21,8 @@ extension AMQPConnection {
                 let count: Int
                 do {
                     count = try await socket.read(into: &decoder.input, timeout: silence)
-                } catch TransportError.Code.timedOut {
-                    throw AMQPConnectionError.connectionLost("missed heartbeats: nothing from the server for \(silence ?? .zero)")
+                } catch let error as TransportError where error.code == .timedOut {
+                    throw AMQPConnectionError.connectionLost("missed heartbeats: nothing from the server for \(silence ?? .zero)", cause: error)
                 }
                 guard count > 0 else { throw AMQPConnectionError.connectionLost("server closed the socket") }
                 var violation: AMQPError?
@@ -52,10 +52,9 @@ extension AMQPConnection {
                 frames.removeAll(keepingCapacity: true)
                 if finished { return }
             }
-        } catch let error as AMQPConnectionError {
-            abort(error)
         } catch {
-            abort(.connectionLost("\(error)"))
+            // A socket failure keeps its `TransportError` as the cause.
+            abort(AMQPConnectionError(error))
         }
     }
 

@@ -10,52 +10,53 @@ extension AMQPConnection {
     /// output, all or nothing (see `State.request`), and returns the request id, nil when no
     /// reply is expected; the result is then nil.
     func waitForReply(
-        operation: String, timeout: Duration, _ register: @escaping (inout State) throws -> RequestID?
-    ) async throws -> Reply? {
+        operation: String, timeout: Duration, _ register: @escaping (inout State) throws(AMQPConnectionError) -> RequestID?
+    ) async throws(AMQPConnectionError) -> Reply? {
         let ticket = Mutex<(id: RequestID?, cancelled: Bool)>((nil, false))
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Reply?, any Error>) in
-                let registered: RequestID? = locked { state in
-                    do {
-                        if let finished = state.finished { throw finished }
-                        guard let id = try register(&state) else {
-                            continuation.resume(returning: nil)
+        do {
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Reply?, any Error>) in
+                    let registered: RequestID? = locked { state in
+                        do throws(AMQPConnectionError) {
+                            if let finished = state.finished { throw finished }
+                            guard let id = try register(&state) else {
+                                continuation.resume(returning: nil)
+                                return nil
+                            }
+                            state.waiters[id] = Waiter(continuation: continuation)
+                            return id
+                        } catch {
+                            continuation.resume(throwing: error)
                             return nil
                         }
-                        state.waiters[id] = Waiter(continuation: continuation)
-                        return id
-                    } catch {
-                        continuation.resume(throwing: error)
-                        return nil
+                    }
+                    guard let id = registered else { return }
+                    let cancelled = ticket.withLock { ticket in
+                        ticket.id = id
+                        return ticket.cancelled
+                    }
+                    if cancelled { return fail(id, AMQPConnectionError.cancelled) }
+                    let timer = eventLoop.scheduleTask(in: timeout) { [weak self] in self?.fail(id, AMQPConnectionError.timedOut(operation: operation)) }
+                    state.withLock { state in
+                        if state.waiters[id] != nil { state.waiters[id]!.timeout = timer } else { timer.cancel() }
                     }
                 }
-                guard let id = registered else { return }
-                let cancelled = ticket.withLock { ticket in
-                    ticket.id = id
-                    return ticket.cancelled
+            } onCancel: {
+                let id = ticket.withLock { ticket in
+                    ticket.cancelled = true
+                    return ticket.id
                 }
-                if cancelled { return fail(id, CancellationError()) }
-                let timer = Task { [weak self] in
-                    try? await Task.sleep(for: timeout)
-                    if !Task.isCancelled { self?.fail(id, AMQPConnectionError.timedOut(operation: operation)) }
-                }
-                state.withLock { state in
-                    if state.waiters[id] != nil { state.waiters[id]!.timeout = timer } else { timer.cancel() }
-                }
+                if let id { fail(id, AMQPConnectionError.cancelled) }
             }
-        } onCancel: {
-            let id = ticket.withLock { ticket in
-                ticket.cancelled = true
-                return ticket.id
-            }
-            if let id { fail(id, CancellationError()) }
+        } catch {
+            throw AMQPConnectionError(error)
         }
     }
 
     /// Queues a method that gets no reply (ack, nack, reject, `nowait` methods) on the channel
     /// `incarnation` names.
-    func sendWithoutReply(_ method: AMQPMethod, on channel: UInt16, incarnation: UInt64) throws {
-        try locked { state in
+    func sendWithoutReply(_ method: AMQPMethod, on channel: UInt16, incarnation: UInt64) throws(AMQPConnectionError) {
+        try locked { state throws(AMQPConnectionError) in
             if let finished = state.finished { throw finished }
             try state.requireLive(channel, incarnation)
             _ = try state.request(method, on: channel)
@@ -64,8 +65,8 @@ extension AMQPConnection {
 
     /// Queues a publish whose frames `encoded` holds (encoded by the caller, outside the lock).
     /// On a confirm-mode channel it takes the next sequence number, like every publish there.
-    func sendPublish(_ encoded: ByteBuffer, on channel: UInt16, incarnation: UInt64) throws {
-        try locked { state in
+    func sendPublish(_ encoded: ByteBuffer, on channel: UInt16, incarnation: UInt64) throws(AMQPConnectionError) {
+        try locked { state throws(AMQPConnectionError) in
             if let finished = state.finished { throw finished }
             try state.requireLive(channel, incarnation)
             try state.machine.requireOpen(channel)
@@ -85,7 +86,7 @@ extension AMQPConnection {
     }
 
     /// Fails one waiter; its reply, should it still come, is dropped by the state machine's bookkeeping.
-    func fail(_ id: RequestID, _ error: any Error) {
+    func fail(_ id: RequestID, _ error: AMQPConnectionError) {
         let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
         waiter?.timeout?.cancel()
         waiter?.continuation.resume(throwing: error)
@@ -102,13 +103,17 @@ extension AMQPConnection.State {
     }
 
     /// Registers `method` with the state machine and encodes its frame into the output, all or
-    /// nothing: a method that cannot be encoded (a name over 255 bytes, say) throws its
-    /// `AMQPError` and leaves no waiter behind, and one the machine refuses leaves no bytes.
+    /// nothing: a method that cannot be encoded (a name over 255 bytes, say) throws
+    /// `.invalidMethod` and leaves no waiter behind, and one the machine refuses leaves no bytes.
     /// Encoding first is what lets a single encoding both validate and send.
-    mutating func request(_ method: AMQPMethod, on channel: UInt16) throws -> RequestID? {
+    mutating func request(_ method: AMQPMethod, on channel: UInt16) throws(AMQPConnectionError) -> RequestID? {
         let mark = output.writerIndex
-        try encoder.encode(.method(channel: channel, method), into: &output)
-        do {
+        do throws(AMQPError) {
+            try encoder.encode(.method(channel: channel, method), into: &output)
+        } catch {
+            throw .invalidMethod(error)
+        }
+        do throws(AMQPConnectionError) {
             return try machine.request(method, on: channel)
         } catch {
             output.moveWriterIndex(to: mark)

@@ -31,7 +31,7 @@ extension AMQPConnection {
                 try await socket.write(batch)
             } catch {
                 socket.close()
-                abort(.connectionLost("\(error)"))
+                abort(.connectionLost("\(error)", cause: error))
                 return false
             }
             // Keeps the storage for the next turn, unless a rare burst made it large.

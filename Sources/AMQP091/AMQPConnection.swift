@@ -12,14 +12,16 @@ import Transport
 /// try await connection.close()
 /// ```
 ///
-/// One task reads and applies frames, one writes, one sends heartbeats. Call `close()` when done:
-/// those tasks keep the connection alive until it is closed (by either side or by a failure).
+/// One task reads and applies frames and one writes; heartbeats and every timeout are timers of
+/// the socket's event loop. Call `close()` when done: the two tasks keep the connection alive
+/// until it is closed (by either side or by a failure).
 /// A server that sends nothing, not even a heartbeat, for two heartbeat intervals is taken as
 /// gone: every pending call fails with `AMQPConnectionError.connectionLost`.
 public final class AMQPConnection: Sendable {
     struct Waiter {
         let continuation: CheckedContinuation<Reply?, any Error>
-        var timeout: Task<Void, Never>?
+        /// The loop timer that fails the request at its deadline.
+        var timeout: Scheduled?
     }
 
     struct State {
@@ -47,12 +49,14 @@ public final class AMQPConnection: Sendable {
         var unblockWaiters: [UInt64: UnblockWaiter] = [:]
         /// Set while the server has blocked the connection (`connection.blocked`).
         var blockedReason: String?
-        /// Fails publish and unblock waiters past their deadline; runs only while there are some.
-        var sweeper: Task<Void, Never>?
+        /// The one loop timer for publish and unblock waiters, armed at the earliest deadline
+        /// among them (see `armWaiterDeadline`); nil while none waits.
+        var waiterDeadline: (at: ContinuousClock.Instant, timer: Scheduled)?
         var heartbeat: UInt16 = 0
-        var heartbeatTask: Task<Void, Never>?
+        /// The loop timer of the next heartbeat we send.
+        var heartbeatTimer: Scheduled?
         /// Closes the socket should the writer not finish draining in time after the end.
-        var closeWatchdog: Task<Void, Never>?
+        var closeWatchdog: Scheduled?
         var nextConsumerTag = 0
         /// Set once the connection is finished; later requests fail with it.
         var finished: AMQPConnectionError?
@@ -96,53 +100,63 @@ public final class AMQPConnection: Sendable {
     ///   - configuration: limits and client properties; by default from `url` with standard limits.
     ///   - timeout: bound for the TCP connect and for the handshake, each.
     ///   - group: the event loops the socket is served by.
-    /// - Throws: `AMQPConnectionError` (e.g. `.connectionClosed` with 403 for bad credentials,
-    ///   `.timedOut`), `TransportError`, `CancellationError`.
+    /// - Throws: `.connectFailed` with the socket's `TransportError`, `.connectionClosed` (403
+    ///   for bad credentials), `.timedOut`, `.cancelled`.
     public static func connect(
         to url: AMQPURL, configuration: ConnectionConfiguration? = nil, timeout: Duration = .seconds(30), on group: EventLoopGroup = .shared
-    ) async throws -> AMQPConnection {
-        let socket = try await TCPConnection.connect(host: url.host, port: url.port, timeout: timeout, on: group)
+    ) async throws(AMQPConnectionError) -> AMQPConnection {
+        let socket: TCPConnection
+        do {
+            socket = try await TCPConnection.connect(host: url.host, port: url.port, timeout: timeout, on: group)
+        } catch let error as TransportError {
+            throw .connectFailed(error)
+        } catch {
+            throw AMQPConnectionError(error)
+        }
         let (signals, outputReady) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let connection = AMQPConnection(socket: socket, configuration: configuration ?? ConnectionConfiguration(url: url), outputReady: outputReady)
         // On the socket's loop: a read resumes the reader without a thread hop, and callers that
         // run on the same loop (a consumer's handlers, a one-loop service's requests) get their
-        // replies and confirms on the thread they are on.
+        // replies and confirms on the thread they are on. Owner: the connection. Both end once it
+        // is finished (closed by either side or failed): the writer after its last drain, the
+        // reader when the socket closes; nothing else waits for them.
         Task(executorPreference: socket.eventLoop) { await connection.writeLoop(signals) }
         Task(executorPreference: socket.eventLoop) { await connection.readLoop() }
         try await connection.handshake(timeout: timeout)
         return connection
     }
 
-    private func handshake(timeout: Duration) async throws {
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { self?.abort(.timedOut(operation: "AMQP handshake")) }
-        }
+    private func handshake(timeout: Duration) async throws(AMQPConnectionError) {
+        let timer = eventLoop.scheduleTask(in: timeout) { [weak self] in self?.abort(.timedOut(operation: "AMQP handshake")) }
         defer { timer.cancel() }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                locked { state in
-                    if let finished = state.finished { return continuation.resume(throwing: finished) }
-                    state.handshake = continuation
-                    perform(state.machine.start(), &state)
+        do {
+            try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                    locked { state in
+                        if let finished = state.finished { return continuation.resume(throwing: finished) }
+                        state.handshake = continuation
+                        perform(state.machine.start(), &state)
+                    }
                 }
+            } onCancel: {
+                abort(.cancelled)
             }
-        } onCancel: {
-            abort(.timedOut(operation: "AMQP handshake (cancelled)"))
+        } catch {
+            throw AMQPConnectionError(error)
         }
     }
 
     /// Opens a channel.
     ///
-    /// - Throws: `AMQPConnectionError.tooManyChannels` when every number up to channel_max is
-    ///   taken, `.timedOut`, the connection's error when it closes first; `CancellationError`.
-    public func openChannel(timeout: Duration = .seconds(30)) async throws -> AMQPChannel {
+    /// - Throws: `.tooManyChannels` when every number up to channel_max is taken, `.timedOut`,
+    ///   the connection's error when it closes first, `.cancelled`.
+    public func openChannel(timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) -> AMQPChannel {
         var number: UInt16 = 0
         var incarnation: UInt64 = 0
-        _ = try await waitForReply(operation: "channel.open", timeout: timeout) { state in
+        _ = try await waitForReply(operation: "channel.open", timeout: timeout) { state throws(AMQPConnectionError) in
             let opened = try state.machine.openChannel()
             // A fixed, small frame: encoding it cannot fail.
-            try state.encoder.encode(.method(channel: opened.channel, .channelOpen(ChannelOpen())), into: &state.output)
+            try? state.encoder.encode(.method(channel: opened.channel, .channelOpen(ChannelOpen())), into: &state.output)
             number = opened.channel
             state.nextIncarnation += 1
             incarnation = state.nextIncarnation
@@ -155,18 +169,19 @@ public final class AMQPConnection: Sendable {
     /// Closes the connection with the close handshake and waits for the server's close-ok, at
     /// most `timeout`; then the connection is dropped without it. Either way the connection is
     /// closed when this returns; it throws only when the server broke the protocol meanwhile.
-    public func close(timeout: Duration = .seconds(10)) async throws {
-        let timer = Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            if !Task.isCancelled { self?.abort(.timedOut(operation: "connection.close")) }
-        }
+    public func close(timeout: Duration = .seconds(10)) async throws(AMQPConnectionError) {
+        let timer = eventLoop.scheduleTask(in: timeout) { [weak self] in self?.abort(.timedOut(operation: "connection.close")) }
         defer { timer.cancel() }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            locked { state in
-                if state.finished != nil { return continuation.resume() }
-                state.closing.append(continuation)
-                perform(state.machine.close(), &state)
+        do {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                locked { state in
+                    if state.finished != nil { return continuation.resume() }
+                    state.closing.append(continuation)
+                    perform(state.machine.close(), &state)
+                }
             }
+        } catch {
+            throw AMQPConnectionError(error)
         }
     }
 
@@ -180,10 +195,10 @@ public final class AMQPConnection: Sendable {
 
     /// Runs `body` under the lock, wakes the writer when `body` queued the first output, and
     /// applies what `body` decided for consumers' streams once the lock is released.
-    func locked<Result>(_ body: (inout sending State) throws -> sending Result) rethrows -> sending Result {
+    func locked<Result, Failure: Error>(_ body: (inout sending State) throws(Failure) -> sending Result) throws(Failure) -> sending Result {
         var effects = false
         defer { if effects { applyConsumerEffects() } }
-        return try state.withLock { state in
+        return try state.withLock { (state) throws(Failure) -> sending Result in
             let wasEmpty = state.output.readableBytes == 0
             defer {
                 if wasEmpty && state.output.readableBytes > 0 { outputReady.yield() }

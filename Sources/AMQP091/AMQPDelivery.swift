@@ -38,24 +38,28 @@ public struct AMQPDelivery: Sendable {
     /// `x-publish-sequence` header the publisher added (see `AMQPChannel.publishConfirmed`).
     public var properties: BasicProperties { message.properties }
 
+    /// True once the channel this delivery came on is gone (closed, or replaced by recovery): it
+    /// can no longer be settled, and the broker redelivers it.
+    public var isStale: Bool { !channel.isOpen }
+
     /// The `x-delivery-count` header quorum queues set on redeliveries (nil on a first delivery
     /// and for classic queues).
     public var deliveryCount: Int64? { message.properties.headers?["x-delivery-count"]?.integerValue }
 
     /// Acknowledges this delivery, and with `multiple` every earlier unsettled one on its channel.
-    /// - Throws: `AMQPConnectionError.staleDelivery` when its channel is gone, or the connection's error.
-    public func ack(multiple: Bool = false) throws {
+    /// - Throws: `.staleDelivery` when its channel is gone.
+    public func ack(multiple: Bool = false) throws(AMQPConnectionError) {
         try channel.settle(.basicAck(BasicAck(deliveryTag: deliveryTag, multiple: multiple)), deliveryTag: deliveryTag)
     }
 
     /// Rejects this delivery (and with `multiple` every earlier unsettled one): back to the queue
     /// when `requeue`, else dead-lettered (or dropped when the queue has no dead-letter exchange).
-    public func nack(multiple: Bool = false, requeue: Bool = true) throws {
+    public func nack(multiple: Bool = false, requeue: Bool = true) throws(AMQPConnectionError) {
         try channel.settle(.basicNack(BasicNack(deliveryTag: deliveryTag, multiple: multiple, requeue: requeue)), deliveryTag: deliveryTag)
     }
 
     /// Rejects this one delivery (`basic.reject`): requeued, or dead-lettered when `requeue` is false.
-    public func reject(requeue: Bool = true) throws {
+    public func reject(requeue: Bool = true) throws(AMQPConnectionError) {
         try channel.settle(.basicReject(BasicReject(deliveryTag: deliveryTag, requeue: requeue)), deliveryTag: deliveryTag)
     }
 }
@@ -63,7 +67,7 @@ public struct AMQPDelivery: Sendable {
 /// A consumer started by `AMQPChannel.consume`: an asynchronous sequence of its deliveries.
 ///
 /// The sequence ends after `cancel()`, and throws when the channel or connection closes, or
-/// `AMQPConnectionError.consumerCancelled` when the server cancels the consumer.
+/// `.consumerCancelled` when the server cancels the consumer.
 ///
 /// Deliveries are buffered without waiting for the reader, so the connection never stalls on a
 /// slow consumer: other channels' replies, confirms and heartbeats keep flowing. Prefetch is the
@@ -74,6 +78,7 @@ public struct AMQPDelivery: Sendable {
 public struct AMQPConsumer: AsyncSequence, Sendable {
     /// Each element is one delivery.
     public typealias Element = AMQPDelivery
+    public typealias Failure = AMQPConnectionError
 
     /// The consumer tag.
     public let tag: String
@@ -82,12 +87,17 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
 
     /// Reads the deliveries, in the order the broker sent them.
     public struct AsyncIterator: AsyncIteratorProtocol {
+        public typealias Failure = AMQPConnectionError
         let deliveries: DeliveryQueue
 
         /// The next delivery; nil once the sequence has ended, or when the calling task is
         /// cancelled, which ends it (deliveries not yet read are dropped; the broker redelivers
         /// those not acknowledged once the channel closes).
-        public mutating func next() async throws -> AMQPDelivery? {
+        public mutating func next() async throws(AMQPConnectionError) -> AMQPDelivery? {
+            try await deliveries.next()
+        }
+
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(AMQPConnectionError) -> AMQPDelivery? {
             try await deliveries.next()
         }
     }
@@ -99,8 +109,8 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
 
     /// Cancels the consumer (`basic.cancel`); the sequence ends once the broker confirms.
     /// Deliveries already received stay valid to settle.
-    public func cancel(timeout: Duration = .seconds(30)) async throws {
-        let _: BasicCancelOk = try await channel.call(BasicCancel(consumerTag: tag), timeout: timeout)
+    public func cancel(timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) {
+        _ = try await channel.call(BasicCancel(consumerTag: tag), timeout: timeout)
         channel.connection.removeConsumer(.init(channel: channel.number, tag: tag))
     }
 }

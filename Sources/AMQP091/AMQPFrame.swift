@@ -41,13 +41,13 @@ public struct ContentHeader: Sendable, Hashable {
 
 extension ContentHeader {
     /// What precedes the property values: class, weight, body size and the flag word(s).
-    struct Prefix {
-        let bodySize: UInt64
+    package struct Prefix {
+        package let bodySize: UInt64
         /// The first flag word; continuation words carry no properties for `basic`.
-        let flags: UInt16
+        package let flags: UInt16
 
         /// Decodes the prefix; offsets in errors are relative to the payload start.
-        init(decoding buffer: inout ByteBuffer) throws(AMQPError) {
+        package init(decoding buffer: inout ByteBuffer) throws(AMQPError) {
             let classStart = buffer.readerIndex
             let classID = try buffer.readShort("class-id")
             guard classID == BasicProperties.classID else { throw AMQPError(.unknownContentClass(classID), at: classStart) }

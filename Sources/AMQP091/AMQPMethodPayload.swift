@@ -16,3 +16,11 @@ public protocol AMQPMethodPayload: Sendable, Hashable {
     /// The payload of `method`, or nil when `method` is a different method.
     init?(_ method: AMQPMethod)
 }
+
+/// A synchronous method with exactly one possible reply, e.g. `QueueDeclare`, answered by
+/// `QueueDeclareOk`; generated from the spec. `AMQPChannel.call` returns the `Reply` typed.
+/// (`basic.get`, answered by get-ok or get-empty, is not one: use `AMQPChannel.get`.)
+public protocol AMQPSynchronousMethod: AMQPMethodPayload {
+    /// The method the peer answers with.
+    associatedtype Reply: AMQPMethodPayload
+}

@@ -26,16 +26,51 @@ public struct AMQPURL: Sendable, Hashable {
         self.virtualHost = virtualHost
     }
 
-    /// Why a URL could not be parsed.
-    public enum ParseError: Error, Hashable, Sendable {
-        /// Only `amqp` is supported (no TLS, so no `amqps`).
-        case unsupportedScheme(String)
-        /// The port is not a number in 1...65535.
-        case invalidPort(String)
-        /// A `%` not followed by two hex digits, or escapes that are not UTF-8; `offset` is in the input.
-        case invalidPercentEncoding(offset: Int)
-        /// An IPv6 literal without its closing bracket, or with text after it.
-        case invalidHost(String)
+    /// Why a URL could not be parsed: a code, and the part that is wrong (or where).
+    public struct ParseError: Error, Hashable, Sendable, CustomStringConvertible {
+        /// Which part is wrong.
+        public struct Code: Hashable, Sendable, CustomStringConvertible {
+            private enum Base: String, Hashable, Sendable { case unsupportedScheme, invalidPort, invalidPercentEncoding, invalidHost }
+            private let base: Base
+            private init(_ base: Base) { self.base = base }
+
+            /// Only `amqp` is supported (no TLS, so no `amqps`).
+            public static let unsupportedScheme = Code(.unsupportedScheme)
+            /// The port is not a number in 1...65535.
+            public static let invalidPort = Code(.invalidPort)
+            /// A `%` not followed by two hex digits, or escapes that are not UTF-8.
+            public static let invalidPercentEncoding = Code(.invalidPercentEncoding)
+            /// An IPv6 literal without its closing bracket, or with text after it.
+            public static let invalidHost = Code(.invalidHost)
+
+            public var description: String { base.rawValue }
+        }
+
+        public let code: Code
+        /// The offending part of the input (the scheme, port or host text); empty for bad escapes.
+        public let text: String
+        /// Where a bad escape starts, in UTF-8 bytes of the input.
+        public let offset: Int?
+
+        private init(_ code: Code, text: String, offset: Int? = nil) {
+            self.code = code
+            self.text = text
+            self.offset = offset
+        }
+
+        public static func unsupportedScheme(_ scheme: String) -> ParseError { ParseError(.unsupportedScheme, text: scheme) }
+        public static func invalidPort(_ port: String) -> ParseError { ParseError(.invalidPort, text: port) }
+        public static func invalidPercentEncoding(offset: Int) -> ParseError { ParseError(.invalidPercentEncoding, text: "", offset: offset) }
+        public static func invalidHost(_ host: String) -> ParseError { ParseError(.invalidHost, text: host) }
+
+        public var description: String {
+            switch code {
+            case .unsupportedScheme: "unsupported scheme '\(text)' (only amqp)"
+            case .invalidPort: "invalid port '\(text)'"
+            case .invalidPercentEncoding: "invalid percent-encoding at offset \(offset ?? 0)"
+            default: "invalid host '\(text)'"
+            }
+        }
     }
 
     /// Parses `amqp://[user[:password]@]host[:port][/vhost]`, as the type describes.

@@ -80,33 +80,3 @@ struct ChannelState {
         return AMQPMessage(method: done.method, properties: done.header.take()!.properties, body: done.body.take() ?? ByteBuffer())
     }
 }
-
-extension AMQPMethod {
-    /// Method ids (in the same class) that answer this request; empty when none is expected
-    /// because the method is asynchronous or was sent with `nowait`.
-    var replyMethodIDs: [UInt16] {
-        guard isSynchronous, !sentWithNoWait else { return [] }
-        switch self {
-        case .exchangeUnbind: return [ExchangeUnbindOk.methodID]
-        case .basicGet: return [BasicGetOk.methodID, BasicGetEmpty.methodID]
-        default: return [methodID + 1]
-        }
-    }
-
-    private var sentWithNoWait: Bool {
-        switch self {
-        case .exchangeDeclare(let m): m.noWait
-        case .exchangeDelete(let m): m.noWait
-        case .exchangeBind(let m): m.noWait
-        case .exchangeUnbind(let m): m.noWait
-        case .queueDeclare(let m): m.noWait
-        case .queueBind(let m): m.noWait
-        case .queuePurge(let m): m.noWait
-        case .queueDelete(let m): m.noWait
-        case .basicConsume(let m): m.noWait
-        case .basicCancel(let m): m.noWait
-        case .confirmSelect(let m): m.noWait
-        default: false
-        }
-    }
-}

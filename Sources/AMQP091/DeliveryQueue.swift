@@ -14,7 +14,7 @@ final class DeliveryQueue: Sendable {
         var waiter: CheckedContinuation<AMQPDelivery?, any Error>?
         /// Set once the sequence ends (after the deliveries still buffered).
         var ended = false
-        var failure: (any Error)?
+        var failure: AMQPConnectionError?
     }
 
     /// A Mutex: the reader and the consumer each hold it for a few instructions, never across a wait.
@@ -40,7 +40,7 @@ final class DeliveryQueue: Sendable {
 
     /// Ends the sequence once the buffered deliveries are read: normally, or throwing `error`.
     /// Later deliveries and ends are ignored.
-    func end(_ error: (any Error)?) {
+    func end(_ error: AMQPConnectionError?) {
         let handoff = state.withLock { state -> (CheckedContinuation<AMQPDelivery?, any Error>, Result<AMQPDelivery?, any Error>)? in
             guard !state.ended else { return nil }
             state.ended = true
@@ -56,9 +56,18 @@ final class DeliveryQueue: Sendable {
 
     /// The next delivery; nil once the sequence has ended normally, or when the calling task is
     /// cancelled (which ends it). One task at a time may call it.
-    func next() async throws -> AMQPDelivery? {
+    func next() async throws(AMQPConnectionError) -> AMQPDelivery? {
         if let delivery = state.withLock({ $0.buffer.popFirst() }) { return delivery }
-        return try await withTaskCancellationHandler {
+        do {
+            return try await waitForNext()
+        } catch {
+            // Only `end` fails the wait, always with an `AMQPConnectionError`.
+            throw AMQPConnectionError(error)
+        }
+    }
+
+    private func waitForNext() async throws -> AMQPDelivery? {
+        try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<AMQPDelivery?, any Error>) in
                 let ready = state.withLock { state -> Result<AMQPDelivery?, any Error>? in
                     if let delivery = state.buffer.popFirst() { return .success(delivery) }

@@ -56,7 +56,7 @@ extension FieldTable: ExpressibleByDictionaryLiteral {
 
 extension ByteBuffer {
     /// Reads a table that is a method argument or property named `field`.
-    mutating func readFieldTable(_ field: String) throws(AMQPError) -> FieldTable {
+    package mutating func readFieldTable(_ field: String) throws(AMQPError) -> FieldTable {
         try readFieldTable(depth: 0, field)
     }
 
@@ -76,7 +76,7 @@ extension ByteBuffer {
         return table
     }
 
-    mutating func writeFieldTable(_ table: FieldTable, _ field: String) throws(AMQPError) {
+    package mutating func writeFieldTable(_ table: FieldTable, _ field: String) throws(AMQPError) {
         try writeLengthPrefixed(field) { buffer throws(AMQPError) in
             for entry in table.entries {
                 try buffer.writeShortString(entry.key, "\(field) key")

@@ -70,7 +70,7 @@ public struct FrameDecoder: Sendable {
     }
 
     /// Applies `interpret` to the next whole frame; a failure sticks, as the stream is lost.
-    mutating func nextChecked<Frame>(_ interpret: (RawFrame) throws(AMQPError) -> Frame) throws(AMQPError) -> Frame? {
+    package mutating func nextChecked<Frame>(_ interpret: (RawFrame) throws(AMQPError) -> Frame) throws(AMQPError) -> Frame? {
         if let failure { throw failure }
         do {
             guard let raw = try nextRawFrame() else { return nil }
@@ -82,16 +82,16 @@ public struct FrameDecoder: Sendable {
     }
 
     /// One frame cut from the stream, its size and frame-end checked, its payload not yet decoded.
-    struct RawFrame {
-        let type: UInt8
-        let channel: UInt16
-        let payload: ByteBuffer
+    package struct RawFrame {
+        package let type: UInt8
+        package let channel: UInt16
+        package let payload: ByteBuffer
         /// Stream offsets of the frame and of its payload.
-        let frameOffset: Int
-        let payloadOffset: Int
+        package let frameOffset: Int
+        package let payloadOffset: Int
 
         /// The payload decoded; offsets in errors are stream offsets.
-        func frame() throws(AMQPError) -> AMQPFrame {
+        package func frame() throws(AMQPError) -> AMQPFrame {
             var payload = payload
             switch type {
             case FrameConstant.method:
@@ -146,7 +146,7 @@ public struct FrameDecoder: Sendable {
         return RawFrame(type: type, channel: channel, payload: payload, frameOffset: frameOffset, payloadOffset: frameOffset + 7)
     }
 
-    static func expectEnd(of payload: ByteBuffer) throws(AMQPError) {
+    package static func expectEnd(of payload: ByteBuffer) throws(AMQPError) {
         guard payload.readableBytes == 0 else {
             throw AMQPError(.trailingBytes(payload.readableBytes), at: payload.readerIndex)
         }

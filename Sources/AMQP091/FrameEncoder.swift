@@ -61,7 +61,7 @@ public struct FrameEncoder: Sendable {
         }
     }
 
-    func writeFrame(
+    package func writeFrame(
         type: UInt8, channel: UInt16, into buffer: inout ByteBuffer,
         payload: (inout ByteBuffer) throws(AMQPError) -> Void
     ) throws(AMQPError) {

@@ -1,35 +1,55 @@
 import Bytes
 import Synchronization
 
-/// A channel of an `AMQPClient`, reopened after each recovery with its qos, confirm mode and
-/// consumers. Mirrors `AMQPChannel`; what it declares is recorded and declared again on recovery.
+/// A channel of an `AMQPClient`, opened again after each reconnect and after the server closes
+/// it, with its qos, confirm mode and consumers. Mirrors `AMQPChannel`; what it declares is
+/// recorded and declared again when recovery needs it.
 ///
-/// Calls made while the client recovers wait for it, up to their timeout, except the
-/// synchronous `publish`, which throws `AMQPConnectionError.connectionNotOpen`. Queue names of
-/// server-named queues are translated to their current names (in publishes to the default
-/// exchange, consumes, bindings, purge and delete). A channel the server closes with an error
-/// (404, 406, …) stays closed, as with `AMQPChannel`.
+/// Calls made while the channel is being recovered wait for it, up to their timeout, except the
+/// synchronous `publish`, which throws `.connectionNotOpen`. A call the server refuses (404,
+/// 406, ...) fails with `.channelClosed`; the channel is then opened again for later calls.
+/// Queue names of server-named queues are translated to their current names (in publishes to
+/// the default exchange, consumes, bindings, purge and delete).
 public final class RecoveringChannel: Sendable {
     struct Registration {
         /// `basic.consume` as first sent; its queue is the name the application holds.
         let consume: BasicConsume
-        /// The consumer's lasting sequence, fed by whichever connection is current.
+        /// The consumer's lasting sequence, fed by whichever channel is current.
         let deliveries: DeliveryQueue
+        /// Registered with the broker on the current channel (not cancelled by it, not waiting
+        /// for a recovery).
+        var active: Bool
     }
 
     struct State {
-        /// Nil while the client recovers.
+        /// Nil while the channel is recovered.
         var channel: AMQPChannel?
+        /// Counts changes of `channel`, so a recovery step can tell whether another one
+        /// (a reconnect, say) has replaced the channel it works on.
+        var generation: UInt64 = 0
         var confirmWindow: Int?
         var qos: (count: UInt16, size: UInt32, global: Bool)?
         var consumers: [String: Registration] = [:]
         var nextTag = 0
-        /// Set once closed by the user, by the server, or because recovery gave up.
+        /// Set once closed by the user, or when the client stopped.
         var closed: AMQPConnectionError?
+        /// Calls waiting for `channel` to change.
+        var waiters = Waiters()
+
+        /// Replaces the channel (nil while recovering); consumers are active only on a new one.
+        mutating func replace(with channel: AMQPChannel?) -> [Waiters.Continuation] {
+            self.channel = channel
+            generation += 1
+            for tag in Array(consumers.keys) { consumers[tag]!.active = channel != nil }
+            return waiters.takeAll()
+        }
     }
 
     let client: AMQPClient
     let id: UInt64
+    /// A lock, not an actor: the sections are short, and `publish` is synchronous. Nothing
+    /// calls into the connection or the client while holding it (the connection calls in,
+    /// through consumers' sinks).
     let state: Mutex<State>
 
     init(client: AMQPClient, id: UInt64, channel: AMQPChannel) {
@@ -38,27 +58,37 @@ public final class RecoveringChannel: Sendable {
         state = Mutex(State(channel: channel))
     }
 
-    /// The channel of the current connection, waiting out a recovery. A channel whose connection
-    /// has just ended counts as gone already: the client has not noticed yet, and a call on it
-    /// would only fail at once.
-    func current(timeout: Duration) async throws -> AMQPChannel {
-        for _ in 0..<2 {
-            if let channel = try state.withLock({ state throws(AMQPConnectionError) in
+    /// The channel of the current connection, waiting out a recovery (at most `timeout`).
+    func current(timeout: Duration) async throws(AMQPConnectionError) -> AMQPChannel {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let (channel, generation) = try state.withLock { state throws(AMQPConnectionError) in
                 if let closed = state.closed { throw closed }
-                return state.channel
-            }), channel.connection.closeReason == nil {
-                return channel
+                return (state.channel, state.generation)
             }
-            _ = try await client.currentConnection(timeout: timeout)
+            if let channel, channel.isOpen { return channel }
+            // Closed or lost underneath but not replaced yet: wait for the replacement.
+            try await waitParked(timeout: deadline - .now, on: client.group.next(), operation: "waiting for the channel's recovery") { continuation in
+                state.withLock { state in
+                    if let closed = state.closed {
+                        continuation.resume(throwing: closed)
+                        return nil
+                    }
+                    guard state.generation == generation else {
+                        continuation.resume()
+                        return nil
+                    }
+                    return state.waiters.add(continuation)
+                }
+            } unpark: { [self] ticket in state.withLock { $0.waiters.remove(ticket) } }
         }
-        throw AMQPConnectionError.connectionNotOpen
     }
 
     /// Publishes without waiting (see `AMQPChannel.publish`).
-    /// - Throws: `AMQPConnectionError.connectionNotOpen` while recovering.
+    /// - Throws: `.connectionNotOpen` while the channel is recovered, or what `AMQPChannel.publish` throws.
     public func publish(
         exchange: String = "", routingKey: String, body: ByteBuffer, properties: BasicProperties = BasicProperties(), mandatory: Bool = false
-    ) throws {
+    ) throws(AMQPConnectionError) {
         let channel = try state.withLock { state throws(AMQPConnectionError) in
             if let closed = state.closed { throw closed }
             guard let channel = state.channel else { throw .connectionNotOpen }
@@ -69,42 +99,73 @@ public final class RecoveringChannel: Sendable {
     }
 
     /// Publishes and awaits the verdict (see `AMQPChannel.publishConfirmed`). A publish awaiting
-    /// its confirm when the connection drops fails with the connection's error and is not resent.
-    /// `timeout` bounds a wait for recovery and then the publish, each.
+    /// its confirm when the connection drops fails with the connection's error and is not sent
+    /// again. `timeout` bounds a wait for recovery and then the publish, each.
+    ///
+    /// A mandatory publish that comes back unroutable (312 NO_ROUTE), or one that finds its
+    /// exchange gone (404, which closes the channel), declares the recorded topology the
+    /// message routes through again before this returns, so the next publish routes.
     public func publishConfirmed(
         exchange: String = "", routingKey: String, body: ByteBuffer, properties: BasicProperties = BasicProperties(),
         mandatory: Bool = false, timeout: Duration = .seconds(30)
-    ) async throws -> PublishConfirmation {
+    ) async throws(AMQPConnectionError) -> PublishConfirmation {
         let channel = try await current(timeout: timeout)
         let key = exchange.isEmpty ? client.resolve(routingKey) : routingKey
-        return try await channel.publishConfirmed(
-            exchange: exchange, routingKey: key, body: body, properties: properties, mandatory: mandatory, timeout: timeout)
+        let outcome: PublishConfirmation
+        do {
+            outcome = try await channel.publishConfirmed(
+                exchange: exchange, routingKey: key, body: body, properties: properties, mandatory: mandatory, timeout: timeout)
+        } catch {
+            if error.code == .channelClosed, error.replyCode == .notFound, error.classID == BasicPublish.classID, error.methodID == BasicPublish.methodID {
+                await client.repairRoute(exchange: exchange, routingKey: key, timeout: timeout)
+            }
+            throw error
+        }
+        guard mandatory else { return outcome }
+        switch outcome {
+        case .ack:
+            client.routed(exchange)
+        case .returned(let code, let text):
+            if client.noteReturn(BasicReturn(replyCode: code.rawValue, replyText: text, exchange: exchange, routingKey: key)) {
+                await client.repairRoute(exchange: exchange, routingKey: key, timeout: timeout)
+            }
+        case .nack:
+            break
+        }
+        return outcome
+    }
+
+    /// Fetches one message (`basic.get`) from `queue`, or nil when it is empty. The message counts
+    /// as acknowledged once sent (no-ack): its delivery tag would not survive a recovery.
+    public func get(queue: String, timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) -> AMQPMessage? {
+        try await current(timeout: timeout).get(queue: client.resolve(queue), noAck: true, timeout: timeout)
     }
 
     /// Confirm mode, restored after recovery.
-    public func confirmSelect(window: Int = 1024, timeout: Duration = .seconds(30)) async throws {
+    public func confirmSelect(window: Int = 1024, timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) {
         try await current(timeout: timeout).confirmSelect(window: window, timeout: timeout)
         state.withLock { $0.confirmWindow = window }
     }
 
     /// Prefetch, restored after recovery.
-    public func qos(prefetchCount: UInt16, prefetchSize: UInt32 = 0, global: Bool = false, timeout: Duration = .seconds(30)) async throws {
+    public func qos(prefetchCount: UInt16, prefetchSize: UInt32 = 0, global: Bool = false, timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) {
         try await current(timeout: timeout).qos(prefetchCount: prefetchCount, prefetchSize: prefetchSize, global: global, timeout: timeout)
         state.withLock { $0.qos = (prefetchCount, prefetchSize, global) }
     }
 
-    /// Starts a consumer that is re-registered after each recovery; its sequence continues across
-    /// recoveries (see `RecoveringConsumer`). An empty tag gets one unique within the client.
+    /// Starts a consumer that consumes again after each recovery and after the server cancels
+    /// it (see `RecoveringConsumer`). An empty tag gets one unique within the client.
     public func consume(
         queue: String, consumerTag: String = "", noAck: Bool = false, exclusive: Bool = false,
         arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
-    ) async throws -> RecoveringConsumer {
+    ) async throws(AMQPConnectionError) -> RecoveringConsumer {
         let tag = consumerTag.isEmpty ? state.withLock { state in
             state.nextTag += 1
             return "rctag-\(id)-\(state.nextTag)"
         } : consumerTag
         let registration = Registration(
-            consume: BasicConsume(queue: queue, consumerTag: tag, noAck: noAck, exclusive: exclusive, arguments: arguments), deliveries: DeliveryQueue())
+            consume: BasicConsume(queue: queue, consumerTag: tag, noAck: noAck, exclusive: exclusive, arguments: arguments),
+            deliveries: DeliveryQueue(), active: true)
         while true {
             let channel = try await current(timeout: timeout)
             _ = try await channel.consume(resolved(registration.consume), into: sink(for: registration), timeout: timeout)
@@ -118,151 +179,139 @@ public final class RecoveringChannel: Sendable {
         }
     }
 
-    /// Closes the channel; it is not reopened.
-    public func close(timeout: Duration = .seconds(30)) async throws {
-        let (channel, registrations) = state.withLock { state in
+    /// Closes the channel; it is not opened again.
+    public func close(timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) {
+        let (channel, registrations, waiters) = state.withLock { state in
             state.closed = state.closed ?? .channelNotOpen(state.channel?.number ?? 0)
             defer { state.consumers = [:] }
-            return (state.channel, Array(state.consumers.values))
+            return (state.channel, Array(state.consumers.values), state.waiters.takeAll())
         }
         client.forget(self)
+        for waiter in waiters { waiter.resume(throwing: AMQPConnectionError.channelNotOpen(channel?.number ?? 0)) }
         for registration in registrations { registration.deliveries.end(nil) }
         try await channel?.close(timeout: timeout)
     }
 
-    // MARK: Declarations, recorded for recovery
-
-    /// Declares an exchange (see `AMQPChannel.exchangeDeclare`), declared again on each recovery
-    /// unless `passive`.
-    public func exchangeDeclare(
-        _ name: String, type: String = "direct", durable: Bool = true, autoDelete: Bool = false, internal isInternal: Bool = false,
-        passive: Bool = false, arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
-    ) async throws {
-        let declare = ExchangeDeclare(
-            exchange: name, type: type, passive: passive, durable: durable, autoDelete: autoDelete, internal: isInternal, arguments: arguments)
-        let _: ExchangeDeclareOk = try await current(timeout: timeout).call(declare, timeout: timeout)
-        client.record { $0.declared(declare) }
-    }
-
-    /// Deletes an exchange (see `AMQPChannel.exchangeDelete`); recovery forgets it.
-    public func exchangeDelete(_ name: String, ifUnused: Bool = false, timeout: Duration = .seconds(30)) async throws {
-        try await current(timeout: timeout).exchangeDelete(name, ifUnused: ifUnused, timeout: timeout)
-        client.record { $0.deletedExchange(name) }
-    }
-
-    /// Binds exchange `destination` to `source` (see `AMQPChannel.exchangeBind`), bound again on each recovery.
-    public func exchangeBind(
-        destination: String, source: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
-    ) async throws {
-        let bind = ExchangeBind(destination: destination, source: source, routingKey: routingKey, arguments: arguments)
-        let _: ExchangeBindOk = try await current(timeout: timeout).call(bind, timeout: timeout)
-        client.record { $0.bound(bind) }
-    }
-
-    /// Removes an exchange binding (see `AMQPChannel.exchangeUnbind`); recovery forgets it.
-    public func exchangeUnbind(
-        destination: String, source: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
-    ) async throws {
-        let unbind = ExchangeUnbind(destination: destination, source: source, routingKey: routingKey, arguments: arguments)
-        let _: ExchangeUnbindOk = try await current(timeout: timeout).call(unbind, timeout: timeout)
-        client.record { $0.unbound(unbind) }
-    }
-
-    /// Declares a queue (see `AMQPChannel.queueDeclare`). A server-named queue keeps the name
-    /// returned here as its handle across recoveries.
-    @discardableResult
-    public func queueDeclare(
-        _ name: String = "", durable: Bool = false, exclusive: Bool = false, autoDelete: Bool = false, passive: Bool = false,
-        arguments: QueueArguments = QueueArguments(), timeout: Duration = .seconds(30)
-    ) async throws -> QueueDeclareOk {
-        let declare = QueueDeclare(
-            queue: client.resolve(name), passive: passive, durable: durable, exclusive: exclusive, autoDelete: autoDelete, arguments: arguments.table)
-        var ok: QueueDeclareOk = try await current(timeout: timeout).call(declare, timeout: timeout)
-        if !passive { client.record { $0.declared(declare, name: ok.queue) } } else { ok.queue = name }
-        return ok
-    }
-
-    /// Binds a queue (see `AMQPChannel.queueBind`), bound again on each recovery, by the queue's
-    /// current name for a server-named one.
-    public func queueBind(
-        _ queue: String, exchange: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
-    ) async throws {
-        try await current(timeout: timeout).queueBind(client.resolve(queue), exchange: exchange, routingKey: routingKey, arguments: arguments, timeout: timeout)
-        client.record { $0.bound(QueueBind(queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments)) }
-    }
-
-    /// Removes a queue binding (see `AMQPChannel.queueUnbind`); recovery forgets it.
-    public func queueUnbind(
-        _ queue: String, exchange: String, routingKey: String = "", arguments: FieldTable = FieldTable(), timeout: Duration = .seconds(30)
-    ) async throws {
-        try await current(timeout: timeout).queueUnbind(client.resolve(queue), exchange: exchange, routingKey: routingKey, arguments: arguments, timeout: timeout)
-        client.record { $0.unbound(QueueUnbind(queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments)) }
-    }
-
-    /// Removes every ready message (see `AMQPChannel.queuePurge`); returns how many.
-    @discardableResult
-    public func queuePurge(_ queue: String, timeout: Duration = .seconds(30)) async throws -> UInt32 {
-        try await current(timeout: timeout).queuePurge(client.resolve(queue), timeout: timeout)
-    }
-
-    /// Deletes a queue (see `AMQPChannel.queueDelete`); recovery forgets it. Returns how many
-    /// messages it held.
-    @discardableResult
-    public func queueDelete(_ queue: String, ifUnused: Bool = false, ifEmpty: Bool = false, timeout: Duration = .seconds(30)) async throws -> UInt32 {
-        let count = try await current(timeout: timeout).queueDelete(client.resolve(queue), ifUnused: ifUnused, ifEmpty: ifEmpty, timeout: timeout)
-        client.record { $0.deletedQueue(queue) }
-        return count
-    }
-
     // MARK: Recovery (driven by AMQPClient)
 
-    /// Reopens the channel on a new connection with its settings and consumers.
-    func restore(on connection: AMQPConnection) async throws {
+    /// Opens the channel on `connection` with its settings and consumers (first declaring each
+    /// consumer's queue when `declaringQueues`), and makes it current, unless another recovery
+    /// replaced the channel since `generation` (when given).
+    func restore(on connection: AMQPConnection, declaringQueues: Bool, ifGeneration generation: UInt64? = nil) async throws(AMQPConnectionError) {
         let (open, window, qos, consumers) = state.withLock { state in
             (state.closed == nil, state.confirmWindow, state.qos, state.consumers)
         }
         guard open else { return }
         let channel = try await connection.openChannel()
-        if let qos { try await channel.qos(prefetchCount: qos.count, prefetchSize: qos.size, global: qos.global) }
-        if let window { try await channel.confirmSelect(window: window) }
-        for (_, registration) in consumers.sorted(by: { $0.key < $1.key }) {
-            _ = try await channel.consume(resolved(registration.consume), into: sink(for: registration), timeout: .seconds(30))
+        let ordered = consumers.sorted { $0.key < $1.key }
+        do {
+            if let qos { try await channel.qos(prefetchCount: qos.count, prefetchSize: qos.size, global: qos.global) }
+            if let window { try await channel.confirmSelect(window: window) }
+            for (_, registration) in ordered {
+                if declaringQueues { try await client.ensureQueue(registration.consume.queue, on: connection) }
+                _ = try await channel.consume(resolved(registration.consume), into: sink(for: registration), timeout: .seconds(30))
+            }
+        } catch {
+            try? await channel.close()
+            throw error
         }
-        state.withLock { $0.channel = channel }
+        let (attached, orphans, waiters) = state.withLock { state -> (Bool, [String], [Waiters.Continuation]) in
+            guard state.closed == nil, generation.map({ $0 == state.generation }) ?? true else { return (false, [], []) }
+            let waiters = state.replace(with: channel)
+            // Cancelled by the application meanwhile: consumed here for nothing.
+            return (true, ordered.map(\.key).filter { state.consumers[$0] == nil }, waiters)
+        }
+        for waiter in waiters { waiter.resume() }
+        guard attached else {
+            try? await channel.close()
+            return
+        }
+        for tag in orphans {
+            _ = try? await channel.call(BasicCancel(consumerTag: tag))
+            connection.removeConsumer(.init(channel: channel.number, tag: tag))
+        }
+        if declaringQueues {
+            for (tag, registration) in ordered where !orphans.contains(tag) {
+                client.eventSink.yield(.consumerRecovered(queue: registration.consume.queue, consumerTag: tag))
+            }
+        }
     }
 
-    /// The server closed channel `number` of `connection`: if that is this channel, it stays closed.
-    func serverClosed(_ number: UInt16, on connection: AMQPConnection, _ error: AMQPConnectionError) {
-        let registrations = state.withLock { state -> [Registration]? in
-            guard let channel = state.channel, channel.number == number, channel.connection === connection else { return nil }
-            state.closed = error
-            defer { state.consumers = [:] }
-            return Array(state.consumers.values)
+    /// Consumes again with consumer `tag`, which the server cancelled, once its queue exists.
+    /// Returns true when done or no longer needed.
+    func consumeAgain(_ tag: String, generation: UInt64, on connection: AMQPConnection) async throws(AMQPConnectionError) -> Bool {
+        let found = state.withLock { state -> (Registration, AMQPChannel)? in
+            guard state.generation == generation, let registration = state.consumers[tag], !registration.active,
+                let channel = state.channel
+            else { return nil }
+            return (registration, channel)
         }
-        guard let registrations else { return }
-        for registration in registrations { registration.deliveries.end(error) }
-        client.forget(self)
+        guard let (registration, channel) = found else { return true }
+        try await client.ensureQueue(registration.consume.queue, on: connection)
+        _ = try await channel.consume(resolved(registration.consume), into: sink(for: registration), timeout: .seconds(30))
+        let registered = state.withLock { state -> Bool in
+            guard state.generation == generation, state.consumers[tag] != nil else { return false }
+            state.consumers[tag]!.active = true
+            return true
+        }
+        guard registered else {
+            _ = try? await channel.call(BasicCancel(consumerTag: tag))
+            connection.removeConsumer(.init(channel: channel.number, tag: tag))
+            return true
+        }
+        client.eventSink.yield(.consumerRecovered(queue: registration.consume.queue, consumerTag: tag))
+        return true
+    }
+
+    /// The server closed channel `number` of `connection`: if that is this channel, it waits for
+    /// its reopening; returns the generation the reopening is for, nil when not this channel.
+    func serverClosed(_ number: UInt16, on connection: AMQPConnection) -> UInt64? {
+        let (generation, waiters) = state.withLock { state -> (UInt64?, [Waiters.Continuation]) in
+            guard state.closed == nil, let channel = state.channel, channel.number == number, channel.connection === connection else {
+                return (nil, [])
+            }
+            let waiters = state.replace(with: nil)
+            return (state.generation, waiters)
+        }
+        for waiter in waiters { waiter.resume() }
+        return generation
     }
 
     /// The connection is gone: calls wait for recovery from now on.
     func detach() {
-        state.withLock { $0.channel = nil }
+        let waiters = state.withLock { $0.replace(with: nil) }
+        for waiter in waiters { waiter.resume() }
     }
 
-    /// Recovery ended: consumers end with its error, or normally when nil (closed by the user).
+    /// The client stopped: consumers end with `error`, or normally when nil (stopped, not failed).
     func fail(_ error: AMQPConnectionError?) {
-        let registrations = state.withLock { state in
-            state.closed = state.closed ?? error ?? .closedByClient
-            state.channel = nil
+        let (registrations, waiters, closed) = state.withLock { state in
+            state.closed = state.closed ?? error ?? .clientClosed("the client stopped")
+            let waiters = state.replace(with: nil)
             defer { state.consumers = [:] }
-            return Array(state.consumers.values)
+            return (Array(state.consumers.values), waiters, state.closed!)
         }
+        for waiter in waiters { waiter.resume(throwing: closed) }
         for registration in registrations { registration.deliveries.end(error) }
     }
 
-    func cancelConsumer(_ tag: String, timeout: Duration) async throws {
+    /// Whether `generation` is still the channel's, and it is not closed.
+    func isCurrent(_ generation: UInt64) -> Bool {
+        state.withLock { $0.closed == nil && $0.generation == generation }
+    }
+
+    /// The queue consumer `tag` consumes from.
+    func queue(ofConsumer tag: String) -> String? {
+        state.withLock { $0.consumers[tag]?.consume.queue }
+    }
+
+    func isActive(_ tag: String) -> Bool {
+        state.withLock { $0.consumers[tag]?.active ?? false }
+    }
+
+    func cancelConsumer(_ tag: String, timeout: Duration) async throws(AMQPConnectionError) {
         let channel = try await current(timeout: timeout)
-        let _: BasicCancelOk = try await channel.call(BasicCancel(consumerTag: tag), timeout: timeout)
+        _ = try await channel.call(BasicCancel(consumerTag: tag), timeout: timeout)
         channel.connection.removeConsumer(.init(channel: channel.number, tag: tag))
         state.withLock { $0.consumers.removeValue(forKey: tag) }?.deliveries.end(nil)
     }
@@ -274,47 +323,25 @@ public final class RecoveringChannel: Sendable {
         return resolved
     }
 
-    /// Where one connection delivers a consumer's messages: straight into its lasting sequence.
-    /// The server cancelling the consumer or closing its channel ends the sequence. The end of
-    /// the consumer's connection does not, whether lost or closed (the client closes a connection
-    /// whose restore failed): recovery carries on, and `cancel`, `close` and the client's own
-    /// close end the sequence themselves.
+    /// Where a connection delivers a consumer's messages: straight into its lasting sequence.
+    /// The consumer's end on that connection does not end the sequence: a server cancel starts
+    /// its recovery, a closed channel or a lost connection leaves it to the channel's; `cancel`,
+    /// `close` and the client's stop end the sequence themselves. Runs with the connection's
+    /// consumer effects, so it only takes this channel's lock and queues work for `run()`.
     private func sink(for registration: Registration) -> AMQPConnection.ConsumerSink {
         let tag = registration.consume.consumerTag
-        let deliveries = registration.deliveries
-        return AMQPConnection.ConsumerSink(queue: deliveries) { [weak self] error in
-            switch error {
-            case .channelClosed?, .consumerCancelled?:
-                self?.state.withLock { _ = $0.consumers.removeValue(forKey: tag) }
-                deliveries.end(error)
-            default:
-                break
+        let queue = registration.consume.queue
+        return AMQPConnection.ConsumerSink(queue: registration.deliveries) { [weak self] error in
+            // nil: ended by the application's cancel.
+            guard let self, let error else { return }
+            let generation = self.state.withLock { state -> UInt64? in
+                guard state.consumers[tag] != nil else { return nil }
+                state.consumers[tag]!.active = false
+                return state.generation
             }
+            guard let generation, error.code == .consumerCancelled else { return }
+            self.client.eventSink.yield(.consumerCancelled(queue: queue, consumerTag: tag))
+            self.client.jobSink.yield(.recoverConsumer(self, tag: tag, generation: generation))
         }
-    }
-}
-
-/// A consumer of a `RecoveringChannel`: its deliveries, across recoveries, as one sequence.
-///
-/// Ends after `cancel()` or when the client is closed; throws when the server cancels the
-/// consumer, closes its channel, or when recovery gives up. Buffering as for `AMQPConsumer`.
-public struct RecoveringConsumer: AsyncSequence, Sendable {
-    /// Each element is one delivery.
-    public typealias Element = AMQPDelivery
-
-    /// The consumer tag, the same on every connection the client recovers to.
-    public let tag: String
-    let deliveries: DeliveryQueue
-    let channel: RecoveringChannel
-
-    /// The deliveries, across recoveries; one task at a time may iterate them. Iteration works
-    /// as `AMQPConsumer.AsyncIterator`'s does.
-    public func makeAsyncIterator() -> AMQPConsumer.AsyncIterator {
-        AMQPConsumer.AsyncIterator(deliveries: deliveries)
-    }
-
-    /// Cancels the consumer; it is not re-registered after later recoveries.
-    public func cancel(timeout: Duration = .seconds(30)) async throws {
-        try await channel.cancelConsumer(tag, timeout: timeout)
     }
 }

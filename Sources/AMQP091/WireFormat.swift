@@ -4,31 +4,31 @@ import Bytes
 /// `truncated` naming the field, at the offset where the field starts.
 extension ByteBuffer {
     @inline(__always)
-    mutating func readOctet(_ field: String) throws(AMQPError) -> UInt8 {
+    package mutating func readOctet(_ field: String) throws(AMQPError) -> UInt8 {
         guard let value = readInteger(as: UInt8.self) else { throw AMQPError(.truncated(field), at: readerIndex) }
         return value
     }
 
     @inline(__always)
-    mutating func readShort(_ field: String) throws(AMQPError) -> UInt16 {
+    package mutating func readShort(_ field: String) throws(AMQPError) -> UInt16 {
         guard let value = readInteger(as: UInt16.self) else { throw AMQPError(.truncated(field), at: readerIndex) }
         return value
     }
 
     @inline(__always)
-    mutating func readLong(_ field: String) throws(AMQPError) -> UInt32 {
+    package mutating func readLong(_ field: String) throws(AMQPError) -> UInt32 {
         guard let value = readInteger(as: UInt32.self) else { throw AMQPError(.truncated(field), at: readerIndex) }
         return value
     }
 
     @inline(__always)
-    mutating func readLongLong(_ field: String) throws(AMQPError) -> UInt64 {
+    package mutating func readLongLong(_ field: String) throws(AMQPError) -> UInt64 {
         guard let value = readInteger(as: UInt64.self) else { throw AMQPError(.truncated(field), at: readerIndex) }
         return value
     }
 
     /// Reads an octet length and that many bytes of UTF-8.
-    mutating func readShortString(_ field: String) throws(AMQPError) -> String {
+    package mutating func readShortString(_ field: String) throws(AMQPError) -> String {
         let start = readerIndex
         guard let length = getInteger(at: start, as: UInt8.self), readableBytes >= 1 + Int(length) else {
             throw AMQPError(.truncated(field), at: start)
@@ -47,7 +47,7 @@ extension ByteBuffer {
     }
 
     /// Reads a 32-bit length and that many bytes, as a slice sharing this buffer's storage.
-    mutating func readLongString(_ field: String) throws(AMQPError) -> ByteBuffer {
+    package mutating func readLongString(_ field: String) throws(AMQPError) -> ByteBuffer {
         try readLengthPrefixed(field).buffer
     }
 
@@ -61,14 +61,14 @@ extension ByteBuffer {
         return (readSlice(length: Int(length))!, start + 4)
     }
 
-    mutating func writeShortString(_ string: String, _ field: String) throws(AMQPError) {
+    package mutating func writeShortString(_ string: String, _ field: String) throws(AMQPError) {
         let length = string.utf8.count
         guard length <= Int(UInt8.max) else { throw AMQPError(.valueTooLong(field, length: length), at: writerIndex) }
         writeInteger(UInt8(length))
         writeString(string)
     }
 
-    mutating func writeLongString(_ bytes: ByteBuffer, _ field: String) throws(AMQPError) {
+    package mutating func writeLongString(_ bytes: ByteBuffer, _ field: String) throws(AMQPError) {
         guard bytes.readableBytes <= Int(UInt32.max) else {
             throw AMQPError(.valueTooLong(field, length: bytes.readableBytes), at: writerIndex)
         }

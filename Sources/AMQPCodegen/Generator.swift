@@ -1,4 +1,5 @@
-/// Turns the AMQP spec into the Swift sources of `Sources/AMQP091/Generated/`.
+/// Turns the AMQP spec into the Swift sources of `Sources/AMQP091/Generated/` (the codec) and
+/// `Sources/AMQP091Reflection/Generated/` (access by spec names, for tools).
 ///
 /// Output is a pure function of the spec, so a test can regenerate in memory and compare with
 /// the committed files to catch stale code.
@@ -7,16 +8,21 @@ public struct Generator: Sendable {
 
     public init(spec: Spec) { self.spec = spec }
 
-    /// File name (relative to the `Generated` folder) to file contents.
+    /// The folders the generated files go to, relative to `Sources`.
+    public static let directories = ["AMQP091/Generated", "AMQP091Reflection/Generated"]
+
+    /// File path (relative to `Sources`, in one of `directories`) to file contents.
     public func files() throws -> [String: String] {
+        let codec = Self.directories[0], reflection = Self.directories[1]
         var files: [String: String] = [:]
-        files["Constants.swift"] = constantsFile()
-        files["AMQPMethod.swift"] = try methodEnumFile()
-        files["AMQPMethod+Reflection.swift"] = try methodReflectionFile()
+        files["\(codec)/Constants.swift"] = constantsFile()
+        files["\(codec)/AMQPMethod.swift"] = try methodEnumFile()
         for specClass in spec.classes where !specClass.methods.isEmpty {
-            files["\(Naming.typeName(specClass.name))Methods.swift"] = try classFile(specClass)
+            files["\(codec)/\(Naming.typeName(specClass.name))Methods.swift"] = try classFile(specClass)
         }
-        files["BasicProperties.swift"] = try propertiesFile()
+        files["\(codec)/BasicProperties.swift"] = try propertiesFile()
+        files["\(reflection)/AMQPMethod+Reflection.swift"] = try methodReflectionFile()
+        files["\(reflection)/BasicProperties+Reflection.swift"] = try propertiesReflectionFile()
         return files
     }
 
@@ -41,12 +47,12 @@ public struct Generator: Sendable {
             }
 
             /// Frame type octets and the frame-end marker.
-            enum FrameConstant {
-                static let method: UInt8 = \(constant("FRAME-METHOD"))
-                static let header: UInt8 = \(constant("FRAME-HEADER"))
-                static let body: UInt8 = \(constant("FRAME-BODY"))
-                static let heartbeat: UInt8 = \(constant("FRAME-HEARTBEAT"))
-                static let end: UInt8 = \(constant("FRAME-END"))
+            package enum FrameConstant {
+                package static let method: UInt8 = \(constant("FRAME-METHOD"))
+                package static let header: UInt8 = \(constant("FRAME-HEADER"))
+                package static let body: UInt8 = \(constant("FRAME-BODY"))
+                package static let heartbeat: UInt8 = \(constant("FRAME-HEARTBEAT"))
+                package static let end: UInt8 = \(constant("FRAME-END"))
             }
 
 
@@ -118,6 +124,14 @@ public struct Generator: Sendable {
         out += enumProperty("name", "String", doc: "The spec's name, e.g. \"basic.publish\".", methods) { c, m in "\"\(c.name).\(m.name)\"" }
         out += enumProperty("isSynchronous", "Bool", doc: "Whether the peer answers with a matching `-ok` method.", methods) { _, m in String(m.synchronous ?? false) }
         out += enumProperty("hasContent", "Bool", doc: "Whether a content header and body frames follow.", methods) { _, m in String(m.content ?? false) }
+        out += enumProperty(
+            "replyMethodIDs", "[UInt16]",
+            doc: "Method ids (in the same class) that answer this method; empty when none will: the method is asynchronous, or sent with `nowait`.",
+            methods, binding: { _, m in m.arguments.contains { $0.name == "nowait" } ? "(let method)" : "" }
+        ) { c, m in
+            let ids = "[" + replies(of: m, in: c).map { String($0.id) }.joined(separator: ", ") + "]"
+            return m.arguments.contains { $0.name == "nowait" } ? "method.noWait ? [] : \(ids)" : ids
+        }
 
         out += """
 
@@ -156,10 +170,10 @@ public struct Generator: Sendable {
         return out
     }
 
-    /// Generic access by spec names, kept apart from the codec proper.
+    /// Generic access by spec names, in a module of its own: only tools use it.
     func methodReflectionFile() throws -> String {
         let methods = spec.classes.flatMap { c in c.methods.map { (c, $0) } }
-        var out = Self.header + "\nextension AMQPMethod {\n"
+        var out = Self.header + "\nimport AMQP091\n\nextension AMQPMethod {\n"
         out += """
                 /// The arguments in spec order, for tools that handle methods generically.
                 package var argumentValues: [ArgumentValue] {
@@ -189,18 +203,28 @@ public struct Generator: Sendable {
                 """
         }
         out += "    ]\n}\n"
+        for (c, m) in methods {
+            out += "\nextension \(Naming.structName(c, m)) {\n" + reflection(try fields(m.arguments)) + "}\n"
+        }
         return out
     }
 
     private func enumProperty(
         _ name: String, _ type: String, doc: String, _ methods: [(Spec.Class, Spec.Method)],
-        value: (Spec.Class, Spec.Method) -> String
+        binding: (Spec.Class, Spec.Method) -> String = { _, _ in "" }, value: (Spec.Class, Spec.Method) -> String
     ) -> String {
         var out = "    /// \(doc)\n    public var \(name): \(type) {\n        switch self {\n"
         for (c, m) in methods {
-            out += "        case .\(Naming.caseName(c, m)): \(value(c, m))\n"
+            out += "        case .\(Naming.caseName(c, m))\(binding(c, m)): \(value(c, m))\n"
         }
         return out + "        }\n    }\n\n"
+    }
+
+    /// The methods that answer `m`: `<name>-ok`, and `<name>-empty` for `basic.get`, in the same
+    /// class; none for an asynchronous method.
+    func replies(of m: Spec.Method, in c: Spec.Class) -> [Spec.Method] {
+        guard m.synchronous ?? false else { return [] }
+        return c.methods.filter { $0.name == m.name + "-ok" || $0.name == m.name + "-empty" }
     }
 
     // MARK: Method structs
@@ -243,8 +267,15 @@ public struct Generator: Sendable {
             (m.synchronous ?? false) ? "Synchronous: the peer answers with the matching `-ok`." : nil,
             (m.content ?? false) ? "Followed by a content header and body frames." : nil,
         ].compactMap { $0 }
+        let answers = replies(of: m, in: c)
         var out = "\n/// `\(c.name).\(m.name)` (class \(c.id), method \(m.id)).\(traits.isEmpty ? "" : " " + traits.joined(separator: " "))\n"
-        out += "public struct \(name): AMQPMethodPayload {\n"
+        if answers.count == 1 {
+            // One possible reply: `AMQPChannel.call` returns it typed. Several (basic.get) stay untyped.
+            out += "public struct \(name): AMQPSynchronousMethod {\n"
+            out += "    public typealias Reply = \(Naming.structName(c, answers[0]))\n\n"
+        } else {
+            out += "public struct \(name): AMQPMethodPayload {\n"
+        }
         out += "    public static let classID: UInt16 = \(c.id)\n"
         out += "    public static let methodID: UInt16 = \(m.id)\n"
         out += "    public static let isSynchronous = \(m.synchronous ?? false)\n"
@@ -272,8 +303,7 @@ public struct Generator: Sendable {
 
             """
         out += decoder(fields, isEmpty: fields.isEmpty)
-        out += encoder(fields)
-        out += reflection(name, fields)
+        out += String(encoder(fields).dropLast())
         out += "}\n"
         return out
     }
@@ -332,7 +362,7 @@ public struct Generator: Sendable {
         return out + "    }\n\n"
     }
 
-    private func reflection(_ name: String, _ fields: [Field]) -> String {
+    private func reflection(_ fields: [Field]) -> String {
         var out = "    package var argumentValues: [ArgumentValue] {\n"
         out += "        [\(fields.map { ".\($0.argumentType)(self.\($0.swiftName))" }.joined(separator: ", "))]\n    }\n\n"
         out += "    package init?(argumentValues values: [ArgumentValue]) {\n"
@@ -386,7 +416,17 @@ public struct Generator: Sendable {
         for field in fields {
             out += "        if let \(field.swiftName) { \(Naming.writer(field.wire, field.swiftName, field.name)) }\n"
         }
-        out += "    }\n\n"
+        out += "    }\n}\n"
+        return out
+    }
+
+    /// `BasicProperties` by spec names, for tools.
+    func propertiesReflectionFile() throws -> String {
+        guard let basic = spec.classes.first(where: { $0.name == "basic" }), let properties = basic.properties else {
+            return Self.header
+        }
+        let fields = try fields(properties.map { Spec.Argument(name: $0.name, type: $0.type, domain: nil, defaultValue: nil) })
+        var out = Self.header + "\nimport AMQP091\n\nextension BasicProperties {\n"
         out += "    /// Property names and types in spec order.\n"
         out += "    package static let descriptors: [(name: String, type: ArgumentType)] = [\n"
         for field in fields {

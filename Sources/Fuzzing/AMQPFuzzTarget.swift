@@ -1,4 +1,5 @@
 import AMQP091
+import AMQP091Reflection
 import Bytes
 
 /// Fuzzes `FrameDecoder` (and through method and header frames, field tables) with a small
@@ -156,7 +157,7 @@ public struct AMQPFuzzTarget: FuzzTarget {
                     outcome.values.append(Array(encoded.readableBytesView))
                 }
             } catch {
-                outcome.fail(error, kind: error.reason, offset: error.offset) {
+                outcome.fail(error, kind: error.code.description, offset: error.offset) {
                     decoder.append(contentsOf: [8, 0, 0, 0, 0, 0, 0, 0xCE])
                     do throws(AMQPError) { _ = try decoder.next() } catch { return error }
                     return nil

@@ -13,6 +13,9 @@ struct BatchCommit: Sendable {
     let makeToken: @Sendable () -> String
 
     func run(_ batch: [GatewaySubmission]) async -> [GatewayOutcome] {
+        // A blocked broker reads no publishes: the batch could only wait out its confirm
+        // timeout, so it is answered at once, before anything is claimed.
+        if let reason = publisher.blockedReason { return unavailable(batch.count, "broker blocked: \(reason)", nil) }
         let token = makeToken()
         let claims = batch.indices.map { index in
             let submission = batch[index]
@@ -72,6 +75,10 @@ struct BatchCommit: Sendable {
         case .timedOut:
             try? await store.settle(claims, .abandon)
             return unavailable(submissions.count, "broker confirm timed out", nil)
+        case .blocked(let reason):
+            // Written before the block, the message may still be read once the alarm clears.
+            try? await store.settle(claims, .abandon)
+            return unavailable(submissions.count, "broker blocked: \(reason)", nil)
         }
     }
 

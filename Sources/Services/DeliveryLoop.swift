@@ -1,117 +1,171 @@
 import AMQP091
-import Synchronization
+import Bytes
 import Transport
 
-/// Consumes one queue and applies a handler's `DeliveryAction` to each delivery, many at once (up
-/// to the prefetch count, which the broker enforces).
-public struct DeliveryLoop: Sendable {
+/// Consumes one queue through a recovering client and applies a handler's `DeliveryAction` to
+/// each delivery, many at once (up to the prefetch count, which the broker enforces).
+///
+/// The consumer survives what the client recovers from: a lost connection, a closed channel, a
+/// server cancel (its queue deleted). Deliveries received before such an interruption can no
+/// longer be settled; the broker redelivers them.
+public final class DeliveryLoop: Sendable {
     /// Handles one message body; `attempt` is 1 on first delivery.
     public typealias Handler = @Sendable (_ body: [UInt8], _ attempt: Int) async -> DeliveryAction
 
-    private let consumer: AMQPConsumer
-    private let task: Task<Void, Never>
-    private let stopping: StopSignal
+    /// The queue consumed.
+    public let queue: String
+    private let consumer: RecoveringConsumer
+    /// A confirm-mode channel that dead letters are published on, with their headers.
+    private let deadLetters: RecoveringChannel
+    private let deadLetterExchange: String
+    private let handler: Handler
+    private let metrics: ServiceMetrics
+    private let logger: JSONLogger
+    /// The loops that time retries and holds and run the handlers.
+    private let loops: EventLoopGroup
+    private let stopping = StopSignal()
+    /// Waits between rounds of a held delivery: 100 ms doubling to 10 s.
+    private static let holdBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(10))
 
-    /// Starts consuming `queue` on a new channel of `connection`.
-    public static func start(queue: String, prefetch: Int, on connection: AMQPConnection, metrics: ServiceMetrics, logger: JSONLogger, handler: @escaping Handler) async throws -> DeliveryLoop {
-        let channel = try await connection.openChannel()
-        try await channel.qos(prefetchCount: UInt16(clamping: prefetch))
-        let consumer = try await channel.consume(queue: queue)
-        let stopping = StopSignal()
-        // On the connection's loop, with every handler: with one loop per process (the default)
-        // the deliveries, the handlers' Redis replies and the broker's confirms all arrive on the
-        // thread the handlers run on, and no step costs a thread hop.
-        let task = Task(executorPreference: connection.eventLoop) {
-            // Discarding: a long-running consumer must not keep every finished handler's task.
-            await withDiscardingTaskGroup { group in
-                do {
-                    for try await delivery in consumer {
-                        group.addTask { await handle(delivery, handler: handler, metrics: metrics, logger: logger, stopping: stopping) }
-                    }
-                } catch {
-                    logger.warning("consumer ended", ["queue": queue, "error": "\(error)"])
-                }
-            }
-        }
-        return DeliveryLoop(consumer: consumer, task: task, stopping: stopping)
+    private init(
+        queue: String, consumer: RecoveringConsumer, deadLetters: RecoveringChannel, deadLetterExchange: String, handler: @escaping Handler,
+        metrics: ServiceMetrics, logger: JSONLogger, loops: EventLoopGroup
+    ) {
+        self.queue = queue
+        self.consumer = consumer
+        self.deadLetters = deadLetters
+        self.deadLetterExchange = deadLetterExchange
+        self.handler = handler
+        self.metrics = metrics
+        self.logger = logger
+        self.loops = loops
     }
 
-    /// Stops taking deliveries (basic.cancel) and waits for the handlers under way to finish and
-    /// settle their messages; messages waiting out a retry delay are requeued at once.
+    /// Starts consuming `queue` on a new channel of `client`; `run()` handles the deliveries.
+    /// Messages the handler gives up on are published to `deadLetterExchange`.
+    public static func start(
+        queue: String, prefetch: Int, on client: AMQPClient, deadLetterExchange: String = PipelineTopology.deadLetterExchange,
+        metrics: ServiceMetrics, logger: JSONLogger, loops: EventLoopGroup, handler: @escaping Handler
+    ) async throws(AMQPConnectionError) -> DeliveryLoop {
+        let deadLetters = try await client.openChannel()
+        try await deadLetters.confirmSelect(window: 64)
+        let channel = try await client.openChannel()
+        try await channel.qos(prefetchCount: UInt16(clamping: prefetch))
+        let consumer = try await channel.consume(queue: queue)
+        return DeliveryLoop(
+            queue: queue, consumer: consumer, deadLetters: deadLetters, deadLetterExchange: deadLetterExchange, handler: handler, metrics: metrics,
+            logger: logger, loops: loops)
+    }
+
+    /// True while the broker delivers to this consumer (false while the client recovers it).
+    public var isConsuming: Bool { consumer.isActive }
+
+    /// Handles deliveries until `stop()`; returns once the handlers under way have settled their
+    /// messages. Run it in the service's task group.
+    public func run() async {
+        // Each handler runs on a loop: with one loop per process (the default) the deliveries,
+        // the handlers' Redis replies and the broker's confirms all arrive on the thread the
+        // handlers run on, and no step costs a thread hop. Discarding: a long-running consumer
+        // must not keep every finished handler's task.
+        await withDiscardingTaskGroup { group in
+            do {
+                for try await delivery in consumer {
+                    group.addTask(executorPreference: loops.next()) { await self.handle(delivery) }
+                }
+            } catch {
+                logger.error("consumer ended: the broker client gave up", ["queue": queue, "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Stops taking deliveries (basic.cancel), so `run()` returns once the handlers under way are
+    /// done; messages waiting out a retry delay or held are given back at once.
     public func stop() async {
         try? await consumer.cancel()
         stopping.raise()
-        await task.value
     }
 
-    private static func handle(_ delivery: AMQPDelivery, handler: Handler, metrics: ServiceMetrics, logger: JSONLogger, stopping: StopSignal) async {
+    private func handle(_ delivery: AMQPDelivery) async {
         // Quorum queues count earlier deliveries in x-delivery-count; classic ones only flag redelivery.
         let attempt = Int(delivery.deliveryCount ?? (delivery.redelivered ? 1 : 0)) + 1
-        let action = await handler(Array(delivery.body.readableBytesView), attempt)
+        var holds = 0
         do {
-            switch action {
-            case .ack:
-                try delivery.ack()
-                metrics.increment("deliveries_total", [("outcome", "ack")])
-            case .deadLetter(let reason):
-                try delivery.reject(requeue: false)
-                metrics.increment("deliveries_total", [("outcome", "dead_letter")])
-                logger.warning("message dead-lettered", ["reason": reason, "routing_key": delivery.routingKey])
-            case .retry(let delay, let reason):
-                metrics.increment("deliveries_total", [("outcome", "retry")])
-                logger.info("retrying message", ["reason": reason, "attempt": String(attempt), "delay_ms": String(delay.milliseconds)])
-                await stopping.sleep(for: delay)
-                try delivery.nack(requeue: true)
+            while true {
+                switch await handler(Array(delivery.body.readableBytesView), attempt) {
+                case .ack:
+                    try delivery.ack()
+                    metrics.increment("deliveries_total", [("outcome", "ack")])
+                    return
+                case .deadLetter(let reason, let orderIDs):
+                    try await deadLetter(delivery, reason: reason, orderIDs: orderIDs)
+                    return
+                case .retry(let delay, let reason):
+                    metrics.increment("deliveries_total", [("outcome", "retry")])
+                    logger.info("retrying message", [
+                        "queue": queue, "message_id": delivery.properties.messageID ?? "", "reason": reason, "attempt": String(attempt),
+                        "delay_ms": String(delay.milliseconds),
+                    ])
+                    await stopping.sleep(for: delay, on: loops)
+                    try delivery.nack(requeue: true)
+                    return
+                case .hold(let reason):
+                    holds += 1
+                    metrics.increment("deliveries_total", [("outcome", "hold")])
+                    // The first hold and then every tenth: a long alarm should not flood the log.
+                    if holds % 10 == 1 {
+                        logger.warning("holding message until it can be handled", [
+                            "queue": queue, "message_id": delivery.properties.messageID ?? "", "reason": reason, "rounds": String(holds),
+                        ])
+                    }
+                    await stopping.sleep(for: Self.holdBackoff.delay(attempt: holds), on: loops)
+                    if stopping.isRaised {
+                        try delivery.nack(requeue: true)
+                        return
+                    }
+                    // Its channel is gone (a reconnect, say): the broker redelivers it, and that
+                    // delivery is handled instead.
+                    guard !delivery.isStale else { return }
+                }
             }
         } catch {
-            // The channel is gone: the broker redelivers the message on the next connection.
-            logger.warning("could not settle delivery", ["error": "\(error)"])
+            // The channel is gone: the broker redelivers the message on the next one.
+            logger.warning("could not settle delivery", ["queue": queue, "error": "\(error)"])
         }
+    }
+
+    /// Publishes the message to the dead-letter exchange with `reason` and the order ids in its
+    /// headers, then acknowledges it. Should that publish fail, the message is rejected instead,
+    /// which dead-letters it as it is (the reason then only in the log).
+    private func deadLetter(_ delivery: AMQPDelivery, reason: String, orderIDs: [String]) async throws(AMQPConnectionError) {
+        var properties = delivery.properties
+        var headers = properties.headers ?? FieldTable()
+        headers[DeadLetterHeaders.reason] = .longString(ByteBuffer(string: reason))
+        headers[DeadLetterHeaders.orderIDs] = .longString(ByteBuffer(string: orderIDs.joined(separator: ",")))
+        headers[DeadLetterHeaders.queue] = .longString(ByteBuffer(string: queue))
+        properties.headers = headers
+        let published: Bool
+        do {
+            published = try await deadLetters.publishConfirmed(
+                exchange: deadLetterExchange, routingKey: delivery.routingKey, body: delivery.body, properties: properties, mandatory: true,
+                timeout: .seconds(5)) == .ack
+        } catch {
+            published = false
+        }
+        if published { try delivery.ack() } else { try delivery.reject(requeue: false) }
+        metrics.increment("deliveries_total", [("outcome", "dead_letter")])
+        logger.warning("message dead-lettered", [
+            "queue": queue, "message_id": delivery.properties.messageID ?? "", "order_ids": orderIDs.joined(separator: ","), "reason": reason,
+            "routing_key": delivery.routingKey, "headers": published ? "yes" : "no: rejected as it was",
+        ])
     }
 }
 
-/// Raised once when a loop stops; `sleep(for:)` ends early then, so shutdown does not sit out a
-/// retry's backoff (up to a lease) while holding the message.
-private final class StopSignal: Sendable {
-    /// A lock, not an actor: the cancellation handler that removes a waiter runs synchronously.
-    private let state = Mutex<(raised: Bool, waiters: [UInt64: CheckedContinuation<Void, Never>], next: UInt64)>((false, [:], 0))
-
-    func raise() {
-        let waiters = state.withLock { state in
-            state.raised = true
-            defer { state.waiters = [:] }
-            return state.waiters.values
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    /// Sleeps for `delay`, or less when raised meanwhile.
-    func sleep(for delay: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: delay) }
-            group.addTask { await self.untilRaised() }
-            await group.next()
-            group.cancelAll()
-        }
-    }
-
-    /// Returns once raised, or when the calling task is cancelled.
-    private func untilRaised() async {
-        let id = state.withLock { state in
-            defer { state.next += 1 }
-            return state.next
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state in
-                    if state.raised || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-        }
-    }
+/// The headers a dead-lettered message carries, beside its original ones.
+public enum DeadLetterHeaders {
+    /// Why it could not be handled.
+    public static let reason = "x-dead-letter-reason"
+    /// The ids of the orders it names, comma-separated (empty when none could be read).
+    public static let orderIDs = "x-order-ids"
+    /// The queue it was consumed from.
+    public static let queue = "x-dead-letter-queue"
 }

@@ -12,3 +12,16 @@ enum MessageBatch {
         return writer.bytes
     }
 }
+
+extension MessageBatch {
+    /// The order ids a message names, as far as it can be read (an order or event object, or an
+    /// array of them): for the dead-letter headers and log line of a message that is otherwise
+    /// malformed. Empty when not even that much is JSON.
+    static func orderIDs(in body: [UInt8]) -> [String] {
+        guard let fields = try? OrderReader.readMessage(body) else { return [] }
+        return fields.compactMap { fields in
+            guard case .value(let id) = fields.id, !id.isEmpty else { return nil }
+            return id
+        }
+    }
+}

@@ -49,34 +49,3 @@ public struct OrderEvent: Codable, Sendable, Equatable {
         return writer.bytes
     }
 }
-
-/// What a consumer does with a delivery once its handler is done.
-public enum DeliveryAction: Equatable, Sendable {
-    /// Processed (or already processed before): acknowledge.
-    case ack
-    /// Can never be processed: reject without requeue so the broker dead-letters it.
-    case deadLetter(reason: String)
-    /// A transient failure: wait, then requeue for another attempt.
-    case retry(after: Duration, reason: String)
-}
-
-/// Retry policy for transient failures: exponential backoff, then dead-lettering.
-public struct RetryPolicy: Sendable {
-    /// Deliveries of one message before it is dead-lettered. As many as the queues' delivery limit
-    /// allows, so that with the delays below a message waits out about 30 s of Redis or broker
-    /// outage (a restart replaying its AOF answers LOADING for a while) instead of being
-    /// dead-lettered as if it could never be processed.
-    public var maxAttempts = Int(PipelineTopology.deliveryLimit)
-    /// Wait before the second attempt; doubles each time up to `maxDelay`.
-    public var baseDelay: Duration = .milliseconds(100)
-    public var maxDelay: Duration = .seconds(10)
-
-    public init() {}
-
-    /// The action after failed attempt number `attempt` (1-based).
-    public func afterFailure(attempt: Int, reason: String) -> DeliveryAction {
-        guard attempt < maxAttempts else { return .deadLetter(reason: "gave up after \(attempt) attempts: \(reason)") }
-        let factor = 1 << min(max(attempt - 1, 0), 20)
-        return .retry(after: min(baseDelay * factor, maxDelay), reason: reason)
-    }
-}

@@ -21,7 +21,7 @@ public struct OrderNotifier: Sendable {
     private let sender: any NotificationSender
     private let lease: Duration
     private let sendTimeout: Duration
-    private let retry: RetryPolicy
+    private let retry: DeliveryRetryPolicy
     private let makeToken: @Sendable () -> String
     private let sending: AsyncLimiter
     /// This notifier's lease token, the same for every attempt: a retry whose earlier lease reply
@@ -43,7 +43,7 @@ public struct OrderNotifier: Sendable {
         lease: Duration = .seconds(30),
         sendTimeout: Duration = .seconds(10),
         concurrency: Int = 512,
-        retry: RetryPolicy = RetryPolicy(),
+        retry: DeliveryRetryPolicy = DeliveryRetryPolicy(),
         makeToken: @escaping @Sendable () -> String = { UUIDToken.make() }
     ) {
         precondition(sendTimeout < lease, "the send timeout must be shorter than the lease")
@@ -61,14 +61,14 @@ public struct OrderNotifier: Sendable {
     /// Handles a delivery; `attempt` is 1 for the first delivery and counts redeliveries.
     public func handle(body: [UInt8], attempt: Int) async -> DeliveryAction {
         guard let parsed = try? OrderEvent.parseMessage(body) else {
-            return .deadLetter(reason: "malformed event")
+            return .deadLetter(reason: "malformed event", orderIDs: MessageBatch.orderIDs(in: body))
         }
         var seen = Set<String>()
         let events = parsed.filter { seen.insert($0.id).inserted }
         do {
             return try await sending.run(weight: events.count) { await notify(events, attempt: attempt) }
         } catch {
-            return .retry(after: retry.baseDelay, reason: "cancelled while waiting for a sending slot")
+            return .retry(after: retry.backoff.initial, reason: "cancelled while waiting for a sending slot")
         }
     }
 
@@ -94,7 +94,7 @@ public struct OrderNotifier: Sendable {
         do {
             leases = try await store.lease(events.map(\.id), token: leaseToken, ttl: lease)
         } catch {
-            return retry.afterFailure(attempt: attempt, reason: "redis: \(error)")
+            return retry.afterFailure(attempt: attempt, reason: "redis: \(error)", orderIDs: events.map(\.id))
         }
         let due = zip(events, leases).filter { $0.1 == .taken }.map(\.0)
         if !due.isEmpty {
@@ -106,9 +106,9 @@ public struct OrderNotifier: Sendable {
                 try? await store.releaseLeases(failed, token: leaseToken)
             }
             if !sent.isEmpty, let recordFailure = await record(due.map(\.id).filter(sent.contains), sendID: sendID, leasedAt: leasedAt) {
-                return retry.afterFailure(attempt: attempt, reason: "record sent: \(recordFailure)")
+                return retry.afterFailure(attempt: attempt, reason: "record sent: \(recordFailure)", orderIDs: events.map(\.id))
             }
-            if let failure { return retry.afterFailure(attempt: attempt, reason: "send: \(failure)") }
+            if let failure { return retry.afterFailure(attempt: attempt, reason: "send: \(failure)", orderIDs: events.map(\.id)) }
         }
         if leases.contains(.held) {
             // A held lease is no failure of this message: its holder records the send (the next

@@ -2,7 +2,6 @@ import Foundation
 import AMQP091
 import HTTPServer
 import RESP
-import Synchronization
 import Transport
 
 /// One of the pipeline's services.
@@ -12,7 +11,7 @@ public enum ServiceRole: String, CaseIterable, Sendable {
 
 /// Runs one or more services in this process until SIGINT or SIGTERM: waits for Redis and a
 /// broker, serves HTTP, consumes, and on a signal stops accepting, finishes the work under way
-/// and closes its connections.
+/// and closes its connections. Everything it starts is a task of one group.
 public enum PipelineApp {
     /// Runs `roles`, configured from the environment and `arguments`; returns the exit status.
     /// `--help` prints the settings and their defaults instead (status 0); a bad setting prints
@@ -60,52 +59,69 @@ public enum PipelineApp {
     }
 
     static func run(roles: [ServiceRole], configuration: ServiceConfiguration, logger: JSONLogger) async throws {
-        let stop = StopFlag()
-        let signal = Task {
-            let name = await ShutdownSignal.wait()
-            stop.raise()
-            return name
+        let stop = StopSignal()
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                let received = await ShutdownSignal.wait()
+                // Cancelled: the pipeline ended on its own, with no signal to report.
+                guard !Task.isCancelled else { return true }
+                logger.info("shutting down", ["signal": received])
+                stop.raise()
+                return true
+            }
+            group.addTask {
+                try await serve(roles: roles, configuration: configuration, logger: logger, until: stop)
+                return false
+            }
+            // After the signal the pipeline stops gracefully, and is not cancelled; should it end
+            // first, the wait for a signal is.
+            if try await group.next() == false { group.cancelAll() }
+            try await group.waitForAll()
         }
-        guard let pipeline = try await start(roles: roles, configuration: configuration, logger: logger, until: stop) else { return }
-        let received = await signal.value
-        logger.info("shutting down", ["signal": received])
-        await pipeline.stop()
     }
 
-    /// Starts `roles` and returns once they serve: after Redis answers and a broker connection is
-    /// set up. Returns nil when `stop` is raised first. `sender` replaces the logging sender.
-    static func start(roles: [ServiceRole], configuration: ServiceConfiguration, logger: JSONLogger,
-                      until stop: StopFlag = StopFlag(), sender: (any NotificationSender)? = nil) async throws -> RunningPipeline? {
-        let group = try ServiceEventLoops.group(threads: configuration.eventLoopThreads)
-        let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), on: group)
-        guard await waitForRedis(redis, logger: logger, until: stop) else {
-            redis.shutdown()
-            return nil
-        }
+    /// Runs `roles` until `stop` is raised, then stops them gracefully: stops accepting, finishes
+    /// the requests under way, settles the deliveries under way, and closes the connections.
+    /// Serving begins once Redis and a broker answer; `serving` is told the ports then. `sender`
+    /// replaces the logging notification sender.
+    static func serve(
+        roles: [ServiceRole], configuration: ServiceConfiguration, logger: JSONLogger, until stop: StopSignal,
+        sender: (any NotificationSender)? = nil, serving: @Sendable (RunningPipeline) -> Void = { _ in }
+    ) async throws {
+        let loops = try ServiceEventLoops.group(threads: configuration.eventLoopThreads)
+        let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), on: loops)
+        defer { redis.shutdown() }
         let store = RedisPipelineStore(redis: redis)
-        let link = try BrokerLink(urls: configuration.rabbitmqURLs, logger: logger, on: group)
-        let parts = Parts(roles: roles, configuration: configuration, store: store, logger: logger, sender: sender)
-        var brokers = [Task { await link.run(setup: parts.setupPublishing) }]
-        if parts.consumes {
-            for (index, url) in configuration.rabbitmqURLs.enumerated() {
-                let consumerLink = try BrokerLink(urls: [url], logger: logger, on: group)
-                brokers.append(Task { await consumerLink.run { try await parts.setupConsuming($0, broker: index) } })
+        let parts = try Parts(roles: roles, configuration: configuration, store: store, logger: logger, sender: sender, loops: loops)
+        try await withThrowingDiscardingTaskGroup { tasks in
+            // Cancelled last, once the work under way is done: that closes the connections.
+            defer { tasks.cancelAll() }
+            for (client, queues) in parts.broker.clients(consuming: parts.consumedQueues) {
+                tasks.addTask { try? await client.run() }
+                tasks.addTask { await parts.broker.log(client, consuming: queues) }
             }
+            guard await waitForRedis(redis, logger: logger, loops: loops, until: stop), await parts.setUpPublishing(until: stop, loops: loops) else { return }
+            for index in parts.broker.consuming.indices {
+                tasks.addTask { await parts.consume(from: index, loops: loops, until: stop) }
+            }
+            var servers: [ServiceRole: HTTPServer] = [:]
+            for role in roles {
+                let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration), on: loops,
+                                                       router: parts.router(for: role, redis: redis, loops: loops))
+                servers[role] = server
+                tasks.addTask { await server.run() }
+                logger.info("serving", ["role": role.rawValue, "port": String(server.port)])
+            }
+            // The gateways' accept recorders, which the routers just built; cancelled last.
+            tasks.addTask { await parts.runGateways() }
+            serving(RunningPipeline(ports: servers.mapValues(\.port)))
+            await stop.wait()
+            for server in servers.values { await server.shutdown(gracePeriod: .seconds(10)) }
+            logger.info("http stopped; settling deliveries under way")
+            await parts.stopConsumers()
+            logger.info("consumers stopped; closing broker connections")
         }
-        guard await waitForBroker(link, until: stop) else {
-            for broker in brokers { broker.cancel() }
-            redis.shutdown()
-            return nil
-        }
-        var servers: [ServiceRole: HTTPServer] = [:]
-        for role in roles {
-            let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration), on: group, router: parts.router(for: role, link: link, redis: redis, loops: group))
-            servers[role] = server
-            logger.info("serving", ["role": role.rawValue, "port": String(server.port)])
-        }
-        let serving = servers.values.map { server in Task { await server.run() } }
-        let background = Task { await parts.runGateways() }
-        return RunningPipeline(servers: servers, serving: serving, background: background, parts: parts, brokers: brokers, redis: redis, logger: logger)
+        logger.info("stopped cleanly")
     }
 
     private static func httpConfiguration(_ role: ServiceRole, _ configuration: ServiceConfiguration) -> HTTPServer.Configuration {
@@ -118,67 +134,30 @@ public enum PipelineApp {
         return HTTPServer.Configuration(host: configuration.host, port: port, maxConnections: 20_000)
     }
 
-    /// PING until Redis answers; false when a shutdown signal came first.
-    private static func waitForRedis(_ redis: RedisClient, logger: JSONLogger, until stop: StopFlag) async -> Bool {
-        var attempt = 0
-        while true {
-            if stop.isRaised { return false }
+    /// PING until Redis answers, with backoff; false when `stop` was raised first.
+    private static func waitForRedis(_ redis: RedisClient, logger: JSONLogger, loops: EventLoopGroup, until stop: StopSignal) async -> Bool {
+        let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), jitter: 0.2)
+        var failures = 0
+        while !stop.isRaised {
             do {
                 _ = try await redis.ping()
                 logger.info("redis answers")
                 return true
             } catch {
-                attempt += 1
+                failures += 1
                 logger.warning("redis unavailable", ["error": "\(error)"])
-                try? await Task.sleep(for: BrokerLink.backoff(attempt))
+                await stop.sleep(for: backoff.delay(attempt: failures), on: loops)
             }
         }
-    }
-
-    /// Polls until the link has a set-up connection; false when a shutdown signal came first.
-    private static func waitForBroker(_ link: BrokerLink, until stop: StopFlag) async -> Bool {
-        while link.connection == nil {
-            if stop.isRaised { return false }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return true
+        return false
     }
 }
 
-/// Set once a shutdown signal arrived, so waiting loops can give up.
-final class StopFlag: Sendable {
-    private let raised = Atomic<Bool>(false)
-    var isRaised: Bool { raised.load(ordering: .acquiring) }
-    func raise() { raised.store(true, ordering: .releasing) }
-}
-
-/// Services started by `PipelineApp.start`.
+/// What `PipelineApp.serve` tells once its services serve.
 struct RunningPipeline: Sendable {
-    let servers: [ServiceRole: HTTPServer]
-    let serving: [Task<Void, Never>]
-    /// The gateways' accept recorders; stopped once HTTP has stopped.
-    let background: Task<Void, Never>
-    let parts: Parts
-    /// The publishing link first, then one consuming link per broker.
-    let brokers: [Task<Void, Never>]
-    let redis: RedisClient
-    let logger: JSONLogger
+    /// The port each role serves HTTP on.
+    let ports: [ServiceRole: Int]
 
     /// The port `role` serves HTTP on.
-    func port(_ role: ServiceRole) -> Int? { servers[role]?.port }
-
-    /// Stops accepting, finishes requests and deliveries under way, closes the connections.
-    func stop() async {
-        for server in servers.values { await server.shutdown(gracePeriod: .seconds(10)) }
-        for task in serving { await task.value }
-        background.cancel()
-        await background.value
-        logger.info("http stopped; settling deliveries under way")
-        await parts.stopConsumers()
-        logger.info("consumers stopped; closing broker connections")
-        for broker in brokers { broker.cancel() }
-        for broker in brokers { await broker.value }
-        redis.shutdown()
-        logger.info("stopped cleanly")
-    }
+    func port(_ role: ServiceRole) -> Int? { ports[role] }
 }

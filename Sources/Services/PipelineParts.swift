@@ -4,18 +4,22 @@ import RESP
 import Synchronization
 import Transport
 
-/// The services' components, built once and reattached to each new broker connection.
+/// The services' components, built once: the broker clients, the publishers and consumers on
+/// them, the processor and notifier logic, and the HTTP routes.
 final class Parts: Sendable {
     let roles: [ServiceRole]
     let configuration: ServiceConfiguration
     let store: RedisPipelineStore
     let logger: JSONLogger
     let metrics: ServiceMetrics
-    let orders = AMQPConfirmedPublisher(exchange: PipelineTopology.ordersExchange, mandatory: true)
-    let events = AMQPConfirmedPublisher(exchange: PipelineTopology.eventsExchange, mandatory: false)
-    /// The consumers on each broker (by its index in the URL list), replaced on reconnection to
-    /// that broker, stopped on shutdown; once stopping, a reconnection starts none.
-    private let consumers = Mutex<(loops: [Int: [DeliveryLoop]], stopping: Bool)>(([:], false))
+    let broker: PipelineBroker
+    let orders: AMQPConfirmedPublisher
+    /// Events are mandatory: one no queue takes comes back, and the order is not acknowledged.
+    let events: AMQPConfirmedPublisher
+    /// The consumers of every broker, stopped on shutdown; once stopping, none is started.
+    private let consumers = Mutex<(loops: [DeliveryLoop], stopping: Bool)>(([], false))
+    /// Raised once every consumer started has returned from `run()`.
+    private let consumersDone = Countdown()
     /// One of each for the process, shared by the consumers of every broker, so limits such as
     /// the notifier's sending slots hold for the process as a whole.
     private let processor: OrderProcessor
@@ -23,47 +27,63 @@ final class Parts: Sendable {
     /// The gateways built for this process's routers, whose background work `runGateways` runs.
     private let gateways = Mutex<[OrderGateway]>([])
 
-    init(roles: [ServiceRole], configuration: ServiceConfiguration, store: RedisPipelineStore, logger: JSONLogger, sender: (any NotificationSender)?) {
+    init(roles: [ServiceRole], configuration: ServiceConfiguration, store: RedisPipelineStore, logger: JSONLogger, sender: (any NotificationSender)?,
+         loops: EventLoopGroup) throws(AMQPURL.ParseError) {
         self.roles = roles
         self.configuration = configuration
         self.store = store
         self.logger = logger
         metrics = ServiceMetrics(service: roles.map(\.rawValue).joined(separator: "+"))
+        broker = try PipelineBroker(urls: configuration.rabbitmqURLs, consumes: roles.contains(.processor) || roles.contains(.notifier), logger: logger, on: loops)
+        orders = AMQPConfirmedPublisher(client: broker.publishing, exchange: PipelineTopology.ordersExchange, mandatory: true)
+        events = AMQPConfirmedPublisher(client: broker.publishing, exchange: PipelineTopology.eventsExchange, mandatory: true)
         processor = OrderProcessor(store: store, events: events)
         notifier = OrderNotifier(store: store, sender: sender ?? LoggingSender(logger: logger, latency: .milliseconds(configuration.notifyLatencyMilliseconds)),
                                  lease: .seconds(configuration.notificationLeaseSeconds),
                                  sendTimeout: .seconds(configuration.notificationLeaseSeconds) / 2, concurrency: configuration.notifyConcurrency)
     }
 
-    /// Whether this process consumes queues (and so keeps a connection to every broker).
-    var consumes: Bool { roles.contains(.processor) || roles.contains(.notifier) }
-
-    /// Opens this process's publishing channels on a new connection of the publishing link.
-    @Sendable func setupPublishing(_ connection: AMQPConnection) async throws {
-        if roles.contains(.gateway) { try await orders.install(on: connection) }
-        if roles.contains(.processor) { try await events.install(on: connection) }
+    /// The queues this process consumes, on every broker.
+    var consumedQueues: [String] {
+        (roles.contains(.processor) ? [PipelineTopology.ordersQueue] : []) + (roles.contains(.notifier) ? [PipelineTopology.notifierQueue] : [])
     }
 
-    /// Starts this process's consumers on a new connection to broker `broker`. Every broker is
-    /// consumed: the brokers are independent, so orders published to one while another was down
-    /// are drained wherever they are.
-    func setupConsuming(_ connection: AMQPConnection, broker: Int) async throws {
-        guard !consumers.withLock({ $0.stopping }) else { return }
-        var started: [DeliveryLoop] = []
-        if roles.contains(.processor) {
-            started.append(try await DeliveryLoop.start(queue: PipelineTopology.ordersQueue, prefetch: configuration.prefetch, on: connection,
-                                                        metrics: metrics, logger: logger, handler: processor.handle))
+    /// Declares the topology through the publishing client and opens this process's publishing
+    /// channels, retrying until done; false when `stop` was raised first.
+    func setUpPublishing(until stop: StopSignal, loops: EventLoopGroup) async -> Bool {
+        await broker.setUp(broker.publishing, until: stop, loops: loops) { channel throws(AMQPConnectionError) in
+            try await channel.close()
+            if roles.contains(.gateway) { try await orders.open() }
+            if roles.contains(.processor) { try await events.open() }
         }
-        if roles.contains(.notifier) {
-            started.append(try await DeliveryLoop.start(queue: PipelineTopology.notifierQueue, prefetch: configuration.prefetch, on: connection,
-                                                        metrics: metrics, logger: logger, handler: notifier.handle))
+    }
+
+    /// Consumes this process's queues from broker `index` until the consumers are stopped: sets
+    /// them up once that broker answers, then runs them. Run it in the service's task group.
+    func consume(from index: Int, loops: EventLoopGroup, until stop: StopSignal) async {
+        let client = broker.consuming[index]
+        var started: [DeliveryLoop] = []
+        let ready = await broker.setUp(client, until: stop, loops: loops) { channel throws(AMQPConnectionError) in
+            try await channel.close()
+            for queue in consumedQueues where !started.contains(where: { $0.queue == queue }) {
+                started.append(try await DeliveryLoop.start(queue: queue, prefetch: configuration.prefetch, on: client, metrics: metrics, logger: logger,
+                                                            loops: loops, handler: queue == PipelineTopology.ordersQueue ? processor.handle : notifier.handle))
+            }
         }
         let late = consumers.withLock { consumers -> Bool in
-            if !consumers.stopping { consumers.loops[broker] = started }
-            return consumers.stopping
+            guard !consumers.stopping else { return true }
+            consumers.loops += started
+            consumersDone.enter()
+            return false
         }
         // Shutdown began while these were starting: `stopConsumers` did not see them.
-        if late { await Self.stop(started) }
+        if late || !ready {
+            for loop in started { await loop.stop() }
+        }
+        await withDiscardingTaskGroup { group in
+            for loop in started { group.addTask { await loop.run() } }
+        }
+        if !late { consumersDone.leave() }
     }
 
     /// Runs the background work of the gateways built so far (their accept recorders) until
@@ -74,25 +94,38 @@ final class Parts: Sendable {
         }
     }
 
-    /// Cancels the consumers of every broker at once and waits for the deliveries under way to
-    /// be settled.
+    /// Cancels the consumers of every broker at once and waits until the deliveries under way
+    /// are settled.
     func stopConsumers() async {
         let loops = consumers.withLock { consumers in
             consumers.stopping = true
-            return consumers.loops.values.flatMap { $0 }
+            return consumers.loops
         }
-        await Self.stop(loops)
+        await withDiscardingTaskGroup { group in
+            for loop in loops { group.addTask { await loop.stop() } }
+        }
+        await consumersDone.wait()
     }
 
-    private static func stop(_ loops: [DeliveryLoop]) async {
-        await withTaskGroup(of: Void.self) { group in
-            for loop in loops { group.addTask { await loop.stop() } }
+    /// Whether this process consumes `queue` somewhere: a consumer of it is live on a broker.
+    private func isConsuming(_ queue: String) -> Bool {
+        consumers.withLock { $0.loops.contains { $0.queue == queue && $0.isConsuming } }
+    }
+
+    /// Whether `role` can do its work as far as the broker goes: connected, consuming every queue
+    /// it should (on at least one broker), and routing what it publishes (no unrepaired return).
+    func brokerReady(for role: ServiceRole) -> Bool {
+        switch role {
+        case .gateway: broker.publishing.isConnected && orders.isRoutable
+        case .processor: broker.publishing.isConnected && events.isRoutable && isConsuming(PipelineTopology.ordersQueue)
+        case .notifier: isConsuming(PipelineTopology.notifierQueue)
+        case .dashboard: broker.publishing.isConnected
         }
     }
 
     /// The HTTP routes `role` serves, each response counted by status. The gateway's gather delay
     /// is timed by `loops`, the loops its requests run on.
-    func router(for role: ServiceRole, link: BrokerLink, redis: RedisClient, loops: EventLoopGroup) -> HTTPRouter {
+    func router(for role: ServiceRole, redis: RedisClient, loops: EventLoopGroup) -> HTTPRouter {
         var router = HTTPRouter()
         switch role {
         case .gateway:
@@ -108,18 +141,47 @@ final class Parts: Sendable {
             gateways.withLock { $0.append(gateway) }
             ServiceRoutes.addGateway(to: &router, gateway: gateway, reader: store, metrics: metrics)
         case .dashboard:
-            let gauge = DeadLetterGauge(link: link)
+            let gauge = DeadLetterGauge(client: broker.publishing)
             ServiceRoutes.addDashboard(to: &router, reader: store, dlqDepth: gauge.depth)
         case .processor, .notifier:
             break
         }
         let metrics = metrics
-        ServiceRoutes.addOperational(to: &router, ready: {
-            guard link.connection != nil else { return false }
+        let publishing = broker.publishing
+        ServiceRoutes.addOperational(to: &router, ready: { [self] in
+            guard brokerReady(for: role) else { return false }
             return (try? await redis.ping()) != nil
         }, prometheus: {
-            metrics.render(gauges: [(name: "broker_connected", help: "1 while a broker connection is up.", value: link.connection == nil ? 0 : 1)])
+            metrics.render(gauges: [(name: "broker_connected", help: "1 while a broker connection is up.", value: publishing.isConnected ? 1 : 0)])
         })
         return router
+    }
+}
+
+/// Counts tasks under way; `wait()` returns once none is.
+final class Countdown: Sendable {
+    private let state = Mutex<(count: Int, waiters: [CheckedContinuation<Void, Never>])>((0, []))
+
+    func enter() { state.withLock { $0.count += 1 } }
+
+    func leave() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.count -= 1
+            guard state.count == 0 else { return [] }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool in
+                guard state.count > 0 else { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
     }
 }

@@ -107,7 +107,7 @@ public protocol NotificationStore: Sendable {
 }
 
 /// How a publish with confirms ended.
-public enum PublishOutcome: Equatable, Sendable {
+public enum PublishOutcome: Equatable, Sendable, CustomStringConvertible {
     /// The broker took responsibility for the message.
     case confirmed
     /// The broker refused it (basic.nack).
@@ -116,6 +116,19 @@ public enum PublishOutcome: Equatable, Sendable {
     case returned
     /// No confirm came within the deadline; the broker may or may not have it.
     case timedOut
+    /// The broker blocks publishing (`connection.blocked`, a memory or disk alarm) and did not
+    /// unblock within the deadline; the message was not sent.
+    case blocked(reason: String)
+
+    public var description: String {
+        switch self {
+        case .confirmed: "confirmed"
+        case .nacked: "refused by the broker (nack)"
+        case .returned: "returned by the broker: no queue is bound for it"
+        case .timedOut: "not confirmed in time"
+        case .blocked(let reason): "not sent: the broker blocks publishing (\(reason))"
+        }
+    }
 }
 
 /// Thrown by a `ConfirmedPublisher` when the message certainly did not reach the broker (no
@@ -133,4 +146,7 @@ public struct PublishNotSent: Error, Sendable, CustomStringConvertible {
 public protocol ConfirmedPublisher: Sendable {
     /// Publishes `body` as a persistent message and waits (at most `timeout`) for the broker's verdict.
     func publish(_ body: [UInt8], routingKey: String, messageID: String, timeout: Duration) async throws -> PublishOutcome
+    /// The broker's reason while it blocks publishing (`connection.blocked`); nil otherwise. A
+    /// publish then can only wait and time out, so callers answer at once instead.
+    var blockedReason: String? { get }
 }

@@ -1,4 +1,5 @@
 import AMQP091
+import AMQP091Reflection
 import Bytes
 import Foundation
 

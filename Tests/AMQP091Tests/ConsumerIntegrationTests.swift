@@ -113,7 +113,7 @@ import Testing
         do {
             for try await delivery in consumer { Issue.record("unexpected delivery \(delivery.message)") }
             Issue.record("sequence ended without an error")
-        } catch let error as AMQPConnectionError {
+        } catch {
             #expect(error == .consumerCancelled(channel: channel.number, consumerTag: consumer.tag))
         }
         try await connection.close()
@@ -188,8 +188,9 @@ import Testing
         do {
             _ = try await intruder.consume(queue: queue.queue)
             Issue.record("a second consumer joined an exclusive one")
-        } catch let AMQPConnectionError.channelClosed(number, code, text, classID, methodID) {
-            #expect(number == intruder.number && code == .accessRefused && classID == 60 && methodID == 20, "\(text)")
+        } catch {
+            #expect(error.code == .channelClosed, "\(error)")
+            #expect(error.channel == intruder.number && error.replyCode == .accessRefused && error.classID == 60 && error.methodID == 20, "\(error)")
         }
         // Asking for exclusivity of a queue that already has a consumer is refused the same way.
         let second = try await connection.openChannel()

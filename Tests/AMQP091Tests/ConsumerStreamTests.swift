@@ -30,7 +30,7 @@ import Testing
         do {
             for try await delivery in consumer { bodies.append(delivery.body) }
             Issue.record("the sequence ended without the cancel's error")
-        } catch let error as AMQPConnectionError {
+        } catch {
             #expect(error == .consumerCancelled(channel: channel.number, consumerTag: consumer.tag))
         }
         #expect(bodies == ["1", "2", "3"])

@@ -45,6 +45,21 @@ import Testing
         try await connection.close()
     }
 
+    @Test func callReturnsTheReplyTypedByTheMethod() async throws {
+        let connection = try await connect()
+        let channel = try await connection.openChannel()
+        // No annotation: the reply's type comes from the method's `Reply`.
+        let declared = try await channel.call(QueueDeclare(queue: uniqueName(), exclusive: true))
+        let purged = try await channel.call(QueuePurge(queue: declared.queue))
+        #expect(declared.messageCount == 0 && purged.messageCount == 0)
+        // A method sent with nowait gets no reply, which `call` refuses before sending anything.
+        let refused = await #expect(throws: AMQPConnectionError.self) { _ = try await channel.call(QueuePurge(queue: declared.queue, noWait: true)) }
+        #expect(refused?.code == .invalidMethod)
+        let deleted = try await channel.call(QueueDelete(queue: declared.queue))
+        #expect(deleted.messageCount == 0)
+        try await connection.close()
+    }
+
     @Test func typedQueueArgumentsReachTheBroker() async throws {
         let connection = try await connect()
         let channel = try await connection.openChannel()
@@ -76,9 +91,10 @@ import Testing
         do {
             try await channel.queueDeclare(queue.queue, exclusive: true, arguments: QueueArguments(maxLength: 5))
             Issue.record("a conflicting redeclaration succeeded")
-        } catch let AMQPConnectionError.channelClosed(number, code, text, _, _) {
-            #expect(number == channel.number && code == .preconditionFailed)
-            #expect(text.contains("x-max-length"))
+        } catch {
+            #expect(error.code == .channelClosed, "\(error)")
+            #expect(error.channel == channel.number && error.replyCode == .preconditionFailed)
+            #expect(error.message.contains("x-max-length"))
         }
         // Later calls on the closed channel fail with the same reason.
         await #expect(throws: AMQPConnectionError.self) {
@@ -87,8 +103,9 @@ import Testing
         do {
             try await channel.queuePurge(queue.queue)
             Issue.record("purge on a closed channel succeeded")
-        } catch let AMQPConnectionError.channelClosed(_, code, _, _, _) {
-            #expect(code == .preconditionFailed)
+        } catch {
+            #expect(error.code == .channelClosed, "\(error)")
+            #expect(error.replyCode == .preconditionFailed)
         }
         try await connection.close()
     }
@@ -100,8 +117,9 @@ import Testing
         do {
             try await channel.exchangeDeclare("x", passive: true)
             Issue.record("a call on the closed channel succeeded")
-        } catch let AMQPConnectionError.channelClosed(_, code, _, classID, methodID) {
-            #expect(code == .notFound && classID == 40 && methodID == 10)
+        } catch {
+            #expect(error.code == .channelClosed, "\(error)")
+            #expect(error.replyCode == .notFound && error.classID == 40 && error.methodID == 10)
         }
         try await connection.close()
     }

@@ -10,12 +10,16 @@ import Testing
     @Test func committedGeneratedCodeIsUpToDate() throws {
         let spec = try Spec(json: Data(contentsOf: Self.root.appendingPathComponent("spec/amqp-rabbitmq-0.9.1.json")))
         let expected = try Generator(spec: spec).files()
-        let directory = Self.root.appendingPathComponent("Sources/AMQP091/Generated")
-        let committed = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".swift") }
-        #expect(Set(committed) == Set(expected.keys), "generated file set differs")
-        for (name, contents) in expected {
-            let onDisk = try? String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
-            #expect(onDisk == contents, "\(name) is stale: run swift run amqp-codegen")
+        let sources = Self.root.appendingPathComponent("Sources")
+        var committed: Set<String> = []
+        for directory in Generator.directories {
+            let names = try FileManager.default.contentsOfDirectory(atPath: sources.appendingPathComponent(directory).path)
+            committed.formUnion(names.filter { $0.hasSuffix(".swift") }.map { "\(directory)/\($0)" })
+        }
+        #expect(committed == Set(expected.keys), "generated file set differs")
+        for (path, contents) in expected {
+            let onDisk = try? String(contentsOf: sources.appendingPathComponent(path), encoding: .utf8)
+            #expect(onDisk == contents, "\(path) is stale: run swift run amqp-codegen")
         }
     }
 }

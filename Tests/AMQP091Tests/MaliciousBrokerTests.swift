@@ -12,8 +12,8 @@ import TestSupport
         do {
             try await call()
             return nil
-        } catch AMQPConnectionError.protocolViolation(let error) {
-            return error
+        } catch let error as AMQPConnectionError where error.code == .protocolViolation {
+            return error.underlying as? AMQPError
         } catch {
             Issue.record("expected a protocol violation, got \(error)")
             return nil

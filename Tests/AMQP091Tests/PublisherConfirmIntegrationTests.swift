@@ -77,8 +77,9 @@ import Testing
         do {
             _ = try await channel.publishConfirmed(exchange: uniqueName(), routingKey: "x", body: "lost")
             Issue.record("publish to a missing exchange was confirmed")
-        } catch let AMQPConnectionError.channelClosed(number, code, _, _, _) {
-            #expect(number == channel.number && code == .notFound)
+        } catch {
+            #expect(error.code == .channelClosed, "\(error)")
+            #expect(error.channel == channel.number && error.replyCode == .notFound)
         }
         // Later calls on the closed channel report the same reason.
         await #expect(throws: AMQPConnectionError.self) { try await channel.publishConfirmed(routingKey: "x", body: "after") }

@@ -59,8 +59,9 @@ import Testing
         do {
             let _: QueueDeclareOk = try await channel.call(QueueDeclare(queue: uniqueQueueName(), passive: true))
             Issue.record("passive declare of a missing queue succeeded")
-        } catch let AMQPConnectionError.channelClosed(number, code, _, classID, methodID) {
-            #expect(number == channel.number && code == .notFound && classID == 50 && methodID == 10)
+        } catch {
+            #expect(error.code == .channelClosed, "\(error)")
+            #expect(error.channel == channel.number && error.replyCode == .notFound && error.classID == 50 && error.methodID == 10)
         }
         // The connection survives a channel error.
         let other = try await connection.openChannel()
@@ -72,9 +73,11 @@ import Testing
         let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: Self.url), timeout: .seconds(10))
         let channel = try await connection.openChannel()
         // Frame header, class and method ids, ticket, empty exchange name: the routing key starts at 14.
-        #expect(throws: AMQPError(.valueTooLong("routing-key", length: 256), at: 7 + 2 + 2 + 2 + 1)) {
+        let refused = #expect(throws: AMQPConnectionError.self) {
             try channel.publish(routingKey: String(repeating: "k", count: 256), body: "x")
         }
+        #expect(refused?.code == .invalidMethod)
+        #expect(refused?.underlying as? AMQPError == AMQPError(.valueTooLong("routing-key", length: 256), at: 7 + 2 + 2 + 2 + 1))
         let queue: QueueDeclareOk = try await channel.call(QueueDeclare(queue: uniqueQueueName(), exclusive: true))
         try channel.publish(routingKey: queue.queue, body: "after")
         #expect(try await channel.get(queue: queue.queue, noAck: true)?.body == "after")
@@ -109,8 +112,9 @@ import Testing
         do {
             _ = try await AMQPConnection.connect(to: url, timeout: .seconds(10))
             Issue.record("connected with a wrong password")
-        } catch let AMQPConnectionError.connectionClosed(code, _, _, _) {
-            #expect(code == .accessRefused)
+        } catch {
+            #expect(error.code == .connectionClosed, "\(error)")
+            #expect(error.replyCode == .accessRefused)
         }
     }
 
@@ -159,9 +163,10 @@ import Testing
         do {
             for try await delivery in consumer { Issue.record("unexpected delivery \(delivery.message)") }
             Issue.record("consumer ended without an error")
-        } catch let AMQPConnectionError.connectionClosed(code, text, _, _) {
-            #expect(code == .connectionForced)
-            #expect(text.contains("closed by test"))
+        } catch {
+            #expect(error.code == .connectionClosed, "\(error)")
+            #expect(error.replyCode == .connectionForced)
+            #expect(error.message.contains("closed by test"))
         }
         await #expect(throws: AMQPConnectionError.self) { _ = try await connection.openChannel() }
     }

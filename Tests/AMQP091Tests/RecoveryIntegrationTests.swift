@@ -1,7 +1,9 @@
 import AMQP091
 import Bytes
 import Foundation
+import TestSupport
 import Testing
+import Transport
 
 /// Waits for the first event `matching` accepts, up to `seconds`.
 func awaitEvent<Event: Sendable>(
@@ -51,8 +53,9 @@ struct RecoveryIntegrationTests {
             do {
                 _ = try await channel.publishConfirmed(routingKey: queue.queue, body: "held", timeout: .milliseconds(300))
                 Issue.record("a publish completed while blocked")
-            } catch let AMQPConnectionError.blockedTimedOut(reason) {
-                #expect(reason.contains("memory"))
+            } catch {
+                #expect(error.code == .blockedTimedOut, "\(error)")
+                #expect(error.message.contains("memory"))
             }
             let waiting = Task { try await channel.publishConfirmed(routingKey: queue.queue, body: "later", timeout: .seconds(30)) }
             try await Task.sleep(for: .milliseconds(200))
@@ -67,8 +70,31 @@ struct RecoveryIntegrationTests {
         try await connection.close()
     }
 
+    @Test func aBlockedBrokerIsVisibleOnTheClientUntilItUnblocks() async throws {
+        let node = DisposableNodes.nodes[0]
+        let client = try await AMQPClient.connect(to: [endpoints[0]])
+        let events = client.events
+        let channel = try await client.openChannel()
+        let queue = try await channel.queueDeclare(exclusive: true)
+        _ = try await rabbitmqctl(node: node, ["set_vm_memory_high_watermark", "0.0000001"])
+        do {
+            try channel.publish(routingKey: queue.queue, body: "trigger")
+            let blocked = try await awaitEvent(events) { if case .blocked = $0 { true } else { false } }
+            guard case .blocked(let reason) = blocked else { throw RabbitMQControlError(description: "no blocked event") }
+            #expect(reason.contains("memory"))
+            #expect(client.isBlocked && client.blockedReason == reason)
+            _ = try await rabbitmqctl(node: node, ["set_vm_memory_high_watermark", "0.4"])
+            _ = try await awaitEvent(events) { $0 == .unblocked }
+            #expect(!client.isBlocked && client.blockedReason == nil)
+        } catch {
+            _ = try? await rabbitmqctl(node: node, ["set_vm_memory_high_watermark", "0.4"])
+            throw error
+        }
+        await client.close()
+    }
+
     @Test func stoppingTheBrokerMidPublishAndMidConsumeFailsOverAndRecovers() async throws {
-        let client = try await AMQPClient.connect(to: endpoints, retry: RetryPolicy(maxAttempts: 20, initialBackoff: .milliseconds(200)))
+        let client = try await AMQPClient.connect(to: endpoints, retry: RetryPolicy(maxAttempts: 20, backoff: Backoff(initial: .milliseconds(200), maximum: .seconds(5))))
         let events = client.events
         let channel = try await client.openChannel()
         let exchange = uniqueName()
@@ -99,9 +125,8 @@ struct RecoveryIntegrationTests {
             #expect(throws: AMQPConnectionError.self) { try before.ack() }
             do {
                 try before.ack()
-            } catch let error as AMQPConnectionError {
-                guard case .staleDelivery(_, let tag) = error else { throw error }
-                #expect(tag == before.deliveryTag)
+            } catch {
+                #expect(error.code == .staleDelivery && error.deliveryTag == before.deliveryTag)
             }
 
             try await Task.sleep(for: .milliseconds(300))
@@ -136,7 +161,7 @@ struct RecoveryIntegrationTests {
             throw error
         }
         _ = try await rabbitmqctl(node: DisposableNodes.nodes[0], ["start_app"])
-        try await client.close()
+        await client.close()
         #expect(try await deliveries.next() == nil)
     }
 
@@ -167,11 +192,11 @@ struct RecoveryIntegrationTests {
             do {
                 let outcome = try await channel.publishConfirmed(exchange: exchange, routingKey: "", body: "during", timeout: .seconds(20))
                 if outcome == .ack { counts.acked += 1 } else { counts.other.append("\(outcome)") }
-            } catch AMQPConnectionError.connectionClosed(.connectionForced, _, _, _), AMQPConnectionError.connectionLost {
+            } catch let error where error.replyCode == .connectionForced || error.code == .connectionLost {
                 counts.lost += 1
-            } catch AMQPConnectionError.timedOut {
+            } catch AMQPConnectionError.Code.timedOut {
                 counts.timedOut += 1
-            } catch is CancellationError {
+            } catch AMQPConnectionError.Code.cancelled {
                 counts.started -= 1
                 break
             } catch {
@@ -187,7 +212,7 @@ struct RecoveryIntegrationTests {
     @Test func recoveryGivesUpWhenNoEndpointComesBackAndSaysSo() async throws {
         let node = DisposableNodes.nodes[0]
         let client = try await AMQPClient.connect(
-            to: [endpoints[0]], retry: RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(50), attemptTimeout: .seconds(2)))
+            to: [endpoints[0]], retry: RetryPolicy(maxAttempts: 3, backoff: Backoff(initial: .milliseconds(50), maximum: .seconds(5)), attemptTimeout: .seconds(2)))
         let events = client.events
         let channel = try await client.openChannel()
         let queue = try await channel.queueDeclare(exclusive: true)
@@ -195,11 +220,11 @@ struct RecoveryIntegrationTests {
         _ = try await rabbitmqctl(node: node, ["stop_app"])
         do {
             let failed = try await awaitEvent(events) { if case .recoveryFailed = $0 { true } else { false } }
-            guard case .recoveryFailed(.noEndpointReachable(let attempts, _)) = failed else {
+            guard case .recoveryFailed(let error) = failed, error.code == .noEndpointReachable else {
                 Issue.record("unexpected \(failed)")
                 throw RabbitMQControlError(description: "recovery did not fail as expected")
             }
-            #expect(attempts == 3)
+            #expect(error.attempts == 3)
             #expect(!client.isConnected)
             await #expect(throws: AMQPConnectionError.self) { for try await _ in consumer {} }
             await #expect(throws: AMQPConnectionError.self) { _ = try await channel.publishConfirmed(routingKey: "x", body: "y") }
@@ -224,7 +249,7 @@ struct BrokerKillIntegrationTests {
 
     @Test func killingTheBrokerMidConsumeFailsOverToTheOtherNode() async throws {
         // Node 2 first, so the node killed is node 2, and recovery moves to node 1.
-        let client = try await AMQPClient.connect(to: [endpoints[1], endpoints[0]], retry: RetryPolicy(maxAttempts: 20, initialBackoff: .milliseconds(200)))
+        let client = try await AMQPClient.connect(to: [endpoints[1], endpoints[0]], retry: RetryPolicy(maxAttempts: 20, backoff: Backoff(initial: .milliseconds(200), maximum: .seconds(5))))
         let events = client.events
         let channel = try await client.openChannel()
         let queue = try await channel.queueDeclare(exclusive: true)
@@ -244,7 +269,7 @@ struct BrokerKillIntegrationTests {
             Task { () -> String in
                 do {
                     return "\(try await channel.publishConfirmed(routingKey: queue.queue, body: ByteBuffer(string: "in flight \(index)"), timeout: .seconds(20)))"
-                } catch AMQPConnectionError.connectionLost {
+                } catch AMQPConnectionError.Code.connectionLost {
                     return "connectionLost"
                 } catch {
                     return "\(error)"
@@ -265,6 +290,6 @@ struct BrokerKillIntegrationTests {
         #expect(try await awaitEvent(events) { if case .recovered = $0 { true } else { false } } == .recovered(endpoint: 1))
         #expect(try await channel.publishConfirmed(routingKey: queue.queue, body: "after") == .ack)
         #expect(try await deliveries.next()?.body == "after")
-        try await client.close()
+        await client.close()
     }
 }

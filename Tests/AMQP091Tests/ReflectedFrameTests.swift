@@ -1,4 +1,5 @@
 @testable import AMQP091
+import AMQP091Reflection
 import Bytes
 import Testing
 

@@ -5,30 +5,117 @@ import Services
 import Synchronization
 import Testing
 import TestSupport
+import Transport
 
-/// The consumer loop against the real broker.
-@Suite(.requires(.rabbitmq)) struct DeliveryLoopTests {
-    @Test func stoppingRequeuesAMessageWaitingOutItsRetryAtOnce() async throws {
-        let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: TestServer.rabbitmq.url()))
-        let channel = try await connection.openChannel()
-        let queue = "delivery-loop-\(UUID().uuidString.prefix(8))"
-        let _: QueueDeclareOk = try await channel.call(QueueDeclare(queue: queue, autoDelete: false))
-        try channel.publish(routingKey: queue, body: ByteBuffer(string: "retry me"))
-        let handled = Atomic<Int>(0)
-        let loop = try await DeliveryLoop.start(queue: queue, prefetch: 1, on: connection, metrics: ServiceMetrics(service: "test"),
-                                                logger: JSONLogger(service: "test", minimum: .error)) { _, _ in
-            handled.add(1, ordering: .relaxed)
-            return .retry(after: .seconds(120), reason: "test")
+/// The consumer loop against the real broker, on queues of its own.
+@Suite(.requires(.rabbitmq), .timeLimit(.minutes(1))) struct DeliveryLoopTests {
+    let name = "delivery-loop-\(UUID().uuidString.prefix(8))"
+    let logger = JSONLogger(service: "test", minimum: .error)
+
+    /// Runs `body` with a client whose `run()` is a sibling task, cancelled once `body` returns.
+    func withClient(_ body: @escaping @Sendable (AMQPClient, RecoveringChannel) async throws -> Void) async throws {
+        let client = AMQPClient(endpoints: [try AMQPURL(parsing: TestServer.rabbitmq.url())])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            defer { group.cancelAll() }
+            try await body(client, try await client.openChannel())
         }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while handled.load(ordering: .relaxed) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(handled.load(ordering: .relaxed) == 1)
-        let stopping = ContinuousClock.now
+    }
+
+    /// Starts a loop on `queue`, runs it beside `body`, then stops it and waits for it to end.
+    func consuming(
+        _ queue: String, on client: AMQPClient, deadLetterExchange: String = PipelineTopology.deadLetterExchange,
+        handler: @escaping DeliveryLoop.Handler, _ body: @Sendable () async throws -> Void
+    ) async throws {
+        let loop = try await DeliveryLoop.start(queue: queue, prefetch: 1, on: client, deadLetterExchange: deadLetterExchange,
+                                                metrics: ServiceMetrics(service: "test"), logger: logger, loops: .shared, handler: handler)
+        let running = Task { await loop.run() }
+        do {
+            try await body()
+        } catch {
+            await loop.stop()
+            await running.value
+            throw error
+        }
         await loop.stop()
-        #expect(ContinuousClock.now - stopping < .seconds(10), "stop did not sit out the two-minute retry delay")
-        let requeued = try await channel.get(queue: queue, noAck: true)
-        #expect(requeued.map { String(describing: $0.body) } == "retry me")
-        let _: QueueDeleteOk = try await channel.call(QueueDelete(queue: queue))
-        try await connection.close()
+        await running.value
+    }
+
+    /// Waits until `condition` holds, up to 10 s.
+    func eventually(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(condition())
+    }
+
+    @Test func stoppingRequeuesAMessageWaitingOutItsRetryAtOnce() async throws {
+        try await withClient { client, channel in
+            try await channel.queueDeclare(name)
+            try channel.publish(routingKey: name, body: ByteBuffer(string: "retry me"))
+            let handled = Atomic<Int>(0)
+            let started = ContinuousClock.now
+            try await consuming(name, on: client, handler: { _, _ in
+                handled.add(1, ordering: .relaxed)
+                return .retry(after: .seconds(120), reason: "test")
+            }) {
+                try await eventually { handled.load(ordering: .relaxed) == 1 }
+            }
+            #expect(ContinuousClock.now - started < .seconds(20), "stop did not sit out the two-minute retry delay")
+            let requeued = try await channel.get(queue: name)
+            #expect(requeued.map { String(describing: $0.body) } == "retry me")
+            try await channel.queueDelete(name)
+        }
+    }
+
+    @Test func aHeldMessageIsHandledAgainWithoutBeingGivenBack() async throws {
+        try await withClient { client, channel in
+            try await channel.queueDeclare(name, durable: true, arguments: QueueArguments(type: .quorum))
+            try await channel.confirmSelect()
+            _ = try await channel.publishConfirmed(routingKey: name, body: ByteBuffer(string: "hold me"))
+            let attempts = Mutex<[Int]>([])
+            try await consuming(name, on: client, handler: { _, attempt in
+                let rounds = attempts.withLock { attempts in
+                    attempts.append(attempt)
+                    return attempts.count
+                }
+                return rounds < 3 ? .hold(reason: "the broker blocks publishing") : .ack
+            }) {
+                try await eventually { attempts.withLock { $0.count } == 3 }
+            }
+            // Held, not requeued: the broker never redelivered it, so every round was attempt 1,
+            // and the final ack removed it.
+            #expect(attempts.withLock { $0 } == [1, 1, 1])
+            #expect(try await channel.queueDeclare(name, passive: true).messageCount == 0)
+            try await channel.queueDelete(name)
+        }
+    }
+
+    @Test func aDeadLetteredMessageCarriesTheReasonAndTheOrderIDsInItsHeaders() async throws {
+        try await withClient { client, channel in
+            let deadLetters = "\(name)-dlx", dead = "\(name)-dead"
+            try await channel.exchangeDeclare(deadLetters, type: "fanout", durable: false)
+            try await channel.queueDeclare(dead)
+            try await channel.queueBind(dead, exchange: deadLetters)
+            try await channel.queueDeclare(name)
+            try channel.publish(routingKey: name, body: ByteBuffer(string: "[{\"id\":\"a\"},{\"id\":\"b\"}]"), properties: BasicProperties(messageID: "m-1"))
+            try await consuming(name, on: client, deadLetterExchange: deadLetters, handler: { _, _ in
+                .deadLetter(reason: "malformed order: qty", orderIDs: ["a", "b"])
+            }) {
+                let deadline = ContinuousClock.now + .seconds(10)
+                while try await channel.queueDeclare(dead, passive: true).messageCount == 0, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            let message = try #require(try await channel.get(queue: dead))
+            let headers = message.properties.headers ?? FieldTable()
+            #expect(headers[DeadLetterHeaders.reason] == .longString(ByteBuffer(string: "malformed order: qty")))
+            #expect(headers[DeadLetterHeaders.orderIDs] == .longString(ByteBuffer(string: "a,b")))
+            #expect(headers[DeadLetterHeaders.queue] == .longString(ByteBuffer(string: name)))
+            #expect(message.properties.messageID == "m-1")
+            #expect(try await channel.queueDeclare(name, passive: true).messageCount == 0, "the original was acknowledged")
+            try await channel.queueDelete(name)
+            try await channel.queueDelete(dead)
+            try await channel.exchangeDelete(deadLetters)
+        }
     }
 }

@@ -94,6 +94,10 @@ final class ScriptedPublisher: ConfirmedPublisher {
     /// Errors to throw (after recording the publish), before any outcome is given.
     let failures = Mutex<[any Error]>([])
     let sent = Mutex<[Sent]>([])
+    /// The broker's reason while "it" blocks publishing.
+    let blocked = Mutex<String?>(nil)
+
+    var blockedReason: String? { blocked.withLock { $0 } }
     /// While set, publishes wait (after being recorded) until `open()`.
     private let held = Mutex<(closed: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
 

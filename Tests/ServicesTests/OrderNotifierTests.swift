@@ -59,7 +59,7 @@ import Testing
     @Test func aHeldLeaseIsWaitedOutNotDeadLettered() async {
         _ = try? await store.lease(["o-1"], token: "killed", ttl: .seconds(30))
         let notifier = OrderNotifier(store: store, sender: RecordingSender(), lease: .seconds(3), sendTimeout: .seconds(1))
-        let action = await notifier.handle(body: created, attempt: RetryPolicy().maxAttempts)
+        let action = await notifier.handle(body: created, attempt: DeliveryRetryPolicy().maxAttempts)
         #expect(action == .retry(after: .seconds(3), reason: "lease held by another notifier"))
     }
 

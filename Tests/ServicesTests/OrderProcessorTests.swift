@@ -74,9 +74,9 @@ import Testing
         }
     }
 
-    @Test func transientFailuresBackOffThenDeadLetter() async {
+    @Test func aFailureBeforeTheDecisionBacksOffThenDeadLettersWithTheOrderIDs() async {
         store.failures.withLock { $0 = 100 }
-        var policy = RetryPolicy()
+        var policy = DeliveryRetryPolicy()
         policy.maxAttempts = 3
         let processor = OrderProcessor(store: store, events: ScriptedPublisher(), retry: policy)
         let body = bytes(#"{"id":"o-1","sku":"sku-1","qty":1}"#)
@@ -86,19 +86,20 @@ import Testing
             return
         }
         #expect(second == first * 2)
-        guard case .deadLetter = await processor.handle(body: body, attempt: 3) else {
+        guard case .deadLetter(_, let orderIDs) = await processor.handle(body: body, attempt: 3) else {
             Issue.record("expected dead-lettering after the last attempt")
             return
         }
+        #expect(orderIDs == ["o-1"])
     }
 
     /// Regression: five attempts gave up within 1.5 s, so a Redis restart (LOADING while it replays
     /// its AOF) dead-lettered orders the gateway had already answered 202 for.
     @Test func theDefaultPolicyOutlastsARedisRestart() {
-        let policy = RetryPolicy()
+        let policy = DeliveryRetryPolicy()
         var waited = Duration.zero
         var attempt = 1
-        while case .retry(let delay, _) = policy.afterFailure(attempt: attempt, reason: "LOADING") {
+        while case .retry(let delay, _) = policy.afterFailure(attempt: attempt, reason: "LOADING", orderIDs: []) {
             waited += delay
             attempt += 1
         }
@@ -106,11 +107,35 @@ import Testing
         #expect(attempt <= Int(PipelineTopology.deliveryLimit), "the broker's delivery limit must not cut the retries short")
     }
 
-    @Test func anUnconfirmedEventIsRetriedNotAcked() async {
-        let processor = OrderProcessor(store: store, events: ScriptedPublisher([.nacked]))
-        guard case .retry = await processor.handle(body: bytes(#"{"id":"o-1","sku":"sku-1","qty":1}"#), attempt: 1) else {
-            Issue.record("expected a retry")
+    @Test(arguments: [PublishOutcome.nacked, .returned, .timedOut, .blocked(reason: "low on memory")])
+    func anUnpublishedEventIsHeldNotAcked(outcome: PublishOutcome) async {
+        let processor = OrderProcessor(store: store, events: ScriptedPublisher([outcome]))
+        guard case .hold(let reason) = await processor.handle(body: bytes(#"{"id":"o-1","sku":"sku-1","qty":1}"#), attempt: 1) else {
+            Issue.record("expected the delivery to be held")
             return
         }
+        #expect(reason == "order.created event \(outcome)")
+        #expect(!reason.contains("timedOut"), "the reason reads as words")
+    }
+
+    /// Regression: after the ten-attempt budget (about 85 s of a broker alarm) a decided order was
+    /// dead-lettered, so the dead-letter queue held an order that was decided but never notified.
+    @Test func aDecidedOrdersEventIsHeldHoweverManyAttemptsWentBefore() async {
+        let processor = OrderProcessor(store: store, events: ScriptedPublisher([.timedOut]))
+        let attempts = Int(PipelineTopology.deliveryLimit) * 3
+        guard case .hold = await processor.handle(body: bytes(#"{"id":"o-1","sku":"sku-1","qty":1}"#), attempt: attempts) else {
+            Issue.record("a decided order whose event did not go out must not be dead-lettered")
+            return
+        }
+    }
+
+    @Test func aMalformedBatchIsDeadLetteredWithTheOrderIDsItNames() async {
+        let body = bytes(#"[{"id":"m-1","qty":1,"sku":"sku-1"},{"id":"m-2","qty":"two","sku":"sku-1"}]"#)
+        guard case .deadLetter(let reason, let orderIDs) = await OrderProcessor(store: store, events: ScriptedPublisher()).handle(body: body, attempt: 1) else {
+            Issue.record("expected dead-lettering")
+            return
+        }
+        #expect(reason.hasPrefix("malformed order"))
+        #expect(orderIDs == ["m-1", "m-2"])
     }
 }

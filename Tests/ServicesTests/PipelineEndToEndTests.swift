@@ -29,10 +29,7 @@ enum SharedPipeline {
         configuration.notifierMetricsPort = 0
         configuration.prefetch = 32
         let logger = JSONLogger(service: "e2e", minimum: .warning)
-        guard let pipeline = try await PipelineApp.start(roles: ServiceRole.allCases, configuration: configuration, logger: logger, sender: sender) else {
-            throw PipelineEndToEndTests.Timeout(what: "the pipeline to start")
-        }
-        return pipeline
+        return try await TestPipeline.start(configuration: configuration, logger: logger, sender: sender).running
     }
 }
 
@@ -153,9 +150,10 @@ struct PipelineEndToEndTests {
     @Test func aMalformedMessageIsDeadLettered() async throws {
         let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: TestServer.rabbitmq.url()))
         let channel = try await connection.openChannel()
-        let before = try await PipelineTopology.deadLetterDepth(on: channel)
+        func depth() async throws -> UInt32 { try await channel.queueDeclare(PipelineTopology.deadLetterQueue, passive: true).messageCount }
+        let before = try await depth()
         try channel.publish(exchange: PipelineTopology.ordersExchange, routingKey: PipelineTopology.ordersRoutingKey, body: ByteBuffer(string: "not an order \(run)"))
-        try await eventually("the dead-lettered message") { try await PipelineTopology.deadLetterDepth(on: channel) == before + 1 }
+        try await eventually("the dead-lettered message") { try await depth() == before + 1 }
         let dashboardView = try await TestHTTPClient.send(port: dashboard, method: "GET", path: "/metrics")
         #expect(dashboardView.body.contains("\"dlq_depth\":"))
         try await connection.close()

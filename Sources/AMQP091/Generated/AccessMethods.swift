@@ -3,7 +3,9 @@
 import Bytes
 
 /// `access.request` (class 30, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct AccessRequest: AMQPMethodPayload {
+public struct AccessRequest: AMQPSynchronousMethod {
+    public typealias Reply = AccessRequestOk
+
     public static let classID: UInt16 = 30
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true
@@ -65,21 +67,6 @@ extension AccessRequest {
         if self.read { bits0 |= 16 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.realm), .bit(self.exclusive), .bit(self.passive), .bit(self.active), .bit(self.write), .bit(self.read)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 6,
-            case .shortstr(let realm) = values[0],
-            case .bit(let exclusive) = values[1],
-            case .bit(let passive) = values[2],
-            case .bit(let active) = values[3],
-            case .bit(let write) = values[4],
-            case .bit(let read) = values[5] else { return nil }
-        self.init(realm: realm, exclusive: exclusive, passive: passive, active: active, write: write, read: read)
-    }
 }
 
 /// `access.request-ok` (class 30, method 11).
@@ -111,15 +98,5 @@ extension AccessRequestOk {
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         buffer.writeInteger(self.ticket)
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .short(let ticket) = values[0] else { return nil }
-        self.init(ticket: ticket)
     }
 }

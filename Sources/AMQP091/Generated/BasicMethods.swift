@@ -3,7 +3,9 @@
 import Bytes
 
 /// `basic.qos` (class 60, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct BasicQos: AMQPMethodPayload {
+public struct BasicQos: AMQPSynchronousMethod {
+    public typealias Reply = BasicQosOk
+
     public static let classID: UInt16 = 60
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true
@@ -47,18 +49,6 @@ extension BasicQos {
         if self.global { bits0 |= 1 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.long(self.prefetchSize), .short(self.prefetchCount), .bit(self.global)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 3,
-            case .long(let prefetchSize) = values[0],
-            case .short(let prefetchCount) = values[1],
-            case .bit(let global) = values[2] else { return nil }
-        self.init(prefetchSize: prefetchSize, prefetchCount: prefetchCount, global: global)
-    }
 }
 
 /// `basic.qos-ok` (class 60, method 11).
@@ -85,19 +75,12 @@ extension BasicQosOk {
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
     }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
-    }
 }
 
 /// `basic.consume` (class 60, method 20). Synchronous: the peer answers with the matching `-ok`.
-public struct BasicConsume: AMQPMethodPayload {
+public struct BasicConsume: AMQPSynchronousMethod {
+    public typealias Reply = BasicConsumeOk
+
     public static let classID: UInt16 = 60
     public static let methodID: UInt16 = 20
     public static let isSynchronous = true
@@ -171,23 +154,6 @@ extension BasicConsume {
         buffer.writeInteger(bits0)
         try buffer.writeFieldTable(self.arguments, "arguments")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.queue), .shortstr(self.consumerTag), .bit(self.noLocal), .bit(self.noAck), .bit(self.exclusive), .bit(self.noWait), .table(self.arguments)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 8,
-            case .short(let ticket) = values[0],
-            case .shortstr(let queue) = values[1],
-            case .shortstr(let consumerTag) = values[2],
-            case .bit(let noLocal) = values[3],
-            case .bit(let noAck) = values[4],
-            case .bit(let exclusive) = values[5],
-            case .bit(let noWait) = values[6],
-            case .table(let arguments) = values[7] else { return nil }
-        self.init(ticket: ticket, queue: queue, consumerTag: consumerTag, noLocal: noLocal, noAck: noAck, exclusive: exclusive, noWait: noWait, arguments: arguments)
-    }
 }
 
 /// `basic.consume-ok` (class 60, method 21).
@@ -220,20 +186,12 @@ extension BasicConsumeOk {
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeShortString(self.consumerTag, "consumer-tag")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.consumerTag)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .shortstr(let consumerTag) = values[0] else { return nil }
-        self.init(consumerTag: consumerTag)
-    }
 }
 
 /// `basic.cancel` (class 60, method 30). Synchronous: the peer answers with the matching `-ok`.
-public struct BasicCancel: AMQPMethodPayload {
+public struct BasicCancel: AMQPSynchronousMethod {
+    public typealias Reply = BasicCancelOk
+
     public static let classID: UInt16 = 60
     public static let methodID: UInt16 = 30
     public static let isSynchronous = true
@@ -271,17 +229,6 @@ extension BasicCancel {
         if self.noWait { bits0 |= 1 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.consumerTag), .bit(self.noWait)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 2,
-            case .shortstr(let consumerTag) = values[0],
-            case .bit(let noWait) = values[1] else { return nil }
-        self.init(consumerTag: consumerTag, noWait: noWait)
-    }
 }
 
 /// `basic.cancel-ok` (class 60, method 31).
@@ -313,16 +260,6 @@ extension BasicCancelOk {
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeShortString(self.consumerTag, "consumer-tag")
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.consumerTag)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .shortstr(let consumerTag) = values[0] else { return nil }
-        self.init(consumerTag: consumerTag)
     }
 }
 
@@ -383,20 +320,6 @@ extension BasicPublish {
         if self.immediate { bits0 |= 2 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.exchange), .shortstr(self.routingKey), .bit(self.mandatory), .bit(self.immediate)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 5,
-            case .short(let ticket) = values[0],
-            case .shortstr(let exchange) = values[1],
-            case .shortstr(let routingKey) = values[2],
-            case .bit(let mandatory) = values[3],
-            case .bit(let immediate) = values[4] else { return nil }
-        self.init(ticket: ticket, exchange: exchange, routingKey: routingKey, mandatory: mandatory, immediate: immediate)
-    }
 }
 
 /// `basic.return` (class 60, method 50). Followed by a content header and body frames.
@@ -446,19 +369,6 @@ extension BasicReturn {
         try buffer.writeShortString(self.replyText, "reply-text")
         try buffer.writeShortString(self.exchange, "exchange")
         try buffer.writeShortString(self.routingKey, "routing-key")
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.replyCode), .shortstr(self.replyText), .shortstr(self.exchange), .shortstr(self.routingKey)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 4,
-            case .short(let replyCode) = values[0],
-            case .shortstr(let replyText) = values[1],
-            case .shortstr(let exchange) = values[2],
-            case .shortstr(let routingKey) = values[3] else { return nil }
-        self.init(replyCode: replyCode, replyText: replyText, exchange: exchange, routingKey: routingKey)
     }
 }
 
@@ -519,20 +429,6 @@ extension BasicDeliver {
         try buffer.writeShortString(self.exchange, "exchange")
         try buffer.writeShortString(self.routingKey, "routing-key")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.consumerTag), .longlong(self.deliveryTag), .bit(self.redelivered), .shortstr(self.exchange), .shortstr(self.routingKey)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 5,
-            case .shortstr(let consumerTag) = values[0],
-            case .longlong(let deliveryTag) = values[1],
-            case .bit(let redelivered) = values[2],
-            case .shortstr(let exchange) = values[3],
-            case .shortstr(let routingKey) = values[4] else { return nil }
-        self.init(consumerTag: consumerTag, deliveryTag: deliveryTag, redelivered: redelivered, exchange: exchange, routingKey: routingKey)
-    }
 }
 
 /// `basic.get` (class 60, method 70). Synchronous: the peer answers with the matching `-ok`.
@@ -579,18 +475,6 @@ extension BasicGet {
         var bits0: UInt8 = 0
         if self.noAck { bits0 |= 1 }
         buffer.writeInteger(bits0)
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.queue), .bit(self.noAck)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 3,
-            case .short(let ticket) = values[0],
-            case .shortstr(let queue) = values[1],
-            case .bit(let noAck) = values[2] else { return nil }
-        self.init(ticket: ticket, queue: queue, noAck: noAck)
     }
 }
 
@@ -651,20 +535,6 @@ extension BasicGetOk {
         try buffer.writeShortString(self.routingKey, "routing-key")
         buffer.writeInteger(self.messageCount)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.longlong(self.deliveryTag), .bit(self.redelivered), .shortstr(self.exchange), .shortstr(self.routingKey), .long(self.messageCount)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 5,
-            case .longlong(let deliveryTag) = values[0],
-            case .bit(let redelivered) = values[1],
-            case .shortstr(let exchange) = values[2],
-            case .shortstr(let routingKey) = values[3],
-            case .long(let messageCount) = values[4] else { return nil }
-        self.init(deliveryTag: deliveryTag, redelivered: redelivered, exchange: exchange, routingKey: routingKey, messageCount: messageCount)
-    }
 }
 
 /// `basic.get-empty` (class 60, method 72).
@@ -696,16 +566,6 @@ extension BasicGetEmpty {
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeShortString(self.clusterID, "cluster-id")
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.clusterID)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .shortstr(let clusterID) = values[0] else { return nil }
-        self.init(clusterID: clusterID)
     }
 }
 
@@ -748,17 +608,6 @@ extension BasicAck {
         if self.multiple { bits0 |= 1 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.longlong(self.deliveryTag), .bit(self.multiple)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 2,
-            case .longlong(let deliveryTag) = values[0],
-            case .bit(let multiple) = values[1] else { return nil }
-        self.init(deliveryTag: deliveryTag, multiple: multiple)
-    }
 }
 
 /// `basic.reject` (class 60, method 90).
@@ -800,17 +649,6 @@ extension BasicReject {
         if self.requeue { bits0 |= 1 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.longlong(self.deliveryTag), .bit(self.requeue)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 2,
-            case .longlong(let deliveryTag) = values[0],
-            case .bit(let requeue) = values[1] else { return nil }
-        self.init(deliveryTag: deliveryTag, requeue: requeue)
-    }
 }
 
 /// `basic.recover-async` (class 60, method 100).
@@ -846,20 +684,12 @@ extension BasicRecoverAsync {
         if self.requeue { bits0 |= 1 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.bit(self.requeue)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .bit(let requeue) = values[0] else { return nil }
-        self.init(requeue: requeue)
-    }
 }
 
 /// `basic.recover` (class 60, method 110). Synchronous: the peer answers with the matching `-ok`.
-public struct BasicRecover: AMQPMethodPayload {
+public struct BasicRecover: AMQPSynchronousMethod {
+    public typealias Reply = BasicRecoverOk
+
     public static let classID: UInt16 = 60
     public static let methodID: UInt16 = 110
     public static let isSynchronous = true
@@ -891,16 +721,6 @@ extension BasicRecover {
         if self.requeue { bits0 |= 1 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.bit(self.requeue)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .bit(let requeue) = values[0] else { return nil }
-        self.init(requeue: requeue)
-    }
 }
 
 /// `basic.recover-ok` (class 60, method 111).
@@ -926,15 +746,6 @@ extension BasicRecoverOk {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }
 
@@ -982,17 +793,5 @@ extension BasicNack {
         if self.multiple { bits0 |= 1 }
         if self.requeue { bits0 |= 2 }
         buffer.writeInteger(bits0)
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.longlong(self.deliveryTag), .bit(self.multiple), .bit(self.requeue)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 3,
-            case .longlong(let deliveryTag) = values[0],
-            case .bit(let multiple) = values[1],
-            case .bit(let requeue) = values[2] else { return nil }
-        self.init(deliveryTag: deliveryTag, multiple: multiple, requeue: requeue)
     }
 }

@@ -3,7 +3,9 @@
 import Bytes
 
 /// `channel.open` (class 20, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct ChannelOpen: AMQPMethodPayload {
+public struct ChannelOpen: AMQPSynchronousMethod {
+    public typealias Reply = ChannelOpenOk
+
     public static let classID: UInt16 = 20
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true
@@ -31,16 +33,6 @@ extension ChannelOpen {
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeShortString(self.outOfBand, "out-of-band")
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.outOfBand)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .shortstr(let outOfBand) = values[0] else { return nil }
-        self.init(outOfBand: outOfBand)
     }
 }
 
@@ -74,20 +66,12 @@ extension ChannelOpenOk {
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeLongString(self.channelID, "channel-id")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.longstr(self.channelID)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .longstr(let channelID) = values[0] else { return nil }
-        self.init(channelID: channelID)
-    }
 }
 
 /// `channel.flow` (class 20, method 20). Synchronous: the peer answers with the matching `-ok`.
-public struct ChannelFlow: AMQPMethodPayload {
+public struct ChannelFlow: AMQPSynchronousMethod {
+    public typealias Reply = ChannelFlowOk
+
     public static let classID: UInt16 = 20
     public static let methodID: UInt16 = 20
     public static let isSynchronous = true
@@ -118,16 +102,6 @@ extension ChannelFlow {
         var bits0: UInt8 = 0
         if self.active { bits0 |= 1 }
         buffer.writeInteger(bits0)
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.bit(self.active)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .bit(let active) = values[0] else { return nil }
-        self.init(active: active)
     }
 }
 
@@ -164,20 +138,12 @@ extension ChannelFlowOk {
         if self.active { bits0 |= 1 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.bit(self.active)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .bit(let active) = values[0] else { return nil }
-        self.init(active: active)
-    }
 }
 
 /// `channel.close` (class 20, method 40). Synchronous: the peer answers with the matching `-ok`.
-public struct ChannelClose: AMQPMethodPayload {
+public struct ChannelClose: AMQPSynchronousMethod {
+    public typealias Reply = ChannelCloseOk
+
     public static let classID: UInt16 = 20
     public static let methodID: UInt16 = 40
     public static let isSynchronous = true
@@ -224,19 +190,6 @@ extension ChannelClose {
         buffer.writeInteger(self.classID)
         buffer.writeInteger(self.methodID)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.replyCode), .shortstr(self.replyText), .short(self.classID), .short(self.methodID)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 4,
-            case .short(let replyCode) = values[0],
-            case .shortstr(let replyText) = values[1],
-            case .short(let classID) = values[2],
-            case .short(let methodID) = values[3] else { return nil }
-        self.init(replyCode: replyCode, replyText: replyText, classID: classID, methodID: methodID)
-    }
 }
 
 /// `channel.close-ok` (class 20, method 41).
@@ -262,14 +215,5 @@ extension ChannelCloseOk {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }

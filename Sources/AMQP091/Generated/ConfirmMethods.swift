@@ -3,7 +3,9 @@
 import Bytes
 
 /// `confirm.select` (class 85, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct ConfirmSelect: AMQPMethodPayload {
+public struct ConfirmSelect: AMQPSynchronousMethod {
+    public typealias Reply = ConfirmSelectOk
+
     public static let classID: UInt16 = 85
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true
@@ -35,16 +37,6 @@ extension ConfirmSelect {
         if self.noWait { bits0 |= 1 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.bit(self.noWait)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .bit(let noWait) = values[0] else { return nil }
-        self.init(noWait: noWait)
-    }
 }
 
 /// `confirm.select-ok` (class 85, method 11).
@@ -70,14 +62,5 @@ extension ConfirmSelectOk {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }

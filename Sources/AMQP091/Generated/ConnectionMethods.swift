@@ -3,7 +3,9 @@
 import Bytes
 
 /// `connection.start` (class 10, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct ConnectionStart: AMQPMethodPayload {
+public struct ConnectionStart: AMQPSynchronousMethod {
+    public typealias Reply = ConnectionStartOk
+
     public static let classID: UInt16 = 10
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true
@@ -56,20 +58,6 @@ extension ConnectionStart {
         try buffer.writeLongString(self.mechanisms, "mechanisms")
         try buffer.writeLongString(self.locales, "locales")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.octet(self.versionMajor), .octet(self.versionMinor), .table(self.serverProperties), .longstr(self.mechanisms), .longstr(self.locales)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 5,
-            case .octet(let versionMajor) = values[0],
-            case .octet(let versionMinor) = values[1],
-            case .table(let serverProperties) = values[2],
-            case .longstr(let mechanisms) = values[3],
-            case .longstr(let locales) = values[4] else { return nil }
-        self.init(versionMajor: versionMajor, versionMinor: versionMinor, serverProperties: serverProperties, mechanisms: mechanisms, locales: locales)
-    }
 }
 
 /// `connection.start-ok` (class 10, method 11).
@@ -120,23 +108,12 @@ extension ConnectionStartOk {
         try buffer.writeLongString(self.response, "response")
         try buffer.writeShortString(self.locale, "locale")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.table(self.clientProperties), .shortstr(self.mechanism), .longstr(self.response), .shortstr(self.locale)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 4,
-            case .table(let clientProperties) = values[0],
-            case .shortstr(let mechanism) = values[1],
-            case .longstr(let response) = values[2],
-            case .shortstr(let locale) = values[3] else { return nil }
-        self.init(clientProperties: clientProperties, mechanism: mechanism, response: response, locale: locale)
-    }
 }
 
 /// `connection.secure` (class 10, method 20). Synchronous: the peer answers with the matching `-ok`.
-public struct ConnectionSecure: AMQPMethodPayload {
+public struct ConnectionSecure: AMQPSynchronousMethod {
+    public typealias Reply = ConnectionSecureOk
+
     public static let classID: UInt16 = 10
     public static let methodID: UInt16 = 20
     public static let isSynchronous = true
@@ -164,16 +141,6 @@ extension ConnectionSecure {
 
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeLongString(self.challenge, "challenge")
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.longstr(self.challenge)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .longstr(let challenge) = values[0] else { return nil }
-        self.init(challenge: challenge)
     }
 }
 
@@ -207,20 +174,12 @@ extension ConnectionSecureOk {
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeLongString(self.response, "response")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.longstr(self.response)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .longstr(let response) = values[0] else { return nil }
-        self.init(response: response)
-    }
 }
 
 /// `connection.tune` (class 10, method 30). Synchronous: the peer answers with the matching `-ok`.
-public struct ConnectionTune: AMQPMethodPayload {
+public struct ConnectionTune: AMQPSynchronousMethod {
+    public typealias Reply = ConnectionTuneOk
+
     public static let classID: UInt16 = 10
     public static let methodID: UInt16 = 30
     public static let isSynchronous = true
@@ -260,18 +219,6 @@ extension ConnectionTune {
         buffer.writeInteger(self.channelMax)
         buffer.writeInteger(self.frameMax)
         buffer.writeInteger(self.heartbeat)
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.channelMax), .long(self.frameMax), .short(self.heartbeat)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 3,
-            case .short(let channelMax) = values[0],
-            case .long(let frameMax) = values[1],
-            case .short(let heartbeat) = values[2] else { return nil }
-        self.init(channelMax: channelMax, frameMax: frameMax, heartbeat: heartbeat)
     }
 }
 
@@ -317,22 +264,12 @@ extension ConnectionTuneOk {
         buffer.writeInteger(self.frameMax)
         buffer.writeInteger(self.heartbeat)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.channelMax), .long(self.frameMax), .short(self.heartbeat)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 3,
-            case .short(let channelMax) = values[0],
-            case .long(let frameMax) = values[1],
-            case .short(let heartbeat) = values[2] else { return nil }
-        self.init(channelMax: channelMax, frameMax: frameMax, heartbeat: heartbeat)
-    }
 }
 
 /// `connection.open` (class 10, method 40). Synchronous: the peer answers with the matching `-ok`.
-public struct ConnectionOpen: AMQPMethodPayload {
+public struct ConnectionOpen: AMQPSynchronousMethod {
+    public typealias Reply = ConnectionOpenOk
+
     public static let classID: UInt16 = 10
     public static let methodID: UInt16 = 40
     public static let isSynchronous = true
@@ -376,18 +313,6 @@ extension ConnectionOpen {
         if self.insist { bits0 |= 1 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.virtualHost), .shortstr(self.capabilities), .bit(self.insist)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 3,
-            case .shortstr(let virtualHost) = values[0],
-            case .shortstr(let capabilities) = values[1],
-            case .bit(let insist) = values[2] else { return nil }
-        self.init(virtualHost: virtualHost, capabilities: capabilities, insist: insist)
-    }
 }
 
 /// `connection.open-ok` (class 10, method 41).
@@ -420,20 +345,12 @@ extension ConnectionOpenOk {
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeShortString(self.knownHosts, "known-hosts")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.knownHosts)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .shortstr(let knownHosts) = values[0] else { return nil }
-        self.init(knownHosts: knownHosts)
-    }
 }
 
 /// `connection.close` (class 10, method 50). Synchronous: the peer answers with the matching `-ok`.
-public struct ConnectionClose: AMQPMethodPayload {
+public struct ConnectionClose: AMQPSynchronousMethod {
+    public typealias Reply = ConnectionCloseOk
+
     public static let classID: UInt16 = 10
     public static let methodID: UInt16 = 50
     public static let isSynchronous = true
@@ -480,19 +397,6 @@ extension ConnectionClose {
         buffer.writeInteger(self.classID)
         buffer.writeInteger(self.methodID)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.replyCode), .shortstr(self.replyText), .short(self.classID), .short(self.methodID)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 4,
-            case .short(let replyCode) = values[0],
-            case .shortstr(let replyText) = values[1],
-            case .short(let classID) = values[2],
-            case .short(let methodID) = values[3] else { return nil }
-        self.init(replyCode: replyCode, replyText: replyText, classID: classID, methodID: methodID)
-    }
 }
 
 /// `connection.close-ok` (class 10, method 51).
@@ -518,15 +422,6 @@ extension ConnectionCloseOk {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }
 
@@ -560,16 +455,6 @@ extension ConnectionBlocked {
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         try buffer.writeShortString(self.reason, "reason")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.reason)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .shortstr(let reason) = values[0] else { return nil }
-        self.init(reason: reason)
-    }
 }
 
 /// `connection.unblocked` (class 10, method 61).
@@ -596,19 +481,12 @@ extension ConnectionUnblocked {
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
     }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
-    }
 }
 
 /// `connection.update-secret` (class 10, method 70). Synchronous: the peer answers with the matching `-ok`.
-public struct ConnectionUpdateSecret: AMQPMethodPayload {
+public struct ConnectionUpdateSecret: AMQPSynchronousMethod {
+    public typealias Reply = ConnectionUpdateSecretOk
+
     public static let classID: UInt16 = 10
     public static let methodID: UInt16 = 70
     public static let isSynchronous = true
@@ -643,17 +521,6 @@ extension ConnectionUpdateSecret {
         try buffer.writeLongString(self.newSecret, "new-secret")
         try buffer.writeShortString(self.reason, "reason")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.longstr(self.newSecret), .shortstr(self.reason)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 2,
-            case .longstr(let newSecret) = values[0],
-            case .shortstr(let reason) = values[1] else { return nil }
-        self.init(newSecret: newSecret, reason: reason)
-    }
 }
 
 /// `connection.update-secret-ok` (class 10, method 71).
@@ -679,14 +546,5 @@ extension ConnectionUpdateSecretOk {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }

@@ -13,12 +13,12 @@ public enum AMQPProtocol {
 }
 
 /// Frame type octets and the frame-end marker.
-enum FrameConstant {
-    static let method: UInt8 = 1
-    static let header: UInt8 = 2
-    static let body: UInt8 = 3
-    static let heartbeat: UInt8 = 8
-    static let end: UInt8 = 206
+package enum FrameConstant {
+    package static let method: UInt8 = 1
+    package static let header: UInt8 = 2
+    package static let body: UInt8 = 3
+    package static let heartbeat: UInt8 = 8
+    package static let end: UInt8 = 206
 }
 
 /// A reply code carried by `connection.close` and `channel.close`.

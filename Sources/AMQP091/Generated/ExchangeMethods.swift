@@ -3,7 +3,9 @@
 import Bytes
 
 /// `exchange.declare` (class 40, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct ExchangeDeclare: AMQPMethodPayload {
+public struct ExchangeDeclare: AMQPSynchronousMethod {
+    public typealias Reply = ExchangeDeclareOk
+
     public static let classID: UInt16 = 40
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true
@@ -83,24 +85,6 @@ extension ExchangeDeclare {
         buffer.writeInteger(bits0)
         try buffer.writeFieldTable(self.arguments, "arguments")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.exchange), .shortstr(self.type), .bit(self.passive), .bit(self.durable), .bit(self.autoDelete), .bit(self.internal), .bit(self.noWait), .table(self.arguments)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 9,
-            case .short(let ticket) = values[0],
-            case .shortstr(let exchange) = values[1],
-            case .shortstr(let type) = values[2],
-            case .bit(let passive) = values[3],
-            case .bit(let durable) = values[4],
-            case .bit(let autoDelete) = values[5],
-            case .bit(let `internal`) = values[6],
-            case .bit(let noWait) = values[7],
-            case .table(let arguments) = values[8] else { return nil }
-        self.init(ticket: ticket, exchange: exchange, type: type, passive: passive, durable: durable, autoDelete: autoDelete, internal: `internal`, noWait: noWait, arguments: arguments)
-    }
 }
 
 /// `exchange.declare-ok` (class 40, method 11).
@@ -127,19 +111,12 @@ extension ExchangeDeclareOk {
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
     }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
-    }
 }
 
 /// `exchange.delete` (class 40, method 20). Synchronous: the peer answers with the matching `-ok`.
-public struct ExchangeDelete: AMQPMethodPayload {
+public struct ExchangeDelete: AMQPSynchronousMethod {
+    public typealias Reply = ExchangeDeleteOk
+
     public static let classID: UInt16 = 40
     public static let methodID: UInt16 = 20
     public static let isSynchronous = true
@@ -189,19 +166,6 @@ extension ExchangeDelete {
         if self.noWait { bits0 |= 2 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.exchange), .bit(self.ifUnused), .bit(self.noWait)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 4,
-            case .short(let ticket) = values[0],
-            case .shortstr(let exchange) = values[1],
-            case .bit(let ifUnused) = values[2],
-            case .bit(let noWait) = values[3] else { return nil }
-        self.init(ticket: ticket, exchange: exchange, ifUnused: ifUnused, noWait: noWait)
-    }
 }
 
 /// `exchange.delete-ok` (class 40, method 21).
@@ -228,19 +192,12 @@ extension ExchangeDeleteOk {
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
     }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
-    }
 }
 
 /// `exchange.bind` (class 40, method 30). Synchronous: the peer answers with the matching `-ok`.
-public struct ExchangeBind: AMQPMethodPayload {
+public struct ExchangeBind: AMQPSynchronousMethod {
+    public typealias Reply = ExchangeBindOk
+
     public static let classID: UInt16 = 40
     public static let methodID: UInt16 = 30
     public static let isSynchronous = true
@@ -302,21 +259,6 @@ extension ExchangeBind {
         buffer.writeInteger(bits0)
         try buffer.writeFieldTable(self.arguments, "arguments")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.destination), .shortstr(self.source), .shortstr(self.routingKey), .bit(self.noWait), .table(self.arguments)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 6,
-            case .short(let ticket) = values[0],
-            case .shortstr(let destination) = values[1],
-            case .shortstr(let source) = values[2],
-            case .shortstr(let routingKey) = values[3],
-            case .bit(let noWait) = values[4],
-            case .table(let arguments) = values[5] else { return nil }
-        self.init(ticket: ticket, destination: destination, source: source, routingKey: routingKey, noWait: noWait, arguments: arguments)
-    }
 }
 
 /// `exchange.bind-ok` (class 40, method 31).
@@ -343,19 +285,12 @@ extension ExchangeBindOk {
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
     }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
-    }
 }
 
 /// `exchange.unbind` (class 40, method 40). Synchronous: the peer answers with the matching `-ok`.
-public struct ExchangeUnbind: AMQPMethodPayload {
+public struct ExchangeUnbind: AMQPSynchronousMethod {
+    public typealias Reply = ExchangeUnbindOk
+
     public static let classID: UInt16 = 40
     public static let methodID: UInt16 = 40
     public static let isSynchronous = true
@@ -417,21 +352,6 @@ extension ExchangeUnbind {
         buffer.writeInteger(bits0)
         try buffer.writeFieldTable(self.arguments, "arguments")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.destination), .shortstr(self.source), .shortstr(self.routingKey), .bit(self.noWait), .table(self.arguments)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 6,
-            case .short(let ticket) = values[0],
-            case .shortstr(let destination) = values[1],
-            case .shortstr(let source) = values[2],
-            case .shortstr(let routingKey) = values[3],
-            case .bit(let noWait) = values[4],
-            case .table(let arguments) = values[5] else { return nil }
-        self.init(ticket: ticket, destination: destination, source: source, routingKey: routingKey, noWait: noWait, arguments: arguments)
-    }
 }
 
 /// `exchange.unbind-ok` (class 40, method 51).
@@ -457,14 +377,5 @@ extension ExchangeUnbindOk {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }

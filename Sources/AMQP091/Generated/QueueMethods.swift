@@ -3,7 +3,9 @@
 import Bytes
 
 /// `queue.declare` (class 50, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct QueueDeclare: AMQPMethodPayload {
+public struct QueueDeclare: AMQPSynchronousMethod {
+    public typealias Reply = QueueDeclareOk
+
     public static let classID: UInt16 = 50
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true
@@ -77,23 +79,6 @@ extension QueueDeclare {
         buffer.writeInteger(bits0)
         try buffer.writeFieldTable(self.arguments, "arguments")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.queue), .bit(self.passive), .bit(self.durable), .bit(self.exclusive), .bit(self.autoDelete), .bit(self.noWait), .table(self.arguments)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 8,
-            case .short(let ticket) = values[0],
-            case .shortstr(let queue) = values[1],
-            case .bit(let passive) = values[2],
-            case .bit(let durable) = values[3],
-            case .bit(let exclusive) = values[4],
-            case .bit(let autoDelete) = values[5],
-            case .bit(let noWait) = values[6],
-            case .table(let arguments) = values[7] else { return nil }
-        self.init(ticket: ticket, queue: queue, passive: passive, durable: durable, exclusive: exclusive, autoDelete: autoDelete, noWait: noWait, arguments: arguments)
-    }
 }
 
 /// `queue.declare-ok` (class 50, method 11).
@@ -138,22 +123,12 @@ extension QueueDeclareOk {
         buffer.writeInteger(self.messageCount)
         buffer.writeInteger(self.consumerCount)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.shortstr(self.queue), .long(self.messageCount), .long(self.consumerCount)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 3,
-            case .shortstr(let queue) = values[0],
-            case .long(let messageCount) = values[1],
-            case .long(let consumerCount) = values[2] else { return nil }
-        self.init(queue: queue, messageCount: messageCount, consumerCount: consumerCount)
-    }
 }
 
 /// `queue.bind` (class 50, method 20). Synchronous: the peer answers with the matching `-ok`.
-public struct QueueBind: AMQPMethodPayload {
+public struct QueueBind: AMQPSynchronousMethod {
+    public typealias Reply = QueueBindOk
+
     public static let classID: UInt16 = 50
     public static let methodID: UInt16 = 20
     public static let isSynchronous = true
@@ -215,21 +190,6 @@ extension QueueBind {
         buffer.writeInteger(bits0)
         try buffer.writeFieldTable(self.arguments, "arguments")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.queue), .shortstr(self.exchange), .shortstr(self.routingKey), .bit(self.noWait), .table(self.arguments)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 6,
-            case .short(let ticket) = values[0],
-            case .shortstr(let queue) = values[1],
-            case .shortstr(let exchange) = values[2],
-            case .shortstr(let routingKey) = values[3],
-            case .bit(let noWait) = values[4],
-            case .table(let arguments) = values[5] else { return nil }
-        self.init(ticket: ticket, queue: queue, exchange: exchange, routingKey: routingKey, noWait: noWait, arguments: arguments)
-    }
 }
 
 /// `queue.bind-ok` (class 50, method 21).
@@ -256,19 +216,12 @@ extension QueueBindOk {
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
     }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
-    }
 }
 
 /// `queue.purge` (class 50, method 30). Synchronous: the peer answers with the matching `-ok`.
-public struct QueuePurge: AMQPMethodPayload {
+public struct QueuePurge: AMQPSynchronousMethod {
+    public typealias Reply = QueuePurgeOk
+
     public static let classID: UInt16 = 50
     public static let methodID: UInt16 = 30
     public static let isSynchronous = true
@@ -312,18 +265,6 @@ extension QueuePurge {
         if self.noWait { bits0 |= 1 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.queue), .bit(self.noWait)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 3,
-            case .short(let ticket) = values[0],
-            case .shortstr(let queue) = values[1],
-            case .bit(let noWait) = values[2] else { return nil }
-        self.init(ticket: ticket, queue: queue, noWait: noWait)
-    }
 }
 
 /// `queue.purge-ok` (class 50, method 31).
@@ -356,20 +297,12 @@ extension QueuePurgeOk {
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         buffer.writeInteger(self.messageCount)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.long(self.messageCount)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .long(let messageCount) = values[0] else { return nil }
-        self.init(messageCount: messageCount)
-    }
 }
 
 /// `queue.delete` (class 50, method 40). Synchronous: the peer answers with the matching `-ok`.
-public struct QueueDelete: AMQPMethodPayload {
+public struct QueueDelete: AMQPSynchronousMethod {
+    public typealias Reply = QueueDeleteOk
+
     public static let classID: UInt16 = 50
     public static let methodID: UInt16 = 40
     public static let isSynchronous = true
@@ -425,20 +358,6 @@ extension QueueDelete {
         if self.noWait { bits0 |= 4 }
         buffer.writeInteger(bits0)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.queue), .bit(self.ifUnused), .bit(self.ifEmpty), .bit(self.noWait)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 5,
-            case .short(let ticket) = values[0],
-            case .shortstr(let queue) = values[1],
-            case .bit(let ifUnused) = values[2],
-            case .bit(let ifEmpty) = values[3],
-            case .bit(let noWait) = values[4] else { return nil }
-        self.init(ticket: ticket, queue: queue, ifUnused: ifUnused, ifEmpty: ifEmpty, noWait: noWait)
-    }
 }
 
 /// `queue.delete-ok` (class 50, method 41).
@@ -471,20 +390,12 @@ extension QueueDeleteOk {
     func encode(into buffer: inout ByteBuffer) throws(AMQPError) {
         buffer.writeInteger(self.messageCount)
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.long(self.messageCount)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 1,
-            case .long(let messageCount) = values[0] else { return nil }
-        self.init(messageCount: messageCount)
-    }
 }
 
 /// `queue.unbind` (class 50, method 50). Synchronous: the peer answers with the matching `-ok`.
-public struct QueueUnbind: AMQPMethodPayload {
+public struct QueueUnbind: AMQPSynchronousMethod {
+    public typealias Reply = QueueUnbindOk
+
     public static let classID: UInt16 = 50
     public static let methodID: UInt16 = 50
     public static let isSynchronous = true
@@ -537,20 +448,6 @@ extension QueueUnbind {
         try buffer.writeShortString(self.routingKey, "routing-key")
         try buffer.writeFieldTable(self.arguments, "arguments")
     }
-
-    package var argumentValues: [ArgumentValue] {
-        [.short(self.ticket), .shortstr(self.queue), .shortstr(self.exchange), .shortstr(self.routingKey), .table(self.arguments)]
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 5,
-            case .short(let ticket) = values[0],
-            case .shortstr(let queue) = values[1],
-            case .shortstr(let exchange) = values[2],
-            case .shortstr(let routingKey) = values[3],
-            case .table(let arguments) = values[4] else { return nil }
-        self.init(ticket: ticket, queue: queue, exchange: exchange, routingKey: routingKey, arguments: arguments)
-    }
 }
 
 /// `queue.unbind-ok` (class 50, method 51).
@@ -576,14 +473,5 @@ extension QueueUnbindOk {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }

@@ -3,7 +3,9 @@
 import Bytes
 
 /// `tx.select` (class 90, method 10). Synchronous: the peer answers with the matching `-ok`.
-public struct TxSelect: AMQPMethodPayload {
+public struct TxSelect: AMQPSynchronousMethod {
+    public typealias Reply = TxSelectOk
+
     public static let classID: UInt16 = 90
     public static let methodID: UInt16 = 10
     public static let isSynchronous = true
@@ -25,15 +27,6 @@ extension TxSelect {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }
 
@@ -61,19 +54,12 @@ extension TxSelectOk {
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
     }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
-    }
 }
 
 /// `tx.commit` (class 90, method 20). Synchronous: the peer answers with the matching `-ok`.
-public struct TxCommit: AMQPMethodPayload {
+public struct TxCommit: AMQPSynchronousMethod {
+    public typealias Reply = TxCommitOk
+
     public static let classID: UInt16 = 90
     public static let methodID: UInt16 = 20
     public static let isSynchronous = true
@@ -95,15 +81,6 @@ extension TxCommit {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }
 
@@ -131,19 +108,12 @@ extension TxCommitOk {
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
     }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
-    }
 }
 
 /// `tx.rollback` (class 90, method 30). Synchronous: the peer answers with the matching `-ok`.
-public struct TxRollback: AMQPMethodPayload {
+public struct TxRollback: AMQPSynchronousMethod {
+    public typealias Reply = TxRollbackOk
+
     public static let classID: UInt16 = 90
     public static let methodID: UInt16 = 30
     public static let isSynchronous = true
@@ -165,15 +135,6 @@ extension TxRollback {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }
 
@@ -200,14 +161,5 @@ extension TxRollbackOk {
     }
 
     func encode(into _: inout ByteBuffer) throws(AMQPError) {
-    }
-
-    package var argumentValues: [ArgumentValue] {
-        []
-    }
-
-    package init?(argumentValues values: [ArgumentValue]) {
-        guard values.count == 0 else { return nil }
-        self.init()
     }
 }

@@ -1,3 +1,4 @@
+import AMQP091
 import Bytes
 
 /// The wire types of method arguments and content properties.

@@ -1,3 +1,4 @@
+import AMQP091
 import Bytes
 
 /// A frame with its method arguments or content properties as `ArgumentValue`s by spec name,
@@ -20,7 +21,7 @@ extension FrameDecoder {
         try nextChecked { raw throws(AMQPError) in
             do throws(AMQPError) {
                 return ReflectedFrame(try raw.frame())
-            } catch let error where error.reason.isInvalidUTF8 {
+            } catch let error where error.code == .invalidUTF8 {
                 return try ReflectedFrame(generic: raw)
             }
         }
@@ -107,7 +108,7 @@ extension FrameEncoder {
 
 extension ArgumentValue {
     /// Decodes values of `arguments`, in order. Consecutive bits share octets, first bit lowest.
-    static func decode(_ arguments: [(name: String, type: ArgumentType)], from buffer: inout ByteBuffer) throws(AMQPError) -> [ArgumentValue] {
+    package static func decode(_ arguments: [(name: String, type: ArgumentType)], from buffer: inout ByteBuffer) throws(AMQPError) -> [ArgumentValue] {
         var values: [ArgumentValue] = []
         var bits: UInt8 = 0
         var nextBit = 8
@@ -144,7 +145,7 @@ extension ArgumentValue {
     }
 
     /// Encodes `values` as `arguments` (same count and types), in order, bits packed as `decode` reads them.
-    static func encode(_ values: [ArgumentValue], as arguments: [(name: String, type: ArgumentType)], into buffer: inout ByteBuffer) throws(AMQPError) {
+    package static func encode(_ values: [ArgumentValue], as arguments: [(name: String, type: ArgumentType)], into buffer: inout ByteBuffer) throws(AMQPError) {
         var bitsIndex: Int?
         var nextBit = 8
         for (value, (name, _)) in zip(values, arguments) {
@@ -186,11 +187,5 @@ extension AMQPMethod {
     /// The spec description of the method with these ids, if there is one.
     package static func descriptor(classID: UInt16, methodID: UInt16) -> MethodDescriptor? {
         descriptors.first { $0.classID == classID && $0.methodID == methodID }
-    }
-}
-
-extension AMQPError.Reason {
-    var isInvalidUTF8: Bool {
-        if case .invalidUTF8 = self { true } else { false }
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 /// Throws when it exits non-zero, or when it has not finished within `timeout` (it is then
 /// terminated). The output is collected as it comes, so a long listing cannot fill the pipe and
 /// stall the command.
-func rabbitmqctl(node: String = RabbitMQNodes.shared, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> String {
+public func rabbitmqctl(node: String = RabbitMQNodes.shared, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> String {
     let command = "rabbitmqctl -n \(node) \(arguments.joined(separator: " "))"
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
@@ -82,22 +82,27 @@ private final class ProcessRun: Sendable {
     }
 }
 
-struct RabbitMQControlError: Error, CustomStringConvertible {
-    let description: String
+public struct RabbitMQControlError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }
 
 /// Node names for `rabbitmqctl`.
-enum RabbitMQNodes {
+public enum RabbitMQNodes {
     /// The broker at `AMQP_URL`, as `scripts/servers.sh` exports its name (`RABBITMQ_NODENAME`).
-    static let shared = ProcessInfo.processInfo.environment["RABBITMQ_NODENAME"] ?? "op1@localhost"
+    public static let shared = ProcessInfo.processInfo.environment["RABBITMQ_NODENAME"] ?? "op1@localhost"
 }
 
-/// The disposable nodes that `scripts/amqp-recovery-tests.sh` starts: tests that block, stop or
-/// fail over a broker run only when `AMQP_RECOVERY_TESTS=1`, never against a shared broker.
-enum DisposableNodes {
+/// The disposable nodes that `scripts/amqp-recovery-tests.sh` starts: tests that block, stop,
+/// fail over a broker or change what others share on it run only when `AMQP_RECOVERY_TESTS=1`,
+/// never against a shared broker.
+public enum DisposableNodes {
     static let environment = ProcessInfo.processInfo.environment
-    static let enabled = environment["AMQP_RECOVERY_TESTS"] == "1"
+    public static let enabled = environment["AMQP_RECOVERY_TESTS"] == "1"
     /// `AMQP_URLS`: the two nodes' URLs, comma-separated, as servers.sh exports them.
-    static let urls = (environment["AMQP_URLS"] ?? "").split(separator: ",").map(String.init)
-    static let nodes = [environment["RABBITMQ_NODENAME"] ?? "op1@localhost", environment["RABBITMQ2_NODENAME"] ?? "op2@localhost"]
+    public static let urls = (environment["AMQP_URLS"] ?? "").split(separator: ",").map(String.init)
+    public static let nodes = [environment["RABBITMQ_NODENAME"] ?? "op1@localhost", environment["RABBITMQ2_NODENAME"] ?? "op2@localhost"]
 }
