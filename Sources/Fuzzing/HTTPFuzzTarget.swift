@@ -130,7 +130,7 @@ public struct HTTPFuzzTarget: FuzzTarget {
                     }
                 }
             } catch {
-                outcome.fail(error, kind: error.reason, offset: error.offset) {
+                outcome.fail(error, kind: error.code.description, offset: error.offset) {
                     parser.feed(UnsafeRawBufferPointer(start: nil, count: 0))
                     do throws(HTTPParserError) { _ = try parser.next() } catch { return error }
                     return nil

@@ -49,8 +49,8 @@ extension HTTPRequestParser {
         if let offset = Self.invalidExtensionOffset(p, from: i, end: end) {
             // Right after the digits only ";" or the line end may follow: anything else, a space
             // included, is a bad size, as llhttp reports it.
-            let reason: HTTPParserError.Reason = offset == i && p[i] != UInt8(ascii: ";") ? .invalidChunkSize : .invalidChunkExtension
-            return .failed(HTTPParserError(reason, offset: consumed + offset))
+            let code: HTTPParserError.Code = offset == i && p[i] != UInt8(ascii: ";") ? .invalidChunkSize : .invalidChunkExtension
+            return .failed(HTTPParserError(code, offset: consumed + offset))
         }
         guard size <= limits.maxBodySize - chunkedBodySize else {
             return .failed(HTTPParserError(.bodyTooLarge, offset: consumed))

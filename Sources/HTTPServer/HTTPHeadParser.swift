@@ -183,8 +183,8 @@ extension HTTPRequestParser {
         let targetStart = i
         while i < end && table[Int(p[i])] & HTTPByteClass.target != 0 { i += 1 }
         guard i > targetStart, i < end, p[i] == .space else {
-            let reason: HTTPParserError.Reason = i < end && p[i] != .space ? .invalidTarget : .invalidRequestLine
-            return HTTPParserError(reason, offset: consumed + i)
+            let code: HTTPParserError.Code = i < end && p[i] != .space ? .invalidTarget : .invalidRequestLine
+            return HTTPParserError(code, offset: consumed + i)
         }
         let targetLength = i - targetStart
         i += 1
@@ -239,8 +239,8 @@ extension HTTPRequestParser {
         guard i > start, i < end, p[i] == .colon else {
             var j = i
             while i > start && j < end && (p[j] == .space || p[j] == .tab) { j += 1 }
-            let reason: HTTPParserError.Reason = j > i && j < end && p[j] == .colon ? .whitespaceBeforeColon : .invalidHeaderName
-            return HTTPParserError(reason, offset: consumed + i)
+            let code: HTTPParserError.Code = j > i && j < end && p[j] == .colon ? .whitespaceBeforeColon : .invalidHeaderName
+            return HTTPParserError(code, offset: consumed + i)
         }
         let nameLength = i - start
         i += 1

@@ -2,9 +2,9 @@ import Bytes
 import HTTPServer
 import Testing
 
-/// Each input must be rejected with the given reason and status, whatever the fragmentation.
+/// Each input must be rejected with the given code and status, whatever the fragmentation.
 @Suite struct HTTPParserStrictnessTests {
-    static let cases: [(String, HTTPParserError.Reason, Int)] = [
+    static let cases: [(String, HTTPParserError.Code, Int)] = [
         ("GET / HTTP/1.1\nHost: a\r\n\r\n", .bareLineFeed, 400),
         ("GET / HTTP/1.1\r\nHost: a\n\r\n", .bareLineFeed, 400),
         ("GET / HTTP/1.1\r\nHost: a\r\n\n", .bareLineFeed, 400),
@@ -89,13 +89,13 @@ import Testing
     ]
 
     @Test(arguments: cases)
-    func rejected(text: String, reason: HTTPParserError.Reason, status: Int) {
+    func rejected(text: String, code: HTTPParserError.Code, status: Int) {
         let outcome = parseEveryWay(text)
         guard case .error(let error) = outcome.end else {
             Issue.record("accepted: \(outcome.requests)")
             return
         }
-        #expect(error.reason == reason)
+        #expect(error.code == code)
         #expect(error.status == status)
     }
 
@@ -140,7 +140,7 @@ import Testing
         maxRequestLineLength: 32, maxHeaderBytes: 64, maxHeaderCount: 3, maxBodySize: 10, maxChunkLineLength: 16)
 
     @Test(arguments: [
-        ("GET /" + String(repeating: "a", count: 26) + " HTTP/1.1\r\nHost: a\r\n\r\n", HTTPParserError.Reason.requestLineTooLong, 414),
+        ("GET /" + String(repeating: "a", count: 26) + " HTTP/1.1\r\nHost: a\r\n\r\n", HTTPParserError.Code.requestLineTooLong, 414),
         ("GET /" + String(repeating: "a", count: 40), .requestLineTooLong, 414),
         ("GET / HTTP/1.1\r\nHost: a\r\nX-Long: " + String(repeating: "v", count: 40) + "\r\n\r\n", .headersTooLarge, 431),
         ("GET / HTTP/1.1\r\nHost: a\r\nX-Long: " + String(repeating: "v", count: 40), .headersTooLarge, 431),
@@ -150,13 +150,13 @@ import Testing
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a=bcdefghijklmno\r\n", .chunkLineTooLong, 400),
         ("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a=bcdefghijklmnopqrs", .chunkLineTooLong, 400),
     ])
-    func limits(text: String, reason: HTTPParserError.Reason, status: Int) {
+    func limits(text: String, code: HTTPParserError.Code, status: Int) {
         let outcome = parseEveryWay(text, limits: Self.small)
         guard case .error(let error) = outcome.end else {
             Issue.record("accepted: \(outcome.requests)")
             return
         }
-        #expect(error.reason == reason)
+        #expect(error.code == code)
         #expect(error.status == status)
     }
 

@@ -13,7 +13,8 @@ import Testing
             }
             Issue.record("bound port \(second.port) twice")
         } catch {
-            #expect(error.reason == .bindFailed(errno: EADDRINUSE))
+            #expect(error.code == .bindFailed)
+            #expect(error.errno == EADDRINUSE)
             #expect(error.address == "127.0.0.1:\(server.port)")
             #expect(error.description.contains("127.0.0.1:\(server.port)"))
         }
