@@ -12,10 +12,11 @@ public struct HTTPParserError: Error, Sendable, Hashable, CustomStringConvertibl
     /// What was wrong.
     public struct Code: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable, Hashable {
-            case bareLineFeed, invalidMethod, invalidTarget, invalidRequestLine, invalidVersion, unsupportedVersion
-            case requestLineTooLong, connectNotSupported, invalidHeaderName, whitespaceBeforeColon, invalidHeaderValue
-            case obsoleteLineFolding, headersTooLarge, tooManyHeaders, invalidContentLength, duplicateContentLength
-            case contentLengthWithTransferEncoding, chunkedNotFinal, invalidTransferEncoding, transferEncodingInHTTP10
+            case bareLineFeed, bareCarriageReturn, invalidMethod, invalidTarget, invalidRequestLine, invalidVersion
+            case unsupportedVersion, requestLineTooLong, connectNotSupported, invalidHeaderName, whitespaceBeforeColon
+            case invalidHeaderValue, obsoleteLineFolding, headersTooLarge, tooManyHeaders, invalidContentLength
+            case duplicateContentLength, contentLengthWithTransferEncoding, chunkedNotFinal, invalidTransferEncoding
+            case transferEncodingInHTTP10
             case unsupportedTransferCoding, missingHost, duplicateHost, unsupportedExpectation, bodyTooLarge
             case invalidChunkSize, invalidChunkExtension, chunkLineTooLong, missingChunkTerminator
         }
@@ -23,8 +24,10 @@ public struct HTTPParserError: Error, Sendable, Hashable, CustomStringConvertibl
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
-        /// A line ended with LF that was not preceded by CR, or a CR was not followed by LF.
+        /// A line ended with LF that was not preceded by CR.
         public static let bareLineFeed = Code(.bareLineFeed)
+        /// A CR was not followed by LF.
+        public static let bareCarriageReturn = Code(.bareCarriageReturn)
         /// The method is empty or has a byte that is not a token character.
         public static let invalidMethod = Code(.invalidMethod)
         /// The request target has a forbidden byte, or a form not allowed for the method.
@@ -41,7 +44,7 @@ public struct HTTPParserError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let connectNotSupported = Code(.connectNotSupported)
         /// A header name is empty or has a byte that is not a token character.
         public static let invalidHeaderName = Code(.invalidHeaderName)
-        /// Whitespace between a header name and its colon.
+        /// Whitespace after a header name, where only its colon may follow (RFC 9112 §5.1).
         public static let whitespaceBeforeColon = Code(.whitespaceBeforeColon)
         /// A header value contains a control character (NUL, CR, LF, ...) or DEL.
         public static let invalidHeaderValue = Code(.invalidHeaderValue)
@@ -107,6 +110,7 @@ public struct HTTPParserError: Error, Sendable, Hashable, CustomStringConvertibl
         var message: String {
             switch base {
             case .bareLineFeed: "line not terminated by CRLF"
+            case .bareCarriageReturn: "CR not followed by LF"
             case .invalidMethod: "invalid method"
             case .invalidTarget: "invalid request target"
             case .invalidRequestLine: "malformed request line"

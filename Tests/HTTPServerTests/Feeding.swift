@@ -78,3 +78,40 @@ func parseEveryWay(_ text: String, limits: HTTPParserLimits = HTTPParserLimits()
                    sourceLocation: SourceLocation = #_sourceLocation) -> ParseOutcome {
     parseEveryWay(Array(text.utf8), limits: limits, sourceLocation: sourceLocation)
 }
+
+/// The marker that precedes the offending byte in a test input.
+let offendingByteMarker: Character = "¦"
+
+/// `text` without its marker, as bytes.
+func unmarked(_ text: String) -> [UInt8] {
+    Array(text.filter { $0 != offendingByteMarker }.utf8)
+}
+
+/// The offset of the byte that follows the marker in `text` once the marker is removed.
+func marker(in text: String) -> Int {
+    guard let index = text.firstIndex(of: offendingByteMarker) else { preconditionFailure("no marker in \(text.debugDescription)") }
+    return text[..<index].utf8.count
+}
+
+/// Expects `text` (with its marker removed) to be rejected with `expected` however it is split,
+/// and, fed one byte at a time, to fail exactly when the byte at `expected.offset` arrives.
+func expectRejectedAtMark(_ text: String, _ expected: HTTPParserError, status: Int,
+                          limits: HTTPParserLimits = HTTPParserLimits(),
+                          sourceLocation: SourceLocation = #_sourceLocation) {
+    let bytes = unmarked(text)
+    let outcome = parseEveryWay(bytes, limits: limits, sourceLocation: sourceLocation)
+    #expect(outcome.end == .error(expected), sourceLocation: sourceLocation)
+    #expect(expected.status == status, sourceLocation: sourceLocation)
+    var parser = HTTPRequestParser(limits: limits)
+    for (index, byte) in bytes.enumerated() {
+        parser.feed(ByteBuffer(bytes: [byte]))
+        do {
+            while try parser.next() != nil {}
+        } catch {
+            #expect(index == expected.offset, "rejected when byte \(index) arrived, not byte \(expected.offset)",
+                    sourceLocation: sourceLocation)
+            return
+        }
+    }
+    Issue.record("not rejected", sourceLocation: sourceLocation)
+}
