@@ -1,5 +1,4 @@
 import Bytes
-import Glibc
 
 /// An HTTP version number.
 public struct HTTPVersion: Sendable, Hashable, CustomStringConvertible {
@@ -106,7 +105,7 @@ public struct HTTPRequestHead: Sendable {
     public func isMethod(_ name: StaticString) -> Bool {
         guard name.utf8CodeUnitCount == methodLength else { return false }
         return headers.bytes.withUnsafeReadableBytes { raw in
-            memcmp(raw.baseAddress!, name.utf8Start, Int(methodLength)) == 0
+            raw.prefix(Int(methodLength)).elementsEqual(UnsafeRawBufferPointer(start: name.utf8Start, count: Int(methodLength)))
         }
     }
 

@@ -1,5 +1,11 @@
 import Bytes
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 @testable import HTTPServer
 import Testing
 
