@@ -117,7 +117,7 @@ public struct HTTPFuzzTarget: FuzzTarget {
                         bodySize = 0
                         if head.headers.count > limits.maxHeaderCount { outcome.violation = "\(head.headers.count) headers passed the limit" }
                         outcome.values.append(.head(
-                            method: head.method, target: head.target, version: head.version.description,
+                            method: head.method.rawValue, target: head.target, version: head.version.description,
                             keepAlive: head.keepAlive, expectsContinue: head.expectsContinue,
                             framing: "\(head.framing)", headers: fields(head.headers)))
                     case .body(let bytes):

@@ -18,7 +18,7 @@ struct HTTPConnectionStateMachine {
         case dispatch(HTTPRequest)
         /// Send an error response with this status and close (the framing of the rest of the
         /// stream is unknown); `version` is the request's, when its request line was read.
-        case reject(status: Int, message: String, version: HTTPVersion?)
+        case reject(status: HTTPStatus, message: String, version: HTTPVersion?)
         /// Close the connection.
         case close
     }

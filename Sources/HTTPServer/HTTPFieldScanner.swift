@@ -274,7 +274,7 @@ extension HTTPRequestParser {
         var valueEnd = carriageReturn
         while valueEnd > valueStart && (p[valueEnd - 1] == .space || p[valueEnd - 1] == .tab) { valueEnd -= 1 }
         // Positions are below `maxHeaderBytes`, which `init` keeps within `UInt32`.
-        fields.append(HTTPHeaders.Field(
+        fields.append(FieldStorage.Field(
             nameStart: UInt32(truncatingIfNeeded: lineStart), nameLength: UInt32(truncatingIfNeeded: head.nameEnd &- lineStart),
             valueStart: UInt32(truncatingIfNeeded: valueStart), valueLength: UInt32(truncatingIfNeeded: valueEnd &- valueStart)
         ))

@@ -94,15 +94,15 @@ public struct HTTPParserError: Error, Sendable, Hashable, CustomStringConvertibl
         }
 
         /// The response status for this code.
-        var status: Int {
+        var status: HTTPStatus {
             switch base {
-            case .requestLineTooLong: 414
-            case .headersTooLarge, .tooManyHeaders: 431
-            case .bodyTooLarge: 413
-            case .unsupportedVersion: 505
-            case .unsupportedTransferCoding, .connectNotSupported: 501
-            case .unsupportedExpectation: 417
-            default: 400
+            case .requestLineTooLong: .uriTooLong
+            case .headersTooLarge, .tooManyHeaders: .requestHeaderFieldsTooLarge
+            case .bodyTooLarge: .contentTooLarge
+            case .unsupportedVersion: .httpVersionNotSupported
+            case .unsupportedTransferCoding, .connectNotSupported: .notImplemented
+            case .unsupportedExpectation: .expectationFailed
+            default: .badRequest
             }
         }
 
@@ -156,11 +156,11 @@ public struct HTTPParserError: Error, Sendable, Hashable, CustomStringConvertibl
     }
 
     /// The response status a server should send before closing the connection.
-    public var status: Int { code.status }
+    public var status: HTTPStatus { code.status }
 
     /// A short human-readable explanation of `code`.
     public var message: String { code.message }
 
     /// The status, the message and the offset, for logs.
-    public var description: String { "HTTP \(status): \(message) at offset \(offset)" }
+    public var description: String { "HTTP \(status.code): \(message) at offset \(offset)" }
 }

@@ -48,7 +48,7 @@ public struct HTTPRequestParser: Sendable {
     var chunkLinePhase = ChunkLinePhase.size
     var chunkSize = 0
     /// Fields of the section being parsed; reused from request to request.
-    var fields: [HTTPHeaders.Field] = []
+    var fields: [FieldStorage.Field] = []
     /// De-chunked body bytes announced so far, against `maxBodySize`.
     var chunkedBodySize = 0
     /// `versionOfHeadInProgress` when the parser failed.
@@ -217,7 +217,7 @@ public struct HTTPRequestParser: Sendable {
             ? !head.connectionClose
             : head.connectionKeepAlive && !head.connectionClose
         let result = HTTPRequestHead(
-            headers: HTTPHeaders(bytes: buffer.getSlice(at: buffer.readerIndex, length: length)!, fields: fields),
+            storage: FieldStorage.make(bytes: buffer.getSlice(at: buffer.readerIndex, length: length)!, fields: fields),
             methodLength: UInt32(head.methodLength),
             targetStart: UInt32(head.targetStart),
             targetLength: UInt32(head.targetLength),

@@ -13,7 +13,7 @@ import Transport
 ///
 /// ```swift
 /// var router = HTTPRouter()
-/// router.add("POST", "/orders") { request in HTTPResponse(status: 202) }
+/// router.post("/orders") { request in HTTPResponse(status: .accepted) }
 /// let server = try await HTTPServer.bind(configuration: .init(port: 8080), router: router)
 /// Task { await server.run() }
 /// ...

@@ -28,7 +28,7 @@ extension HTTPServer {
                         count = try await connection.read(into: &buffer, timeout: timeout)
                     } catch TransportError.Code.timedOut {
                         if phase != .idle {
-                            try await sendError(408, "request timeout", version: machine.requestVersion, on: connection)
+                            try await sendError(.requestTimeout, "request timeout", version: machine.requestVersion, on: connection)
                             await drainBeforeClosing(connection, for: Self.errorDrainTime)
                         }
                         return
@@ -45,11 +45,14 @@ extension HTTPServer {
                     machine.continueAccepted()
                 case .dispatch(let request):
                     deadline.requestRead()
-                    let response: HTTPResponse
+                    var response: HTTPResponse
                     do {
                         response = try await handler(request)
                     } catch {
-                        response = .text("internal server error\n", status: 500)
+                        response = .text("internal server error\n", status: .internalServerError)
+                    }
+                    if HTTPResponseEncoder.unsendablePart(of: response) != nil {
+                        response = .text("internal server error\n", status: .internalServerError)
                     }
                     let wanted = request.head.keepAlive && !response.closeConnection && !registry.isShuttingDown
                     let keepAlive = try await send(response, for: request.head, keepAlive: wanted, on: connection)
@@ -70,7 +73,7 @@ extension HTTPServer {
     /// Answers a connection beyond `maxConnections` with 503, within short bounds: refusals are
     /// the work a flood of connections causes.
     func refuse(_ connection: TCPConnection) async {
-        let response = HTTPResponseEncoder.errorResponse(status: 503, message: "too many connections", version: nil,
+        let response = HTTPResponseEncoder.errorResponse(status: .serviceUnavailable, message: "too many connections", version: nil,
                                                          date: HTTPDate.now())
         do {
             try await connection.write(response, timeout: Self.refusalTimeout)
@@ -95,7 +98,7 @@ extension HTTPServer {
         }
     }
 
-    private func sendError(_ status: Int, _ message: String, version: HTTPVersion?, on connection: TCPConnection) async throws {
+    private func sendError(_ status: HTTPStatus, _ message: String, version: HTTPVersion?, on connection: TCPConnection) async throws {
         let response = HTTPResponseEncoder.errorResponse(status: status, message: message, version: version, date: HTTPDate.now())
         try await connection.write(response, timeout: configuration.writeTimeout)
     }
@@ -106,12 +109,12 @@ extension HTTPServer {
         let timeout = configuration.writeTimeout
         let date = HTTPDate.now()
         // HEAD responses announce the body's framing but carry no body.
-        let sendsBody = !head.isMethod("HEAD") && !HTTPResponseEncoder.forbidsBody(response.status)
+        let sendsBody = head.method != .head && !response.status.forbidsBody
         var out = ByteBuffer(capacity: 512)
         switch response.body {
         case .bytes(let body):
             let framing: HTTPResponseEncoder.Framing =
-                HTTPResponseEncoder.forbidsBody(response.status) ? .none : .length(body.readableBytes)
+                response.status.forbidsBody ? .none : .length(body.readableBytes)
             HTTPResponseEncoder.writeHead(response, framing: framing, version: head.version, keepAlive: keepAlive,
                                           date: date, into: &out)
             if sendsBody { out.writeBuffer(body) }

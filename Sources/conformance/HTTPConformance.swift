@@ -33,7 +33,7 @@ enum HTTPConformance {
                     switch part {
                     case .head(let head):
                         current = [
-                            "method": head.method, "target": head.target, "version": head.version.description,
+                            "method": head.method.rawValue, "target": head.target, "version": head.version.description,
                             "headers": fields(head.headers), "keep_alive": head.keepAlive,
                         ]
                         body = []
@@ -49,7 +49,7 @@ enum HTTPConformance {
             }
             return ["requests": requests, "end": parser.isIdle ? "complete" : "incomplete"]
         } catch {
-            var result: [String: Any] = ["requests": requests, "end": "error", "status": error.status,
+            var result: [String: Any] = ["requests": requests, "end": "error", "status": error.status.code,
                                          "message": error.message, "offset": error.offset]
             if error.offset < chunkStart { result["late"] = chunkStart - error.offset }
             return result

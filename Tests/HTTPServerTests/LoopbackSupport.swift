@@ -159,32 +159,32 @@ final class TestServer: Sendable {
         var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0)
         configure(&configuration)
         var router = HTTPRouter()
-        router.add("GET", "/hello/:name") { request in
+        router.get("/hello/{name}") { request in
             .text("hello \(request.pathParameters["name"] ?? "")")
         }
-        router.add("HEAD", "/hello/:name") { request in
+        router.head("/hello/{name}") { request in
             .text("hello \(request.pathParameters["name"] ?? "")")
         }
-        router.add("POST", "/echo") { request in
-            HTTPResponse(status: 200, body: .bytes(request.body))
+        router.post("/echo") { request in
+            HTTPResponse(status: .ok, body: .bytes(request.body))
         }
-        router.add("GET", "/slow") { _ in
+        router.get("/slow") { _ in
             try await Task.sleep(for: .milliseconds(300))
             return .text("slow done")
         }
-        router.add("GET", "/wait/:ms") { request in
+        router.get("/wait/{ms}") { request in
             try await Task.sleep(for: .milliseconds(Int(request.pathParameters["ms"] ?? "") ?? 0))
             return .text("waited")
         }
-        router.add("GET", "/gated") { [gate] _ in
+        router.get("/gated") { [gate] _ in
             try await gate.pass()
             return .text("gated done")
         }
-        router.add("GET", "/stuck") { [stuck] _ in
+        router.get("/stuck") { [stuck] _ in
             try await stuck.pass(timeout: .seconds(60))
             return .text("unstuck")
         }
-        router.add("GET", "/sleep") { [sleeps] _ in
+        router.get("/sleep") { [sleeps] _ in
             sleeps.recordStart()
             do {
                 try await Task.sleep(for: .seconds(3600))
@@ -194,15 +194,18 @@ final class TestServer: Sendable {
             }
             return .text("slept")
         }
-        router.add("GET", "/big") { _ in
-            HTTPResponse(status: 200, body: .bytes(Self.bigBody))
+        router.get("/big") { _ in
+            HTTPResponse(status: .ok, body: .bytes(Self.bigBody))
         }
-        router.add("GET", "/stream") { _ in
-            HTTPResponse(status: 200, body: .stream { writer in
+        router.get("/stream") { _ in
+            HTTPResponse(status: .ok, body: .stream { writer in
                 for piece in ["one ", "two ", "three"] { try await writer.write(ByteBuffer(string: piece)) }
             })
         }
-        router.add("GET", "/fail") { _ in throw CancellationError() }
+        router.get("/fail") { _ in throw CancellationError() }
+        router.get("/split") { _ in
+            HTTPResponse(status: .ok, headers: [("X-Value", "1\r\nX-Injected: 2")])
+        }
         server = try await HTTPServer.bind(configuration: configuration, router: router)
         runner = Task { [server] in await server.run() }
     }
