@@ -11,6 +11,10 @@ public struct HTTPRequest: Sendable {
     /// Values of the `{name}` segments of the route that matched, percent-decoded, set by
     /// `HTTPRouter`.
     public internal(set) var pathParameters: [String: String] = [:]
+    /// When the server stops waiting for this request's handler (`Configuration.requestTimeout`
+    /// after the request was read): the handler is then cancelled and the client answered 503.
+    /// Work the handler queues should not start after it. Nil without a request timeout.
+    public internal(set) var deadline: ContinuousClock.Instant?
 
     /// A request made of parsed parts, as the server assembles it.
     public init(head: HTTPRequestHead, body: ByteBuffer, trailers: HTTPHeaders? = nil) {

@@ -104,10 +104,12 @@ enum HTTPResponseEncoder {
     }
 
     /// A complete plain-text error response that closes the connection, in `version` (the
-    /// request's, when known; HTTP/1.1 otherwise).
-    static func errorResponse(status: HTTPStatus, message: String, version: HTTPVersion?, date: String) -> ByteBuffer {
-        var buffer = ByteBuffer(capacity: 160 + message.utf8.count)
-        let response = HTTPResponse.text(message + "\n", status: status)
+    /// request's, when known; HTTP/1.1 otherwise), with `Retry-After` when given.
+    static func errorResponse(status: HTTPStatus, message: String, version: HTTPVersion?, date: String,
+                              retryAfterSeconds: Int? = nil) -> ByteBuffer {
+        var buffer = ByteBuffer(capacity: 180 + message.utf8.count)
+        var response = HTTPResponse.text(message + "\n", status: status)
+        if let retryAfterSeconds { response.headers.add(name: "Retry-After", value: String(retryAfterSeconds)) }
         let body = message.utf8.count + 1
         writeHead(response, framing: .length(body), version: version ?? .http1_1, keepAlive: false, date: date,
                   into: &buffer)

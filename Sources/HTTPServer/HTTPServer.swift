@@ -11,6 +11,11 @@ import Transport
 /// handler runs, so no unread body is ever left in front of the next pipelined request; a body
 /// refused through the continue policy is never read, and that connection is closed.
 ///
+/// A handler's task is cancelled when its client goes away (closes or resets the connection,
+/// which the loop reports without a read; nothing is sent then, and a client that only shuts
+/// down its sending side counts as gone, as in Go's server) and, with
+/// `Configuration.requestTimeout`, when its deadline passes (the client is answered 503).
+///
 /// ```swift
 /// var router = HTTPRouter()
 /// router.post("/orders") { request in HTTPResponse(status: .accepted) }
@@ -100,11 +105,13 @@ public final class HTTPServer: Sendable {
                                            maxRefusals: Self.maxRefusalsInProgress)
             switch admission {
             case .serve(let id):
+                let watch = HTTPHandlerWatch()
                 let task = Task(executorPreference: connection.eventLoop) {
-                    await self.serve(connection, id: id)
+                    await self.serve(connection, id: id, watch: watch)
                     connection.close()
                     self.registry.remove(id)
                 }
+                watch.attach(task)
                 registry.attach(task, to: id)
             case .refuse(let id):
                 let task = Task(executorPreference: connection.eventLoop) {

@@ -18,17 +18,22 @@ extension HTTPServer {
         public var idleTimeout: Duration
         /// Longest wait for each write of a response before giving up on the connection.
         public var writeTimeout: Duration
+        /// Longest time a handler may take, from the moment its request was read. Past it the
+        /// handler's task is cancelled, the client is answered 503 with `Retry-After` and the
+        /// connection closes, whether or not the handler has ended. Handlers see it as
+        /// `HTTPRequest.deadline`. Nil (the default): no limit.
+        public var requestTimeout: Duration?
         /// Connections served at once. Beyond it a connection is answered 503 and closed; at
         /// most 16 such answers are under way at a time, and
         /// connections beyond those are closed without one, so a flood costs bounded work.
         public var maxConnections: Int
 
         /// Defaults: 10 s for a head, 60 s for a body (8 MiB, the default body limit, at about
-        /// 140 KB/s), 30 s per write, 60 s idle, 10,000 connections.
+        /// 140 KB/s), 30 s per write, 60 s idle, no request timeout, 10,000 connections.
         public init(host: String = "127.0.0.1", port: Int = 8080, limits: HTTPParserLimits = HTTPParserLimits(),
                     headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(60),
                     idleTimeout: Duration = .seconds(60), writeTimeout: Duration = .seconds(30),
-                    maxConnections: Int = 10_000) {
+                    requestTimeout: Duration? = nil, maxConnections: Int = 10_000) {
             self.host = host
             self.port = port
             self.limits = limits
@@ -36,6 +41,7 @@ extension HTTPServer {
             self.bodyTimeout = bodyTimeout
             self.idleTimeout = idleTimeout
             self.writeTimeout = writeTimeout
+            self.requestTimeout = requestTimeout
             self.maxConnections = maxConnections
         }
     }

@@ -7,11 +7,17 @@ extension HTTPServer {
     /// `drainBeforeClosing`).
     static let errorDrainTime = Duration.seconds(1)
 
-    /// Runs one connection until it closes.
-    func serve(_ connection: TCPConnection, id: Int) async {
+    /// Runs one connection until it closes. `watch` stops a handler whose client goes away
+    /// (the task is cancelled, nothing is sent) or whose deadline passes (cancelled, 503).
+    func serve(_ connection: TCPConnection, id: Int, watch: HTTPHandlerWatch) async {
         var machine = HTTPConnectionStateMachine(limits: configuration.limits)
         var deadline = HTTPReadDeadline(headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout,
                                         idleTimeout: configuration.idleTimeout)
+        // Installed once: the kernel reports a hang-up once. One that comes between requests
+        // is also seen by the read, as the end of the stream.
+        connection.onPeerHangUp {
+            if watch.peerHungUp() { connection.close() }
+        }
         do {
             while true {
                 switch machine.nextAction() {
@@ -43,13 +49,33 @@ extension HTTPServer {
                     }
                     try await connection.write(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n"), timeout: configuration.writeTimeout)
                     machine.continueAccepted()
-                case .dispatch(let request):
+                case .dispatch(var request):
                     deadline.requestRead()
+                    guard watch.handlerStarts() else { return }
+                    var timer: Scheduled?
+                    if let limit = configuration.requestTimeout {
+                        request.deadline = .now + limit
+                        let version = request.head.version
+                        timer = connection.eventLoop.scheduleTask(in: limit) { [self] in
+                            // Owned by `watch`: the connection task waits for it before it ends.
+                            watch.deadlinePassed { Task(executorPreference: connection.eventLoop) { await self.answerPastDeadline(connection, version: version) } }
+                        }
+                    }
                     var response: HTTPResponse
                     do {
                         response = try await handler(request)
                     } catch {
                         response = .text("internal server error\n", status: .internalServerError)
+                    }
+                    timer?.cancel()
+                    switch watch.handlerEnded() {
+                    case .inTime:
+                        break
+                    case .clientGone:
+                        return
+                    case .deadlinePassed(let responder):
+                        await responder.value
+                        return
                     }
                     if HTTPResponseEncoder.unsendablePart(of: response) != nil {
                         response = .text("internal server error\n", status: .internalServerError)
@@ -70,11 +96,23 @@ extension HTTPServer {
         }
     }
 
+    /// Answers a request whose handler passed the request deadline with 503, then closes the
+    /// connection, whether or not the handler has ended: one that ignores cancellation holds
+    /// only its task, not the client.
+    private func answerPastDeadline(_ connection: TCPConnection, version: HTTPVersion) async {
+        let response = HTTPResponseEncoder.errorResponse(status: .serviceUnavailable, message: "request deadline passed",
+                                                         version: version, date: HTTPDate.now(), retryAfterSeconds: 1)
+        if (try? await connection.write(response, timeout: configuration.writeTimeout)) != nil {
+            await drainBeforeClosing(connection, for: Self.errorDrainTime)
+        }
+        connection.close()
+    }
+
     /// Answers a connection beyond `maxConnections` with 503, within short bounds: refusals are
     /// the work a flood of connections causes.
     func refuse(_ connection: TCPConnection) async {
         let response = HTTPResponseEncoder.errorResponse(status: .serviceUnavailable, message: "too many connections", version: nil,
-                                                         date: HTTPDate.now())
+                                                         date: HTTPDate.now(), retryAfterSeconds: 1)
         do {
             try await connection.write(response, timeout: Self.refusalTimeout)
         } catch {

@@ -185,11 +185,11 @@ final class TestServer: Sendable {
             return .text("unstuck")
         }
         router.get("/sleep") { [sleeps] _ in
-            sleeps.recordStart()
+            sleeps.started.record()
             do {
                 try await Task.sleep(for: .seconds(3600))
             } catch {
-                sleeps.recordCancellation()
+                sleeps.cancelled.record()
                 throw error
             }
             return .text("slept")
@@ -203,6 +203,9 @@ final class TestServer: Sendable {
             })
         }
         router.get("/fail") { _ in throw CancellationError() }
+        router.get("/deadline") { request in
+            .text(request.deadline.map { "\($0 > .now)" } ?? "none")
+        }
         router.get("/split") { _ in
             HTTPResponse(status: .ok, headers: [("X-Value", "1\r\nX-Injected: 2")])
         }
@@ -271,17 +274,69 @@ private final class RaceOutcome: Sendable {
     }
 }
 
-/// Counts how `GET /sleep` handlers went.
+/// How `GET /sleep` handlers went: those that started, and those that saw their task cancelled.
 final class SleepLog: Sendable {
-    private let counts = Mutex((started: 0, cancelled: 0))
+    let started = EventCount()
+    let cancelled = EventCount()
+}
 
-    /// Handlers that have started.
-    var started: Int { counts.withLock { $0.started } }
-    /// Handlers whose sleep ended by cancellation.
-    var cancelled: Int { counts.withLock { $0.cancelled } }
+/// Counts events and lets a test wait until a count is reached: ordering by the events
+/// themselves rather than by sleeping. A wait gives up with `TestTimeout` after its timeout,
+/// so a regression fails the test instead of hanging it.
+final class EventCount: Sendable {
+    private struct State {
+        var count = 0
+        var nextID = 0
+        var waiters: [Int: (target: Int, continuation: CheckedContinuation<Void, any Error>)] = [:]
+        var expired: Set<Int> = []
+    }
 
-    func recordStart() { counts.withLock { $0.started += 1 } }
-    func recordCancellation() { counts.withLock { $0.cancelled += 1 } }
+    private let state = Mutex(State())
+
+    var value: Int { state.withLock { $0.count } }
+
+    func record() {
+        let ready = state.withLock { state in
+            state.count += 1
+            let ready = state.waiters.filter { $0.value.target <= state.count }
+            for id in ready.keys { state.waiters[id] = nil }
+            return ready.values.map(\.continuation)
+        }
+        for waiter in ready { waiter.resume() }
+    }
+
+    /// Returns once `target` events were recorded.
+    func reached(_ target: Int, timeout: Duration = .seconds(10)) async throws {
+        let id = state.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: timeout)
+            self?.expire(id)
+        }
+        defer { timer.cancel() }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outcome = state.withLock { state -> Result<Void, any Error>? in
+                if state.count >= target { return .success(()) }
+                if state.expired.remove(id) != nil { return .failure(TestTimeout(what: "\(target) events")) }
+                state.waiters[id] = (target, continuation)
+                return nil
+            }
+            if let outcome { continuation.resume(with: outcome) }
+        }
+    }
+
+    private func expire(_ id: Int) {
+        let waiter = state.withLock { state in
+            guard let waiter = state.waiters.removeValue(forKey: id) else {
+                state.expired.insert(id)
+                return nil as CheckedContinuation<Void, any Error>?
+            }
+            return waiter.continuation
+        }
+        waiter?.resume(throwing: TestTimeout(what: "an event count"))
+    }
 }
 
 /// The server-side sockets of connections to `port` that this process holds open: accepted
