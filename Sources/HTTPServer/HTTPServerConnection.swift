@@ -9,10 +9,15 @@ extension HTTPServer {
 
     /// Runs one connection until it closes. `watch` stops a handler whose client goes away
     /// (the task is cancelled, nothing is sent) or whose deadline passes (cancelled, 503).
-    func serve(_ connection: TCPConnection, id: Int, watch: HTTPHandlerWatch) async {
-        var machine = HTTPConnectionStateMachine(limits: configuration.limits)
-        var deadline = HTTPReadDeadline(headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout,
-                                        idleTimeout: configuration.idleTimeout)
+    ///
+    /// A connection over the connection limit (`overLimit`) has `refusalTimeout` to send a
+    /// health check, which is answered, once; anything else gets 503 with `Retry-After`.
+    func serve(_ connection: TCPConnection, id: Int, watch: HTTPHandlerWatch, overLimit: Bool = false) async {
+        var machine = HTTPConnectionStateMachine(limits: configuration.limits, refusesBodies: overLimit)
+        var deadline = overLimit
+            ? HTTPReadDeadline(headerTimeout: Self.refusalTimeout, bodyTimeout: Self.refusalTimeout, idleTimeout: Self.refusalTimeout)
+            : HTTPReadDeadline(headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout,
+                               idleTimeout: configuration.idleTimeout)
         // Installed once: the kernel reports a hang-up once. One that comes between requests
         // is also seen by the read, as the end of the stream.
         connection.onPeerHangUp {
@@ -33,7 +38,10 @@ extension HTTPServer {
                         guard timeout > .zero else { throw TransportError.timedOut(operation: "read", address: nil) }
                         count = try await connection.read(into: &buffer, timeout: timeout)
                     } catch TransportError.Code.timedOut {
-                        if phase != .idle {
+                        if overLimit {
+                            try await sendError(.serviceUnavailable, "too many connections", version: machine.requestVersion, on: connection)
+                            await drainBeforeClosing(connection, for: Self.refusalTimeout)
+                        } else if phase != .idle {
                             try await sendError(.requestTimeout, "request timeout", version: machine.requestVersion, on: connection)
                             await drainBeforeClosing(connection, for: Self.errorDrainTime)
                         }
@@ -51,6 +59,11 @@ extension HTTPServer {
                     machine.continueAccepted()
                 case .dispatch(var request):
                     deadline.requestRead()
+                    if overLimit && !isHealthCheck(request) {
+                        try await sendError(.serviceUnavailable, "too many connections", version: request.head.version, on: connection)
+                        await drainBeforeClosing(connection, for: Self.refusalTimeout)
+                        return
+                    }
                     guard watch.handlerStarts() else { return }
                     var timer: Scheduled?
                     if let limit = configuration.requestTimeout {
@@ -80,7 +93,7 @@ extension HTTPServer {
                     if HTTPResponseEncoder.unsendablePart(of: response) != nil {
                         response = .text("internal server error\n", status: .internalServerError)
                     }
-                    let wanted = request.head.keepAlive && !response.closeConnection && !registry.isShuttingDown
+                    let wanted = request.head.keepAlive && !response.closeConnection && !overLimit && !registry.isShuttingDown
                     let keepAlive = try await send(response, for: request.head, keepAlive: wanted, on: connection)
                     machine.responseSent(keepAlive: keepAlive)
                 case .reject(let status, let message, let version):
@@ -136,8 +149,15 @@ extension HTTPServer {
         }
     }
 
+    /// Whether `request` is a health check, which a connection over the limit may make.
+    private func isHealthCheck(_ request: HTTPRequest) -> Bool {
+        (request.method == .get || request.method == .head) && configuration.healthCheckPaths.contains(request.path)
+    }
+
+    /// Sends an error response of the server's own; its 503s ask the client to retry a second later.
     private func sendError(_ status: HTTPStatus, _ message: String, version: HTTPVersion?, on connection: TCPConnection) async throws {
-        let response = HTTPResponseEncoder.errorResponse(status: status, message: message, version: version, date: HTTPDate.now())
+        let response = HTTPResponseEncoder.errorResponse(status: status, message: message, version: version, date: HTTPDate.now(),
+                                                         retryAfterSeconds: status == .serviceUnavailable ? 1 : nil)
         try await connection.write(response, timeout: configuration.writeTimeout)
     }
 

@@ -80,22 +80,33 @@ public enum PipelineApp {
         }
         var servers: [ServiceRole: HTTPServer] = [:]
         for role in roles {
-            let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration), on: group, router: parts.router(for: role, link: link, redis: redis, loops: group))
+            let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration, logger: logger), on: group, router: parts.router(for: role, link: link, redis: redis, loops: group))
             servers[role] = server
-            logger.info("serving", ["role": role.rawValue, "port": String(server.port)])
+            logger.info("serving", ["role": role.rawValue, "port": String(server.port), "connection_limit": String(server.connectionLimit)])
         }
         let serving = servers.values.map { server in Task { await server.run() } }
         return RunningPipeline(servers: servers, serving: serving, parts: parts, brokers: brokers, redis: redis, logger: logger)
     }
 
-    private static func httpConfiguration(_ role: ServiceRole, _ configuration: ServiceConfiguration) -> HTTPServer.Configuration {
+    /// The gateway's connection limit is derived from the descriptor limit; the other roles
+    /// serve metrics and health checks and keep to 1,024, sharing the process's descriptors with
+    /// the gateway when they run together. Health checks are answered even at the limit, and
+    /// what the servers report (accept failures, the limit reached) goes to the log.
+    private static func httpConfiguration(_ role: ServiceRole, _ configuration: ServiceConfiguration,
+                                          logger: JSONLogger) -> HTTPServer.Configuration {
         let port = switch role {
         case .gateway: configuration.gatewayPort
         case .dashboard: configuration.dashboardPort
         case .processor: configuration.processorMetricsPort
         case .notifier: configuration.notifierMetricsPort
         }
-        return HTTPServer.Configuration(host: configuration.host, port: port, maxConnections: 20_000)
+        return HTTPServer.Configuration(
+            host: configuration.host, port: port, maxConnections: role == .gateway ? nil : 1_024,
+            healthCheckPaths: ["/livez", "/readyz"],
+            log: { event in
+                logger.log(JSONLogger.Level(rawValue: event.level.rawValue) ?? .error, event.message,
+                           event.fields.merging(["role": role.rawValue]) { field, _ in field })
+            })
     }
 
     /// PING until Redis answers; false when a shutdown signal came first.

@@ -203,6 +203,7 @@ final class TestServer: Sendable {
             })
         }
         router.get("/fail") { _ in throw CancellationError() }
+        router.get("/livez") { _ in .text("ok") }
         router.get("/deadline") { request in
             .text(request.deadline.map { "\($0 > .now)" } ?? "none")
         }
