@@ -75,18 +75,23 @@ enum HTTPResponseEncoder {
     /// a field value or reason phrase with a control character. A CR or LF would end the line
     /// early and let the rest pose as fields or as another response.
     static func unsendablePart(of response: HTTPResponse) -> String? {
-        let table = HTTPByteClass.table
-        if response.status.reasonPhrase.utf8.contains(where: { table[Int($0)] & HTTPByteClass.fieldValue == 0 }) {
-            return "reason phrase"
-        }
+        var phrase = response.status.reasonPhrase
+        if phrase.withUTF8({ !isFieldValue(UnsafeRawBufferPointer($0)) }) { return "reason phrase" }
         let headers = response.headers
-        let bad = headers.indices.first { index in
-            headers.withUnsafeField(at: index) { name, value in
-                name.isEmpty || name.contains { table[Int($0)] & HTTPByteClass.token == 0 }
-                    || value.contains { table[Int($0)] & HTTPByteClass.fieldValue == 0 }
+        for index in headers.indices {
+            let sendable = headers.withUnsafeField(at: index) { name, value in
+                !name.isEmpty && tokenEnd(name.baseAddress!.assumingMemoryBound(to: UInt8.self), from: 0, end: name.count) == name.count
+                    && isFieldValue(value)
             }
+            if !sendable { return "field \(headers.name(at: index).debugDescription)" }
         }
-        return bad.map { "field \(headers.name(at: $0).debugDescription)" }
+        return nil
+    }
+
+    /// Whether every byte of `bytes` may stand in a field value.
+    private static func isFieldValue(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        return firstInvalidFieldValueByte(base.assumingMemoryBound(to: UInt8.self), from: 0, end: bytes.count) == bytes.count
     }
 
     /// Writes one chunk of a chunked body; empty data would end the body, so it writes nothing.
