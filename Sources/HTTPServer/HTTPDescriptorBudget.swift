@@ -13,21 +13,23 @@ enum HTTPDescriptorBudget {
     /// servers before it was derived.
     static let fallbackConnectionLimit = 10_000
 
+    /// `RLIMIT_NOFILE` as `getrlimit` and `setrlimit` take it.
+    #if canImport(Glibc)
+    static let openFileResource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #else
+    static let openFileResource = RLIMIT_NOFILE
+    #endif
+
     /// The soft limit on open descriptors (`RLIMIT_NOFILE`), or nil when unknown or infinite.
     static var openFileLimit: Int? {
         var limit = rlimit()
-        #if canImport(Glibc)
-        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-        #else
-        let resource = RLIMIT_NOFILE
-        #endif
         // RLIM_INFINITY is all ones on Linux, which Swift does not import as a constant.
         #if canImport(Darwin)
         let infinite = RLIM_INFINITY
         #else
         let infinite = rlim_t.max
         #endif
-        guard getrlimit(resource, &limit) == 0, limit.rlim_cur != infinite else { return nil }
+        guard getrlimit(openFileResource, &limit) == 0, limit.rlim_cur != infinite else { return nil }
         return Int(clamping: limit.rlim_cur)
     }
 

@@ -115,3 +115,15 @@ func expectRejectedAtMark(_ text: String, _ expected: HTTPParserError, status: I
     }
     Issue.record("not rejected", sourceLocation: sourceLocation)
 }
+
+/// The head of the single request in `text`.
+func parsedHead(_ text: String) throws -> HTTPRequestHead {
+    var parser = HTTPRequestParser()
+    parser.feed(ByteBuffer(string: text))
+    guard case .head(let head) = try parser.next() else { throw NoHead(text: text) }
+    return head
+}
+
+struct NoHead: Error {
+    var text: String
+}

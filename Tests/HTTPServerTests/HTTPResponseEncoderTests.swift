@@ -36,12 +36,7 @@ import Testing
     }
 
     @Test func receivedFieldsCanBeSentBack() throws {
-        var parser = HTTPRequestParser()
-        parser.feed(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: h\r\nX-Trace:  t1 \r\nContent-Length: 0\r\n\r\n"))
-        guard case .head(let request) = try parser.next() else {
-            Issue.record("expected a head")
-            return
-        }
+        let request = try parsedHead("GET / HTTP/1.1\r\nHost: h\r\nX-Trace:  t1 \r\nContent-Length: 0\r\n\r\n")
         #expect(Self.head(HTTPResponse(status: .ok, headers: request.headers), .length(0), .http1_1, keepAlive: true)
             == "HTTP/1.1 200 OK\r\nDate: \(Self.date)\r\nHost: h\r\nX-Trace: t1\r\nContent-Length: 0\r\n\r\n")
     }

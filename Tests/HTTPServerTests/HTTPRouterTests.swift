@@ -3,18 +3,9 @@ import HTTPServer
 import Testing
 
 @Suite struct HTTPRouterTests {
-    static func request(_ text: String) throws -> HTTPRequest {
-        var parser = HTTPRequestParser()
-        parser.feed(ByteBuffer(string: text))
-        guard case .head(let head) = try parser.next() else { throw RouterTestFailure.noHead }
-        return HTTPRequest(head: head, body: ByteBuffer())
-    }
-
     static func get(_ target: String, method: String = "GET") throws -> HTTPRequest {
-        try request("\(method) \(target) HTTP/1.1\r\nHost: h\r\n\r\n")
+        HTTPRequest(head: try parsedHead("\(method) \(target) HTTP/1.1\r\nHost: h\r\n\r\n"), body: ByteBuffer())
     }
-
-    enum RouterTestFailure: Error { case noHead }
 
     static let router: HTTPRouter = {
         var router = HTTPRouter()
@@ -140,12 +131,7 @@ extension HTTPRouter {
     }
 
     @Test func oneHeadersTypeForRequestsAndResponses() throws {
-        var parser = HTTPRequestParser()
-        parser.feed(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: h\r\nX-Id: 1\r\nx-id: 2\r\n\r\n"))
-        guard case .head(let head) = try parser.next() else {
-            Issue.record("expected a head")
-            return
-        }
+        let head = try parsedHead("GET / HTTP/1.1\r\nHost: h\r\nX-Id: 1\r\nx-id: 2\r\n\r\n")
         var received = head.headers
         #expect(received.values("X-ID") == ["1", "2"])
         received.add(name: "X-More", value: "3")

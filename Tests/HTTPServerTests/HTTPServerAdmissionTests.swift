@@ -143,14 +143,9 @@ private func runOutOfDescriptors() async throws {
     // Leave the process one free descriptor, for the client's socket.
     let inUse = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
     var limit = rlimit()
-    #if canImport(Glibc)
-    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-    #else
-    let resource = RLIMIT_NOFILE
-    #endif
-    require(getrlimit(resource, &limit) == 0, "getrlimit")
+    require(getrlimit(HTTPDescriptorBudget.openFileResource, &limit) == 0, "getrlimit")
     limit.rlim_cur = rlim_t(inUse + 32)
-    require(setrlimit(resource, &limit) == 0, "setrlimit")
+    require(setrlimit(HTTPDescriptorBudget.openFileResource, &limit) == 0, "setrlimit")
     var fillers: [Int32] = []
     while case let fd = open("/dev/null", O_RDONLY | O_CLOEXEC), fd >= 0 { fillers.append(fd) }
     _ = close(fillers.removeLast())

@@ -367,59 +367,18 @@ func serverSideSockets(port: Int) throws -> Int {
 /// sent) whatever the machine's load. A waiter gives up with `TestTimeout` after its timeout,
 /// so a test that never opens the gate fails instead of hanging. Waiting ignores cancellation.
 final class Gate: Sendable {
-    private struct State {
-        var arrived = 0
-        var isOpen = false
-        var nextID = 0
-        var waiters: [Int: CheckedContinuation<Void, any Error>] = [:]
-        /// Waiters whose timeout fired before they were registered.
-        var expired: Set<Int> = []
-    }
-
-    private let state = Mutex(State())
+    private let arrivals = EventCount()
+    private let opening = EventCount()
 
     /// Requests that have reached the gate.
-    var arrived: Int { state.withLock { $0.arrived } }
+    var arrived: Int { arrivals.value }
 
     func pass(timeout: Duration = .seconds(10)) async throws {
-        let id = state.withLock { state in
-            defer { state.nextID += 1 }
-            return state.nextID
-        }
-        let timer = Task { [weak self] in
-            try await Task.sleep(for: timeout)
-            self?.expire(id)
-        }
-        defer { timer.cancel() }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outcome = state.withLock { state -> Result<Void, any Error>? in
-                state.arrived += 1
-                if state.isOpen { return .success(()) }
-                if state.expired.remove(id) != nil { return .failure(TestTimeout(what: "the gate")) }
-                state.waiters[id] = continuation
-                return nil
-            }
-            if let outcome { continuation.resume(with: outcome) }
-        }
+        arrivals.record()
+        try await opening.reached(1, timeout: timeout)
     }
 
     func open() {
-        let waiters = state.withLock { state in
-            state.isOpen = true
-            defer { state.waiters = [:] }
-            return state.waiters.values
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    private func expire(_ id: Int) {
-        let waiter = state.withLock { state in
-            guard let waiter = state.waiters.removeValue(forKey: id) else {
-                state.expired.insert(id)
-                return nil as CheckedContinuation<Void, any Error>?
-            }
-            return waiter
-        }
-        waiter?.resume(throwing: TestTimeout(what: "the gate"))
+        opening.record()
     }
 }
