@@ -19,10 +19,12 @@ extension HTTPServer {
             : HTTPReadDeadline(headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout,
                                idleTimeout: configuration.idleTimeout)
         // Installed once: the kernel reports a hang-up once. One that comes between requests
-        // is also seen by the read, as the end of the stream.
-        connection.onPeerHangUp {
+        // is also seen by the read, as the end of the stream; one that came before this point
+        // is recorded at once.
+        let watching = connection.onPeerHangUp {
             if watch.peerHungUp() { connection.close() }
         }
+        if !watching { _ = watch.peerHungUp() }
         do {
             while true {
                 switch machine.nextAction() {
