@@ -38,8 +38,8 @@ extension HTTPServer {
         public var healthCheckPaths: Set<String>
         /// Receives what the server reports about itself for operators: accept failures
         /// (descriptor exhaustion) and their end, connections answered from the spare
-        /// descriptor, the connection limit reached. The server has no logger of its own; nil
-        /// (the default) drops the reports.
+        /// descriptor, the connection limit reached, a handler's response that could not be
+        /// sent. The server has no logger of its own; nil (the default) drops the reports.
         public var log: (@Sendable (LogEvent) -> Void)?
 
         /// Defaults: 10 s for a head, 60 s for a body (8 MiB, the default body limit, at about

@@ -59,42 +59,14 @@ extension HTTPServer {
                     }
                     try await connection.write(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n"), timeout: configuration.writeTimeout)
                     machine.continueAccepted()
-                case .dispatch(var request):
+                case .dispatch(let request):
                     deadline.requestRead()
                     if overLimit && !isHealthCheck(request) {
                         try await sendError(.serviceUnavailable, "too many connections", version: request.head.version, on: connection)
                         await drainBeforeClosing(connection, for: Self.refusalTimeout)
                         return
                     }
-                    guard watch.handlerStarts() else { return }
-                    var timer: Scheduled?
-                    if let limit = configuration.requestTimeout {
-                        request.deadline = .now + limit
-                        let version = request.head.version
-                        timer = connection.eventLoop.scheduleTask(in: limit) { [self] in
-                            // Owned by `watch`: the connection task waits for it before it ends.
-                            watch.deadlinePassed { Task(executorPreference: connection.eventLoop) { await self.answerPastDeadline(connection, version: version) } }
-                        }
-                    }
-                    var response: HTTPResponse
-                    do {
-                        response = try await handler(request)
-                    } catch {
-                        response = .text("internal server error\n", status: .internalServerError)
-                    }
-                    timer?.cancel()
-                    switch watch.handlerEnded() {
-                    case .inTime:
-                        break
-                    case .clientGone:
-                        return
-                    case .deadlinePassed(let responder):
-                        await responder.value
-                        return
-                    }
-                    if HTTPResponseEncoder.unsendablePart(of: response) != nil {
-                        response = .text("internal server error\n", status: .internalServerError)
-                    }
+                    guard let response = await handle(request, watch: watch, on: connection) else { return }
                     let wanted = request.head.keepAlive && !response.closeConnection && !overLimit && !registry.isShuttingDown
                     let keepAlive = try await send(response, for: request.head, keepAlive: wanted, on: connection)
                     machine.responseSent(keepAlive: keepAlive)
@@ -109,6 +81,45 @@ extension HTTPServer {
         } catch {
             // The peer is gone or too slow to take a response: nothing more can be sent.
         }
+    }
+
+    /// Runs the handler of `request`, stopped by `watch` and the request deadline. Returns the
+    /// response to send: the handler's, or 500 when it threw or made one that cannot be sent;
+    /// nil when nothing more is to be sent on the connection (the client went away, or the
+    /// deadline's 503 went out).
+    private func handle(_ request: HTTPRequest, watch: HTTPHandlerWatch, on connection: TCPConnection) async -> HTTPResponse? {
+        guard watch.handlerStarts() else { return nil }
+        var request = request
+        var timer: Scheduled?
+        if let limit = configuration.requestTimeout {
+            request.deadline = .now + limit
+            let version = request.head.version
+            timer = connection.eventLoop.scheduleTask(in: limit) { [self] in
+                // Owned by `watch`: the connection task waits for it before it ends.
+                watch.deadlinePassed { Task(executorPreference: connection.eventLoop) { await self.answerPastDeadline(connection, version: version) } }
+            }
+        }
+        var response: HTTPResponse
+        do {
+            response = try await handler(request)
+        } catch {
+            response = .text("internal server error\n", status: .internalServerError)
+        }
+        timer?.cancel()
+        switch watch.handlerEnded() {
+        case .inTime:
+            break
+        case .clientGone:
+            return nil
+        case .deadlinePassed(let responder):
+            await responder.value
+            return nil
+        }
+        if let part = HTTPResponseEncoder.unsendablePart(of: response) {
+            report(.error, "response cannot be sent; answered 500", ["part": part, "path": request.path])
+            response = .text("internal server error\n", status: .internalServerError)
+        }
+        return response
     }
 
     /// Answers a request whose handler passed the request deadline with 503, then closes the

@@ -15,41 +15,6 @@ import Transport
 /// The connection limit, health checks beyond it, and accepting when the process is out of
 /// descriptors, over real loopback sockets.
 @Suite struct HTTPServerAdmissionTests {
-    /// Collects what a server reports, and lets a test wait for a report.
-    final class Reports: Sendable {
-        private let state = Mutex<(events: [HTTPServer.LogEvent], waiters: [(String, CheckedContinuation<Void, Never>)])>(([], []))
-        var all: [HTTPServer.LogEvent] { state.withLock { $0.events } }
-
-        var log: @Sendable (HTTPServer.LogEvent) -> Void {
-            { [self] event in
-                let ready = state.withLock { state in
-                    state.events.append(event)
-                    let ready = state.waiters.filter { $0.0 == event.message }.map(\.1)
-                    state.waiters.removeAll { $0.0 == event.message }
-                    return ready
-                }
-                for waiter in ready { waiter.resume() }
-            }
-        }
-
-        func named(_ message: String) -> [HTTPServer.LogEvent] { all.filter { $0.message == message } }
-
-        /// The first report with `message`, once there is one; throws after 10 seconds.
-        func first(_ message: String) async throws -> HTTPServer.LogEvent? {
-            try await withTimeout(.seconds(10), on: EventLoopGroup.shared.next(), operation: "report \(message)") { [self] in
-                await withCheckedContinuation { continuation in
-                    let now = state.withLock { state in
-                        let seen = state.events.contains { $0.message == message }
-                        if !seen { state.waiters.append((message, continuation)) }
-                        return seen
-                    }
-                    if now { continuation.resume() }
-                }
-            }
-            return named(message).first
-        }
-    }
-
     @Test(arguments: [
         (1024, 768), (20_000, 18_750), (65_536, 61_440), (1_048_576, 983_040), (300, 150), (1, 1),
     ] as [(Int, Int)])
@@ -69,7 +34,7 @@ import Transport
     /// At its limit the server still answers health checks, once per connection, and refuses
     /// everything else with 503 and Retry-After, without reading bodies.
     @Test func healthChecksAreAnsweredAtTheConnectionLimit() async throws {
-        let reports = Reports()
+        let reports = ServerReports()
         let server = try await TestServer {
             $0.maxConnections = 1
             $0.healthCheckPaths = ["/livez"]
@@ -133,7 +98,7 @@ private func runOutOfDescriptors() async throws {
         Issue.record("descriptor exhaustion: \(what)")
         exit(EXIT_FAILURE)
     }
-    let reports = HTTPServerAdmissionTests.Reports()
+    let reports = ServerReports()
     var router = HTTPRouter()
     router.get("/hello") { _ in .text("hello") }
     let server = try await HTTPServer.bind(configuration: .init(host: "127.0.0.1", port: 0, maxConnections: 1000, log: reports.log),
@@ -158,9 +123,9 @@ private func runOutOfDescriptors() async throws {
     require(answer.description.contains("Retry-After: 1"), "no Retry-After")
     client.close()
     let failure = try await reports.first("accept failed")
-    require(failure?.fields["answered_from_spare"] == "1", "reports \(reports.all)")
-    require(failure?.fields["error"]?.contains("errno \(EMFILE)") == true, "error \(String(describing: failure))")
-    require(failure?.fields["retry_in_ms"] == "5", "first backoff \(String(describing: failure))")
+    require(failure.fields["answered_from_spare"] == "1", "reports \(reports.all)")
+    require(failure.fields["error"]?.contains("errno \(EMFILE)") == true, "error \(failure)")
+    require(failure.fields["retry_in_ms"] == "5", "first backoff \(failure)")
 
     // Descriptors free again: served, and the end of the failures reported.
     for fd in fillers { _ = close(fd) }
@@ -169,7 +134,7 @@ private func runOutOfDescriptors() async throws {
     var reply = ByteBuffer()
     while try await served.read(into: &reply, timeout: .seconds(10)) > 0 {}
     require(reply.description.hasPrefix("HTTP/1.1 200 OK"), "after: \(reply.description.debugDescription)")
-    require(try await reports.first("accepting again")?.fields["failures"] == "1", "no report of accepting again: \(reports.all)")
+    require(try await reports.first("accepting again").fields["failures"] == "1", "no report of accepting again: \(reports.all)")
     served.close()
     await server.shutdown(gracePeriod: .seconds(1))
     await running.value

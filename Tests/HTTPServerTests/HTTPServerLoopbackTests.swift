@@ -111,7 +111,8 @@ import Testing
 
     /// A field value with CRLF would let a handler's data pose as fields or a second response.
     @Test func aResponseFieldThatCannotBeSentGives500() async throws {
-        let server = try await TestServer()
+        let reports = ServerReports()
+        let server = try await TestServer { $0.log = reports.log }
         let client = try await TestClient(port: server.port)
         try await client.send("GET /split HTTP/1.1\r\nHost: t\r\n\r\nGET /hello/after HTTP/1.1\r\nHost: t\r\n\r\n")
         var pending: [UInt8] = []
@@ -119,6 +120,7 @@ import Testing
         #expect(refused.status == 500)
         #expect(refused.header("X-Injected") == nil && refused.header("X-Value") == nil)
         #expect(try await client.response(&pending)?.body == "hello after")
+        #expect(reports.named("response cannot be sent; answered 500").first?.fields["part"] == "field \"X-Value\"")
         client.close()
         await server.stop()
     }

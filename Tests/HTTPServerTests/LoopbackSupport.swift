@@ -225,6 +225,32 @@ final class TestServer: Sendable {
     }
 }
 
+/// Collects what a server reports, and lets a test wait for a report.
+final class ServerReports: Sendable {
+    private let events = Mutex<[HTTPServer.LogEvent]>([])
+    private let count = EventCount()
+
+    var all: [HTTPServer.LogEvent] { events.withLock { $0 } }
+
+    var log: @Sendable (HTTPServer.LogEvent) -> Void {
+        { [self] event in
+            events.withLock { $0.append(event) }
+            count.record()
+        }
+    }
+
+    func named(_ message: String) -> [HTTPServer.LogEvent] { all.filter { $0.message == message } }
+
+    /// The first report with `message`, once there is one; throws `TestTimeout` when none comes.
+    func first(_ message: String) async throws -> HTTPServer.LogEvent {
+        while true {
+            let seen = all
+            if let event = seen.first(where: { $0.message == message }) { return event }
+            try await count.reached(seen.count + 1)
+        }
+    }
+}
+
 /// A wait in a test that took longer than it may.
 struct TestTimeout: Error, CustomStringConvertible {
     var what: String
