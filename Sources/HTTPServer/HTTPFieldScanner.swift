@@ -29,7 +29,7 @@ extension HTTPRequestParser {
                 }
                 guard fields.count < limits.maxHeaderCount else { return .failed(error(.tooManyHeaders, at: i)) }
                 lineStart = i
-                i = tokenEnd(p, from: i &+ 1, end: end)
+                i = tokenEnd(p, from: i &+ 1, end: end, table: table)
                 guard i < end else {
                     phase = .name
                     break scan
