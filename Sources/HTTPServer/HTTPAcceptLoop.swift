@@ -61,7 +61,8 @@ extension HTTPServer {
     private func admit(_ connection: TCPConnection) {
         let overLimit: Bool
         let id: Int
-        switch registry.admit(connection) {
+        let watch = HTTPConnectionWatch()
+        switch registry.admit(connection, watch: watch) {
         case .serve(let served):
             (id, overLimit) = (served, false)
         case .overLimit(let answered, let limitReached):
@@ -73,12 +74,11 @@ extension HTTPServer {
             connection.close()
             return
         }
-        let watch = HTTPHandlerWatch()
         let task = Task(executorPreference: connection.eventLoop) {
             if overLimit && self.configuration.healthCheckPaths.isEmpty {
                 await self.refuse(connection)
             } else {
-                await self.serve(connection, id: id, watch: watch, overLimit: overLimit)
+                await self.serve(connection, watch: watch, overLimit: overLimit)
             }
             connection.close()
             self.registry.remove(id)

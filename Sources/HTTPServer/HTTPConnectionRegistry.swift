@@ -5,7 +5,8 @@ import Transport
 /// shutdown can close, cancel and wait for them.
 ///
 /// Shared by the accept loop, every connection task and `shutdown`, hence the lock; it is held
-/// only to update the table, never across a suspension.
+/// only to update the table, never across a suspension. Connections take it only when they
+/// come and go: what changes per request is in each connection's own `HTTPConnectionWatch`.
 final class HTTPConnectionRegistry: Sendable {
     /// What to do with a connection just accepted.
     enum Admission: Equatable {
@@ -21,9 +22,9 @@ final class HTTPConnectionRegistry: Sendable {
 
     private struct Entry {
         let connection: TCPConnection
+        /// Whether it waits idle for a request, which shutdown may close.
+        let watch: HTTPConnectionWatch
         var task: Task<Void, Never>?
-        /// Between requests: shutdown may close it.
-        var idle = false
         let overLimit: Bool
     }
 
@@ -70,6 +71,8 @@ final class HTTPConnectionRegistry: Sendable {
     /// Connections over the limit answered at once: the reserve.
     let overLimitReserve: Int
     private let state = Mutex(State())
+    /// `State.shuttingDown`, read without the lock by every connection between requests.
+    private let shuttingDown = Atomic<Bool>(false)
 
     init(connectionLimit: Int, overLimitReserve: Int) {
         self.connectionLimit = connectionLimit
@@ -80,17 +83,18 @@ final class HTTPConnectionRegistry: Sendable {
     var servedCount: Int { state.withLock { $0.served } }
 
     /// Whether `beginShutdown()` was called.
-    var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+    var isShuttingDown: Bool { shuttingDown.load(ordering: .sequentiallyConsistent) }
 
-    /// Decides on a connection just accepted and records it unless it is to be closed at once.
-    func admit(_ connection: TCPConnection) -> Admission {
+    /// Decides on a connection just accepted and records it, with the watch of its state, unless
+    /// it is to be closed at once.
+    func admit(_ connection: TCPConnection, watch: HTTPConnectionWatch) -> Admission {
         state.withLock { state in
             guard !state.shuttingDown else { return .close }
             let over = state.served >= connectionLimit
             if over && state.overLimit >= overLimitReserve { return .close }
             let id = state.nextID
             state.nextID += 1
-            state.entries[id] = Entry(connection: connection, overLimit: over)
+            state.entries[id] = Entry(connection: connection, watch: watch, overLimit: over)
             guard over else {
                 state.served += 1
                 return .serve(id: id)
@@ -118,21 +122,14 @@ final class HTTPConnectionRegistry: Sendable {
         resume(waiters, with: true)
     }
 
-    /// Marks a connection idle (closable by shutdown) or busy; false when shutting down, in which
-    /// case an idle connection should close instead of waiting.
-    func setIdle(_ id: Int, _ idle: Bool) -> Bool {
-        state.withLock { state in
-            state.entries[id]?.idle = idle
-            return !state.shuttingDown
-        }
-    }
-
     /// Refuses further connections and returns those that can be closed at once: idle ones and
     /// those over the limit.
     func beginShutdown() -> [TCPConnection] {
+        // Set before looking for idle connections: see `HTTPConnectionWatch.enterIdle`.
+        shuttingDown.store(true, ordering: .sequentiallyConsistent)
         let (closable, waiters) = state.withLock { state in
             state.shuttingDown = true
-            return (state.entries.values.filter { $0.idle || $0.overLimit }.map(\.connection), state.takeWaiters(for: .shutdown))
+            return (state.entries.values.filter { $0.overLimit || $0.watch.isIdle }.map(\.connection), state.takeWaiters(for: .shutdown))
         }
         resume(waiters, with: true)
         return closable

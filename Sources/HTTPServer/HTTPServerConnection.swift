@@ -12,7 +12,7 @@ extension HTTPServer {
     ///
     /// A connection over the connection limit (`overLimit`) has `refusalTimeout` to send a
     /// health check, which is answered, once; anything else gets 503 with `Retry-After`.
-    func serve(_ connection: TCPConnection, id: Int, watch: HTTPHandlerWatch, overLimit: Bool = false) async {
+    func serve(_ connection: TCPConnection, watch: HTTPConnectionWatch, overLimit: Bool = false) async {
         var machine = HTTPConnectionStateMachine(limits: configuration.limits, refusesBodies: overLimit)
         var deadline = overLimit
             ? HTTPReadDeadline(headerTimeout: Self.refusalTimeout, bodyTimeout: Self.refusalTimeout, idleTimeout: Self.refusalTimeout)
@@ -31,7 +31,7 @@ extension HTTPServer {
                 case .read:
                     let phase = machine.readPhase
                     if phase == .idle {
-                        guard registry.setIdle(id, true) else { return }
+                        guard watch.enterIdle(shuttingDown: { registry.isShuttingDown }) else { return }
                     }
                     let timeout = deadline.timeout(for: phase, now: .now)
                     var buffer = ByteBuffer()
@@ -49,7 +49,7 @@ extension HTTPServer {
                         }
                         return
                     }
-                    if phase == .idle { _ = registry.setIdle(id, false) }
+                    if phase == .idle { watch.leaveIdle() }
                     if count == 0 { machine.receivedEndOfStream() } else { machine.received(buffer) }
                 case .expectContinue(let head):
                     if let refusal = continuePolicy(head) {
@@ -87,7 +87,7 @@ extension HTTPServer {
     /// response to send: the handler's, or 500 when it threw or made one that cannot be sent;
     /// nil when nothing more is to be sent on the connection (the client went away, or the
     /// deadline's 503 went out).
-    private func handle(_ request: HTTPRequest, watch: HTTPHandlerWatch, on connection: TCPConnection) async -> HTTPResponse? {
+    private func handle(_ request: HTTPRequest, watch: HTTPConnectionWatch, on connection: TCPConnection) async -> HTTPResponse? {
         guard watch.handlerStarts() else { return nil }
         var request = request
         var timer: Scheduled?

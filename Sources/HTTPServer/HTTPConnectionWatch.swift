@@ -1,12 +1,15 @@
 import Synchronization
 
-/// Whether the handler of a connection's request may still answer it, or what stopped it: the
-/// client going away, or the request deadline passing.
+/// What others may do to one served connection: shutdown closes it while it waits idle for a
+/// request, and its handler is stopped when the client goes away or the request deadline
+/// passes.
 ///
-/// Shared by the connection task, the connection's hang-up handler and its deadline timer. They
-/// run on the connection's event loop, but a handler may move to another executor and race
-/// them, hence the lock; it is held only to read or change the state.
-final class HTTPHandlerWatch: Sendable {
+/// Shared by the connection task, the connection's hang-up handler, its deadline timer and
+/// shutdown. Most run on the connection's event loop, but a handler may move to another
+/// executor and shutdown runs anywhere, hence the lock. It is the connection's own, so the
+/// transitions of every request (idle, reading, handling) contend with nobody; it is held only
+/// to read or change the state.
+final class HTTPConnectionWatch: Sendable {
     /// How a handler's run ended.
     enum Outcome {
         /// In time, with the client still there: its response is to be sent.
@@ -18,6 +21,9 @@ final class HTTPHandlerWatch: Sendable {
     }
 
     private enum State {
+        /// Waiting for the next request: shutdown may close the connection.
+        case idle
+        /// Reading a request, or writing a response.
         case reading
         case handling
         case clientGone
@@ -44,6 +50,32 @@ final class HTTPHandlerWatch: Sendable {
         if cancelNow { task.cancel() }
     }
 
+    /// The connection starts waiting for its next request. False when `shuttingDown` says the
+    /// server is stopping, so the connection should close rather than wait; checked under the
+    /// lock after the state is set, so that shutdown, which sets the flag before it looks for
+    /// idle connections, either finds this one idle or has its flag seen here.
+    func enterIdle(shuttingDown: () -> Bool) -> Bool {
+        guarded.withLock { guarded in
+            if case .reading = guarded.state { guarded.state = .idle }
+            return !shuttingDown()
+        }
+    }
+
+    /// Bytes of a request arrived: the connection is no longer idle.
+    func leaveIdle() {
+        guarded.withLock { guarded in
+            if case .idle = guarded.state { guarded.state = .reading }
+        }
+    }
+
+    /// Whether the connection waits idle for a request, for shutdown.
+    var isIdle: Bool {
+        guarded.withLock { guarded in
+            if case .idle = guarded.state { return true }
+            return false
+        }
+    }
+
     /// A request was read and its handler is about to run; false when the client has already
     /// gone, so that it is not run at all.
     func handlerStarts() -> Bool {
@@ -55,11 +87,11 @@ final class HTTPHandlerWatch: Sendable {
     }
 
     /// The peer closed or reset the connection. Returns true when that stopped a running
-    /// handler (its task is cancelled); between requests the connection's read sees the end.
+    /// handler (its task is cancelled); otherwise the connection's read sees the end.
     func peerHungUp() -> Bool {
         let stopped = guarded.withLock { guarded -> Bool in
             switch guarded.state {
-            case .reading:
+            case .idle, .reading:
                 guarded.state = .clientGone
                 return false
             case .handling:
@@ -88,7 +120,7 @@ final class HTTPHandlerWatch: Sendable {
     func handlerEnded() -> Outcome {
         guarded.withLock { guarded in
             switch guarded.state {
-            case .handling, .reading:
+            case .handling, .reading, .idle:
                 guarded.state = .reading
                 return .inTime
             case .clientGone:
