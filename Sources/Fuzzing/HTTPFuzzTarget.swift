@@ -101,7 +101,10 @@ public struct HTTPFuzzTarget: FuzzTarget {
         var parser = HTTPRequestParser(limits: limits)
         var outcome = DecodeOutcome<Part>()
         var bodySize = 0
+        // Where the chunk being parsed starts in the input.
+        var chunkStart = 0
         for chunk in chunks {
+            defer { chunkStart += chunk.count }
             if asBuffers {
                 parser.feed(chunk.offsetBuffer)
             } else {
@@ -114,7 +117,7 @@ public struct HTTPFuzzTarget: FuzzTarget {
                         bodySize = 0
                         if head.headers.count > limits.maxHeaderCount { outcome.violation = "\(head.headers.count) headers passed the limit" }
                         outcome.values.append(.head(
-                            method: head.method, target: head.target, version: head.version.description,
+                            method: head.method.rawValue, target: head.target, version: head.version.description,
                             keepAlive: head.keepAlive, expectsContinue: head.expectsContinue,
                             framing: "\(head.framing)", headers: fields(head.headers)))
                     case .body(let bytes):
@@ -130,7 +133,12 @@ public struct HTTPFuzzTarget: FuzzTarget {
                     }
                 }
             } catch {
-                outcome.fail(error, kind: error.reason, offset: error.offset) {
+                // The parser rejects at the offending byte: the error comes while the chunk that
+                // holds it is parsed, never later, and never points past what was fed.
+                if !(chunkStart..<chunkStart + chunk.count).contains(error.offset) {
+                    outcome.violation = "error at offset \(error.offset) raised while parsing bytes \(chunkStart)..<\(chunkStart + chunk.count)"
+                }
+                outcome.fail(error, kind: error.code.description, offset: error.offset) {
                     parser.feed(UnsafeRawBufferPointer(start: nil, count: 0))
                     do throws(HTTPParserError) { _ = try parser.next() } catch { return error }
                     return nil

@@ -1,7 +1,22 @@
-import Bytes
-import Glibc
+/// Where the byte-by-byte scan of a chunk-size line stands between feeds.
+enum ChunkLinePhase: UInt8, Sendable {
+    case size
+    /// After `;`, where an extension name must start.
+    case extensionStart
+    case extensionName
+    /// After `=`, where a token or a quoted string must start.
+    case extensionValueStart
+    case extensionToken
+    case quoted
+    /// After a backslash in a quoted string.
+    case quotedEscape
+    /// After the closing quote.
+    case quotedEnd
+    /// After the CR.
+    case lineFeed
+}
 
-/// Outcome of scanning for a complete chunk-size line.
+/// Outcome of scanning a chunk-size line.
 enum ChunkLineScan {
     case needMore
     /// The line is `length` bytes long (CRLF included) and announces `size` bytes of data.
@@ -10,92 +25,97 @@ enum ChunkLineScan {
 }
 
 extension HTTPRequestParser {
-    /// Parses `chunk-size [ chunk-ext ] CRLF` at the reader index once its LF is buffered,
-    /// resuming the LF search where the previous call stopped.
+    /// Judges the bytes of `chunk-size *( ";" name [ "=" ( token / quoted-string ) ] ) CRLF` from
+    /// `searchFrom` on; extensions carry nothing we use, so they are checked and skipped.
+    ///
+    /// RFC 9112 §7.1.1 allows whitespace (BWS) around ";" and "=", but llhttp's strict mode
+    /// rejects it, as does this parser: peers that disagree on how a chunk line is read are a
+    /// request smuggling vector. A size that would take the body past its limit fails at the
+    /// digit that does.
     mutating func scanChunkLine() -> ChunkLineScan {
         let view = buffer
         return view.withUnsafeReadableBytes { raw -> ChunkLineScan in
             let count = raw.count
-            guard count > 0 else { return .needMore }
+            guard searchFrom < count else { return .needMore }
             let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            guard searchFrom < count, let hit = memchr(p + searchFrom, Int32(UInt8.lf), count - searchFrom) else {
-                searchFrom = count
-                if count > limits.maxChunkLineLength {
-                    return .failed(HTTPParserError(.chunkLineTooLong, offset: consumed + limits.maxChunkLineLength))
-                }
-                return .needMore
-            }
-            let lf = UnsafeRawPointer(hit) - UnsafeRawPointer(p)
-            if lf + 1 > limits.maxChunkLineLength {
-                return .failed(HTTPParserError(.chunkLineTooLong, offset: consumed + limits.maxChunkLineLength))
-            }
-            guard lf > 0, p[lf - 1] == .cr else { return .failed(HTTPParserError(.bareLineFeed, offset: consumed + lf)) }
-            return parseChunkLine(p, end: lf - 1)
-        }
-    }
-
-    private mutating func parseChunkLine(_ p: UnsafePointer<UInt8>, end: Int) -> ChunkLineScan {
-        let table = HTTPByteClass.table
-        var size = 0
-        var i = 0
-        while i < end && table[Int(p[i])] & HTTPByteClass.hex != 0 {
-            let c = p[i]
-            let digit = c <= UInt8(ascii: "9") ? c &- 0x30 : (c | 0x20) &- UInt8(ascii: "a") &+ 10
-            guard size <= (Int.max >> 4) else { return .failed(HTTPParserError(.invalidChunkSize, offset: consumed + i)) }
-            size = size << 4 | Int(digit)
-            i += 1
-        }
-        guard i > 0 else { return .failed(HTTPParserError(.invalidChunkSize, offset: consumed)) }
-        if let offset = Self.invalidExtensionOffset(p, from: i, end: end) {
-            // Right after the digits only ";" or the line end may follow: anything else, a space
-            // included, is a bad size, as llhttp reports it.
-            let reason: HTTPParserError.Reason = offset == i && p[i] != UInt8(ascii: ";") ? .invalidChunkSize : .invalidChunkExtension
-            return .failed(HTTPParserError(reason, offset: consumed + offset))
-        }
-        guard size <= limits.maxBodySize - chunkedBodySize else {
-            return .failed(HTTPParserError(.bodyTooLarge, offset: consumed))
-        }
-        return .complete(length: end + 2, size: size)
-    }
-
-    /// Validates `*( ";" name [ "=" ( token / quoted-string ) ] )` in `p[from..<end]`;
-    /// extensions carry nothing we use, so they are checked and skipped. Returns the offset of
-    /// the first bad byte, or nil.
-    ///
-    /// RFC 9112 §7.1.1 allows whitespace (BWS) around ";" and "=", but llhttp's strict mode
-    /// rejects it, as does this parser: peers that disagree on how a chunk line is read are a
-    /// request smuggling vector.
-    private static func invalidExtensionOffset(_ p: UnsafePointer<UInt8>, from: Int, end: Int) -> Int? {
-        let table = HTTPByteClass.table
-        var i = from
-        func skipToken() -> Bool {
-            let start = i
-            while i < end && table[Int(p[i])] & HTTPByteClass.token != 0 { i += 1 }
-            return i > start
-        }
-        while i < end {
-            guard p[i] == UInt8(ascii: ";") else { return i }
-            i += 1
-            guard skipToken() else { return i }
-            guard i < end, p[i] == UInt8(ascii: "=") else { continue }
-            i += 1
-            guard i < end else { return i }
-            if p[i] == UInt8(ascii: "\"") {
-                i += 1
-                while i < end && p[i] != UInt8(ascii: "\"") {
-                    if p[i] == UInt8(ascii: "\\") {
-                        i += 1
-                        guard i < end, table[Int(p[i])] & HTTPByteClass.fieldValue != 0 else { return i }
-                    } else if table[Int(p[i])] & HTTPByteClass.quotedText == 0 {
-                        return i
+            let table = HTTPByteClass.table
+            let end = min(count, limits.maxChunkLineLength)
+            var phase = chunkLinePhase
+            var i = searchFrom
+            while i < end {
+                let c = p[i]
+                let isToken = table[Int(c)] & HTTPByteClass.token != 0
+                switch phase {
+                case .size:
+                    if table[Int(c)] & HTTPByteClass.hex != 0 {
+                        let digit = c <= UInt8(ascii: "9") ? c &- 0x30 : (c | 0x20) &- UInt8(ascii: "a") &+ 10
+                        guard chunkSize <= (Int.max >> 4) else { return .failed(error(.invalidChunkSize, at: i)) }
+                        chunkSize = chunkSize << 4 | Int(digit)
+                        guard chunkSize <= limits.maxBodySize - chunkedBodySize else { return .failed(error(.bodyTooLarge, at: i)) }
+                    } else if c == .lf {
+                        return .failed(error(.bareLineFeed, at: i))
+                    } else if i == 0 || (c != UInt8(ascii: ";") && c != .cr) {
+                        // Right after the digits only ";" or the line end may follow: anything
+                        // else, a space included, is a bad size, as llhttp reports it.
+                        return .failed(error(.invalidChunkSize, at: i))
+                    } else {
+                        phase = c == .cr ? .lineFeed : .extensionStart
                     }
-                    i += 1
+                case .extensionStart:
+                    guard isToken else { return .failed(error(.invalidChunkExtension, at: i)) }
+                    phase = .extensionName
+                case .extensionName, .extensionToken:
+                    if c == UInt8(ascii: "=") && phase == .extensionName {
+                        phase = .extensionValueStart
+                    } else if !isToken, let next = extensionEnd(c, at: i, &phase) {
+                        return .failed(next)
+                    }
+                case .extensionValueStart:
+                    if c == UInt8(ascii: "\"") {
+                        phase = .quoted
+                    } else if isToken {
+                        phase = .extensionToken
+                    } else {
+                        return .failed(error(.invalidChunkExtension, at: i))
+                    }
+                case .quoted:
+                    if c == UInt8(ascii: "\"") {
+                        phase = .quotedEnd
+                    } else if c == UInt8(ascii: "\\") {
+                        phase = .quotedEscape
+                    } else if table[Int(c)] & HTTPByteClass.quotedText == 0 {
+                        return .failed(error(.invalidChunkExtension, at: i))
+                    }
+                case .quotedEscape:
+                    guard table[Int(c)] & HTTPByteClass.fieldValue != 0 else { return .failed(error(.invalidChunkExtension, at: i)) }
+                    phase = .quoted
+                case .quotedEnd:
+                    if let failure = extensionEnd(c, at: i, &phase) { return .failed(failure) }
+                case .lineFeed:
+                    guard c == .lf else { return .failed(error(.bareCarriageReturn, at: i)) }
+                    let size = chunkSize
+                    chunkSize = 0
+                    chunkLinePhase = .size
+                    return .complete(length: i + 1, size: size)
                 }
-                guard i < end else { return i }
-                i += 1
-            } else if !skipToken() {
-                return i
+                i &+= 1
             }
+            if end < count { return .failed(error(.chunkLineTooLong, at: end)) }
+            chunkLinePhase = phase
+            searchFrom = i
+            return .needMore
+        }
+    }
+
+    /// After an extension (its name, token or quoted value), only `;` or the line end may
+    /// follow; returns the error otherwise.
+    @inline(__always)
+    private func extensionEnd(_ c: UInt8, at i: Int, _ phase: inout ChunkLinePhase) -> HTTPParserError? {
+        switch c {
+        case UInt8(ascii: ";"): phase = .extensionStart
+        case .cr: phase = .lineFeed
+        case .lf: return error(.bareLineFeed, at: i)
+        default: return error(.invalidChunkExtension, at: i)
         }
         return nil
     }

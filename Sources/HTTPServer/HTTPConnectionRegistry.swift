@@ -1,60 +1,107 @@
 import Synchronization
 import Transport
 
-/// The connections a server is serving or refusing, and their tasks, so that shutdown can close,
-/// cancel and wait for them.
+/// The connections a server is serving or answering over its limit, and their tasks, so that
+/// shutdown can close, cancel and wait for them.
 ///
 /// Shared by the accept loop, every connection task and `shutdown`, hence the lock; it is held
-/// only to update the table, never across a suspension.
+/// only to update the table, never across a suspension. Connections take it only when they
+/// come and go: what changes per request is in each connection's own `HTTPConnectionWatch`.
 final class HTTPConnectionRegistry: Sendable {
     /// What to do with a connection just accepted.
     enum Admission: Equatable {
         /// Serve it; `id` names it in the registry.
         case serve(id: Int)
-        /// Answer 503 and close it; `id` names it in the registry.
-        case refuse(id: Int)
-        /// Close it at once: shutting down, or too many refusals are in progress.
+        /// Over the connection limit: answer it from the reserve (503, or a health check) and
+        /// close it. `limitReached` is set for the first one since the server was last well
+        /// below its limit, which is worth a report.
+        case overLimit(id: Int, limitReached: Bool)
+        /// Close it at once: shutting down, or the reserve is in use.
         case close
     }
 
     private struct Entry {
         let connection: TCPConnection
+        /// Whether it waits idle for a request, which shutdown may close.
+        let watch: HTTPConnectionWatch
         var task: Task<Void, Never>?
-        /// Between requests: shutdown may close it.
-        var idle = false
-        let refusal: Bool
+        let overLimit: Bool
+    }
+
+    /// What a waiter waits for.
+    private enum Awaited {
+        case empty
+        case shutdown
+    }
+
+    private struct Waiter {
+        let awaited: Awaited
+        let continuation: CheckedContinuation<Bool, Never>
+        var timer: Scheduled?
     }
 
     private struct State {
         var entries: [Int: Entry] = [:]
         var served = 0
-        var refusals = 0
+        var overLimit = 0
         var nextID = 0
         var shuttingDown = false
-        /// Callers of `waitUntilEmpty`, resumed when the last entry goes.
-        var emptyWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        /// Whether reaching the limit was reported; again once served drops below 90 % of it.
+        var limitReported = false
+        var waiters: [Int: Waiter] = [:]
         var nextWaiterID = 0
+
+        func holds(_ awaited: Awaited) -> Bool {
+            switch awaited {
+            case .empty: entries.isEmpty
+            case .shutdown: shuttingDown
+            }
+        }
+
+        /// Takes the waiters whose condition now holds.
+        mutating func takeWaiters(for awaited: Awaited) -> [Waiter] {
+            let ready = waiters.filter { $0.value.awaited == awaited }
+            for id in ready.keys { waiters[id] = nil }
+            return Array(ready.values)
+        }
     }
 
+    /// Connections served at once.
+    let connectionLimit: Int
+    /// Connections over the limit answered at once: the reserve.
+    let overLimitReserve: Int
     private let state = Mutex(State())
+    /// `State.shuttingDown`, read without the lock by every connection between requests.
+    private let shuttingDown = Atomic<Bool>(false)
 
-    /// Connections being served (refusals not included).
+    init(connectionLimit: Int, overLimitReserve: Int) {
+        self.connectionLimit = connectionLimit
+        self.overLimitReserve = overLimitReserve
+    }
+
+    /// Connections being served (those over the limit not included).
     var servedCount: Int { state.withLock { $0.served } }
 
     /// Whether `beginShutdown()` was called.
-    var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+    var isShuttingDown: Bool { shuttingDown.load(ordering: .sequentiallyConsistent) }
 
-    /// Decides on a connection just accepted and records it unless it is to be closed at once.
-    func admit(_ connection: TCPConnection, maxConnections: Int, maxRefusals: Int) -> Admission {
+    /// Decides on a connection just accepted and records it, with the watch of its state, unless
+    /// it is to be closed at once.
+    func admit(_ connection: TCPConnection, watch: HTTPConnectionWatch) -> Admission {
         state.withLock { state in
             guard !state.shuttingDown else { return .close }
-            let refusal = state.served >= maxConnections
-            if refusal && state.refusals >= maxRefusals { return .close }
+            let over = state.served >= connectionLimit
+            if over && state.overLimit >= overLimitReserve { return .close }
             let id = state.nextID
             state.nextID += 1
-            state.entries[id] = Entry(connection: connection, refusal: refusal)
-            if refusal { state.refusals += 1 } else { state.served += 1 }
-            return refusal ? .refuse(id: id) : .serve(id: id)
+            state.entries[id] = Entry(connection: connection, watch: watch, overLimit: over)
+            guard over else {
+                state.served += 1
+                return .serve(id: id)
+            }
+            state.overLimit += 1
+            defer { state.limitReported = true }
+            return .overLimit(id: id, limitReached: !state.limitReported)
         }
     }
 
@@ -66,30 +113,26 @@ final class HTTPConnectionRegistry: Sendable {
 
     /// Forgets entry `id`: its task is done with the connection.
     func remove(_ id: Int) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiters = state.withLock { state -> [Waiter] in
             guard let entry = state.entries.removeValue(forKey: id) else { return [] }
-            if entry.refusal { state.refusals -= 1 } else { state.served -= 1 }
-            return state.entries.isEmpty ? takeWaiters(&state) : []
+            if entry.overLimit { state.overLimit -= 1 } else { state.served -= 1 }
+            if state.served * 10 < connectionLimit * 9 { state.limitReported = false }
+            return state.entries.isEmpty ? state.takeWaiters(for: .empty) : []
         }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    /// Marks a connection idle (closable by shutdown) or busy; false when shutting down, in which
-    /// case an idle connection should close instead of waiting.
-    func setIdle(_ id: Int, _ idle: Bool) -> Bool {
-        state.withLock { state in
-            state.entries[id]?.idle = idle
-            return !state.shuttingDown
-        }
+        resume(waiters, with: true)
     }
 
     /// Refuses further connections and returns those that can be closed at once: idle ones and
-    /// refusals.
+    /// those over the limit.
     func beginShutdown() -> [TCPConnection] {
-        state.withLock { state in
+        // Set before looking for idle connections: see `HTTPConnectionWatch.enterIdle`.
+        shuttingDown.store(true, ordering: .sequentiallyConsistent)
+        let (closable, waiters) = state.withLock { state in
             state.shuttingDown = true
-            return state.entries.values.filter { $0.idle || $0.refusal }.map(\.connection)
+            return (state.entries.values.filter { $0.overLimit || $0.watch.isIdle }.map(\.connection), state.takeWaiters(for: .shutdown))
         }
+        resume(waiters, with: true)
+        return closable
     }
 
     /// Closes every connection still registered and cancels its task. Closing comes first, so
@@ -108,53 +151,65 @@ final class HTTPConnectionRegistry: Sendable {
         let waiters = state.withLock { state in
             state.entries = [:]
             state.served = 0
-            state.refusals = 0
-            return takeWaiters(&state)
+            state.overLimit = 0
+            return state.takeWaiters(for: .empty)
         }
-        for waiter in waiters { waiter.resume() }
+        resume(waiters, with: true)
     }
 
-    /// Waits until no entry is left or `deadline` passes; true when none is left.
-    func waitUntilEmpty(before deadline: ContinuousClock.Instant) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                await self.emptied()
-                return true
-            }
-            group.addTask {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first || state.withLock { $0.entries.isEmpty }
-        }
+    /// Waits until no entry is left or `deadline` passes, timed by `loop`; true when none is left.
+    func waitUntilEmpty(before deadline: ContinuousClock.Instant, on loop: EventLoop) async -> Bool {
+        await wait(for: .empty, before: deadline, on: loop)
     }
 
-    /// Returns once no entry is left, or when the task is cancelled.
-    private func emptied() async {
+    /// Waits until shutdown begins or `deadline` passes, timed by `loop`; true when shutting down.
+    func waitForShutdown(before deadline: ContinuousClock.Instant, on loop: EventLoop) async -> Bool {
+        await wait(for: .shutdown, before: deadline, on: loop)
+    }
+
+    /// Waits until `awaited` holds (true), or `deadline` passes or the task is cancelled (false).
+    private func wait(for awaited: Awaited, before deadline: ContinuousClock.Instant, on loop: EventLoop) async -> Bool {
         let id = state.withLock { state in
             defer { state.nextWaiterID += 1 }
             return state.nextWaiterID
         }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { state -> Bool in
-                    // Cancellation is checked under the lock: the handler below may already have
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let now = state.withLock { state -> Bool? in
+                    if state.holds(awaited) { return true }
+                    // Checked under the lock: the cancellation handler below may already have
                     // run and found no waiter to resume.
-                    if state.entries.isEmpty || Task.isCancelled { return true }
-                    state.emptyWaiters[id] = continuation
-                    return false
+                    if Task.isCancelled { return false }
+                    state.waiters[id] = Waiter(awaited: awaited, continuation: continuation)
+                    return nil
                 }
-                if now { continuation.resume() }
+                if let now {
+                    continuation.resume(returning: now)
+                    return
+                }
+                let timer = loop.scheduleTask(at: deadline) { self.end(id, with: false) }
+                let waiting = state.withLock { state -> Bool in
+                    guard state.waiters[id] != nil else { return false }
+                    state.waiters[id]?.timer = timer
+                    return true
+                }
+                if !waiting { timer.cancel() }
             }
         } onCancel: {
-            state.withLock { $0.emptyWaiters.removeValue(forKey: id) }?.resume()
+            end(id, with: false)
         }
     }
 
-    private func takeWaiters(_ state: inout State) -> [CheckedContinuation<Void, Never>] {
-        defer { state.emptyWaiters = [:] }
-        return Array(state.emptyWaiters.values)
+    /// Ends the wait of waiter `id`, if it still waits.
+    private func end(_ id: Int, with value: Bool) {
+        guard let waiter = state.withLock({ $0.waiters.removeValue(forKey: id) }) else { return }
+        resume([waiter], with: value)
+    }
+
+    private func resume(_ waiters: [Waiter], with value: Bool) {
+        for waiter in waiters {
+            waiter.timer?.cancel()
+            waiter.continuation.resume(returning: value)
+        }
     }
 }

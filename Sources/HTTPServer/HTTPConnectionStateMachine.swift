@@ -18,7 +18,7 @@ struct HTTPConnectionStateMachine {
         case dispatch(HTTPRequest)
         /// Send an error response with this status and close (the framing of the rest of the
         /// stream is unknown); `version` is the request's, when its request line was read.
-        case reject(status: Int, message: String, version: HTTPVersion?)
+        case reject(status: HTTPStatus, message: String, version: HTTPVersion?)
         /// Close the connection.
         case close
     }
@@ -45,11 +45,15 @@ struct HTTPConnectionStateMachine {
     private var state = State.head
     private var body = ByteBuffer()
     private var peerClosed = false
+    /// A connection over the server's limit reads heads only: one with a body is refused (503)
+    /// before its body is read.
+    private let refusesBodies: Bool
     /// Shared, so releasing the parser's storage allocates nothing.
     private static let noBytes = ByteBuffer()
 
-    init(limits: HTTPParserLimits) {
+    init(limits: HTTPParserLimits, refusesBodies: Bool = false) {
         parser = HTTPRequestParser(limits: limits)
+        self.refusesBodies = refusesBodies
     }
 
     /// The kind of wait the next read is.
@@ -117,6 +121,10 @@ struct HTTPConnectionStateMachine {
             switch part {
             case .head(let head):
                 body = ByteBuffer()
+                if refusesBodies && head.framing != .none {
+                    state = .closing
+                    return .reject(status: .serviceUnavailable, message: "too many connections", version: head.version)
+                }
                 if head.expectsContinue && head.framing != .none {
                     state = .awaitingContinue(head)
                 } else {

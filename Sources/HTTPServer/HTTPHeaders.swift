@@ -1,75 +1,110 @@
 import Bytes
 
-/// Header (or trailer) fields of one request, in the order received, viewing the received bytes
-/// without copying. Names keep their received case; values have surrounding whitespace removed.
-public struct HTTPHeaders: @unchecked Sendable, RandomAccessCollection {
-    /// Where a field's name and value lie in the section's bytes. 32-bit offsets keep records
-    /// compact; sections are bounded by `HTTPParserLimits.maxHeaderBytes`.
-    @usableFromInline struct Field: Sendable {
-        @usableFromInline var nameStart: UInt32
-        @usableFromInline var nameLength: UInt32
-        @usableFromInline var valueStart: UInt32
-        @usableFromInline var valueLength: UInt32
+/// The header (or trailer) fields of a request or a response, in order. Names keep their case
+/// and are looked up without it; values have no surrounding whitespace.
+///
+/// A request's fields are a view of the received bytes, read without copying; a response's are
+/// the name and value strings given to it. Adding to or removing from received fields first
+/// copies them into strings.
+///
+/// ```swift
+/// var headers: HTTPHeaders = [("Content-Type", "application/json")]
+/// headers.add(name: "Retry-After", value: "1")
+/// request.headers.first("Idempotency-Key")
+/// ```
+public struct HTTPHeaders: Sendable, RandomAccessCollection, ExpressibleByArrayLiteral {
+    @usableFromInline enum Storage: Sendable {
+        case received(FieldStorage)
+        case built([(name: String, value: String)])
     }
 
-    /// The section's bytes and field records in one allocation, so that a head is a single
-    /// reference: parts are copied on their way to the caller, and each reference costs a
-    /// retain and a release per copy. Nil only for `init()`. The storage is never
-    /// mutated after creation, which is why the unchecked `Sendable` is sound.
-    @usableFromInline let storage: FieldStorage?
+    @usableFromInline var storage: Storage
 
-    init(bytes: ByteBuffer, fields: [Field]) {
-        storage = FieldStorage.make(bytes: bytes, fields: fields)
+    /// The fields of a received section.
+    init(received: FieldStorage) {
+        storage = .received(received)
+    }
+
+    /// The fields of a received section of `bytes`, at `fields`.
+    init(bytes: ByteBuffer, fields: [FieldStorage.Field]) {
+        storage = .received(FieldStorage.make(bytes: bytes, fields: fields))
     }
 
     /// No fields.
     public init() {
-        storage = nil
+        storage = .built([])
     }
 
-    /// The section's bytes; field offsets are relative to its reader index.
-    @usableFromInline var bytes: ByteBuffer { storage?.bytes ?? ByteBuffer() }
-
-    @inlinable func field(_ index: Int) -> Field {
-        precondition(index >= 0 && index < count, "HTTPHeaders index out of range")
-        return storage!.withUnsafeMutablePointerToElements { $0[index] }
+    /// `fields`, in this order.
+    public init(_ fields: [(name: String, value: String)]) {
+        storage = .built(fields)
     }
 
-    /// The index of the first field: fields are indexed from 0 in the order received.
+    /// `[("Content-Type", "text/plain"), ...]`, in this order.
+    public init(arrayLiteral fields: (name: String, value: String)...) {
+        storage = .built(fields)
+    }
+
+    /// The index of the first field: fields are indexed from 0 in order.
     @inlinable public var startIndex: Int { 0 }
     /// One past the index of the last field: the number of fields.
-    @inlinable public var endIndex: Int { storage?.count ?? 0 }
+    @inlinable public var endIndex: Int {
+        switch storage {
+        case .received(let fields): fields.count
+        case .built(let fields): fields.count
+        }
+    }
 
     /// The field at `index` as strings.
     public subscript(index: Int) -> (name: String, value: String) {
         (name(at: index), value(at: index))
     }
 
-    /// The name of the field at `index`, as received.
+    /// The name of the field at `index`, as received or given.
     public func name(at index: Int) -> String {
-        let field = field(index)
-        return string(Int(field.nameStart), Int(field.nameLength))
+        switch storage {
+        case .received(let fields):
+            let field = fields.field(index)
+            return fields.string(field.nameStart, field.nameLength)
+        case .built(let fields):
+            return fields[index].name
+        }
     }
 
-    /// The value of the field at `index`, without surrounding whitespace.
+    /// The value of the field at `index`.
     public func value(at index: Int) -> String {
-        let field = field(index)
-        return string(Int(field.valueStart), Int(field.valueLength))
+        switch storage {
+        case .received(let fields):
+            let field = fields.field(index)
+            return fields.string(field.valueStart, field.valueLength)
+        case .built(let fields):
+            return fields[index].value
+        }
     }
 
-    /// The value bytes of the field at `index`, sharing storage with the received bytes.
+    /// The value bytes of the field at `index`; for received fields a slice of the received bytes.
     public func valueBytes(at index: Int) -> ByteBuffer {
-        let field = field(index)
-        return bytes.getSlice(at: bytes.readerIndex + Int(field.valueStart), length: Int(field.valueLength))!
+        switch storage {
+        case .received(let fields):
+            let field = fields.field(index)
+            let bytes = fields.bytes
+            return bytes.getSlice(at: bytes.readerIndex + Int(field.valueStart), length: Int(field.valueLength))!
+        case .built(let fields):
+            return ByteBuffer(string: fields[index].value)
+        }
     }
 
-    /// Calls `body` with the name and value bytes of the field at `index`, without copying or
-    /// creating strings; the pointers are valid only inside `body`.
+    /// Calls `body` with the name and value bytes of the field at `index`, without creating
+    /// strings (nor copying, for received fields); the pointers are valid only inside `body`.
     @inlinable public func withUnsafeField<R>(at index: Int, _ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        let field = field(index)
-        return try storage!.bytes.withUnsafeReadableBytes { raw in
-            try body(UnsafeRawBufferPointer(rebasing: raw[Int(field.nameStart)..<Int(field.nameStart + field.nameLength)]),
-                     UnsafeRawBufferPointer(rebasing: raw[Int(field.valueStart)..<Int(field.valueStart + field.valueLength)]))
+        switch storage {
+        case .received(let fields):
+            return try fields.withField(index, body)
+        case .built(let fields):
+            var (name, value) = fields[index]
+            return try name.withUTF8 { name in
+                try value.withUTF8 { value in try body(UnsafeRawBufferPointer(name), UnsafeRawBufferPointer(value)) }
+            }
         }
     }
 
@@ -80,52 +115,54 @@ public struct HTTPHeaders: @unchecked Sendable, RandomAccessCollection {
 
     /// All values of the fields called `name` (compared case-insensitively), in order.
     public func values(_ name: String) -> [String] {
-        indices.filter { matches($0, name) }.map { value(at: $0) }
+        indices.filter { isNamed($0, name) }.map { value(at: $0) }
     }
 
     /// The index of the first field called `name` (compared case-insensitively).
     public func firstIndex(named name: String) -> Int? {
-        indices.first { matches($0, name) }
+        indices.first { isNamed($0, name) }
     }
 
-    private func matches(_ index: Int, _ name: String) -> Bool {
-        let field = field(index)
-        guard Int(field.nameLength) == name.utf8.count else { return false }
-        return bytes.withUnsafeReadableBytes { raw in
-            var offset = Int(field.nameStart)
-            for c in name.utf8 {
-                if raw[offset] | 0x20 != c | 0x20 { return false }
-                offset += 1
-            }
-            return true
+    /// Whether the field at `index` is called `name`, compared case-insensitively.
+    func isNamed(_ index: Int, _ name: String) -> Bool {
+        withUnsafeField(at: index) { fieldName, _ in
+            fieldName.count == name.utf8.count && zip(fieldName, name.utf8).allSatisfy { Self.foldCase($0) == Self.foldCase($1) }
         }
     }
 
-    private func string(_ start: Int, _ length: Int) -> String {
-        bytes.getString(at: bytes.readerIndex + start, length: length)!
-    }
-}
-
-/// The bytes of a header section followed by its field records; immutable after `make`.
-@usableFromInline final class FieldStorage: ManagedBuffer<FieldStorage.Header, HTTPHeaders.Field> {
-    @usableFromInline struct Header {
-        @usableFromInline let bytes: ByteBuffer
-        @usableFromInline let count: Int
+    /// ASCII letters in lower case; other bytes as they are.
+    private static func foldCase(_ byte: UInt8) -> UInt8 {
+        byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
     }
 
-    // Read through the header pointer: `header` is a class `var`, and every access to it would be
-    // checked for exclusivity at run time.
-    @inlinable var count: Int { withUnsafeMutablePointerToHeader { $0.pointee.count } }
-    @inlinable var bytes: ByteBuffer { withUnsafeMutablePointerToHeader { $0.pointee.bytes } }
+    /// Appends a field.
+    public mutating func add(name: String, value: String) {
+        var fields = builtFields()
+        fields.append((name, value))
+        storage = .built(fields)
+    }
 
-    static func make(bytes: ByteBuffer, fields: [HTTPHeaders.Field]) -> FieldStorage {
-        let storage = create(minimumCapacity: fields.count) { _ in Header(bytes: bytes, count: fields.count) }
-        storage.withUnsafeMutablePointerToElements { elements in
-            fields.withUnsafeBufferPointer { source in
-                guard let base = source.baseAddress else { return }
-                elements.initialize(from: base, count: source.count)
-            }
+    /// Removes every field called `name` (compared case-insensitively).
+    public mutating func remove(name: String) {
+        guard firstIndex(named: name) != nil else { return }
+        storage = .built(indices.filter { !isNamed($0, name) }.map { self[$0] })
+    }
+
+    /// Replaces every field called `name` by one with `value`, or appends it.
+    public mutating func replaceOrAdd(name: String, value: String) {
+        remove(name: name)
+        add(name: name, value: value)
+    }
+
+    /// The fields as strings, taking them out of `storage` so that a built array stays uniquely
+    /// referenced and appending to it does not copy it.
+    private mutating func builtFields() -> [(name: String, value: String)] {
+        switch storage {
+        case .built(let fields):
+            storage = .built([])
+            return fields
+        case .received:
+            return map { $0 }
         }
-        return unsafeDowncast(storage, to: FieldStorage.self)
     }
 }

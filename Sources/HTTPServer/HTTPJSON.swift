@@ -6,7 +6,7 @@ extension HTTPResponse {
     ///
     /// - Throws: `HTTPJSONError` with reason `.unencodable` (or what `value`'s own `encode(to:)`
     ///   reported) and the path of the value.
-    public static func json(_ value: some Encodable, status: Int = 200) throws(HTTPJSONError) -> HTTPResponse {
+    public static func json(_ value: some Encodable, status: HTTPStatus = .ok) throws(HTTPJSONError) -> HTTPResponse {
         let data: Data
         do {
             data = try JSONEncoder().encode(value)

@@ -1,130 +1,166 @@
 /// Why the request parser rejected its input, where, and which status to answer with.
 ///
-/// After an error the connection's framing is unknown, so a server answers with `status` and
-/// closes the connection.
-public struct HTTPParserError: Error, Sendable, Equatable, CustomStringConvertible {
+/// A struct with a `code` rather than an enum, so that a new kind of rejection does not break
+/// code that switches over them. After an error the connection's framing is unknown, so a server
+/// answers with `status` and closes the connection.
+///
+/// ```swift
+/// do { ... } catch HTTPParserError.Code.headersTooLarge { ... }
+/// // or: catch let error as HTTPParserError where error.status == 400
+/// ```
+public struct HTTPParserError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What was wrong.
-    public enum Reason: Sendable, Equatable {
-        /// A line ended with LF that was not preceded by CR, or a CR was not followed by LF.
-        case bareLineFeed
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case bareLineFeed, bareCarriageReturn, invalidMethod, invalidTarget, invalidRequestLine, invalidVersion
+            case unsupportedVersion, requestLineTooLong, connectNotSupported, invalidHeaderName, whitespaceBeforeColon
+            case invalidHeaderValue, obsoleteLineFolding, headersTooLarge, tooManyHeaders, invalidContentLength
+            case duplicateContentLength, contentLengthWithTransferEncoding, chunkedNotFinal, invalidTransferEncoding
+            case transferEncodingInHTTP10
+            case unsupportedTransferCoding, missingHost, duplicateHost, unsupportedExpectation, bodyTooLarge
+            case invalidChunkSize, invalidChunkExtension, chunkLineTooLong, missingChunkTerminator
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// A line ended with LF that was not preceded by CR.
+        public static let bareLineFeed = Code(.bareLineFeed)
+        /// A CR was not followed by LF.
+        public static let bareCarriageReturn = Code(.bareCarriageReturn)
         /// The method is empty or has a byte that is not a token character.
-        case invalidMethod
+        public static let invalidMethod = Code(.invalidMethod)
         /// The request target has a forbidden byte, or a form not allowed for the method.
-        case invalidTarget
+        public static let invalidTarget = Code(.invalidTarget)
         /// The request line is not `method SP target SP version CRLF`.
-        case invalidRequestLine
+        public static let invalidRequestLine = Code(.invalidRequestLine)
         /// The version is not `HTTP/DIGIT.DIGIT`.
-        case invalidVersion
+        public static let invalidVersion = Code(.invalidVersion)
         /// A well-formed version other than HTTP/1.0 and HTTP/1.1.
-        case unsupportedVersion
+        public static let unsupportedVersion = Code(.unsupportedVersion)
         /// The request line is longer than `HTTPParserLimits.maxRequestLineLength`.
-        case requestLineTooLong
+        public static let requestLineTooLong = Code(.requestLineTooLong)
         /// CONNECT (authority-form target) is not implemented.
-        case connectNotSupported
+        public static let connectNotSupported = Code(.connectNotSupported)
         /// A header name is empty or has a byte that is not a token character.
-        case invalidHeaderName
-        /// Whitespace between a header name and its colon.
-        case whitespaceBeforeColon
+        public static let invalidHeaderName = Code(.invalidHeaderName)
+        /// Whitespace after a header name, where only its colon may follow (RFC 9112 §5.1).
+        public static let whitespaceBeforeColon = Code(.whitespaceBeforeColon)
         /// A header value contains a control character (NUL, CR, LF, ...) or DEL.
-        case invalidHeaderValue
+        public static let invalidHeaderValue = Code(.invalidHeaderValue)
         /// A header line starts with whitespace (obsolete line folding).
-        case obsoleteLineFolding
+        public static let obsoleteLineFolding = Code(.obsoleteLineFolding)
         /// The header (or trailer) section is longer than `HTTPParserLimits.maxHeaderBytes`.
-        case headersTooLarge
+        public static let headersTooLarge = Code(.headersTooLarge)
         /// More header (or trailer) fields than `HTTPParserLimits.maxHeaderCount`.
-        case tooManyHeaders
+        public static let tooManyHeaders = Code(.tooManyHeaders)
         /// A Content-Length value is not one run of decimal digits, or does not fit in an `Int`.
-        case invalidContentLength
+        public static let invalidContentLength = Code(.invalidContentLength)
         /// More than one Content-Length field, even with equal values.
-        case duplicateContentLength
+        public static let duplicateContentLength = Code(.duplicateContentLength)
         /// Both Transfer-Encoding and Content-Length: the request smuggling ambiguity.
-        case contentLengthWithTransferEncoding
+        public static let contentLengthWithTransferEncoding = Code(.contentLengthWithTransferEncoding)
         /// Transfer-Encoding whose final coding is not `chunked`, or `chunked` applied twice.
-        case chunkedNotFinal
+        public static let chunkedNotFinal = Code(.chunkedNotFinal)
         /// Transfer-Encoding is malformed (empty, or an element that is not a token).
-        case invalidTransferEncoding
+        public static let invalidTransferEncoding = Code(.invalidTransferEncoding)
         /// Transfer-Encoding in an HTTP/1.0 request, whose framing is then ambiguous.
-        case transferEncodingInHTTP10
+        public static let transferEncodingInHTTP10 = Code(.transferEncodingInHTTP10)
         /// A transfer coding other than `chunked`, which this parser does not decode.
-        case unsupportedTransferCoding
+        public static let unsupportedTransferCoding = Code(.unsupportedTransferCoding)
         /// An HTTP/1.1 request without a Host field.
-        case missingHost
+        public static let missingHost = Code(.missingHost)
         /// More than one Host field.
-        case duplicateHost
+        public static let duplicateHost = Code(.duplicateHost)
         /// An Expect value other than `100-continue`.
-        case unsupportedExpectation
+        public static let unsupportedExpectation = Code(.unsupportedExpectation)
         /// The body is longer than `HTTPParserLimits.maxBodySize`.
-        case bodyTooLarge
+        public static let bodyTooLarge = Code(.bodyTooLarge)
         /// A chunk size is missing, not hexadecimal, or overflows.
-        case invalidChunkSize
+        public static let invalidChunkSize = Code(.invalidChunkSize)
         /// A chunk extension is not `; token [= token / quoted-string]`.
-        case invalidChunkExtension
+        public static let invalidChunkExtension = Code(.invalidChunkExtension)
         /// A chunk-size line is longer than `HTTPParserLimits.maxChunkLineLength`.
-        case chunkLineTooLong
+        public static let chunkLineTooLong = Code(.chunkLineTooLong)
         /// Chunk data was not followed by CRLF.
-        case missingChunkTerminator
+        public static let missingChunkTerminator = Code(.missingChunkTerminator)
+
+        /// The code's name, e.g. `headersTooLarge`.
+        public var description: String { base.rawValue }
+
+        /// Lets a `catch` clause match on a code: `catch HTTPParserError.Code.bodyTooLarge`.
+        public static func ~= (code: Code, error: any Error) -> Bool {
+            (error as? HTTPParserError)?.code == code
+        }
+
+        /// The response status for this code.
+        var status: HTTPStatus {
+            switch base {
+            case .requestLineTooLong: .uriTooLong
+            case .headersTooLarge, .tooManyHeaders: .requestHeaderFieldsTooLarge
+            case .bodyTooLarge: .contentTooLarge
+            case .unsupportedVersion: .httpVersionNotSupported
+            case .unsupportedTransferCoding, .connectNotSupported: .notImplemented
+            case .unsupportedExpectation: .expectationFailed
+            default: .badRequest
+            }
+        }
+
+        /// A short human-readable explanation.
+        var message: String {
+            switch base {
+            case .bareLineFeed: "line not terminated by CRLF"
+            case .bareCarriageReturn: "CR not followed by LF"
+            case .invalidMethod: "invalid method"
+            case .invalidTarget: "invalid request target"
+            case .invalidRequestLine: "malformed request line"
+            case .invalidVersion: "malformed HTTP version"
+            case .unsupportedVersion: "HTTP version not supported"
+            case .requestLineTooLong: "request line too long"
+            case .connectNotSupported: "CONNECT not supported"
+            case .invalidHeaderName: "invalid header name"
+            case .whitespaceBeforeColon: "whitespace before colon in header"
+            case .invalidHeaderValue: "invalid character in header value"
+            case .obsoleteLineFolding: "obsolete line folding"
+            case .headersTooLarge: "header section too large"
+            case .tooManyHeaders: "too many header fields"
+            case .invalidContentLength: "invalid Content-Length"
+            case .duplicateContentLength: "duplicate Content-Length"
+            case .contentLengthWithTransferEncoding: "both Content-Length and Transfer-Encoding"
+            case .chunkedNotFinal: "chunked is not the final transfer coding"
+            case .invalidTransferEncoding: "malformed Transfer-Encoding"
+            case .transferEncodingInHTTP10: "Transfer-Encoding in an HTTP/1.0 request"
+            case .unsupportedTransferCoding: "transfer coding not implemented"
+            case .missingHost: "missing Host"
+            case .duplicateHost: "more than one Host"
+            case .unsupportedExpectation: "unsupported expectation"
+            case .bodyTooLarge: "body too large"
+            case .invalidChunkSize: "invalid chunk size"
+            case .invalidChunkExtension: "invalid chunk extension"
+            case .chunkLineTooLong: "chunk size line too long"
+            case .missingChunkTerminator: "chunk data not followed by CRLF"
+            }
+        }
     }
 
     /// What was wrong.
-    public let reason: Reason
+    public let code: Code
     /// Offset in the byte stream fed to the parser (counting from its first byte) where the
     /// problem was found.
     public let offset: Int
 
-    /// An error for `reason` found at stream offset `offset`.
-    public init(_ reason: Reason, offset: Int) {
-        self.reason = reason
+    /// An error with `code` found at stream offset `offset`.
+    public init(_ code: Code, offset: Int) {
+        self.code = code
         self.offset = offset
     }
 
     /// The response status a server should send before closing the connection.
-    public var status: Int {
-        switch reason {
-        case .requestLineTooLong: 414
-        case .headersTooLarge, .tooManyHeaders: 431
-        case .bodyTooLarge: 413
-        case .unsupportedVersion: 505
-        case .unsupportedTransferCoding, .connectNotSupported: 501
-        case .unsupportedExpectation: 417
-        default: 400
-        }
-    }
+    public var status: HTTPStatus { code.status }
+
+    /// A short human-readable explanation of `code`.
+    public var message: String { code.message }
 
     /// The status, the message and the offset, for logs.
-    public var description: String { "HTTP \(status): \(message) at offset \(offset)" }
-
-    /// A short human-readable explanation of `reason`.
-    public var message: String {
-        switch reason {
-        case .bareLineFeed: "line not terminated by CRLF"
-        case .invalidMethod: "invalid method"
-        case .invalidTarget: "invalid request target"
-        case .invalidRequestLine: "malformed request line"
-        case .invalidVersion: "malformed HTTP version"
-        case .unsupportedVersion: "HTTP version not supported"
-        case .requestLineTooLong: "request line too long"
-        case .connectNotSupported: "CONNECT not supported"
-        case .invalidHeaderName: "invalid header name"
-        case .whitespaceBeforeColon: "whitespace before colon in header"
-        case .invalidHeaderValue: "invalid character in header value"
-        case .obsoleteLineFolding: "obsolete line folding"
-        case .headersTooLarge: "header section too large"
-        case .tooManyHeaders: "too many header fields"
-        case .invalidContentLength: "invalid Content-Length"
-        case .duplicateContentLength: "duplicate Content-Length"
-        case .contentLengthWithTransferEncoding: "both Content-Length and Transfer-Encoding"
-        case .chunkedNotFinal: "chunked is not the final transfer coding"
-        case .invalidTransferEncoding: "malformed Transfer-Encoding"
-        case .transferEncodingInHTTP10: "Transfer-Encoding in an HTTP/1.0 request"
-        case .unsupportedTransferCoding: "transfer coding not implemented"
-        case .missingHost: "missing Host"
-        case .duplicateHost: "more than one Host"
-        case .unsupportedExpectation: "unsupported expectation"
-        case .bodyTooLarge: "body too large"
-        case .invalidChunkSize: "invalid chunk size"
-        case .invalidChunkExtension: "invalid chunk extension"
-        case .chunkLineTooLong: "chunk size line too long"
-        case .missingChunkTerminator: "chunk data not followed by CRLF"
-        }
-    }
+    public var description: String { "HTTP \(status.code): \(message) at offset \(offset)" }
 }

@@ -8,8 +8,13 @@ public struct HTTPRequest: Sendable {
     public let body: ByteBuffer
     /// Trailer fields of a chunked body, if it had any.
     public let trailers: HTTPHeaders?
-    /// Values of the `:name` segments of the route that matched, set by `HTTPRouter`.
+    /// Values of the `{name}` segments of the route that matched, percent-decoded, set by
+    /// `HTTPRouter`.
     public internal(set) var pathParameters: [String: String] = [:]
+    /// When the server stops waiting for this request's handler (`Configuration.requestTimeout`
+    /// after the request was read): the handler is then cancelled and the client answered 503.
+    /// Work the handler queues should not start after it. Nil without a request timeout.
+    public internal(set) var deadline: ContinuousClock.Instant?
 
     /// A request made of parsed parts, as the server assembles it.
     public init(head: HTTPRequestHead, body: ByteBuffer, trailers: HTTPHeaders? = nil) {
@@ -18,24 +23,15 @@ public struct HTTPRequest: Sendable {
         self.trailers = trailers
     }
 
-    /// The method, e.g. `GET`.
-    public var method: String { head.method }
+    /// The method, e.g. `.get`.
+    public var method: HTTPMethod { head.method }
     /// The header fields.
     public var headers: HTTPHeaders { head.headers }
 
     /// The path of the target without the query, still percent-encoded (`/orders/42`).
     /// For an absolute-form target, the path after the authority.
     public var path: String {
-        // Scanned as UTF-8 bytes: this runs for every request, and Character-level search costs
-        // more than the rest of routing.
-        let target = head.target.utf8
-        var start = target.startIndex
-        if target.first != UInt8(ascii: "/"), let scheme = target.firstRange(of: "://".utf8) {
-            guard let slash = target[scheme.upperBound...].firstIndex(of: UInt8(ascii: "/")) else { return "/" }
-            start = slash
-        }
-        let end = target[start...].firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.endIndex
-        return String(head.target[start..<end])
+        head.withUnsafePath { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The query items in order, percent-decoded, `+` read as a space. Items without `=` have

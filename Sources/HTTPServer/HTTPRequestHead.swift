@@ -1,5 +1,4 @@
 import Bytes
-import Glibc
 
 /// An HTTP version number.
 public struct HTTPVersion: Sendable, Hashable, CustomStringConvertible {
@@ -43,18 +42,20 @@ public struct HTTPRequestHead: Sendable {
     let minorVersion: UInt8
     let flags: UInt8
     let contentLength: Int
-
-    /// The header fields in the order received. Their bytes start with the request line, so
+    /// The received head and its field records. Its bytes start with the request line, so
     /// method and target are read from the same storage.
-    public let headers: HTTPHeaders
+    @usableFromInline let storage: FieldStorage
+
+    /// The header fields in the order received.
+    public var headers: HTTPHeaders { HTTPHeaders(received: storage) }
 
     private static let keepAliveFlag: UInt8 = 1
     private static let expectsContinueFlag: UInt8 = 2
     private static let chunkedFlag: UInt8 = 4
 
-    init(headers: HTTPHeaders, methodLength: UInt32, targetStart: UInt32, targetLength: UInt32, minorVersion: UInt8,
+    init(storage: FieldStorage, methodLength: UInt32, targetStart: UInt32, targetLength: UInt32, minorVersion: UInt8,
          keepAlive: Bool, expectsContinue: Bool, framing: HTTPBodyFraming) {
-        self.headers = headers
+        self.storage = storage
         self.methodLength = methodLength
         self.targetStart = targetStart
         self.targetLength = targetLength
@@ -88,30 +89,49 @@ public struct HTTPRequestHead: Sendable {
         return contentLength > 0 ? .length(contentLength) : .none
     }
 
-    /// The method, e.g. `GET`, case-sensitive as received.
-    public var method: String { string(0, Int(methodLength)) }
+    /// The method, e.g. `.get`, case-sensitive as received.
+    public var method: HTTPMethod {
+        storage.bytes.withUnsafeReadableBytes { raw in HTTPMethod.received(UnsafeRawBufferPointer(rebasing: raw.prefix(Int(methodLength)))) }
+    }
 
     /// The request target as received: origin-form (`/path?query`), absolute-form, or `*`.
-    public var target: String { string(Int(targetStart), Int(targetLength)) }
+    public var target: String { storage.string(targetStart, targetLength) }
 
     /// Calls `body` with the request target's bytes, without copying; the pointer is valid only
     /// inside `body`.
     @inlinable public func withUnsafeTarget<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try headers.bytes.withUnsafeReadableBytes { raw in
+        try storage.bytes.withUnsafeReadableBytes { raw in
             try body(UnsafeRawBufferPointer(rebasing: raw[Int(targetStart)..<Int(targetStart + targetLength)]))
         }
     }
+}
 
-    /// Whether the method is `name`, compared without creating a string.
-    public func isMethod(_ name: StaticString) -> Bool {
-        guard name.utf8CodeUnitCount == methodLength else { return false }
-        return headers.bytes.withUnsafeReadableBytes { raw in
-            memcmp(raw.baseAddress!, name.utf8Start, Int(methodLength)) == 0
+extension HTTPRequestHead {
+    /// Calls `body` with the bytes of the target's path: without the query, and for an
+    /// absolute-form target without scheme and authority (`/` when it has no path). Scanned as
+    /// bytes: this runs for every request, and creating strings costs more than routing.
+    func withUnsafePath<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeTarget { target in
+            var start = 0
+            if target.first != UInt8(ascii: "/"), let scheme = Self.authorityStart(in: target) {
+                guard let slash = target[scheme...].firstIndex(of: UInt8(ascii: "/")) else {
+                    let root: StaticString = "/"
+                    return try body(UnsafeRawBufferPointer(start: root.utf8Start, count: 1))
+                }
+                start = slash
+            }
+            let end = target[start...].firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.count
+            return try body(UnsafeRawBufferPointer(rebasing: target[start..<end]))
         }
     }
 
-    private func string(_ start: Int, _ length: Int) -> String {
-        headers.bytes.getString(at: headers.bytes.readerIndex + start, length: length)!
+    /// The index after the `://` of an absolute-form target, or nil.
+    private static func authorityStart(in target: UnsafeRawBufferPointer) -> Int? {
+        guard target.count >= 3 else { return nil }
+        for i in 0...(target.count - 3) where target[i] == UInt8(ascii: ":") && target[i + 1] == UInt8(ascii: "/") && target[i + 2] == UInt8(ascii: "/") {
+            return i + 3
+        }
+        return nil
     }
 }
 

@@ -1,13 +1,15 @@
 import Bytes
-import Glibc
 
 /// A strict, incremental HTTP/1.1 request parser that performs no I/O.
 ///
 /// Hand it bytes as they arrive with `feed(_:)`, then call `next()` until it returns nil (it needs
 /// more bytes). Each request comes out as `.head`, zero or more `.body` parts and `.end`;
 /// pipelined requests follow one another. Any fragmentation of the input yields the same parts
-/// (body parts may be split differently) and the same errors, and every byte is scanned a
-/// bounded number of times: an incomplete line is remembered, not re-scanned from the start.
+/// (body parts may be split differently) and the same errors, and every byte is judged once, as
+/// it arrives: the parser fails at the first byte after which the stream can no longer be a
+/// valid request (as llhttp and httparse do), and the error's offset is that byte's. Rules that
+/// need a whole header section (a missing Host, a final coding other than `chunked`) fail at
+/// the section's last LF; a limit fails at its first byte beyond it.
 ///
 /// Strictness follows RFC 9112 and llhttp's strict mode: lines end in CRLF, header names are
 /// tokens with no whitespace before the colon, values hold no control characters, obs-fold is
@@ -34,14 +36,19 @@ public struct HTTPRequestParser: Sendable {
     /// Stream offset of `buffer`'s reader index, for error offsets.
     var consumed = 0
     var state: State = .requestLine
-    /// Where the search for the next LF resumes, relative to the reader index.
+    /// The next byte to judge, relative to the reader index.
     var searchFrom = 0
-    /// Start of the line being parsed, relative to the reader index.
+    /// Start of the field line being parsed, relative to the reader index.
     var lineStart = 0
+    /// Where the scan of the head (or trailer section) stands.
+    var headPhase = HeadPhase.requestLineStart
     /// What is known so far about the head (or trailer section) being parsed.
     var head = HeadProgress()
+    /// Where the scan of a chunk-size line stands, and the size read so far.
+    var chunkLinePhase = ChunkLinePhase.size
+    var chunkSize = 0
     /// Fields of the section being parsed; reused from request to request.
-    var fields: [HTTPHeaders.Field] = []
+    var fields: [FieldStorage.Field] = []
     /// De-chunked body bytes announced so far, against `maxBodySize`.
     var chunkedBodySize = 0
     /// `versionOfHeadInProgress` when the parser failed.
@@ -61,6 +68,7 @@ public struct HTTPRequestParser: Sendable {
 
     /// A parser at the start of a stream, enforcing `limits`.
     public init(limits: HTTPParserLimits = HTTPParserLimits()) {
+        precondition(limits.maxHeaderBytes <= UInt32.max, "HTTPParserLimits.maxHeaderBytes must fit in 32 bits")
         self.limits = limits
     }
 
@@ -130,11 +138,12 @@ public struct HTTPRequestParser: Sendable {
         while true {
             switch state {
             case .requestLine, .headers, .trailers:
-                switch scanLines() {
+                switch scanSection() {
                 case .needMore:
                     return nil
                 case .skip(let count):
                     consume(count)
+                    headPhase = .requestLineStart
                 case .complete(let length):
                     if case .trailers = state { return finishTrailers(length) }
                     return .head(try finishHead(length))
@@ -160,6 +169,7 @@ public struct HTTPRequestParser: Sendable {
                     chunkedBodySize += size
                     if size == 0 {
                         head = HeadProgress()
+                        headPhase = .lineStart
                         state = .trailers
                     } else {
                         state = .chunkData(remaining: size)
@@ -202,12 +212,12 @@ public struct HTTPRequestParser: Sendable {
 
     /// Builds the head from the `length` bytes of a complete header section and consumes them.
     private mutating func finishHead(_ length: Int) throws(HTTPParserError) -> HTTPRequestHead {
-        let framing = try head.framing(limits: limits, endOffset: consumed + length)
+        let framing = try head.framing(endOffset: consumed + length - 1)
         let keepAlive = head.version == .http1_1
             ? !head.connectionClose
             : head.connectionKeepAlive && !head.connectionClose
         let result = HTTPRequestHead(
-            headers: HTTPHeaders(bytes: buffer.getSlice(at: buffer.readerIndex, length: length)!, fields: fields),
+            storage: FieldStorage.make(bytes: buffer.getSlice(at: buffer.readerIndex, length: length)!, fields: fields),
             methodLength: UInt32(head.methodLength),
             targetStart: UInt32(head.targetStart),
             targetLength: UInt32(head.targetLength),
@@ -218,6 +228,7 @@ public struct HTTPRequestParser: Sendable {
         )
         consume(length)
         head = HeadProgress()
+        headPhase = .requestLineStart
         fields.removeAll(keepingCapacity: true)
         switch framing {
         case .none: state = .end
@@ -237,6 +248,7 @@ public struct HTTPRequestParser: Sendable {
         fields.removeAll(keepingCapacity: true)
         consume(length)
         head = HeadProgress()
+        headPhase = .requestLineStart
         state = .requestLine
         return .end(trailers)
     }

@@ -15,17 +15,17 @@ public struct HTTPResponse: Sendable {
         case stream(@Sendable (HTTPBodyWriter) async throws -> Void)
     }
 
-    /// The status code, e.g. 202.
-    public var status: Int
+    /// The status, e.g. `.accepted`.
+    public var status: HTTPStatus
     /// Fields to send besides those the server adds.
-    public var headers: [(name: String, value: String)]
+    public var headers: HTTPHeaders
     /// The body; empty by default.
     public var body: Body
     /// Whether to close the connection after this response even if the client would keep it.
     public var closeConnection: Bool
 
     /// A response with `status`, extra `headers` and `body`.
-    public init(status: Int, headers: [(name: String, value: String)] = [], body: Body = .bytes(ByteBuffer()),
+    public init(status: HTTPStatus, headers: HTTPHeaders = HTTPHeaders(), body: Body = .bytes(ByteBuffer()),
                 closeConnection: Bool = false) {
         self.status = status
         self.headers = headers
@@ -34,42 +34,8 @@ public struct HTTPResponse: Sendable {
     }
 
     /// A response with a plain-text body.
-    public static func text(_ text: String, status: Int = 200) -> HTTPResponse {
+    public static func text(_ text: String, status: HTTPStatus = .ok) -> HTTPResponse {
         HTTPResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")], body: .bytes(ByteBuffer(string: text)))
-    }
-
-    /// The standard reason phrase for `status`, or an empty string.
-    public static func reasonPhrase(_ status: Int) -> String {
-        switch status {
-        case 100: "Continue"
-        case 200: "OK"
-        case 201: "Created"
-        case 202: "Accepted"
-        case 204: "No Content"
-        case 301: "Moved Permanently"
-        case 304: "Not Modified"
-        case 400: "Bad Request"
-        case 401: "Unauthorized"
-        case 403: "Forbidden"
-        case 404: "Not Found"
-        case 405: "Method Not Allowed"
-        case 408: "Request Timeout"
-        case 409: "Conflict"
-        case 413: "Content Too Large"
-        case 414: "URI Too Long"
-        case 415: "Unsupported Media Type"
-        case 417: "Expectation Failed"
-        case 422: "Unprocessable Content"
-        case 429: "Too Many Requests"
-        case 431: "Request Header Fields Too Large"
-        case 500: "Internal Server Error"
-        case 501: "Not Implemented"
-        case 502: "Bad Gateway"
-        case 503: "Service Unavailable"
-        case 504: "Gateway Timeout"
-        case 505: "HTTP Version Not Supported"
-        default: ""
-        }
     }
 }
 

@@ -12,11 +12,6 @@ enum HTTPResponseEncoder {
         case none
     }
 
-    /// Whether responses with `status` never carry a body (RFC 9110 §6.4.1).
-    static func forbidsBody(_ status: Int) -> Bool {
-        status < 200 || status == 204 || status == 304
-    }
-
     /// Writes the status line and header section of `response`. `Date`, the framing fields and
     /// `Connection` are the encoder's: fields of those names in `response` are left out, so none
     /// is ever sent twice or contradicts the framing actually used.
@@ -29,16 +24,23 @@ enum HTTPResponseEncoder {
     static func writeHead(_ response: HTTPResponse, framing: Framing, version: HTTPVersion, keepAlive: Bool,
                           date: String, into buffer: inout ByteBuffer) {
         buffer.writeString(version == .http1_0 ? "HTTP/1.0 " : "HTTP/1.1 ")
-        buffer.writeString(String(response.status))
+        let code = response.status.code
+        buffer.writeInteger(UInt8(truncatingIfNeeded: 0x30 + code / 100))
+        buffer.writeInteger(UInt8(truncatingIfNeeded: 0x30 + code / 10 % 10))
+        buffer.writeInteger(UInt8(truncatingIfNeeded: 0x30 + code % 10))
         buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(HTTPResponse.reasonPhrase(response.status))
+        buffer.writeString(response.status.reasonPhrase)
         buffer.writeString("\r\nDate: ")
         buffer.writeString(date)
-        for (name, value) in response.headers where !isOwnedField(name) {
-            buffer.writeString("\r\n")
-            buffer.writeString(name)
-            buffer.writeString(": ")
-            buffer.writeString(value)
+        let headers = response.headers
+        for index in headers.indices {
+            headers.withUnsafeField(at: index) { name, value in
+                guard !isOwnedField(name) else { return }
+                buffer.writeString("\r\n")
+                buffer.writeBytes(name)
+                buffer.writeString(": ")
+                buffer.writeBytes(value)
+            }
         }
         switch framing {
         case .length(let count):
@@ -58,16 +60,38 @@ enum HTTPResponseEncoder {
     }
 
     /// Whether the encoder writes the field called `name` itself (compared case-insensitively).
-    static func isOwnedField(_ name: String) -> Bool {
-        let utf8 = name.utf8
+    static func isOwnedField(_ name: UnsafeRawBufferPointer) -> Bool {
         // Lengths first: most names are none of these, and are told apart without folding case.
-        switch utf8.count {
-        case 4: return utf8.elementsEqual("date".utf8) { $0 | 0x20 == $1 }
-        case 10: return utf8.elementsEqual("connection".utf8) { $0 | 0x20 == $1 }
-        case 14: return utf8.elementsEqual("content-length".utf8) { $0 | 0x20 == $1 }
-        case 17: return utf8.elementsEqual("transfer-encoding".utf8) { $0 | 0x20 == $1 }
+        switch name.count {
+        case 4: return name.elementsEqual("date".utf8) { $0 | 0x20 == $1 }
+        case 10: return name.elementsEqual("connection".utf8) { $0 | 0x20 == $1 }
+        case 14: return name.elementsEqual("content-length".utf8) { $0 | 0x20 == $1 }
+        case 17: return name.elementsEqual("transfer-encoding".utf8) { $0 | 0x20 == $1 }
         default: return false
         }
+    }
+
+    /// What of `response` cannot be sent as it is, or nil: a field name that is not a token, or
+    /// a field value or reason phrase with a control character. A CR or LF would end the line
+    /// early and let the rest pose as fields or as another response.
+    static func unsendablePart(of response: HTTPResponse) -> String? {
+        var phrase = response.status.reasonPhrase
+        if phrase.withUTF8({ !isFieldValue(UnsafeRawBufferPointer($0)) }) { return "reason phrase" }
+        let headers = response.headers
+        for index in headers.indices {
+            let sendable = headers.withUnsafeField(at: index) { name, value in
+                !name.isEmpty && tokenEnd(name.baseAddress!.assumingMemoryBound(to: UInt8.self), from: 0, end: name.count) == name.count
+                    && isFieldValue(value)
+            }
+            if !sendable { return "field \(headers.name(at: index).debugDescription)" }
+        }
+        return nil
+    }
+
+    /// Whether every byte of `bytes` may stand in a field value.
+    private static func isFieldValue(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        return firstInvalidFieldValueByte(base.assumingMemoryBound(to: UInt8.self), from: 0, end: bytes.count) == bytes.count
     }
 
     /// Writes one chunk of a chunked body; empty data would end the body, so it writes nothing.
@@ -85,10 +109,12 @@ enum HTTPResponseEncoder {
     }
 
     /// A complete plain-text error response that closes the connection, in `version` (the
-    /// request's, when known; HTTP/1.1 otherwise).
-    static func errorResponse(status: Int, message: String, version: HTTPVersion?, date: String) -> ByteBuffer {
-        var buffer = ByteBuffer(capacity: 160 + message.utf8.count)
-        let response = HTTPResponse.text(message + "\n", status: status)
+    /// request's, when known; HTTP/1.1 otherwise), with `Retry-After` when given.
+    static func errorResponse(status: HTTPStatus, message: String, version: HTTPVersion?, date: String,
+                              retryAfterSeconds: Int? = nil) -> ByteBuffer {
+        var buffer = ByteBuffer(capacity: 180 + message.utf8.count)
+        var response = HTTPResponse.text(message + "\n", status: status)
+        if let retryAfterSeconds { response.headers.add(name: "Retry-After", value: String(retryAfterSeconds)) }
         let body = message.utf8.count + 1
         writeHead(response, framing: .length(body), version: version ?? .http1_1, keepAlive: false, date: date,
                   into: &buffer)

@@ -11,9 +11,14 @@ import Transport
 /// handler runs, so no unread body is ever left in front of the next pipelined request; a body
 /// refused through the continue policy is never read, and that connection is closed.
 ///
+/// A handler's task is cancelled when its client goes away (closes or resets the connection,
+/// which the loop reports without a read; nothing is sent then, and a client that only shuts
+/// down its sending side counts as gone, as in Go's server) and, with
+/// `Configuration.requestTimeout`, when its deadline passes (the client is answered 503).
+///
 /// ```swift
 /// var router = HTTPRouter()
-/// router.add("POST", "/orders") { request in HTTPResponse(status: 202) }
+/// router.post("/orders") { request in HTTPResponse(status: .accepted) }
 /// let server = try await HTTPServer.bind(configuration: .init(port: 8080), router: router)
 /// Task { await server.run() }
 /// ...
@@ -27,10 +32,12 @@ public final class HTTPServer: Sendable {
     /// before closing the connection) to refuse it.
     public typealias ContinuePolicy = @Sendable (HTTPRequestHead) -> HTTPResponse?
 
-    /// Refusals (503 beyond `maxConnections`) under way at once; connections beyond them are
-    /// closed unanswered. Small, since each holds a descriptor for up to `refusalTimeout` twice.
+    /// Connections over the connection limit answered at once (503, or a health check); those
+    /// beyond are closed unanswered. Small, since each holds a descriptor for up to
+    /// `refusalTimeout` twice.
     static let maxRefusalsInProgress = 16
-    /// Bounds the write of a refusal and, separately, the wait for the client to stop sending.
+    /// Bounds the write of a refusal and, separately, the wait for the client to stop sending;
+    /// also the time a connection over the limit has to send a health check.
     static let refusalTimeout = Duration.milliseconds(500)
     /// How long shutdown waits for handlers to end once cancelled; it stops waiting for those
     /// that ignore cancellation.
@@ -38,17 +45,27 @@ public final class HTTPServer: Sendable {
 
     /// The configuration the server was bound with.
     public let configuration: Configuration
+    /// Connections served at once: `Configuration.maxConnections`, or the limit derived from the
+    /// process's descriptor limit when binding (all but `max(256, limit / 16)` descriptors).
+    public var connectionLimit: Int { registry.connectionLimit }
     let handler: Handler
     let continuePolicy: ContinuePolicy
-    private let listener: TCPListener
-    let registry = HTTPConnectionRegistry()
+    let listener: TCPListener
+    /// Times the server's own waits: the accept backoff, shutdown's grace periods.
+    let loop: EventLoop
+    let registry: HTTPConnectionRegistry
+    let spare = HTTPSpareDescriptor()
 
-    private init(configuration: Configuration, listener: TCPListener, continuePolicy: @escaping ContinuePolicy,
-                 handler: @escaping Handler) {
+    private init(configuration: Configuration, listener: TCPListener, loop: EventLoop,
+                 continuePolicy: @escaping ContinuePolicy, handler: @escaping Handler) {
         self.configuration = configuration
         self.listener = listener
+        self.loop = loop
         self.continuePolicy = continuePolicy
         self.handler = handler
+        let limit = configuration.maxConnections
+            ?? HTTPDescriptorBudget.connectionLimit(descriptorLimit: HTTPDescriptorBudget.openFileLimit)
+        registry = HTTPConnectionRegistry(connectionLimit: limit, overLimitReserve: Self.maxRefusalsInProgress)
     }
 
     /// Binds the listening socket; call `run()` to serve.
@@ -63,7 +80,8 @@ public final class HTTPServer: Sendable {
         } catch {
             throw HTTPServerError(binding: error, address: "\(configuration.host):\(configuration.port)")
         }
-        return HTTPServer(configuration: configuration, listener: listener, continuePolicy: continuePolicy, handler: handler)
+        return HTTPServer(configuration: configuration, listener: listener, loop: group.next(),
+                          continuePolicy: continuePolicy, handler: handler)
     }
 
     /// Binds a server that dispatches through `router`, which also answers 100-continue.
@@ -79,45 +97,8 @@ public final class HTTPServer: Sendable {
     /// The port the server listens on.
     public var port: Int { listener.port }
 
-    /// Number of connections being served (refusals not counted).
+    /// Number of connections being served (those answered over the limit not counted).
     public var connectionCount: Int { registry.servedCount }
-
-    /// Accepts connections until `shutdown` is called, serving each in its own task on the event
-    /// loop that watches it.
-    public func run() async {
-        while true {
-            let connection: TCPConnection
-            do {
-                connection = try await listener.accept()
-            } catch {
-                if registry.isShuttingDown { return }
-                if case TransportError.Code.closed = error { return }
-                // Out of descriptors or similar: back off instead of spinning on the error.
-                try? await Task.sleep(for: .milliseconds(10))
-                continue
-            }
-            let admission = registry.admit(connection, maxConnections: configuration.maxConnections,
-                                           maxRefusals: Self.maxRefusalsInProgress)
-            switch admission {
-            case .serve(let id):
-                let task = Task(executorPreference: connection.eventLoop) {
-                    await self.serve(connection, id: id)
-                    connection.close()
-                    self.registry.remove(id)
-                }
-                registry.attach(task, to: id)
-            case .refuse(let id):
-                let task = Task(executorPreference: connection.eventLoop) {
-                    await self.refuse(connection)
-                    connection.close()
-                    self.registry.remove(id)
-                }
-                registry.attach(task, to: id)
-            case .close:
-                connection.close()
-            }
-        }
-    }
 
     /// Stops accepting, closes idle connections, lets requests in progress finish (their
     /// responses close the connection) for up to `gracePeriod`, then cancels the handlers still
@@ -127,10 +108,11 @@ public final class HTTPServer: Sendable {
     public func shutdown(gracePeriod: Duration = .seconds(10)) async {
         let closable = registry.beginShutdown()
         listener.close()
+        spare.discard()
         for connection in closable { connection.close() }
-        if await registry.waitUntilEmpty(before: .now + gracePeriod) { return }
+        if await registry.waitUntilEmpty(before: .now + gracePeriod, on: loop) { return }
         registry.cancelAll()
-        if await registry.waitUntilEmpty(before: .now + Self.cancellationGrace) { return }
+        if await registry.waitUntilEmpty(before: .now + Self.cancellationGrace, on: loop) { return }
         registry.forgetAll()
     }
 }

@@ -7,18 +7,31 @@ extension HTTPServer {
     /// `drainBeforeClosing`).
     static let errorDrainTime = Duration.seconds(1)
 
-    /// Runs one connection until it closes.
-    func serve(_ connection: TCPConnection, id: Int) async {
-        var machine = HTTPConnectionStateMachine(limits: configuration.limits)
-        var deadline = HTTPReadDeadline(headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout,
-                                        idleTimeout: configuration.idleTimeout)
+    /// Runs one connection until it closes. `watch` stops a handler whose client goes away
+    /// (the task is cancelled, nothing is sent) or whose deadline passes (cancelled, 503).
+    ///
+    /// A connection over the connection limit (`overLimit`) has `refusalTimeout` to send a
+    /// health check, which is answered, once; anything else gets 503 with `Retry-After`.
+    func serve(_ connection: TCPConnection, watch: HTTPConnectionWatch, overLimit: Bool = false) async {
+        var machine = HTTPConnectionStateMachine(limits: configuration.limits, refusesBodies: overLimit)
+        var deadline = overLimit
+            ? HTTPReadDeadline(headerTimeout: Self.refusalTimeout, bodyTimeout: Self.refusalTimeout, idleTimeout: Self.refusalTimeout)
+            : HTTPReadDeadline(headerTimeout: configuration.headerTimeout, bodyTimeout: configuration.bodyTimeout,
+                               idleTimeout: configuration.idleTimeout)
+        // Installed once: the kernel reports a hang-up once. One that comes between requests
+        // is also seen by the read, as the end of the stream; one that came before this point
+        // is recorded at once.
+        let watching = connection.onPeerHangUp {
+            if watch.peerHungUp() { connection.close() }
+        }
+        if !watching { _ = watch.peerHungUp() }
         do {
             while true {
                 switch machine.nextAction() {
                 case .read:
                     let phase = machine.readPhase
                     if phase == .idle {
-                        guard registry.setIdle(id, true) else { return }
+                        guard watch.enterIdle(shuttingDown: { registry.isShuttingDown }) else { return }
                     }
                     let timeout = deadline.timeout(for: phase, now: .now)
                     var buffer = ByteBuffer()
@@ -27,13 +40,16 @@ extension HTTPServer {
                         guard timeout > .zero else { throw TransportError.timedOut(operation: "read", address: nil) }
                         count = try await connection.read(into: &buffer, timeout: timeout)
                     } catch TransportError.Code.timedOut {
-                        if phase != .idle {
-                            try await sendError(408, "request timeout", version: machine.requestVersion, on: connection)
+                        if overLimit {
+                            try await sendError(.serviceUnavailable, "too many connections", version: machine.requestVersion, on: connection)
+                            await drainBeforeClosing(connection, for: Self.refusalTimeout)
+                        } else if phase != .idle {
+                            try await sendError(.requestTimeout, "request timeout", version: machine.requestVersion, on: connection)
                             await drainBeforeClosing(connection, for: Self.errorDrainTime)
                         }
                         return
                     }
-                    if phase == .idle { _ = registry.setIdle(id, false) }
+                    if phase == .idle { watch.leaveIdle() }
                     if count == 0 { machine.receivedEndOfStream() } else { machine.received(buffer) }
                 case .expectContinue(let head):
                     if let refusal = continuePolicy(head) {
@@ -45,13 +61,13 @@ extension HTTPServer {
                     machine.continueAccepted()
                 case .dispatch(let request):
                     deadline.requestRead()
-                    let response: HTTPResponse
-                    do {
-                        response = try await handler(request)
-                    } catch {
-                        response = .text("internal server error\n", status: 500)
+                    if overLimit && !isHealthCheck(request) {
+                        try await sendError(.serviceUnavailable, "too many connections", version: request.head.version, on: connection)
+                        await drainBeforeClosing(connection, for: Self.refusalTimeout)
+                        return
                     }
-                    let wanted = request.head.keepAlive && !response.closeConnection && !registry.isShuttingDown
+                    guard let response = await handle(request, watch: watch, on: connection) else { return }
+                    let wanted = request.head.keepAlive && !response.closeConnection && !overLimit && !registry.isShuttingDown
                     let keepAlive = try await send(response, for: request.head, keepAlive: wanted, on: connection)
                     machine.responseSent(keepAlive: keepAlive)
                 case .reject(let status, let message, let version):
@@ -67,11 +83,62 @@ extension HTTPServer {
         }
     }
 
+    /// Runs the handler of `request`, stopped by `watch` and the request deadline. Returns the
+    /// response to send: the handler's, or 500 when it threw or made one that cannot be sent;
+    /// nil when nothing more is to be sent on the connection (the client went away, or the
+    /// deadline's 503 went out).
+    private func handle(_ request: HTTPRequest, watch: HTTPConnectionWatch, on connection: TCPConnection) async -> HTTPResponse? {
+        guard watch.handlerStarts() else { return nil }
+        var request = request
+        var timer: Scheduled?
+        if let limit = configuration.requestTimeout {
+            request.deadline = .now + limit
+            let version = request.head.version
+            timer = connection.eventLoop.scheduleTask(in: limit) { [self] in
+                // Owned by `watch`: the connection task waits for it before it ends.
+                watch.deadlinePassed { Task(executorPreference: connection.eventLoop) { await self.answerPastDeadline(connection, version: version) } }
+            }
+        }
+        var response: HTTPResponse
+        do {
+            response = try await handler(request)
+        } catch {
+            response = .text("internal server error\n", status: .internalServerError)
+        }
+        timer?.cancel()
+        switch watch.handlerEnded() {
+        case .inTime:
+            break
+        case .clientGone:
+            return nil
+        case .deadlinePassed(let responder):
+            await responder.value
+            return nil
+        }
+        if let part = HTTPResponseEncoder.unsendablePart(of: response) {
+            report(.error, "response cannot be sent; answered 500", ["part": part, "path": request.path])
+            response = .text("internal server error\n", status: .internalServerError)
+        }
+        return response
+    }
+
+    /// Answers a request whose handler passed the request deadline with 503, then closes the
+    /// connection, whether or not the handler has ended: one that ignores cancellation holds
+    /// only its task, not the client.
+    private func answerPastDeadline(_ connection: TCPConnection, version: HTTPVersion) async {
+        let response = HTTPResponseEncoder.errorResponse(status: .serviceUnavailable, message: "request deadline passed",
+                                                         version: version, date: HTTPDate.now(), retryAfterSeconds: 1)
+        if (try? await connection.write(response, timeout: configuration.writeTimeout)) != nil {
+            await drainBeforeClosing(connection, for: Self.errorDrainTime)
+        }
+        connection.close()
+    }
+
     /// Answers a connection beyond `maxConnections` with 503, within short bounds: refusals are
     /// the work a flood of connections causes.
     func refuse(_ connection: TCPConnection) async {
-        let response = HTTPResponseEncoder.errorResponse(status: 503, message: "too many connections", version: nil,
-                                                         date: HTTPDate.now())
+        let response = HTTPResponseEncoder.errorResponse(status: .serviceUnavailable, message: "too many connections", version: nil,
+                                                         date: HTTPDate.now(), retryAfterSeconds: 1)
         do {
             try await connection.write(response, timeout: Self.refusalTimeout)
         } catch {
@@ -95,8 +162,15 @@ extension HTTPServer {
         }
     }
 
-    private func sendError(_ status: Int, _ message: String, version: HTTPVersion?, on connection: TCPConnection) async throws {
-        let response = HTTPResponseEncoder.errorResponse(status: status, message: message, version: version, date: HTTPDate.now())
+    /// Whether `request` is a health check, which a connection over the limit may make.
+    private func isHealthCheck(_ request: HTTPRequest) -> Bool {
+        (request.method == .get || request.method == .head) && configuration.healthCheckPaths.contains(request.path)
+    }
+
+    /// Sends an error response of the server's own; its 503s ask the client to retry a second later.
+    private func sendError(_ status: HTTPStatus, _ message: String, version: HTTPVersion?, on connection: TCPConnection) async throws {
+        let response = HTTPResponseEncoder.errorResponse(status: status, message: message, version: version, date: HTTPDate.now(),
+                                                         retryAfterSeconds: status == .serviceUnavailable ? 1 : nil)
         try await connection.write(response, timeout: configuration.writeTimeout)
     }
 
@@ -106,12 +180,12 @@ extension HTTPServer {
         let timeout = configuration.writeTimeout
         let date = HTTPDate.now()
         // HEAD responses announce the body's framing but carry no body.
-        let sendsBody = !head.isMethod("HEAD") && !HTTPResponseEncoder.forbidsBody(response.status)
+        let sendsBody = head.method != .head && !response.status.forbidsBody
         var out = ByteBuffer(capacity: 512)
         switch response.body {
         case .bytes(let body):
             let framing: HTTPResponseEncoder.Framing =
-                HTTPResponseEncoder.forbidsBody(response.status) ? .none : .length(body.readableBytes)
+                response.status.forbidsBody ? .none : .length(body.readableBytes)
             HTTPResponseEncoder.writeHead(response, framing: framing, version: head.version, keepAlive: keepAlive,
                                           date: date, into: &out)
             if sendsBody { out.writeBuffer(body) }

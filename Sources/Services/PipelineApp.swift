@@ -106,11 +106,11 @@ public enum PipelineApp {
             }
             var servers: [ServiceRole: HTTPServer] = [:]
             for role in roles {
-                let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration), on: loops,
+                let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration, logger: logger), on: loops,
                                                        router: parts.router(for: role, redis: redis, loops: loops))
                 servers[role] = server
                 tasks.addTask { await server.run() }
-                logger.info("serving", ["role": role.rawValue, "port": String(server.port)])
+                logger.info("serving", ["role": role.rawValue, "port": String(server.port), "connection_limit": String(server.connectionLimit)])
             }
             // The gateways' accept recorders, which the routers just built; cancelled last.
             tasks.addTask { await parts.runGateways() }
@@ -124,14 +124,28 @@ public enum PipelineApp {
         logger.info("stopped cleanly")
     }
 
-    private static func httpConfiguration(_ role: ServiceRole, _ configuration: ServiceConfiguration) -> HTTPServer.Configuration {
+    /// The gateway's connection limit is derived from the descriptor limit; the other roles
+    /// serve metrics and health checks and keep to 1,024, sharing the process's descriptors with
+    /// the gateway when they run together. Health checks are answered even at the limit, and
+    /// what the servers report (accept failures, the limit reached) goes to the log.
+    private static func httpConfiguration(_ role: ServiceRole, _ configuration: ServiceConfiguration,
+                                          logger: JSONLogger) -> HTTPServer.Configuration {
         let port = switch role {
         case .gateway: configuration.gatewayPort
         case .dashboard: configuration.dashboardPort
         case .processor: configuration.processorMetricsPort
         case .notifier: configuration.notifierMetricsPort
         }
-        return HTTPServer.Configuration(host: configuration.host, port: port, maxConnections: 20_000)
+        // A backstop for the gateway: a request's claim starts by its deadline, and the commit
+        // after it is bounded by the Redis and broker timeouts (about 15 s in all).
+        let requestTimeout: Duration? = role == .gateway ? .milliseconds(configuration.requestDeadlineMilliseconds) + .seconds(20) : nil
+        return HTTPServer.Configuration(
+            host: configuration.host, port: port, requestTimeout: requestTimeout, maxConnections: role == .gateway ? nil : 1_024,
+            healthCheckPaths: ["/livez", "/readyz"],
+            log: { event in
+                logger.log(JSONLogger.Level(rawValue: event.level.rawValue) ?? .error, event.message,
+                           event.fields.merging(["role": role.rawValue]) { field, _ in field })
+            })
     }
 
     /// PING until Redis answers, with backoff; false when `stop` was raised first.

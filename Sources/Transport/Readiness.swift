@@ -41,6 +41,8 @@ final class Readiness: Sendable {
         var read = Half()
         var write = Half()
         var closed = false
+        /// Called once when the peer hangs up; see `onPeerHangUp`.
+        var hangUpHandler: (@Sendable () -> Void)?
 
         subscript(direction: IODirection) -> Half {
             get { direction == .read ? read : write }
@@ -70,20 +72,41 @@ final class Readiness: Sendable {
 
     /// Called by the loop thread with the epoll event mask.
     func handle(events: UInt32) {
-        if events & (Epoll.rdhup | Epoll.hup | Epoll.err) != 0 { hungUp.store(true, ordering: .releasing) }
+        let hangUp = events & (Epoll.rdhup | Epoll.hup | Epoll.err) != 0
+        if hangUp { hungUp.store(true, ordering: .releasing) }
         let readable = events & (Epoll.in | Epoll.rdhup | Epoll.hup | Epoll.err) != 0
         let writable = events & (Epoll.out | Epoll.hup | Epoll.err) != 0
-        let (reader, writer) = state.withLock { state -> (Waiter?, Waiter?) in
-            (readable ? state.read.signal() : nil, writable ? state.write.signal() : nil)
+        let (reader, writer, hangUpHandler) = state.withLock { state -> (Waiter?, Waiter?, (@Sendable () -> Void)?) in
+            defer { if hangUp { state.hangUpHandler = nil } }
+            return (readable ? state.read.signal() : nil, writable ? state.write.signal() : nil, hangUp ? state.hangUpHandler : nil)
         }
         resume(reader, with: nil)
         resume(writer, with: nil)
+        hangUpHandler?()
+    }
+
+    /// Installs `handler` (nil removes it), to be called once on the loop thread when the peer
+    /// hangs up; false, installing nothing, when it already has or the socket is closed. The
+    /// check is made under the lock `handle(events:)` takes the handler under, after it has
+    /// recorded the hang-up, so a hang-up is never missed.
+    func onPeerHangUp(_ handler: (@Sendable () -> Void)?) -> Bool {
+        state.withLock { state in
+            guard let handler else {
+                state.hangUpHandler = nil
+                return true
+            }
+            guard !state.closed, !peerHungUp else { return false }
+            state.hangUpHandler = handler
+            return true
+        }
     }
 
     /// Fails both waiters and every later wait with `TransportError.closed`.
     func close() {
         let (reader, writer) = state.withLock { state -> (Waiter?, Waiter?) in
             state.closed = true
+            // Closing here is not the peer hanging up; the handler's captures are released.
+            state.hangUpHandler = nil
             defer {
                 state.read.waiter = nil
                 state.write.waiter = nil

@@ -190,6 +190,18 @@ public final class TCPConnection: Sendable {
         }
     }
 
+    /// Calls `handler` once, on the connection's event loop thread, when the peer closes its
+    /// sending side (FIN), resets the connection or the socket fails, unless it is replaced or
+    /// removed (`nil`) first. This is how a server notices, without reading, that a client went
+    /// away while its request is handled. One handler at a time; it must not block.
+    ///
+    /// - Returns: false, installing nothing, when the peer has already hung up or the connection
+    ///   is closed.
+    @discardableResult
+    public func onPeerHangUp(_ handler: (@Sendable () -> Void)?) -> Bool {
+        socket.readiness.onPeerHangUp(handler)
+    }
+
     /// Closes the connection. Pending and later reads and writes fail with
     /// `TransportError.closed`. Calling it again does nothing.
     public func close() {

@@ -2,7 +2,9 @@ import Bytes
 import HTTPServer
 
 /// `conformance http FILE [--feed whole|bytewise]`: parses each vector's bytes as a stream of
-/// requests; one result per vector: the requests, how the stream ended, and the status on error.
+/// requests and prints the requests, how the stream ended, and on error the status, message and
+/// offset. An error raised only after bytes beyond its offset were fed adds `late`, how many:
+/// the parser must reject at the offending byte, so fed byte by byte it never appears.
 enum HTTPConformance {
     static func run(_ arguments: [String]) throws(ConformanceFailure) -> [[String: Any]] {
         var results: [[String: Any]] = []
@@ -24,6 +26,8 @@ enum HTTPConformance {
         var requests: [[String: Any]] = []
         var current: [String: Any] = [:]
         var body: [UInt8] = []
+        // Where the chunk being parsed starts in the stream.
+        var chunkStart = 0
         do {
             for chunk in chunks {
                 parser.feed(ByteBuffer(bytes: chunk))
@@ -31,7 +35,7 @@ enum HTTPConformance {
                     switch part {
                     case .head(let head):
                         current = [
-                            "method": head.method, "target": head.target, "version": head.version.description,
+                            "method": head.method.rawValue, "target": head.target, "version": head.version.description,
                             "headers": fields(head.headers), "keep_alive": head.keepAlive,
                         ]
                         body = []
@@ -43,10 +47,14 @@ enum HTTPConformance {
                         requests.append(current)
                     }
                 }
+                chunkStart += chunk.count
             }
             return ["requests": requests, "end": parser.isIdle ? "complete" : "incomplete"]
         } catch {
-            return ["requests": requests, "end": "error", "status": error.status, "message": error.message]
+            var result: [String: Any] = ["requests": requests, "end": "error", "status": error.status.code,
+                                         "message": error.message, "offset": error.offset]
+            if error.offset < chunkStart { result["late"] = chunkStart - error.offset }
+            return result
         }
     }
 

@@ -14,10 +14,10 @@ enum IdleBenchServer {
     static func run(port: Int, idleTimeout: Duration, maxConnections: Int, fileLimit: Int) async throws {
         let slot = ServerSlot()
         var router = HTTPRouter()
-        router.add("POST", "/orders") { _ in
+        router.post("/orders") { _ in
             HTTPResponse(status: 202, headers: [("Content-Type", "text/plain")], body: .bytes(ByteBuffer(string: "Order received: x")))
         }
-        router.add("GET", "/connections") { _ in
+        router.get("/connections") { _ in
             let count = slot.server.withLock { $0?.connectionCount } ?? 0
             return .text("\(count)\n")
         }

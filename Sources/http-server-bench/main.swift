@@ -15,7 +15,7 @@ if let flag = CommandLine.arguments.firstIndex(of: "--port"), flag + 1 < Command
 }
 
 var router = HTTPRouter()
-router.add("POST", "/orders") { _ in
+router.post("/orders") { _ in
     HTTPResponse(status: 202, headers: [("Content-Type", "text/plain")], body: .bytes(ByteBuffer(string: "Order received: x")))
 }
 let server = try await HTTPServer.bind(configuration: .init(host: "127.0.0.1", port: port), router: router)

@@ -35,7 +35,7 @@ import Testing
                 steps.append(.dispatch(request.head.target, body: String(decoding: request.body.readableBytesView, as: UTF8.self)))
                 machine.responseSent(keepAlive: request.head.keepAlive)
             case .reject(let status, _, let version):
-                steps.append(.reject(status, version: version?.description))
+                steps.append(.reject(status.code, version: version?.description))
             case .close:
                 steps.append(.close)
                 return steps

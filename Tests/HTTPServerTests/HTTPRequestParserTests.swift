@@ -114,8 +114,8 @@ import Testing
         #expect(head.headers.first("host") == "a")
         #expect(head.headers.values("X-ID") == ["1", "2"])
         #expect(head.headers.first("absent") == nil)
-        #expect(head.isMethod("GET"))
-        #expect(!head.isMethod("GE"))
+        #expect(head.method == .get)
+        #expect(head.method != HTTPMethod("GE"))
         #expect(head.framing == .none)
         guard case .end(nil) = try parser.next() else {
             Issue.record("expected the end")

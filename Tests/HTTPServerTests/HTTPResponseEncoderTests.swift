@@ -35,6 +35,22 @@ import Testing
             == "HTTP/1.1 200 OK\r\nDate: \(Self.date)\r\nX-Id: 7\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\n")
     }
 
+    @Test func receivedFieldsCanBeSentBack() throws {
+        let request = try parsedHead("GET / HTTP/1.1\r\nHost: h\r\nX-Trace:  t1 \r\nContent-Length: 0\r\n\r\n")
+        #expect(Self.head(HTTPResponse(status: .ok, headers: request.headers), .length(0), .http1_1, keepAlive: true)
+            == "HTTP/1.1 200 OK\r\nDate: \(Self.date)\r\nHost: h\r\nX-Trace: t1\r\nContent-Length: 0\r\n\r\n")
+    }
+
+    @Test func unsendableFieldsAndPhrasesAreFound() {
+        #expect(HTTPResponseEncoder.unsendablePart(of: HTTPResponse(status: .ok, headers: [("X-A", "fine \t value")])) == nil)
+        #expect(HTTPResponseEncoder.unsendablePart(of: HTTPResponse(status: .ok, headers: [("X-A", "1\r\nX-Injected: 2")])) != nil)
+        #expect(HTTPResponseEncoder.unsendablePart(of: HTTPResponse(status: .ok, headers: [("X A", "1")])) != nil)
+        #expect(HTTPResponseEncoder.unsendablePart(of: HTTPResponse(status: .ok, headers: [("", "1")])) != nil)
+        #expect(HTTPResponseEncoder.unsendablePart(of: HTTPResponse(status: HTTPStatus(code: 200, reasonPhrase: "OK\r\n"))) != nil)
+        #expect(Self.head(HTTPResponse(status: HTTPStatus(code: 299, reasonPhrase: "Odd")), .none, .http1_1, keepAlive: true)
+            == "HTTP/1.1 299 Odd\r\nDate: \(Self.date)\r\n\r\n")
+    }
+
     @Test func chunks() {
         var buffer = ByteBuffer()
         HTTPResponseEncoder.writeChunk(ByteBuffer(string: String(repeating: "x", count: 26)), into: &buffer)

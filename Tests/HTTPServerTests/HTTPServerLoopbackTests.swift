@@ -109,6 +109,22 @@ import Testing
         await server.stop()
     }
 
+    /// A field value with CRLF would let a handler's data pose as fields or a second response.
+    @Test func aResponseFieldThatCannotBeSentGives500() async throws {
+        let reports = ServerReports()
+        let server = try await TestServer { $0.log = reports.log }
+        let client = try await TestClient(port: server.port)
+        try await client.send("GET /split HTTP/1.1\r\nHost: t\r\n\r\nGET /hello/after HTTP/1.1\r\nHost: t\r\n\r\n")
+        var pending: [UInt8] = []
+        let refused = try #require(try await client.response(&pending))
+        #expect(refused.status == 500)
+        #expect(refused.header("X-Injected") == nil && refused.header("X-Value") == nil)
+        #expect(try await client.response(&pending)?.body == "hello after")
+        #expect(reports.named("response cannot be sent; answered 500").first?.fields["part"] == "field \"X-Value\"")
+        client.close()
+        await server.stop()
+    }
+
     @Test func oversizedBodyGets413WhileTheClientKeepsSending() async throws {
         let server = try await TestServer { $0.limits.maxBodySize = 1024 }
         let client = try await TestClient(port: server.port)

@@ -159,50 +159,57 @@ final class TestServer: Sendable {
         var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0)
         configure(&configuration)
         var router = HTTPRouter()
-        router.add("GET", "/hello/:name") { request in
+        router.get("/hello/{name}") { request in
             .text("hello \(request.pathParameters["name"] ?? "")")
         }
-        router.add("HEAD", "/hello/:name") { request in
+        router.head("/hello/{name}") { request in
             .text("hello \(request.pathParameters["name"] ?? "")")
         }
-        router.add("POST", "/echo") { request in
-            HTTPResponse(status: 200, body: .bytes(request.body))
+        router.post("/echo") { request in
+            HTTPResponse(status: .ok, body: .bytes(request.body))
         }
-        router.add("GET", "/slow") { _ in
+        router.get("/slow") { _ in
             try await Task.sleep(for: .milliseconds(300))
             return .text("slow done")
         }
-        router.add("GET", "/wait/:ms") { request in
+        router.get("/wait/{ms}") { request in
             try await Task.sleep(for: .milliseconds(Int(request.pathParameters["ms"] ?? "") ?? 0))
             return .text("waited")
         }
-        router.add("GET", "/gated") { [gate] _ in
+        router.get("/gated") { [gate] _ in
             try await gate.pass()
             return .text("gated done")
         }
-        router.add("GET", "/stuck") { [stuck] _ in
+        router.get("/stuck") { [stuck] _ in
             try await stuck.pass(timeout: .seconds(60))
             return .text("unstuck")
         }
-        router.add("GET", "/sleep") { [sleeps] _ in
-            sleeps.recordStart()
+        router.get("/sleep") { [sleeps] _ in
+            sleeps.started.record()
             do {
                 try await Task.sleep(for: .seconds(3600))
             } catch {
-                sleeps.recordCancellation()
+                sleeps.cancelled.record()
                 throw error
             }
             return .text("slept")
         }
-        router.add("GET", "/big") { _ in
-            HTTPResponse(status: 200, body: .bytes(Self.bigBody))
+        router.get("/big") { _ in
+            HTTPResponse(status: .ok, body: .bytes(Self.bigBody))
         }
-        router.add("GET", "/stream") { _ in
-            HTTPResponse(status: 200, body: .stream { writer in
+        router.get("/stream") { _ in
+            HTTPResponse(status: .ok, body: .stream { writer in
                 for piece in ["one ", "two ", "three"] { try await writer.write(ByteBuffer(string: piece)) }
             })
         }
-        router.add("GET", "/fail") { _ in throw CancellationError() }
+        router.get("/fail") { _ in throw CancellationError() }
+        router.get("/livez") { _ in .text("ok") }
+        router.get("/deadline") { request in
+            .text(request.deadline.map { "\($0 > .now)" } ?? "none")
+        }
+        router.get("/split") { _ in
+            HTTPResponse(status: .ok, headers: [("X-Value", "1\r\nX-Injected: 2")])
+        }
         server = try await HTTPServer.bind(configuration: configuration, router: router)
         runner = Task { [server] in await server.run() }
     }
@@ -215,6 +222,32 @@ final class TestServer: Sendable {
             await runner.value
         }
         #expect(stopped, "the server did not stop", sourceLocation: sourceLocation)
+    }
+}
+
+/// Collects what a server reports, and lets a test wait for a report.
+final class ServerReports: Sendable {
+    private let events = Mutex<[HTTPServer.LogEvent]>([])
+    private let count = EventCount()
+
+    var all: [HTTPServer.LogEvent] { events.withLock { $0 } }
+
+    var log: @Sendable (HTTPServer.LogEvent) -> Void {
+        { [self] event in
+            events.withLock { $0.append(event) }
+            count.record()
+        }
+    }
+
+    func named(_ message: String) -> [HTTPServer.LogEvent] { all.filter { $0.message == message } }
+
+    /// The first report with `message`, once there is one; throws `TestTimeout` when none comes.
+    func first(_ message: String) async throws -> HTTPServer.LogEvent {
+        while true {
+            let seen = all
+            if let event = seen.first(where: { $0.message == message }) { return event }
+            try await count.reached(seen.count + 1)
+        }
     }
 }
 
@@ -268,17 +301,69 @@ private final class RaceOutcome: Sendable {
     }
 }
 
-/// Counts how `GET /sleep` handlers went.
+/// How `GET /sleep` handlers went: those that started, and those that saw their task cancelled.
 final class SleepLog: Sendable {
-    private let counts = Mutex((started: 0, cancelled: 0))
+    let started = EventCount()
+    let cancelled = EventCount()
+}
 
-    /// Handlers that have started.
-    var started: Int { counts.withLock { $0.started } }
-    /// Handlers whose sleep ended by cancellation.
-    var cancelled: Int { counts.withLock { $0.cancelled } }
+/// Counts events and lets a test wait until a count is reached: ordering by the events
+/// themselves rather than by sleeping. A wait gives up with `TestTimeout` after its timeout,
+/// so a regression fails the test instead of hanging it.
+final class EventCount: Sendable {
+    private struct State {
+        var count = 0
+        var nextID = 0
+        var waiters: [Int: (target: Int, continuation: CheckedContinuation<Void, any Error>)] = [:]
+        var expired: Set<Int> = []
+    }
 
-    func recordStart() { counts.withLock { $0.started += 1 } }
-    func recordCancellation() { counts.withLock { $0.cancelled += 1 } }
+    private let state = Mutex(State())
+
+    var value: Int { state.withLock { $0.count } }
+
+    func record() {
+        let ready = state.withLock { state in
+            state.count += 1
+            let ready = state.waiters.filter { $0.value.target <= state.count }
+            for id in ready.keys { state.waiters[id] = nil }
+            return ready.values.map(\.continuation)
+        }
+        for waiter in ready { waiter.resume() }
+    }
+
+    /// Returns once `target` events were recorded.
+    func reached(_ target: Int, timeout: Duration = .seconds(10)) async throws {
+        let id = state.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: timeout)
+            self?.expire(id)
+        }
+        defer { timer.cancel() }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outcome = state.withLock { state -> Result<Void, any Error>? in
+                if state.count >= target { return .success(()) }
+                if state.expired.remove(id) != nil { return .failure(TestTimeout(what: "\(target) events")) }
+                state.waiters[id] = (target, continuation)
+                return nil
+            }
+            if let outcome { continuation.resume(with: outcome) }
+        }
+    }
+
+    private func expire(_ id: Int) {
+        let waiter = state.withLock { state in
+            guard let waiter = state.waiters.removeValue(forKey: id) else {
+                state.expired.insert(id)
+                return nil as CheckedContinuation<Void, any Error>?
+            }
+            return waiter.continuation
+        }
+        waiter?.resume(throwing: TestTimeout(what: "an event count"))
+    }
 }
 
 /// The server-side sockets of connections to `port` that this process holds open: accepted
@@ -308,59 +393,18 @@ func serverSideSockets(port: Int) throws -> Int {
 /// sent) whatever the machine's load. A waiter gives up with `TestTimeout` after its timeout,
 /// so a test that never opens the gate fails instead of hanging. Waiting ignores cancellation.
 final class Gate: Sendable {
-    private struct State {
-        var arrived = 0
-        var isOpen = false
-        var nextID = 0
-        var waiters: [Int: CheckedContinuation<Void, any Error>] = [:]
-        /// Waiters whose timeout fired before they were registered.
-        var expired: Set<Int> = []
-    }
-
-    private let state = Mutex(State())
+    private let arrivals = EventCount()
+    private let opening = EventCount()
 
     /// Requests that have reached the gate.
-    var arrived: Int { state.withLock { $0.arrived } }
+    var arrived: Int { arrivals.value }
 
     func pass(timeout: Duration = .seconds(10)) async throws {
-        let id = state.withLock { state in
-            defer { state.nextID += 1 }
-            return state.nextID
-        }
-        let timer = Task { [weak self] in
-            try await Task.sleep(for: timeout)
-            self?.expire(id)
-        }
-        defer { timer.cancel() }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outcome = state.withLock { state -> Result<Void, any Error>? in
-                state.arrived += 1
-                if state.isOpen { return .success(()) }
-                if state.expired.remove(id) != nil { return .failure(TestTimeout(what: "the gate")) }
-                state.waiters[id] = continuation
-                return nil
-            }
-            if let outcome { continuation.resume(with: outcome) }
-        }
+        arrivals.record()
+        try await opening.reached(1, timeout: timeout)
     }
 
     func open() {
-        let waiters = state.withLock { state in
-            state.isOpen = true
-            defer { state.waiters = [:] }
-            return state.waiters.values
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    private func expire(_ id: Int) {
-        let waiter = state.withLock { state in
-            guard let waiter = state.waiters.removeValue(forKey: id) else {
-                state.expired.insert(id)
-                return nil as CheckedContinuation<Void, any Error>?
-            }
-            return waiter
-        }
-        waiter?.resume(throwing: TestTimeout(what: "the gate"))
+        opening.record()
     }
 }

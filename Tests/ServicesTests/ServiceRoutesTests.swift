@@ -31,7 +31,7 @@ import Testing
         self.router = router
     }
 
-    func send(_ raw: String) async throws -> (status: Int, headers: [(name: String, value: String)], body: String) {
+    func send(_ raw: String) async throws -> (status: HTTPStatus, headers: HTTPHeaders, body: String) {
         var parser = HTTPRequestParser()
         parser.feed(ByteBuffer(string: raw))
         guard case .head(let head) = try parser.next() else { throw ParseFailure() }
