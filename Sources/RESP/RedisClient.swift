@@ -88,9 +88,10 @@ public final class RedisClient: RedisCommandSender, Sendable {
     /// Runs `body` with a connection no other caller uses until it returns (for WATCH/MULTI).
     /// Keys left watched are unwatched before the connection is shared again; other connection
     /// state (SELECT, CLIENT SETNAME) is the caller's to restore.
-    public func withConnection<Result: Sendable>(
-        _ body: (RedisConnection) async throws(RedisClientError) -> Result
-    ) async throws(RedisClientError) -> Result {
+    /// - Throws: a `RedisClientError` when no connection can be had, else what `body` throws.
+    public func withConnection<Result: Sendable, Failure: Error>(
+        _ body: (RedisConnection) async throws(Failure) -> Result
+    ) async throws -> Result {
         let connection = try await acquire(exclusive: true)
         do {
             let result = try await body(connection)

@@ -268,8 +268,9 @@ extension RedisConnection {
         switch error {
         case let error as RedisClientError: error
         case TransportError.Code.timedOut: .connectTimeout(configuration.connectTimeout)
+        case let error as TransportError: .connectFailed(host: configuration.host, port: configuration.port, error)
         case is CancellationError: .cancelled
-        default: .connectFailed(host: configuration.host, port: configuration.port, reason: "\(error)")
+        default: .connectionClosed(reason: "\(error)")
         }
     }
 }

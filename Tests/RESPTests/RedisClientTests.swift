@@ -21,6 +21,7 @@ import TestSupport
     @Test func exhaustedPoolFailsWithAClearError() async throws {
         let client = try RedisClient(url: RedisServer.url, options: .init(maxConnections: 1, waitTimeout: .milliseconds(200)))
         defer { client.shutdown() }
+        // Annotated as callers did when the closure had to throw `RedisClientError`: still accepted.
         try await client.withConnection { (held) throws(RedisClientError) in
             #expect(try await held.ping() == "PONG")
             await #expect(throws: RedisClientError.poolExhausted(maxConnections: 1, waited: .milliseconds(200))) {
@@ -33,12 +34,28 @@ import TestSupport
     @Test func waiterGetsTheConnectionWhenALeaseEnds() async throws {
         let client = try RedisClient(url: RedisServer.url, options: .init(maxConnections: 1, waitTimeout: .seconds(5)))
         defer { client.shutdown() }
-        let waiting = try await client.withConnection { (_) throws(RedisClientError) in
+        let waiting = try await client.withConnection { _ throws in
             let waiting = Task { try await client.ping("waited") }
             try? await Task.sleep(for: .milliseconds(100))
             return waiting
         }
         #expect(try await waiting.value == "waited")
+    }
+
+    /// Not a `RedisClientError`: `withConnection` must pass it through as it is.
+    struct CallerFailure: Error, Equatable {}
+
+    @Test func withConnectionTakesAClosureThatThrowsAnyError() async throws {
+        let client = try RedisClient(url: RedisServer.url, options: .init(maxConnections: 1))
+        defer { client.shutdown() }
+        await #expect(throws: CallerFailure()) {
+            try await client.withConnection { connection in
+                _ = try await connection.ping()
+                throw CallerFailure()
+            }
+        }
+        // The lease ended with the error: the one connection serves the next caller.
+        #expect(try await client.ping() == "PONG")
     }
 }
 
@@ -47,11 +64,13 @@ import TestSupport
     @Test func refusedConnectsBackOffAndFailFast() async throws {
         let client = RedisClient(configuration: RedisConfiguration(port: 1), options: .init(initialBackoff: .seconds(30)))
         defer { client.shutdown() }
-        let refused = RedisClientError.connectFailed(host: "127.0.0.1", port: 1, reason: "connect to 127.0.0.1:1 refused: Connection refused")
-        await #expect(throws: refused) { try await client.ping() }
+        let refused = await #expect(throws: RedisClientError.self) { try await client.ping() }
+        #expect(refused?.code == .connectFailed)
+        #expect(refused?.transportError?.code == .connectionRefused)
         // Within the backoff the last error comes back without another connect attempt.
         let start = ContinuousClock.now
-        await #expect(throws: refused) { try await client.ping() }
+        let again = await #expect(throws: RedisClientError.self) { try await client.ping() }
+        #expect(again == refused)
         #expect(ContinuousClock.now - start < .milliseconds(50))
     }
 }

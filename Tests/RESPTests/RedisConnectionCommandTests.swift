@@ -57,7 +57,7 @@ import Transport
         #expect(try await connection.ping() == "PONG")
         let client = RedisClient(configuration: try RedisServer.configuration(), on: group)
         defer { client.shutdown() }
-        let pooled = try await client.withConnection { (connection) throws(RedisClientError) in connection.eventLoop }
+        let pooled = try await client.withConnection { connection throws in connection.eventLoop }
         #expect(pooled === group.loops[0])
     }
 
@@ -74,8 +74,8 @@ import Transport
         do {
             try await connection.auth(username: "app", password: "wrong")
             Issue.record("AUTH with a wrong password must fail")
-        } catch .server(let error) {
-            #expect(error.prefix == "WRONGPASS")
+        } catch {
+            #expect(error.serverError?.prefix == "WRONGPASS", "\(error)")
         }
         try await connection.auth(username: "app", password: "app-secret")
         #expect(try await connection.send(["ACL", "WHOAMI"]) == .bulkString(ByteBuffer(string: "app")))

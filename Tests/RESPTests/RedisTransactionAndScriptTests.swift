@@ -23,14 +23,14 @@ import TestSupport
         defer { client.shutdown(); other.close() }
         let key = RedisServer.prefix() + "w"
         try await client.set(key, to: "1")
-        let result = try await client.withConnection { (connection) throws(RedisClientError) in
+        let result = try await client.withConnection { connection throws in
             try await connection.watch([key])
             try await other.set(key, to: "changed")
             return try await connection.transaction([["SET", key, "mine"]])
         }
         #expect(result == .aborted)
         #expect(try await client.get(key) == ByteBuffer(string: "changed"))
-        let retried = try await client.withConnection { (connection) throws(RedisClientError) in
+        let retried = try await client.withConnection { connection throws in
             try await connection.watch([key])
             return try await connection.transaction([["SET", key, "mine"]])
         }
@@ -43,7 +43,7 @@ import TestSupport
         let other = try await RedisServer.connect()
         defer { client.shutdown(); other.close() }
         let key = RedisServer.prefix() + "w"
-        try await client.withConnection { (connection) throws(RedisClientError) in
+        try await client.withConnection { connection throws in
             try await connection.watch([key])
         }
         try await other.set(key, to: "changed")
@@ -57,8 +57,8 @@ import TestSupport
         do {
             _ = try await redis.transaction([["SET", "only-one-argument"]])
             Issue.record("EXEC must fail")
-        } catch .server(let error) {
-            #expect(error.prefix == "EXECABORT")
+        } catch {
+            #expect(error.serverError?.prefix == "EXECABORT", "\(error)")
         }
         #expect(try await redis.ping() == "PONG")
     }
