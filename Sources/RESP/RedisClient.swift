@@ -41,11 +41,18 @@ public final class RedisClient: RedisCommandSender, Sendable {
         var failures = 0
         var retryAt: ContinuousClock.Instant?
         var lastConnectError: RedisClientError?
-        var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+        var waiters: [UInt64: Waiter] = [:]
         var nextWaiter: UInt64 = 0
         var isShutDown = false
 
         var total: Int { shared.count + leased + opening }
+    }
+
+    /// A caller waiting for capacity, and the loop timer that ends its wait.
+    private struct Waiter {
+        /// Resumed with nil to decide again, or with the error ending the wait.
+        let continuation: UnsafeContinuation<RedisClientError?, Never>
+        let timer: Scheduled
     }
 
     /// What `acquire` decided under the lock.
@@ -118,7 +125,10 @@ public final class RedisClient: RedisCommandSender, Sendable {
             return (pool.shared, pool.waiters.values)
         }
         for connection in connections { connection.close() }
-        for waiter in waiters { waiter.resume(throwing: RedisClientError.connectionClosed(reason: "client shut down")) }
+        for waiter in waiters {
+            waiter.timer.cancel()
+            waiter.continuation.resume(returning: .connectionClosed(reason: "client shut down"))
+        }
     }
 
     /// Number of open shared connections, for monitoring.
@@ -175,7 +185,7 @@ public final class RedisClient: RedisCommandSender, Sendable {
                 pool.retryAt = .now + backoff
                 return takeWaiters(&pool)
             }
-            for waiter in waiters { waiter.resume() }
+            resume(waiters)
             throw error
         }
         let (accepted, waiters) = pool.withLock { pool in
@@ -183,11 +193,11 @@ public final class RedisClient: RedisCommandSender, Sendable {
             pool.failures = 0
             pool.retryAt = nil
             pool.lastConnectError = nil
-            guard !pool.isShutDown else { return (false, [CheckedContinuation<Void, any Error>]()) }
+            guard !pool.isShutDown else { return (false, [Waiter]()) }
             if exclusive { pool.leased += 1 } else { pool.shared.append(connection) }
             return (true, exclusive ? [] : takeWaiters(&pool))
         }
-        for waiter in waiters { waiter.resume() }
+        resume(waiters)
         guard accepted else {
             connection.close()
             throw .connectionClosed(reason: "client shut down")
@@ -202,52 +212,54 @@ public final class RedisClient: RedisCommandSender, Sendable {
             return (takeWaiters(&pool), pool.isShutDown)
         }
         if shutDown { connection.close() }
-        for waiter in waiters { waiter.resume() }
+        resume(waiters)
     }
 
     /// All waiters, to decide again: a shared connection can serve any number of them.
-    private func takeWaiters(_ pool: inout Pool) -> [CheckedContinuation<Void, any Error>] {
+    private func takeWaiters(_ pool: inout Pool) -> [Waiter] {
         defer { pool.waiters = [:] }
         return Array(pool.waiters.values)
     }
 
-    /// Waits until a leased connection comes back or an open fails, or throws
-    /// `.poolExhausted` at `deadline`.
+    private func resume(_ waiters: [Waiter]) {
+        for waiter in waiters {
+            waiter.timer.cancel()
+            waiter.continuation.resume(returning: nil)
+        }
+    }
+
+    /// Waits until a leased connection comes back or an open fails, or throws `.poolExhausted`
+    /// at `deadline`, timed by a loop timer.
     private func waitForCapacity(until deadline: ContinuousClock.Instant) async throws(RedisClientError) {
         let id = pool.withLock { pool in
             pool.nextWaiter += 1
             return pool.nextWaiter
         }
         let exhausted = RedisClientError.poolExhausted(maxConnections: options.maxConnections, waited: options.waitTimeout)
-        let timer = Task {
-            try await Task.sleep(until: deadline, clock: .continuous)
-            self.expireWaiter(id, with: exhausted)
-        }
-        defer { timer.cancel() }
-        do {
-            try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    let stillWaiting = pool.withLock { pool in
-                        guard !Task.isCancelled, ContinuousClock.now < deadline else { return false }
-                        pool.waiters[id] = continuation
-                        return true
-                    }
-                    if !stillWaiting {
-                        continuation.resume(throwing: Task.isCancelled ? RedisClientError.cancelled : exhausted)
-                    }
+        let loop = group.next()
+        let failure = await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<RedisClientError?, Never>) in
+                let failure: RedisClientError? = pool.withLock { pool in
+                    if Task.isCancelled { return .cancelled }
+                    if pool.isShutDown { return .connectionClosed(reason: "client shut down") }
+                    guard ContinuousClock.now < deadline else { return exhausted }
+                    // Armed under the lock, so whoever takes the waiter out finds its timer.
+                    let timer = loop.scheduleTask(at: deadline) { [weak self] in self?.expireWaiter(id, with: exhausted) }
+                    pool.waiters[id] = Waiter(continuation: continuation, timer: timer)
+                    return nil
                 }
-            } onCancel: {
-                expireWaiter(id, with: .cancelled)
+                if let failure { continuation.resume(returning: failure) }
             }
-        } catch let error as RedisClientError {
-            throw error
-        } catch {
-            throw .cancelled
+        } onCancel: {
+            expireWaiter(id, with: .cancelled)
         }
+        if let failure { throw failure }
     }
 
     /// Ends waiter `id`'s wait with `error`, unless it was already resumed.
     private func expireWaiter(_ id: UInt64, with error: RedisClientError) {
-        pool.withLock { $0.waiters.removeValue(forKey: id) }?.resume(throwing: error)
+        guard let waiter = pool.withLock({ $0.waiters.removeValue(forKey: id) }) else { return }
+        waiter.timer.cancel()
+        waiter.continuation.resume(returning: error)
     }
 }

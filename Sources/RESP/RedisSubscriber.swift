@@ -119,7 +119,7 @@ public actor RedisSubscriber {
         var failures = 0
         while !Task.isCancelled {
             do {
-                let (connection, _) = try await RedisConnection.open(configuration)
+                let (connection, _) = try await RedisConnection.handshake(configuration, on: .shared)
                 guard !Task.isCancelled else {
                     connection.close()
                     return

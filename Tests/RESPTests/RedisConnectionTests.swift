@@ -154,6 +154,19 @@ import TestSupport
         await #expect(throws: RedisClientError.self) { try await redis.ping() }
     }
 
+    @Test func commandTimeoutFiresForACommandSentWhileOthersFlowed() async throws {
+        // The connection's one timer is armed for the first PING's deadline; it must move on to
+        // the BLPOP's when it fires, not lose it and not fire it early.
+        let redis = try await RedisServer.connect { $0.commandTimeout = .milliseconds(400) }
+        let key = RedisServer.prefix() + "list"
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .milliseconds(250) { #expect(try await redis.ping() == "PONG") }
+        let blocked = ContinuousClock.now
+        await #expect(throws: RedisClientError.commandTimeout(.milliseconds(400))) { try await redis.send(["BLPOP", key, "0"]) }
+        #expect(ContinuousClock.now - blocked >= .milliseconds(400))
+        #expect(redis.isClosed)
+    }
+
     /// Waits until a client is blocked on `key` (CLIENT LIST shows the BLPOP), from a second connection.
     private func waitUntilBlocked(_ key: String) async throws {
         let observer = try await RedisServer.connect()
