@@ -59,8 +59,10 @@ public enum PipelineApp {
                       until stop: StopFlag = StopFlag(), sender: (any NotificationSender)? = nil) async throws -> RunningPipeline? {
         let group = try ServiceEventLoops.group(threads: configuration.eventLoopThreads)
         let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), on: group)
+        // Owned by the pipeline: cancelled when starting gives up or by `RunningPipeline.stop()`.
+        let redisRun = Task { await redis.run() }
         guard await waitForRedis(redis, logger: logger, until: stop) else {
-            redis.shutdown()
+            redisRun.cancel()
             return nil
         }
         let store = RedisPipelineStore(redis: redis)
@@ -75,7 +77,7 @@ public enum PipelineApp {
         }
         guard await waitForBroker(link, until: stop) else {
             for broker in brokers { broker.cancel() }
-            redis.shutdown()
+            redisRun.cancel()
             return nil
         }
         var servers: [ServiceRole: HTTPServer] = [:]
@@ -85,7 +87,7 @@ public enum PipelineApp {
             logger.info("serving", ["role": role.rawValue, "port": String(server.port)])
         }
         let serving = servers.values.map { server in Task { await server.run() } }
-        return RunningPipeline(servers: servers, serving: serving, parts: parts, brokers: brokers, redis: redis, logger: logger)
+        return RunningPipeline(servers: servers, serving: serving, parts: parts, brokers: brokers, redis: redis, redisRun: redisRun, logger: logger)
     }
 
     private static func httpConfiguration(_ role: ServiceRole, _ configuration: ServiceConfiguration) -> HTTPServer.Configuration {
@@ -140,6 +142,8 @@ struct RunningPipeline: Sendable {
     /// The publishing link first, then one consuming link per broker.
     let brokers: [Task<Void, Never>]
     let redis: RedisClient
+    /// The Redis client's `run()`.
+    let redisRun: Task<Void, Never>
     let logger: JSONLogger
 
     /// The port `role` serves HTTP on.
@@ -154,7 +158,8 @@ struct RunningPipeline: Sendable {
         logger.info("consumers stopped; closing broker connections")
         for broker in brokers { broker.cancel() }
         for broker in brokers { await broker.value }
-        redis.shutdown()
+        redisRun.cancel()
+        await redisRun.value
         logger.info("stopped cleanly")
     }
 }

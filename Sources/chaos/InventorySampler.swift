@@ -1,5 +1,6 @@
 import Foundation
 import RESP
+import Transport
 
 /// What the inventory looked like while the load ran: the reconciliation's proof that stock never
 /// went below zero at any moment it was looked at, not only once the pipeline was quiet.
@@ -42,8 +43,11 @@ struct InventorySampler: Sendable {
         // Short limits: a round stuck on a dead server would leave a gap in the sampling.
         configuration.connectTimeout = .seconds(1)
         configuration.commandTimeout = .seconds(1)
-        let redis = RedisClient(configuration: configuration, options: .init(maxConnections: 1, waitTimeout: .seconds(1), maxBackoff: .milliseconds(500)))
-        defer { redis.shutdown() }
+        let options = RedisClient.Options(maxConnections: 1, waitTimeout: .seconds(1), reconnectBackoff: Backoff(initial: .milliseconds(100), maximum: .milliseconds(500)))
+        return try await RedisClient(configuration: configuration, options: options).withRunning { redis in await sample(redis) }
+    }
+
+    private func sample(_ redis: RedisClient) async -> InventorySamples {
         let keys = skus.map { "inventory:\($0)" }
         var result = InventorySamples()
         let clock = ContinuousClock()

@@ -34,13 +34,15 @@ struct ReconcileCommand {
     func run() async throws -> Int32 {
         let ledger = try LedgerEntry.read(from: ledgerPath)
         let samples = try samplesPath.map { try InventorySamples.read(from: $0) }
-        let redis = try RedisClient(url: redisURL)
         let clock = ContinuousClock()
         let deadline = clock.now + wait
-        var findings = try await check(ledger, samples, redis)
-        while !findings.settled, clock.now < deadline {
-            try await Task.sleep(for: .seconds(1))
-            findings = try await check(ledger, samples, redis)
+        let findings = try await RedisClient(url: redisURL).withRunning { redis in
+            var findings = try await check(ledger, samples, redis)
+            while !findings.settled, clock.now < deadline {
+                try await Task.sleep(for: .seconds(1))
+                findings = try await check(ledger, samples, redis)
+            }
+            return findings
         }
         let waited = LoadCommand.seconds(wait - (deadline - clock.now))
         print(table(findings, waited: waited))

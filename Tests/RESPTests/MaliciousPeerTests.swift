@@ -193,9 +193,13 @@ import Testing
             if !misbehaviour.closeAfter { _ = try await session.readCommand() }
         }
         defer { peer.stop() }
-        let client = RedisClient(configuration: peer.configuration, options: .init(maxConnections: 1))
-        defer { client.shutdown() }
-        await #expect(throws: RedisClientError.self, "\(misbehaviour.name)") { try await client.send(["PING"]) }
+        try await RedisClient(configuration: peer.configuration, options: .init(maxConnections: 1)).withRunning { client in
+            try await Self.recovers(client, peer, misbehaviour.name)
+        }
+    }
+
+    private static func recovers(_ client: RedisClient, _ peer: FakeRedisPeer, _ misbehaviour: String) async throws {
+        await #expect(throws: RedisClientError.self, "\(misbehaviour)") { try await client.send(["PING"]) }
         #expect(try await client.send(["PING"]) == .simpleString(ByteBuffer(string: "PONG")))
         #expect(try await client.send(["PING"]) == .simpleString(ByteBuffer(string: "PONG")))
         #expect(peer.connections == 2)

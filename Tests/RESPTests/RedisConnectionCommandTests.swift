@@ -55,9 +55,9 @@ import Transport
         defer { connection.close() }
         #expect(connection.eventLoop === group.loops[0])
         #expect(try await connection.ping() == "PONG")
-        let client = RedisClient(configuration: try RedisServer.configuration(), on: group)
-        defer { client.shutdown() }
-        let pooled = try await client.withConnection { connection throws in connection.eventLoop }
+        let pooled = try await RedisClient(configuration: try RedisServer.configuration(), on: group).withRunning { client in
+            try await client.withConnection { connection in connection.eventLoop }
+        }
         #expect(pooled === group.loops[0])
     }
 
