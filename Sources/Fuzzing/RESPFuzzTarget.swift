@@ -95,7 +95,7 @@ public struct RESPFuzzTarget: FuzzTarget {
                     outcome.values.append(value)
                 }
             } catch {
-                outcome.fail(error, offset: Self.offset(of: error)) {
+                outcome.fail(error, kind: error.code.description, offset: error.offset) {
                     decoder.feed(Array("+OK\r\n".utf8))
                     do throws(RESPError) { _ = try decoder.next() } catch { return error }
                     return nil
@@ -105,16 +105,6 @@ public struct RESPFuzzTarget: FuzzTarget {
         }
         outcome.partial = decoder.hasPartialValue
         return outcome
-    }
-
-    static func offset(of error: RESPError) -> Int? {
-        switch error {
-        case .unknownType(_, let offset), .invalidInteger(let offset), .invalidLength(let offset),
-             .invalidLineEnding(let offset), .bulkTooLong(let offset, _), .tooManyElements(let offset, _),
-             .nestingTooDeep(let offset, _), .lineTooLong(let offset, _):
-            offset
-        case .emptyCommand: nil
-        }
     }
 
     /// A limit the decoder should have refused, if `value` breaks one.

@@ -1,41 +1,98 @@
 /// Why RESP bytes could not be decoded or a command could not be encoded.
 ///
-/// Offsets count bytes from the start of the stream fed to the decoder (across all `feed` calls)
-/// and point at the offending byte, or at the type byte of a value that breaks a limit.
-public enum RESPError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// A value starts with a byte that is not one of `+ - : $ *`.
-    case unknownType(byte: UInt8, offset: Int)
-    /// An integer reply is not canonical decimal: sign other than a leading `-`, leading zero,
-    /// `-0`, no digits, or outside the Int64 range.
-    case invalidInteger(offset: Int)
-    /// A bulk length or array count is not canonical decimal, or is negative other than `-1`.
-    case invalidLength(offset: Int)
-    /// A line does not end in CRLF: a bare LF, a CR not followed by LF, or a bulk payload not
-    /// followed by CRLF.
-    case invalidLineEnding(offset: Int)
-    /// A bulk string is longer than `RESPDecoder.Limits.maxBulkLength`.
-    case bulkTooLong(offset: Int, limit: Int)
-    /// An array has more elements than `RESPDecoder.Limits.maxArrayCount`.
-    case tooManyElements(offset: Int, limit: Int)
-    /// Arrays nest deeper than `RESPDecoder.Limits.maxDepth`.
-    case nestingTooDeep(offset: Int, limit: Int)
-    /// A simple string or error line is longer than `RESPDecoder.Limits.maxLineLength`.
-    case lineTooLong(offset: Int, limit: Int)
-    /// A command must have at least its name.
-    case emptyCommand
+/// A struct with a `code` rather than an enum, so that new kinds of failure can be added without
+/// breaking code that switches over them. `offset` counts bytes from the start of the stream fed
+/// to the decoder (across all `feed` calls) and points at the offending byte, or at the type byte
+/// of a value that breaks a limit.
+///
+/// ```swift
+/// do { ... } catch where error.code == .bulkTooLong { ... }
+/// ```
+public struct RESPError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case unknownType, invalidInteger, invalidLength, invalidLineEnding, bulkTooLong
+            case tooManyElements, nestingTooDeep, lineTooLong, emptyCommand
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// A value starts with a byte that is not one of `+ - : $ *`.
+        public static let unknownType = Code(.unknownType)
+        /// An integer reply is not canonical decimal: sign other than a leading `-`, leading zero,
+        /// `-0`, no digits, or outside the Int64 range.
+        public static let invalidInteger = Code(.invalidInteger)
+        /// A bulk length or array count is not canonical decimal, or is negative other than `-1`.
+        public static let invalidLength = Code(.invalidLength)
+        /// A line does not end in CRLF: a bare LF, a CR not followed by LF, or a bulk payload not
+        /// followed by CRLF.
+        public static let invalidLineEnding = Code(.invalidLineEnding)
+        /// A bulk string is longer than `RESPDecoder.Limits.maxBulkLength`.
+        public static let bulkTooLong = Code(.bulkTooLong)
+        /// An array has more elements than `RESPDecoder.Limits.maxArrayCount`.
+        public static let tooManyElements = Code(.tooManyElements)
+        /// Arrays nest deeper than `RESPDecoder.Limits.maxDepth`.
+        public static let nestingTooDeep = Code(.nestingTooDeep)
+        /// A simple string or error line is longer than `RESPDecoder.Limits.maxLineLength`.
+        public static let lineTooLong = Code(.lineTooLong)
+        /// A command must have at least its name (an encoding error; it has no offset).
+        public static let emptyCommand = Code(.emptyCommand)
+
+        public var description: String { base.rawValue }
+    }
+
+    /// What kind of failure.
+    public let code: Code
+    /// Stream offset of the offending byte; nil for encoding errors.
+    public let offset: Int?
+    /// The limit that was broken, for the `...TooLong`, `tooManyElements` and `nestingTooDeep` codes.
+    public let limit: Int?
+    /// The offending type byte, for `unknownType`.
+    public let byte: UInt8?
+
+    private init(_ code: Code, offset: Int?, limit: Int? = nil, byte: UInt8? = nil) {
+        self.code = code
+        self.offset = offset
+        self.limit = limit
+        self.byte = byte
+    }
+
+    /// A value starts with `byte`, which is not a RESP2 type byte.
+    public static func unknownType(byte: UInt8, offset: Int) -> RESPError { RESPError(.unknownType, offset: offset, byte: byte) }
+    /// An integer reply that is not canonical decimal within the Int64 range.
+    public static func invalidInteger(offset: Int) -> RESPError { RESPError(.invalidInteger, offset: offset) }
+    /// A bulk length or array count that is not canonical decimal, or negative other than `-1`.
+    public static func invalidLength(offset: Int) -> RESPError { RESPError(.invalidLength, offset: offset) }
+    /// A line that does not end in CRLF.
+    public static func invalidLineEnding(offset: Int) -> RESPError { RESPError(.invalidLineEnding, offset: offset) }
+    /// A bulk string longer than `limit`.
+    public static func bulkTooLong(offset: Int, limit: Int) -> RESPError { RESPError(.bulkTooLong, offset: offset, limit: limit) }
+    /// An array with more than `limit` elements.
+    public static func tooManyElements(offset: Int, limit: Int) -> RESPError { RESPError(.tooManyElements, offset: offset, limit: limit) }
+    /// Arrays nested deeper than `limit`.
+    public static func nestingTooDeep(offset: Int, limit: Int) -> RESPError { RESPError(.nestingTooDeep, offset: offset, limit: limit) }
+    /// A simple string or error line longer than `limit`.
+    public static func lineTooLong(offset: Int, limit: Int) -> RESPError { RESPError(.lineTooLong, offset: offset, limit: limit) }
+    /// A command without arguments.
+    public static let emptyCommand = RESPError(.emptyCommand, offset: nil)
 
     /// What was wrong and at which offset.
     public var description: String {
-        switch self {
-        case .unknownType(let byte, let offset): "unknown RESP type byte 0x\(String(byte, radix: 16)) at offset \(offset)"
-        case .invalidInteger(let offset): "invalid integer at offset \(offset)"
-        case .invalidLength(let offset): "invalid length at offset \(offset)"
-        case .invalidLineEnding(let offset): "expected CRLF at offset \(offset)"
-        case .bulkTooLong(let offset, let limit): "bulk string at offset \(offset) longer than \(limit) bytes"
-        case .tooManyElements(let offset, let limit): "array at offset \(offset) has more than \(limit) elements"
-        case .nestingTooDeep(let offset, let limit): "array at offset \(offset) nests deeper than \(limit)"
-        case .lineTooLong(let offset, let limit): "line at offset \(offset) longer than \(limit) bytes"
-        case .emptyCommand: "a command needs at least one argument"
+        let at = offset.map(String.init) ?? "?"
+        let bound = limit.map(String.init) ?? "?"
+        switch code {
+        case .unknownType: return "unknown RESP type byte 0x\(String(byte ?? 0, radix: 16)) at offset \(at)"
+        case .invalidInteger: return "invalid integer at offset \(at)"
+        case .invalidLength: return "invalid length at offset \(at)"
+        case .invalidLineEnding: return "expected CRLF at offset \(at)"
+        case .bulkTooLong: return "bulk string at offset \(at) longer than \(bound) bytes"
+        case .tooManyElements: return "array at offset \(at) has more than \(bound) elements"
+        case .nestingTooDeep: return "array at offset \(at) nests deeper than \(bound)"
+        case .lineTooLong: return "line at offset \(at) longer than \(bound) bytes"
+        case .emptyCommand: return "a command needs at least one argument"
+        default: return "\(code) at offset \(at)"
         }
     }
 }

@@ -6,29 +6,33 @@ import Transport
 /// `send` and the typed commands run on a shared connection (several callers pipeline on each),
 /// opening another one, up to `maxConnections`, when all are busy. `withConnection` leases a
 /// connection exclusively, for WATCH / MULTI / EXEC sequences that must not interleave with
-/// other callers. After a failed connect, new connects wait an exponentially growing backoff;
+/// other callers. After a failed connect, new connects wait for the reconnect backoff;
 /// meanwhile commands fail at once with the last connect error instead of piling up. Commands
 /// are never retried: one in flight when its connection breaks fails with `.connectionClosed` or
 /// `.connectionLost`.
-public final class RedisClient: RedisCommandSender, Sendable {
+///
+/// The connections' readers and writers run in `run()`, which must be running for commands to
+/// complete (see `RedisClientProtocol`); cancelling it closes the pool.
+public final class RedisClient: RedisClientProtocol, Sendable {
     /// Pool sizing and reconnect policy.
     public struct Options: Sendable {
         /// Most connections open (shared plus leased plus being opened) at once.
         public var maxConnections: Int
         /// How long a caller waits for a connection when all are leased before `.poolExhausted`.
         public var waitTimeout: Duration
-        /// Backoff after the first failed connect; doubled per further failure.
-        public var initialBackoff: Duration
-        /// Upper bound of the backoff.
-        public var maxBackoff: Duration
+        /// How long connects are held off after consecutive failed ones.
+        public var reconnectBackoff: Backoff
 
         /// Pool options; see each property.
-        public init(maxConnections: Int = 8, waitTimeout: Duration = .seconds(5), initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(5)) {
+        public init(
+            maxConnections: Int = 8,
+            waitTimeout: Duration = .seconds(5),
+            reconnectBackoff: Backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
+        ) {
             precondition(maxConnections > 0, "a pool needs at least one connection")
             self.maxConnections = maxConnections
             self.waitTimeout = waitTimeout
-            self.initialBackoff = initialBackoff
-            self.maxBackoff = maxBackoff
+            self.reconnectBackoff = reconnectBackoff
         }
     }
 
@@ -41,11 +45,19 @@ public final class RedisClient: RedisCommandSender, Sendable {
         var failures = 0
         var retryAt: ContinuousClock.Instant?
         var lastConnectError: RedisClientError?
-        var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+        var waiters: [UInt64: Waiter] = [:]
         var nextWaiter: UInt64 = 0
         var isShutDown = false
+        var isRunning = false
 
         var total: Int { shared.count + leased + opening }
+    }
+
+    /// A caller waiting for capacity, and the loop timer that ends its wait.
+    private struct Waiter {
+        /// Resumed with nil to decide again, or with the error ending the wait.
+        let continuation: UnsafeContinuation<RedisClientError?, Never>
+        let timer: Scheduled
     }
 
     /// What `acquire` decided under the lock.
@@ -61,6 +73,8 @@ public final class RedisClient: RedisCommandSender, Sendable {
     public let options: Options
     private let group: EventLoopGroup
     private let pool = Mutex(Pool())
+    /// Connections opened for `run()` to serve.
+    private let opened: (stream: AsyncStream<RedisConnection>, continuation: AsyncStream<RedisConnection>.Continuation)
 
     /// A pool for `configuration` whose connections are spread over the loops of `group`; no
     /// connection opens until the first command.
@@ -68,11 +82,31 @@ public final class RedisClient: RedisCommandSender, Sendable {
         self.configuration = configuration
         self.options = options
         self.group = group
+        opened = AsyncStream.makeStream()
     }
 
     /// A pool for a `redis://[user:password@]host[:port][/db]` URL.
-    public convenience init(url: String, options: Options = Options()) throws(RedisClientError) {
-        self.init(configuration: try RedisConfiguration(url: url), options: options)
+    public convenience init(url: String, options: Options = Options(), on group: EventLoopGroup = .shared) throws(RedisClientError) {
+        self.init(configuration: try RedisConfiguration(url: url), options: options, on: group)
+    }
+
+    /// Serves the pool's connections until cancelled, then closes them; later commands fail with
+    /// `.connectionClosed`. Runs once per client.
+    public func run() async {
+        let first = pool.withLock { pool in
+            defer { pool.isRunning = true }
+            return !pool.isRunning
+        }
+        precondition(first, "RedisClient.run() called twice")
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { tasks in
+                for await connection in opened.stream {
+                    tasks.addTask(executorPreference: connection.eventLoop) { await connection.run() }
+                }
+            }
+        } onCancel: {
+            shutdown()
+        }
     }
 
     /// Sends one command on a shared connection.
@@ -88,9 +122,10 @@ public final class RedisClient: RedisCommandSender, Sendable {
     /// Runs `body` with a connection no other caller uses until it returns (for WATCH/MULTI).
     /// Keys left watched are unwatched before the connection is shared again; other connection
     /// state (SELECT, CLIENT SETNAME) is the caller's to restore.
-    public func withConnection<Result: Sendable>(
-        _ body: (RedisConnection) async throws(RedisClientError) -> Result
-    ) async throws(RedisClientError) -> Result {
+    /// - Throws: a `RedisClientError` when no connection can be had, else what `body` throws.
+    public func withConnection<Result: Sendable, Failure: Error>(
+        _ body: (RedisConnection) async throws(Failure) -> Result
+    ) async throws -> Result {
         let connection = try await acquire(exclusive: true)
         do {
             let result = try await body(connection)
@@ -109,16 +144,22 @@ public final class RedisClient: RedisCommandSender, Sendable {
         release(connection)
     }
 
-    /// Closes every connection; later commands fail with `.connectionClosed`.
-    public func shutdown() {
+    /// Closes every connection and ends `run()`'s loop; later commands fail with `.connectionClosed`.
+    private func shutdown() {
         let (connections, waiters) = pool.withLock { pool in
             pool.isShutDown = true
             defer { pool.shared = []; pool.waiters = [:] }
             return (pool.shared, pool.waiters.values)
         }
+        opened.continuation.finish()
         for connection in connections { connection.close() }
-        for waiter in waiters { waiter.resume(throwing: RedisClientError.connectionClosed(reason: "client shut down")) }
+        for waiter in waiters {
+            waiter.timer.cancel()
+            waiter.continuation.resume(returning: Self.shutDown)
+        }
     }
+
+    private static let shutDown = RedisClientError.connectionClosed(reason: "client shut down")
 
     /// Number of open shared connections, for monitoring.
     public var openConnections: Int { pool.withLock { $0.shared.count } }
@@ -133,8 +174,7 @@ public final class RedisClient: RedisCommandSender, Sendable {
             case .use(let connection):
                 return connection
             case .open:
-                let connection = try await open(exclusive: exclusive)
-                return connection
+                return try await open(exclusive: exclusive)
             case .wait:
                 try await waitForCapacity(until: deadline)
             }
@@ -142,7 +182,7 @@ public final class RedisClient: RedisCommandSender, Sendable {
     }
 
     private func decide(_ pool: inout Pool, exclusive: Bool) throws(RedisClientError) -> Decision {
-        if pool.isShutDown { throw .connectionClosed(reason: "client shut down") }
+        if pool.isShutDown { throw Self.shutDown }
         pool.shared.removeAll { $0.isClosed }
         let now = ContinuousClock.now
         let backingOff = pool.retryAt.map { now < $0 } ?? false
@@ -164,17 +204,16 @@ public final class RedisClient: RedisCommandSender, Sendable {
     private func open(exclusive: Bool) async throws(RedisClientError) -> RedisConnection {
         let connection: RedisConnection
         do {
-            connection = try await RedisConnection.connect(configuration: configuration, on: group)
+            connection = try await RedisConnection.open(configuration, on: group)
         } catch {
             let waiters = pool.withLock { pool in
                 pool.opening -= 1
                 pool.failures += 1
                 pool.lastConnectError = error
-                let backoff = min(options.initialBackoff * (1 << min(pool.failures - 1, 30)), options.maxBackoff)
-                pool.retryAt = .now + backoff
+                pool.retryAt = .now + options.reconnectBackoff.delay(attempt: pool.failures)
                 return takeWaiters(&pool)
             }
-            for waiter in waiters { waiter.resume() }
+            resume(waiters)
             throw error
         }
         let (accepted, waiters) = pool.withLock { pool in
@@ -182,15 +221,16 @@ public final class RedisClient: RedisCommandSender, Sendable {
             pool.failures = 0
             pool.retryAt = nil
             pool.lastConnectError = nil
-            guard !pool.isShutDown else { return (false, [CheckedContinuation<Void, any Error>]()) }
+            guard !pool.isShutDown else { return (false, [Waiter]()) }
             if exclusive { pool.leased += 1 } else { pool.shared.append(connection) }
             return (true, exclusive ? [] : takeWaiters(&pool))
         }
-        for waiter in waiters { waiter.resume() }
         guard accepted else {
             connection.close()
-            throw .connectionClosed(reason: "client shut down")
+            throw Self.shutDown
         }
+        opened.continuation.yield(connection)
+        resume(waiters)
         return connection
     }
 
@@ -201,52 +241,54 @@ public final class RedisClient: RedisCommandSender, Sendable {
             return (takeWaiters(&pool), pool.isShutDown)
         }
         if shutDown { connection.close() }
-        for waiter in waiters { waiter.resume() }
+        resume(waiters)
     }
 
     /// All waiters, to decide again: a shared connection can serve any number of them.
-    private func takeWaiters(_ pool: inout Pool) -> [CheckedContinuation<Void, any Error>] {
+    private func takeWaiters(_ pool: inout Pool) -> [Waiter] {
         defer { pool.waiters = [:] }
         return Array(pool.waiters.values)
     }
 
-    /// Waits until a leased connection comes back or an open fails, or throws
-    /// `.poolExhausted` at `deadline`.
+    private func resume(_ waiters: [Waiter]) {
+        for waiter in waiters {
+            waiter.timer.cancel()
+            waiter.continuation.resume(returning: nil)
+        }
+    }
+
+    /// Waits until a leased connection comes back or an open fails, or throws `.poolExhausted`
+    /// at `deadline`, timed by a loop timer.
     private func waitForCapacity(until deadline: ContinuousClock.Instant) async throws(RedisClientError) {
         let id = pool.withLock { pool in
             pool.nextWaiter += 1
             return pool.nextWaiter
         }
         let exhausted = RedisClientError.poolExhausted(maxConnections: options.maxConnections, waited: options.waitTimeout)
-        let timer = Task {
-            try await Task.sleep(until: deadline, clock: .continuous)
-            self.expireWaiter(id, with: exhausted)
-        }
-        defer { timer.cancel() }
-        do {
-            try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    let stillWaiting = pool.withLock { pool in
-                        guard !Task.isCancelled, ContinuousClock.now < deadline else { return false }
-                        pool.waiters[id] = continuation
-                        return true
-                    }
-                    if !stillWaiting {
-                        continuation.resume(throwing: Task.isCancelled ? RedisClientError.cancelled : exhausted)
-                    }
+        let loop = group.next()
+        let failure = await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<RedisClientError?, Never>) in
+                let failure: RedisClientError? = pool.withLock { pool in
+                    if Task.isCancelled { return .cancelled }
+                    if pool.isShutDown { return Self.shutDown }
+                    guard ContinuousClock.now < deadline else { return exhausted }
+                    // Armed under the lock, so whoever takes the waiter out finds its timer.
+                    let timer = loop.scheduleTask(at: deadline) { [weak self] in self?.expireWaiter(id, with: exhausted) }
+                    pool.waiters[id] = Waiter(continuation: continuation, timer: timer)
+                    return nil
                 }
-            } onCancel: {
-                expireWaiter(id, with: .cancelled)
+                if let failure { continuation.resume(returning: failure) }
             }
-        } catch let error as RedisClientError {
-            throw error
-        } catch {
-            throw .cancelled
+        } onCancel: {
+            expireWaiter(id, with: .cancelled)
         }
+        if let failure { throw failure }
     }
 
     /// Ends waiter `id`'s wait with `error`, unless it was already resumed.
     private func expireWaiter(_ id: UInt64, with error: RedisClientError) {
-        pool.withLock { $0.waiters.removeValue(forKey: id) }?.resume(throwing: error)
+        guard let waiter = pool.withLock({ $0.waiters.removeValue(forKey: id) }) else { return }
+        waiter.timer.cancel()
+        waiter.continuation.resume(returning: error)
     }
 }

@@ -1,55 +1,167 @@
 import Transport
 
 /// Why a Redis command or connection failed.
-public enum RedisClientError: Error, Sendable, Hashable, CustomStringConvertible {
+///
+/// A struct with a `code` rather than an enum, so that new kinds of failure can be added without
+/// breaking code that switches over them. The cause is kept: `serverError` holds the server's
+/// error reply (with its prefix, and a parsed `MOVED`/`ASK` redirection), `transportError` the
+/// socket failure, `protocolError` the invalid bytes and their offset.
+///
+/// ```swift
+/// do { ... } catch RedisClientError.Code.commandTimeout { ... }
+/// // or, under typed throws: catch where error.code == .server && error.serverError?.prefix == "NOSCRIPT"
+/// ```
+public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String, Sendable, Hashable {
+            case server, connectionClosed, connectionLost, connectFailed, connectTimeout, commandTimeout
+            case cancelled, protocolViolation, unexpectedReply, poolExhausted, invalidCommand, invalidURL
+            case handshakeFailed
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The server answered with an error reply (`serverError`).
+        public static let server = Code(.server)
+        /// The connection closed before the reply arrived, or was already closed. The command
+        /// may or may not have run on the server; it is never retried automatically. When the
+        /// connection closed because of an earlier failure, that failure's cause is kept.
+        public static let connectionClosed = Code(.connectionClosed)
+        /// The socket failed while commands were written or awaited (reset by the peer, broken
+        /// pipe, ...; `transportError` says which operation, where, and the errno). As with
+        /// `connectionClosed`, the command may or may not have run and is never retried.
+        public static let connectionLost = Code(.connectionLost)
+        /// The TCP connection could not be opened (refused, unreachable, or no address).
+        public static let connectFailed = Code(.connectFailed)
+        /// Connecting, including the AUTH/SELECT/CLIENT SETNAME handshake, took longer than allowed.
+        public static let connectTimeout = Code(.connectTimeout)
+        /// No reply within the command timeout; the connection was closed so later replies
+        /// cannot be matched to the wrong command.
+        public static let commandTimeout = Code(.commandTimeout)
+        /// The calling task was cancelled while waiting.
+        public static let cancelled = Code(.cancelled)
+        /// The server sent bytes that are not valid RESP2 (`protocolError`); the connection was closed.
+        public static let protocolViolation = Code(.protocolViolation)
+        /// A reply of a type the command does not answer with.
+        public static let unexpectedReply = Code(.unexpectedReply)
+        /// Every connection of the pool is leased and none came back within the wait timeout.
+        public static let poolExhausted = Code(.poolExhausted)
+        /// The command could not be encoded (`protocolError`: it has no arguments).
+        public static let invalidCommand = Code(.invalidCommand)
+        /// A Redis URL that cannot be parsed.
+        public static let invalidURL = Code(.invalidURL)
+        /// A connection setup command (AUTH, SELECT, CLIENT SETNAME) answered something other than `OK`.
+        public static let handshakeFailed = Code(.handshakeFailed)
+
+        public var description: String { base.rawValue }
+
+        /// Lets a `catch` clause match on a code: `catch RedisClientError.Code.commandTimeout`.
+        public static func ~= (code: Code, error: any Error) -> Bool {
+            (error as? RedisClientError)?.code == code
+        }
+    }
+
+    /// What kind of failure.
+    public let code: Code
+    /// The details in words: why the connection closed, the command and the reply, the URL, ...
+    public let message: String
+    /// The server's error reply, for `server`, and for a handshake or a connection closed by one.
+    public let serverError: RedisServerError?
+    /// The socket failure beneath a `connectionLost`, a `connectFailed`, or a connection closed by one.
+    public let transportError: TransportError?
+    /// The invalid reply (with its stream offset) or the unencodable command.
+    public let protocolError: RESPError?
+
+    init(
+        _ code: Code, _ message: String,
+        serverError: RedisServerError? = nil, transportError: TransportError? = nil, protocolError: RESPError? = nil
+    ) {
+        self.code = code
+        self.message = message
+        self.serverError = serverError
+        self.transportError = transportError
+        self.protocolError = protocolError
+    }
+
     /// The server answered with an error reply.
-    case server(RedisServerError)
-    /// The connection closed before the reply arrived, or was already closed. The command may or
-    /// may not have run on the server; it is never retried automatically.
-    case connectionClosed(reason: String)
-    /// The socket failed while commands were written or awaited (reset by the peer, broken
-    /// pipe, ...); `underlying` says which operation failed, where, and with which errno. As with
-    /// `connectionClosed`, the command may or may not have run and is never retried; the
-    /// connection is closed, and commands sent on it later fail with `connectionClosed`.
-    case connectionLost(TransportError)
-    /// The TCP connection could not be opened (refused, unreachable, or no address).
-    case connectFailed(host: String, port: Int, reason: String)
-    /// Connecting, including the AUTH/SELECT/CLIENT SETNAME handshake, took longer than allowed.
-    case connectTimeout(Duration)
-    /// No reply within the command timeout; the connection was closed so later replies cannot
-    /// be matched to the wrong command.
-    case commandTimeout(Duration)
-    /// The calling task was cancelled while waiting for the reply.
-    case cancelled
-    /// The server sent bytes that are not valid RESP2; the connection was closed.
-    case protocolViolation(RESPError)
-    /// A reply of a type the command does not answer with.
-    case unexpectedReply(command: String, reply: String)
-    /// Every connection of the pool is leased and none came back within the wait timeout.
-    case poolExhausted(maxConnections: Int, waited: Duration)
-    /// The command could not be encoded (it has no arguments).
-    case invalidCommand(RESPError)
-    /// A `redis://` URL that cannot be parsed.
-    case invalidURL(String)
-    /// A connection setup command (AUTH, SELECT, CLIENT SETNAME) answered something other than `OK`.
-    case handshakeFailed(command: String, reply: String)
+    public static func server(_ error: RedisServerError) -> RedisClientError {
+        RedisClientError(.server, error.description, serverError: error)
+    }
+
+    /// The connection closed, for `reason`.
+    public static func connectionClosed(reason: String) -> RedisClientError {
+        RedisClientError(.connectionClosed, reason)
+    }
+
+    /// The socket failed under the connection.
+    public static func connectionLost(_ error: TransportError) -> RedisClientError {
+        RedisClientError(.connectionLost, error.description, transportError: error)
+    }
+
+    /// No connection could be opened to `host:port`.
+    public static func connectFailed(host: String, port: Int, _ error: TransportError) -> RedisClientError {
+        RedisClientError(.connectFailed, "cannot connect to \(host):\(port): \(error)", transportError: error)
+    }
+
+    /// Connecting and the handshake took longer than `limit`.
+    public static func connectTimeout(_ limit: Duration) -> RedisClientError {
+        RedisClientError(.connectTimeout, "connecting took longer than \(limit)")
+    }
+
+    /// No reply within `limit`.
+    public static func commandTimeout(_ limit: Duration) -> RedisClientError {
+        RedisClientError(.commandTimeout, "no reply within \(limit)")
+    }
+
+    /// The calling task was cancelled while waiting.
+    public static let cancelled = RedisClientError(.cancelled, "cancelled while waiting")
+
+    /// The server sent invalid RESP2.
+    public static func protocolViolation(_ error: RESPError) -> RedisClientError {
+        RedisClientError(.protocolViolation, "invalid reply from server: \(error)", protocolError: error)
+    }
+
+    /// `command` got a reply of a type it does not answer with.
+    public static func unexpectedReply(command: String, reply: String) -> RedisClientError {
+        RedisClientError(.unexpectedReply, "unexpected reply to \(command): \(reply)")
+    }
+
+    /// All `maxConnections` connections stayed busy for `waited`.
+    public static func poolExhausted(maxConnections: Int, waited: Duration) -> RedisClientError {
+        RedisClientError(.poolExhausted, "all \(maxConnections) connections busy for \(waited)")
+    }
+
+    /// The command could not be encoded.
+    public static func invalidCommand(_ error: RESPError) -> RedisClientError {
+        RedisClientError(.invalidCommand, "invalid command: \(error)", protocolError: error)
+    }
+
+    /// A URL that cannot be parsed, with what is wrong with it.
+    public static func invalidURL(_ text: String) -> RedisClientError {
+        RedisClientError(.invalidURL, "invalid Redis URL: \(text)")
+    }
+
+    /// A setup command answered `reply` instead of `OK`.
+    public static func handshakeFailed(command: String, reply: String) -> RedisClientError {
+        RedisClientError(.handshakeFailed, "\(command) during connection setup answered \(reply)")
+    }
+
+    /// This error as the reason a later command cannot use the connection: `connectionClosed`,
+    /// keeping the cause, so it is not mistaken for the new command's own failure.
+    var asConnectionClosed: RedisClientError {
+        guard code != .connectionClosed else { return self }
+        return RedisClientError(.connectionClosed, description, serverError: serverError, transportError: transportError, protocolError: protocolError)
+    }
 
     /// A one-line explanation for logs.
     public var description: String {
-        switch self {
-        case .server(let error): "server error: \(error)"
-        case .connectionClosed(let reason): "connection closed: \(reason)"
-        case .connectionLost(let underlying): "connection lost: \(underlying)"
-        case .connectFailed(let host, let port, let reason): "cannot connect to \(host):\(port): \(reason)"
-        case .connectTimeout(let limit): "connecting took longer than \(limit)"
-        case .commandTimeout(let limit): "no reply within \(limit)"
-        case .cancelled: "cancelled while waiting for the reply"
-        case .protocolViolation(let error): "invalid reply from server: \(error)"
-        case .unexpectedReply(let command, let reply): "unexpected reply to \(command): \(reply)"
-        case .poolExhausted(let maxConnections, let waited): "all \(maxConnections) connections busy for \(waited)"
-        case .invalidCommand(let error): "invalid command: \(error)"
-        case .invalidURL(let text): "invalid Redis URL: \(text)"
-        case .handshakeFailed(let command, let reply): "\(command) during connection setup answered \(reply)"
+        switch code {
+        case .server: "server error: \(message)"
+        case .connectionClosed: "connection closed: \(message)"
+        case .connectionLost: "connection lost: \(message)"
+        default: message
         }
     }
 }

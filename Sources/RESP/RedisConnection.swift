@@ -6,15 +6,16 @@ import Transport
 ///
 /// Commands from concurrent callers are written back to back without waiting for each other's
 /// replies (automatic pipelining) and replies are matched in order. Every command waits at most
-/// `RedisConfiguration.commandTimeout`; a timeout closes the connection, a cancelled caller
-/// returns at once and its reply is discarded when it arrives. A connection never reconnects:
-/// commands in flight when it breaks fail with `RedisClientError.connectionClosed` (the server
-/// closed it) or `.connectionLost` (the socket failed, with the `TransportError`), and later ones
-/// with `.connectionClosed` (`RedisClient` replaces closed connections). Call `close()` when
-/// done: the connection's reader and writer tasks keep it alive until it is closed.
+/// `RedisConfiguration.commandTimeout`, timed by the connection's event loop; a timeout closes
+/// the connection, a cancelled caller returns at once and its reply is discarded when it
+/// arrives. A connection never reconnects: commands in flight when it breaks fail with
+/// `RedisClientError.Code.connectionClosed` (the server closed it) or `.connectionLost` (the
+/// socket failed, with the `TransportError`), and later ones with `.connectionClosed`
+/// (`RedisClient` replaces closed connections). Call `close()` when done: a connection from
+/// `connect` keeps its reader and writer running until it is closed.
 public final class RedisConnection: RedisCommandSender, Sendable {
-    /// State touched by every caller and by the reader and writer tasks. A mutex rather than an
-    /// actor: each section is a few non-suspending steps, and callers must not hop executors.
+    /// State touched by every caller, the reader and writer, and the timer. A mutex rather than
+    /// an actor: each section is a few non-suspending steps, and callers must not hop executors.
     ///
     /// Continuations are unsafe rather than checked ones, which cost an allocation per wait on
     /// this hot path: each is taken out of `waiters` under the lock, and so resumed, exactly once.
@@ -26,6 +27,11 @@ public final class RedisConnection: RedisCommandSender, Sendable {
         var nextID: UInt64 = 0
         /// The writer task, parked until there is something to write.
         var parkedWriter: UnsafeContinuation<ByteBuffer?, Never>?
+        /// The one command timer, armed while commands are outstanding. It is not moved when
+        /// replies arrive: it fires at the deadline of the command that was oldest when it was
+        /// armed and then re-arms for the oldest one left, so a busy connection touches the
+        /// loop's timer heap about once per command timeout rather than twice per command.
+        var timer: Scheduled?
     }
 
     typealias Completion = RedisConnectionStateMachine.Completion
@@ -45,15 +51,21 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     /// `configuration.connectTimeout`. The connection's socket is served by the next loop of
     /// `group`.
     public static func connect(configuration: RedisConfiguration, on group: EventLoopGroup = .shared) async throws(RedisClientError) -> RedisConnection {
-        let (transport, machine) = try await open(configuration, on: group)
-        let connection = RedisConnection(configuration: configuration, transport: transport, machine: machine)
-        Task(executorPreference: transport.eventLoop) { await connection.readLoop() }
-        Task(executorPreference: transport.eventLoop) { await connection.writeLoop() }
+        let connection = try await open(configuration, on: group)
+        // Owned by the connection: the task ends when the connection closes (`close()`, or the
+        // server going away). Pooled connections run in their client's `run()` instead.
+        Task(executorPreference: connection.eventLoop) { await connection.run() }
         return connection
     }
 
+    /// Opens a connection whose reader and writer run once the caller runs `run()`.
+    static func open(_ configuration: RedisConfiguration, on group: EventLoopGroup) async throws(RedisClientError) -> RedisConnection {
+        let (transport, machine) = try await handshake(configuration, on: group)
+        return RedisConnection(configuration: configuration, transport: transport, machine: machine)
+    }
+
     /// Opens a TCP connection and completes the setup handshake on it.
-    static func open(_ configuration: RedisConfiguration, on group: EventLoopGroup = .shared) async throws(RedisClientError) -> (TCPConnection, RedisConnectionStateMachine) {
+    static func handshake(_ configuration: RedisConfiguration, on group: EventLoopGroup) async throws(RedisClientError) -> (TCPConnection, RedisConnectionStateMachine) {
         let clock = ContinuousClock()
         let deadline = clock.now + configuration.connectTimeout
         let transport: TCPConnection
@@ -104,7 +116,7 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     /// Sends one command (name first) and returns its reply.
     /// - Throws: `.server` for an error reply, and the connection-level errors of `RedisClientError`.
     public func send(_ arguments: [any RESPArgument]) async throws(RedisClientError) -> RESPValue {
-        let reply = try await run { (machine, id, now) throws(RedisClientError) in
+        let reply = try await submit { (machine, id, now) throws(RedisClientError) in
             try machine.submit(id: id, arguments: arguments, now: now)
         }.result.get()
         if case .error(let text) = reply { throw .server(RedisServerError(reply: String(describing: text))) }
@@ -115,7 +127,7 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     /// between, and returns each reply (error replies included as values) in order.
     public func pipeline(_ commands: [[any RESPArgument]]) async throws(RedisClientError) -> [RESPValue] {
         guard !commands.isEmpty else { return [] }
-        var completion = try await run { (machine, id, now) throws(RedisClientError) in
+        var completion = try await submit { (machine, id, now) throws(RedisClientError) in
             try machine.submit(id: id, pipeline: commands, now: now)
         }
         // Swapped out, not copied, so the array is unique and the append reuses its room.
@@ -125,17 +137,18 @@ public final class RedisConnection: RedisCommandSender, Sendable {
         return replies
     }
 
-    /// Queues what `submit` puts into the state machine under a fresh id, wakes the writer, and
-    /// waits for the outcome.
-    private func run(
-        _ submit: (inout RedisConnectionStateMachine, UInt64, ContinuousClock.Instant) throws(RedisClientError) -> Void
+    /// Queues what `enqueue` puts into the state machine under a fresh id, wakes the writer,
+    /// arms the command timer if none is armed, and waits for the outcome.
+    private func submit(
+        _ enqueue: (inout RedisConnectionStateMachine, UInt64, ContinuousClock.Instant) throws(RedisClientError) -> Void
     ) async throws(RedisClientError) -> Completion {
         let id: UInt64
         let writer: UnsafeContinuation<ByteBuffer?, Never>?
         let outbound: ByteBuffer?
         (id, writer, outbound) = try shared.withLock { (shared) throws(RedisClientError) in
             shared.nextID &+= 1
-            try submit(&shared.machine, shared.nextID, ContinuousClock.now)
+            try enqueue(&shared.machine, shared.nextID, ContinuousClock.now)
+            if shared.timer == nil { armTimer(&shared) }
             guard let writer = shared.parkedWriter else { return (shared.nextID, nil, nil) }
             shared.parkedWriter = nil
             return (shared.nextID, writer, shared.machine.takeOutbound())
@@ -171,25 +184,30 @@ public final class RedisConnection: RedisCommandSender, Sendable {
 }
 
 extension RedisConnection {
-    /// Reads replies and hands them to their callers until the connection closes. Reads wake up
-    /// at least every quarter of the command timeout to check the oldest command's deadline.
+    /// Runs the reader and the writer until the connection closes. Cancelling it closes the
+    /// connection.
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask(executorPreference: transport.eventLoop) { await self.writeLoop() }
+            await readLoop()
+        }
+    }
+
+    /// Reads replies and hands them to their callers until the connection closes.
     private func readLoop() async {
-        var timeout = shared.withLock { readTimeout($0.machine) }
         while true {
+            let bytes: ByteBuffer?
             do {
-                guard let bytes = try await transport.read(timeout: timeout) else {
-                    fail(.connectionClosed(reason: "server closed the connection"))
-                    return
-                }
-                guard let next = deliver({ $0.received(bytes) }) else { return }
-                timeout = next
-            } catch TransportError.Code.timedOut {
-                guard let next = deliver({ $0.checkTimeout(now: .now) }) else { return }
-                timeout = next
+                bytes = try await transport.read()
             } catch {
                 fail(Self.lost(error))
                 return
             }
+            guard let bytes else {
+                fail(.connectionClosed(reason: "server closed the connection"))
+                return
+            }
+            guard deliver({ $0.received(bytes) }) else { return }
         }
     }
 
@@ -215,24 +233,33 @@ extension RedisConnection {
         }
     }
 
-    /// How long the next read may wait: at most a quarter of the command timeout, and no longer
-    /// than the oldest command's deadline, so timeouts are noticed.
-    private func readTimeout(_ machine: RedisConnectionStateMachine) -> Duration {
-        let tick = configuration.commandTimeout / 4
-        guard let deadline = machine.nextDeadline else { return tick }
-        return max(min(deadline - .now, tick), .milliseconds(1))
+    /// Schedules the command timer for the oldest outstanding command, if there is one.
+    private func armTimer(_ shared: inout Shared) {
+        guard let deadline = shared.machine.nextDeadline else { return }
+        shared.timer = transport.eventLoop.scheduleTask(at: deadline) { [weak self] in self?.timerFired() }
     }
 
-    /// Applies an event to the state machine and resumes the callers it completed. Returns the
-    /// timeout for the next read, or nil once the connection is closed (the socket is then
-    /// closed too).
+    /// The oldest command may have timed out: closes the connection if it has, else re-arms.
+    private func timerFired() {
+        deliver { machine in machine.checkTimeout(now: .now) } rearm: { shared in
+            shared.timer = nil
+            armTimer(&shared)
+        }
+    }
+
+    /// Applies an event to the state machine and resumes the callers it completed; `rearm`
+    /// runs under the same lock while the connection stays open. Returns false once the
+    /// connection is closed (the socket and the timer are then closed too).
     @discardableResult
-    private func deliver(_ event: (inout RedisConnectionStateMachine) -> [RedisConnectionStateMachine.Completion]) -> Duration? {
+    private func deliver(
+        _ event: (inout RedisConnectionStateMachine) -> [RedisConnectionStateMachine.Completion],
+        rearm: (inout Shared) -> Void = { _ in }
+    ) -> Bool {
         // One completion per read is the common case (a pipeline's or a lone command's reply):
         // kept out of an array, which would be an allocation per read.
         var first: (UnsafeContinuation<Completion, Never>, Completion)?
         var more: [(UnsafeContinuation<Completion, Never>, Completion)] = []
-        let (timeout, writer) = shared.withLock { shared -> (Duration?, UnsafeContinuation<ByteBuffer?, Never>?) in
+        let (open, writer) = shared.withLock { shared -> (Bool, UnsafeContinuation<ByteBuffer?, Never>?) in
             for completion in event(&shared.machine) {
                 if let waiter = shared.waiters.removeValue(forKey: completion.id) {
                     if first == nil { first = (waiter, completion) } else { more.append((waiter, completion)) }
@@ -240,16 +267,21 @@ extension RedisConnection {
                     shared.early[completion.id] = completion
                 }
             }
-            guard shared.machine.isClosed else { return (readTimeout(shared.machine), nil) }
+            guard shared.machine.isClosed else {
+                rearm(&shared)
+                return (true, nil)
+            }
+            shared.timer?.cancel()
+            shared.timer = nil
             let writer = shared.parkedWriter
             shared.parkedWriter = nil
-            return (nil, writer)
+            return (false, writer)
         }
         if let (waiter, completion) = first { waiter.resume(returning: completion) }
         for (waiter, completion) in more { waiter.resume(returning: completion) }
         writer?.resume(returning: nil)
-        if timeout == nil { transport.close() }
-        return timeout
+        if !open { transport.close() }
+        return open
     }
 
     /// Closes the connection, failing every waiting command with `error`.
@@ -259,8 +291,11 @@ extension RedisConnection {
 
     /// The client error for a read or write that failed: the transport's own error, kept typed.
     private static func lost(_ error: any Error) -> RedisClientError {
-        if let error = error as? TransportError { return .connectionLost(error) }
-        return .connectionClosed(reason: "\(error)")
+        switch error {
+        case let error as TransportError: .connectionLost(error)
+        case is CancellationError: .connectionClosed(reason: "the task running the connection was cancelled")
+        default: .connectionClosed(reason: "\(error)")
+        }
     }
 
     /// The client error for a failed connect or handshake.
@@ -268,8 +303,9 @@ extension RedisConnection {
         switch error {
         case let error as RedisClientError: error
         case TransportError.Code.timedOut: .connectTimeout(configuration.connectTimeout)
+        case let error as TransportError: .connectFailed(host: configuration.host, port: configuration.port, error)
         case is CancellationError: .cancelled
-        default: .connectFailed(host: configuration.host, port: configuration.port, reason: "\(error)")
+        default: .connectionClosed(reason: "\(error)")
         }
     }
 }

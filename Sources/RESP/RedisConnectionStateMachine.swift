@@ -84,7 +84,7 @@ struct RedisConnectionStateMachine: Sendable {
 
     /// Queues a caller's command for writing.
     mutating func submit(id: UInt64, arguments: [any RESPArgument], now: ContinuousClock.Instant) throws(RedisClientError) {
-        if case .closed(let error) = state { throw Self.closedError(error) }
+        if case .closed(let error) = state { throw error.asConnectionClosed }
         do {
             try RESPEncoder.encodeCommand(arguments, into: &outbound)
         } catch {
@@ -96,7 +96,7 @@ struct RedisConnectionStateMachine: Sendable {
     /// Queues a caller's pipeline for writing, all of it or (on an empty command) nothing. Its
     /// one completion carries every reply: the last in `result`, the others in `earlier`.
     mutating func submit(id: UInt64, pipeline commands: [[any RESPArgument]], now: ContinuousClock.Instant) throws(RedisClientError) {
-        if case .closed(let error) = state { throw Self.closedError(error) }
+        if case .closed(let error) = state { throw error.asConnectionClosed }
         guard !commands.isEmpty, commands.allSatisfy({ !$0.isEmpty }) else { throw .invalidCommand(.emptyCommand) }
         let deadline = now + commandTimeout
         pending.reserveCapacity(pending.count + commands.count)
@@ -220,14 +220,5 @@ struct RedisConnectionStateMachine: Sendable {
         collected = []
         outbound = ByteBuffer()
         return completions
-    }
-
-    /// The error for using a closed connection: a closure by the server or a timeout becomes
-    /// `connectionClosed`, so it is not mistaken for the new command's own failure.
-    private static func closedError(_ error: RedisClientError) -> RedisClientError {
-        switch error {
-        case .connectionClosed: error
-        default: .connectionClosed(reason: error.description)
-        }
     }
 }

@@ -22,7 +22,7 @@ extension RedisCommandSender {
         let tail: [any RESPArgument] = [keys.count] + keys + arguments
         do {
             return try await send(["EVALSHA", script.sha1] + tail)
-        } catch .server(let error) where error.prefix == "NOSCRIPT" {
+        } catch where error.serverError?.prefix == "NOSCRIPT" {
             return try await send(["EVAL", script.source] + tail)
         }
     }

@@ -1,7 +1,9 @@
 /// An error reply from the server, split into its code prefix and message.
 ///
 /// Redis starts error replies with an upper-case code (`ERR`, `WRONGTYPE`, `NOSCRIPT`, `MOVED`,
-/// `NOAUTH`, `WRONGPASS`, `EXECABORT`, ...) so clients can react to the kind of failure.
+/// `ASK`, `READONLY`, `TRYAGAIN`, `CLUSTERDOWN`, `NOAUTH`, `WRONGPASS`, `EXECABORT`, ...) so
+/// clients can react to the kind of failure. The cluster redirections `MOVED` and `ASK` are
+/// parsed into `redirection`.
 public struct RedisServerError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The leading code word, such as `WRONGTYPE`; empty when the reply has none.
     public var prefix: String
@@ -22,4 +24,48 @@ public struct RedisServerError: Error, Sendable, Hashable, CustomStringConvertib
 
     /// The reply text as the server sent it.
     public var description: String { prefix.isEmpty ? message : "\(prefix) \(message)" }
+
+    /// Where a cluster sends the command instead: parsed from `MOVED <slot> <host>:<port>` and
+    /// `ASK <slot> <host>:<port>`; nil for any other reply or a malformed one.
+    public var redirection: RedisRedirection? {
+        let kind: RedisRedirection.Kind
+        switch prefix {
+        case "MOVED": kind = .moved
+        case "ASK": kind = .ask
+        default: return nil
+        }
+        let parts = message.split(separator: " ")
+        guard parts.count == 2, let slot = Int(parts[0]), (0..<RedisRedirection.slotCount).contains(slot),
+              let colon = parts[1].lastIndex(of: ":"), let port = Int(parts[1][parts[1].index(after: colon)...]),
+              (1...65535).contains(port)
+        else { return nil }
+        var host = parts[1][..<colon]
+        if host.hasPrefix("["), host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        return RedisRedirection(kind: kind, slot: slot, host: String(host), port: port)
+    }
+}
+
+/// A cluster node's answer that a key's slot is served elsewhere.
+public struct RedisRedirection: Sendable, Hashable {
+    /// Slots of a Redis Cluster.
+    public static let slotCount = 16384
+
+    /// The two redirections of the cluster protocol.
+    public enum Kind: Sendable, Hashable {
+        /// `MOVED`: the slot lives on another node for good; the client updates its slot map.
+        case moved
+        /// `ASK`: the slot is migrating and this key is already on the target; send `ASKING`
+        /// and the command there once, without changing the slot map.
+        case ask
+    }
+
+    /// Which redirection.
+    public var kind: Kind
+    /// The key's slot.
+    public var slot: Int
+    /// The node to ask; empty when the server does not know its own address (the client then
+    /// uses the host of the node that answered).
+    public var host: String
+    /// The node's port.
+    public var port: Int
 }

@@ -3,10 +3,11 @@ import Transport
 
 /// A dedicated connection for pub/sub that survives server restarts.
 ///
-/// Messages, subscription confirmations and refusals arrive on `events`. When the connection
-/// breaks, the subscriber reconnects with backoff and subscribes again to every channel and
-/// pattern it had, so consumers only see new `.subscribed` events; messages published while it
-/// was disconnected are lost, as with any Redis pub/sub client.
+/// Messages, subscription confirmations and refusals arrive on `events`. The connection lives
+/// in `run()`: it connects, subscribes to every channel and pattern asked for so far, and when
+/// the connection breaks it reconnects with backoff and subscribes again, so consumers only see
+/// new `.subscribed` events; messages published while it was disconnected are lost, as with any
+/// Redis pub/sub client. Cancelling `run()` closes the connection and finishes `events`.
 ///
 /// A connection that goes quiet is probed: after `pingInterval` without bytes from the server
 /// the subscriber sends PING (allowed in subscribed mode), and when nothing arrives within the
@@ -17,7 +18,7 @@ public actor RedisSubscriber {
     // the subscription sets, and writes on one connection must not overlap.
     /// What every connection of the subscriber is opened with.
     public let configuration: RedisConfiguration
-    /// Everything received, in order; finishes after `close()`.
+    /// Everything received, in order; finishes when `run()` returns.
     public nonisolated let events: AsyncStream<RedisPubSubEvent>
     private let sink: AsyncStream<RedisPubSubEvent>.Continuation
     private var channels: Set<String> = []
@@ -26,31 +27,27 @@ public actor RedisSubscriber {
     /// Commands not yet written; one flush at a time writes them, so writes never overlap.
     private var outbound = ByteBuffer()
     private var flushing = false
-    private var isClosed = false
-    private var loop: Task<Void, Never>?
-    private let initialBackoff: Duration
-    private let maxBackoff: Duration
+    private let backoff: Backoff
     private let pingInterval: Duration
+    private let group: EventLoopGroup
 
-    /// A subscriber for `configuration`; it connects on the first subscription and waits
-    /// `initialBackoff`, doubling up to `maxBackoff`, between reconnect attempts. It sends PING
-    /// after `pingInterval` without traffic and reconnects when the reply does not come within
-    /// `configuration.commandTimeout`.
+    /// A subscriber for `configuration`; it connects once `run()` runs and waits `backoff`
+    /// between reconnect attempts. It sends PING after `pingInterval` without traffic and
+    /// reconnects when the reply does not come within `configuration.commandTimeout`.
     public init(
         configuration: RedisConfiguration,
-        initialBackoff: Duration = .milliseconds(100),
-        maxBackoff: Duration = .seconds(5),
-        pingInterval: Duration = .seconds(30)
+        backoff: Backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5)),
+        pingInterval: Duration = .seconds(30),
+        on group: EventLoopGroup = .shared
     ) {
         self.configuration = configuration
-        self.initialBackoff = initialBackoff
-        self.maxBackoff = maxBackoff
+        self.backoff = backoff
         self.pingInterval = pingInterval
+        self.group = group
         (events, sink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(100_000))
     }
 
-    /// Subscribes to channels; confirmations arrive as `.subscribed` events. Starts the
-    /// connection on first use.
+    /// Subscribes to channels; confirmations arrive as `.subscribed` events.
     public func subscribe(channels names: [String]) async {
         channels.formUnion(names)
         await sendIfConnected(["SUBSCRIBE"] + names)
@@ -74,24 +71,33 @@ public actor RedisSubscriber {
         await sendIfConnected(["PUNSUBSCRIBE"] + names)
     }
 
-    /// Closes the connection for good and finishes `events`; later calls do nothing.
-    public func close() {
-        isClosed = true
-        loop?.cancel()
-        loop = nil
-        transport?.close()
-        transport = nil
+    /// Connects, subscribes, and turns what arrives into `events` until cancelled, reconnecting
+    /// with backoff; then closes the connection and finishes `events`.
+    public func run() async {
+        let loop = group.next()
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let (connection, _) = try await RedisConnection.handshake(configuration, on: group)
+                transport = connection
+                failures = 0
+                outbound = ByteBuffer()
+                if !channels.isEmpty { try? RESPEncoder.encodeCommand(["SUBSCRIBE"] + channels.sorted(), into: &outbound) }
+                if !patterns.isEmpty { try? RESPEncoder.encodeCommand(["PSUBSCRIBE"] + patterns.sorted(), into: &outbound) }
+                await flush()
+                try await receive(on: connection)
+            } catch {
+                failures += 1
+            }
+            transport?.close()
+            transport = nil
+            try? await loop.sleep(for: backoff.delay(attempt: max(failures, 1)))
+        }
         sink.finish()
     }
 
     private func sendIfConnected(_ command: [String]) async {
-        guard !isClosed else { return }
-        guard loop != nil else {
-            // The loop subscribes to everything once connected.
-            loop = Task { await self.run() }
-            return
-        }
-        // While disconnected the sets alone matter: the loop resubscribes to them.
+        // While disconnected the sets alone matter: `run()` subscribes to them once connected.
         guard transport != nil else { return }
         try? RESPEncoder.encodeCommand(command, into: &outbound)
         await flush()
@@ -114,37 +120,10 @@ public actor RedisSubscriber {
         }
     }
 
-    /// Connects, subscribes, and reads events until cancelled, reconnecting with backoff.
-    private func run() async {
-        var failures = 0
-        while !Task.isCancelled {
-            do {
-                let (connection, _) = try await RedisConnection.open(configuration)
-                guard !Task.isCancelled else {
-                    connection.close()
-                    return
-                }
-                transport = connection
-                failures = 0
-                outbound = ByteBuffer()
-                if !channels.isEmpty { try? RESPEncoder.encodeCommand(["SUBSCRIBE"] + channels.sorted(), into: &outbound) }
-                if !patterns.isEmpty { try? RESPEncoder.encodeCommand(["PSUBSCRIBE"] + patterns.sorted(), into: &outbound) }
-                await flush()
-                try await receive(on: connection)
-            } catch {
-                failures += 1
-            }
-            transport?.close()
-            transport = nil
-            let backoff = min(initialBackoff * (1 << min(max(failures - 1, 0), 30)), maxBackoff)
-            try? await Task.sleep(for: backoff)
-        }
-    }
-
     /// Turns what `connection` receives into events until the server closes it. Probes a quiet
     /// connection with PING; any bytes count as the answer.
-    /// - Throws: the read or decode error, or `RedisClientError.commandTimeout` when a PING got
-    ///   no answer in time.
+    /// - Throws: the read or decode error, or `RedisClientError.Code.commandTimeout` when a
+    ///   PING got no answer in time.
     private func receive(on connection: TCPConnection) async throws {
         var decoder = RESPDecoder()
         var probing = false

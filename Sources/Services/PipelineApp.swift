@@ -90,12 +90,12 @@ public enum PipelineApp {
     ) async throws {
         let loops = try ServiceEventLoops.group(threads: configuration.eventLoopThreads)
         let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), on: loops)
-        defer { redis.shutdown() }
         let store = RedisPipelineStore(redis: redis)
         let parts = try Parts(roles: roles, configuration: configuration, store: store, logger: logger, sender: sender, loops: loops)
         try await withThrowingDiscardingTaskGroup { tasks in
             // Cancelled last, once the work under way is done: that closes the connections.
             defer { tasks.cancelAll() }
+            tasks.addTask { await redis.run() }
             for (client, queues) in parts.broker.clients(consuming: parts.consumedQueues) {
                 tasks.addTask { try? await client.run() }
                 tasks.addTask { await parts.broker.log(client, consuming: queues) }

@@ -1,4 +1,5 @@
 import RESP
+import Transport
 
 /// What the inventory looked like while the load ran: the reconciliation's proof that stock never
 /// went below zero at any moment it was looked at, not only once the pipeline was quiet.
@@ -29,8 +30,10 @@ struct InventorySampler: Sendable {
     /// Samples until the task is cancelled. A round that fails or finds a level missing or not a
     /// number counts as a failure; the run goes on, so a Redis fault costs samples, not the run.
     func run() async throws -> InventorySamples {
-        let redis = try RedisClient.polling(url: redisURL)
-        defer { redis.shutdown() }
+        try await RedisClient.polling(url: redisURL).withRunning { redis in await sample(redis) }
+    }
+
+    private func sample(_ redis: RedisClient) async -> InventorySamples {
         let keys = skus.map { "inventory:\($0)" }
         var result = InventorySamples()
         let clock = ContinuousClock()
@@ -60,6 +63,7 @@ extension RedisClient {
         var configuration = try RedisConfiguration(url: url)
         configuration.connectTimeout = .seconds(1)
         configuration.commandTimeout = .seconds(1)
-        return RedisClient(configuration: configuration, options: .init(maxConnections: 1, waitTimeout: .seconds(1), maxBackoff: .milliseconds(500)))
+        return RedisClient(configuration: configuration, options: .init(maxConnections: 1, waitTimeout: .seconds(1),
+                                                                       reconnectBackoff: Backoff(initial: .milliseconds(100), maximum: .milliseconds(500))))
     }
 }

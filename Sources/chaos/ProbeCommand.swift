@@ -70,13 +70,13 @@ struct ProbeCommand {
 
     /// Polls the order's notification record every 100 ms; false when `deadline` passes first.
     private func waitUntilNotified(_ id: String, deadline: ContinuousClock.Instant) async throws -> Bool {
-        let redis = try RedisClient.polling(url: redisURL)
-        defer { redis.shutdown() }
-        while ContinuousClock.now < deadline {
-            if let status = try? await redis.hget("notifications:\(id)", field: "status"), status.description == "sent" { return true }
-            try? await Task.sleep(for: .milliseconds(100))
+        try await RedisClient.polling(url: redisURL).withRunning { redis in
+            while ContinuousClock.now < deadline {
+                if let status = try? await redis.hget("notifications:\(id)", field: "status"), status.description == "sent" { return true }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+            return false
         }
-        return false
     }
 }
 

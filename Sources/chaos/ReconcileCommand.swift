@@ -59,9 +59,12 @@ struct ReconcileCommand {
     func run() async throws -> Int32 {
         let ledger = try LedgerEntry.read(from: ledgerPath)
         let samples = try samplesPath.map { try LoadSamples.read(from: $0) }
+        return try await RedisClient(url: redisURL).withRunning { redis in try await reconcile(ledger, samples, redis) }
+    }
+
+    private func reconcile(_ ledger: [LedgerEntry], _ samples: LoadSamples?, _ redis: RedisClient) async throws -> Int32 {
         var checks = checks
         checks.rss = samples?.gatewayRSS
-        let redis = try RedisClient(url: redisURL)
         let clock = ContinuousClock()
         let deadline = clock.now + wait
         let ids = Array(Set(ledger.map(\.id)))

@@ -3,55 +3,87 @@ import Foundation
 import RESP
 import Testing
 import TestSupport
+import Transport
 
 @Suite(.requires(.redis)) struct RedisClientTests {
     @Test func poolSpreadsConcurrentCommandsOverItsConnections() async throws {
-        let client = try RedisClient(url: RedisServer.url, options: .init(maxConnections: 4))
-        defer { client.shutdown() }
-        let key = RedisServer.prefix() + "n"
-        let values = try await withThrowingTaskGroup(of: Int64.self) { group in
-            for _ in 0..<1000 { group.addTask { try await client.incr(key) } }
-            return try await group.reduce(into: []) { $0.append($1) }
+        try await RedisClient(url: RedisServer.url, options: .init(maxConnections: 4)).withRunning { client throws in
+            let key = RedisServer.prefix() + "n"
+            let values = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for _ in 0..<1000 { group.addTask { try await client.incr(key) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(values.sorted() == Array(1...1000))
+            #expect((1...4).contains(client.openConnections))
+            try await client.del([key])
         }
-        #expect(values.sorted() == Array(1...1000))
-        #expect((1...4).contains(client.openConnections))
-        try await client.del([key])
     }
 
     @Test func exhaustedPoolFailsWithAClearError() async throws {
-        let client = try RedisClient(url: RedisServer.url, options: .init(maxConnections: 1, waitTimeout: .milliseconds(200)))
-        defer { client.shutdown() }
-        try await client.withConnection { (held) throws(RedisClientError) in
-            #expect(try await held.ping() == "PONG")
-            await #expect(throws: RedisClientError.poolExhausted(maxConnections: 1, waited: .milliseconds(200))) {
-                try await client.ping()
+        try await RedisClient(url: RedisServer.url, options: .init(maxConnections: 1, waitTimeout: .milliseconds(200))).withRunning { client throws in
+            // Annotated as callers did when the closure had to throw `RedisClientError`: still accepted.
+            try await client.withConnection { (held) throws(RedisClientError) in
+                #expect(try await held.ping() == "PONG")
+                await #expect(throws: RedisClientError.poolExhausted(maxConnections: 1, waited: .milliseconds(200))) {
+                    try await client.ping()
+                }
             }
+            #expect(try await client.ping() == "PONG")
         }
-        #expect(try await client.ping() == "PONG")
     }
 
     @Test func waiterGetsTheConnectionWhenALeaseEnds() async throws {
-        let client = try RedisClient(url: RedisServer.url, options: .init(maxConnections: 1, waitTimeout: .seconds(5)))
-        defer { client.shutdown() }
-        let waiting = try await client.withConnection { (_) throws(RedisClientError) in
-            let waiting = Task { try await client.ping("waited") }
-            try? await Task.sleep(for: .milliseconds(100))
-            return waiting
+        try await RedisClient(url: RedisServer.url, options: .init(maxConnections: 1, waitTimeout: .seconds(5))).withRunning { client throws in
+            let waiting = try await client.withConnection { _ in
+                let waiting = Task { try await client.ping("waited") }
+                try? await Task.sleep(for: .milliseconds(100))
+                return waiting
+            }
+            #expect(try await waiting.value == "waited")
         }
-        #expect(try await waiting.value == "waited")
+    }
+
+    /// Not a `RedisClientError`: `withConnection` must pass it through as it is.
+    struct CallerFailure: Error, Equatable {}
+
+    @Test func withConnectionTakesAClosureThatThrowsAnyError() async throws {
+        try await RedisClient(url: RedisServer.url, options: .init(maxConnections: 1)).withRunning { client throws in
+            await #expect(throws: CallerFailure()) {
+                try await client.withConnection { connection in
+                    _ = try await connection.ping()
+                    throw CallerFailure()
+                }
+            }
+            // The lease ended with the error: the one connection serves the next caller.
+            #expect(try await client.ping() == "PONG")
+        }
+    }
+
+    @Test func cancellingRunClosesThePoolAndFailsLaterCommands() async throws {
+        let client = try RedisClient(url: RedisServer.url)
+        let running = Task { await client.run() }
+        #expect(try await client.ping() == "PONG")
+        running.cancel()
+        await running.value
+        let error = await #expect(throws: RedisClientError.self) { try await client.ping() }
+        #expect(error?.code == .connectionClosed)
+        #expect(client.openConnections == 0)
     }
 }
 
 /// Pool behaviour that needs no server.
 @Suite struct RedisClientConnectFailureTests {
     @Test func refusedConnectsBackOffAndFailFast() async throws {
-        let client = RedisClient(configuration: RedisConfiguration(port: 1), options: .init(initialBackoff: .seconds(30)))
-        defer { client.shutdown() }
-        let refused = RedisClientError.connectFailed(host: "127.0.0.1", port: 1, reason: "connect to 127.0.0.1:1 refused: Connection refused")
-        await #expect(throws: refused) { try await client.ping() }
-        // Within the backoff the last error comes back without another connect attempt.
-        let start = ContinuousClock.now
-        await #expect(throws: refused) { try await client.ping() }
-        #expect(ContinuousClock.now - start < .milliseconds(50))
+        let options = RedisClient.Options(reconnectBackoff: Backoff(initial: .seconds(30), maximum: .seconds(30)))
+        try await RedisClient(configuration: RedisConfiguration(port: 1), options: options).withRunning { client throws in
+            let refused = await #expect(throws: RedisClientError.self) { try await client.ping() }
+            #expect(refused?.code == .connectFailed)
+            #expect(refused?.transportError?.code == .connectionRefused)
+            // Within the backoff the last error comes back without another connect attempt.
+            let start = ContinuousClock.now
+            let again = await #expect(throws: RedisClientError.self) { try await client.ping() }
+            #expect(again == refused)
+            #expect(ContinuousClock.now - start < .milliseconds(50))
+        }
     }
 }

@@ -55,9 +55,9 @@ import Transport
         defer { connection.close() }
         #expect(connection.eventLoop === group.loops[0])
         #expect(try await connection.ping() == "PONG")
-        let client = RedisClient(configuration: try RedisServer.configuration(), on: group)
-        defer { client.shutdown() }
-        let pooled = try await client.withConnection { (connection) throws(RedisClientError) in connection.eventLoop }
+        let pooled = try await RedisClient(configuration: try RedisServer.configuration(), on: group).withRunning { client in
+            try await client.withConnection { connection in connection.eventLoop }
+        }
         #expect(pooled === group.loops[0])
     }
 
@@ -74,8 +74,8 @@ import Transport
         do {
             try await connection.auth(username: "app", password: "wrong")
             Issue.record("AUTH with a wrong password must fail")
-        } catch .server(let error) {
-            #expect(error.prefix == "WRONGPASS")
+        } catch {
+            #expect(error.serverError?.prefix == "WRONGPASS", "\(error)")
         }
         try await connection.auth(username: "app", password: "app-secret")
         #expect(try await connection.send(["ACL", "WHOAMI"]) == .bulkString(ByteBuffer(string: "app")))

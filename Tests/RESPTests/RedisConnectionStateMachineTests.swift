@@ -73,9 +73,11 @@ import Testing
         ])
         _ = connection.received(ByteBuffer(string: "-WRONGPASS invalid username-password pair or user is disabled.\r\n"))
         #expect(connection.state == .closed(.server(wrongPass)))
-        #expect(throws: RedisClientError.connectionClosed(reason: "server error: WRONGPASS invalid username-password pair or user is disabled.")) {
-            try connection.submit(id: 2, arguments: ["PING"], now: start)
-        }
+        // A later command is told the connection is closed, and why, with the server's reply kept.
+        let later = #expect(throws: RedisClientError.self) { try connection.submit(id: 2, arguments: ["PING"], now: start) }
+        #expect(later?.code == .connectionClosed)
+        #expect(later?.message == "server error: WRONGPASS invalid username-password pair or user is disabled.")
+        #expect(later?.serverError == wrongPass)
     }
 
     @Test func cancelledCommandsRepliesAreDrainedNotMisdelivered() throws {

@@ -79,8 +79,9 @@ import TestSupport
         do {
             _ = try await redis.send(["NOSUCHCOMMAND"])
             Issue.record("an unknown command must fail")
-        } catch .server(let error) {
-            #expect(error.prefix == "ERR" && error.message.contains("unknown command"))
+        } catch {
+            #expect(error.code == .server)
+            #expect(error.serverError?.prefix == "ERR" && error.serverError?.message.contains("unknown command") == true)
         }
         #expect(try await redis.ping() == "PONG")
         try await redis.del([key])
@@ -153,6 +154,19 @@ import TestSupport
         await #expect(throws: RedisClientError.self) { try await redis.ping() }
     }
 
+    @Test func commandTimeoutFiresForACommandSentWhileOthersFlowed() async throws {
+        // The connection's one timer is armed for the first PING's deadline; it must move on to
+        // the BLPOP's when it fires, not lose it and not fire it early.
+        let redis = try await RedisServer.connect { $0.commandTimeout = .milliseconds(400) }
+        let key = RedisServer.prefix() + "list"
+        let start = ContinuousClock.now
+        while ContinuousClock.now - start < .milliseconds(250) { #expect(try await redis.ping() == "PONG") }
+        let blocked = ContinuousClock.now
+        await #expect(throws: RedisClientError.commandTimeout(.milliseconds(400))) { try await redis.send(["BLPOP", key, "0"]) }
+        #expect(ContinuousClock.now - blocked >= .milliseconds(400))
+        #expect(redis.isClosed)
+    }
+
     /// Waits until a client is blocked on `key` (CLIENT LIST shows the BLPOP), from a second connection.
     private func waitUntilBlocked(_ key: String) async throws {
         let observer = try await RedisServer.connect()
@@ -188,8 +202,8 @@ import TestSupport
         do {
             _ = try await RedisServer.connect { $0.username = "nobody"; $0.password = "wrong" }
             Issue.record("connect must fail")
-        } catch RedisClientError.server(let error) {
-            #expect(error.prefix == "WRONGPASS")
+        } catch let error as RedisClientError where error.code == .server {
+            #expect(error.serverError?.prefix == "WRONGPASS")
         } catch {
             Issue.record("expected a server error, got \(error)")
         }
@@ -198,9 +212,10 @@ import TestSupport
 
 /// Connection failures that need no server.
 @Suite struct RedisConnectFailureTests {
-    @Test func refusedConnectionIsAConnectError() async throws {
-        await #expect(throws: RedisClientError.connectFailed(host: "127.0.0.1", port: 1, reason: "connect to 127.0.0.1:1 refused: Connection refused")) {
-            _ = try await RedisConnection.connect(url: "redis://127.0.0.1:1")
-        }
+    @Test func refusedConnectionIsAConnectErrorThatKeepsItsCause() async throws {
+        let error = await #expect(throws: RedisClientError.self) { _ = try await RedisConnection.connect(url: "redis://127.0.0.1:1") }
+        #expect(error?.code == .connectFailed)
+        #expect(error?.transportError == .connectionRefused(address: "127.0.0.1:1"))
+        #expect(error?.description == "cannot connect to 127.0.0.1:1: connect to 127.0.0.1:1 refused: Connection refused")
     }
 }

@@ -3,15 +3,25 @@ import RESP
 import Synchronization
 import Testing
 import TestSupport
+import Transport
 
-/// Collects a subscriber's events so a test can wait for one.
+/// Runs a subscriber and collects its events so a test can wait for one.
 actor EventLog {
     private var events: [RedisPubSubEvent] = []
+    private let running: Task<Void, Never>
 
     init(_ subscriber: RedisSubscriber) {
+        // Owned by the log: `stop()` cancels it, which finishes the events and so the reader below.
+        running = Task { await subscriber.run() }
         Task { [weak self] in
             for await event in subscriber.events { await self?.append(event) }
         }
+    }
+
+    /// Stops the subscriber: cancels its `run()` and waits for it to return.
+    func stop() async {
+        running.cancel()
+        await running.value
     }
 
     private func append(_ event: RedisPubSubEvent) { events.append(event) }
@@ -73,14 +83,14 @@ actor EventLog {
         #expect(await log.waitFor(.patternMessage(pattern: channel + "*", channel: channel, payload: ByteBuffer(string: "hello"))))
         await subscriber.unsubscribe(channels: [channel])
         #expect(await log.waitFor(.unsubscribed(channelOrPattern: channel, count: 1)))
-        await subscriber.close()
+        await log.stop()
     }
 
     @Test func resubscribesAfterTheServerRestarts() async throws {
         let server = try await ScratchRedisServer()
         try await server.start()
         let configuration = RedisConfiguration(port: server.port)
-        let subscriber = RedisSubscriber(configuration: configuration, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(100))
+        let subscriber = RedisSubscriber(configuration: configuration, backoff: Backoff(initial: .milliseconds(20), maximum: .milliseconds(100)))
         let log = EventLog(subscriber)
         await subscriber.subscribe(channels: ["orders"])
         #expect(await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1)))
@@ -92,7 +102,7 @@ actor EventLog {
         defer { publisher.close() }
         #expect(try await publisher.send(["PUBLISH", "orders", "after restart"]) == .integer(1))
         #expect(await log.waitFor(.message(channel: "orders", payload: ByteBuffer(string: "after restart"))))
-        await subscriber.close()
+        await log.stop()
         try await server.stop()
     }
 
@@ -112,7 +122,7 @@ actor EventLog {
         // The refusal did not break the connection: messages on the allowed channel still arrive.
         #expect(try await admin.send(["PUBLISH", "allowed:orders", "still here"]) == .integer(1))
         #expect(await log.waitFor(.message(channel: "allowed:orders", payload: ByteBuffer(string: "still here"))))
-        await subscriber.close()
+        await log.stop()
         try await server.stop()
     }
 }
@@ -135,7 +145,7 @@ actor EventLog {
         defer { peer.stop() }
         var configuration = peer.configuration
         configuration.commandTimeout = .milliseconds(500)
-        let subscriber = RedisSubscriber(configuration: configuration, initialBackoff: .milliseconds(10), pingInterval: .milliseconds(100))
+        let subscriber = RedisSubscriber(configuration: configuration, backoff: Backoff(initial: .milliseconds(10), maximum: .seconds(1)), pingInterval: .milliseconds(100))
         let log = EventLog(subscriber)
         await subscriber.subscribe(channels: ["orders"])
         // Generous bounds: they only have to tell "reconnected" from "never noticed".
@@ -143,7 +153,7 @@ actor EventLog {
         let received = await log.received
         #expect(reconnected, "peer: \(peer.summary); events: \(received)")
         #expect(probes.withLock { $0 } == [["PING"]])
-        await subscriber.close()
+        await log.stop()
     }
 
     @Test func answeredProbesKeepTheConnection() async throws {
@@ -157,7 +167,7 @@ actor EventLog {
         var configuration = peer.configuration
         // Far beyond any scheduling delay, so only a missing answer could end the connection.
         configuration.commandTimeout = .seconds(10)
-        let subscriber = RedisSubscriber(configuration: configuration, initialBackoff: .milliseconds(10), pingInterval: .milliseconds(50))
+        let subscriber = RedisSubscriber(configuration: configuration, backoff: Backoff(initial: .milliseconds(10), maximum: .seconds(1)), pingInterval: .milliseconds(50))
         let log = EventLog(subscriber)
         await subscriber.subscribe(channels: ["orders"])
         #expect(await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1), within: .seconds(30)))
@@ -165,7 +175,7 @@ actor EventLog {
         while answered.withLock({ $0 }) < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(answered.withLock { $0 } >= 3, "the quiet connection is probed again after each answer")
         #expect(peer.connections == 1)
-        await subscriber.close()
+        await log.stop()
     }
 }
 

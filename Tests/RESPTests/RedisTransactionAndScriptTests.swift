@@ -18,19 +18,22 @@ import TestSupport
     }
 
     @Test func watchedKeyChangedByAnotherClientAbortsExec() async throws {
-        let client = try RedisClient(url: RedisServer.url)
         let other = try await RedisServer.connect()
-        defer { client.shutdown(); other.close() }
+        defer { other.close() }
+        try await RedisClient(url: RedisServer.url).withRunning { client in try await watchedKeyAborts(client, other) }
+    }
+
+    private func watchedKeyAborts(_ client: RedisClient, _ other: RedisConnection) async throws {
         let key = RedisServer.prefix() + "w"
         try await client.set(key, to: "1")
-        let result = try await client.withConnection { (connection) throws(RedisClientError) in
+        let result = try await client.withConnection { connection in
             try await connection.watch([key])
             try await other.set(key, to: "changed")
             return try await connection.transaction([["SET", key, "mine"]])
         }
         #expect(result == .aborted)
         #expect(try await client.get(key) == ByteBuffer(string: "changed"))
-        let retried = try await client.withConnection { (connection) throws(RedisClientError) in
+        let retried = try await client.withConnection { connection in
             try await connection.watch([key])
             return try await connection.transaction([["SET", key, "mine"]])
         }
@@ -39,16 +42,15 @@ import TestSupport
     }
 
     @Test func keysLeftWatchedByALeaseDoNotAbortLaterTransactions() async throws {
-        let client = try RedisClient(url: RedisServer.url, options: .init(maxConnections: 1))
         let other = try await RedisServer.connect()
-        defer { client.shutdown(); other.close() }
-        let key = RedisServer.prefix() + "w"
-        try await client.withConnection { (connection) throws(RedisClientError) in
-            try await connection.watch([key])
+        defer { other.close() }
+        try await RedisClient(url: RedisServer.url, options: .init(maxConnections: 1)).withRunning { client in
+            let key = RedisServer.prefix() + "w"
+            try await client.withConnection { connection in try await connection.watch([key]) }
+            try await other.set(key, to: "changed")
+            #expect(try await client.transaction([["SET", key, "mine"]]) == .committed([.simpleString(ByteBuffer(string: "OK"))]))
+            try await client.del([key])
         }
-        try await other.set(key, to: "changed")
-        #expect(try await client.transaction([["SET", key, "mine"]]) == .committed([.simpleString(ByteBuffer(string: "OK"))]))
-        try await client.del([key])
     }
 
     @Test func queueingErrorAbortsTheTransactionWithExecAbort() async throws {
@@ -57,8 +59,8 @@ import TestSupport
         do {
             _ = try await redis.transaction([["SET", "only-one-argument"]])
             Issue.record("EXEC must fail")
-        } catch .server(let error) {
-            #expect(error.prefix == "EXECABORT")
+        } catch {
+            #expect(error.serverError?.prefix == "EXECABORT", "\(error)")
         }
         #expect(try await redis.ping() == "PONG")
     }

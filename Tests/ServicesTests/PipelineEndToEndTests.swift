@@ -50,7 +50,7 @@ struct PipelineEndToEndTests {
 
     init() async throws {
         let pipeline = try await SharedPipeline.started.value
-        redis = try RedisClient(url: TestServer.redis.url())
+        redis = try RedisClient.forTests()
         gateway = pipeline.port(.gateway)!
         dashboard = pipeline.port(.dashboard)!
     }

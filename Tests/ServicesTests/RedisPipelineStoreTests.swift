@@ -12,7 +12,7 @@ import TestSupport
     let run = UUID().uuidString.prefix(8)
 
     init() throws {
-        redis = try RedisClient(url: TestServer.redis.url())
+        redis = try RedisClient.forTests()
         store = RedisPipelineStore(redis: redis)
     }
 
@@ -135,9 +135,7 @@ import TestSupport
     /// counted the orders in the `accepted` total again. In a database of its own, so the total
     /// is this test's alone.
     @Test func acceptingTwiceCountsEachOrderOnce() async throws {
-        var configuration = try RedisConfiguration(url: TestServer.redis.url())
-        configuration.database = 7
-        let isolated = RedisClient(configuration: configuration)
+        let isolated = try RedisClient.forTests(database: 7)
         let store = RedisPipelineStore(redis: isolated)
         let claims = [claim("count-\(run)", token: "t.0"), claim("count-keyed-\(run)", key: "count-\(run)", token: "t.1")]
         _ = try await store.claim(claims, inFlightTTL: .seconds(30), recordTTL: .seconds(60))
@@ -151,9 +149,7 @@ import TestSupport
 
     /// In a database of its own, so the `duplicates` total is this test's alone.
     @Test func everyRefusedClaimCountsOneDuplicate() async throws {
-        var configuration = try RedisConfiguration(url: TestServer.redis.url())
-        configuration.database = 9
-        let store = RedisPipelineStore(redis: RedisClient(configuration: configuration))
+        let store = RedisPipelineStore(redis: try RedisClient.forTests(database: 9))
         let before = try await store.snapshot(sku: nil, orderID: nil).totals["duplicates"] ?? 0
         let batch = [
             claim("dup-a-\(run)", token: "d.0"),
@@ -227,9 +223,7 @@ import TestSupport
     /// The totals are bumped once per message: by the number of first decisions of each kind, and
     /// not at all for a redelivered order. In a database of its own, so the totals are this test's.
     @Test func aBatchCountsEachFirstDecisionOnceInTheTotals() async throws {
-        var configuration = try RedisConfiguration(url: TestServer.redis.url())
-        configuration.database = 8
-        let isolated = RedisClient(configuration: configuration)
+        let isolated = try RedisClient.forTests(database: 8)
         let store = RedisPipelineStore(redis: isolated)
         let sku = "totals-sku-\(run)"
         try await isolated.set(PipelineKeys.inventory(sku), to: 2)

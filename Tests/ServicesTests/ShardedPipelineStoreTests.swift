@@ -14,9 +14,7 @@ import TestSupport
     let run = UUID().uuidString.prefix(8)
 
     init() throws {
-        var configuration = try RedisConfiguration(url: TestServer.redis.url())
-        configuration.database = 5
-        redis = RedisClient(configuration: configuration)
+        redis = try RedisClient.forTests(database: 5)
         store = RedisPipelineStore(redis: redis, keys: keys)
     }
 
