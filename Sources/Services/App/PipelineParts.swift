@@ -2,11 +2,12 @@ import AMQP091
 import HTTPServer
 import RESP
 import Synchronization
+
 import Transport
 
 /// The services' components, built once: the broker clients, the publishers and consumers on
 /// them, the processor and notifier logic, and the HTTP routes.
-final class Parts: Sendable {
+final class PipelineParts: Sendable {
     let roles: [ServiceRole]
     let configuration: ServiceConfiguration
     let store: RedisPipelineStore
@@ -155,33 +156,5 @@ final class Parts: Sendable {
             metrics.render(gauges: [(name: "broker_connected", help: "1 while a broker connection is up.", value: publishing.isConnected ? 1 : 0)])
         })
         return router
-    }
-}
-
-/// Counts tasks under way; `wait()` returns once none is.
-final class Countdown: Sendable {
-    private let state = Mutex<(count: Int, waiters: [CheckedContinuation<Void, Never>])>((0, []))
-
-    func enter() { state.withLock { $0.count += 1 } }
-
-    func leave() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.count -= 1
-            guard state.count == 0 else { return [] }
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
-                guard state.count > 0 else { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
     }
 }

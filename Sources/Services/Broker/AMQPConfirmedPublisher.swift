@@ -1,5 +1,6 @@
 import AMQP091
 import Bytes
+
 import Synchronization
 
 /// Publishes persistent JSON messages to one exchange over a confirm-mode channel of a

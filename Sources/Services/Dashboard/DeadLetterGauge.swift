@@ -1,4 +1,5 @@
 import AMQP091
+
 import Synchronization
 
 /// Reads the dead-letter queue's depth for the dashboard over one long-lived recovering channel,

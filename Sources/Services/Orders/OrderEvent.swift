@@ -1,3 +1,5 @@
+import JSON
+
 /// What the processor publishes to `orders.topic` once an order is decided.
 public struct OrderEvent: Codable, Sendable, Equatable {
     /// `order.created` or `order.rejected`; also the routing key.

@@ -1,5 +1,6 @@
 import AMQP091
 import Bytes
+
 import Transport
 
 /// Consumes one queue through a recovering client and applies a handler's `DeliveryAction` to

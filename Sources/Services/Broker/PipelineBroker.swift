@@ -1,4 +1,5 @@
 import AMQP091
+
 import Transport
 
 /// The services' broker clients: one that publishes to the first broker of `RABBITMQ_URLS` that

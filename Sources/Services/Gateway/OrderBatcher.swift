@@ -1,4 +1,5 @@
 import Synchronization
+
 import Transport
 
 /// Group commit for the gateway, with admission control and request deadlines.

@@ -1,4 +1,5 @@
 import Dispatch
+
 import Glibc
 
 /// Waits for SIGINT or SIGTERM without blocking a thread of the cooperative pool: the signals are

@@ -1,3 +1,5 @@
+import JSON
+
 /// Every answer `POST /orders` can give, with the seed's status codes and texts.
 public enum GatewayOutcome: Equatable, Sendable {
     /// 202: the broker confirmed the order (or, for an `Idempotency-Key` retry, had confirmed it before).

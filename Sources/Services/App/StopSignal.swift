@@ -1,4 +1,5 @@
 import Synchronization
+
 import Transport
 
 /// Raised once to stop something; waits and sleeps end early then. The services' shutdown uses

@@ -1,5 +1,7 @@
 import Dispatch
 import Foundation
+import JSON
+
 import Synchronization
 
 /// Writes one JSON object per line to standard error: `{"ts","level","service","msg",...fields}`.

@@ -1,3 +1,5 @@
+import JSON
+
 /// The body format of the pipeline's messages: one JSON object, or a JSON array of them when a
 /// producer batches. Batching shares the broker's per-message cost among the documents of a
 /// burst; a lone document stays a plain object, as consumers of the seed expect.

@@ -1,6 +1,8 @@
 import Bytes
 import HTTPServer
 
+import JSON
+
 /// The HTTP surface of the services: the gateway's `/orders`, the dashboard's `/metrics`, and the
 /// health and Prometheus endpoints every service serves.
 public enum ServiceRoutes {

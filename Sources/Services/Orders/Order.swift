@@ -1,3 +1,5 @@
+import JSON
+
 /// An order as clients submit it to `POST /orders` and as it travels through the queues.
 public struct Order: Codable, Sendable, Equatable {
     /// The client's order id; orders are deduplicated by it.

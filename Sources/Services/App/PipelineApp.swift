@@ -2,6 +2,7 @@ import Foundation
 import AMQP091
 import HTTPServer
 import RESP
+
 import Transport
 
 /// One of the pipeline's services.
@@ -91,7 +92,7 @@ public enum PipelineApp {
         let loops = try ServiceEventLoops.group(threads: configuration.eventLoopThreads)
         let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), on: loops)
         let store = RedisPipelineStore(redis: redis)
-        let parts = try Parts(roles: roles, configuration: configuration, store: store, logger: logger, sender: sender, loops: loops)
+        let parts = try PipelineParts(roles: roles, configuration: configuration, store: store, logger: logger, sender: sender, loops: loops)
         try await withThrowingDiscardingTaskGroup { tasks in
             // Cancelled last, once the work under way is done: that closes the connections.
             defer { tasks.cancelAll() }

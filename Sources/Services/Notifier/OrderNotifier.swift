@@ -1,18 +1,5 @@
 import Synchronization
 
-/// A notification ready to send.
-public struct Notification: Sendable, Equatable {
-    public var orderID: String
-    public var email: String?
-    /// One line for the recipient.
-    public var message: String
-}
-
-/// Delivers notifications; the pipeline's default only logs, with a configurable latency.
-public protocol NotificationSender: Sendable {
-    func send(_ notification: Notification) async throws
-}
-
 /// The notifier's handling of one `notifier.queue` delivery (one event, or a batch of them):
 /// skip what was sent, take a lease on each notification so only one notifier sends it, send them
 /// all at once, and record `sent` unless another notifier took the lease meanwhile.

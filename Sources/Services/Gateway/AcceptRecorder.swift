@@ -1,5 +1,6 @@
 import Bytes
 import Synchronization
+
 import Transport
 
 /// Writes the accept records that Redis refused after the broker had confirmed the orders (Redis

@@ -1,4 +1,5 @@
 import Synchronization
+
 import Transport
 
 /// The event loops serving the services' sockets in this process: one group per thread count,

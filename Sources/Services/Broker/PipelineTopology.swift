@@ -1,4 +1,5 @@
 import AMQP091
+
 import Bytes
 
 /// The exchanges and queues of the pipeline, declared by every service through each of its broker
