@@ -47,17 +47,17 @@ done
 command_of() {
     if [[ $quick == 1 ]]; then
         case $1 in
-            transport) echo "env ROUNDS=1 SECONDS_PER_RUN=2 REQUESTS=100000 scripts/bench-transport.sh" ;;
-            resp) echo "scripts/bench-resp.sh 1" ;;
-            resp-client) echo "scripts/bench-resp-client.sh 1 20000" ;;
-            amqp) echo "env ROUNDS=1 MESSAGES=5000 scripts/bench-amqp.sh" ;;
-            http) echo "scripts/bench-http.sh 1 50000" ;;
-            http-server) echo "scripts/bench-http-server.sh 1 3s" ;;
-            http-idle) echo "scripts/bench-http-idle.sh 1 1000 2" ;;
-            pipeline) echo "env ROUNDS=1 scripts/bench-pipeline.sh 5s 64" ;;
+            transport) echo "env ROUNDS=1 SECONDS_PER_RUN=2 REQUESTS=100000 scripts/bench/transport.sh" ;;
+            resp) echo "scripts/bench/resp.sh 1" ;;
+            resp-client) echo "scripts/bench/resp-client.sh 1 20000" ;;
+            amqp) echo "env ROUNDS=1 MESSAGES=5000 scripts/bench/amqp.sh" ;;
+            http) echo "scripts/bench/http.sh 1 50000" ;;
+            http-server) echo "scripts/bench/http-server.sh 1 3s" ;;
+            http-idle) echo "scripts/bench/http-idle.sh 1 1000 2" ;;
+            pipeline) echo "env ROUNDS=1 scripts/bench/pipeline.sh 5s 64" ;;
         esac
     else
-        echo "scripts/bench-$1.sh"
+        echo "scripts/bench/$1.sh"
     fi
 }
 

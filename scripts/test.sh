@@ -4,7 +4,7 @@
 # through the shipped runner, a short seeded fuzz pass, the WebSocket interop check (Python's
 # websockets client), the AMQP interop and recovery checks and the short fault-injection run,
 # validates docker-compose.yml and the Kubernetes manifests, and stops on exit exactly the
-# servers it started (and the OTLP test receiver, scripts/otlp-receiver.sh, likewise). Exits
+# servers it started (and the OTLP test receiver, scripts/interop/otlp-receiver.sh, likewise). Exits
 # non-zero when any step fails.
 #
 # Environment:
@@ -32,7 +32,7 @@ cleanup() {
         scripts/servers.sh stop $SERVERS_STARTED || status=1
     fi
     if [[ -n "$OTLP_RECEIVER_STARTED" ]]; then
-        scripts/otlp-receiver.sh stop || status=1
+        scripts/interop/otlp-receiver.sh stop || status=1
     fi
     rm -f "$BUILD_LOG"
     if [[ $status == 0 ]]; then echo "== all steps passed"; else echo "== FAILED in step '$CURRENT_STEP' (exit $status)"; fi
@@ -74,12 +74,13 @@ servers() {
 # opentelemetry-proto schema (installed from PyPI into .local/ on first use).
 otlp_receiver() {
     local exports
-    exports="$(scripts/otlp-receiver.sh start)"
+    exports="$(scripts/interop/otlp-receiver.sh start)"
     eval "$exports"
 }
 
+# build [PACKAGE-PATH]: builds a package with its tests (the root package by default).
 build() {
-    swift build --build-tests 2>&1 | tee "$BUILD_LOG"
+    swift build --package-path "${1:-.}" --build-tests 2>&1 | tee "$BUILD_LOG"
     local warnings
     warnings="$(grep -c ': warning: ' "$BUILD_LOG" || true)"
     if [[ "$warnings" != 0 ]]; then
@@ -90,11 +91,18 @@ build() {
     fi
 }
 
+# The Benchmarks package (benchmarks, the chaos tool, the fuzzer) is built so it cannot rot, and
+# its tests (the fuzzer's short passes) run.
+benchmarks_package() {
+    build Benchmarks
+    swift test --package-path Benchmarks --skip-build
+}
+
 # The byte-level codec suites (every vector fed whole, byte by byte and split at every position)
 # and the fuzz passes keep a core busy for seconds. Run together with the socket tests, they hold
 # the cooperative pool's threads (one per core) and the socket tests' timeouts fire while their
 # tasks wait for a thread; so the CPU-bound suites run first, on their own.
-CPU_BOUND_SUITES='\.(ByteBuffer[A-Za-z]*|HTTPResponseParserTests|JSONWriterTests|TraceContextTests|TraceStateTests|SamplerTests|RESPDecoder[A-Za-z]*|RESPEncoderTests|[A-Za-z]*StateMachineTests|SHA1Tests|Base64Tests|Frame[A-Za-z]*Tests|WebSocketFrame[A-Za-z]*Tests|WebSocketHandshakeTests|ConformanceVectorTests|MethodRoundTripTests|GeneratedCodeTests|ReflectedFrameTests|HTTPRequestParserTests|HTTPParserStrictnessTests|HTTPResponseEncoderTests|Fuzz[A-Za-z]*Tests)/'
+CPU_BOUND_SUITES='\.(ByteBuffer[A-Za-z]*|HTTPResponseParserTests|JSONWriterTests|TraceContextTests|TraceStateTests|SamplerTests|RESPDecoder[A-Za-z]*|RESPEncoderTests|[A-Za-z]*StateMachineTests|SHA1Tests|Base64Tests|Frame[A-Za-z]*Tests|WebSocketFrame[A-Za-z]*Tests|WebSocketHandshakeTests|ConformanceVectorTests|MethodRoundTripTests|GeneratedCodeTests|ReflectedFrameTests|HTTPRequestParserTests|HTTPParserStrictnessTests|HTTPResponseEncoderTests)/'
 
 unit_and_integration_tests() {
     echo "REDIS_URL=${REDIS_URL:-unset} AMQP_URL=${AMQP_URL:-unset} OTLP_RECEIVER_URL=${OTLP_RECEIVER_URL:-unset} CI=${CI:-unset}"
@@ -105,7 +113,7 @@ unit_and_integration_tests() {
 }
 
 conformance_vectors() {
-    scripts/conformance.sh
+    scripts/conformance/all.sh
 }
 
 # Validates docker-compose.yml (schema, anchors, depends_on conditions) with Debian's
@@ -131,15 +139,16 @@ step "otlp receiver" otlp_receiver
 step "build" build
 step "tests" unit_and_integration_tests
 step "conformance" conformance_vectors
-step "fuzz (short, seeded)" scripts/fuzz.sh --short
+step "benchmarks package (build, fuzzer tests)" benchmarks_package
+step "fuzz (short, seeded)" scripts/conformance/fuzz.sh --short
 # Python's websockets client against a loopback echo server of the WebSocket codec.
-step "websocket interop" scripts/ws-interop.sh
+step "websocket interop" scripts/interop/ws.sh
 if [[ "$TEST_SERVERS" == all || "$TEST_SERVERS" == rabbitmq ]]; then
-    step "amqp interop" scripts/amqp-interop.sh
+    step "amqp interop" scripts/interop/amqp.sh
     # Blocks, stops and kills brokers of its own (two nodes on other ports), never the shared one.
-    step "amqp recovery" scripts/amqp-recovery-tests.sh
+    step "amqp recovery" scripts/interop/amqp-recovery.sh
 fi
 if [[ "$TEST_SERVERS" == all ]]; then
     # Fault scenarios and HTTP abuse, short form, on servers and ports of their own.
-    step "chaos (short)" scripts/chaos.sh --short
+    step "chaos (short)" scripts/chaos/chaos.sh --short
 fi

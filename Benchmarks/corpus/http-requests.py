@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Pipelined HTTP/1.1 request stream for the parser benchmark (scripts/bench-http.sh), read by
+"""Pipelined HTTP/1.1 request stream for the parser benchmark (scripts/bench/http.sh), read by
 both http-bench and the http-parser peer.
 
     python3 Benchmarks/corpus/http-requests.py OUT [REQUESTS=200000]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""RESP2 reply stream for the decoder benchmark (scripts/bench-resp.sh), read by both
+"""RESP2 reply stream for the decoder benchmark (scripts/bench/resp.sh), read by both
 `resp-bench decode` and the hiredis reader peer.
 
     python3 Benchmarks/corpus/resp-replies.py OUT [REPLIES=200000]

@@ -8,7 +8,7 @@ import Bytes
 /// wire allows any octets there, the typed method structs (`String`) do not, and the client
 /// refuses such frames. Decoding goes through the typed decoder first, so both agree on every
 /// frame the typed one accepts; only a short string that is not UTF-8 takes the generic path.
-package enum ReflectedFrame: Sendable {
+public enum ReflectedFrame: Sendable {
     case method(channel: UInt16, MethodDescriptor, [ArgumentValue])
     case header(channel: UInt16, classID: UInt16, bodySize: UInt64, properties: [(name: String, value: ArgumentValue)])
     case body(channel: UInt16, ByteBuffer)
@@ -17,7 +17,7 @@ package enum ReflectedFrame: Sendable {
 
 extension FrameDecoder {
     /// The next whole frame as a `ReflectedFrame`, or nil when more bytes are needed.
-    package mutating func nextReflected() throws(AMQPError) -> ReflectedFrame? {
+    public mutating func nextReflected() throws(AMQPError) -> ReflectedFrame? {
         try nextChecked { raw throws(AMQPError) in
             do throws(AMQPError) {
                 return ReflectedFrame(try raw.frame())
@@ -73,7 +73,7 @@ extension ReflectedFrame {
 
 extension FrameEncoder {
     /// Appends a reflected frame; offsets in errors are relative to where it starts in `buffer`.
-    package func encode(_ frame: ReflectedFrame, into buffer: inout ByteBuffer) throws(AMQPError) {
+    public func encode(_ frame: ReflectedFrame, into buffer: inout ByteBuffer) throws(AMQPError) {
         switch frame {
         case .method(let channel, let descriptor, let values):
             try writeFrame(type: FrameConstant.method, channel: channel, into: &buffer) { payload throws(AMQPError) in
@@ -108,7 +108,7 @@ extension FrameEncoder {
 
 extension ArgumentValue {
     /// Decodes values of `arguments`, in order. Consecutive bits share octets, first bit lowest.
-    package static func decode(_ arguments: [(name: String, type: ArgumentType)], from buffer: inout ByteBuffer) throws(AMQPError) -> [ArgumentValue] {
+    public static func decode(_ arguments: [(name: String, type: ArgumentType)], from buffer: inout ByteBuffer) throws(AMQPError) -> [ArgumentValue] {
         var values: [ArgumentValue] = []
         var bits: UInt8 = 0
         var nextBit = 8
@@ -145,7 +145,7 @@ extension ArgumentValue {
     }
 
     /// Encodes `values` as `arguments` (same count and types), in order, bits packed as `decode` reads them.
-    package static func encode(_ values: [ArgumentValue], as arguments: [(name: String, type: ArgumentType)], into buffer: inout ByteBuffer) throws(AMQPError) {
+    public static func encode(_ values: [ArgumentValue], as arguments: [(name: String, type: ArgumentType)], into buffer: inout ByteBuffer) throws(AMQPError) {
         var bitsIndex: Int?
         var nextBit = 8
         for (value, (name, _)) in zip(values, arguments) {
@@ -182,10 +182,10 @@ extension ArgumentValue {
 
 extension AMQPMethod {
     /// The spec description of this method.
-    package var descriptor: MethodDescriptor { Self.descriptor(classID: classID, methodID: methodID)! }
+    public var descriptor: MethodDescriptor { Self.descriptor(classID: classID, methodID: methodID)! }
 
     /// The spec description of the method with these ids, if there is one.
-    package static func descriptor(classID: UInt16, methodID: UInt16) -> MethodDescriptor? {
+    public static func descriptor(classID: UInt16, methodID: UInt16) -> MethodDescriptor? {
         descriptors.first { $0.classID == classID && $0.methodID == methodID }
     }
 }

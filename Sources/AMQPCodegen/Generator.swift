@@ -176,7 +176,7 @@ public struct Generator: Sendable {
         var out = Self.header + "\nimport AMQP091\n\nextension AMQPMethod {\n"
         out += """
                 /// The arguments in spec order, for tools that handle methods generically.
-                package var argumentValues: [ArgumentValue] {
+                public var argumentValues: [ArgumentValue] {
                     switch self {
 
             """
@@ -188,7 +188,7 @@ public struct Generator: Sendable {
                 }
 
                 /// One descriptor per method, in spec order.
-                package static let descriptors: [MethodDescriptor] = [
+                public static let descriptors: [MethodDescriptor] = [
 
             """
         for (c, m) in methods {
@@ -363,9 +363,9 @@ public struct Generator: Sendable {
     }
 
     private func reflection(_ fields: [Field]) -> String {
-        var out = "    package var argumentValues: [ArgumentValue] {\n"
+        var out = "    public var argumentValues: [ArgumentValue] {\n"
         out += "        [\(fields.map { ".\($0.argumentType)(self.\($0.swiftName))" }.joined(separator: ", "))]\n    }\n\n"
-        out += "    package init?(argumentValues values: [ArgumentValue]) {\n"
+        out += "    public init?(argumentValues values: [ArgumentValue]) {\n"
         var conditions = ["values.count == \(fields.count)"]
         for (index, field) in fields.enumerated() {
             conditions.append("case .\(field.argumentType)(let \(Naming.escaped(field.swiftName))) = values[\(index)]")
@@ -428,18 +428,18 @@ public struct Generator: Sendable {
         let fields = try fields(properties.map { Spec.Argument(name: $0.name, type: $0.type, domain: nil, defaultValue: nil) })
         var out = Self.header + "\nimport AMQP091\n\nextension BasicProperties {\n"
         out += "    /// Property names and types in spec order.\n"
-        out += "    package static let descriptors: [(name: String, type: ArgumentType)] = [\n"
+        out += "    public static let descriptors: [(name: String, type: ArgumentType)] = [\n"
         for field in fields {
             out += "        (\"\(field.name)\", .\(field.argumentType)),\n"
         }
         out += "    ]\n\n    /// The present properties as (spec name, value), in spec order.\n"
-        out += "    package var propertyValues: [(name: String, value: ArgumentValue)] {\n        var values: [(name: String, value: ArgumentValue)] = []\n"
+        out += "    public var propertyValues: [(name: String, value: ArgumentValue)] {\n        var values: [(name: String, value: ArgumentValue)] = []\n"
         for field in fields {
             out += "        if let \(field.swiftName) { values.append((\"\(field.name)\", .\(field.argumentType)(\(field.swiftName)))) }\n"
         }
         out += "        return values\n    }\n\n"
         out += "    /// Sets the property with spec name `name`; false when the name or the value's type is wrong.\n"
-        out += "    package mutating func setProperty(_ name: String, to value: ArgumentValue) -> Bool {\n        switch (name, value) {\n"
+        out += "    public mutating func setProperty(_ name: String, to value: ArgumentValue) -> Bool {\n        switch (name, value) {\n"
         for field in fields {
             out += "        case (\"\(field.name)\", .\(field.argumentType)(let value)): \(field.swiftName) = value\n"
         }

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// Messages crossing between this client and other clients through the real RabbitMQ at
-/// `AMQP_URL`: amqp091-go (the echo peer `scripts/amqp-interop.sh` builds, named by
+/// `AMQP_URL`: amqp091-go (the echo peer `scripts/interop/amqp.sh` builds, named by
 /// `AMQP_INTEROP_PEER`) and rabbitmq-c's `amqp-publish` / `amqp-consume` (Debian's amqp-tools).
 @Suite(.requires(.rabbitmq), .timeLimit(.minutes(1)))
 struct InteropIntegrationTests {
@@ -57,7 +57,7 @@ struct InteropIntegrationTests {
         deliveryMode: 2, priority: 5, correlationID: "corr-1", replyTo: "reply.queue", expiration: "60000", messageID: "msg-1",
         timestamp: 1_700_000_123, type: "order.created", userID: "guest", appID: "interop")
 
-    @Test(.enabled(if: !peer.isEmpty, "AMQP_INTEROP_PEER names no echo peer; run scripts/amqp-interop.sh"))
+    @Test(.enabled(if: !peer.isEmpty, "AMQP_INTEROP_PEER names no echo peer; run scripts/interop/amqp.sh"))
     func amqp091GoEchoesPropertiesEveryHeaderTypeAndBodyUnchanged() async throws {
         let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: Self.url))
         let channel = try await connection.openChannel()

@@ -25,9 +25,9 @@ func awaitEvent<Event: Sendable>(
 }
 
 /// Blocking, stopping and failing over brokers: only on the two disposable nodes that
-/// `scripts/amqp-recovery-tests.sh` starts (`AMQP_RECOVERY_TESTS=1`, `AMQP_URLS`,
+/// `scripts/interop/amqp-recovery.sh` starts (`AMQP_RECOVERY_TESTS=1`, `AMQP_URLS`,
 /// `RABBITMQ_NODENAME`, `RABBITMQ2_NODENAME`). Each test leaves both nodes running.
-@Suite(.serialized, .timeLimit(.minutes(1)), .enabled(if: DisposableNodes.enabled && DisposableNodes.urls.count == 2, "needs scripts/amqp-recovery-tests.sh"))
+@Suite(.serialized, .timeLimit(.minutes(1)), .enabled(if: DisposableNodes.enabled && DisposableNodes.urls.count == 2, "needs scripts/interop/amqp-recovery.sh"))
 struct RecoveryIntegrationTests {
     let endpoints: [AMQPURL]
 
@@ -237,9 +237,9 @@ struct RecoveryIntegrationTests {
     }
 }
 
-/// Kills node 2 outright (SIGKILL): run on its own by `scripts/amqp-recovery-tests.sh`, which
+/// Kills node 2 outright (SIGKILL): run on its own by `scripts/interop/amqp-recovery.sh`, which
 /// starts the node again afterwards.
-@Suite(.timeLimit(.minutes(1)), .enabled(if: DisposableNodes.enabled && DisposableNodes.urls.count == 2, "needs scripts/amqp-recovery-tests.sh"))
+@Suite(.timeLimit(.minutes(1)), .enabled(if: DisposableNodes.enabled && DisposableNodes.urls.count == 2, "needs scripts/interop/amqp-recovery.sh"))
 struct BrokerKillIntegrationTests {
     let endpoints: [AMQPURL]
 

@@ -4,7 +4,7 @@ import Testing
 
 /// Every vector file in `Tests/Vectors` run through the runner's own modes, fed whole and byte
 /// by byte, and compared with its expected results, so `swift test` checks the vectors that
-/// `scripts/conformance.sh` checks through the executable.
+/// `scripts/conformance/all.sh` checks through the executable.
 @Suite struct ConformanceVectorTests {
     static let vectors = "/" + "\(#filePath)".split(separator: "/").dropLast(2).joined(separator: "/") + "/Vectors"
 

@@ -10,11 +10,11 @@ private let interopPython = ProcessInfo.processInfo.environment["WEBSOCKET_INTER
 
 /// A minimal WebSocket echo server on loopback, built from `TCPListener`, the handshake and the
 /// connection state machine, with Python's `websockets` library as its client
-/// (`scripts/ws-interop-client.py`). `scripts/ws-interop.sh` installs the library and runs this
+/// (`scripts/interop/ws-client.py`). `scripts/interop/ws.sh` installs the library and runs this
 /// suite with `WEBSOCKET_INTEROP_PYTHON` set to the interpreter that has it.
-@Suite(.enabled(if: interopPython != nil, "run by scripts/ws-interop.sh, which installs Python's websockets"))
+@Suite(.enabled(if: interopPython != nil, "run by scripts/interop/ws.sh, which installs Python's websockets"))
 struct WebSocketEchoInteropTests {
-    static let client = "/" + "\(#filePath)".split(separator: "/").dropLast(3).joined(separator: "/") + "/scripts/ws-interop-client.py"
+    static let client = "/" + "\(#filePath)".split(separator: "/").dropLast(3).joined(separator: "/") + "/scripts/interop/ws-client.py"
 
     /// What the server saw, for the test to check after the client is done.
     final class Record: Sendable {

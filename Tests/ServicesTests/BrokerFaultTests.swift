@@ -8,10 +8,10 @@ import TestSupport
 
 /// The pipeline when the broker deletes its queues, loses its bindings, refuses its declarations
 /// or blocks publishing. These change what every user of a broker shares, so they run only on
-/// the disposable node that `scripts/amqp-recovery-tests.sh` starts (with Redis at `REDIS_URL`),
+/// the disposable node that `scripts/interop/amqp-recovery.sh` starts (with Redis at `REDIS_URL`),
 /// each test on a pipeline of its own.
 @Suite(.serialized, .timeLimit(.minutes(2)), .requires(.redis),
-       .enabled(if: DisposableNodes.enabled && !DisposableNodes.urls.isEmpty, "needs scripts/amqp-recovery-tests.sh"))
+       .enabled(if: DisposableNodes.enabled && !DisposableNodes.urls.isEmpty, "needs scripts/interop/amqp-recovery.sh"))
 struct BrokerFaultTests {
     let run = UUID().uuidString.prefix(8).lowercased()
     let node = DisposableNodes.nodes[0]

@@ -96,7 +96,7 @@ public enum RabbitMQNodes {
     public static let shared = ProcessInfo.processInfo.environment["RABBITMQ_NODENAME"] ?? "op1@localhost"
 }
 
-/// The disposable nodes that `scripts/amqp-recovery-tests.sh` starts: tests that block, stop,
+/// The disposable nodes that `scripts/interop/amqp-recovery.sh` starts: tests that block, stop,
 /// fail over a broker or change what others share on it run only when `AMQP_RECOVERY_TESTS=1`,
 /// never against a shared broker.
 public enum DisposableNodes {

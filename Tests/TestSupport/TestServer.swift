@@ -6,7 +6,7 @@ public enum TestServer: String, Sendable, CaseIterable {
     case redis
     /// RabbitMQ, at `AMQP_URL` (default `amqp://guest:guest@127.0.0.1:5672/`).
     case rabbitmq
-    /// The OTLP test receiver (`scripts/otlp-receiver.py`), at `OTLP_RECEIVER_URL`
+    /// The OTLP test receiver (`scripts/interop/otlp-receiver.py`), at `OTLP_RECEIVER_URL`
     /// (default `http://127.0.0.1:4318`).
     case otlpReceiver
 
@@ -51,7 +51,7 @@ public enum TestServer: String, Sendable, CaseIterable {
 
     /// What to tell someone whose tests could not reach the server.
     public func unreachableMessage(in environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let script = self == .otlpReceiver ? "scripts/otlp-receiver.sh start" : "scripts/servers.sh start"
+        let script = self == .otlpReceiver ? "scripts/interop/otlp-receiver.sh start" : "scripts/servers.sh start"
         return "\(environmentVariable)=\(url(in: environment)) not reachable; start it with \(script)"
     }
 

@@ -3,7 +3,7 @@ import Foundation
 import HTTPClient
 import TestSupport
 
-/// The OTLP test receiver (`scripts/otlp-receiver.py`) as one test sees it: a namespace of its
+/// The OTLP test receiver (`scripts/interop/otlp-receiver.py`) as one test sees it: a namespace of its
 /// own (a path prefix), its scripted answers and the exports it recorded.
 struct OTLPReceiver {
     let base: HTTPEndpoint

@@ -1,4 +1,4 @@
-"""AMQP side of scripts/rabbitmq-cluster-check.sh, on pika (an independent client, so the check
+"""AMQP side of scripts/interop/rabbitmq-cluster-check.sh, on pika (an independent client, so the check
 does not depend on the project's own AMQP client it is meant to inform).
 
     declare URL QUEUE                      delete QUEUE if present, declare it as a durable quorum

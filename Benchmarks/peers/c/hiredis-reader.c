@@ -6,7 +6,7 @@
  * Usage: hiredis-reader CORPUS [PASSES=5]
  * Prints: replies/s=<rate> MB/s=<rate> replies=<replies in one pass>
  *
- * Built by scripts/bench-resp.sh (scripts/bench-lib.sh), with Debian's libhiredis-dev:
+ * Built by scripts/bench/resp.sh (scripts/lib/bench.sh), with Debian's libhiredis-dev:
  *   gcc -O2 -o .build-bench/peers/hiredis-reader Benchmarks/peers/c/hiredis-reader.c -lhiredis
  */
 #include <hiredis/hiredis.h>

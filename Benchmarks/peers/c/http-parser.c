@@ -8,7 +8,7 @@
  * Prints: requests/s=<rate> MB/s=<rate> requests=<requests in one pass> bytes_seen=<bytes of
  * the spans in one pass>, the line http-bench prints.
  *
- * Built by scripts/bench-http.sh (scripts/bench-lib.sh), with Debian's libhttp-parser-dev:
+ * Built by scripts/bench/http.sh (scripts/lib/bench.sh), with Debian's libhttp-parser-dev:
  *   gcc -O2 -o .build-bench/peers/http-parser Benchmarks/peers/c/http-parser.c -lhttp_parser
  */
 #include <http_parser.h>

@@ -1,6 +1,6 @@
 -- wrk script for the HTTP benchmarks: every request is POST /orders with a JSON order whose id
 -- no other request of the run uses ("<nonce>-<thread>-<count>"), so a gateway accepts each one.
--- scripts/bench-http-server.sh and scripts/bench-pipeline.sh pass it to wrk (Debian's wrk):
+-- scripts/bench/http-server.sh and scripts/bench/pipeline.sh pass it to wrk (Debian's wrk):
 --   wrk -t2 -c64 -d10s -s Benchmarks/peers/wrk/orders.lua http://127.0.0.1:PORT/orders [-- NONCE]
 -- Without a NONCE one is made from the clock and a random number.
 

@@ -4,7 +4,7 @@ import AMQP091
 
 extension AMQPMethod {
     /// The arguments in spec order, for tools that handle methods generically.
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         switch self {
         case .connectionStart(let method): method.argumentValues
         case .connectionStartOk(let method): method.argumentValues
@@ -76,7 +76,7 @@ extension AMQPMethod {
     }
 
     /// One descriptor per method, in spec order.
-    package static let descriptors: [MethodDescriptor] = [
+    public static let descriptors: [MethodDescriptor] = [
         MethodDescriptor(
             className: "connection", methodName: "start", classID: 10, methodID: 10,
             arguments: [("version-major", .octet), ("version-minor", .octet), ("server-properties", .table), ("mechanisms", .longstr), ("locales", .longstr)],
@@ -411,11 +411,11 @@ extension AMQPMethod {
 }
 
 extension ConnectionStart {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.octet(self.versionMajor), .octet(self.versionMinor), .table(self.serverProperties), .longstr(self.mechanisms), .longstr(self.locales)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 5,
             case .octet(let versionMajor) = values[0],
             case .octet(let versionMinor) = values[1],
@@ -427,11 +427,11 @@ extension ConnectionStart {
 }
 
 extension ConnectionStartOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.table(self.clientProperties), .shortstr(self.mechanism), .longstr(self.response), .shortstr(self.locale)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 4,
             case .table(let clientProperties) = values[0],
             case .shortstr(let mechanism) = values[1],
@@ -442,11 +442,11 @@ extension ConnectionStartOk {
 }
 
 extension ConnectionSecure {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.longstr(self.challenge)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .longstr(let challenge) = values[0] else { return nil }
         self.init(challenge: challenge)
@@ -454,11 +454,11 @@ extension ConnectionSecure {
 }
 
 extension ConnectionSecureOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.longstr(self.response)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .longstr(let response) = values[0] else { return nil }
         self.init(response: response)
@@ -466,11 +466,11 @@ extension ConnectionSecureOk {
 }
 
 extension ConnectionTune {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.channelMax), .long(self.frameMax), .short(self.heartbeat)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 3,
             case .short(let channelMax) = values[0],
             case .long(let frameMax) = values[1],
@@ -480,11 +480,11 @@ extension ConnectionTune {
 }
 
 extension ConnectionTuneOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.channelMax), .long(self.frameMax), .short(self.heartbeat)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 3,
             case .short(let channelMax) = values[0],
             case .long(let frameMax) = values[1],
@@ -494,11 +494,11 @@ extension ConnectionTuneOk {
 }
 
 extension ConnectionOpen {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.shortstr(self.virtualHost), .shortstr(self.capabilities), .bit(self.insist)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 3,
             case .shortstr(let virtualHost) = values[0],
             case .shortstr(let capabilities) = values[1],
@@ -508,11 +508,11 @@ extension ConnectionOpen {
 }
 
 extension ConnectionOpenOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.shortstr(self.knownHosts)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .shortstr(let knownHosts) = values[0] else { return nil }
         self.init(knownHosts: knownHosts)
@@ -520,11 +520,11 @@ extension ConnectionOpenOk {
 }
 
 extension ConnectionClose {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.replyCode), .shortstr(self.replyText), .short(self.classID), .short(self.methodID)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 4,
             case .short(let replyCode) = values[0],
             case .shortstr(let replyText) = values[1],
@@ -535,22 +535,22 @@ extension ConnectionClose {
 }
 
 extension ConnectionCloseOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension ConnectionBlocked {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.shortstr(self.reason)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .shortstr(let reason) = values[0] else { return nil }
         self.init(reason: reason)
@@ -558,22 +558,22 @@ extension ConnectionBlocked {
 }
 
 extension ConnectionUnblocked {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension ConnectionUpdateSecret {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.longstr(self.newSecret), .shortstr(self.reason)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 2,
             case .longstr(let newSecret) = values[0],
             case .shortstr(let reason) = values[1] else { return nil }
@@ -582,22 +582,22 @@ extension ConnectionUpdateSecret {
 }
 
 extension ConnectionUpdateSecretOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension ChannelOpen {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.shortstr(self.outOfBand)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .shortstr(let outOfBand) = values[0] else { return nil }
         self.init(outOfBand: outOfBand)
@@ -605,11 +605,11 @@ extension ChannelOpen {
 }
 
 extension ChannelOpenOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.longstr(self.channelID)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .longstr(let channelID) = values[0] else { return nil }
         self.init(channelID: channelID)
@@ -617,11 +617,11 @@ extension ChannelOpenOk {
 }
 
 extension ChannelFlow {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.bit(self.active)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .bit(let active) = values[0] else { return nil }
         self.init(active: active)
@@ -629,11 +629,11 @@ extension ChannelFlow {
 }
 
 extension ChannelFlowOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.bit(self.active)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .bit(let active) = values[0] else { return nil }
         self.init(active: active)
@@ -641,11 +641,11 @@ extension ChannelFlowOk {
 }
 
 extension ChannelClose {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.replyCode), .shortstr(self.replyText), .short(self.classID), .short(self.methodID)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 4,
             case .short(let replyCode) = values[0],
             case .shortstr(let replyText) = values[1],
@@ -656,22 +656,22 @@ extension ChannelClose {
 }
 
 extension ChannelCloseOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension AccessRequest {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.shortstr(self.realm), .bit(self.exclusive), .bit(self.passive), .bit(self.active), .bit(self.write), .bit(self.read)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 6,
             case .shortstr(let realm) = values[0],
             case .bit(let exclusive) = values[1],
@@ -684,11 +684,11 @@ extension AccessRequest {
 }
 
 extension AccessRequestOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.ticket)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .short(let ticket) = values[0] else { return nil }
         self.init(ticket: ticket)
@@ -696,11 +696,11 @@ extension AccessRequestOk {
 }
 
 extension ExchangeDeclare {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.ticket), .shortstr(self.exchange), .shortstr(self.type), .bit(self.passive), .bit(self.durable), .bit(self.autoDelete), .bit(self.internal), .bit(self.noWait), .table(self.arguments)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 9,
             case .short(let ticket) = values[0],
             case .shortstr(let exchange) = values[1],
@@ -716,22 +716,22 @@ extension ExchangeDeclare {
 }
 
 extension ExchangeDeclareOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension ExchangeDelete {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.ticket), .shortstr(self.exchange), .bit(self.ifUnused), .bit(self.noWait)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 4,
             case .short(let ticket) = values[0],
             case .shortstr(let exchange) = values[1],
@@ -742,22 +742,22 @@ extension ExchangeDelete {
 }
 
 extension ExchangeDeleteOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension ExchangeBind {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.ticket), .shortstr(self.destination), .shortstr(self.source), .shortstr(self.routingKey), .bit(self.noWait), .table(self.arguments)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 6,
             case .short(let ticket) = values[0],
             case .shortstr(let destination) = values[1],
@@ -770,22 +770,22 @@ extension ExchangeBind {
 }
 
 extension ExchangeBindOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension ExchangeUnbind {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.ticket), .shortstr(self.destination), .shortstr(self.source), .shortstr(self.routingKey), .bit(self.noWait), .table(self.arguments)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 6,
             case .short(let ticket) = values[0],
             case .shortstr(let destination) = values[1],
@@ -798,22 +798,22 @@ extension ExchangeUnbind {
 }
 
 extension ExchangeUnbindOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension QueueDeclare {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.ticket), .shortstr(self.queue), .bit(self.passive), .bit(self.durable), .bit(self.exclusive), .bit(self.autoDelete), .bit(self.noWait), .table(self.arguments)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 8,
             case .short(let ticket) = values[0],
             case .shortstr(let queue) = values[1],
@@ -828,11 +828,11 @@ extension QueueDeclare {
 }
 
 extension QueueDeclareOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.shortstr(self.queue), .long(self.messageCount), .long(self.consumerCount)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 3,
             case .shortstr(let queue) = values[0],
             case .long(let messageCount) = values[1],
@@ -842,11 +842,11 @@ extension QueueDeclareOk {
 }
 
 extension QueueBind {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.ticket), .shortstr(self.queue), .shortstr(self.exchange), .shortstr(self.routingKey), .bit(self.noWait), .table(self.arguments)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 6,
             case .short(let ticket) = values[0],
             case .shortstr(let queue) = values[1],
@@ -859,22 +859,22 @@ extension QueueBind {
 }
 
 extension QueueBindOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension QueuePurge {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.ticket), .shortstr(self.queue), .bit(self.noWait)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 3,
             case .short(let ticket) = values[0],
             case .shortstr(let queue) = values[1],
@@ -884,11 +884,11 @@ extension QueuePurge {
 }
 
 extension QueuePurgeOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.long(self.messageCount)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .long(let messageCount) = values[0] else { return nil }
         self.init(messageCount: messageCount)
@@ -896,11 +896,11 @@ extension QueuePurgeOk {
 }
 
 extension QueueDelete {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.ticket), .shortstr(self.queue), .bit(self.ifUnused), .bit(self.ifEmpty), .bit(self.noWait)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 5,
             case .short(let ticket) = values[0],
             case .shortstr(let queue) = values[1],
@@ -912,11 +912,11 @@ extension QueueDelete {
 }
 
 extension QueueDeleteOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.long(self.messageCount)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .long(let messageCount) = values[0] else { return nil }
         self.init(messageCount: messageCount)
@@ -924,11 +924,11 @@ extension QueueDeleteOk {
 }
 
 extension QueueUnbind {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.ticket), .shortstr(self.queue), .shortstr(self.exchange), .shortstr(self.routingKey), .table(self.arguments)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 5,
             case .short(let ticket) = values[0],
             case .shortstr(let queue) = values[1],
@@ -940,22 +940,22 @@ extension QueueUnbind {
 }
 
 extension QueueUnbindOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension BasicQos {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.long(self.prefetchSize), .short(self.prefetchCount), .bit(self.global)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 3,
             case .long(let prefetchSize) = values[0],
             case .short(let prefetchCount) = values[1],
@@ -965,22 +965,22 @@ extension BasicQos {
 }
 
 extension BasicQosOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension BasicConsume {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.ticket), .shortstr(self.queue), .shortstr(self.consumerTag), .bit(self.noLocal), .bit(self.noAck), .bit(self.exclusive), .bit(self.noWait), .table(self.arguments)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 8,
             case .short(let ticket) = values[0],
             case .shortstr(let queue) = values[1],
@@ -995,11 +995,11 @@ extension BasicConsume {
 }
 
 extension BasicConsumeOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.shortstr(self.consumerTag)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .shortstr(let consumerTag) = values[0] else { return nil }
         self.init(consumerTag: consumerTag)
@@ -1007,11 +1007,11 @@ extension BasicConsumeOk {
 }
 
 extension BasicCancel {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.shortstr(self.consumerTag), .bit(self.noWait)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 2,
             case .shortstr(let consumerTag) = values[0],
             case .bit(let noWait) = values[1] else { return nil }
@@ -1020,11 +1020,11 @@ extension BasicCancel {
 }
 
 extension BasicCancelOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.shortstr(self.consumerTag)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .shortstr(let consumerTag) = values[0] else { return nil }
         self.init(consumerTag: consumerTag)
@@ -1032,11 +1032,11 @@ extension BasicCancelOk {
 }
 
 extension BasicPublish {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.ticket), .shortstr(self.exchange), .shortstr(self.routingKey), .bit(self.mandatory), .bit(self.immediate)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 5,
             case .short(let ticket) = values[0],
             case .shortstr(let exchange) = values[1],
@@ -1048,11 +1048,11 @@ extension BasicPublish {
 }
 
 extension BasicReturn {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.replyCode), .shortstr(self.replyText), .shortstr(self.exchange), .shortstr(self.routingKey)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 4,
             case .short(let replyCode) = values[0],
             case .shortstr(let replyText) = values[1],
@@ -1063,11 +1063,11 @@ extension BasicReturn {
 }
 
 extension BasicDeliver {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.shortstr(self.consumerTag), .longlong(self.deliveryTag), .bit(self.redelivered), .shortstr(self.exchange), .shortstr(self.routingKey)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 5,
             case .shortstr(let consumerTag) = values[0],
             case .longlong(let deliveryTag) = values[1],
@@ -1079,11 +1079,11 @@ extension BasicDeliver {
 }
 
 extension BasicGet {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.short(self.ticket), .shortstr(self.queue), .bit(self.noAck)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 3,
             case .short(let ticket) = values[0],
             case .shortstr(let queue) = values[1],
@@ -1093,11 +1093,11 @@ extension BasicGet {
 }
 
 extension BasicGetOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.longlong(self.deliveryTag), .bit(self.redelivered), .shortstr(self.exchange), .shortstr(self.routingKey), .long(self.messageCount)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 5,
             case .longlong(let deliveryTag) = values[0],
             case .bit(let redelivered) = values[1],
@@ -1109,11 +1109,11 @@ extension BasicGetOk {
 }
 
 extension BasicGetEmpty {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.shortstr(self.clusterID)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .shortstr(let clusterID) = values[0] else { return nil }
         self.init(clusterID: clusterID)
@@ -1121,11 +1121,11 @@ extension BasicGetEmpty {
 }
 
 extension BasicAck {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.longlong(self.deliveryTag), .bit(self.multiple)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 2,
             case .longlong(let deliveryTag) = values[0],
             case .bit(let multiple) = values[1] else { return nil }
@@ -1134,11 +1134,11 @@ extension BasicAck {
 }
 
 extension BasicReject {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.longlong(self.deliveryTag), .bit(self.requeue)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 2,
             case .longlong(let deliveryTag) = values[0],
             case .bit(let requeue) = values[1] else { return nil }
@@ -1147,11 +1147,11 @@ extension BasicReject {
 }
 
 extension BasicRecoverAsync {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.bit(self.requeue)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .bit(let requeue) = values[0] else { return nil }
         self.init(requeue: requeue)
@@ -1159,11 +1159,11 @@ extension BasicRecoverAsync {
 }
 
 extension BasicRecover {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.bit(self.requeue)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .bit(let requeue) = values[0] else { return nil }
         self.init(requeue: requeue)
@@ -1171,22 +1171,22 @@ extension BasicRecover {
 }
 
 extension BasicRecoverOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension BasicNack {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.longlong(self.deliveryTag), .bit(self.multiple), .bit(self.requeue)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 3,
             case .longlong(let deliveryTag) = values[0],
             case .bit(let multiple) = values[1],
@@ -1196,77 +1196,77 @@ extension BasicNack {
 }
 
 extension TxSelect {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension TxSelectOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension TxCommit {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension TxCommitOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension TxRollback {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension TxRollbackOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }
 }
 
 extension ConfirmSelect {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         [.bit(self.noWait)]
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 1,
             case .bit(let noWait) = values[0] else { return nil }
         self.init(noWait: noWait)
@@ -1274,11 +1274,11 @@ extension ConfirmSelect {
 }
 
 extension ConfirmSelectOk {
-    package var argumentValues: [ArgumentValue] {
+    public var argumentValues: [ArgumentValue] {
         []
     }
 
-    package init?(argumentValues values: [ArgumentValue]) {
+    public init?(argumentValues values: [ArgumentValue]) {
         guard values.count == 0 else { return nil }
         self.init()
     }

@@ -4,7 +4,7 @@ import AMQP091
 
 extension BasicProperties {
     /// Property names and types in spec order.
-    package static let descriptors: [(name: String, type: ArgumentType)] = [
+    public static let descriptors: [(name: String, type: ArgumentType)] = [
         ("content-type", .shortstr),
         ("content-encoding", .shortstr),
         ("headers", .table),
@@ -22,7 +22,7 @@ extension BasicProperties {
     ]
 
     /// The present properties as (spec name, value), in spec order.
-    package var propertyValues: [(name: String, value: ArgumentValue)] {
+    public var propertyValues: [(name: String, value: ArgumentValue)] {
         var values: [(name: String, value: ArgumentValue)] = []
         if let contentType { values.append(("content-type", .shortstr(contentType))) }
         if let contentEncoding { values.append(("content-encoding", .shortstr(contentEncoding))) }
@@ -42,7 +42,7 @@ extension BasicProperties {
     }
 
     /// Sets the property with spec name `name`; false when the name or the value's type is wrong.
-    package mutating func setProperty(_ name: String, to value: ArgumentValue) -> Bool {
+    public mutating func setProperty(_ name: String, to value: ArgumentValue) -> Bool {
         switch (name, value) {
         case ("content-type", .shortstr(let value)): contentType = value
         case ("content-encoding", .shortstr(let value)): contentEncoding = value

@@ -1,5 +1,5 @@
 // Command amqpbench measures AMQP 0-9-1 throughput with amqp091-go, the Go client most RabbitMQ
-// users pick; scripts/bench-amqp.sh runs it and this project's amqp-bench with the same flags
+// users pick; scripts/bench/amqp.sh runs it and this project's amqp-bench with the same flags
 // against the same broker and queue, and compares messages per second.
 //
 //	amqpbench publish [-confirm [-window W]] [-n N] [-size B]  N persistent messages of B bytes
@@ -13,7 +13,7 @@
 // -confirm no more than W messages are unconfirmed at any moment. publish and consume print
 // msgs/s=<rate>; purge prints purged=<count>.
 //
-// Built by scripts/bench-amqp.sh (scripts/bench-lib.sh) in GOPATH mode against Debian's golang-go
+// Built by scripts/bench/amqp.sh (scripts/lib/bench.sh) in GOPATH mode against Debian's golang-go
 // and golang-github-rabbitmq-amqp091-go-dev:
 //
 //	GOPATH=/usr/share/gocode GO111MODULE=off go build -o .build-bench/peers/amqpbench ./Benchmarks/peers/go/amqpbench

@@ -1,10 +1,10 @@
 // Command hello is Go's standard net/http server answering POST /orders with 202 and doing
-// nothing else: the ceiling of a plain Go HTTP service, against which scripts/bench-http-server.sh
-// measures request throughput and scripts/bench-http-idle.sh memory per idle keep-alive
+// nothing else: the ceiling of a plain Go HTTP service, against which scripts/bench/http-server.sh
+// measures request throughput and scripts/bench/http-idle.sh memory per idle keep-alive
 // connection. Go's defaults are kept on purpose (no timeouts, no connection limit), as a Go user
 // would start it.
 //
-// Built by those scripts (scripts/bench-lib.sh) in GOPATH mode, with Debian's golang-go:
+// Built by those scripts (scripts/lib/bench.sh) in GOPATH mode, with Debian's golang-go:
 //
 //	GO111MODULE=off go build -o .build-bench/peers/hello ./Benchmarks/peers/go/hello
 //

@@ -1,13 +1,13 @@
 // Command redisbench measures SET and GET through redigo, a widely used Go Redis client, shaped
 // like this project's `resp-bench client URL N connections C DEPTH`: C connections, each driven
 // by one goroutine that sends batches of DEPTH commands and waits for their replies, on the same
-// key ("key:bench") and 3-byte value. scripts/bench-resp-client.sh runs both against one server.
+// key ("key:bench") and 3-byte value. scripts/bench/resp-client.sh runs both against one server.
 //
 // For each command it prints one line, the format resp-bench prints:
 //
 //	SET rps=<commands per second> p50_ms=<batch round trip> p99_ms=<batch round trip>
 //
-// Built by scripts/bench-resp-client.sh (scripts/bench-lib.sh) in GOPATH mode against Debian's
+// Built by scripts/bench/resp-client.sh (scripts/lib/bench.sh) in GOPATH mode against Debian's
 // golang-go and golang-github-gomodule-redigo-dev:
 //
 //	GOPATH=/usr/share/gocode GO111MODULE=off go build -o .build-bench/peers/redisbench ./Benchmarks/peers/go/redisbench

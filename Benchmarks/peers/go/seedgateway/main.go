@@ -1,5 +1,5 @@
 // Command seedgateway is the order gateway as the seed implementation wrote it, in Go with
-// redigo and amqp091-go: what a user of the seed would run. scripts/bench-pipeline.sh puts the
+// redigo and amqp091-go: what a user of the seed would run. scripts/bench/pipeline.sh puts the
 // same wrk load on it and on this project's gateway and compares accepted orders per second.
 //
 // POST /orders with {"id","sku","qty"}:
@@ -19,7 +19,7 @@
 // deferred confirmation only after sending and can lose a quick confirm
 // (rabbitmq/amqp091-go#182).
 //
-// Built by scripts/bench-pipeline.sh (scripts/bench-lib.sh) in GOPATH mode against Debian's
+// Built by scripts/bench/pipeline.sh (scripts/lib/bench.sh) in GOPATH mode against Debian's
 // golang-go, golang-github-gomodule-redigo-dev and golang-github-rabbitmq-amqp091-go-dev:
 //
 //	GOPATH=/usr/share/gocode GO111MODULE=off go build -o .build-bench/peers/seedgateway ./Benchmarks/peers/go/seedgateway
