@@ -1,9 +1,10 @@
 import Foundation
 import Services
 
-/// Runs the gateway, processor, notifier and dashboard in one process, for local use.
+/// Runs the services ROLES names (all four by default) in one process; run under a role's name
+/// (`order-gateway`, a link to this binary) it runs that role alone.
 let status = await PipelineApp.main(
-    roles: [.gateway, .processor, .notifier, .dashboard],
+    program: CommandLine.arguments[0],
     arguments: Array(CommandLine.arguments.dropFirst()),
     environment: ProcessInfo.processInfo.environment
 )

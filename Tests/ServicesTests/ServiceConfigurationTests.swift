@@ -57,6 +57,15 @@ import Testing
         #expect(usage.contains("--batch-gather-us VALUE") && usage.contains("BATCH_GATHER_US (default 300)"))
     }
 
+    @Test func rolesAreAListOfKnownServicesInTheirUsualOrder() throws {
+        #expect(ServiceConfiguration().roles == ServiceRole.allCases)
+        #expect(try ServiceConfiguration(environment: ["ROLES": "notifier, gateway"], arguments: []).roles == [.gateway, .notifier])
+        let error = #expect(throws: ServiceConfiguration.InvalidSetting.self) {
+            try ServiceConfiguration(environment: [:], arguments: ["--roles=gateway,cache"])
+        }
+        #expect(error?.name == "ROLES")
+    }
+
     @Test func aFlagWithoutAValueIsAnError() {
         let error = #expect(throws: ServiceConfiguration.InvalidSetting.self) {
             try ServiceConfiguration(environment: [:], arguments: ["--prefetch"])

@@ -18,14 +18,27 @@ public enum PipelineApp {
     /// `--help` prints the settings and their defaults instead (status 0); a bad setting prints
     /// what was wrong (status 2).
     public static func main(roles: [ServiceRole], arguments: [String], environment: [String: String]) async -> Int32 {
-        let program = roles.count == 1 ? "order-\(roles[0].rawValue)" : "order-pipeline"
         if ServiceConfiguration.wantsHelp(arguments) {
+            let program = roles.count == 1 ? "order-\(roles[0].rawValue)" : "order-pipeline"
             print(ServiceConfiguration.usage(program: program, summary: summary(roles)), terminator: "")
             return 0
         }
         let status = await runLogged(roles: roles, arguments: arguments, environment: environment)
         await JSONLogger.flush()
         return status
+    }
+
+    /// `order-pipeline`'s entry point: run under a role's name (`order-gateway`, say, a link to
+    /// it, which is how the container image ships one binary for every service) it runs that
+    /// role; otherwise the roles of `ROLES` (`--roles`), all four by default.
+    public static func main(program: String, arguments: [String], environment: [String: String]) async -> Int32 {
+        let name = program.split(separator: "/").last.map(String.init) ?? program
+        if name.hasPrefix("order-"), let role = ServiceRole(rawValue: String(name.dropFirst("order-".count))) {
+            return await main(roles: [role], arguments: arguments, environment: environment)
+        }
+        if ServiceConfiguration.wantsHelp(arguments) { return await main(roles: ServiceRole.allCases, arguments: arguments, environment: environment) }
+        let roles = (try? ServiceConfiguration(environment: environment, arguments: arguments))?.roles ?? ServiceRole.allCases
+        return await main(roles: roles, arguments: arguments, environment: environment)
     }
 
     private static func summary(_ roles: [ServiceRole]) -> String {

@@ -3,6 +3,9 @@
 /// (`REDIS_URL` → `--redis-url`). `ServiceConfiguration.settings` lists them all with their
 /// defaults, which `--help` prints.
 public struct ServiceConfiguration: Sendable, Equatable {
+    /// The services this process runs (`order-pipeline` only: each role's own executable, or a
+    /// link named after it, runs that role alone).
+    public var roles = ServiceRole.allCases
     /// `redis://[user:pass@]host:port/db`.
     public var redisURL = "redis://127.0.0.1:6379/0"
     /// Brokers tried in turn: `amqp://user:pass@host:port/vhost`, comma-separated in `RABBITMQ_URLS`.
@@ -114,6 +117,15 @@ public struct ServiceConfiguration: Sendable, Equatable {
 
     /// Every setting, in the order `--help` lists them.
     public static let settings: [Setting] = [
+        Setting(name: "ROLES", help: "services to run in this process (order-pipeline only), comma-separated",
+                defaultValue: ServiceRole.allCases.map(\.rawValue).joined(separator: ",")) { configuration, value throws(InvalidSetting) in
+            let names = value.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+            let roles = names.compactMap(ServiceRole.init(rawValue:))
+            guard !roles.isEmpty, roles.count == names.count else {
+                throw InvalidSetting(name: "ROLES", value: value, expected: "one or more of " + ServiceRole.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            configuration.roles = ServiceRole.allCases.filter(roles.contains)
+        },
         text("REDIS_URL", \.redisURL, "Redis to use: redis://[user:pass@]host:port/db"),
         Setting(name: "RABBITMQ_URLS", help: "brokers, comma-separated amqp://user:pass@host:port/vhost URLs, tried in turn",
                 defaultValue: ServiceConfiguration().rabbitmqURLs.joined(separator: ",")) { configuration, value throws(InvalidSetting) in
