@@ -48,6 +48,27 @@ import Transport
         #expect(condition())
     }
 
+    /// A retried message is given back only once its delay has passed, so its delivery count
+    /// (which the queue's delivery limit bounds) grows at the pace of the delays.
+    @Test func aRetriedMessageComesBackOnlyAfterItsDelay() async throws {
+        try await withClient { client, channel in
+            try await channel.queueDeclare(name, durable: true, arguments: QueueArguments(type: .quorum))
+            try channel.publish(routingKey: name, body: ByteBuffer(string: "later"))
+            let handled = Mutex<[ContinuousClock.Instant]>([])
+            try await consuming(name, on: client, handler: { _, _ in
+                handled.withLock { $0.append(.now) }
+                return .retry(after: .milliseconds(700), reason: "test")
+            }) {
+                try await eventually { handled.withLock { $0.count } >= 3 }
+            }
+            let times = handled.withLock { $0 }
+            for (earlier, later) in zip(times, times.dropFirst()) {
+                #expect(later - earlier >= .milliseconds(700), "handled again \(later - earlier) after a retry of 700 ms")
+            }
+            try await channel.queueDelete(name)
+        }
+    }
+
     @Test func stoppingRequeuesAMessageWaitingOutItsRetryAtOnce() async throws {
         try await withClient { client, channel in
             try await channel.queueDeclare(name)
