@@ -18,5 +18,5 @@ fi
 
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
-(cd scripts && GOPATH=/usr/share/gocode GO111MODULE=off go build -o "$workdir/amqp-interop-peer" ./amqp-interop-peer)
+(cd scripts/interop && GOPATH=/usr/share/gocode GO111MODULE=off go build -o "$workdir/amqp-interop-peer" ./amqp-peer)
 AMQP_INTEROP_PEER="$workdir/amqp-interop-peer" swift test --filter AMQP091Tests.InteropIntegrationTests
