@@ -63,32 +63,4 @@ import Testing
         }
         #expect(error?.name == "arguments" && error?.value == "--prefetch")
     }
-
-    @Test func logLinesAreJSONObjectsWithTheStandardFields() throws {
-        let lines = Mutex<[String]>([])
-        let logger = JSONLogger(service: "gateway", sink: { line in lines.withLock { $0.append(line) } })
-        logger.info("order accepted", ["order_id": "o-1"])
-        logger.log(.debug, "hidden")
-        let written = lines.withLock { $0 }
-        #expect(written.count == 1)
-        let line = try #require(written.first)
-        #expect(line.hasSuffix("\n"))
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
-        #expect(object["msg"] == "order accepted" && object["service"] == "gateway" && object["level"] == "info" && object["order_id"] == "o-1")
-        #expect(object["ts"]?.hasSuffix("Z") == true)
-    }
-
-    @Test func logFieldsAreEscapedAndKeysSorted() throws {
-        let lines = Mutex<[String]>([])
-        let logger = JSONLogger(service: "notifier", sink: { line in lines.withLock { $0.append(line) } })
-        let awkward = "say \"hi\"\\ a/b\n\r\t\u{1}\u{1F} é ✓"
-        logger.info("sent", ["message": awkward, "b_key": "2", "a_key": "1"])
-        let line = try #require(lines.withLock { $0.first })
-        #expect(!line.dropLast().contains("\n") && line.contains("a/b") && line.contains("\\u0001") && line.contains("\\u001f"))
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
-        #expect(object["message"] == awkward && object["a_key"] == "1" && object["b_key"] == "2")
-        let keys = ["\"a_key\"", "\"b_key\"", "\"level\"", "\"message\"", "\"msg\"", "\"service\"", "\"ts\""]
-        let positions = try keys.map { key in try #require(line.range(of: key)).lowerBound }
-        #expect(positions == positions.sorted())
-    }
 }

@@ -8,6 +8,9 @@ import Transport
 /// One of the pipeline's services.
 public enum ServiceRole: String, CaseIterable, Sendable {
     case gateway, processor, notifier, dashboard
+
+    /// The role's service name in logs, also the name of its executable.
+    var serviceName: String { "order-\(rawValue)" }
 }
 
 /// Runs one or more services in this process until SIGINT or SIGTERM: waits for Redis and a
@@ -18,7 +21,7 @@ public enum PipelineApp {
     /// `--help` prints the settings and their defaults instead (status 0); a bad setting prints
     /// what was wrong (status 2).
     public static func main(roles: [ServiceRole], arguments: [String], environment: [String: String]) async -> Int32 {
-        let program = roles.count == 1 ? "order-\(roles[0].rawValue)" : "order-pipeline"
+        let program = roles.count == 1 ? roles[0].serviceName : "order-pipeline"
         if ServiceConfiguration.wantsHelp(arguments) {
             print(ServiceConfiguration.usage(program: program, summary: summary(roles)), terminator: "")
             return 0
@@ -39,7 +42,7 @@ public enum PipelineApp {
     }
 
     private static func runLogged(roles: [ServiceRole], arguments: [String], environment: [String: String]) async -> Int32 {
-        let name = roles.count == ServiceRole.allCases.count ? "order-pipeline" : roles.map(\.rawValue).joined(separator: "+")
+        let name = processName(roles)
         let configuration: ServiceConfiguration
         do {
             configuration = try ServiceConfiguration(environment: environment, arguments: arguments)
@@ -59,6 +62,13 @@ public enum PipelineApp {
         }
     }
 
+    /// The service name of a process running `roles`: the role's own for one role, otherwise
+    /// `order-pipeline` (all four) or the roles joined (`order-gateway+processor`).
+    static func processName(_ roles: [ServiceRole]) -> String {
+        if roles.count == 1 { return roles[0].serviceName }
+        return roles.count == ServiceRole.allCases.count ? "order-pipeline" : "order-" + roles.map(\.rawValue).joined(separator: "+")
+    }
+
     static func run(roles: [ServiceRole], configuration: ServiceConfiguration, logger: JSONLogger) async throws {
         let stop = StopSignal()
         try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -66,7 +76,7 @@ public enum PipelineApp {
                 let received = await ShutdownSignal.wait()
                 // Cancelled: the pipeline ended on its own, with no signal to report.
                 guard !Task.isCancelled else { return true }
-                logger.info("shutting down", ["signal": received])
+                logger.info("shutting down", ["signal": .string(received)])
                 stop.raise()
                 return true
             }
@@ -84,7 +94,8 @@ public enum PipelineApp {
     /// Runs `roles` until `stop` is raised, then stops them gracefully: stops accepting, finishes
     /// the requests under way, settles the deliveries under way, and closes the connections.
     /// Serving begins once Redis and a broker answer; `serving` is told the ports then. `sender`
-    /// replaces the logging notification sender.
+    /// replaces the logging notification sender. `logger` names the process; each role logs
+    /// under its own service name.
     static func serve(
         roles: [ServiceRole], configuration: ServiceConfiguration, logger: JSONLogger, until stop: StopSignal,
         sender: (any NotificationSender)? = nil, serving: @Sendable (RunningPipeline) -> Void = { _ in }
@@ -107,11 +118,11 @@ public enum PipelineApp {
             }
             var servers: [ServiceRole: HTTPServer] = [:]
             for role in roles {
-                let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration, logger: logger), on: loops,
+                let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration, logger: parts.logger(for: role)), on: loops,
                                                        router: parts.router(for: role, redis: redis, loops: loops))
                 servers[role] = server
                 tasks.addTask { await server.run() }
-                logger.info("serving", ["role": role.rawValue, "port": String(server.port), "connection_limit": String(server.connectionLimit)])
+                parts.logger(for: role).info("serving", ["port": .int(server.port), "connection_limit": .int(server.connectionLimit)])
             }
             // The gateways' accept recorders, which the routers just built; cancelled last.
             tasks.addTask { await parts.runGateways() }
@@ -128,7 +139,8 @@ public enum PipelineApp {
     /// The gateway's connection limit is derived from the descriptor limit; the other roles
     /// serve metrics and health checks and keep to 1,024, sharing the process's descriptors with
     /// the gateway when they run together. Health checks are answered even at the limit, and
-    /// what the servers report (accept failures, the limit reached) goes to the log.
+    /// what the servers report (accept failures, the limit reached) goes to the role's log, its
+    /// fields' integers as numbers.
     private static func httpConfiguration(_ role: ServiceRole, _ configuration: ServiceConfiguration,
                                           logger: JSONLogger) -> HTTPServer.Configuration {
         let port = switch role {
@@ -144,8 +156,9 @@ public enum PipelineApp {
             host: configuration.host, port: port, requestTimeout: requestTimeout, maxConnections: role == .gateway ? nil : 1_024,
             healthCheckPaths: ["/livez", "/readyz"],
             log: { event in
-                logger.log(JSONLogger.Level(rawValue: event.level.rawValue) ?? .error, event.message,
-                           event.fields.merging(["role": role.rawValue]) { field, _ in field })
+                var fields: LogFields = [:]
+                for (key, value) in event.fields.sorted(by: { $0.key < $1.key }) { fields[key] = Int(value).map(LogValue.int) ?? .string(value) }
+                logger.log(JSONLogger.Level(rawValue: event.level.rawValue) ?? .error, event.message, fields)
             })
     }
 

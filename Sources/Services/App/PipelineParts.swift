@@ -6,11 +6,13 @@ import Synchronization
 import Transport
 
 /// The services' components, built once: the broker clients, the publishers and consumers on
-/// them, the processor and notifier logic, and the HTTP routes.
+/// them, the processor and notifier logic, and the HTTP routes. Each role's components log
+/// under the role's service name.
 final class PipelineParts: Sendable {
     let roles: [ServiceRole]
     let configuration: ServiceConfiguration
     let store: RedisPipelineStore
+    /// The process's logger, for what no one role does.
     let logger: JSONLogger
     let metrics: ServiceMetrics
     let broker: PipelineBroker
@@ -39,9 +41,15 @@ final class PipelineParts: Sendable {
         orders = AMQPConfirmedPublisher(client: broker.publishing, exchange: PipelineTopology.ordersExchange, mandatory: true)
         events = AMQPConfirmedPublisher(client: broker.publishing, exchange: PipelineTopology.eventsExchange, mandatory: true)
         processor = OrderProcessor(store: store, events: events)
-        notifier = OrderNotifier(store: store, sender: sender ?? LoggingSender(logger: logger, latency: .milliseconds(configuration.notifyLatencyMilliseconds)),
+        let notifierLogger = logger.named(ServiceRole.notifier.serviceName)
+        notifier = OrderNotifier(store: store, sender: sender ?? LoggingSender(logger: notifierLogger, latency: .milliseconds(configuration.notifyLatencyMilliseconds)),
                                  lease: .seconds(configuration.notificationLeaseSeconds),
                                  sendTimeout: .seconds(configuration.notificationLeaseSeconds) / 2, concurrency: configuration.notifyConcurrency)
+    }
+
+    /// The logger of `role`'s components.
+    func logger(for role: ServiceRole) -> JSONLogger {
+        logger.named(role.serviceName)
     }
 
     /// The queues this process consumes, on every broker.
@@ -67,8 +75,9 @@ final class PipelineParts: Sendable {
         let ready = await broker.setUp(client, until: stop, loops: loops) { channel throws(AMQPConnectionError) in
             try await channel.close()
             for queue in consumedQueues where !started.contains(where: { $0.queue == queue }) {
-                started.append(try await DeliveryLoop.start(queue: queue, prefetch: configuration.prefetch, on: client, metrics: metrics, logger: logger,
-                                                            loops: loops, handler: queue == PipelineTopology.ordersQueue ? processor.handle : notifier.handle))
+                let role = queue == PipelineTopology.ordersQueue ? ServiceRole.processor : .notifier
+                started.append(try await DeliveryLoop.start(queue: queue, prefetch: configuration.prefetch, on: client, metrics: metrics, logger: logger(for: role),
+                                                            loops: loops, handler: role == .processor ? processor.handle : notifier.handle))
             }
         }
         let late = consumers.withLock { consumers -> Bool in
@@ -138,7 +147,7 @@ final class PipelineParts: Sendable {
             gatewayConfiguration.batchGatherDelay = .microseconds(configuration.batchGatherMicroseconds)
             gatewayConfiguration.requestDeadline = .milliseconds(configuration.requestDeadlineMilliseconds)
             gatewayConfiguration.maxWaiting = configuration.gatewayMaxWaiting
-            let gateway = OrderGateway(store: store, publisher: orders, configuration: gatewayConfiguration, logger: logger, loops: loops)
+            let gateway = OrderGateway(store: store, publisher: orders, configuration: gatewayConfiguration, logger: logger(for: .gateway), loops: loops)
             gateways.withLock { $0.append(gateway) }
             ServiceRoutes.addGateway(to: &router, gateway: gateway, reader: store, metrics: metrics)
         case .dashboard:

@@ -74,7 +74,7 @@ public final class DeliveryLoop: Sendable {
                     group.addTask(executorPreference: loops.next()) { await self.handle(delivery) }
                 }
             } catch {
-                logger.error("consumer ended: the broker client gave up", ["queue": queue, "error": "\(error)"])
+                logger.error("consumer ended: the broker client gave up", ["queue": .string(queue), "error": "\(error)"])
             }
         }
     }
@@ -103,8 +103,8 @@ public final class DeliveryLoop: Sendable {
                 case .retry(let delay, let reason):
                     metrics.increment("deliveries_total", [("outcome", "retry")])
                     logger.info("retrying message", [
-                        "queue": queue, "message_id": delivery.properties.messageID ?? "", "reason": reason, "attempt": String(attempt),
-                        "delay_ms": String(delay.milliseconds),
+                        "queue": .string(queue), "message_id": .string(delivery.properties.messageID ?? ""), "reason": .string(reason), "attempt": .int(attempt),
+                        "delay_ms": .int(delay.milliseconds),
                     ])
                     await stopping.sleep(for: delay, on: loops)
                     try delivery.nack(requeue: true)
@@ -115,7 +115,7 @@ public final class DeliveryLoop: Sendable {
                     // The first hold and then every tenth: a long alarm should not flood the log.
                     if holds % 10 == 1 {
                         logger.warning("holding message until it can be handled", [
-                            "queue": queue, "message_id": delivery.properties.messageID ?? "", "reason": reason, "rounds": String(holds),
+                            "queue": .string(queue), "message_id": .string(delivery.properties.messageID ?? ""), "reason": .string(reason), "rounds": .int(holds),
                         ])
                     }
                     await stopping.sleep(for: Self.holdBackoff.delay(attempt: holds), on: loops)
@@ -130,7 +130,7 @@ public final class DeliveryLoop: Sendable {
             }
         } catch {
             // The channel is gone: the broker redelivers the message on the next one.
-            logger.warning("could not settle delivery", ["queue": queue, "error": "\(error)"])
+            logger.warning("could not settle delivery", ["queue": .string(queue), "error": "\(error)"])
         }
     }
 
@@ -155,8 +155,8 @@ public final class DeliveryLoop: Sendable {
         if published { try delivery.ack() } else { try delivery.reject(requeue: false) }
         metrics.increment("deliveries_total", [("outcome", "dead_letter")])
         logger.warning("message dead-lettered", [
-            "queue": queue, "message_id": delivery.properties.messageID ?? "", "order_ids": orderIDs.joined(separator: ","), "reason": reason,
-            "routing_key": delivery.routingKey, "headers": published ? "yes" : "no: rejected as it was",
+            "queue": .string(queue), "message_id": .string(delivery.properties.messageID ?? ""), "order_ids": .string(orderIDs.joined(separator: ",")),
+            "reason": .string(reason), "routing_key": .string(delivery.routingKey), "headers_added": .bool(published),
         ])
     }
 }

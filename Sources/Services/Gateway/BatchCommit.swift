@@ -94,7 +94,7 @@ struct BatchCommit: Sendable {
     }
 
     private func unavailable(_ count: Int, _ reason: String, _ error: (any Error)?) -> [GatewayOutcome] {
-        var fields = ["orders": String(count), "reason": reason]
+        var fields: LogFields = ["orders": .int(count), "reason": .string(reason)]
         if let error { fields["error"] = "\(error)" }
         logger?.warning("orders answered 503", fields)
         return Array(repeating: .unavailable(reason: reason), count: count)
