@@ -55,6 +55,27 @@ import Testing
             #expect(usage.contains("\(setting.flag) VALUE") && usage.contains("\(setting.name) (default \(setting.defaultValue))"), "\(setting.name)")
         }
         #expect(usage.contains("--batch-gather-us VALUE") && usage.contains("BATCH_GATHER_US (default 300)"))
+        #expect(usage.contains("--access-log VALUE") && usage.contains("ACCESS_LOG (default 0)"))
+        for variable in ["OTEL_EXPORTER_OTLP_ENDPOINT (default none: tracing off)", "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER (default parentbased_always_on)",
+                         "OTEL_TRACES_SAMPLER_ARG (default 1.0)", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_SDK_DISABLED (default false)"] {
+            #expect(usage.contains(variable), "\(variable)")
+        }
+    }
+
+    @Test func theAccessLogIsOffUnlessAskedFor() throws {
+        #expect(!ServiceConfiguration().accessLog)
+        #expect(try ServiceConfiguration(environment: ["ACCESS_LOG": "1"], arguments: []).accessLog)
+        #expect(try !ServiceConfiguration(environment: ["ACCESS_LOG": "1"], arguments: ["--access-log=0"]).accessLog)
+        let error = #expect(throws: ServiceConfiguration.InvalidSetting.self) { try ServiceConfiguration(environment: ["ACCESS_LOG": "yes"], arguments: []) }
+        #expect(error?.name == "ACCESS_LOG")
+    }
+
+    @Test func tracingIsConfiguredByTheOTELVariablesOfTheEnvironmentOnly() throws {
+        let config = try ServiceConfiguration(environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SERVICE_NAME": "x", "PREFETCH": "3"], arguments: [])
+        #expect(config.otel == ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SERVICE_NAME": "x"])
+        #expect(throws: ServiceConfiguration.InvalidSetting.self) {
+            try ServiceConfiguration(environment: [:], arguments: ["--otel-service-name", "x"])
+        }
     }
 
     @Test func aFlagWithoutAValueIsAnError() {

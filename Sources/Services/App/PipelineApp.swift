@@ -9,7 +9,7 @@ import Transport
 public enum ServiceRole: String, CaseIterable, Sendable {
     case gateway, processor, notifier, dashboard
 
-    /// The role's service name in logs, also the name of its executable.
+    /// The role's service name in logs and traces, also the name of its executable.
     var serviceName: String { "order-\(rawValue)" }
 }
 
@@ -92,21 +92,27 @@ public enum PipelineApp {
     }
 
     /// Runs `roles` until `stop` is raised, then stops them gracefully: stops accepting, finishes
-    /// the requests under way, settles the deliveries under way, and closes the connections.
-    /// Serving begins once Redis and a broker answer; `serving` is told the ports then. `sender`
-    /// replaces the logging notification sender. `logger` names the process; each role logs
-    /// under its own service name.
+    /// the requests under way, settles the deliveries under way, and closes the connections;
+    /// the spans still queued for export are flushed last. Serving begins once Redis and a broker
+    /// answer; `serving` is told the ports then. `sender` replaces the logging notification
+    /// sender. `logger` names the process; each role logs under its own service name.
     static func serve(
         roles: [ServiceRole], configuration: ServiceConfiguration, logger: JSONLogger, until stop: StopSignal,
         sender: (any NotificationSender)? = nil, serving: @Sendable (RunningPipeline) -> Void = { _ in }
     ) async throws {
         let loops = try ServiceEventLoops.group(threads: configuration.eventLoopThreads)
-        let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), on: loops)
-        let store = RedisPipelineStore(redis: redis)
-        let parts = try PipelineParts(roles: roles, configuration: configuration, store: store, logger: logger, sender: sender, loops: loops)
+        let redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
+        let redis = RedisClient(configuration: redisConfiguration, on: loops)
+        let tracing = ServiceTracing(roles: roles, variables: configuration.otel, loops: loops)
+        let parts = try PipelineParts(roles: roles, configuration: configuration, store: RedisPipelineStore(redis: redis), redisServer: RedisSpanTarget(redisConfiguration),
+                                      tracing: tracing, logger: logger, sender: sender, loops: loops)
+        for warning in tracing.warnings { logger.warning("tracing setting ignored", ["reason": .string(warning)]) }
+        if tracing.isEnabled { logger.info("tracing", ["endpoint": .string(configuration.otel["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? configuration.otel["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "")]) }
         try await withThrowingDiscardingTaskGroup { tasks in
-            // Cancelled last, once the work under way is done: that closes the connections.
+            // Cancelled last, once the work under way is done: that closes the connections and
+            // flushes the spans.
             defer { tasks.cancelAll() }
+            tasks.addTask { await tracing.run() }
             tasks.addTask { await redis.run() }
             for (client, queues) in parts.broker.clients(consuming: parts.consumedQueues) {
                 tasks.addTask { try? await client.run() }
@@ -118,8 +124,12 @@ public enum PipelineApp {
             }
             var servers: [ServiceRole: HTTPServer] = [:]
             for role in roles {
+                let router = parts.router(for: role, redis: redis, loops: loops)
+                let instrumentation = HTTPInstrumentation(tracer: tracing.tracer(for: role), logger: parts.logger(for: role), accessLog: configuration.accessLog)
                 let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration, logger: parts.logger(for: role)), on: loops,
-                                                       router: parts.router(for: role, redis: redis, loops: loops))
+                                                       continuePolicy: router.continuePolicy(for:)) { request in
+                    try await instrumentation.handle(request, router.handle)
+                }
                 servers[role] = server
                 tasks.addTask { await server.run() }
                 parts.logger(for: role).info("serving", ["port": .int(server.port), "connection_limit": .int(server.connectionLimit)])

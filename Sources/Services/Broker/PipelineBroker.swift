@@ -1,5 +1,5 @@
 import AMQP091
-
+import Synchronization
 import Transport
 
 /// The services' broker clients: one that publishes to the first broker of `RABBITMQ_URLS` that
@@ -13,6 +13,8 @@ final class PipelineBroker: Sendable {
     /// One per broker, by its index in `urls`; empty in a process that does not consume.
     let consuming: [AMQPClient]
     private let logger: JSONLogger
+    /// The index in `urls` of the broker the publishing client is connected to, or was last.
+    private let publishingEndpoint = Atomic<Int>(0)
     /// Pauses between attempts at setting a client up.
     static let setupBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), jitter: 0.2)
 
@@ -22,6 +24,12 @@ final class PipelineBroker: Sendable {
         publishing = AMQPClient(endpoints: self.urls, on: group)
         consuming = consumes ? self.urls.map { AMQPClient(endpoints: [$0], on: group) } : []
         self.logger = logger
+    }
+
+    /// The broker the publishing client is connected to, or was last, as spans name it.
+    var publishingBroker: BrokerAddress {
+        let url = urls[publishingEndpoint.load(ordering: .relaxed)]
+        return BrokerAddress(host: url.host, port: url.port)
     }
 
     /// Every client with the queues it consumes: the publishing one first.
@@ -59,6 +67,7 @@ final class PipelineBroker: Sendable {
             switch event {
             case .connected(let endpoint), .recovered(let endpoint):
                 broker = client.endpointNames[endpoint]
+                if client === publishing { publishingEndpoint.store(endpoint, ordering: .relaxed) }
                 logger.info(event == .connected(endpoint: endpoint) ? "broker connected" : "broker reconnected", ["broker": .string(broker)])
             case .connectionLost(let error):
                 logger.warning("broker connection lost", ["broker": .string(broker), "cause": "\(error)"])
