@@ -34,7 +34,7 @@ let package = Package(
         // Methods and properties by spec names, for the conformance runner and the fuzzer only.
         .target(name: "AMQP091Reflection", dependencies: ["AMQP091", "Bytes"], swiftSettings: swift6),
         .target(name: "HTTPServer", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
-        .target(name: "Services", dependencies: ["RESP", "AMQP091", "HTTPServer", "JSON"], swiftSettings: swift6),
+        .target(name: "Services", dependencies: ["RESP", "AMQP091", "HTTPServer", "JSON", "Tracing"], swiftSettings: swift6),
         .target(name: "JSON", swiftSettings: swift6),
         .target(name: "HTTPClient", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "Tracing", dependencies: ["Bytes", "Transport", "JSON", "HTTPClient"], swiftSettings: swift6),
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes", "Transport", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091", "AMQP091Reflection", "AMQPCodegen", "TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Bytes", "Transport"], swiftSettings: swift6),
-        .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "AMQP091", "HTTPServer", "Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "AMQP091", "HTTPServer", "Transport", "Bytes", "TestSupport", "Tracing"], swiftSettings: swift6),
         .testTarget(name: "ConformanceTests", dependencies: ["conformance"], swiftSettings: swift6),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swift6),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "Bytes", "Transport"], swiftSettings: swift6),

@@ -18,6 +18,13 @@ public struct Span: Sendable {
     /// Whether the span records what it is given (it was sampled and has not ended).
     public var isRecording: Bool { recorder?.isRecording ?? false }
 
+    /// Renames the span, for a name that is known only once the operation is under way (an HTTP
+    /// server span named by its method until the router has matched the route); `name` is
+    /// computed only when recording.
+    public func updateName(_ name: @autoclosure () -> String) {
+        recorder?.updateName(name())
+    }
+
     /// Sets attribute `key`, replacing an earlier value; `value` is computed only when recording.
     public func setAttribute(_ key: String, _ value: @autoclosure () -> AttributeValue) {
         recorder?.setAttribute(key, value())

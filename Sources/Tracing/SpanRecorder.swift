@@ -4,6 +4,7 @@ import Synchronization
 /// task, so the record is behind a lock, held only to copy values in or out.
 final class SpanRecorder: Sendable {
     private struct State {
+        var name: String
         var attributes: Attributes
         var events: [SpanEvent] = []
         var droppedEvents = 0
@@ -13,7 +14,6 @@ final class SpanRecorder: Sendable {
         var ended = false
     }
 
-    let name: String
     let context: SpanContext
     let parent: SpanContext?
     let kind: SpanKind
@@ -22,19 +22,25 @@ final class SpanRecorder: Sendable {
     private let state: Mutex<State>
 
     init(name: String, context: SpanContext, parent: SpanContext?, kind: SpanKind, links: [SpanLink], clock: SpanClock, tracer: Tracer) {
-        self.name = name
         self.context = context
         self.parent = parent
         self.kind = kind
         self.clock = clock
         self.tracer = tracer
         let limits = tracer.limits
-        var state = State(attributes: Attributes(limit: limits.attributeCount), links: Array(links.prefix(limits.linkCount)))
+        var state = State(name: name, attributes: Attributes(limit: limits.attributeCount), links: Array(links.prefix(limits.linkCount)))
         state.droppedLinks = max(links.count - limits.linkCount, 0)
         self.state = Mutex(state)
     }
 
     var isRecording: Bool { state.withLock { !$0.ended } }
+
+    func updateName(_ name: String) {
+        state.withLock { state in
+            guard !state.ended else { return }
+            state.name = name
+        }
+    }
 
     func setAttribute(_ key: String, _ value: AttributeValue) {
         state.withLock { state in
@@ -76,7 +82,7 @@ final class SpanRecorder: Sendable {
             guard !state.ended else { return nil }
             state.ended = true
             return FinishedSpan(
-                name: name, context: context, parentSpanID: parent?.spanID, parentIsRemote: parent?.isRemote ?? false,
+                name: state.name, context: context, parentSpanID: parent?.spanID, parentIsRemote: parent?.isRemote ?? false,
                 kind: kind, scope: tracer.scope, startTimeUnixNano: clock.startUnixNano, endTimeUnixNano: endTime,
                 attributes: state.attributes, events: state.events, droppedEventsCount: state.droppedEvents,
                 links: state.links, droppedLinksCount: state.droppedLinks, status: state.status)

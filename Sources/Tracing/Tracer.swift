@@ -22,6 +22,7 @@ public final class Tracer: Sendable {
     /// never recorded, and carry their parent's context unchanged, so propagation passes the
     /// caller's trace through.
     public let isDisabled: Bool
+    private let ids = IDGenerator()
 
     /// A tracer sampling with `sampler` and handing ended spans to `processor`.
     public init(sampler: Sampler = .parentBased(root: .alwaysOn), processor: (any SpanProcessor)?,
@@ -54,9 +55,9 @@ public final class Tracer: Sendable {
     public func startSpan(_ name: String, kind: SpanKind = .internal, parent: SpanContext? = Span.current?.context, links: [SpanLink] = []) -> Span {
         if isDisabled { return Span(context: parent ?? .invalid, recorder: nil) }
         let parent = parent.flatMap { $0.isValid ? $0 : nil }
-        let traceID = parent?.traceID ?? TraceID.random()
+        let traceID = parent?.traceID ?? ids.traceID()
         let sampled = sampler.shouldSample(parent: parent, traceID: traceID)
-        let context = SpanContext(traceID: traceID, spanID: .random(), flags: sampled ? .sampled : [],
+        let context = SpanContext(traceID: traceID, spanID: ids.spanID(), flags: sampled ? .sampled : [],
                                   traceState: parent?.traceState ?? TraceState())
         guard sampled, processor != nil else { return Span(context: context, recorder: nil) }
         let recorder = SpanRecorder(name: name, context: context, parent: parent, kind: kind, links: links, clock: .now(), tracer: self)

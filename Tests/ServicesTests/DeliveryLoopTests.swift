@@ -5,6 +5,7 @@ import Services
 import Synchronization
 import Testing
 import TestSupport
+import Tracing
 import Transport
 
 /// The consumer loop against the real broker, on queues of its own.
@@ -75,7 +76,7 @@ import Transport
             try channel.publish(routingKey: name, body: ByteBuffer(string: "retry me"))
             let handled = Atomic<Int>(0)
             let started = ContinuousClock.now
-            try await consuming(name, on: client, handler: { _, _ in
+            try await consuming(name, on: client, handler: { _ in
                 handled.add(1, ordering: .relaxed)
                 return .retry(after: .seconds(120), reason: "test")
             }) {
@@ -94,9 +95,9 @@ import Transport
             try await channel.confirmSelect()
             _ = try await channel.publishConfirmed(routingKey: name, body: ByteBuffer(string: "hold me"))
             let attempts = Mutex<[Int]>([])
-            try await consuming(name, on: client, handler: { _, attempt in
+            try await consuming(name, on: client, handler: { message in
                 let rounds = attempts.withLock { attempts in
-                    attempts.append(attempt)
+                    attempts.append(message.attempt)
                     return attempts.count
                 }
                 return rounds < 3 ? .hold(reason: "the broker blocks publishing") : .ack
@@ -119,7 +120,7 @@ import Transport
             try await channel.queueBind(dead, exchange: deadLetters)
             try await channel.queueDeclare(name)
             try channel.publish(routingKey: name, body: ByteBuffer(string: "[{\"id\":\"a\"},{\"id\":\"b\"}]"), properties: BasicProperties(messageID: "m-1"))
-            try await consuming(name, on: client, deadLetterExchange: deadLetters, handler: { _, _ in
+            try await consuming(name, on: client, deadLetterExchange: deadLetters, handler: { _ in
                 .deadLetter(reason: "malformed order: qty", orderIDs: ["a", "b"])
             }) {
                 let deadline = ContinuousClock.now + .seconds(10)
@@ -137,6 +138,36 @@ import Transport
             try await channel.queueDelete(name)
             try await channel.queueDelete(dead)
             try await channel.exchangeDelete(deadLetters)
+        }
+    }
+
+    @Test func theTraceAMessageCarriesInItsHeadersReachesTheHandler() async throws {
+        try await withClient { client, channel in
+            try await channel.queueDeclare(name)
+            let publisher = AMQPConfirmedPublisher(client: client, exchange: "", mandatory: true)
+            try await publisher.open()
+            let trace = MessageTrace(
+                message: SpanContext(traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+                documents: [
+                    SpanContext(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tracestate: "vendor=opaque"),
+                    nil,
+                    SpanContext(traceparent: "00-5bf92f3577b34da6a3ce929d0e0e4736-10f067aa0ba902b7-00"),
+                ])
+            let sent = try await publisher.publish(Array(#"[{"id":"a"},{"id":"b"},{"id":"c"}]"#.utf8), routingKey: name, messageID: "m-2", trace: trace,
+                                                   timeout: .seconds(5))
+            #expect(sent == .confirmed)
+            let received = Mutex<InboundMessage?>(nil)
+            try await consuming(name, on: client, handler: { message in
+                received.withLock { $0 = message }
+                return .ack
+            }) {
+                try await eventually { received.withLock { $0 != nil } }
+            }
+            let message = try #require(received.withLock { $0 })
+            #expect(message.trace == trace)
+            #expect(message.trace.context(ofDocument: 1) == trace.message, "a document without a context continues the message's")
+            #expect(message.messageID == "m-2" && message.queue == name && message.routingKey == name && message.deliveryTag != nil)
+            try await channel.queueDelete(name)
         }
     }
 }

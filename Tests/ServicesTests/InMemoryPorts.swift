@@ -88,7 +88,11 @@ final class ScriptedPublisher: ConfirmedPublisher {
     struct Sent: Equatable {
         var body: [UInt8]
         var routingKey: String
+        var trace: MessageTrace
     }
+
+    let exchange: String
+    var broker: BrokerAddress? { BrokerAddress(host: "broker.test", port: 5672) }
 
     let outcomes = Mutex<[PublishOutcome]>([])
     /// Errors to throw (after recording the publish), before any outcome is given.
@@ -102,7 +106,10 @@ final class ScriptedPublisher: ConfirmedPublisher {
     private let held = Mutex<(closed: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
 
     /// Outcomes to give, in order; `.confirmed` once they run out.
-    init(_ outcomes: [PublishOutcome] = []) { self.outcomes.withLock { $0 = outcomes } }
+    init(_ outcomes: [PublishOutcome] = [], exchange: String = "orders.direct") {
+        self.exchange = exchange
+        self.outcomes.withLock { $0 = outcomes }
+    }
 
     /// Makes publishes wait for `open()`, like a broker slow to confirm.
     func hold() { held.withLock { $0.closed = true } }
@@ -117,8 +124,8 @@ final class ScriptedPublisher: ConfirmedPublisher {
         for continuation in waiting { continuation.resume() }
     }
 
-    func publish(_ body: [UInt8], routingKey: String, messageID: String, timeout: Duration) async throws -> PublishOutcome {
-        sent.withLock { $0.append(Sent(body: body, routingKey: routingKey)) }
+    func publish(_ body: [UInt8], routingKey: String, messageID: String, trace: MessageTrace, timeout: Duration) async throws -> PublishOutcome {
+        sent.withLock { $0.append(Sent(body: body, routingKey: routingKey, trace: trace)) }
         await withCheckedContinuation { continuation in
             let wait = held.withLock { held in
                 if held.closed { held.waiting.append(continuation) }

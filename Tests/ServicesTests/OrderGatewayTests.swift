@@ -14,7 +14,7 @@ import Testing
         let publisher = ScriptedPublisher()
         let outcome = await gateway(publisher).submit(body: order, idempotencyKey: nil)
         #expect(outcome == .accepted(orderID: "o-1", replayed: false))
-        #expect(publisher.sent.withLock { $0 } == [.init(body: bytes(#"{"id":"o-1","qty":2,"sku":"sku-1"}"#), routingKey: "orders")])
+        #expect(publisher.sent.withLock { $0 } == [.init(body: bytes(#"{"id":"o-1","qty":2,"sku":"sku-1"}"#), routingKey: "orders", trace: .none)])
         #expect(store.records.withLock { $0["idem:order:o-1"]?.state } == .accepted)
         #expect(store.acceptedOrders.withLock { $0 } == ["o-1"])
     }

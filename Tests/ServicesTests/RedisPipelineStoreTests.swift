@@ -3,6 +3,7 @@ import RESP
 import Services
 import Testing
 import TestSupport
+import Tracing
 
 /// The Lua scripts and the adapter against the real Redis. Ids are unique per test so suites can
 /// run in parallel on one server.
@@ -339,5 +340,32 @@ import TestSupport
         #expect(try await store.status(orderID: "never-\(run)") == nil)
         let unknown = try await store.snapshot(sku: "never-\(run)", orderID: "never-\(run)")
         #expect(unknown.inventoryLevel == nil && unknown.notificationStatus == nil)
+    }
+
+    /// Script calls are client spans of the current span, with the attributes of the semantic
+    /// conventions for Redis; outside any span they are not traced.
+    @Test func scriptCallsAreClientSpansOfTheCurrentSpan() async throws {
+        let collector = SpanCollector()
+        let tracer = Tracer(sampler: .alwaysOn, processor: collector)
+        let target = RedisSpanTarget(address: "redis.test", port: 6390, database: 3)
+        let id = "span-\(run)"
+        _ = try await store.traced(by: tracer, server: target).claim([claim(id, token: "t")], inFlightTTL: .seconds(30), recordTTL: .seconds(60))
+        #expect(collector.all.isEmpty, "no span without a parent")
+        let parent = tracer.startSpan("work", parent: nil)
+        _ = try await Span.$current.withValue(parent) { try await store.traced(by: tracer, server: target).lease([id], token: "t", ttl: .seconds(5)) }
+        let lease = try #require(collector.named("EVALSHA lease").first)
+        #expect(lease.kind == .client && lease.parentSpanID == parent.context.spanID && lease.context.traceID == parent.context.traceID)
+        #expect(lease.attribute("db.system.name") == "redis" && lease.attribute("db.operation.name") == "EVALSHA")
+        #expect(lease.attribute("db.stored_procedure.name") == "lease" && lease.attribute("db.namespace") == "3")
+        #expect(lease.attribute("server.address") == "redis.test" && lease.attribute("server.port") == 6390 && lease.status == .unset)
+        // With replicas required, the script and its WAIT are one pipeline; a shortfall is an error.
+        let durable = RedisPipelineStore(redis: redis, durability: .init(minReplicas: 1, timeout: .milliseconds(50))).traced(by: tracer, server: target)
+        await #expect(throws: RedisPipelineStore.ReplicationShortfall.self) {
+            _ = try await Span.$current.withValue(parent) { try await durable.lease([id], token: "t", ttl: .seconds(5)) }
+        }
+        let failed = try #require(collector.named("PIPELINE lease").first)
+        #expect(failed.attribute("db.operation.name") == "PIPELINE" && failed.attribute("error.type") == "ReplicationShortfall")
+        #expect(failed.events.map(\.name) == ["exception"])
+        if case .error = failed.status {} else { Issue.record("status \(failed.status)") }
     }
 }

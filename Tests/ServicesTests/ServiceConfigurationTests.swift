@@ -55,6 +55,27 @@ import Testing
             #expect(usage.contains("\(setting.flag) VALUE") && usage.contains("\(setting.name) (default \(setting.defaultValue))"), "\(setting.name)")
         }
         #expect(usage.contains("--batch-gather-us VALUE") && usage.contains("BATCH_GATHER_US (default 300)"))
+        #expect(usage.contains("--access-log VALUE") && usage.contains("ACCESS_LOG (default 0)"))
+        for variable in ["OTEL_EXPORTER_OTLP_ENDPOINT (default none: tracing off)", "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER (default parentbased_always_on)",
+                         "OTEL_TRACES_SAMPLER_ARG (default 1.0)", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_SDK_DISABLED (default false)"] {
+            #expect(usage.contains(variable), "\(variable)")
+        }
+    }
+
+    @Test func theAccessLogIsOffUnlessAskedFor() throws {
+        #expect(!ServiceConfiguration().accessLog)
+        #expect(try ServiceConfiguration(environment: ["ACCESS_LOG": "1"], arguments: []).accessLog)
+        #expect(try !ServiceConfiguration(environment: ["ACCESS_LOG": "1"], arguments: ["--access-log=0"]).accessLog)
+        let error = #expect(throws: ServiceConfiguration.InvalidSetting.self) { try ServiceConfiguration(environment: ["ACCESS_LOG": "yes"], arguments: []) }
+        #expect(error?.name == "ACCESS_LOG")
+    }
+
+    @Test func tracingIsConfiguredByTheOTELVariablesOfTheEnvironmentOnly() throws {
+        let config = try ServiceConfiguration(environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SERVICE_NAME": "x", "PREFETCH": "3"], arguments: [])
+        #expect(config.otel == ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SERVICE_NAME": "x"])
+        #expect(throws: ServiceConfiguration.InvalidSetting.self) {
+            try ServiceConfiguration(environment: [:], arguments: ["--otel-service-name", "x"])
+        }
     }
 
     @Test func rolesAreAListOfKnownServicesInTheirUsualOrder() throws {
@@ -71,33 +92,5 @@ import Testing
             try ServiceConfiguration(environment: [:], arguments: ["--prefetch"])
         }
         #expect(error?.name == "arguments" && error?.value == "--prefetch")
-    }
-
-    @Test func logLinesAreJSONObjectsWithTheStandardFields() throws {
-        let lines = Mutex<[String]>([])
-        let logger = JSONLogger(service: "gateway", sink: { line in lines.withLock { $0.append(line) } })
-        logger.info("order accepted", ["order_id": "o-1"])
-        logger.log(.debug, "hidden")
-        let written = lines.withLock { $0 }
-        #expect(written.count == 1)
-        let line = try #require(written.first)
-        #expect(line.hasSuffix("\n"))
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
-        #expect(object["msg"] == "order accepted" && object["service"] == "gateway" && object["level"] == "info" && object["order_id"] == "o-1")
-        #expect(object["ts"]?.hasSuffix("Z") == true)
-    }
-
-    @Test func logFieldsAreEscapedAndKeysSorted() throws {
-        let lines = Mutex<[String]>([])
-        let logger = JSONLogger(service: "notifier", sink: { line in lines.withLock { $0.append(line) } })
-        let awkward = "say \"hi\"\\ a/b\n\r\t\u{1}\u{1F} é ✓"
-        logger.info("sent", ["message": awkward, "b_key": "2", "a_key": "1"])
-        let line = try #require(lines.withLock { $0.first })
-        #expect(!line.dropLast().contains("\n") && line.contains("a/b") && line.contains("\\u0001") && line.contains("\\u001f"))
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
-        #expect(object["message"] == awkward && object["a_key"] == "1" && object["b_key"] == "2")
-        let keys = ["\"a_key\"", "\"b_key\"", "\"level\"", "\"message\"", "\"msg\"", "\"service\"", "\"ts\""]
-        let positions = try keys.map { key in try #require(line.range(of: key)).lowerBound }
-        #expect(positions == positions.sorted())
     }
 }

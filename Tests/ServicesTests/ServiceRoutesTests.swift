@@ -32,18 +32,7 @@ import Testing
     }
 
     func send(_ raw: String) async throws -> (status: HTTPStatus, headers: HTTPHeaders, body: String) {
-        var parser = HTTPRequestParser()
-        parser.feed(ByteBuffer(string: raw))
-        guard case .head(let head) = try parser.next() else { throw ParseFailure() }
-        var body = ByteBuffer()
-        parts: while let part = try parser.next() {
-            switch part {
-            case .body(let bytes): body.writeBuffer(bytes)
-            case .end: break parts
-            case .head: throw ParseFailure()
-            }
-        }
-        let response = try await router.handle(HTTPRequest(head: head, body: body))
+        let response = try await router.handle(try HTTPRequest.parsing(raw))
         guard case .bytes(let bytes) = response.body else { throw ParseFailure() }
         return (response.status, response.headers, String(describing: bytes))
     }
@@ -124,16 +113,9 @@ import Testing
         let ready = Atomic<Bool>(false)
         var router = HTTPRouter()
         ServiceRoutes.addOperational(to: &router, ready: { ready.load(ordering: .relaxed) }, prometheus: { "" })
-        let probe = HTTPRequest(head: try Self.head("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"), body: ByteBuffer())
+        let probe = try HTTPRequest.parsing("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try await router.handle(probe).status == 503)
         ready.store(true, ordering: .relaxed)
         #expect(try await router.handle(probe).status == 200)
-    }
-
-    private static func head(_ raw: String) throws -> HTTPRequestHead {
-        var parser = HTTPRequestParser()
-        parser.feed(ByteBuffer(string: raw))
-        guard case .head(let head) = try parser.next() else { throw ParseFailure() }
-        return head
     }
 }

@@ -45,6 +45,18 @@ struct Failure: Error, CustomStringConvertible {
         #expect(finished.context.isSampled && finished.context.traceID.isValid && finished.context.spanID.isValid)
     }
 
+    @Test func aSpanIsRenamedUntilItEnds() throws {
+        let processor = CollectingProcessor()
+        let span = Tracer(sampler: .alwaysOn, processor: processor).startSpan("GET", kind: .server, parent: nil)
+        span.updateName("GET /orders/{id}")
+        span.end()
+        span.updateName("too late")
+        #expect(processor.spans.map(\.name) == ["GET /orders/{id}"])
+        var computed = false
+        Tracer(sampler: .alwaysOff, processor: processor).startSpan("x", parent: nil).updateName({ computed = true; return "y" }())
+        #expect(!computed, "an unsampled span does not compute its new name")
+    }
+
     @Test func anUnsampledSpanHasIdsAndRecordsNothing() {
         let processor = CollectingProcessor()
         let tracer = Tracer(sampler: .alwaysOff, processor: processor)

@@ -13,11 +13,11 @@ enum SenderLog {
         defer { try? file.close() }
         try file.seek(toOffset: offset)
         let text = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
-        let decoder = JSONDecoder()
         var sends: [String: Int] = [:]
         for line in text.split(separator: "\n") where line.contains(#""msg":"notification sent""#) {
-            guard let fields = try? decoder.decode([String: String].self, from: Data(line.utf8)),
-                  fields["msg"] == "notification sent", let id = fields["order_id"], ids.contains(id) else { continue }
+            // Fields are typed (numbers, booleans): read the line as any JSON object.
+            guard let fields = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+                  fields["msg"] as? String == "notification sent", let id = fields["order_id"] as? String, ids.contains(id) else { continue }
             sends[id, default: 0] += 1
         }
         return sends

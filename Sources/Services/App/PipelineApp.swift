@@ -8,6 +8,9 @@ import Transport
 /// One of the pipeline's services.
 public enum ServiceRole: String, CaseIterable, Sendable {
     case gateway, processor, notifier, dashboard
+
+    /// The role's service name in logs and traces, also the name of its executable.
+    var serviceName: String { "order-\(rawValue)" }
 }
 
 /// Runs one or more services in this process until SIGINT or SIGTERM: waits for Redis and a
@@ -19,7 +22,7 @@ public enum PipelineApp {
     /// what was wrong (status 2).
     public static func main(roles: [ServiceRole], arguments: [String], environment: [String: String]) async -> Int32 {
         if ServiceConfiguration.wantsHelp(arguments) {
-            let program = roles.count == 1 ? "order-\(roles[0].rawValue)" : "order-pipeline"
+            let program = roles.count == 1 ? roles[0].serviceName : "order-pipeline"
             print(ServiceConfiguration.usage(program: program, summary: summary(roles)), terminator: "")
             return 0
         }
@@ -52,7 +55,7 @@ public enum PipelineApp {
     }
 
     private static func runLogged(roles: [ServiceRole], arguments: [String], environment: [String: String]) async -> Int32 {
-        let name = roles.count == ServiceRole.allCases.count ? "order-pipeline" : roles.map(\.rawValue).joined(separator: "+")
+        let name = processName(roles)
         let configuration: ServiceConfiguration
         do {
             configuration = try ServiceConfiguration(environment: environment, arguments: arguments)
@@ -72,6 +75,13 @@ public enum PipelineApp {
         }
     }
 
+    /// The service name of a process running `roles`: the role's own for one role, otherwise
+    /// `order-pipeline` (all four) or the roles joined (`order-gateway+processor`).
+    static func processName(_ roles: [ServiceRole]) -> String {
+        if roles.count == 1 { return roles[0].serviceName }
+        return roles.count == ServiceRole.allCases.count ? "order-pipeline" : "order-" + roles.map(\.rawValue).joined(separator: "+")
+    }
+
     static func run(roles: [ServiceRole], configuration: ServiceConfiguration, logger: JSONLogger) async throws {
         let stop = StopSignal()
         try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -79,7 +89,7 @@ public enum PipelineApp {
                 let received = await ShutdownSignal.wait()
                 // Cancelled: the pipeline ended on its own, with no signal to report.
                 guard !Task.isCancelled else { return true }
-                logger.info("shutting down", ["signal": received])
+                logger.info("shutting down", ["signal": .string(received)])
                 stop.raise()
                 return true
             }
@@ -95,20 +105,27 @@ public enum PipelineApp {
     }
 
     /// Runs `roles` until `stop` is raised, then stops them gracefully: stops accepting, finishes
-    /// the requests under way, settles the deliveries under way, and closes the connections.
-    /// Serving begins once Redis and a broker answer; `serving` is told the ports then. `sender`
-    /// replaces the logging notification sender.
+    /// the requests under way, settles the deliveries under way, and closes the connections;
+    /// the spans still queued for export are flushed last. Serving begins once Redis and a broker
+    /// answer; `serving` is told the ports then. `sender` replaces the logging notification
+    /// sender. `logger` names the process; each role logs under its own service name.
     static func serve(
         roles: [ServiceRole], configuration: ServiceConfiguration, logger: JSONLogger, until stop: StopSignal,
         sender: (any NotificationSender)? = nil, serving: @Sendable (RunningPipeline) -> Void = { _ in }
     ) async throws {
         let loops = try ServiceEventLoops.group(threads: configuration.eventLoopThreads)
-        let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), on: loops)
-        let store = RedisPipelineStore(redis: redis)
-        let parts = try PipelineParts(roles: roles, configuration: configuration, store: store, logger: logger, sender: sender, loops: loops)
+        let redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
+        let redis = RedisClient(configuration: redisConfiguration, on: loops)
+        let tracing = ServiceTracing(roles: roles, variables: configuration.otel, loops: loops)
+        let parts = try PipelineParts(roles: roles, configuration: configuration, store: RedisPipelineStore(redis: redis), redisServer: RedisSpanTarget(redisConfiguration),
+                                      tracing: tracing, logger: logger, sender: sender, loops: loops)
+        for warning in tracing.warnings { logger.warning("tracing setting ignored", ["reason": .string(warning)]) }
+        if tracing.isEnabled { logger.info("tracing", ["endpoint": .string(configuration.otel["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? configuration.otel["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "")]) }
         try await withThrowingDiscardingTaskGroup { tasks in
-            // Cancelled last, once the work under way is done: that closes the connections.
+            // Cancelled last, once the work under way is done: that closes the connections and
+            // flushes the spans.
             defer { tasks.cancelAll() }
+            tasks.addTask { await tracing.run() }
             tasks.addTask { await redis.run() }
             for (client, queues) in parts.broker.clients(consuming: parts.consumedQueues) {
                 tasks.addTask { try? await client.run() }
@@ -120,11 +137,15 @@ public enum PipelineApp {
             }
             var servers: [ServiceRole: HTTPServer] = [:]
             for role in roles {
-                let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration, logger: logger), on: loops,
-                                                       router: parts.router(for: role, redis: redis, loops: loops))
+                let router = parts.router(for: role, redis: redis, loops: loops)
+                let instrumentation = HTTPInstrumentation(tracer: tracing.tracer(for: role), logger: parts.logger(for: role), accessLog: configuration.accessLog)
+                let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration, logger: parts.logger(for: role)), on: loops,
+                                                       continuePolicy: router.continuePolicy(for:)) { request in
+                    try await instrumentation.handle(request, router.handle)
+                }
                 servers[role] = server
                 tasks.addTask { await server.run() }
-                logger.info("serving", ["role": role.rawValue, "port": String(server.port), "connection_limit": String(server.connectionLimit)])
+                parts.logger(for: role).info("serving", ["port": .int(server.port), "connection_limit": .int(server.connectionLimit)])
             }
             // The gateways' accept recorders, which the routers just built; cancelled last.
             tasks.addTask { await parts.runGateways() }
@@ -141,7 +162,8 @@ public enum PipelineApp {
     /// The gateway's connection limit is derived from the descriptor limit; the other roles
     /// serve metrics and health checks and keep to 1,024, sharing the process's descriptors with
     /// the gateway when they run together. Health checks are answered even at the limit, and
-    /// what the servers report (accept failures, the limit reached) goes to the log.
+    /// what the servers report (accept failures, the limit reached) goes to the role's log, its
+    /// fields' integers as numbers.
     private static func httpConfiguration(_ role: ServiceRole, _ configuration: ServiceConfiguration,
                                           logger: JSONLogger) -> HTTPServer.Configuration {
         let port = switch role {
@@ -157,8 +179,9 @@ public enum PipelineApp {
             host: configuration.host, port: port, requestTimeout: requestTimeout, maxConnections: role == .gateway ? nil : 1_024,
             healthCheckPaths: ["/livez", "/readyz"],
             log: { event in
-                logger.log(JSONLogger.Level(rawValue: event.level.rawValue) ?? .error, event.message,
-                           event.fields.merging(["role": role.rawValue]) { field, _ in field })
+                var fields: LogFields = [:]
+                for (key, value) in event.fields.sorted(by: { $0.key < $1.key }) { fields[key] = Int(value).map(LogValue.int) ?? .string(value) }
+                logger.log(JSONLogger.Level(rawValue: event.level.rawValue) ?? .error, event.message, fields)
             })
     }
 

@@ -2,15 +2,19 @@ import AMQP091
 import HTTPServer
 import RESP
 import Synchronization
-
+import Tracing
 import Transport
 
 /// The services' components, built once: the broker clients, the publishers and consumers on
-/// them, the processor and notifier logic, and the HTTP routes.
+/// them, the processor and notifier logic, and the HTTP routes. Each role's components log
+/// under the role's service name and trace with the role's tracer.
 final class PipelineParts: Sendable {
     let roles: [ServiceRole]
     let configuration: ServiceConfiguration
     let store: RedisPipelineStore
+    let redisServer: RedisSpanTarget
+    let tracing: ServiceTracing
+    /// The process's logger, for what no one role does.
     let logger: JSONLogger
     let metrics: ServiceMetrics
     let broker: PipelineBroker
@@ -28,20 +32,33 @@ final class PipelineParts: Sendable {
     /// The gateways built for this process's routers, whose background work `runGateways` runs.
     private let gateways = Mutex<[OrderGateway]>([])
 
-    init(roles: [ServiceRole], configuration: ServiceConfiguration, store: RedisPipelineStore, logger: JSONLogger, sender: (any NotificationSender)?,
-         loops: EventLoopGroup) throws(AMQPURL.ParseError) {
+    /// `store` is traced per role, naming `redisServer`.
+    init(roles: [ServiceRole], configuration: ServiceConfiguration, store: RedisPipelineStore, redisServer: RedisSpanTarget, tracing: ServiceTracing,
+         logger: JSONLogger, sender: (any NotificationSender)?, loops: EventLoopGroup) throws(AMQPURL.ParseError) {
         self.roles = roles
         self.configuration = configuration
         self.store = store
+        self.redisServer = redisServer
+        self.tracing = tracing
         self.logger = logger
         metrics = ServiceMetrics(service: roles.map(\.rawValue).joined(separator: "+"))
-        broker = try PipelineBroker(urls: configuration.rabbitmqURLs, consumes: roles.contains(.processor) || roles.contains(.notifier), logger: logger, on: loops)
-        orders = AMQPConfirmedPublisher(client: broker.publishing, exchange: PipelineTopology.ordersExchange, mandatory: true)
-        events = AMQPConfirmedPublisher(client: broker.publishing, exchange: PipelineTopology.eventsExchange, mandatory: true)
-        processor = OrderProcessor(store: store, events: events)
-        notifier = OrderNotifier(store: store, sender: sender ?? LoggingSender(logger: logger, latency: .milliseconds(configuration.notifyLatencyMilliseconds)),
+        let broker = try PipelineBroker(urls: configuration.rabbitmqURLs, consumes: roles.contains(.processor) || roles.contains(.notifier), logger: logger, on: loops)
+        self.broker = broker
+        orders = AMQPConfirmedPublisher(client: broker.publishing, exchange: PipelineTopology.ordersExchange, mandatory: true) { broker.publishingBroker }
+        events = AMQPConfirmedPublisher(client: broker.publishing, exchange: PipelineTopology.eventsExchange, mandatory: true) { broker.publishingBroker }
+        processor = OrderProcessor(store: store.traced(by: tracing.tracer(for: .processor), server: redisServer), events: events,
+                                   tracer: tracing.tracer(for: .processor))
+        let notifierLogger = logger.named(ServiceRole.notifier.serviceName)
+        notifier = OrderNotifier(store: store.traced(by: tracing.tracer(for: .notifier), server: redisServer),
+                                 sender: sender ?? LoggingSender(logger: notifierLogger, latency: .milliseconds(configuration.notifyLatencyMilliseconds)),
                                  lease: .seconds(configuration.notificationLeaseSeconds),
-                                 sendTimeout: .seconds(configuration.notificationLeaseSeconds) / 2, concurrency: configuration.notifyConcurrency)
+                                 sendTimeout: .seconds(configuration.notificationLeaseSeconds) / 2, concurrency: configuration.notifyConcurrency,
+                                 tracer: tracing.tracer(for: .notifier))
+    }
+
+    /// The logger of `role`'s components.
+    func logger(for role: ServiceRole) -> JSONLogger {
+        logger.named(role.serviceName)
     }
 
     /// The queues this process consumes, on every broker.
@@ -67,8 +84,9 @@ final class PipelineParts: Sendable {
         let ready = await broker.setUp(client, until: stop, loops: loops) { channel throws(AMQPConnectionError) in
             try await channel.close()
             for queue in consumedQueues where !started.contains(where: { $0.queue == queue }) {
-                started.append(try await DeliveryLoop.start(queue: queue, prefetch: configuration.prefetch, on: client, metrics: metrics, logger: logger,
-                                                            loops: loops, handler: queue == PipelineTopology.ordersQueue ? processor.handle : notifier.handle))
+                let role = queue == PipelineTopology.ordersQueue ? ServiceRole.processor : .notifier
+                started.append(try await DeliveryLoop.start(queue: queue, prefetch: configuration.prefetch, on: client, metrics: metrics, logger: logger(for: role),
+                                                            loops: loops, handler: role == .processor ? processor.handle(_:) : notifier.handle(_:)))
             }
         }
         let late = consumers.withLock { consumers -> Bool in
@@ -138,7 +156,8 @@ final class PipelineParts: Sendable {
             gatewayConfiguration.batchGatherDelay = .microseconds(configuration.batchGatherMicroseconds)
             gatewayConfiguration.requestDeadline = .milliseconds(configuration.requestDeadlineMilliseconds)
             gatewayConfiguration.maxWaiting = configuration.gatewayMaxWaiting
-            let gateway = OrderGateway(store: store, publisher: orders, configuration: gatewayConfiguration, logger: logger, loops: loops)
+            let gateway = OrderGateway(store: store.traced(by: tracing.tracer(for: .gateway), server: redisServer), publisher: orders,
+                                       configuration: gatewayConfiguration, logger: logger(for: .gateway), tracer: tracing.tracer(for: .gateway), loops: loops)
             gateways.withLock { $0.append(gateway) }
             ServiceRoutes.addGateway(to: &router, gateway: gateway, reader: store, metrics: metrics)
         case .dashboard:
@@ -149,11 +168,13 @@ final class PipelineParts: Sendable {
         }
         let metrics = metrics
         let publishing = broker.publishing
+        let tracing = tracing
         ServiceRoutes.addOperational(to: &router, ready: { [self] in
             guard brokerReady(for: role) else { return false }
             return (try? await redis.ping()) != nil
         }, prometheus: {
-            metrics.render(gauges: [(name: "broker_connected", help: "1 while a broker connection is up.", value: publishing.isConnected ? 1 : 0)])
+            metrics.render(gauges: [(name: "broker_connected", help: "1 while a broker connection is up.", value: publishing.isConnected ? 1 : 0)]
+                + tracing.gauges(for: role))
         })
         return router
     }

@@ -44,6 +44,11 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// and broker replies and its response on one thread, with no wake-up of another thread in
     /// between; a process with more than a core's worth of socket work wants more.
     public var eventLoopThreads = 1
+    /// Whether the HTTP servers log a line per request (`ACCESS_LOG`).
+    public var accessLog = false
+    /// The `OTEL_*` variables of the environment, which configure tracing (see
+    /// `ServiceTracing.variables`); read from the environment only, not from flags.
+    public var otel: [String: String] = [:]
 
     public init() {}
 
@@ -70,6 +75,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
             guard let value = values[setting.name] else { continue }
             try setting.apply(&self, value)
         }
+        otel = environment.filter { $0.key.hasPrefix("OTEL_") }
     }
 
     /// Whether `arguments` ask for the usage text instead of a run.
@@ -150,6 +156,14 @@ public struct ServiceConfiguration: Sendable, Equatable {
         number("GATEWAY_MAX_WAITING", \.gatewayMaxWaiting, 0...1_000_000, "gateway requests waiting for a lane; more are answered 503"),
         number("NOTIFY_CONCURRENCY", \.notifyConcurrency, 1...100_000, "notifications one notifier has in hand at once"),
         number("EVENT_LOOP_THREADS", \.eventLoopThreads, 1...256, "threads serving the process's sockets"),
+        Setting(name: "ACCESS_LOG", help: "1 logs a line per HTTP request: method, path, status, duration, bytes, trace id",
+                defaultValue: "0") { configuration, value throws(InvalidSetting) in
+            switch value.lowercased() {
+            case "1", "true": configuration.accessLog = true
+            case "0", "false": configuration.accessLog = false
+            default: throw InvalidSetting(name: "ACCESS_LOG", value: value, expected: "1 or 0")
+            }
+        },
     ]
 
     private static func text(_ name: String, _ field: WritableKeyPath<ServiceConfiguration, String> & Sendable, _ help: String) -> Setting {
@@ -183,6 +197,11 @@ public struct ServiceConfiguration: Sendable, Equatable {
             let flag = "\(setting.flag) VALUE".padding(toLength: width, withPad: " ", startingAt: 0)
             lines.append("  \(flag)  \(setting.name) (default \(setting.defaultValue.isEmpty ? "none" : setting.defaultValue))")
             lines.append("  \(String(repeating: " ", count: width))    \(setting.help)")
+        }
+        lines += ["", "Tracing (OpenTelemetry, OTLP/HTTP JSON) is configured by the standard variables, from the environment only:", ""]
+        for variable in ServiceTracing.variables {
+            lines.append("  \(variable.name) (default \(variable.defaultValue))")
+            lines.append("      \(variable.help)")
         }
         return lines.joined(separator: "\n") + "\n"
     }

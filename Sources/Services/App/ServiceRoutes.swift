@@ -20,6 +20,7 @@ public enum ServiceRoutes {
     /// `POST /orders` and `GET /orders/{id}`. Any other method on `/orders` gets the seed's 405 text.
     public static func addGateway(to router: inout HTTPRouter, gateway: OrderGateway, reader: any PipelineReader, metrics: ServiceMetrics? = nil) {
         router.post("/orders") { request in
+            HTTPInstrumentation.route("/orders", of: request)
             let outcome = await gateway.submit(body: request.body.readableBytesView, idempotencyKey: request.headers.first("Idempotency-Key"))
             metrics?.increment("orders_total", [("status", String(outcome.status))])
             return response(for: outcome, json: wantsJSON(request))
@@ -28,6 +29,7 @@ public enum ServiceRoutes {
             router.add(method, "/orders") { request in response(for: .methodNotAllowed, json: wantsJSON(request)) }
         }
         router.get("/orders/{id}") { request in
+            HTTPInstrumentation.route("/orders/{id}", of: request)
             let id = request.pathParameters["id"] ?? ""
             do {
                 guard let status = try await reader.status(orderID: id) else { return json(error: "unknown order", id: id, status: .notFound) }
@@ -41,6 +43,7 @@ public enum ServiceRoutes {
     /// `GET /metrics?sku=&order_id=`: the seed's JSON plus totals and the dead-letter queue depth.
     public static func addDashboard(to router: inout HTTPRouter, reader: any PipelineReader, dlqDepth: @escaping @Sendable () async -> Int64?) {
         router.get("/metrics") { request in
+            HTTPInstrumentation.route("/metrics", of: request)
             do {
                 var snapshot = try await reader.snapshot(sku: nonEmpty(request.query("sku")), orderID: nonEmpty(request.query("order_id")))
                 snapshot.dlqDepth = await dlqDepth()

@@ -10,8 +10,8 @@ import Transport
 /// server cancel (its queue deleted). Deliveries received before such an interruption can no
 /// longer be settled; the broker redelivers them.
 public final class DeliveryLoop: Sendable {
-    /// Handles one message body; `attempt` is 1 on first delivery.
-    public typealias Handler = @Sendable (_ body: [UInt8], _ attempt: Int) async -> DeliveryAction
+    /// Handles one message: its body, attempt and trace (`TraceHeaders`), and where it came from.
+    public typealias Handler = @Sendable (InboundMessage) async -> DeliveryAction
 
     /// The queue consumed.
     public let queue: String
@@ -20,6 +20,8 @@ public final class DeliveryLoop: Sendable {
     private let deadLetters: RecoveringChannel
     private let deadLetterExchange: String
     private let handler: Handler
+    /// The broker consumed from, for the spans of the handlers.
+    private let broker: BrokerAddress?
     private let metrics: ServiceMetrics
     private let logger: JSONLogger
     /// The loops that time retries and holds and run the handlers.
@@ -30,9 +32,10 @@ public final class DeliveryLoop: Sendable {
 
     private init(
         queue: String, consumer: RecoveringConsumer, deadLetters: RecoveringChannel, deadLetterExchange: String, handler: @escaping Handler,
-        metrics: ServiceMetrics, logger: JSONLogger, loops: EventLoopGroup
+        broker: BrokerAddress?, metrics: ServiceMetrics, logger: JSONLogger, loops: EventLoopGroup
     ) {
         self.queue = queue
+        self.broker = broker
         self.consumer = consumer
         self.deadLetters = deadLetters
         self.deadLetterExchange = deadLetterExchange
@@ -53,9 +56,10 @@ public final class DeliveryLoop: Sendable {
         let channel = try await client.openChannel()
         try await channel.qos(prefetchCount: UInt16(clamping: prefetch))
         let consumer = try await channel.consume(queue: queue)
+        let broker = client.endpoints.count == 1 ? BrokerAddress(host: client.endpoints[0].host, port: client.endpoints[0].port) : nil
         return DeliveryLoop(
-            queue: queue, consumer: consumer, deadLetters: deadLetters, deadLetterExchange: deadLetterExchange, handler: handler, metrics: metrics,
-            logger: logger, loops: loops)
+            queue: queue, consumer: consumer, deadLetters: deadLetters, deadLetterExchange: deadLetterExchange, handler: handler, broker: broker,
+            metrics: metrics, logger: logger, loops: loops)
     }
 
     /// True while the broker delivers to this consumer (false while the client recovers it).
@@ -74,7 +78,7 @@ public final class DeliveryLoop: Sendable {
                     group.addTask(executorPreference: loops.next()) { await self.handle(delivery) }
                 }
             } catch {
-                logger.error("consumer ended: the broker client gave up", ["queue": queue, "error": "\(error)"])
+                logger.error("consumer ended: the broker client gave up", ["queue": .string(queue), "error": "\(error)"])
             }
         }
     }
@@ -89,10 +93,14 @@ public final class DeliveryLoop: Sendable {
     private func handle(_ delivery: AMQPDelivery) async {
         // Quorum queues count earlier deliveries in x-delivery-count; classic ones only flag redelivery.
         let attempt = Int(delivery.deliveryCount ?? (delivery.redelivered ? 1 : 0)) + 1
+        let message = InboundMessage(
+            body: Array(delivery.body.readableBytesView), attempt: attempt, trace: TraceHeaders.read(delivery.properties.headers),
+            messageID: delivery.properties.messageID, exchange: delivery.exchange, routingKey: delivery.routingKey, queue: queue,
+            deliveryTag: delivery.deliveryTag, broker: broker)
         var holds = 0
         do {
             while true {
-                switch await handler(Array(delivery.body.readableBytesView), attempt) {
+                switch await handler(message) {
                 case .ack:
                     try delivery.ack()
                     metrics.increment("deliveries_total", [("outcome", "ack")])
@@ -103,8 +111,8 @@ public final class DeliveryLoop: Sendable {
                 case .retry(let delay, let reason):
                     metrics.increment("deliveries_total", [("outcome", "retry")])
                     logger.info("retrying message", [
-                        "queue": queue, "message_id": delivery.properties.messageID ?? "", "reason": reason, "attempt": String(attempt),
-                        "delay_ms": String(delay.milliseconds),
+                        "queue": .string(queue), "message_id": .string(delivery.properties.messageID ?? ""), "reason": .string(reason), "attempt": .int(attempt),
+                        "delay_ms": .int(delay.milliseconds),
                     ])
                     await stopping.sleep(for: delay, on: loops)
                     try delivery.nack(requeue: true)
@@ -115,7 +123,7 @@ public final class DeliveryLoop: Sendable {
                     // The first hold and then every tenth: a long alarm should not flood the log.
                     if holds % 10 == 1 {
                         logger.warning("holding message until it can be handled", [
-                            "queue": queue, "message_id": delivery.properties.messageID ?? "", "reason": reason, "rounds": String(holds),
+                            "queue": .string(queue), "message_id": .string(delivery.properties.messageID ?? ""), "reason": .string(reason), "rounds": .int(holds),
                         ])
                     }
                     await stopping.sleep(for: Self.holdBackoff.delay(attempt: holds), on: loops)
@@ -130,7 +138,7 @@ public final class DeliveryLoop: Sendable {
             }
         } catch {
             // The channel is gone: the broker redelivers the message on the next one.
-            logger.warning("could not settle delivery", ["queue": queue, "error": "\(error)"])
+            logger.warning("could not settle delivery", ["queue": .string(queue), "error": "\(error)"])
         }
     }
 
@@ -155,8 +163,8 @@ public final class DeliveryLoop: Sendable {
         if published { try delivery.ack() } else { try delivery.reject(requeue: false) }
         metrics.increment("deliveries_total", [("outcome", "dead_letter")])
         logger.warning("message dead-lettered", [
-            "queue": queue, "message_id": delivery.properties.messageID ?? "", "order_ids": orderIDs.joined(separator: ","), "reason": reason,
-            "routing_key": delivery.routingKey, "headers": published ? "yes" : "no: rejected as it was",
+            "queue": .string(queue), "message_id": .string(delivery.properties.messageID ?? ""), "order_ids": .string(orderIDs.joined(separator: ",")),
+            "reason": .string(reason), "routing_key": .string(delivery.routingKey), "headers_added": .bool(published),
         ])
     }
 }

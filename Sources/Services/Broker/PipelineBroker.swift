@@ -1,5 +1,5 @@
 import AMQP091
-
+import Synchronization
 import Transport
 
 /// The services' broker clients: one that publishes to the first broker of `RABBITMQ_URLS` that
@@ -13,6 +13,8 @@ final class PipelineBroker: Sendable {
     /// One per broker, by its index in `urls`; empty in a process that does not consume.
     let consuming: [AMQPClient]
     private let logger: JSONLogger
+    /// The index in `urls` of the broker the publishing client is connected to, or was last.
+    private let publishingEndpoint = Atomic<Int>(0)
     /// Pauses between attempts at setting a client up.
     static let setupBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), jitter: 0.2)
 
@@ -22,6 +24,12 @@ final class PipelineBroker: Sendable {
         publishing = AMQPClient(endpoints: self.urls, on: group)
         consuming = consumes ? self.urls.map { AMQPClient(endpoints: [$0], on: group) } : []
         self.logger = logger
+    }
+
+    /// The broker the publishing client is connected to, or was last, as spans name it.
+    var publishingBroker: BrokerAddress {
+        let url = urls[publishingEndpoint.load(ordering: .relaxed)]
+        return BrokerAddress(host: url.host, port: url.port)
     }
 
     /// Every client with the queues it consumes: the publishing one first.
@@ -44,7 +52,7 @@ final class PipelineBroker: Sendable {
                 guard !stop.isRaised, error.code != .cancelled, error.code != .clientClosed else { return false }
                 failures += 1
                 let delay = Self.setupBackoff.delay(attempt: failures)
-                logger.warning("broker setup failed; retrying", ["error": "\(error)", "retry_ms": String(delay.milliseconds)])
+                logger.warning("broker setup failed; retrying", ["error": "\(error)", "retry_ms": .int(delay.milliseconds)])
                 await stop.sleep(for: delay, on: loops)
             }
         }
@@ -59,32 +67,34 @@ final class PipelineBroker: Sendable {
             switch event {
             case .connected(let endpoint), .recovered(let endpoint):
                 broker = client.endpointNames[endpoint]
-                logger.info(event == .connected(endpoint: endpoint) ? "broker connected" : "broker reconnected", ["broker": broker])
+                if client === publishing { publishingEndpoint.store(endpoint, ordering: .relaxed) }
+                logger.info(event == .connected(endpoint: endpoint) ? "broker connected" : "broker reconnected", ["broker": .string(broker)])
             case .connectionLost(let error):
-                logger.warning("broker connection lost", ["broker": broker, "cause": "\(error)"])
+                logger.warning("broker connection lost", ["broker": .string(broker), "cause": "\(error)"])
                 for queue in queues {
-                    logger.warning("consumer interrupted by the lost connection; it consumes again once reconnected", ["broker": broker, "queue": queue])
+                    logger.warning("consumer interrupted by the lost connection; it consumes again once reconnected", ["broker": .string(broker), "queue": .string(queue)])
                 }
             case .recoveryFailed(let error):
-                logger.error("broker client gave up", ["broker": broker, "error": "\(error)"])
+                logger.error("broker client gave up", ["broker": .string(broker), "error": "\(error)"])
             case .blocked(let reason):
-                logger.warning("broker blocked publishing", ["broker": broker, "reason": reason])
+                logger.warning("broker blocked publishing", ["broker": .string(broker), "reason": .string(reason)])
             case .unblocked:
-                logger.info("broker unblocked publishing", ["broker": broker])
+                logger.info("broker unblocked publishing", ["broker": .string(broker)])
             case .consumerCancelled(let queue, _):
-                logger.warning("consumer cancelled by the broker; declaring the queue again and consuming again", ["broker": broker, "queue": queue])
+                logger.warning("consumer cancelled by the broker; declaring the queue again and consuming again", ["broker": .string(broker), "queue": .string(queue)])
             case .consumerRecovered(let queue, _):
-                logger.info("consumer consuming again", ["broker": broker, "queue": queue])
+                logger.info("consumer consuming again", ["broker": .string(broker), "queue": .string(queue)])
             case .channelClosed(let error):
-                logger.warning("broker closed a channel; opening it again", ["broker": broker, "error": "\(error)"])
+                logger.warning("broker closed a channel; opening it again", ["broker": .string(broker), "error": "\(error)"])
             case .returned(let exchange, let routingKey, let code, let text):
                 logger.warning("broker returned an unroutable message; declaring its route again", [
-                    "broker": broker, "exchange": exchange, "routing_key": routingKey, "reply": "\(code.rawValue) \(text)",
+                    "broker": .string(broker), "exchange": .string(exchange), "routing_key": .string(routingKey), "reply_code": .int(Int(code.rawValue)),
+                    "reply_text": .string(text),
                 ])
             case .routeRepaired(let exchange):
-                logger.info("route declared again", ["broker": broker, "exchange": exchange])
+                logger.info("route declared again", ["broker": .string(broker), "exchange": .string(exchange)])
             case .recoveryStepFailed(let what, let error):
-                logger.warning("broker recovery step failed; retrying", ["broker": broker, "step": what, "error": "\(error)"])
+                logger.warning("broker recovery step failed; retrying", ["broker": .string(broker), "step": .string(what), "error": "\(error)"])
             }
         }
     }

@@ -55,9 +55,9 @@ final class AcceptRecorder: Sendable {
             defer { state.waiter = nil }
             return (state.waiter, dropped)
         }
-        logger?.warning("accept write failed after the broker's confirm; retrying in the background", ["orders": String(claims.count), "error": "\(error)"])
+        logger?.warning("accept write failed after the broker's confirm; retrying in the background", ["orders": .int(claims.count), "error": "\(error)"])
         if dropped > 0 {
-            logger?.error("accept writes dropped: too many waiting; their scopes stay in flight", ["orders": String(dropped)])
+            logger?.error("accept writes dropped: too many waiting; their scopes stay in flight", ["orders": .int(dropped)])
         }
         waiter?.resume()
     }
@@ -73,7 +73,7 @@ final class AcceptRecorder: Sendable {
                     _ = state.pending.popFirst()
                     state.pendingClaims -= claims.count
                 }
-                if failures > 0 { logger?.info("accept write landed after retries", ["orders": String(claims.count), "attempts": String(failures + 1)]) }
+                if failures > 0 { logger?.info("accept write landed after retries", ["orders": .int(claims.count), "attempts": .int(failures + 1)]) }
                 failures = 0
             } catch {
                 failures += 1

@@ -1,5 +1,5 @@
 import Synchronization
-
+import Tracing
 import Transport
 
 /// Group commit for the gateway, with admission control and request deadlines.
@@ -181,4 +181,6 @@ struct GatewaySubmission: Sendable {
     let payload: [UInt8]
     let fingerprint: String
     let idempotencyKey: String?
+    /// The request's span: the order's creation context, which the message carries.
+    let span: Span?
 }

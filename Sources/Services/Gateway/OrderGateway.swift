@@ -1,3 +1,4 @@
+import Tracing
 import Transport
 
 /// The gateway's handling of `POST /orders`: validate, claim the idempotency scope, publish with
@@ -43,20 +44,23 @@ public struct OrderGateway: Sendable {
     private let recorder: AcceptRecorder
 
     /// A gateway over `store` and `publisher`. `makeToken` makes the random part of claim tokens;
-    /// `logger` reports why orders were answered 503; deadlines are timed by `loops`, and the
-    /// gather delay by `sleep` (returning early if cancelled), by default a sleep on `loops`.
+    /// `logger` reports why orders were answered 503; `tracer` makes the publish spans (see
+    /// `MessagingSpans`); deadlines are timed by `loops`, and the gather delay by `sleep`
+    /// (returning early if cancelled), by default a sleep on `loops`.
     public init(
         store: any GatewayStore,
         publisher: any ConfirmedPublisher,
         configuration: Configuration = Configuration(),
         logger: JSONLogger? = nil,
+        tracer: Tracer = .disabled,
         makeToken: @escaping @Sendable () -> String = { UUIDToken.make() },
         loops: EventLoopGroup = .shared,
         sleep: (@Sendable (Duration) async -> Void)? = nil
     ) {
         self.configuration = configuration
         recorder = AcceptRecorder(store: store, ttl: configuration.acceptedTTL, logger: logger, loops: loops)
-        let commit = BatchCommit(store: store, publisher: publisher, configuration: configuration, recorder: recorder, logger: logger, makeToken: makeToken)
+        let commit = BatchCommit(store: store, publisher: publisher, configuration: configuration, recorder: recorder, logger: logger,
+                                 spans: MessagingSpans(tracer: tracer), makeToken: makeToken)
         batcher = OrderBatcher(lanes: configuration.batchLanes, maxBatch: configuration.maxBatchOrders, maxWaiting: configuration.maxWaiting,
                                gatherDelay: configuration.batchGatherDelay, loops: loops,
                                sleep: sleep ?? { try? await loops.sleep(for: $0) }, commit: commit.run)
@@ -75,7 +79,8 @@ public struct OrderGateway: Sendable {
     var pendingAccepts: Int { recorder.pendingCount }
 
     /// Handles one order submission; `received` is when the request arrived, from which its
-    /// deadline counts.
+    /// deadline counts. The current span (the request's) gets the steps of the order's batch as
+    /// events, and the order's trace travels with it to the broker.
     public func submit(body: some Collection<UInt8>, idempotencyKey: String?, received: ContinuousClock.Instant = .now) async -> GatewayOutcome {
         let order: Order
         do {
@@ -94,7 +99,10 @@ public struct OrderGateway: Sendable {
             }
         }
         let payload = order.canonicalJSON
-        let submission = GatewaySubmission(order: order, payload: payload, fingerprint: IdempotencyRecord.fingerprint(of: payload), idempotencyKey: idempotencyKey)
+        let span = Span.current
+        span?.setAttribute("order.id", .string(order.id))
+        let submission = GatewaySubmission(order: order, payload: payload, fingerprint: IdempotencyRecord.fingerprint(of: payload),
+                                           idempotencyKey: idempotencyKey, span: span)
         return await batcher.submit(submission, deadline: received + configuration.requestDeadline)
     }
 }

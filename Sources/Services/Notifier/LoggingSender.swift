@@ -1,5 +1,6 @@
 /// The default notification sender: logs the notification after a configurable latency, standing
-/// in for an e-mail or push provider.
+/// in for an e-mail or push provider. The address is masked (`PersonalData`), and left out for an
+/// order without one; the notification's text goes under `text`, as `msg` is the line's own.
 public struct LoggingSender: NotificationSender {
     private let logger: JSONLogger
     private let latency: Duration
@@ -11,6 +12,9 @@ public struct LoggingSender: NotificationSender {
 
     public func send(_ notification: Notification) async throws {
         if latency > .zero { try await Task.sleep(for: latency) }
-        logger.info("notification sent", ["order_id": notification.orderID, "to": notification.email ?? "", "message": notification.message])
+        var fields: LogFields = ["order_id": .string(notification.orderID)]
+        if let email = notification.email { fields["to"] = .string(PersonalData.maskedEmail(email)) }
+        fields["text"] = .string(notification.message)
+        logger.info("notification sent", fields)
     }
 }

@@ -1,8 +1,14 @@
 import Synchronization
+import Tracing
 
 /// The notifier's handling of one `notifier.queue` delivery (one event, or a batch of them):
 /// skip what was sent, take a lease on each notification so only one notifier sends it, send them
 /// all at once, and record `sent` unless another notifier took the lease meanwhile.
+///
+/// Each notification is handled in a span of its own (`MessagingSpans.process`) that continues
+/// its order's trace from the message and says how its lease went (`notification.lease`); the
+/// lease and record scripts run under the first recorded one, and each send is a child span
+/// (`send notification`) in which the sender logs.
 public struct OrderNotifier: Sendable {
     private let store: any NotificationStore
     private let sender: any NotificationSender
@@ -18,6 +24,8 @@ public struct OrderNotifier: Sendable {
     /// all of them, so two deliveries of one notification (the processor re-publishes an event
     /// after a redelivery) are kept apart here rather than by the lease.
     private let inHand: InHandSet
+    private let tracer: Tracer
+    private let spans: MessagingSpans
 
     /// `sendTimeout` bounds the sends of one message; it must stay well below `lease`, so a send
     /// cannot outlive its lease and let a second notifier send the same notification.
@@ -31,7 +39,8 @@ public struct OrderNotifier: Sendable {
         sendTimeout: Duration = .seconds(10),
         concurrency: Int = 512,
         retry: DeliveryRetryPolicy = DeliveryRetryPolicy(),
-        makeToken: @escaping @Sendable () -> String = { UUIDToken.make() }
+        makeToken: @escaping @Sendable () -> String = { UUIDToken.make() },
+        tracer: Tracer = .disabled
     ) {
         precondition(sendTimeout < lease, "the send timeout must be shorter than the lease")
         self.store = store
@@ -43,27 +52,40 @@ public struct OrderNotifier: Sendable {
         leaseToken = makeToken()
         inHand = InHandSet()
         sending = AsyncLimiter(limit: concurrency)
+        self.tracer = tracer
+        spans = MessagingSpans(tracer: tracer)
     }
 
-    /// Handles a delivery; `attempt` is 1 for the first delivery and counts redeliveries.
+    /// Handles a delivery of `body` without headers; see `handle(_:)`.
     public func handle(body: [UInt8], attempt: Int) async -> DeliveryAction {
-        guard let parsed = try? OrderEvent.parseMessage(body) else {
-            return .deadLetter(reason: "malformed event", orderIDs: MessageBatch.orderIDs(in: body))
+        await handle(InboundMessage(body: body, attempt: attempt))
+    }
+
+    /// Handles a delivery.
+    public func handle(_ message: InboundMessage) async -> DeliveryAction {
+        guard let parsed = try? OrderEvent.parseMessage(message.body) else {
+            return .deadLetter(reason: "malformed event", orderIDs: MessageBatch.orderIDs(in: message.body))
         }
         var seen = Set<String>()
-        let events = parsed.filter { seen.insert($0.id).inserted }
+        let documents = parsed.indices.filter { seen.insert(parsed[$0].id).inserted }
+        let events = documents.map { parsed[$0] }
+        let trace = BatchTrace(spans.process(message, orders: documents.map { ($0, parsed[$0].id) }))
+        let action: DeliveryAction
         do {
-            return try await sending.run(weight: events.count) { await notify(events, attempt: attempt) }
+            action = try await sending.run(weight: events.count) { await notify(events, trace: trace, attempt: message.attempt) }
         } catch {
-            return .retry(after: retry.backoff.initial, reason: "cancelled while waiting for a sending slot")
+            action = .retry(after: retry.backoff.initial, reason: "cancelled while waiting for a sending slot")
         }
+        MessagingSpans.end(trace.items, action: action)
+        return action
     }
 
     /// Leases, sends and records the notifications of one message, holding its sending slots.
-    private func notify(_ events: [OrderEvent], attempt: Int) async -> DeliveryAction {
+    private func notify(_ events: [OrderEvent], trace: BatchTrace, attempt: Int) async -> DeliveryAction {
         let mine = inHand.take(events.map(\.id))
         defer { inHand.give(mine) }
-        let action = await leaseSendAndRecord(events.filter { mine.contains($0.id) }, attempt: attempt)
+        let kept = events.indices.filter { mine.contains(events[$0].id) }
+        let action = await leaseSendAndRecord(kept.map { events[$0] }, trace: BatchTrace(kept.map { trace.items[$0] }), attempt: attempt)
         guard mine.count < events.count, action == .ack else { return action }
         // The rest are being sent by another handler of this notifier; the next delivery of this
         // message finds them sent.
@@ -73,26 +95,27 @@ public struct OrderNotifier: Sendable {
     /// How soon a message whose notifications another handler here has in hand comes back.
     static let inHandRetryDelay: Duration = .seconds(1)
 
-    private func leaseSendAndRecord(_ events: [OrderEvent], attempt: Int) async -> DeliveryAction {
+    private func leaseSendAndRecord(_ events: [OrderEvent], trace: BatchTrace, attempt: Int) async -> DeliveryAction {
         guard !events.isEmpty else { return .ack }
         let sendID = makeToken()
         let leasedAt = ContinuousClock.now
         let leases: [LeaseResult]
         do {
-            leases = try await store.lease(events.map(\.id), token: leaseToken, ttl: lease)
+            leases = try await trace.run { try await store.lease(events.map(\.id), token: leaseToken, ttl: lease) }
         } catch {
             return retry.afterFailure(attempt: attempt, reason: "redis: \(error)", orderIDs: events.map(\.id))
         }
-        let due = zip(events, leases).filter { $0.1 == .taken }.map(\.0)
+        for (span, lease) in zip(trace.items, leases) { span?.setAttribute("notification.lease", .string(lease.name)) }
+        let due = events.indices.filter { leases[$0] == .taken }
         if !due.isEmpty {
-            let (sent, failure) = await send(due, deadline: .now + sendTimeout)
-            let failed = due.map(\.id).filter { !sent.contains($0) }
+            let (sent, failure) = await send(due.map { (events[$0], trace.items[$0]) }, deadline: .now + sendTimeout)
+            let failed = due.map { events[$0].id }.filter { !sent.contains($0) }
             if !failed.isEmpty {
                 // Free the leases so the retry need not wait for them to lapse. A send that timed
                 // out may still have gone out, which nothing here can know: delivery is at least once.
-                try? await store.releaseLeases(failed, token: leaseToken)
+                try? await trace.run { try await store.releaseLeases(failed, token: leaseToken) }
             }
-            if !sent.isEmpty, let recordFailure = await record(due.map(\.id).filter(sent.contains), sendID: sendID, leasedAt: leasedAt) {
+            if !sent.isEmpty, let recordFailure = await record(due.map { events[$0].id }.filter(sent.contains), sendID: sendID, leasedAt: leasedAt, trace: trace) {
                 return retry.afterFailure(attempt: attempt, reason: "record sent: \(recordFailure)", orderIDs: events.map(\.id))
             }
             if let failure { return retry.afterFailure(attempt: attempt, reason: "send: \(failure)", orderIDs: events.map(\.id)) }
@@ -110,8 +133,8 @@ public struct OrderNotifier: Sendable {
     /// Sends the notifications, as many at once as there are sending slots, all by `deadline`:
     /// one timer for the message rather than one per notification. Returns the ids sent and the
     /// first failure; sends still under way at the deadline are cancelled, and count as sent only
-    /// if they finish anyway.
-    private func send(_ events: [OrderEvent], deadline: ContinuousClock.Instant) async -> (sent: Set<String>, failure: String?) {
+    /// if they finish anyway. Each send is a child span of its notification's span.
+    private func send(_ events: [(event: OrderEvent, span: Span?)], deadline: ContinuousClock.Instant) async -> (sent: Set<String>, failure: String?) {
         var sent = Set<String>()
         var failure: String?
         for start in stride(from: 0, to: events.count, by: sending.limit) where failure == nil {
@@ -121,10 +144,10 @@ public struct OrderNotifier: Sendable {
                     try? await Task.sleep(until: deadline)
                     return nil
                 }
-                for event in chunk {
+                for (event, parent) in chunk {
                     group.addTask {
                         do {
-                            try await sender.send(Self.notification(for: event))
+                            try await send(event, in: parent)
                             return (event.id, nil)
                         } catch {
                             return (event.id, "\(error)")
@@ -147,12 +170,23 @@ public struct OrderNotifier: Sendable {
         return (sent, failure)
     }
 
+    /// Sends `event`'s notification in a span `send notification`, the child of `parent` (the
+    /// notification's own span), in which the sender's log lines are written.
+    private func send(_ event: OrderEvent, in parent: Span?) async throws {
+        guard let parent, parent.context.isValid else { return try await sender.send(Self.notification(for: event)) }
+        try await tracer.withSpan("send notification", kind: .client, parent: parent.context) { span in
+            span.setAttribute("order.id", .string(event.id))
+            try await sender.send(Self.notification(for: event))
+        }
+    }
+
     /// Records sent notifications, retrying a failing Redis for as long as the leases last: a
     /// retry of the whole message would send them a second time. Returns the last error when it
-    /// gives up. A notification another notifier holds the lease of now is left to it.
-    private func record(_ ids: [String], sendID: String, leasedAt: ContinuousClock.Instant) async -> String? {
+    /// gives up. A notification another notifier holds the lease of now is left to it. Each
+    /// attempt is a span under the batch's parent (`trace`).
+    private func record(_ ids: [String], sendID: String, leasedAt: ContinuousClock.Instant, trace: BatchTrace) async -> String? {
         await retrying(until: leasedAt + lease, maxDelay: .seconds(2)) {
-            _ = try await store.recordSent(ids, token: leaseToken, sendID: sendID)
+            _ = try await trace.run { try await store.recordSent(ids, token: leaseToken, sendID: sendID) }
         }.map { "\($0)" }
     }
 
@@ -176,5 +210,16 @@ private final class InHandSet: Sendable {
 
     func give(_ taken: Set<String>) {
         ids.withLock { $0.subtract(taken) }
+    }
+}
+
+private extension LeaseResult {
+    /// The lease as a notification span's `notification.lease` names it.
+    var name: String {
+        switch self {
+        case .alreadySent: "already_sent"
+        case .taken: "taken"
+        case .held: "held"
+        }
     }
 }

@@ -39,8 +39,13 @@ public struct PublishNotSent: Error, Sendable, CustomStringConvertible {
 
 /// Publishing with publisher confirms (and mandatory routing) to one exchange.
 public protocol ConfirmedPublisher: Sendable {
-    /// Publishes `body` as a persistent message and waits (at most `timeout`) for the broker's verdict.
-    func publish(_ body: [UInt8], routingKey: String, messageID: String, timeout: Duration) async throws -> PublishOutcome
+    /// The exchange published to.
+    var exchange: String { get }
+    /// The broker publishes go to now, for spans; nil when unknown.
+    var broker: BrokerAddress? { get }
+    /// Publishes `body` as a persistent message carrying `trace` and waits (at most `timeout`)
+    /// for the broker's verdict.
+    func publish(_ body: [UInt8], routingKey: String, messageID: String, trace: MessageTrace, timeout: Duration) async throws -> PublishOutcome
     /// The broker's reason while it blocks publishing (`connection.blocked`); nil otherwise. A
     /// publish then can only wait and time out, so callers answer at once instead.
     var blockedReason: String? { get }

@@ -1,4 +1,5 @@
 import RESP
+import Tracing
 
 /// The pipeline's Redis state through the RESP client: every multi-key step is a Lua script, one
 /// per hash slot it touches (see `PipelineKeys`), so each is atomic and a crash never leaves half
@@ -45,11 +46,27 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
     /// The key schema: plain names on one master, sharded on a cluster.
     public let keys: PipelineKeys
     private let durability: Durability
+    /// How script calls report their spans; nil: not traced.
+    private var spans: RedisSpan?
 
     public init(redis: any RedisCommandSender, keys: PipelineKeys = .unsharded, durability: Durability = .masterOnly) {
         self.redis = redis
         self.keys = keys
         self.durability = durability
+    }
+
+    /// The same store, its script calls traced by `tracer` as children of the current span,
+    /// naming `server` as the server.
+    public func traced(by tracer: Tracer, server: RedisSpanTarget) -> RedisPipelineStore {
+        var copy = self
+        copy.spans = RedisSpan(tracer: tracer, target: server)
+        return copy
+    }
+
+    /// Runs `body`, the call `operation` of script `script`, in a span when traced.
+    private func traced<Result>(_ operation: String, script: String, _ body: () async throws -> Result) async throws -> Result {
+        guard let spans else { return try await body() }
+        return try await spans.run(operation, script: script, body)
     }
 
     // MARK: Gateway
@@ -169,7 +186,9 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
 
     private func settle(_ scopes: [(key: String, shard: Int, prefix: String)], _ settlement: ClaimSettlement) async throws {
         _ = try await perShard(scopes, shard: \.shard) { group, _ -> [Void] in
-            _ = try await redis.eval(GatewayScripts.settleClaims, keys: group.map(\.key), arguments: [settlement.rawValue] + group.map(\.prefix))
+            _ = try await traced("EVALSHA", script: "settle claims") {
+                try await redis.eval(GatewayScripts.settleClaims, keys: group.map(\.key), arguments: [settlement.rawValue] + group.map(\.prefix))
+            }
             return group.map { _ in () }
         }
     }
@@ -242,7 +261,9 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
 
     public func releaseLeases(_ orderIDs: [String], token: String) async throws {
         _ = try await perShard(orderIDs, shard: keys.shard(of:)) { group, _ -> [Void] in
-            _ = try await redis.eval(NotificationScripts.compareAndDelete, keys: group.map(keys.notificationLease), arguments: group.map { _ in token })
+            _ = try await traced("EVALSHA", script: "release leases") {
+                try await redis.eval(NotificationScripts.compareAndDelete, keys: group.map(keys.notificationLease), arguments: group.map { _ in token })
+            }
             return group.map { _ in () }
         }
     }
@@ -315,7 +336,14 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
     /// connection (so for this write and those before it).
     /// - Throws: `ReplicationShortfall` when too few replicas acknowledged in time.
     private func evalDurably(_ script: RedisScript, step: String, keys scriptKeys: [String], arguments: [any RESPArgument]) async throws -> RESPValue {
-        guard durability.minReplicas > 0 else { return try await redis.eval(script, keys: scriptKeys, arguments: arguments) }
+        guard durability.minReplicas > 0 else {
+            return try await traced("EVALSHA", script: step) { try await redis.eval(script, keys: scriptKeys, arguments: arguments) }
+        }
+        return try await traced("PIPELINE", script: step) { try await evalAndWait(script, step: step, keys: scriptKeys, arguments: arguments) }
+    }
+
+    /// `evalDurably` with replicas to wait for: the script and a `WAIT` in one pipeline.
+    private func evalAndWait(_ script: RedisScript, step: String, keys scriptKeys: [String], arguments: [any RESPArgument]) async throws -> RESPValue {
         let tail: [any RESPArgument] = [scriptKeys.count] + scriptKeys + arguments
         let wait: [any RESPArgument] = ["WAIT", durability.minReplicas, durability.timeout.milliseconds]
         var replies = try await redis.pipeline([["EVALSHA", script.sha1] + tail, wait])
