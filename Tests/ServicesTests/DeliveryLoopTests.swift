@@ -56,7 +56,7 @@ import Transport
             try await channel.queueDeclare(name, durable: true, arguments: QueueArguments(type: .quorum))
             try channel.publish(routingKey: name, body: ByteBuffer(string: "later"))
             let handled = Mutex<[ContinuousClock.Instant]>([])
-            try await consuming(name, on: client, handler: { _, _ in
+            try await consuming(name, on: client, handler: { _ in
                 handled.withLock { $0.append(.now) }
                 return .retry(after: .milliseconds(700), reason: "test")
             }) {
