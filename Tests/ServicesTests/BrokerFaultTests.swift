@@ -38,6 +38,9 @@ struct BrokerFaultTests {
         configuration.processorMetricsPort = 0
         configuration.notifierMetricsPort = 0
         configuration.prefetch = 8
+        // The test's own client serves its connections only while it runs.
+        let redisRun = Task { await redis.run() }
+        defer { redisRun.cancel() }
         let pipeline = try await TestPipeline.start(configuration: configuration, logger: JSONLogger(service: "faults", minimum: .error), sender: sender)
         do {
             // Consumers start once their broker answers, after serving began.
