@@ -86,8 +86,8 @@ unit_and_integration_tests() {
     echo "REDIS_URL=${REDIS_URL:-unset} AMQP_URL=${AMQP_URL:-unset} CI=${CI:-unset}"
     echo "-- codec and fuzz suites (CPU-bound, no sockets)"
     swift test --skip-build --filter "$CPU_BOUND_SUITES"
-    echo "-- socket, server and pipeline suites"
-    swift test --skip-build --skip "$CPU_BOUND_SUITES"
+    echo "-- socket, server and pipeline suites (the Redis Sentinel and Cluster ones run in their own step)"
+    swift test --skip-build --skip "$CPU_BOUND_SUITES" --skip 'TopologyTests/'
 }
 
 conformance_vectors() {
@@ -112,6 +112,10 @@ step "build" build
 step "tests" unit_and_integration_tests
 step "conformance" conformance_vectors
 step "fuzz (short, seeded)" scripts/fuzz.sh --short
+if [[ "$TEST_SERVERS" == all || "$TEST_SERVERS" == redis ]]; then
+    # Failovers, kill -9 and resharding, on a Sentinel set and a Cluster of its own ports.
+    step "redis sentinel and cluster" scripts/redis-ha-tests.sh
+fi
 if [[ "$TEST_SERVERS" == all || "$TEST_SERVERS" == rabbitmq ]]; then
     step "amqp interop" scripts/amqp-interop.sh
     # Blocks, stops and kills brokers of its own (two nodes on other ports), never the shared one.

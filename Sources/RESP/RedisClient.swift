@@ -111,6 +111,11 @@ public final class RedisClient: RedisClientProtocol, Sendable {
         }
     }
 
+    /// A subscriber to this client's server.
+    public func makeSubscriber() -> RedisSubscriber {
+        RedisSubscriber(configuration: configuration, on: group)
+    }
+
     /// Sends one command on a shared connection.
     public func send(_ arguments: [any RESPArgument]) async throws(RedisClientError) -> RESPValue {
         try await acquire(exclusive: false).send(arguments)

@@ -48,3 +48,22 @@ import TestSupport
         #expect(RedisClusterSlotMap(slots: .array([.array([.integer(5), .integer(1), .array([bulk("h"), .integer(1)])])]), answeredBy: seed) == nil)
     }
 }
+
+extension RedisClusterTopologyTests {
+    /// The two ways of reading the map give the same one on a real cluster.
+    @Suite struct SlotMap {
+        @Test func shardsAndSlotsAgree() async throws {
+            var node = try RedisClusterConfiguration(url: TestServer.redisCluster.url()).node
+            let seed = try RedisClusterConfiguration(url: TestServer.redisCluster.url()).seeds[0]
+            node.endpoint = seed
+            let connection = try await RedisConnection.connect(configuration: node)
+            defer { connection.close() }
+            let fromShards = try #require(RedisClusterSlotMap(shards: try await connection.send(["CLUSTER", "SHARDS"]), answeredBy: seed))
+            let fromSlots = try #require(RedisClusterSlotMap(slots: try await connection.send(["CLUSTER", "SLOTS"]), answeredBy: seed))
+            #expect(fromShards.uncovered == 0)
+            for slot in stride(from: 0, to: 16384, by: 97) {
+                #expect(fromShards.shard(serving: slot)?.master == fromSlots.shard(serving: slot)?.master, "slot \(slot)")
+            }
+        }
+    }
+}

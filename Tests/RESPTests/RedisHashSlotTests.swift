@@ -28,3 +28,27 @@ import TestSupport
         #expect(RedisHashSlot.slot(of: "{order:42}:state") == RedisHashSlot.slot(of: "order:42"))
     }
 }
+
+extension RedisClusterTopologyTests {
+    /// `CLUSTER KEYSLOT` as the oracle, over keys of every shape.
+    @Suite struct HashSlots {
+        @Test func slotsMatchTheServers() async throws {
+            let seed = try RedisClusterConfiguration(url: TestServer.redisCluster.url()).seeds[0]
+            var node = try RedisClusterConfiguration(url: TestServer.redisCluster.url()).node
+            node.endpoint = seed
+            let connection = try await RedisConnection.connect(configuration: node)
+            defer { connection.close() }
+            var generator = SystemRandomNumberGenerator()
+            let alphabet = Array("ab{}:_-0123456789é€".unicodeScalars)
+            var keys = ["{", "}", "{}", "}{", "{{}}", "a{}", "{a}{b}", "x{y}z{w}"]
+            for _ in 0..<500 {
+                let length = Int.random(in: 0...12, using: &generator)
+                keys.append(String(String.UnicodeScalarView((0..<length).map { _ in alphabet.randomElement(using: &generator)! })))
+            }
+            let replies = try await connection.pipeline(keys.map { ["CLUSTER", "KEYSLOT", $0] })
+            for (key, reply) in zip(keys, replies) {
+                #expect(reply == .integer(Int64(RedisHashSlot.slot(of: key))), "key \(key.debugDescription)")
+            }
+        }
+    }
+}
