@@ -58,7 +58,8 @@ public enum PipelineApp {
     static func start(roles: [ServiceRole], configuration: ServiceConfiguration, logger: JSONLogger,
                       until stop: StopFlag = StopFlag(), sender: (any NotificationSender)? = nil) async throws -> RunningPipeline? {
         let group = try ServiceEventLoops.group(threads: configuration.eventLoopThreads)
-        let redis = RedisClient(configuration: try RedisConfiguration(url: configuration.redisURL), on: group)
+        // One server, a Sentinel-managed master or a Cluster, as REDIS_URL says.
+        let redis = try RedisTopology(url: configuration.redisURL).makeClient(on: group)
         // Owned by the pipeline: cancelled when starting gives up or by `RunningPipeline.stop()`.
         let redisRun = Task { await redis.run() }
         guard await waitForRedis(redis, logger: logger, until: stop) else {
@@ -101,7 +102,7 @@ public enum PipelineApp {
     }
 
     /// PING until Redis answers; false when a shutdown signal came first.
-    private static func waitForRedis(_ redis: RedisClient, logger: JSONLogger, until stop: StopFlag) async -> Bool {
+    private static func waitForRedis(_ redis: any RedisClientProtocol, logger: JSONLogger, until stop: StopFlag) async -> Bool {
         var attempt = 0
         while true {
             if stop.isRaised { return false }
@@ -141,7 +142,7 @@ struct RunningPipeline: Sendable {
     let parts: Parts
     /// The publishing link first, then one consuming link per broker.
     let brokers: [Task<Void, Never>]
-    let redis: RedisClient
+    let redis: any RedisClientProtocol
     /// The Redis client's `run()`.
     let redisRun: Task<Void, Never>
     let logger: JSONLogger

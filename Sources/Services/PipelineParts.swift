@@ -82,7 +82,7 @@ final class Parts: Sendable {
 
     /// The HTTP routes `role` serves, each response counted by status. The gateway's gather delay
     /// is timed by `loops`, the loops its requests run on.
-    func router(for role: ServiceRole, link: BrokerLink, redis: RedisClient, loops: EventLoopGroup) -> HTTPRouter {
+    func router(for role: ServiceRole, link: BrokerLink, redis: any RedisCommandSender, loops: EventLoopGroup) -> HTTPRouter {
         var router = HTTPRouter()
         switch role {
         case .gateway:

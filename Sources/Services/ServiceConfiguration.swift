@@ -2,7 +2,9 @@
 /// `--name value` flags (flag names are the variable names in lower case with dashes:
 /// `REDIS_URL` → `--redis-url`).
 public struct ServiceConfiguration: Sendable, Equatable {
-    /// `redis://[user:pass@]host:port/db`.
+    /// One server (`redis://[user:pass@]host:port/db`), a Sentinel-managed master
+    /// (`redis-sentinel://[user:pass@]host:port,host:port/<master-name>[/db]`) or a Cluster
+    /// (`redis-cluster://host:port,host:port`); see `RedisTopology`.
     public var redisURL = "redis://127.0.0.1:6379/0"
     /// Brokers tried in turn: `amqp://user:pass@host:port/vhost`, comma-separated in `RABBITMQ_URLS`.
     public var rabbitmqURLs = ["amqp://guest:guest@127.0.0.1:5672/"]

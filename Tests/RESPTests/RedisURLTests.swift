@@ -34,6 +34,12 @@ import Testing
         #expect(RedisEndpoint(host: "::1", port: 7000).description == "[::1]:7000")
     }
 
+    @Test func theURLChoosesTheClient() throws {
+        #expect(try RedisTopology(url: "redis://127.0.0.1:6379").makeClient() is RedisClient)
+        #expect(try RedisTopology(url: "redis-sentinel://127.0.0.1:26379/orders").makeClient() is RedisSentinelClient)
+        #expect(try RedisTopology(url: "redis-cluster://127.0.0.1:7001").makeClient() is RedisClusterClient)
+    }
+
     @Test(arguments: [
         "redis-sentinel://h:26379", "redis-sentinel://h:26379/", "redis-sentinel://h:26379/m/x", "redis-sentinel://h:26379/m/1/2",
         "redis-sentinel://h:1,,h:2/m", "redis-cluster://h:7000/0", "redis-cluster://", "redis://a:1,b:2", "rediss://h", "h:6379",
