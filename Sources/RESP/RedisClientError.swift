@@ -74,16 +74,42 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
         }
     }
 
+    /// The causes an error can carry, behind one reference: every reply travels in a
+    /// `Result` with this error type, so it is kept small (a code, a message and a pointer).
+    private final class Causes: Sendable, Hashable {
+        let server: RedisServerError?
+        let transport: TransportError?
+        let decoding: RESPError?
+
+        init(server: RedisServerError?, transport: TransportError?, decoding: RESPError?) {
+            self.server = server
+            self.transport = transport
+            self.decoding = decoding
+        }
+
+        static func == (a: Causes, b: Causes) -> Bool {
+            a.server == b.server && a.transport == b.transport && a.decoding == b.decoding
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(server)
+            hasher.combine(transport)
+            hasher.combine(decoding)
+        }
+    }
+
     /// What kind of failure.
     public let code: Code
     /// The details in words: why the connection closed, the command and the reply, the URL, ...
     public let message: String
+    private let causes: Causes?
+
     /// The server's error reply, for `server`, and for a handshake or a connection closed by one.
-    public let serverError: RedisServerError?
+    public var serverError: RedisServerError? { causes?.server }
     /// The socket failure beneath a `connectionLost`, a `connectFailed`, or a connection closed by one.
-    public let transportError: TransportError?
+    public var transportError: TransportError? { causes?.transport }
     /// The invalid reply (with its stream offset) or the unencodable command.
-    public let protocolError: RESPError?
+    public var protocolError: RESPError? { causes?.decoding }
 
     init(
         _ code: Code, _ message: String,
@@ -91,9 +117,8 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
     ) {
         self.code = code
         self.message = message
-        self.serverError = serverError
-        self.transportError = transportError
-        self.protocolError = protocolError
+        let none = serverError == nil && transportError == nil && protocolError == nil
+        causes = none ? nil : Causes(server: serverError, transport: transportError, decoding: protocolError)
     }
 
     /// The server answered with an error reply.
