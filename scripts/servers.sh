@@ -2,7 +2,10 @@
 # Starts, stops and reports the Redis and RabbitMQ servers order-pipeline needs, on loopback only,
 # with their data, logs and pid files under the project's .local/ folder.
 #
-#   scripts/servers.sh start|stop|status [redis|rabbitmq|rabbitmq2|all]   (default: all)
+#   scripts/servers.sh start|stop|status [redis|rabbitmq|rabbitmq2|redis-sentinel|redis-cluster|all]   (default: all)
+#
+# redis-sentinel and redis-cluster are the Redis HA topologies of scripts/lib/redis-topologies.sh
+# (see there for their ports); they export REDIS_SENTINEL_URL and REDIS_CLUSTER_URL.
 #
 # `all` means redis and rabbitmq for start and status; stop also covers rabbitmq2. rabbitmq2 is a
 # second, independent (not clustered) RabbitMQ node on other ports, for failover tests.
@@ -39,6 +42,8 @@ RABBITMQ2_NODE="${RABBITMQ2_NODE:-op2@localhost}"
 RABBITMQ2_DIST_PORT="${RABBITMQ2_DIST_PORT:-$((AMQP2_PORT + 20000))}"
 RABBITMQ_MANAGEMENT="${RABBITMQ_MANAGEMENT:-0}"
 SERVERS_TIMEOUT="${SERVERS_TIMEOUT:-90}"
+# shellcheck source=scripts/lib/redis-topologies.sh
+source "$ROOT/scripts/lib/redis-topologies.sh"
 
 case "$REDIS_APPENDFSYNC" in
     always | everysec | no) ;;
@@ -342,11 +347,12 @@ print_exports() {
         echo "export AMQP_URLS=$urls,amqp://guest:guest@$HOST:$AMQP2_PORT/"
     fi
     [[ " $* " != *" rabbitmq-cluster "* ]] || cluster_exports
+    redis_topology_exports "$@"
     echo "export SERVERS_STARTED=\"${STARTED[*]}\""
 }
 
 usage() {
-    echo "usage: scripts/servers.sh start|stop|status [redis|rabbitmq|rabbitmq2|rabbitmq-cluster|all]..." >&2
+    echo "usage: scripts/servers.sh start|stop|status [redis|rabbitmq|rabbitmq2|rabbitmq-cluster|redis-sentinel|redis-cluster|all]..." >&2
     exit 2
 }
 
@@ -358,6 +364,7 @@ for target in "$@"; do
     case "$target" in
         redis | rabbitmq | rabbitmq2) targets+=("$target") ;;
         rabbitmq-cluster) targets+=("$target") ;;
+        redis-sentinel | redis-cluster) targets+=("$target") ;;
         all) if [[ "$action" == stop ]]; then targets+=(redis rabbitmq rabbitmq2); else targets+=(redis rabbitmq); fi ;;
         *) usage ;;
     esac
@@ -371,6 +378,7 @@ case "$action" in
             case "$target" in
                 redis) redis_start ;;
                 rabbitmq-cluster) cluster_start ;;
+                redis-*) redis_topology start "$target" ;;
                 *) rabbit_start "$target" ;;
             esac
         done
@@ -381,6 +389,7 @@ case "$action" in
             case "$target" in
                 redis) redis_stop ;;
                 rabbitmq-cluster) cluster_stop ;;
+                redis-*) redis_topology stop "$target" ;;
                 *) rabbit_stop "$target" ;;
             esac
         done
@@ -390,6 +399,7 @@ case "$action" in
             case "$target" in
                 redis) redis_status ;;
                 rabbitmq-cluster) cluster_status ;;
+                redis-*) redis_topology status "$target" ;;
                 *) rabbit_status "$target" ;;
             esac
         done

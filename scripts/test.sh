@@ -108,8 +108,8 @@ unit_and_integration_tests() {
     echo "REDIS_URL=${REDIS_URL:-unset} AMQP_URL=${AMQP_URL:-unset} OTLP_RECEIVER_URL=${OTLP_RECEIVER_URL:-unset} CI=${CI:-unset}"
     echo "-- codec and fuzz suites (CPU-bound, no sockets)"
     swift test --skip-build --filter "$CPU_BOUND_SUITES"
-    echo "-- socket, server and pipeline suites"
-    swift test --skip-build --skip "$CPU_BOUND_SUITES"
+    echo "-- socket, server and pipeline suites (the Redis Sentinel and Cluster ones run in their own step)"
+    swift test --skip-build --skip "$CPU_BOUND_SUITES" --skip 'TopologyTests/'
 }
 
 conformance_vectors() {
@@ -143,6 +143,10 @@ step "benchmarks package (build, fuzzer tests)" benchmarks_package
 step "fuzz (short, seeded)" scripts/conformance/fuzz.sh --short
 # Python's websockets client against a loopback echo server of the WebSocket codec.
 step "websocket interop" scripts/interop/ws.sh
+if [[ "$TEST_SERVERS" == all || "$TEST_SERVERS" == redis ]]; then
+    # Failovers, kill -9 and resharding, on a Sentinel set and a Cluster of its own ports.
+    step "redis sentinel and cluster" scripts/interop/redis-ha.sh
+fi
 if [[ "$TEST_SERVERS" == all || "$TEST_SERVERS" == rabbitmq ]]; then
     step "amqp interop" scripts/interop/amqp.sh
     # Blocks, stops and kills brokers of its own (two nodes on other ports), never the shared one.

@@ -45,18 +45,28 @@ public struct RESPError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// What kind of failure.
     public let code: Code
+    /// The offset, -1 for none: stored plainly, with `detail`, so the error stays as small as the
+    /// decoder's results that carry it.
+    private let storedOffset: Int
+    /// The limit or the byte, by code.
+    private let detail: Int
+
     /// Stream offset of the offending byte; nil for encoding errors.
-    public let offset: Int?
+    public var offset: Int? { storedOffset < 0 ? nil : storedOffset }
     /// The limit that was broken, for the `...TooLong`, `tooManyElements` and `nestingTooDeep` codes.
-    public let limit: Int?
+    public var limit: Int? {
+        switch code {
+        case .bulkTooLong, .tooManyElements, .nestingTooDeep, .lineTooLong: detail
+        default: nil
+        }
+    }
     /// The offending type byte, for `unknownType`.
-    public let byte: UInt8?
+    public var byte: UInt8? { code == .unknownType ? UInt8(truncatingIfNeeded: detail) : nil }
 
     private init(_ code: Code, offset: Int?, limit: Int? = nil, byte: UInt8? = nil) {
         self.code = code
-        self.offset = offset
-        self.limit = limit
-        self.byte = byte
+        storedOffset = offset ?? -1
+        detail = limit ?? byte.map(Int.init) ?? 0
     }
 
     /// A value starts with `byte`, which is not a RESP2 type byte.

@@ -36,3 +36,25 @@ public enum RESPValue: Sendable, Hashable {
         }
     }
 }
+
+extension RESPValue {
+    /// A map sent as a RESP2 flat array (`[key, value, key, value, ...]`), by key; empty for
+    /// anything else.
+    var fields: [String: RESPValue] {
+        guard case .array(let items) = self else { return [:] }
+        var fields: [String: RESPValue] = [:]
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            if let key = items[index].string { fields[key] = items[index + 1] }
+        }
+        return fields
+    }
+
+    /// An integer, sent as one or as decimal text.
+    var int: Int? {
+        switch self {
+        case .integer(let number): Int(number)
+        case .bulkString, .simpleString: string.flatMap { Int($0) }
+        default: nil
+        }
+    }
+}

@@ -15,7 +15,7 @@ import Transport
 /// complete (see `RedisClientProtocol`); cancelling it closes the pool.
 public final class RedisClient: RedisClientProtocol, Sendable {
     /// Pool sizing and reconnect policy.
-    public struct Options: Sendable {
+    public struct Options: Sendable, Hashable {
         /// Most connections open (shared plus leased plus being opened) at once.
         public var maxConnections: Int
         /// How long a caller waits for a connection when all are leased before `.poolExhausted`.
@@ -49,6 +49,8 @@ public final class RedisClient: RedisClientProtocol, Sendable {
         var nextWaiter: UInt64 = 0
         var isShutDown = false
         var isRunning = false
+        /// Where the round-robin over `shared` goes on.
+        var cursor = 0
 
         var total: Int { shared.count + leased + opening }
     }
@@ -109,6 +111,11 @@ public final class RedisClient: RedisClientProtocol, Sendable {
         }
     }
 
+    /// A subscriber to this client's server.
+    public func makeSubscriber() -> RedisSubscriber {
+        RedisSubscriber(configuration: configuration, on: group)
+    }
+
     /// Sends one command on a shared connection.
     public func send(_ arguments: [any RESPArgument]) async throws(RedisClientError) -> RESPValue {
         try await acquire(exclusive: false).send(arguments)
@@ -144,28 +151,30 @@ public final class RedisClient: RedisClientProtocol, Sendable {
         release(connection)
     }
 
-    /// Closes every connection and ends `run()`'s loop; later commands fail with `.connectionClosed`.
-    private func shutdown() {
+    /// Closes every connection and ends `run()`; commands waiting for replies fail with `error`
+    /// (a connection leased by `withConnection` closes when it comes back), later ones with
+    /// `.connectionClosed`.
+    func shutdown(failing error: RedisClientError = shutDown) {
         let (connections, waiters) = pool.withLock { pool in
             pool.isShutDown = true
             defer { pool.shared = []; pool.waiters = [:] }
             return (pool.shared, pool.waiters.values)
         }
         opened.continuation.finish()
-        for connection in connections { connection.close() }
+        for connection in connections { connection.close(failing: error) }
         for waiter in waiters {
             waiter.timer.cancel()
             waiter.continuation.resume(returning: Self.shutDown)
         }
     }
 
-    private static let shutDown = RedisClientError.connectionClosed(reason: "client shut down")
+    static let shutDown = RedisClientError.connectionClosed(reason: "client shut down")
 
     /// Number of open shared connections, for monitoring.
     public var openConnections: Int { pool.withLock { $0.shared.count } }
 
     private func acquire(exclusive: Bool) async throws(RedisClientError) -> RedisConnection {
-        let deadline = ContinuousClock.now + options.waitTimeout
+        var deadline: ContinuousClock.Instant?
         while true {
             let decision = try pool.withLock { (pool) throws(RedisClientError) -> Decision in
                 try decide(&pool, exclusive: exclusive)
@@ -176,29 +185,50 @@ public final class RedisClient: RedisClientProtocol, Sendable {
             case .open:
                 return try await open(exclusive: exclusive)
             case .wait:
-                try await waitForCapacity(until: deadline)
+                if deadline == nil { deadline = .now + options.waitTimeout }
+                try await waitForCapacity(until: deadline!)
             }
         }
     }
 
+    /// Picks a connection for one caller: an idle shared one, else a new one while the pool may
+    /// grow, else a busy one to pipeline on (or, to lease, to wait for). It looks at two shared
+    /// connections in round-robin order rather than at all of them, so a command costs the same
+    /// few locks however large the pool; closed connections met on the way are dropped.
     private func decide(_ pool: inout Pool, exclusive: Bool) throws(RedisClientError) -> Decision {
         if pool.isShutDown { throw Self.shutDown }
-        pool.shared.removeAll { $0.isClosed }
-        let now = ContinuousClock.now
-        let backingOff = pool.retryAt.map { now < $0 } ?? false
-        let quietest = pool.shared.indices.min { pool.shared[$0].inFlight < pool.shared[$1].inFlight }
-        if exclusive {
-            if let index = quietest, pool.shared[index].inFlight == 0 || pool.total >= options.maxConnections {
-                pool.leased += 1
-                return .use(pool.shared.remove(at: index))
+        let backingOff = pool.retryAt.map { ContinuousClock.now < $0 } ?? false
+        var busy: RedisConnection?
+        var probes = 2
+        while probes > 0, !pool.shared.isEmpty {
+            let index = pool.cursor % pool.shared.count
+            pool.cursor &+= 1
+            let connection = pool.shared[index]
+            let (closed, inFlight) = connection.load
+            if closed {
+                pool.shared.remove(at: index)
+                continue
             }
-        } else if let index = quietest, pool.shared[index].inFlight == 0 || pool.total >= options.maxConnections || backingOff {
-            return .use(pool.shared[index])
+            probes -= 1
+            if inFlight == 0 { return lease(connection, at: index, &pool, exclusive: exclusive) }
+            busy = busy ?? connection
+        }
+        if let busy, pool.total >= options.maxConnections || (backingOff && !exclusive) {
+            return lease(busy, at: pool.shared.firstIndex { $0 === busy }!, &pool, exclusive: exclusive)
         }
         guard pool.total < options.maxConnections else { return .wait }
         if backingOff, let error = pool.lastConnectError { throw error }
         pool.opening += 1
         return .open
+    }
+
+    /// Uses the shared connection at `index`, taking it out of the shared ones when leased.
+    private func lease(_ connection: RedisConnection, at index: Int, _ pool: inout Pool, exclusive: Bool) -> Decision {
+        if exclusive {
+            pool.leased += 1
+            pool.shared.remove(at: index)
+        }
+        return .use(connection)
     }
 
     private func open(exclusive: Bool) async throws(RedisClientError) -> RedisConnection {

@@ -17,7 +17,7 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
         private enum Base: String, Sendable, Hashable {
             case server, connectionClosed, connectionLost, connectFailed, connectTimeout, commandTimeout
             case cancelled, protocolViolation, unexpectedReply, poolExhausted, invalidCommand, invalidURL
-            case handshakeFailed
+            case handshakeFailed, failover, topologyUnavailable, crossSlot, tooManyRedirections
         }
 
         private let base: Base
@@ -54,6 +54,17 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
         public static let invalidURL = Code(.invalidURL)
         /// A connection setup command (AUTH, SELECT, CLIENT SETNAME) answered something other than `OK`.
         public static let handshakeFailed = Code(.handshakeFailed)
+        /// The master changed while the command was in flight (Sentinel): it may or may not have
+        /// run on the old master and is not retried. The cause of the break is kept.
+        public static let failover = Code(.failover)
+        /// No server to send the command to could be found in time: no sentinel named a master
+        /// that answers as one, or no cluster node answered with a slot map covering the key.
+        public static let topologyUnavailable = Code(.topologyUnavailable)
+        /// The keys of a script, a transaction or a multi-key command lie in more than one
+        /// cluster slot; refused before anything was sent, the message names the keys.
+        public static let crossSlot = Code(.crossSlot)
+        /// The cluster kept redirecting the command (`MOVED`/`ASK`) past the limit.
+        public static let tooManyRedirections = Code(.tooManyRedirections)
 
         public var description: String { base.rawValue }
 
@@ -63,16 +74,42 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
         }
     }
 
+    /// The causes an error can carry, behind one reference: every reply travels in a
+    /// `Result` with this error type, so it is kept small (a code, a message and a pointer).
+    private final class Causes: Sendable, Hashable {
+        let server: RedisServerError?
+        let transport: TransportError?
+        let decoding: RESPError?
+
+        init(server: RedisServerError?, transport: TransportError?, decoding: RESPError?) {
+            self.server = server
+            self.transport = transport
+            self.decoding = decoding
+        }
+
+        static func == (a: Causes, b: Causes) -> Bool {
+            a.server == b.server && a.transport == b.transport && a.decoding == b.decoding
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(server)
+            hasher.combine(transport)
+            hasher.combine(decoding)
+        }
+    }
+
     /// What kind of failure.
     public let code: Code
     /// The details in words: why the connection closed, the command and the reply, the URL, ...
     public let message: String
+    private let causes: Causes?
+
     /// The server's error reply, for `server`, and for a handshake or a connection closed by one.
-    public let serverError: RedisServerError?
+    public var serverError: RedisServerError? { causes?.server }
     /// The socket failure beneath a `connectionLost`, a `connectFailed`, or a connection closed by one.
-    public let transportError: TransportError?
+    public var transportError: TransportError? { causes?.transport }
     /// The invalid reply (with its stream offset) or the unencodable command.
-    public let protocolError: RESPError?
+    public var protocolError: RESPError? { causes?.decoding }
 
     init(
         _ code: Code, _ message: String,
@@ -80,9 +117,8 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
     ) {
         self.code = code
         self.message = message
-        self.serverError = serverError
-        self.transportError = transportError
-        self.protocolError = protocolError
+        let none = serverError == nil && transportError == nil && protocolError == nil
+        causes = none ? nil : Causes(server: serverError, transport: transportError, decoding: protocolError)
     }
 
     /// The server answered with an error reply.
@@ -146,6 +182,29 @@ public struct RedisClientError: Error, Sendable, Hashable, CustomStringConvertib
     /// A setup command answered `reply` instead of `OK`.
     public static func handshakeFailed(command: String, reply: String) -> RedisClientError {
         RedisClientError(.handshakeFailed, "\(command) during connection setup answered \(reply)")
+    }
+
+    /// A command that was in flight on `old` when the master moved to `new`; `cause` is how it failed.
+    public static func failover(from old: RedisEndpoint, to new: RedisEndpoint, _ cause: RedisClientError) -> RedisClientError {
+        RedisClientError(
+            .failover, "the master moved from \(old) to \(new) while the command was in flight (it may or may not have run): \(cause)",
+            serverError: cause.serverError, transportError: cause.transportError, protocolError: cause.protocolError
+        )
+    }
+
+    /// No server could be found for the command, for `reason`.
+    public static func topologyUnavailable(_ reason: String) -> RedisClientError {
+        RedisClientError(.topologyUnavailable, reason)
+    }
+
+    /// `keys` hash to more than one cluster slot.
+    public static func crossSlot(command: String, keys: [String]) -> RedisClientError {
+        RedisClientError(.crossSlot, "the keys of \(command) lie in more than one cluster slot: \(keys.joined(separator: ", ")); give them a common hash tag ({...})")
+    }
+
+    /// The command was redirected `count` times; `last` is the last redirection.
+    public static func tooManyRedirections(_ count: Int, last: RedisServerError) -> RedisClientError {
+        RedisClientError(.tooManyRedirections, "redirected \(count) times, last: \(last)", serverError: last)
     }
 
     /// This error as the reason a later command cannot use the connection: `connectionClosed`,

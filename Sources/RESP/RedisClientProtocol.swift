@@ -16,6 +16,9 @@ public protocol RedisClientProtocol: RedisCommandSender {
     /// Runs the client's background work until the calling task is cancelled; then closes every
     /// connection, and commands fail with `RedisClientError.Code.connectionClosed`.
     func run() async
+
+    /// A subscriber for pub/sub on the same deployment; run it with its own `run()`.
+    func makeSubscriber() -> RedisSubscriber
 }
 
 extension RedisClientProtocol {

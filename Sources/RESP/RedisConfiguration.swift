@@ -1,5 +1,3 @@
-import Bytes
-
 /// Where and how to connect to a Redis server.
 public struct RedisConfiguration: Sendable, Hashable {
     /// Server host: a DNS name or an IPv4/IPv6 literal.
@@ -18,6 +16,8 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var connectTimeout: Duration
     /// Limit on waiting for each reply.
     public var commandTimeout: Duration
+    /// Whether connections send READONLY after connecting, so a cluster replica serves reads.
+    var readOnlyReplica = false
 
     /// A configuration with the given fields; the defaults reach a local server without AUTH.
     public init(
@@ -44,59 +44,11 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// (`redis://:secret@host` authenticates the default user), both parts may be
     /// percent-encoded, and an IPv6 host is written in brackets.
     public init(url: String) throws(RedisClientError) {
-        self.init()
-        guard url.hasPrefix("redis://") else { throw .invalidURL("\(url) (expected redis://)") }
-        var rest = Substring(url.dropFirst("redis://".count))
-        if let at = rest.lastIndex(of: "@") {
-            let userInfo = rest[..<at]
-            rest = rest[rest.index(after: at)...]
-            let user: Substring
-            let secret: Substring?
-            if let colon = userInfo.firstIndex(of: ":") {
-                user = userInfo[..<colon]
-                secret = userInfo[userInfo.index(after: colon)...]
-            } else {
-                user = userInfo
-                secret = nil
-            }
-            do {
-                let decodedUser = try PercentEncoding.decode(user)
-                username = decodedUser.isEmpty ? nil : decodedUser
-                password = try secret.map { secret throws(PercentEncoding.DecodingError) in try PercentEncoding.decode(secret) }
-            } catch {
-                throw .invalidURL("\(url) (bad percent-encoding)")
-            }
-        }
-        let authority: Substring
-        if let slash = rest.firstIndex(of: "/") {
-            authority = rest[..<slash]
-            let path = rest[rest.index(after: slash)...]
-            if !path.isEmpty {
-                guard let number = Int(path), number >= 0 else { throw .invalidURL("\(url) (database must be a number)") }
-                database = number
-            }
-        } else {
-            authority = rest
-        }
-        let portText: Substring?
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw .invalidURL("\(url) (unclosed [)") }
-            host = String(authority[authority.index(after: authority.startIndex)..<close])
-            let after = authority[authority.index(after: close)...]
-            guard after.isEmpty || after.hasPrefix(":") else { throw .invalidURL(url) }
-            portText = after.isEmpty ? nil : after.dropFirst()
-        } else if let colon = authority.lastIndex(of: ":") {
-            host = String(authority[..<colon])
-            portText = authority[authority.index(after: colon)...]
-        } else {
-            host = String(authority)
-            portText = nil
-        }
-        guard !host.isEmpty else { throw .invalidURL("\(url) (no host)") }
-        if let portText {
-            guard let number = Int(portText), (1...65535).contains(number) else { throw .invalidURL("\(url) (bad port)") }
-            port = number
-        }
+        let parts = try RedisURL(url, defaultPort: 6379)
+        guard parts.scheme == "redis" else { throw .invalidURL("\(url) (expected redis://)") }
+        guard parts.endpoints.count == 1 else { throw .invalidURL("\(url) (one host; redis-sentinel:// and redis-cluster:// take several)") }
+        self.init(host: parts.endpoints[0].host, port: parts.endpoints[0].port, username: parts.username, password: parts.password)
+        database = try RedisURL.database(parts.path, in: url)
     }
 
     /// The handshake commands sent right after connecting, each answered with `+OK`.
@@ -107,6 +59,7 @@ public struct RedisConfiguration: Sendable, Hashable {
         }
         if database != 0 { commands.append(["SELECT", String(database)]) }
         if let clientName { commands.append(["CLIENT", "SETNAME", clientName]) }
+        if readOnlyReplica { commands.append(["READONLY"]) }
         return commands
     }
 }

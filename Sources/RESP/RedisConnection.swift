@@ -108,9 +108,17 @@ public final class RedisConnection: RedisCommandSender, Sendable {
     /// Commands sent whose replies have not arrived yet.
     public var inFlight: Int { shared.withLock { $0.machine.inFlight } }
 
+    /// `isClosed` and `inFlight` under one lock, for the pool's choice of a connection.
+    var load: (closed: Bool, inFlight: Int) { shared.withLock { ($0.machine.isClosed, $0.machine.inFlight) } }
+
     /// Closes the connection; commands still waiting fail with `.connectionClosed`.
     public func close() {
-        fail(.connectionClosed(reason: "closed by the client"))
+        close(failing: .connectionClosed(reason: "closed by the client"))
+    }
+
+    /// Closes the connection; commands still waiting fail with `error`.
+    func close(failing error: RedisClientError) {
+        fail(error)
     }
 
     /// Sends one command (name first) and returns its reply.

@@ -68,4 +68,12 @@ public struct RedisRedirection: Sendable, Hashable {
     public var host: String
     /// The node's port.
     public var port: Int
+
+    /// A redirection to `host:port` for `slot`.
+    public init(kind: Kind, slot: Int, host: String, port: Int) {
+        self.kind = kind
+        self.slot = slot
+        self.host = host
+        self.port = port
+    }
 }

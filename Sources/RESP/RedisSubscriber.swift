@@ -16,8 +16,11 @@ import Transport
 public actor RedisSubscriber {
     // An actor: subscription changes and the reconnect loop both write to the socket and update
     // the subscription sets, and writes on one connection must not overlap.
-    /// What every connection of the subscriber is opened with.
+    /// What the subscriber's connections are opened with; in Sentinel and Cluster mode the host
+    /// and port are chosen anew for every connection.
     public let configuration: RedisConfiguration
+    /// The server to connect to next.
+    private let target: @Sendable () async throws(RedisClientError) -> RedisConfiguration
     /// Everything received, in order; finishes when `run()` returns.
     public nonisolated let events: AsyncStream<RedisPubSubEvent>
     private let sink: AsyncStream<RedisPubSubEvent>.Continuation
@@ -40,7 +43,16 @@ public actor RedisSubscriber {
         pingInterval: Duration = .seconds(30),
         on group: EventLoopGroup = .shared
     ) {
+        self.init(configuration: configuration, backoff: backoff, pingInterval: pingInterval, on: group) { configuration }
+    }
+
+    /// A subscriber whose every connection goes to the server `target` names then.
+    init(
+        configuration: RedisConfiguration, backoff: Backoff, pingInterval: Duration, on group: EventLoopGroup,
+        target: @escaping @Sendable () async throws(RedisClientError) -> RedisConfiguration
+    ) {
         self.configuration = configuration
+        self.target = target
         self.backoff = backoff
         self.pingInterval = pingInterval
         self.group = group
@@ -78,7 +90,7 @@ public actor RedisSubscriber {
         var failures = 0
         while !Task.isCancelled {
             do {
-                let (connection, _) = try await RedisConnection.handshake(configuration, on: group)
+                let (connection, _) = try await RedisConnection.handshake(try await target(), on: group)
                 transport = connection
                 failures = 0
                 outbound = ByteBuffer()

@@ -8,6 +8,7 @@ import Transport
 /// Runs a subscriber and collects its events so a test can wait for one.
 actor EventLog {
     private var events: [RedisPubSubEvent] = []
+    private var arrivals: [ContinuousClock.Instant] = []
     private let running: Task<Void, Never>
 
     init(_ subscriber: RedisSubscriber) {
@@ -24,7 +25,20 @@ actor EventLog {
         await running.value
     }
 
-    private func append(_ event: RedisPubSubEvent) { events.append(event) }
+    private func append(_ event: RedisPubSubEvent) {
+        events.append(event)
+        arrivals.append(.now)
+    }
+
+    /// Waits up to `limit` for an event `matches` accepts; returns it and when it arrived.
+    func first(within limit: Duration, where matches: (RedisPubSubEvent) -> Bool) async -> (RedisPubSubEvent, ContinuousClock.Instant)? {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            if let index = events.firstIndex(where: matches) { return (events[index], arrivals[index]) }
+            guard ContinuousClock.now < deadline else { return nil }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
 
     /// Everything received so far, for failure messages.
     var received: [RedisPubSubEvent] { events }

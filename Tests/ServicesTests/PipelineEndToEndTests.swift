@@ -38,7 +38,7 @@ enum SharedPipeline {
 @Suite(.serialized, .requires(.redis), .requires(.rabbitmq))
 struct PipelineEndToEndTests {
     let run = UUID().uuidString.prefix(8).lowercased()
-    let redis: RedisClient
+    let redis: any RedisClientProtocol
     let sender = SharedPipeline.sender
     let gateway: Int
     let dashboard: Int
@@ -50,7 +50,7 @@ struct PipelineEndToEndTests {
 
     init() async throws {
         let pipeline = try await SharedPipeline.started.value
-        redis = try RedisClient.forTests()
+        redis = try TestRedis.client()
         gateway = pipeline.port(.gateway)!
         dashboard = pipeline.port(.dashboard)!
     }

@@ -8,12 +8,12 @@ import Tracing
 /// The Lua scripts and the adapter against the real Redis. Ids are unique per test so suites can
 /// run in parallel on one server.
 @Suite(.requires(.redis)) struct RedisPipelineStoreTests {
-    let redis: RedisClient
+    let redis: any RedisClientProtocol
     let store: RedisPipelineStore
     let run = UUID().uuidString.prefix(8)
 
     init() throws {
-        redis = try RedisClient.forTests()
+        redis = try TestRedis.client()
         store = RedisPipelineStore(redis: redis)
     }
 
@@ -136,7 +136,7 @@ import Tracing
     /// counted the orders in the `accepted` total again. In a database of its own, so the total
     /// is this test's alone.
     @Test func acceptingTwiceCountsEachOrderOnce() async throws {
-        let isolated = try RedisClient.forTests(database: 7)
+        let isolated = try TestRedis.client(database: 7)
         let store = RedisPipelineStore(redis: isolated)
         let claims = [claim("count-\(run)", token: "t.0"), claim("count-keyed-\(run)", key: "count-\(run)", token: "t.1")]
         _ = try await store.claim(claims, inFlightTTL: .seconds(30), recordTTL: .seconds(60))
@@ -150,7 +150,7 @@ import Tracing
 
     /// In a database of its own, so the `duplicates` total is this test's alone.
     @Test func everyRefusedClaimCountsOneDuplicate() async throws {
-        let store = RedisPipelineStore(redis: try RedisClient.forTests(database: 9))
+        let store = RedisPipelineStore(redis: try TestRedis.client(database: 9))
         let before = try await store.snapshot(sku: nil, orderID: nil).totals["duplicates"] ?? 0
         let batch = [
             claim("dup-a-\(run)", token: "d.0"),
@@ -224,7 +224,7 @@ import Tracing
     /// The totals are bumped once per message: by the number of first decisions of each kind, and
     /// not at all for a redelivered order. In a database of its own, so the totals are this test's.
     @Test func aBatchCountsEachFirstDecisionOnceInTheTotals() async throws {
-        let isolated = try RedisClient.forTests(database: 8)
+        let isolated = try TestRedis.client(database: 8)
         let store = RedisPipelineStore(redis: isolated)
         let sku = "totals-sku-\(run)"
         try await isolated.set(PipelineKeys.inventory(sku), to: 2)

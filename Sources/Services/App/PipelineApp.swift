@@ -114,10 +114,11 @@ public enum PipelineApp {
         sender: (any NotificationSender)? = nil, serving: @Sendable (RunningPipeline) -> Void = { _ in }
     ) async throws {
         let loops = try ServiceEventLoops.group(threads: configuration.eventLoopThreads)
-        let redisConfiguration = try RedisConfiguration(url: configuration.redisURL)
-        let redis = RedisClient(configuration: redisConfiguration, on: loops)
+        // One server, a Sentinel-managed master or a Cluster, as REDIS_URL says.
+        let redisTopology = try RedisTopology(url: configuration.redisURL)
+        let redis = redisTopology.makeClient(on: loops)
         let tracing = ServiceTracing(roles: roles, variables: configuration.otel, loops: loops)
-        let parts = try PipelineParts(roles: roles, configuration: configuration, store: RedisPipelineStore(redis: redis), redisServer: RedisSpanTarget(redisConfiguration),
+        let parts = try PipelineParts(roles: roles, configuration: configuration, store: RedisPipelineStore(redis: redis), redisServer: RedisSpanTarget(redisTopology),
                                       tracing: tracing, logger: logger, sender: sender, loops: loops)
         for warning in tracing.warnings { logger.warning("tracing setting ignored", ["reason": .string(warning)]) }
         if tracing.isEnabled { logger.info("tracing", ["endpoint": .string(configuration.otel["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? configuration.otel["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "")]) }
@@ -186,7 +187,7 @@ public enum PipelineApp {
     }
 
     /// PING until Redis answers, with backoff; false when `stop` was raised first.
-    private static func waitForRedis(_ redis: RedisClient, logger: JSONLogger, loops: EventLoopGroup, until stop: StopSignal) async -> Bool {
+    private static func waitForRedis(_ redis: any RedisClientProtocol, logger: JSONLogger, loops: EventLoopGroup, until stop: StopSignal) async -> Bool {
         let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), jitter: 0.2)
         var failures = 0
         while !stop.isRaised {

@@ -144,7 +144,7 @@ final class PipelineParts: Sendable {
 
     /// The HTTP routes `role` serves, each response counted by status. The gateway's gather delay
     /// is timed by `loops`, the loops its requests run on.
-    func router(for role: ServiceRole, redis: RedisClient, loops: EventLoopGroup) -> HTTPRouter {
+    func router(for role: ServiceRole, redis: any RedisCommandSender, loops: EventLoopGroup) -> HTTPRouter {
         var router = HTTPRouter()
         switch role {
         case .gateway:

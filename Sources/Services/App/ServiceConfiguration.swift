@@ -6,7 +6,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// The services this process runs (`order-pipeline` only: each role's own executable, or a
     /// link named after it, runs that role alone).
     public var roles = ServiceRole.allCases
-    /// `redis://[user:pass@]host:port/db`.
+    /// One server (`redis://[user:pass@]host:port/db`), a Sentinel-managed master
+    /// (`redis-sentinel://[user:pass@]host:port,host:port/<master-name>[/db]`) or a Cluster
+    /// (`redis-cluster://host:port,host:port`); see `RedisTopology`.
     public var redisURL = "redis://127.0.0.1:6379/0"
     /// Brokers tried in turn: `amqp://user:pass@host:port/vhost`, comma-separated in `RABBITMQ_URLS`.
     public var rabbitmqURLs = ["amqp://guest:guest@127.0.0.1:5672/"]
@@ -132,7 +134,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
             }
             configuration.roles = ServiceRole.allCases.filter(roles.contains)
         },
-        text("REDIS_URL", \.redisURL, "Redis to use: redis://[user:pass@]host:port/db"),
+        text("REDIS_URL", \.redisURL, "Redis to use: redis://[user:pass@]host:port/db, redis-sentinel://host:port,.../master[/db] or redis-cluster://host:port,..."),
         Setting(name: "RABBITMQ_URLS", help: "brokers, comma-separated amqp://user:pass@host:port/vhost URLs, tried in turn",
                 defaultValue: ServiceConfiguration().rabbitmqURLs.joined(separator: ",")) { configuration, value throws(InvalidSetting) in
             let urls = value.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }

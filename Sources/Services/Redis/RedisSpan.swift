@@ -19,6 +19,21 @@ public struct RedisSpanTarget: Sendable, Equatable {
     public init(_ configuration: RedisConfiguration) {
         self.init(address: configuration.host, port: configuration.port, database: configuration.database)
     }
+
+    /// The server a topology is reached through: the one server, or the first Sentinel or Cluster
+    /// seed named (the master and the nodes change with failovers and resharding).
+    public init(_ topology: RedisTopology) {
+        switch topology {
+        case .single(let configuration):
+            self.init(configuration)
+        case .sentinel(let configuration):
+            let first = configuration.sentinels.first ?? configuration.node.endpoint
+            self.init(address: first.host, port: first.port, database: configuration.node.database)
+        case .cluster(let configuration):
+            let first = configuration.seeds.first ?? configuration.node.endpoint
+            self.init(address: first.host, port: first.port, database: 0)
+        }
+    }
 }
 
 /// Client spans of Redis calls, per the semantic conventions for Redis: named
