@@ -41,6 +41,13 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// and broker replies and its response on one thread, with no wake-up of another thread in
     /// between; a process with more than a core's worth of socket work wants more.
     public var eventLoopThreads = 1
+    /// Pages of other origins allowed to open the dashboard's live feed (`scheme://host[:port]`);
+    /// its own origin always may.
+    public var dashboardAllowedOrigins: [String] = []
+    /// The services whose `/readyz` the dashboard probes, `name=http://host:port/readyz`; empty:
+    /// the four roles on 127.0.0.1 at their configured ports (the bound ones for the roles this
+    /// process runs).
+    public var dashboardHealthTargets: [String] = []
 
     public init() {}
 
@@ -138,7 +145,16 @@ public struct ServiceConfiguration: Sendable, Equatable {
         number("GATEWAY_MAX_WAITING", \.gatewayMaxWaiting, 0...1_000_000, "gateway requests waiting for a lane; more are answered 503"),
         number("NOTIFY_CONCURRENCY", \.notifyConcurrency, 1...100_000, "notifications one notifier has in hand at once"),
         number("EVENT_LOOP_THREADS", \.eventLoopThreads, 1...256, "threads serving the process's sockets"),
+        list("DASHBOARD_ALLOWED_ORIGINS", \.dashboardAllowedOrigins, "other pages allowed to open the dashboard's live feed, comma-separated scheme://host[:port]"),
+        list("DASHBOARD_HEALTH_TARGETS", \.dashboardHealthTargets,
+             "services the dashboard probes, comma-separated name=http://host:port/readyz (default: the four roles on 127.0.0.1)"),
     ]
+
+    private static func list(_ name: String, _ field: WritableKeyPath<ServiceConfiguration, [String]> & Sendable, _ help: String) -> Setting {
+        Setting(name: name, help: help, defaultValue: ServiceConfiguration()[keyPath: field].joined(separator: ",")) { configuration, value throws(InvalidSetting) in
+            configuration[keyPath: field] = value.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+        }
+    }
 
     private static func text(_ name: String, _ field: WritableKeyPath<ServiceConfiguration, String> & Sendable, _ help: String) -> Setting {
         Setting(name: name, help: help, defaultValue: ServiceConfiguration()[keyPath: field]) { configuration, value throws(InvalidSetting) in
