@@ -52,9 +52,11 @@ import Testing
         let usage = ServiceConfiguration.usage(program: "order-gateway", summary: "runs the gateway")
         #expect(usage.hasPrefix("order-gateway: runs the gateway\n"))
         for setting in ServiceConfiguration.settings {
-            #expect(usage.contains("\(setting.flag) VALUE") && usage.contains("\(setting.name) (default \(setting.defaultValue))"), "\(setting.name)")
+            let shown = setting.defaultValue.isEmpty ? "none" : setting.defaultValue
+            #expect(usage.contains("\(setting.flag) VALUE") && usage.contains("\(setting.name) (default \(shown))"), "\(setting.name)")
         }
         #expect(usage.contains("--batch-gather-us VALUE") && usage.contains("BATCH_GATHER_US (default 300)"))
+        #expect(usage.contains("DASHBOARD_HEALTH_TARGETS (default none)"))
     }
 
     @Test func aFlagWithoutAValueIsAnError() {
@@ -90,5 +92,14 @@ import Testing
         let keys = ["\"a_key\"", "\"b_key\"", "\"level\"", "\"message\"", "\"msg\"", "\"service\"", "\"ts\""]
         let positions = try keys.map { key in try #require(line.range(of: key)).lowerBound }
         #expect(positions == positions.sorted())
+    }
+}
+
+@Suite struct DashboardSettingsTests {
+    @Test func listsAreCommaSeparated() throws {
+        let configuration = try ServiceConfiguration(environment: ["DASHBOARD_ALLOWED_ORIGINS": "https://a.example, http://b.example:8081,"],
+                                                     arguments: ["--dashboard-health-targets", "gateway=http://gw:8080/readyz"])
+        #expect(configuration.dashboardAllowedOrigins == ["https://a.example", "http://b.example:8081"])
+        #expect(configuration.dashboardHealthTargets == ["gateway=http://gw:8080/readyz"])
     }
 }
