@@ -33,25 +33,18 @@ if [[ ! -x "$venv/bin/python" ]]; then python3 -m venv "$venv"; fi
 
 . scripts/lib/services.sh
 WORK="$(mktemp -d)"
-SERVERS_STARTED=""
 WATCHERS_PID=""
 cleanup() {
     [[ -z "$WATCHERS_PID" ]] || kill "$WATCHERS_PID" 2>/dev/null || true
-    services_stop
-    if [[ -n "$SERVERS_STARTED" ]]; then
-        # shellcheck disable=SC2086 # a list of names
-        scripts/servers.sh stop $SERVERS_STARTED >&2 || true
-    fi
-    rm -rf "$WORK" "$SERVICES_LOGS"
+    services_cleanup
+    rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-export REDIS_PORT="${DASHBOARD_BENCH_REDIS_PORT:-16588}" AMQP_PORT="${DASHBOARD_BENCH_AMQP_PORT:-5788}" RABBITMQ_NODE=dashbench@localhost
-eval "$(scripts/servers.sh start redis rabbitmq)"
+services_servers dashbench "${DASHBOARD_BENCH_REDIS_PORT:-16588}" "${DASHBOARD_BENCH_AMQP_PORT:-5788}"
 say "building release products"
 services_build release
-export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" RABBITMQ_URLS="$AMQP_URL" HOST=127.0.0.1
-export GATEWAY_PORT=$BASE_PORT DASHBOARD_PORT=$((BASE_PORT + 1)) PROCESSOR_PORT=$((BASE_PORT + 2)) NOTIFIER_PORT=$((BASE_PORT + 3))
+services_ports "$BASE_PORT"
 redis-cli -p "$REDIS_PORT" SET inventory:bench-sku 1000000000 >/dev/null
 services_start gateway processor notifier dashboard
 services_wait_ready "$GATEWAY_PORT" "$DASHBOARD_PORT" "$PROCESSOR_PORT" "$NOTIFIER_PORT"

@@ -93,15 +93,17 @@ def post_orders(count, skus=("ABC", "XYZ", "NOPE")):
 def websocket_checks():
     with connect(LIVE, open_timeout=TIMEOUT, close_timeout=TIMEOUT) as ws:
         check(ws.response.status_code == 101, "the feed's handshake answered 101 (websockets checked Sec-WebSocket-Accept)")
-        first = json.loads(ws.recv(timeout=TIMEOUT))
-        check(first["type"] == "snapshot", "the first message is a snapshot")
+        raw = ws.recv(timeout=TIMEOUT)
+        first = json.loads(raw)
+        check(first["type"] == "snapshot", f"the first message is a snapshot ({len(raw)} bytes, {len(first['series']['t'])} points)")
         for key in ("series", "totals", "depths", "latency", "inventory", "feed", "health"):
             check(key in first, f"the snapshot has {key}")
         lengths = {len(values) for values in first["series"].values()}
         check(len(lengths) == 1, f"every series has the same length ({lengths})")
         check(all("email" not in item for item in first["feed"]) and "@" not in json.dumps(first["feed"]), "no e-mail address in the feed")
-        second = json.loads(ws.recv(timeout=TIMEOUT))
-        check(second["type"] == "tick" and second["seq"] == first["seq"] + 1, "then ticks, in sequence")
+        raw = ws.recv(timeout=TIMEOUT)
+        second = json.loads(raw)
+        check(second["type"] == "tick" and second["seq"] == first["seq"] + 1, f"then ticks, in sequence ({len(raw)} bytes)")
         check(all(len(values) == 1 for values in second["series"].values()), "a tick carries the newest point of each series")
         check(ws.ping(b"alive?").wait(TIMEOUT), "a ping is answered")
         ws.close(1000, "done")

@@ -41,27 +41,18 @@ fi
 say "$(chromium --version 2>/dev/null | head -n 1), selenium $("$venv/bin/python" -c 'import selenium; print(selenium.__version__)')"
 
 . scripts/lib/services.sh
-SERVERS_STARTED=""
 cleanup() {
     local status=$?
-    services_stop
-    if [[ -n "$SERVERS_STARTED" ]]; then
-        # shellcheck disable=SC2086 # a list of names
-        REDIS_PORT="$REDIS_PORT" AMQP_PORT="$AMQP_PORT" RABBITMQ_NODE="$RABBITMQ_NODE" scripts/servers.sh stop $SERVERS_STARTED >&2 || true
-    fi
     ((status == 0)) || { say "service logs:"; tail -n 15 "$SERVICES_LOGS"/*.log >&2 || true; }
-    rm -rf "$SERVICES_LOGS"
+    services_cleanup
     exit "$status"
 }
 trap cleanup EXIT
 
-export REDIS_PORT="${DASHBOARD_TEST_REDIS_PORT:-16587}" AMQP_PORT="${DASHBOARD_TEST_AMQP_PORT:-5787}" RABBITMQ_NODE=dashtest@localhost
-eval "$(scripts/servers.sh start redis rabbitmq)"
+services_servers dashtest "${DASHBOARD_TEST_REDIS_PORT:-16587}" "${DASHBOARD_TEST_AMQP_PORT:-5787}"
 say "building the services"
 services_build debug
-
-export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" RABBITMQ_URLS="$AMQP_URL" HOST=127.0.0.1
-export GATEWAY_PORT=$BASE_PORT DASHBOARD_PORT=$((BASE_PORT + 1)) PROCESSOR_PORT=$((BASE_PORT + 2)) NOTIFIER_PORT=$((BASE_PORT + 3))
+services_ports "$BASE_PORT"
 redis-cli -p "$REDIS_PORT" MSET inventory:ABC 100000 inventory:XYZ 5000 >/dev/null
 services_start gateway processor notifier
 services_wait_ready "$GATEWAY_PORT" "$PROCESSOR_PORT" "$NOTIFIER_PORT"

@@ -1,6 +1,14 @@
 # Sourced by scripts that run the pipeline's services as separate processes against servers of
 # their own (bash). Needs ROOT set to the repository's root.
 #
+#   services_servers NODE REDIS AMQP    starts (or reuses) a Redis on port REDIS and a RabbitMQ node
+#                                       NODE@localhost on port AMQP through scripts/servers.sh;
+#                                       sets SERVERS_STARTED, exports the services' REDIS_URL and
+#                                       RABBITMQ_URLS
+#   services_ports BASE                 exports the services' ports: gateway BASE, dashboard
+#                                       BASE+1, processor BASE+2, notifier BASE+3
+#   services_cleanup                    stops the services, then the servers services_servers
+#                                       started (for an EXIT trap)
 #   services_build [debug|release]      builds the four service products; sets SERVICES_BIN
 #   services_start NAME...              starts order-NAME for each (gateway processor notifier
 #                                       dashboard) with the environment as it is, logs in
@@ -57,4 +65,23 @@ services_stop() {
         wait "${SERVICE_PID[$name]}" 2>/dev/null || true
         unset "SERVICE_PID[$name]"
     done
+}
+
+services_servers() {
+    export RABBITMQ_NODE="$1@localhost" REDIS_PORT="$2" AMQP_PORT="$3"
+    eval "$(scripts/servers.sh start redis rabbitmq)"
+    export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" RABBITMQ_URLS="$AMQP_URL" HOST=127.0.0.1
+}
+
+services_ports() {
+    export GATEWAY_PORT=$1 DASHBOARD_PORT=$(($1 + 1)) PROCESSOR_PORT=$(($1 + 2)) NOTIFIER_PORT=$(($1 + 3))
+}
+
+services_cleanup() {
+    services_stop
+    if [[ -n "${SERVERS_STARTED:-}" ]]; then
+        # shellcheck disable=SC2086 # a list of names
+        scripts/servers.sh stop $SERVERS_STARTED >&2 || true
+    fi
+    rm -rf "$SERVICES_LOGS"
 }

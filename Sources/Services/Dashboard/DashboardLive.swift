@@ -27,7 +27,8 @@ final class DashboardLive: Sendable {
     private let source: any DashboardSource
     private let gauge: QueueDepthGauge
     private let interval: Duration
-    /// Written by the sampler alone; a lock so that tests and `/metrics` may read it too.
+    /// Written by the sampler alone; a lock because the sampler's task may move between threads
+    /// and the state is not an actor's.
     private let state = Mutex(DashboardState())
     /// The stream cursors, one per shard; nil until the first read.
     private let cursors = Mutex<[String]?>(nil)
