@@ -34,7 +34,7 @@ let package = Package(
         // Methods and properties by spec names, for the conformance runner and the fuzzer only.
         .target(name: "AMQP091Reflection", dependencies: ["AMQP091", "Bytes"], swiftSettings: swift6),
         .target(name: "HTTPServer", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
-        .target(name: "Services", dependencies: ["RESP", "AMQP091", "HTTPServer", "JSON", "Tracing"], swiftSettings: swift6),
+        .target(name: "Services", dependencies: ["RESP", "AMQP091", "HTTPServer", "HTTPClient", "JSON", "Tracing"], swiftSettings: swift6),
         .target(name: "JSON", swiftSettings: swift6),
         .target(name: "HTTPClient", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "Tracing", dependencies: ["Bytes", "Transport", "JSON", "HTTPClient"], swiftSettings: swift6),

@@ -2,7 +2,8 @@
 # The project's test command: installs the servers when missing, starts them (reusing any that
 # already answer), builds, runs every test against the real servers, the conformance vectors
 # through the shipped runner, a short seeded fuzz pass, the WebSocket interop check (Python's
-# websockets client), the AMQP interop and recovery checks and the short fault-injection run,
+# websockets client), the live dashboard in websockets and headless Chromium, the AMQP interop
+# and recovery checks and the short fault-injection run,
 # validates docker-compose.yml and the Kubernetes manifests, and stops on exit exactly the
 # servers it started (and the OTLP test receiver, scripts/interop/otlp-receiver.sh, likewise). Exits
 # non-zero when any step fails.
@@ -153,6 +154,9 @@ if [[ "$TEST_SERVERS" == all || "$TEST_SERVERS" == rabbitmq ]]; then
     step "amqp recovery" scripts/interop/amqp-recovery.sh
 fi
 if [[ "$TEST_SERVERS" == all ]]; then
+    # The live dashboard in Python's websockets client and in headless Chromium (Selenium), on
+    # servers and ports of its own; the screenshot goes to .local/artifacts/dashboard.png.
+    step "dashboard in real clients" scripts/interop/dashboard.sh
     # Fault scenarios and HTTP abuse, short form, on servers and ports of their own.
     step "chaos (short)" scripts/chaos/chaos.sh --short
 fi

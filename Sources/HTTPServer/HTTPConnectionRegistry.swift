@@ -122,17 +122,18 @@ final class HTTPConnectionRegistry: Sendable {
         resume(waiters, with: true)
     }
 
-    /// Refuses further connections and returns those that can be closed at once: idle ones and
-    /// those over the limit.
-    func beginShutdown() -> [TCPConnection] {
+    /// Refuses further connections and returns those that can be closed at once (idle ones and
+    /// those over the limit) and how to close the WebSockets (with 1001).
+    func beginShutdown() -> (closable: [TCPConnection], goAway: [@Sendable () -> Void]) {
         // Set before looking for idle connections: see `HTTPConnectionWatch.enterIdle`.
         shuttingDown.store(true, ordering: .sequentiallyConsistent)
-        let (closable, waiters) = state.withLock { state in
+        let (closable, goAway, waiters) = state.withLock { state in
             state.shuttingDown = true
-            return (state.entries.values.filter { $0.overLimit || $0.watch.isIdle }.map(\.connection), state.takeWaiters(for: .shutdown))
+            return (state.entries.values.filter { $0.overLimit || $0.watch.isIdle }.map(\.connection),
+                    state.entries.values.compactMap(\.watch.goAway), state.takeWaiters(for: .shutdown))
         }
         resume(waiters, with: true)
-        return closable
+        return (closable, goAway)
     }
 
     /// Closes every connection still registered and cancels its task. Closing comes first, so

@@ -97,6 +97,14 @@ struct HTTPConnectionStateMachine {
         state = keepAlive ? .head : .closing
     }
 
+    /// The connection switches protocols after the response just sent (101): no more HTTP is
+    /// read; returns the bytes received after the request, which belong to the new protocol.
+    mutating func switchProtocols() -> ByteBuffer {
+        guard case .responding = state else { preconditionFailure("no response pending") }
+        state = .closing
+        return parser.takeBufferedBytes()
+    }
+
     /// The next thing to do.
     mutating func nextAction() -> Action {
         while true {

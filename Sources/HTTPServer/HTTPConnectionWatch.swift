@@ -36,6 +36,8 @@ final class HTTPConnectionWatch: Sendable {
         var task: Task<Void, Never>?
         /// Set when the task was to be cancelled before it was attached.
         var cancelled = false
+        /// Closes the WebSocket the connection was upgraded to, for shutdown.
+        var goAway: (@Sendable () -> Void)?
     }
 
     private let guarded = Mutex(Guarded())
@@ -60,6 +62,19 @@ final class HTTPConnectionWatch: Sendable {
             return !shuttingDown()
         }
     }
+
+    /// The connection now serves a WebSocket, which shutdown closes with `goAway`. False when
+    /// `shuttingDown` says the server is stopping (checked after the hook is set, as in
+    /// `enterIdle`), so the caller should go away at once.
+    func upgraded(goAway: @escaping @Sendable () -> Void, shuttingDown: () -> Bool) -> Bool {
+        guarded.withLock { guarded in
+            guarded.goAway = goAway
+            return !shuttingDown()
+        }
+    }
+
+    /// How shutdown closes the connection's WebSocket, once it was upgraded.
+    var goAway: (@Sendable () -> Void)? { guarded.withLock { $0.goAway } }
 
     /// Bytes of a request arrived: the connection is no longer idle.
     func leaveIdle() {

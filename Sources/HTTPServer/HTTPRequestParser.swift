@@ -103,6 +103,16 @@ public struct HTTPRequestParser: Sendable {
         buffer.writeBuffer(bytes)
     }
 
+    /// Takes the bytes received beyond the last part returned: after a request's `.end`, what
+    /// the client sent after it, for a protocol the connection switches to (WebSocket frames).
+    mutating func takeBufferedBytes() -> ByteBuffer {
+        defer {
+            buffer = ByteBuffer()
+            ownsBuffer = false
+        }
+        return buffer
+    }
+
     /// Appends received bytes (copied).
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
         makeRoom(for: bytes.count)

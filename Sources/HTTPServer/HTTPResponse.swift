@@ -23,6 +23,8 @@ public struct HTTPResponse: Sendable {
     public var body: Body
     /// Whether to close the connection after this response even if the client would keep it.
     public var closeConnection: Bool
+    /// What a 101 switches the connection to (set by `HTTPRouter.webSocket`).
+    var upgrade: WebSocketUpgrade?
 
     /// A response with `status`, extra `headers` and `body`.
     public init(status: HTTPStatus, headers: HTTPHeaders = HTTPHeaders(), body: Body = .bytes(ByteBuffer()),

@@ -51,10 +51,14 @@ enum HTTPResponseEncoder {
         case .close, .none:
             break
         }
+        // 101 and 426 carry `Upgrade`, which needs the `upgrade` connection option (RFC 9110 §7.8).
+        let upgrades = code == 101 || code == 426
         if !keepAlive {
-            buffer.writeString("\r\nConnection: close")
+            buffer.writeString(upgrades ? "\r\nConnection: Upgrade, close" : "\r\nConnection: close")
         } else if version == .http1_0 {
             buffer.writeString("\r\nConnection: keep-alive")
+        } else if upgrades {
+            buffer.writeString("\r\nConnection: Upgrade")
         }
         buffer.writeString("\r\n\r\n")
     }

@@ -100,16 +100,18 @@ public final class HTTPServer: Sendable {
     /// Number of connections being served (those answered over the limit not counted).
     public var connectionCount: Int { registry.servedCount }
 
-    /// Stops accepting, closes idle connections, lets requests in progress finish (their
-    /// responses close the connection) for up to `gracePeriod`, then cancels the handlers still
-    /// running and closes their connections. Returns once every connection task has ended, or
-    /// about a second after cancelling: a handler that ignores cancellation is left to end on
-    /// its own, its connection closed.
+    /// Stops accepting, closes idle connections, starts the closing handshake of WebSockets
+    /// (1001, going away), lets requests in progress finish (their responses close the
+    /// connection) for up to `gracePeriod`, then cancels the handlers still running and closes
+    /// their connections. Returns once every connection task has ended, or about a second after
+    /// cancelling: a handler that ignores cancellation is left to end on its own, its connection
+    /// closed.
     public func shutdown(gracePeriod: Duration = .seconds(10)) async {
-        let closable = registry.beginShutdown()
+        let (closable, goAway) = registry.beginShutdown()
         listener.close()
         spare.discard()
         for connection in closable { connection.close() }
+        for close in goAway { close() }
         if await registry.waitUntilEmpty(before: .now + gracePeriod, on: loop) { return }
         registry.cancelAll()
         if await registry.waitUntilEmpty(before: .now + Self.cancellationGrace, on: loop) { return }

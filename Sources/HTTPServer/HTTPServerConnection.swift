@@ -67,6 +67,11 @@ extension HTTPServer {
                         return
                     }
                     guard let response = await handle(request, watch: watch, on: connection) else { return }
+                    if let upgrade = response.upgrade {
+                        _ = try await send(response, for: request.head, keepAlive: true, on: connection)
+                        await serveWebSocket(upgrade, on: connection, received: machine.switchProtocols(), watch: watch)
+                        return
+                    }
                     let wanted = request.head.keepAlive && !response.closeConnection && !overLimit && !registry.isShuttingDown
                     let keepAlive = try await send(response, for: request.head, keepAlive: wanted, on: connection)
                     machine.responseSent(keepAlive: keepAlive)
@@ -81,6 +86,15 @@ extension HTTPServer {
         } catch {
             // The peer is gone or too slow to take a response: nothing more can be sent.
         }
+    }
+
+    /// Runs the WebSocket a 101 switched the connection to until it ends. Shutdown closes it
+    /// with 1001 (at once when shutdown has already begun).
+    private func serveWebSocket(_ upgrade: WebSocketUpgrade, on connection: TCPConnection, received: ByteBuffer,
+                                watch: HTTPConnectionWatch) async {
+        let socket = WebSocket(connection: connection, configuration: upgrade.configuration)
+        if !watch.upgraded(goAway: socket.goAway, shuttingDown: { registry.isShuttingDown }) { socket.goAway() }
+        await socket.run(received: received, handler: upgrade.handler)
     }
 
     /// Runs the handler of `request`, stopped by `watch` and the request deadline. Returns the

@@ -31,6 +31,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible, Expressib
     public var forbidsBody: Bool { code < 200 || code == 204 || code == 304 }
 
     public static let `continue`: HTTPStatus = 100
+    public static let switchingProtocols: HTTPStatus = 101
     public static let ok: HTTPStatus = 200
     public static let created: HTTPStatus = 201
     public static let accepted: HTTPStatus = 202
@@ -55,6 +56,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible, Expressib
     public static let expectationFailed: HTTPStatus = 417
     public static let unprocessableContent: HTTPStatus = 422
     public static let tooManyRequests: HTTPStatus = 429
+    public static let upgradeRequired: HTTPStatus = 426
     public static let requestHeaderFieldsTooLarge: HTTPStatus = 431
     public static let internalServerError: HTTPStatus = 500
     public static let notImplemented: HTTPStatus = 501
@@ -67,6 +69,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible, Expressib
     private static func standardPhrase(_ code: Int) -> String {
         switch code {
         case 100: "Continue"
+        case 101: "Switching Protocols"
         case 200: "OK"
         case 201: "Created"
         case 202: "Accepted"
@@ -90,6 +93,7 @@ public struct HTTPStatus: Sendable, Hashable, CustomStringConvertible, Expressib
         case 415: "Unsupported Media Type"
         case 417: "Expectation Failed"
         case 422: "Unprocessable Content"
+        case 426: "Upgrade Required"
         case 429: "Too Many Requests"
         case 431: "Request Header Fields Too Large"
         case 500: "Internal Server Error"

@@ -51,6 +51,12 @@ struct WebSocketConnectionStateMachine: Sendable {
         return false
     }
 
+    /// Whether messages may still be sent: neither side has started the closing handshake.
+    var isOpen: Bool {
+        if case .open = state { return true }
+        return false
+    }
+
     /// Hands over received bytes.
     mutating func received(_ bytes: ByteBuffer) {
         decoder.feed(bytes)

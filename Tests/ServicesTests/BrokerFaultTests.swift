@@ -16,7 +16,7 @@ struct BrokerFaultTests {
     let run = UUID().uuidString.prefix(8).lowercased()
     let node = DisposableNodes.nodes[0]
     let brokerURL = DisposableNodes.urls.first ?? ""
-    let redis: RedisClient
+    let redis: any RedisClientProtocol
     let sender = CountingSender()
 
     struct Timeout: Error, CustomStringConvertible {
@@ -25,7 +25,7 @@ struct BrokerFaultTests {
     }
 
     init() throws {
-        redis = try RedisClient(url: TestServer.redis.url())
+        redis = try TestRedis.client()
     }
 
     /// The four services on the disposable node, until `body` returns.
@@ -38,9 +38,6 @@ struct BrokerFaultTests {
         configuration.processorMetricsPort = 0
         configuration.notifierMetricsPort = 0
         configuration.prefetch = 8
-        // The test's own client serves its connections only while it runs.
-        let redisRun = Task { await redis.run() }
-        defer { redisRun.cancel() }
         let pipeline = try await TestPipeline.start(configuration: configuration, logger: JSONLogger(service: "faults", minimum: .error), sender: sender)
         do {
             // Consumers start once their broker answers, after serving began.

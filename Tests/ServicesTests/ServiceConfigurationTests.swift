@@ -52,9 +52,11 @@ import Testing
         let usage = ServiceConfiguration.usage(program: "order-gateway", summary: "runs the gateway")
         #expect(usage.hasPrefix("order-gateway: runs the gateway\n"))
         for setting in ServiceConfiguration.settings {
-            #expect(usage.contains("\(setting.flag) VALUE") && usage.contains("\(setting.name) (default \(setting.defaultValue))"), "\(setting.name)")
+            let shown = setting.defaultValue.isEmpty ? "none" : setting.defaultValue
+            #expect(usage.contains("\(setting.flag) VALUE") && usage.contains("\(setting.name) (default \(shown))"), "\(setting.name)")
         }
         #expect(usage.contains("--batch-gather-us VALUE") && usage.contains("BATCH_GATHER_US (default 300)"))
+        #expect(usage.contains("DASHBOARD_HEALTH_TARGETS (default none)"))
         #expect(usage.contains("--access-log VALUE") && usage.contains("ACCESS_LOG (default 0)"))
         for variable in ["OTEL_EXPORTER_OTLP_ENDPOINT (default none: tracing off)", "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER (default parentbased_always_on)",
                          "OTEL_TRACES_SAMPLER_ARG (default 1.0)", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_SDK_DISABLED (default false)"] {
@@ -92,5 +94,14 @@ import Testing
             try ServiceConfiguration(environment: [:], arguments: ["--prefetch"])
         }
         #expect(error?.name == "arguments" && error?.value == "--prefetch")
+    }
+}
+
+@Suite struct DashboardSettingsTests {
+    @Test func listsAreCommaSeparated() throws {
+        let configuration = try ServiceConfiguration(environment: ["DASHBOARD_ALLOWED_ORIGINS": "https://a.example, http://b.example:8081,"],
+                                                     arguments: ["--dashboard-health-targets", "gateway=http://gw:8080/readyz"])
+        #expect(configuration.dashboardAllowedOrigins == ["https://a.example", "http://b.example:8081"])
+        #expect(configuration.dashboardHealthTargets == ["gateway=http://gw:8080/readyz"])
     }
 }

@@ -8,13 +8,13 @@ import TestSupport
 /// lie in one shard and the steps split by shard as they would on a cluster. In a database of
 /// its own, so the summed totals are this suite's alone.
 @Suite(.requires(.redis), .serialized) struct ShardedPipelineStoreTests {
-    let redis: RedisClient
+    let redis: any RedisClientProtocol
     let keys = PipelineKeys(shardTags: ["{p0}", "{p1}", "{p2}", "{p3}"])
     let store: RedisPipelineStore
     let run = UUID().uuidString.prefix(8)
 
     init() throws {
-        redis = try RedisClient.forTests(database: 5)
+        redis = try TestRedis.client(database: 5)
         store = RedisPipelineStore(redis: redis, keys: keys)
     }
 

@@ -101,7 +101,7 @@ struct TracingEndToEndTests {
 
     @Test func oneOrdersTraceGoesFromTheRequestThroughAllThreeServices() async throws {
         let sender = SpanRecordingSender()
-        let redis = try RedisClient.forTests()
+        let redis = try TestRedis.client()
         let sku = "trace-\(run)", id = "trace-\(run)", other = "untraced-\(run)"
         try await redis.set(PipelineKeys.inventory(sku), to: 10)
         let lines = try await withPipeline(sender: sender) { pipeline in

@@ -49,7 +49,7 @@ public enum PipelineApp {
             .gateway: "the HTTP gateway (POST /orders, GET /orders/{id})",
             .processor: "the order processor (orders.queue: stock reservation)",
             .notifier: "the notifier (notifier.queue: one notification per order)",
-            .dashboard: "the dashboard (GET /metrics)",
+            .dashboard: "the dashboard (GET / the live page, GET /live its WebSocket feed, GET /metrics)",
         ]
         return "runs " + roles.map { what[$0]! }.joined(separator: ", ") + "; every service also serves /livez, /readyz and /metrics/prometheus"
     }
@@ -150,7 +150,9 @@ public enum PipelineApp {
             }
             // The gateways' accept recorders, which the routers just built; cancelled last.
             tasks.addTask { await parts.runGateways() }
-            serving(RunningPipeline(ports: servers.mapValues(\.port)))
+            let ports = servers.mapValues(\.port)
+            tasks.addTask { await parts.runDashboards(ports: ports, until: stop, loops: loops) }
+            serving(RunningPipeline(ports: ports))
             await stop.wait()
             for server in servers.values { await server.shutdown(gracePeriod: .seconds(10)) }
             logger.info("http stopped; settling deliveries under way")

@@ -31,6 +31,8 @@ final class PipelineParts: Sendable {
     private let notifier: OrderNotifier
     /// The gateways built for this process's routers, whose background work `runGateways` runs.
     private let gateways = Mutex<[OrderGateway]>([])
+    /// The live dashboards built for this process's routers, whose samplers `runDashboards` runs.
+    private let dashboards = Mutex<[DashboardLive]>([])
 
     /// `store` is traced per role, naming `redisServer`.
     init(roles: [ServiceRole], configuration: ServiceConfiguration, store: RedisPipelineStore, redisServer: RedisSpanTarget, tracing: ServiceTracing,
@@ -113,6 +115,30 @@ final class PipelineParts: Sendable {
         }
     }
 
+    /// Runs the samplers of the live dashboards built so far until `stop` is raised, probing the
+    /// health targets of the configuration (by default every role on 127.0.0.1, at `ports` for
+    /// the roles this process serves).
+    func runDashboards(ports: [ServiceRole: Int], until stop: StopSignal, loops: EventLoopGroup) async {
+        let probe = HealthProbe(targets: healthTargets(ports: ports))
+        await withDiscardingTaskGroup { group in
+            for live in dashboards.withLock({ $0 }) { group.addTask { await live.run(probe: probe, until: stop, loops: loops) } }
+        }
+    }
+
+    private func healthTargets(ports: [ServiceRole: Int]) -> [HealthProbe.Target] {
+        guard configuration.dashboardHealthTargets.isEmpty else {
+            return configuration.dashboardHealthTargets.map { entry in
+                let parts = entry.split(separator: "=", maxSplits: 1)
+                return parts.count == 2 ? HealthProbe.Target(name: String(parts[0]), url: String(parts[1])) : HealthProbe.Target(name: entry, url: entry)
+            }
+        }
+        let configured: [ServiceRole: Int] = [.gateway: configuration.gatewayPort, .processor: configuration.processorMetricsPort,
+                                              .notifier: configuration.notifierMetricsPort, .dashboard: configuration.dashboardPort]
+        return ServiceRole.allCases.map { role in
+            HealthProbe.Target(name: role.rawValue, url: "http://127.0.0.1:\(ports[role] ?? configured[role]!)/readyz")
+        }
+    }
+
     /// Cancels the consumers of every broker at once and waits until the deliveries under way
     /// are settled.
     func stopConsumers() async {
@@ -161,8 +187,11 @@ final class PipelineParts: Sendable {
             gateways.withLock { $0.append(gateway) }
             ServiceRoutes.addGateway(to: &router, gateway: gateway, reader: store, metrics: metrics)
         case .dashboard:
-            let gauge = DeadLetterGauge(client: broker.publishing)
-            ServiceRoutes.addDashboard(to: &router, reader: store, dlqDepth: gauge.depth)
+            let gauge = QueueDepthGauge(client: broker.publishing)
+            let live = DashboardLive(source: store, gauge: gauge)
+            dashboards.withLock { $0.append(live) }
+            ServiceRoutes.addDashboard(to: &router, reader: store, dlqDepth: { await gauge.depth(of: PipelineTopology.deadLetterQueue) })
+            ServiceRoutes.addLiveDashboard(to: &router, live: live, allowedOrigins: configuration.dashboardAllowedOrigins)
         case .processor, .notifier:
             break
         }

@@ -51,6 +51,13 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// The `OTEL_*` variables of the environment, which configure tracing (see
     /// `ServiceTracing.variables`); read from the environment only, not from flags.
     public var otel: [String: String] = [:]
+    /// Pages of other origins allowed to open the dashboard's live feed (`scheme://host[:port]`);
+    /// its own origin always may.
+    public var dashboardAllowedOrigins: [String] = []
+    /// The services whose `/readyz` the dashboard probes, `name=http://host:port/readyz`; empty:
+    /// the four roles on 127.0.0.1 at their configured ports (the bound ones for the roles this
+    /// process runs).
+    public var dashboardHealthTargets: [String] = []
 
     public init() {}
 
@@ -166,7 +173,16 @@ public struct ServiceConfiguration: Sendable, Equatable {
             default: throw InvalidSetting(name: "ACCESS_LOG", value: value, expected: "1 or 0")
             }
         },
+        list("DASHBOARD_ALLOWED_ORIGINS", \.dashboardAllowedOrigins, "other pages allowed to open the dashboard's live feed, comma-separated scheme://host[:port]"),
+        list("DASHBOARD_HEALTH_TARGETS", \.dashboardHealthTargets,
+             "services the dashboard probes, comma-separated name=http://host:port/readyz (default: the four roles on 127.0.0.1)"),
     ]
+
+    private static func list(_ name: String, _ field: WritableKeyPath<ServiceConfiguration, [String]> & Sendable, _ help: String) -> Setting {
+        Setting(name: name, help: help, defaultValue: ServiceConfiguration()[keyPath: field].joined(separator: ",")) { configuration, value throws(InvalidSetting) in
+            configuration[keyPath: field] = value.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
+        }
+    }
 
     private static func text(_ name: String, _ field: WritableKeyPath<ServiceConfiguration, String> & Sendable, _ help: String) -> Setting {
         Setting(name: name, help: help, defaultValue: ServiceConfiguration()[keyPath: field]) { configuration, value throws(InvalidSetting) in

@@ -30,9 +30,11 @@ enum NotificationScripts {
 
     /// Notifier: record sent notifications unless another notifier holds their lease. KEYS[1]
     /// totals, then per notification i: KEYS[3i-1] `notif:<id>` lease, KEYS[3i]
-    /// `notifications:<id>`, KEYS[3i+1] `order:<id>`; ARGV[1] our lease token, ARGV[2] the id of
-    /// the sends being recorded (one per attempt). Stamps `notified_at` (Redis clock, ms, the same
-    /// clock as `accepted_at`). Returns per notification 1 when recorded — the lease is ours, or it
+    /// `notifications:<id>`, KEYS[3i+1] `order:<id>`, and last the stream of recent orders;
+    /// ARGV[1] our lease token, ARGV[2] the id of the sends being recorded (one per attempt),
+    /// ARGV[2+i] order i's id. Stamps `notified_at` (Redis clock, ms, the same clock as
+    /// `accepted_at`) and appends the notification, with its accepted → notified latency, to the
+    /// stream (see `PipelineKeys.recentOrders`). Returns per notification 1 when recorded — the lease is ours, or it
     /// lapsed and nobody took it: the send happened either way — and 0 when another notifier holds
     /// the lease (that notifier sends and records). Every call follows completed sends, so it
     /// counts each in the notification's `sends` field first, once per send id, before the lease
@@ -42,7 +44,7 @@ enum NotificationScripts {
         local now = redis.call('TIME')
         local ms = now[1] * 1000 + math.floor(now[2] / 1000)
         local results, recorded = {}, 0
-        for i = 1, (#KEYS - 1) / 3 do
+        for i = 1, (#KEYS - 2) / 3 do
           local lease, notification, order = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
           local known = redis.call('HMGET', notification, 'status', 'counted_send')
           local counted = known[2] == ARGV[2]
@@ -54,7 +56,15 @@ enum NotificationScripts {
           else
             if known[1] ~= 'sent' then
               redis.call('HSET', notification, 'status', 'sent', 'notified_at', ms, 'counted_send', ARGV[2])
-              if redis.call('HGET', order, 'state') == 'reserved' then redis.call('HSET', order, 'state', 'notified') end
+              local fields = redis.call('HMGET', order, 'state', 'reason', 'sku', 'qty', 'accepted_at')
+              local state = fields[1]
+              if state == 'reserved' then
+                state = 'notified'
+                redis.call('HSET', order, 'state', state)
+              end
+              local latency = fields[5] and tostring(ms - tonumber(fields[5])) or ''
+              redis.call('XADD', KEYS[#KEYS], 'MAXLEN', '~', \(PipelineKeys.recentOrdersCap), '*', 'o', ARGV[2 + i], 's', state or '',
+                'r', fields[2] or '', 'k', fields[3] or '', 'q', fields[4] or '', 'n', '1', 'l', latency)
               recorded = recorded + 1
             elseif not counted then
               redis.call('HSET', notification, 'counted_send', ARGV[2])

@@ -86,6 +86,15 @@ public struct PipelineKeys: Sendable, Equatable {
         isSharded ? "\(Self.processedCount):\(shardTags[shard])" : Self.processedCount
     }
 
+    /// A capped stream of what happened to recent orders in `shard`, for the dashboard's feed and
+    /// latency: the processor appends each decision, the notifier each notification (with its
+    /// accepted → notified latency), each in the script that records it, so an entry names only
+    /// what Redis holds. The stream lies in the shard's slot, beside the orders it names.
+    public func recentOrders(shard: Int) -> String { isSharded ? "events:recent:\(shardTags[shard])" : "events:recent" }
+    /// Entries `recentOrders` keeps, about (trimmed with `MAXLEN ~`, which Redis does a node at a
+    /// time): the memory of the feed is bounded however fast orders come.
+    public static let recentOrdersCap = 2_000
+
     /// Units in stock for a SKU, set by operators (`SET inventory:<sku> N`); missing means the
     /// SKU is unknown. The same name in every topology.
     public static func inventory(_ sku: String) -> String { "inventory:\(sku)" }

@@ -42,7 +42,7 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
         public var description: String { "\(step): \(acknowledged) of \(required) replicas acknowledged the write in time" }
     }
 
-    private let redis: any RedisCommandSender
+    let redis: any RedisCommandSender
     /// The key schema: plain names on one master, sharded on a cluster.
     public let keys: PipelineKeys
     private let durability: Durability
@@ -199,14 +199,16 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
         guard keys.isSharded else {
             var scriptKeys = [keys.totals(shard: 0), keys.processedCount(shard: 0)]
             var arguments: [any RESPArgument] = []
-            scriptKeys.reserveCapacity(2 + 2 * orders.count)
-            arguments.reserveCapacity(2 * orders.count)
+            scriptKeys.reserveCapacity(3 + 2 * orders.count)
+            arguments.reserveCapacity(3 * orders.count)
             for order in orders {
                 scriptKeys.append(keys.order(order.id))
                 scriptKeys.append(PipelineKeys.inventory(order.sku))
                 arguments.append(order.qty)
                 arguments.append(order.sku)
+                arguments.append(order.id)
             }
+            scriptKeys.append(keys.recentOrders(shard: 0))
             return try Self.decisions(try await evalDurably(ReservationScripts.decideAndRecord, step: "reserve", keys: scriptKeys, arguments: arguments), count: orders.count)
         }
         // Deciding happens in each SKU's slot, beside its stock; recording in each order's.
@@ -217,8 +219,8 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
         }
         let decided = Array(zip(orders, decisions))
         let recorded = try await eachShard(decided, shard: { keys.shard(of: $0.0.id) }) { group, shard in
-            let scriptKeys = [keys.totals(shard: shard), keys.processedCount(shard: shard)] + group.map { keys.order($0.0.id) }
-            let arguments: [any RESPArgument] = group.flatMap { order, decision in [decision.state, decision.reason, order.sku, order.qty] as [any RESPArgument] }
+            let scriptKeys = [keys.totals(shard: shard), keys.processedCount(shard: shard)] + group.map { keys.order($0.0.id) } + [keys.recentOrders(shard: shard)]
+            let arguments: [any RESPArgument] = group.flatMap { order, decision in [decision.state, decision.reason, order.sku, order.qty, order.id] as [any RESPArgument] }
             let reply = try await evalDurably(ReservationScripts.recordInSlot, step: "record decisions", keys: scriptKeys, arguments: arguments)
             guard case .integer(let count) = reply else { throw UnexpectedReply(step: "record decisions", reply: "\(reply)") }
             return Int(count)
@@ -271,9 +273,10 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
     public func recordSent(_ orderIDs: [String], token: String, sendID: String) async throws -> [Bool] {
         let recorded = try await perShard(orderIDs, shard: keys.shard(of:)) { group, shard in
             var scriptKeys = [keys.totals(shard: shard)]
-            scriptKeys.reserveCapacity(1 + 3 * group.count)
+            scriptKeys.reserveCapacity(2 + 3 * group.count)
             for id in group { scriptKeys += [keys.notificationLease(id), keys.notification(id), keys.order(id)] }
-            let reply = try await evalDurably(NotificationScripts.recordSent, step: "record sent", keys: scriptKeys, arguments: [token, sendID])
+            scriptKeys.append(keys.recentOrders(shard: shard))
+            let reply = try await evalDurably(NotificationScripts.recordSent, step: "record sent", keys: scriptKeys, arguments: [token, sendID] + group)
             guard case .array(let results) = reply, results.count == group.count else { throw UnexpectedReply(step: "record sent", reply: "\(reply)") }
             return try results.map { result in
                 guard case .integer(let recorded) = result else { throw UnexpectedReply(step: "record sent", reply: "\(result)") }

@@ -44,6 +44,14 @@ enum ReservationScripts {
         end
         """
 
+    /// Appends a recorded decision to the capped stream of recent orders (see
+    /// `PipelineKeys.recentOrders`).
+    private static let feed = """
+        local function feed(stream, id, state, reason, sku, qty)
+          redis.call('XADD', stream, 'MAXLEN', '~', \(PipelineKeys.recentOrdersCap), '*', 'o', id, 's', state, 'r', reason, 'k', sku, 'q', qty)
+        end
+        """
+
     /// Counts recorded decisions in the totals (once per state per call) and the processed count.
     private static let count = """
         local function count(totals, processed, counts, recorded)
@@ -54,15 +62,17 @@ enum ReservationScripts {
 
     /// Decides and records the orders of one message on one master. KEYS[1] totals, KEYS[2] the
     /// processed count, then per order i: KEYS[2i+1] its decision (its hash), KEYS[2i+2] its
-    /// SKU's stock; ARGV[2i-1] qty, ARGV[2i] sku. Returns per order {state, reason, first}.
-    static let decideAndRecord = RedisScript([decide, record, count, """
+    /// SKU's stock, and last the stream of recent orders; ARGV[3i-2] qty, ARGV[3i-1] sku,
+    /// ARGV[3i] the order id. Returns per order {state, reason, first}.
+    static let decideAndRecord = RedisScript([decide, record, count, feed, """
         local results, counts, recorded = {}, {}, 0
-        for i = 1, #ARGV / 2 do
-          local order, qty, sku = KEYS[2 * i + 1], tonumber(ARGV[2 * i - 1]), ARGV[2 * i]
+        for i = 1, #ARGV / 3 do
+          local order, qty, sku = KEYS[2 * i + 1], tonumber(ARGV[3 * i - 2]), ARGV[3 * i - 1]
           local state, reason, first = decide(order, KEYS[2 * i + 2], qty, sku)
           if record(order, state, reason, sku, qty) == 1 then
             counts[state] = (counts[state] or 0) + 1
             recorded = recorded + 1
+            feed(KEYS[#KEYS], ARGV[3 * i], state, reason, sku, qty)
           end
           results[i] = {state, reason, first}
         end
@@ -82,15 +92,16 @@ enum ReservationScripts {
         """].joined(separator: "\n"))
 
     /// Records decisions on orders of one slot. KEYS[1] the slot's totals, KEYS[2] its processed
-    /// count, then KEYS[2+i] order i's hash; ARGV per order: state, reason, sku, qty. Returns how
-    /// many were recorded for the first time.
-    static let recordInSlot = RedisScript([record, count, """
+    /// count, then KEYS[2+i] order i's hash, and last the slot's stream of recent orders; ARGV
+    /// per order: state, reason, sku, qty, id. Returns how many were recorded for the first time.
+    static let recordInSlot = RedisScript([record, count, feed, """
         local counts, recorded = {}, 0
-        for i = 1, #KEYS - 2 do
-          local state = ARGV[4 * i - 3]
-          if record(KEYS[2 + i], state, ARGV[4 * i - 2], ARGV[4 * i - 1], tonumber(ARGV[4 * i])) == 1 then
+        for i = 1, #KEYS - 3 do
+          local state, reason, sku, qty, id = ARGV[5 * i - 4], ARGV[5 * i - 3], ARGV[5 * i - 2], tonumber(ARGV[5 * i - 1]), ARGV[5 * i]
+          if record(KEYS[2 + i], state, reason, sku, qty) == 1 then
             counts[state] = (counts[state] or 0) + 1
             recorded = recorded + 1
+            feed(KEYS[#KEYS], id, state, reason, sku, qty)
           end
         end
         count(KEYS[1], KEYS[2], counts, recorded)
