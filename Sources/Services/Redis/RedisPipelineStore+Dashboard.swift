@@ -35,7 +35,8 @@ extension RedisPipelineStore: DashboardSource {
         guard !skus.isEmpty else { return [:] }
         let replies = try await redis.pipeline(skus.map { ["GET", PipelineKeys.inventory($0)] })
         var levels: [String: Int64?] = [:]
-        for (sku, reply) in zip(skus, replies) { levels[sku] = reply.string.flatMap { Int64($0) } }
+        // updateValue: assigning a nil level through the subscript would drop the SKU instead.
+        for (sku, reply) in zip(skus, replies) { levels.updateValue(reply.string.flatMap { Int64($0) }, forKey: sku) }
         return levels
     }
 
