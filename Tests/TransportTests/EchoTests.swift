@@ -1,5 +1,6 @@
 import Bytes
 import Testing
+import TestSupport
 import Glibc
 import Transport
 
@@ -8,12 +9,12 @@ import Transport
         let server = try await EchoServer()
         let connection = try await TCPConnection.connect(host: "127.0.0.1", port: server.port, timeout: .seconds(5))
         let message = Array("*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n".utf8)
-        for chunks in fragmentations(of: message) {
-            for chunk in chunks {
+        for feeding in Feeding.all(of: message) {
+            for chunk in feeding.chunks {
                 try await connection.write(ByteBuffer(bytes: chunk))
             }
             let echoed = try await readExactly(message.count, from: connection)
-            #expect(Array(echoed.readableBytesView) == message, "chunks \(chunks.map(\.count))")
+            #expect(Array(echoed.readableBytesView) == message, "fed \(feeding)")
         }
         connection.close()
         await server.stop()
