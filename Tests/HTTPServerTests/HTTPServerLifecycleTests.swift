@@ -8,6 +8,7 @@ import Darwin
 #endif
 @testable import HTTPServer
 import Testing
+import TestSupport
 
 /// The connection limit and shutdown, over real loopback sockets.
 @Suite struct HTTPServerLifecycleTests {
@@ -80,7 +81,7 @@ import Testing
 
         let busy = try await TestClient(port: server.port)
         try await busy.send("GET /gated HTTP/1.1\r\nHost: t\r\n\r\n")
-        try await eventually("the request to reach the handler") { server.gate.arrived > 0 }
+        try await server.gate.awaitArrivals(1)
         let stopping = Task { await server.stop(gracePeriod: .seconds(30)) }
         // Shutdown has begun once the idle connection is closed; only then may the request finish.
         #expect(try await idle.isClosedByServer())
@@ -99,10 +100,9 @@ import Testing
         let client = try await TestClient(port: server.port)
         try await client.send("GET /sleep HTTP/1.1\r\nHost: t\r\n\r\n")
         try await server.sleeps.started.reached(1)
-        let stopped = await completes(within: .seconds(20)) {
+        try await within(testPatience, "shutdown") {
             await server.server.shutdown(gracePeriod: .milliseconds(200))
         }
-        #expect(stopped)
         #expect(server.server.connectionCount == 0)
         // Shutdown waits a bounded time for cancelled handlers; under load this one may record
         // its cancellation just after.
@@ -115,12 +115,11 @@ import Testing
         let server = try await TestServer()
         let client = try await TestClient(port: server.port)
         try await client.send("GET /stuck HTTP/1.1\r\nHost: t\r\n\r\n")
-        try await eventually("the handler to start") { server.stuck.arrived == 1 }
+        try await server.stuck.awaitArrivals(1)
         // The handler would hold on for a minute; shutdown must not wait for it.
-        let stopped = await completes(within: .seconds(20)) {
+        try await within(testPatience, "shutdown") {
             await server.server.shutdown(gracePeriod: .milliseconds(200))
         }
-        #expect(stopped)
         #expect(server.server.connectionCount == 0)
         #expect(try await client.isClosedByServer())
         server.stuck.open()

@@ -1,6 +1,7 @@
 import Bytes
 import HTTPServer
 import Testing
+import TestSupport
 
 /// The server's timeouts against slow clients, over real loopback sockets. Bounds on elapsed
 /// time are generous: each only tells a deadline from its absence.

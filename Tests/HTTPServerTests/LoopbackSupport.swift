@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import Bytes
 import HTTPServer
 import Testing
+import TestSupport
 import Transport
 
 /// A response as a test client sees it.
@@ -217,87 +217,32 @@ final class TestServer: Sendable {
     /// Shuts the server down and waits for `run()` to return, for a bounded time: a server that
     /// does not stop fails the test instead of hanging it.
     func stop(gracePeriod: Duration = .seconds(2), sourceLocation: SourceLocation = #_sourceLocation) async {
-        let stopped = await completes(within: gracePeriod + .seconds(10)) { [server, runner] in
-            await server.shutdown(gracePeriod: gracePeriod)
-            await runner.value
+        do {
+            try await within(gracePeriod + testPatience, "the server to stop") { [server, runner] in
+                await server.shutdown(gracePeriod: gracePeriod)
+                await runner.value
+            }
+        } catch {
+            Issue.record(error, sourceLocation: sourceLocation)
         }
-        #expect(stopped, "the server did not stop", sourceLocation: sourceLocation)
     }
 }
 
 /// Collects what a server reports, and lets a test wait for a report.
 final class ServerReports: Sendable {
-    private let events = Mutex<[HTTPServer.LogEvent]>([])
-    private let count = EventCount()
+    private let recorder = EventRecorder<HTTPServer.LogEvent>()
 
-    var all: [HTTPServer.LogEvent] { events.withLock { $0 } }
+    var all: [HTTPServer.LogEvent] { recorder.all }
 
     var log: @Sendable (HTTPServer.LogEvent) -> Void {
-        { [self] event in
-            events.withLock { $0.append(event) }
-            count.record()
-        }
+        { [recorder] event in recorder.record(event) }
     }
 
     func named(_ message: String) -> [HTTPServer.LogEvent] { all.filter { $0.message == message } }
 
     /// The first report with `message`, once there is one; throws `TestTimeout` when none comes.
     func first(_ message: String) async throws -> HTTPServer.LogEvent {
-        while true {
-            let seen = all
-            if let event = seen.first(where: { $0.message == message }) { return event }
-            try await count.reached(seen.count + 1)
-        }
-    }
-}
-
-/// A wait in a test that took longer than it may.
-struct TestTimeout: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
-/// Waits until `condition` holds, checking every 10 ms; throws after `timeout`, so a
-/// regression fails the test instead of hanging it.
-func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw TestTimeout(what: what) }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}
-
-/// Runs `operation` and waits for it for at most `timeout`; false when it had not finished by
-/// then (it is left running: an awaited task cannot be made to return early).
-func completes(within timeout: Duration, _ operation: @escaping @Sendable () async -> Void) async -> Bool {
-    let outcome = RaceOutcome()
-    return await withCheckedContinuation { continuation in
-        outcome.wait(continuation)
-        let timer = Task {
-            guard (try? await Task.sleep(for: timeout)) != nil else { return }
-            outcome.finish(false)
-        }
-        Task {
-            await operation()
-            outcome.finish(true)
-            timer.cancel()
-        }
-    }
-}
-
-/// Hands the first of two racing results to the waiter; the later one is dropped.
-private final class RaceOutcome: Sendable {
-    private let waiter = Mutex<CheckedContinuation<Bool, Never>?>(nil)
-
-    func wait(_ continuation: CheckedContinuation<Bool, Never>) {
-        waiter.withLock { $0 = continuation }
-    }
-
-    func finish(_ value: Bool) {
-        waiter.withLock { waiter in
-            defer { waiter = nil }
-            return waiter
-        }?.resume(returning: value)
+        try await recorder.first("a report '\(message)'") { $0.message == message }
     }
 }
 
@@ -305,65 +250,6 @@ private final class RaceOutcome: Sendable {
 final class SleepLog: Sendable {
     let started = EventCount()
     let cancelled = EventCount()
-}
-
-/// Counts events and lets a test wait until a count is reached: ordering by the events
-/// themselves rather than by sleeping. A wait gives up with `TestTimeout` after its timeout,
-/// so a regression fails the test instead of hanging it.
-final class EventCount: Sendable {
-    private struct State {
-        var count = 0
-        var nextID = 0
-        var waiters: [Int: (target: Int, continuation: CheckedContinuation<Void, any Error>)] = [:]
-        var expired: Set<Int> = []
-    }
-
-    private let state = Mutex(State())
-
-    var value: Int { state.withLock { $0.count } }
-
-    func record() {
-        let ready = state.withLock { state in
-            state.count += 1
-            let ready = state.waiters.filter { $0.value.target <= state.count }
-            for id in ready.keys { state.waiters[id] = nil }
-            return ready.values.map(\.continuation)
-        }
-        for waiter in ready { waiter.resume() }
-    }
-
-    /// Returns once `target` events were recorded.
-    func reached(_ target: Int, timeout: Duration = .seconds(10)) async throws {
-        let id = state.withLock { state in
-            defer { state.nextID += 1 }
-            return state.nextID
-        }
-        let timer = Task { [weak self] in
-            try await Task.sleep(for: timeout)
-            self?.expire(id)
-        }
-        defer { timer.cancel() }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outcome = state.withLock { state -> Result<Void, any Error>? in
-                if state.count >= target { return .success(()) }
-                if state.expired.remove(id) != nil { return .failure(TestTimeout(what: "\(target) events")) }
-                state.waiters[id] = (target, continuation)
-                return nil
-            }
-            if let outcome { continuation.resume(with: outcome) }
-        }
-    }
-
-    private func expire(_ id: Int) {
-        let waiter = state.withLock { state in
-            guard let waiter = state.waiters.removeValue(forKey: id) else {
-                state.expired.insert(id)
-                return nil as CheckedContinuation<Void, any Error>?
-            }
-            return waiter.continuation
-        }
-        waiter?.resume(throwing: TestTimeout(what: "an event count"))
-    }
 }
 
 /// The server-side sockets of connections to `port` that this process holds open: accepted
@@ -386,25 +272,5 @@ func serverSideSockets(port: Int) throws -> Int {
         guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"),
               target.hasPrefix("socket:[") else { return false }
         return inodes.contains(String(target.dropFirst(8).dropLast()))
-    }
-}
-
-/// Holds requests until `open()`, so a test can be sure a request is in progress (not merely
-/// sent) whatever the machine's load. A waiter gives up with `TestTimeout` after its timeout,
-/// so a test that never opens the gate fails instead of hanging. Waiting ignores cancellation.
-final class Gate: Sendable {
-    private let arrivals = EventCount()
-    private let opening = EventCount()
-
-    /// Requests that have reached the gate.
-    var arrived: Int { arrivals.value }
-
-    func pass(timeout: Duration = .seconds(10)) async throws {
-        arrivals.record()
-        try await opening.reached(1, timeout: timeout)
-    }
-
-    func open() {
-        opening.record()
     }
 }

@@ -6,15 +6,15 @@ import TestSupport
 import Transport
 
 /// Runs a subscriber and collects its events so a test can wait for one.
-actor EventLog {
-    private var events: [RedisPubSubEvent] = []
+final class EventLog: Sendable {
+    private let events = EventRecorder<RedisPubSubEvent>()
     private let running: Task<Void, Never>
 
     init(_ subscriber: RedisSubscriber) {
         // Owned by the log: `stop()` cancels it, which finishes the events and so the reader below.
         running = Task { await subscriber.run() }
-        Task { [weak self] in
-            for await event in subscriber.events { await self?.append(event) }
+        Task { [events] in
+            for await event in subscriber.events { events.record(event) }
         }
     }
 
@@ -24,19 +24,12 @@ actor EventLog {
         await running.value
     }
 
-    private func append(_ event: RedisPubSubEvent) { events.append(event) }
-
     /// Everything received so far, for failure messages.
-    var received: [RedisPubSubEvent] { events }
+    var received: [RedisPubSubEvent] { events.all }
 
     /// Waits up to `limit` for the `occurrence`-th event equal to `expected`.
-    func waitFor(_ expected: RedisPubSubEvent, occurrence: Int = 1, within limit: Duration = .seconds(5)) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if events.filter({ $0 == expected }).count >= occurrence { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return false
+    func waitFor(_ expected: RedisPubSubEvent, occurrence: Int = 1, within limit: Duration = testPatience) async throws {
+        try await events.first("\(expected) #\(occurrence)", occurrence: occurrence, within: limit) { $0 == expected }
     }
 }
 
@@ -76,13 +69,13 @@ actor EventLog {
         let channel = RedisServer.prefix() + "events"
         await subscriber.subscribe(channels: [channel])
         await subscriber.subscribe(patterns: [channel + "*"])
-        #expect(await log.waitFor(.subscribed(channelOrPattern: channel, count: 1)))
-        #expect(await log.waitFor(.subscribed(channelOrPattern: channel + "*", count: 2)))
+        try await log.waitFor(.subscribed(channelOrPattern: channel, count: 1))
+        try await log.waitFor(.subscribed(channelOrPattern: channel + "*", count: 2))
         #expect(try await publisher.send(["PUBLISH", channel, "hello"]) == .integer(2))
-        #expect(await log.waitFor(.message(channel: channel, payload: ByteBuffer(string: "hello"))))
-        #expect(await log.waitFor(.patternMessage(pattern: channel + "*", channel: channel, payload: ByteBuffer(string: "hello"))))
+        try await log.waitFor(.message(channel: channel, payload: ByteBuffer(string: "hello")))
+        try await log.waitFor(.patternMessage(pattern: channel + "*", channel: channel, payload: ByteBuffer(string: "hello")))
         await subscriber.unsubscribe(channels: [channel])
-        #expect(await log.waitFor(.unsubscribed(channelOrPattern: channel, count: 1)))
+        try await log.waitFor(.unsubscribed(channelOrPattern: channel, count: 1))
         await log.stop()
     }
 
@@ -93,15 +86,15 @@ actor EventLog {
         let subscriber = RedisSubscriber(configuration: configuration, backoff: Backoff(initial: .milliseconds(20), maximum: .milliseconds(100)))
         let log = EventLog(subscriber)
         await subscriber.subscribe(channels: ["orders"])
-        #expect(await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1)))
+        try await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1))
 
         try await server.stop()
         try await server.start()
-        #expect(await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1), occurrence: 2))
+        try await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1), occurrence: 2)
         let publisher = try await RedisConnection.connect(configuration: configuration)
         defer { publisher.close() }
         #expect(try await publisher.send(["PUBLISH", "orders", "after restart"]) == .integer(1))
-        #expect(await log.waitFor(.message(channel: "orders", payload: ByteBuffer(string: "after restart"))))
+        try await log.waitFor(.message(channel: "orders", payload: ByteBuffer(string: "after restart")))
         await log.stop()
         try await server.stop()
     }
@@ -115,13 +108,13 @@ actor EventLog {
         let subscriber = RedisSubscriber(configuration: RedisConfiguration(port: server.port, username: "listener", password: "pw"))
         let log = EventLog(subscriber)
         await subscriber.subscribe(channels: ["allowed:orders"])
-        #expect(await log.waitFor(.subscribed(channelOrPattern: "allowed:orders", count: 1)))
+        try await log.waitFor(.subscribed(channelOrPattern: "allowed:orders", count: 1))
         await subscriber.subscribe(channels: ["forbidden"])
         let refusal = RedisServerError(reply: "NOPERM this user has no permissions to access one of the channels used as arguments")
-        #expect(await log.waitFor(.serverError(refusal)))
+        try await log.waitFor(.serverError(refusal))
         // The refusal did not break the connection: messages on the allowed channel still arrive.
         #expect(try await admin.send(["PUBLISH", "allowed:orders", "still here"]) == .integer(1))
-        #expect(await log.waitFor(.message(channel: "allowed:orders", payload: ByteBuffer(string: "still here"))))
+        try await log.waitFor(.message(channel: "allowed:orders", payload: ByteBuffer(string: "still here")))
         await log.stop()
         try await server.stop()
     }
@@ -148,32 +141,32 @@ actor EventLog {
         let subscriber = RedisSubscriber(configuration: configuration, backoff: Backoff(initial: .milliseconds(10), maximum: .seconds(1)), pingInterval: .milliseconds(100))
         let log = EventLog(subscriber)
         await subscriber.subscribe(channels: ["orders"])
-        // Generous bounds: they only have to tell "reconnected" from "never noticed".
-        let reconnected = await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1), occurrence: 2, within: .seconds(30))
-        let received = await log.received
-        #expect(reconnected, "peer: \(peer.summary); events: \(received)")
+        do {
+            try await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1), occurrence: 2)
+        } catch {
+            Issue.record(error, "peer: \(peer.summary)")
+        }
         #expect(probes.withLock { $0 } == [["PING"]])
         await log.stop()
     }
 
     @Test func answeredProbesKeepTheConnection() async throws {
-        let answered = Mutex(0)
+        let answered = EventCount()
         let peer = try await FakeRedisPeer.start { session, _ in
             _ = try await session.readCommand()
             try await session.send(Self.confirmation)
-            try await session.answerPings { answered.withLock { $0 += 1 } }
+            try await session.answerPings { answered.record() }
         }
         defer { peer.stop() }
         var configuration = peer.configuration
         // Far beyond any scheduling delay, so only a missing answer could end the connection.
-        configuration.commandTimeout = .seconds(10)
+        configuration.commandTimeout = testPatience
         let subscriber = RedisSubscriber(configuration: configuration, backoff: Backoff(initial: .milliseconds(10), maximum: .seconds(1)), pingInterval: .milliseconds(50))
         let log = EventLog(subscriber)
         await subscriber.subscribe(channels: ["orders"])
-        #expect(await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1), within: .seconds(30)))
-        let deadline = ContinuousClock.now + .seconds(30)
-        while answered.withLock({ $0 }) < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(answered.withLock { $0 } >= 3, "the quiet connection is probed again after each answer")
+        try await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1))
+        // The quiet connection is probed again after each answer.
+        try await answered.reached(3)
         #expect(peer.connections == 1)
         await log.stop()
     }

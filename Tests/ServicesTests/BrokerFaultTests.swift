@@ -19,11 +19,6 @@ struct BrokerFaultTests {
     let redis: RedisClient
     let sender = CountingSender()
 
-    struct Timeout: Error, CustomStringConvertible {
-        let what: String
-        var description: String { "timed out waiting for \(what)" }
-    }
-
     init() throws {
         redis = try RedisClient(url: TestServer.redis.url())
     }
@@ -65,17 +60,6 @@ struct BrokerFaultTests {
 
     func state(_ id: String) async throws -> String? {
         try await redis.hget(PipelineKeys.unsharded.order(id), field: "state").map(String.init(describing:))
-    }
-
-    /// Polls `condition` every 20 ms for up to `limit`; returns how long it took.
-    @discardableResult
-    func eventually(_ what: String, within limit: Duration, _ condition: () async throws -> Bool) async throws -> Duration {
-        let start = ContinuousClock.now
-        while ContinuousClock.now - start < limit {
-            if try await condition() { return ContinuousClock.now - start }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw Timeout(what: what)
     }
 
     /// Runs `body` on a channel of a connection of its own, as an operator or another application would.

@@ -41,13 +41,6 @@ import Transport
         await running.value
     }
 
-    /// Waits until `condition` holds, up to 10 s.
-    func eventually(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(condition())
-    }
-
     @Test func stoppingRequeuesAMessageWaitingOutItsRetryAtOnce() async throws {
         try await withClient { client, channel in
             try await channel.queueDeclare(name)
@@ -58,7 +51,7 @@ import Transport
                 handled.add(1, ordering: .relaxed)
                 return .retry(after: .seconds(120), reason: "test")
             }) {
-                try await eventually { handled.load(ordering: .relaxed) == 1 }
+                try await eventually("the message to be handled") { handled.load(ordering: .relaxed) == 1 }
             }
             #expect(ContinuousClock.now - started < .seconds(20), "stop did not sit out the two-minute retry delay")
             let requeued = try await channel.get(queue: name)
@@ -80,7 +73,7 @@ import Transport
                 }
                 return rounds < 3 ? .hold(reason: "the broker blocks publishing") : .ack
             }) {
-                try await eventually { attempts.withLock { $0.count } == 3 }
+                try await eventually("three rounds of the held message") { attempts.withLock { $0.count } == 3 }
             }
             // Held, not requeued: the broker never redelivered it, so every round was attempt 1,
             // and the final ack removed it.
@@ -101,10 +94,7 @@ import Transport
             try await consuming(name, on: client, deadLetterExchange: deadLetters, handler: { _, _ in
                 .deadLetter(reason: "malformed order: qty", orderIDs: ["a", "b"])
             }) {
-                let deadline = ContinuousClock.now + .seconds(10)
-                while try await channel.queueDeclare(dead, passive: true).messageCount == 0, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
+                try await eventually("the dead letter") { try await channel.queueDeclare(dead, passive: true).messageCount > 0 }
             }
             let message = try #require(try await channel.get(queue: dead))
             let headers = message.properties.headers ?? FieldTable()

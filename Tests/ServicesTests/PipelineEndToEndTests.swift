@@ -43,11 +43,6 @@ struct PipelineEndToEndTests {
     let gateway: Int
     let dashboard: Int
 
-    struct Timeout: Error, CustomStringConvertible {
-        let what: String
-        var description: String { "timed out waiting for \(what)" }
-    }
-
     init() async throws {
         let pipeline = try await SharedPipeline.started.value
         redis = try RedisClient.forTests()
@@ -67,16 +62,6 @@ struct PipelineEndToEndTests {
 
     func stock(_ sku: String) async throws -> Int? {
         try await redis.get(PipelineKeys.inventory(sku)).flatMap { Int(String(describing: $0)) }
-    }
-
-    /// Polls `condition` every 50 ms for up to `limit`.
-    func eventually(_ what: String, within limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw Timeout(what: what)
     }
 
     @Test func theSeedsWalkthrough() async throws {
