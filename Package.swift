@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(name: "order-processor", dependencies: ["Services"], swiftSettings: swift6),
 
         // Tests
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
+        .target(name: "TestSupport", dependencies: ["Bytes", "Transport"], path: "Tests/TestSupport", swiftSettings: swift6),
         .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes", "Transport", "TestSupport"], swiftSettings: swift6),

@@ -50,12 +50,12 @@ struct BrokerFaultTests {
 
     func order(_ id: String, sku: String) -> String { #"{"id":"\#(id)","sku":"\#(sku)","qty":1}"# }
 
-    func post(_ body: String, to pipeline: TestPipeline) async throws -> TestHTTPClient.Response {
-        try await TestHTTPClient.send(port: pipeline.port(.gateway)!, method: "POST", path: "/orders", body: body, headers: ["Accept": "application/json"])
+    func post(_ body: String, to pipeline: TestPipeline) async throws -> HTTPTestResponse {
+        try await HTTPTestClient.request(port: pipeline.port(.gateway)!, method: "POST", path: "/orders", body: body, headers: ["Accept": "application/json"])
     }
 
     func ready(_ role: ServiceRole, of pipeline: TestPipeline) async throws -> Bool {
-        try await TestHTTPClient.send(port: pipeline.port(role)!, method: "GET", path: "/readyz").status == 200
+        try await HTTPTestClient.request(port: pipeline.port(role)!, method: "GET", path: "/readyz").status == 200
     }
 
     func state(_ id: String) async throws -> String? {

@@ -52,8 +52,8 @@ struct PipelineEndToEndTests {
 
     func order(_ id: String, sku: String, qty: Int) -> String { #"{"id":"\#(id)","sku":"\#(sku)","qty":\#(qty)}"# }
 
-    func post(_ body: String, headers: [String: String] = [:]) async throws -> TestHTTPClient.Response {
-        try await TestHTTPClient.send(port: gateway, method: "POST", path: "/orders", body: body, headers: headers)
+    func post(_ body: String, headers: [String: String] = [:]) async throws -> HTTPTestResponse {
+        try await HTTPTestClient.request(port: gateway, method: "POST", path: "/orders", body: body, headers: headers)
     }
 
     func state(_ id: String) async throws -> String? {
@@ -76,12 +76,12 @@ struct PipelineEndToEndTests {
         // The sender counts a send before it is recorded: wait for the record itself.
         try await eventually("the notification") { try await state(id) == "notified" }
         #expect(sender.sends.withLock { $0[id] } == 1)
-        let metrics = try await TestHTTPClient.send(port: dashboard, method: "GET", path: "/metrics?sku=\(sku)&order_id=\(id)")
+        let metrics = try await HTTPTestClient.request(port: dashboard, method: "GET", path: "/metrics?sku=\(sku)&order_id=\(id)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(metrics.body.utf8)) as? [String: Any])
         #expect(object["inventory_level"] as? Int == 98)
         #expect(object["notification_status"] as? String == "sent")
         #expect((object["processed_orders_count"] as? Int ?? 0) >= processedBefore + 1)
-        let status = try await TestHTTPClient.send(port: gateway, method: "GET", path: "/orders/\(id)")
+        let status = try await HTTPTestClient.request(port: gateway, method: "GET", path: "/orders/\(id)")
         #expect(status.status == 200 && status.body.contains(#""state":"notified""#))
     }
 
@@ -107,7 +107,7 @@ struct PipelineEndToEndTests {
         let first = try await post(order(id, sku: sku, qty: 1), headers: key)
         #expect(first.status == 202 && first.body == "Order received: \(id)")
         let replay = try await post(order(id, sku: sku, qty: 1), headers: key)
-        #expect(replay.status == 202 && replay.headers["idempotent-replayed"] == "true")
+        #expect(replay.status == 202 && replay.header("Idempotent-Replayed") == "true")
         #expect(try await post(order(id, sku: sku, qty: 2), headers: key).status == 422)
         #expect(try await post(order(id, sku: sku, qty: 1), headers: ["Idempotency-Key": "other-\(run)"]).status == 409)
         #expect(try await post(order(id, sku: sku, qty: 1)).status == 409)
@@ -139,7 +139,7 @@ struct PipelineEndToEndTests {
         let before = try await depth()
         try channel.publish(exchange: PipelineTopology.ordersExchange, routingKey: PipelineTopology.ordersRoutingKey, body: ByteBuffer(string: "not an order \(run)"))
         try await eventually("the dead-lettered message") { try await depth() == before + 1 }
-        let dashboardView = try await TestHTTPClient.send(port: dashboard, method: "GET", path: "/metrics")
+        let dashboardView = try await HTTPTestClient.request(port: dashboard, method: "GET", path: "/metrics")
         #expect(dashboardView.body.contains("\"dlq_depth\":"))
         try await connection.close()
     }

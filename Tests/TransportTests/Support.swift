@@ -2,20 +2,6 @@ import Bytes
 import Glibc
 import Transport
 
-/// Reads until exactly `count` bytes arrived; fails on EOF first.
-func readExactly(_ count: Int, from connection: TCPConnection, timeout: Duration = .seconds(10)) async throws -> ByteBuffer {
-    var buffer = ByteBuffer()
-    while buffer.readableBytes < count {
-        let read = try await connection.read(into: &buffer, maxBytes: count - buffer.readableBytes, timeout: timeout)
-        if read == 0 { throw TestFailure.unexpectedEOF(after: buffer.readableBytes) }
-    }
-    return buffer
-}
-
-enum TestFailure: Error {
-    case unexpectedEOF(after: Int)
-}
-
 /// A listener that echoes every connection back until the peer closes it.
 final class EchoServer: Sendable {
     let listener: TCPListener
