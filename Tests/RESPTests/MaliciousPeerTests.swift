@@ -145,12 +145,12 @@ import TestSupport
         let connection = try await RedisConnection.connect(configuration: peer.configuration)
         defer { connection.close() }
         let error = await #expect(throws: RedisClientError.self) { try await connection.send(["PING"]) }
-        #expect(error == .connectionLost(.connectionReset(operation: "read", address: "127.0.0.1:\(peer.listener.port)", errno: ECONNRESET)))
+        #expect(error == .connectionLost(.connectionReset(operation: "read", address: "127.0.0.1:\(peer.port)", errno: ECONNRESET)))
         #expect(connection.isClosed)
         // Later commands are told the connection is gone, with the cause in the reason.
         let later = await #expect(throws: RedisClientError.self) { try await connection.send(["PING"]) }
         #expect(later?.code == .connectionClosed)
-        #expect(later?.message.hasPrefix("connection lost: read 127.0.0.1:\(peer.listener.port): connection closed by peer") == true, "\(String(describing: later))")
+        #expect(later?.message.hasPrefix("connection lost: read 127.0.0.1:\(peer.port): connection closed by peer") == true, "\(String(describing: later))")
         #expect(later?.transportError == error?.transportError)
     }
 
