@@ -50,16 +50,16 @@ let package = Package(
         .executableTarget(name: "order-processor", dependencies: ["Services"], swiftSettings: swift6),
 
         // Tests
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
+        .target(name: "TestSupport", dependencies: ["Bytes", "Transport"], path: "Tests/TestSupport", swiftSettings: swift6),
         .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "Bytes"], swiftSettings: swift6),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes", "Transport", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091", "AMQP091Reflection", "AMQPCodegen", "TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Bytes", "Transport"], swiftSettings: swift6),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Bytes", "Transport", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "AMQP091", "HTTPServer", "Transport", "Bytes", "TestSupport", "Tracing"], swiftSettings: swift6),
         .testTarget(name: "ConformanceTests", dependencies: ["conformance"], swiftSettings: swift6),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swift6),
-        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "Bytes", "Transport"], swiftSettings: swift6),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "Bytes", "Transport", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "HTTPClient", "JSON", "Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
     ]

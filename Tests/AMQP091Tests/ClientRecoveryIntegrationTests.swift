@@ -39,13 +39,6 @@ import Transport
         }
     }
 
-    /// Waits until `condition` holds, at most `limit`.
-    func eventually(within limit: Duration, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + limit
-        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(condition())
-    }
-
     /// An exchange with a queue bound to it by routing key "k", declared through `channel`.
     func route(on channel: RecoveringChannel) async throws -> (exchange: String, queue: String) {
         let exchange = uniqueName(), queue = uniqueName()
@@ -65,9 +58,9 @@ import Transport
             #expect(consumer.isActive)
 
             try await deleteFromOutside(queue: queue)
-            let cancelled = try await awaitEvent(events, seconds: 5) { if case .consumerCancelled = $0 { true } else { false } }
+            let cancelled = try await firstEvent(in: events, within: .seconds(5)) { if case .consumerCancelled = $0 { true } else { false } }
             #expect(cancelled == .consumerCancelled(queue: queue, consumerTag: consumer.tag))
-            let recovered = try await awaitEvent(events, seconds: 5) { if case .consumerRecovered = $0 { true } else { false } }
+            let recovered = try await firstEvent(in: events, within: .seconds(5)) { if case .consumerRecovered = $0 { true } else { false } }
             #expect(recovered == .consumerRecovered(queue: queue, consumerTag: consumer.tag))
             #expect(consumer.isActive)
 
@@ -108,7 +101,7 @@ import Transport
                             received.bodies.withLock { $0.append(String(describing: delivery.body)) }
                         }
                     }
-                    try await eventually(within: .seconds(5)) { !received.bodies.withLock(\.isEmpty) }
+                    try await eventually("the message to reach the consumer", within: .seconds(5)) { !received.bodies.withLock(\.isEmpty) }
                     group.cancelAll()
                 }
                 #expect(received.bodies.withLock { $0 } == ["after"], "the message reached the consumer")
@@ -146,9 +139,9 @@ import Transport
             try await deleteFromOutside(queue: queue)
 
             try channel.publish(exchange: exchange, routingKey: "k", body: "unroutable", mandatory: true)
-            let returned = try await awaitEvent(events, seconds: 5) { if case .returned = $0 { true } else { false } }
+            let returned = try await firstEvent(in: events, within: .seconds(5)) { if case .returned = $0 { true } else { false } }
             #expect(returned == .returned(exchange: exchange, routingKey: "k", replyCode: .noRoute, replyText: "NO_ROUTE"))
-            #expect(try await awaitEvent(events, seconds: 5) { if case .routeRepaired = $0 { true } else { false } } == .routeRepaired(exchange: exchange))
+            #expect(try await firstEvent(in: events, within: .seconds(5)) { if case .routeRepaired = $0 { true } else { false } } == .routeRepaired(exchange: exchange))
             #expect(client.unroutableExchanges.isEmpty)
             try await channel.confirmSelect()
             #expect(try await channel.publishConfirmed(exchange: exchange, routingKey: "k", body: "routed", mandatory: true) == .ack)
@@ -168,7 +161,7 @@ import Transport
                 _ = try await channel.publishConfirmed(exchange: exchange, routingKey: "k", body: "lost", mandatory: true)
             }
             #expect(refused?.code == .channelClosed && refused?.replyCode == .notFound)
-            _ = try await awaitEvent(events, seconds: 5) { if case .channelClosed = $0 { true } else { false } }
+            _ = try await firstEvent(in: events, within: .seconds(5)) { if case .channelClosed = $0 { true } else { false } }
             // The channel is open again in confirm mode, and the exchange with its binding is back.
             #expect(try await channel.publishConfirmed(exchange: exchange, routingKey: "k", body: "routed", mandatory: true) == .ack)
             #expect(try await channel.queueDeclare(queue, passive: true).messageCount == 1)

@@ -1,6 +1,7 @@
 import AMQP091
 import Bytes
 import Testing
+import TestSupport
 
 /// Malformed streams: each must fail with the right reason, stream offset and reply code in
 /// every feeding.

@@ -1,6 +1,7 @@
 import AMQP091
 import Bytes
 import Testing
+import TestSupport
 
 /// Hand-assembled byte vectors (grouped by field) decoded in every feeding and re-encoded.
 @Suite struct FrameVectorTests {

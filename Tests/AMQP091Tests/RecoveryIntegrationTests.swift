@@ -5,25 +5,6 @@ import TestSupport
 import Testing
 import Transport
 
-/// Waits for the first event `matching` accepts, up to `seconds`.
-func awaitEvent<Event: Sendable>(
-    _ events: AsyncStream<Event>, seconds: Int = 30, matching: @escaping @Sendable (Event) -> Bool
-) async throws -> Event {
-    try await withThrowingTaskGroup(of: Event?.self) { group in
-        group.addTask {
-            for await event in events where matching(event) { return event }
-            return nil
-        }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            return nil
-        }
-        let event = try await group.next() ?? nil
-        group.cancelAll()
-        return try #require(event, "no matching event within \(seconds) s")
-    }
-}
-
 /// Blocking, stopping and failing over brokers: only on the two disposable nodes that
 /// `scripts/interop/amqp-recovery.sh` starts (`AMQP_RECOVERY_TESTS=1`, `AMQP_URLS`,
 /// `RABBITMQ_NODENAME`, `RABBITMQ2_NODENAME`). Each test leaves both nodes running.
@@ -47,7 +28,7 @@ struct RecoveryIntegrationTests {
         do {
             // The broker blocks a connection when it next publishes.
             try channel.publish(routingKey: queue.queue, body: "trigger")
-            _ = try await awaitEvent(connection.events) { if case .blocked = $0 { true } else { false } }
+            _ = try await firstEvent(in: connection.events) { if case .blocked = $0 { true } else { false } }
             #expect(connection.isBlocked)
             await #expect(throws: AMQPConnectionError.self) { try await connection.waitUntilUnblocked(timeout: .milliseconds(200)) }
             do {
@@ -79,12 +60,12 @@ struct RecoveryIntegrationTests {
         _ = try await rabbitmqctl(node: node, ["set_vm_memory_high_watermark", "0.0000001"])
         do {
             try channel.publish(routingKey: queue.queue, body: "trigger")
-            let blocked = try await awaitEvent(events) { if case .blocked = $0 { true } else { false } }
+            let blocked = try await firstEvent(in: events) { if case .blocked = $0 { true } else { false } }
             guard case .blocked(let reason) = blocked else { throw RabbitMQControlError(description: "no blocked event") }
             #expect(reason.contains("memory"))
             #expect(client.isBlocked && client.blockedReason == reason)
             _ = try await rabbitmqctl(node: node, ["set_vm_memory_high_watermark", "0.4"])
-            _ = try await awaitEvent(events) { $0 == .unblocked }
+            _ = try await firstEvent(in: events) { $0 == .unblocked }
             #expect(!client.isBlocked && client.blockedReason == nil)
         } catch {
             _ = try? await rabbitmqctl(node: node, ["set_vm_memory_high_watermark", "0.4"])
@@ -116,8 +97,8 @@ struct RecoveryIntegrationTests {
         try await Task.sleep(for: .milliseconds(300))
         _ = try await rabbitmqctl(node: DisposableNodes.nodes[0], ["stop_app"])
         do {
-            _ = try await awaitEvent(events) { if case .connectionLost = $0 { true } else { false } }
-            let recovered = try await awaitEvent(events) { if case .recovered = $0 { true } else { false } }
+            _ = try await firstEvent(in: events) { if case .connectionLost = $0 { true } else { false } }
+            let recovered = try await firstEvent(in: events) { if case .recovered = $0 { true } else { false } }
             #expect(recovered == .recovered(endpoint: 1))
             #expect(client.isConnected)
 
@@ -219,7 +200,7 @@ struct RecoveryIntegrationTests {
         let consumer = try await channel.consume(queue: queue.queue)
         _ = try await rabbitmqctl(node: node, ["stop_app"])
         do {
-            let failed = try await awaitEvent(events) { if case .recoveryFailed = $0 { true } else { false } }
+            let failed = try await firstEvent(in: events) { if case .recoveryFailed = $0 { true } else { false } }
             guard case .recoveryFailed(let error) = failed, error.code == .noEndpointReachable else {
                 Issue.record("unexpected \(failed)")
                 throw RabbitMQControlError(description: "recovery did not fail as expected")
@@ -278,7 +259,7 @@ struct BrokerKillIntegrationTests {
         }
         try await Task.sleep(for: .milliseconds(500))
         _ = try await rabbitmqctl(node: DisposableNodes.nodes[0], ["eval", "os:cmd(\"kill -KILL \(pid)\")."])
-        let lost = try await awaitEvent(events) { if case .connectionLost = $0 { true } else { false } }
+        let lost = try await firstEvent(in: events) { if case .connectionLost = $0 { true } else { false } }
         guard case .connectionLost(.connectionLost) = lost else {
             throw RabbitMQControlError(description: "a killed broker should read as a lost socket, got \(lost)")
         }
@@ -287,7 +268,7 @@ struct BrokerKillIntegrationTests {
             let outcome = await publish.value
             #expect(outcome == "connectionLost", "an in-flight publish ended with \(outcome)")
         }
-        #expect(try await awaitEvent(events) { if case .recovered = $0 { true } else { false } } == .recovered(endpoint: 1))
+        #expect(try await firstEvent(in: events) { if case .recovered = $0 { true } else { false } } == .recovered(endpoint: 1))
         #expect(try await channel.publishConfirmed(routingKey: queue.queue, body: "after") == .ack)
         #expect(try await deliveries.next()?.body == "after")
         await client.close()

@@ -2,6 +2,7 @@
 import AMQP091Reflection
 import Bytes
 import Testing
+import TestSupport
 
 /// `ReflectedFrame`: what the typed codec refuses (short strings that are not UTF-8) is kept
 /// byte for byte, and everything else decodes exactly as the typed codec decodes it.

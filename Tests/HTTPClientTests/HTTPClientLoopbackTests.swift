@@ -3,16 +3,12 @@ import Foundation
 import HTTPClient
 import Synchronization
 import Testing
+import TestSupport
 import Transport
 
 /// A loopback server answering each request it reads with the next of `answers`, as raw bytes,
 /// so the client meets exactly the bytes a test wants. Counts the connections it accepts.
 final class ScriptedServer: Sendable {
-    let listener: TCPListener
-    private let accepted = Atomic<Int>(0)
-    private let requests = Mutex<[String]>([])
-    private let answers: Mutex<ArraySlice<Answer>>
-
     /// What to do with one request.
     enum Answer: Sendable {
         /// Send these bytes and keep reading.
@@ -25,30 +21,37 @@ final class ScriptedServer: Sendable {
         case stall
     }
 
-    private init(listener: TCPListener, answers: [Answer]) {
-        self.listener = listener
-        self.answers = Mutex(answers[...])
+    /// The answers still to give and the requests read, shared by every connection's script.
+    private final class Exchange: Sendable {
+        let requests = Mutex<[String]>([])
+        let answers: Mutex<ArraySlice<Answer>>
+
+        init(_ answers: [Answer]) {
+            self.answers = Mutex(answers[...])
+        }
     }
 
-    var port: Int { listener.port }
-    var connections: Int { accepted.load(ordering: .relaxed) }
-    var received: [String] { requests.withLock { $0 } }
+    private let peer: ScriptedPeer
+    private let exchange: Exchange
+
+    private init(peer: ScriptedPeer, exchange: Exchange) {
+        self.peer = peer
+        self.exchange = exchange
+    }
+
+    var port: Int { peer.port }
+    var connections: Int { peer.connections }
+    var received: [String] { exchange.requests.withLock { $0 } }
 
     /// Starts serving `answers` in order across connections.
     static func start(_ answers: [Answer]) async throws -> ScriptedServer {
-        let server = ScriptedServer(listener: try await TCPListener.bind(host: "127.0.0.1", port: 0), answers: answers)
-        Task {
-            while let connection = try? await server.listener.accept() {
-                server.accepted.add(1, ordering: .relaxed)
-                Task { await server.serve(connection) }
-            }
-        }
-        return server
+        let exchange = Exchange(answers)
+        return ScriptedServer(peer: try await ScriptedPeer.start { connection, _ in await serve(connection, exchange) }, exchange: exchange)
     }
 
-    private func serve(_ connection: TCPConnection) async {
+    private static func serve(_ connection: TCPConnection, _ exchange: Exchange) async {
         var pending = ""
-        while let bytes = try? await connection.read(timeout: .seconds(10)) {
+        while let bytes = try? await connection.read(timeout: testPatience) {
             pending += String(decoding: bytes.readableBytesView, as: UTF8.self)
             // The client's requests carry Content-Length; a whole one is its head plus that.
             while let headEnd = pending.range(of: "\r\n\r\n") {
@@ -57,28 +60,25 @@ final class ScriptedServer: Sendable {
                     .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
                 let total = pending.distance(from: pending.startIndex, to: headEnd.upperBound) + length
                 guard pending.utf8.count >= total else { break }
-                requests.withLock { $0.append(String(pending.prefix(total))) }
+                exchange.requests.withLock { $0.append(String(pending.prefix(total))) }
                 pending = String(pending.dropFirst(total))
-                switch answers.withLock({ $0.popFirst() }) ?? .close {
+                switch exchange.answers.withLock({ $0.popFirst() }) ?? .close {
                 case .send(let text):
                     try? await connection.write(ByteBuffer(string: text))
                 case .sendAndClose(let text):
                     try? await connection.write(ByteBuffer(string: text))
-                    connection.close()
                     return
                 case .close:
-                    connection.close()
                     return
                 case .stall:
                     continue
                 }
             }
         }
-        connection.close()
     }
 
     func close() {
-        listener.close()
+        peer.stop()
     }
 }
 

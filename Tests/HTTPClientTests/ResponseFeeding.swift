@@ -1,6 +1,7 @@
 import Bytes
 import HTTPClient
 import Testing
+import TestSupport
 
 /// One response as the parser delivered it, in comparable form.
 struct ParsedResponse: Equatable {
@@ -65,20 +66,13 @@ func parseResponses(_ chunks: [ArraySlice<UInt8>], limits: HTTPResponseLimits = 
     return outcome
 }
 
-/// Parses `text` whole, byte by byte and split in two at every position; expects every
-/// fragmentation to give the same outcome and returns it.
+/// Parses `text` in every feeding; expects every fragmentation to give the same outcome and
+/// returns it.
 func parseEveryWay(_ text: String, limits: HTTPResponseLimits = HTTPResponseLimits(), closeAtEnd: Bool = false,
                    headResponses: Set<Int> = [], sourceLocation: SourceLocation = #_sourceLocation) -> ResponseOutcome {
-    let bytes = Array(text.utf8)
-    let whole = parseResponses([bytes[...]], limits: limits, closeAtEnd: closeAtEnd, headResponses: headResponses)
-    let bytewise = parseResponses(bytes.indices.map { bytes[$0...$0] }, limits: limits, closeAtEnd: closeAtEnd, headResponses: headResponses)
-    #expect(bytewise == whole, "byte by byte", sourceLocation: sourceLocation)
-    for cut in 1..<max(bytes.count, 1) {
-        let split = parseResponses([bytes[..<cut], bytes[cut...]], limits: limits, closeAtEnd: closeAtEnd, headResponses: headResponses)
-        #expect(split == whole, "split at \(cut)", sourceLocation: sourceLocation)
-        if split != whole { break }
+    decodedEveryWay(Array(text.utf8), sourceLocation: sourceLocation) {
+        parseResponses($0, limits: limits, closeAtEnd: closeAtEnd, headResponses: headResponses)
     }
-    return whole
 }
 
 /// The reason of the error `text` ends in, parsed every way.

@@ -1,6 +1,7 @@
 import Bytes
 import HTTPServer
 import Testing
+import TestSupport
 
 /// One request as the parser delivered it, in comparable form.
 struct ParsedRequest: Equatable, CustomStringConvertible {
@@ -59,19 +60,11 @@ func parse(_ chunks: [ArraySlice<UInt8>], limits: HTTPParserLimits = HTTPParserL
     return outcome
 }
 
-/// Parses `bytes` fed whole, byte by byte, and split in two at every position; expects every
-/// fragmentation to give the same outcome and returns it.
+/// Parses `bytes` in every feeding; expects every fragmentation to give the same outcome and
+/// returns it.
 func parseEveryWay(_ bytes: [UInt8], limits: HTTPParserLimits = HTTPParserLimits(),
                    sourceLocation: SourceLocation = #_sourceLocation) -> ParseOutcome {
-    let whole = parse([bytes[...]], limits: limits)
-    let bytewise = parse(bytes.indices.map { bytes[$0...$0] }, limits: limits)
-    #expect(bytewise == whole, "byte by byte", sourceLocation: sourceLocation)
-    for cut in 1..<max(bytes.count, 1) {
-        let split = parse([bytes[..<cut], bytes[cut...]], limits: limits)
-        #expect(split == whole, "split at \(cut)", sourceLocation: sourceLocation)
-        if split != whole { break }
-    }
-    return whole
+    decodedEveryWay(bytes, sourceLocation: sourceLocation) { parse($0, limits: limits) }
 }
 
 func parseEveryWay(_ text: String, limits: HTTPParserLimits = HTTPParserLimits(),

@@ -1,13 +1,14 @@
 import Bytes
 import HTTPServer
 import Testing
+import TestSupport
 
 /// Handlers stopped because their client went away or their deadline passed, over real loopback
 /// sockets. Events are ordered by the handlers' own records, never by sleeping.
 @Suite struct HTTPHandlerStopTests {
     @Test func aClientThatGoesAwayCancelsItsHandler() async throws {
         let server = try await TestServer()
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /sleep HTTP/1.1\r\nHost: t\r\n\r\n")
         try await server.sleeps.started.reached(1)
         client.close()
@@ -19,7 +20,7 @@ import Testing
 
     @Test func aPipelinedRequestAfterTheClientWentIsNotHandled() async throws {
         let server = try await TestServer()
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /sleep HTTP/1.1\r\nHost: t\r\n\r\nGET /sleep HTTP/1.1\r\nHost: t\r\n\r\n")
         try await server.sleeps.started.reached(1)
         client.close()
@@ -30,7 +31,7 @@ import Testing
 
     @Test func theRequestDeadlineCancelsTheHandlerAndAnswers503() async throws {
         let server = try await TestServer { $0.requestTimeout = .milliseconds(300) }
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /sleep HTTP/1.1\r\nHost: t\r\n\r\n")
         var pending: [UInt8] = []
         let response = try #require(try await client.response(&pending))
@@ -46,7 +47,7 @@ import Testing
     /// deadline all the same, and its connection closed.
     @Test func theDeadlineAnswersWhileAHandlerIgnoresCancellation() async throws {
         let server = try await TestServer { $0.requestTimeout = .milliseconds(300) }
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /stuck HTTP/1.1\r\nHost: t\r\n\r\n")
         var pending: [UInt8] = []
         let response = try #require(try await client.response(&pending))
@@ -59,7 +60,7 @@ import Testing
 
     @Test func handlersWithinTheDeadlineAnswerAndKeepTheConnection() async throws {
         let server = try await TestServer { $0.requestTimeout = .seconds(30) }
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /deadline HTTP/1.1\r\nHost: t\r\n\r\nGET /hello/b HTTP/1.1\r\nHost: t\r\n\r\n")
         var pending: [UInt8] = []
         #expect(try await client.response(&pending)?.body == "true", "the handler sees a deadline ahead")
@@ -68,7 +69,7 @@ import Testing
         await server.stop()
 
         let plain = try await TestServer()
-        let other = try await TestClient(port: plain.port)
+        let other = try await HTTPTestClient(port: plain.port)
         try await other.send("GET /deadline HTTP/1.1\r\nHost: t\r\n\r\n")
         var rest: [UInt8] = []
         #expect(try await other.response(&rest)?.body == "none")

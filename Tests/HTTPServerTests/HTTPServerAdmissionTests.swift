@@ -10,6 +10,7 @@ import Foundation
 @testable import HTTPServer
 import Synchronization
 import Testing
+import TestSupport
 import Transport
 
 /// The connection limit, health checks beyond it, and accepting when the process is out of
@@ -40,13 +41,13 @@ import Transport
             $0.healthCheckPaths = ["/livez"]
             $0.log = reports.log
         }
-        let holder = try await TestClient(port: server.port)
+        let holder = try await HTTPTestClient(port: server.port)
         try await holder.send("GET /hello/1 HTTP/1.1\r\nHost: t\r\n\r\n")
         var pending: [UInt8] = []
         #expect(try await holder.response(&pending)?.status == 200)
 
         for method in ["GET", "HEAD"] {
-            let probe = try await TestClient(port: server.port)
+            let probe = try await HTTPTestClient(port: server.port)
             try await probe.send("\(method) /livez HTTP/1.1\r\nHost: t\r\n\r\n")
             var bytes: [UInt8] = []
             let alive = try #require(try await probe.response(&bytes, toHead: method == "HEAD"))
@@ -57,7 +58,7 @@ import Transport
         for request in ["GET /hello/2 HTTP/1.1\r\nHost: t\r\n\r\n",
                         "POST /livez HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n",
                         "GET /livez HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"] {
-            let other = try await TestClient(port: server.port)
+            let other = try await HTTPTestClient(port: server.port)
             try await other.send(request)
             var bytes: [UInt8] = []
             let refused = try #require(try await other.response(&bytes))
@@ -65,7 +66,7 @@ import Transport
             #expect(refused.header("Retry-After") == "1")
         }
         // One that sends nothing gets the 503 once its time is up.
-        let silent = try await TestClient(port: server.port)
+        let silent = try await HTTPTestClient(port: server.port)
         var silence: [UInt8] = []
         #expect(try await silent.response(&silence)?.status == 503)
 

@@ -8,6 +8,7 @@ import Darwin
 #endif
 @testable import HTTPServer
 import Testing
+import TestSupport
 
 /// The connection limit and shutdown, over real loopback sockets.
 @Suite struct HTTPServerLifecycleTests {
@@ -29,11 +30,11 @@ import Testing
 
     @Test func connectionsBeyondTheLimitGet503() async throws {
         let server = try await TestServer { $0.maxConnections = 1 }
-        let first = try await TestClient(port: server.port)
+        let first = try await HTTPTestClient(port: server.port)
         try await first.send("GET /hello/1 HTTP/1.1\r\nHost: t\r\n\r\n")
         var pending: [UInt8] = []
         #expect(try await first.response(&pending)?.status == 200)
-        let second = try await TestClient(port: server.port)
+        let second = try await HTTPTestClient(port: server.port)
         var other: [UInt8] = []
         let refused = try #require(try await second.response(&other))
         #expect(refused.status == 503)
@@ -45,13 +46,13 @@ import Testing
     /// Refusing costs a descriptor for a while; a flood must not turn into as many descriptors.
     @Test func aFloodBeyondTheLimitHoldsBoundedDescriptors() async throws {
         let server = try await TestServer { $0.maxConnections = 1 }
-        let holder = try await TestClient(port: server.port)
+        let holder = try await HTTPTestClient(port: server.port)
         try await holder.send("GET /hello/1 HTTP/1.1\r\nHost: t\r\n\r\n")
         var pending: [UInt8] = []
         #expect(try await holder.response(&pending)?.status == 200)
 
-        var flood: [TestClient] = []
-        for _ in 0..<100 { flood.append(try await TestClient(port: server.port)) }
+        var flood: [HTTPTestClient] = []
+        for _ in 0..<100 { flood.append(try await HTTPTestClient(port: server.port)) }
         // Each is answered 503 or closed at once; either way the server has dealt with it. The
         // clients stay open and silent, which keeps an answered refusal waiting longest.
         var answered = 0
@@ -73,14 +74,14 @@ import Testing
 
     @Test func gracefulShutdownFinishesInFlightRequests() async throws {
         let server = try await TestServer()
-        let idle = try await TestClient(port: server.port)
+        let idle = try await HTTPTestClient(port: server.port)
         try await idle.send("GET /hello/i HTTP/1.1\r\nHost: t\r\n\r\n")
         var idlePending: [UInt8] = []
         #expect(try await idle.response(&idlePending)?.status == 200)
 
-        let busy = try await TestClient(port: server.port)
+        let busy = try await HTTPTestClient(port: server.port)
         try await busy.send("GET /gated HTTP/1.1\r\nHost: t\r\n\r\n")
-        try await eventually("the request to reach the handler") { server.gate.arrived > 0 }
+        try await server.gate.awaitArrivals(1)
         let stopping = Task { await server.stop(gracePeriod: .seconds(30)) }
         // Shutdown has begun once the idle connection is closed; only then may the request finish.
         #expect(try await idle.isClosedByServer())
@@ -96,13 +97,12 @@ import Testing
 
     @Test func shutdownCancelsHandlersStillRunningAfterTheGracePeriod() async throws {
         let server = try await TestServer()
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /sleep HTTP/1.1\r\nHost: t\r\n\r\n")
         try await server.sleeps.started.reached(1)
-        let stopped = await completes(within: .seconds(20)) {
+        try await within(testPatience, "shutdown") {
             await server.server.shutdown(gracePeriod: .milliseconds(200))
         }
-        #expect(stopped)
         #expect(server.server.connectionCount == 0)
         // Shutdown waits a bounded time for cancelled handlers; under load this one may record
         // its cancellation just after.
@@ -113,14 +113,13 @@ import Testing
 
     @Test func shutdownEndsWhenAHandlerIgnoresCancellation() async throws {
         let server = try await TestServer()
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /stuck HTTP/1.1\r\nHost: t\r\n\r\n")
-        try await eventually("the handler to start") { server.stuck.arrived == 1 }
+        try await server.stuck.awaitArrivals(1)
         // The handler would hold on for a minute; shutdown must not wait for it.
-        let stopped = await completes(within: .seconds(20)) {
+        try await within(testPatience, "shutdown") {
             await server.server.shutdown(gracePeriod: .milliseconds(200))
         }
-        #expect(stopped)
         #expect(server.server.connectionCount == 0)
         #expect(try await client.isClosedByServer())
         server.stuck.open()

@@ -2,12 +2,13 @@ import Bytes
 import Foundation
 import HTTPServer
 import Testing
+import TestSupport
 
 /// The server over real loopback sockets.
 @Suite struct HTTPServerLoopbackTests {
     @Test func routeWithParameterAndDate() async throws {
         let server = try await TestServer()
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /hello/w%C3%B6rld HTTP/1.1\r\nHost: t\r\n\r\n")
         var pending: [UInt8] = []
         let response = try #require(try await client.response(&pending))
@@ -21,7 +22,7 @@ import Testing
 
     @Test func pipelinedResponsesComeInOrder() async throws {
         let server = try await TestServer()
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"
             + "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
             + "GET /hello/x HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -35,7 +36,7 @@ import Testing
 
     @Test func connectionCloseIsHonoured() async throws {
         let server = try await TestServer()
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /hello/a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\nGET /hello/b HTTP/1.1\r\nHost: t\r\n\r\n")
         var pending: [UInt8] = []
         let response = try #require(try await client.response(&pending))
@@ -47,7 +48,7 @@ import Testing
 
     @Test func http10KeepAliveAndStreamingByClose() async throws {
         let server = try await TestServer()
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /hello/a HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /stream HTTP/1.0\r\n\r\n")
         var pending: [UInt8] = []
         let first = try #require(try await client.response(&pending))
@@ -60,7 +61,7 @@ import Testing
 
     @Test func chunkedResponse() async throws {
         let server = try await TestServer()
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /stream HTTP/1.1\r\nHost: t\r\n\r\n")
         var pending: [UInt8] = []
         let response = try #require(try await client.response(&pending))
@@ -72,7 +73,7 @@ import Testing
 
     @Test func expectContinue() async throws {
         let server = try await TestServer()
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
         var pending: [UInt8] = []
         #expect(try await client.response(&pending)?.status == 100)
@@ -88,7 +89,7 @@ import Testing
 
     @Test func malformedRequestGets400AndClose() async throws {
         let server = try await TestServer()
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
         var pending: [UInt8] = []
         let response = try #require(try await client.response(&pending))
@@ -100,7 +101,7 @@ import Testing
 
     @Test func handlerErrorGives500() async throws {
         let server = try await TestServer()
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /fail HTTP/1.1\r\nHost: t\r\n\r\nGET /hello/after HTTP/1.1\r\nHost: t\r\n\r\n")
         var pending: [UInt8] = []
         #expect(try await client.response(&pending)?.status == 500)
@@ -113,7 +114,7 @@ import Testing
     @Test func aResponseFieldThatCannotBeSentGives500() async throws {
         let reports = ServerReports()
         let server = try await TestServer { $0.log = reports.log }
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /split HTTP/1.1\r\nHost: t\r\n\r\nGET /hello/after HTTP/1.1\r\nHost: t\r\n\r\n")
         var pending: [UInt8] = []
         let refused = try #require(try await client.response(&pending))
@@ -127,7 +128,7 @@ import Testing
 
     @Test func oversizedBodyGets413WhileTheClientKeepsSending() async throws {
         let server = try await TestServer { $0.limits.maxBodySize = 1024 }
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n")
         try await client.send(String(repeating: "x", count: 100_000))
         var pending: [UInt8] = []
@@ -140,7 +141,7 @@ import Testing
 
     @Test func headResponseHasFramingButNoBody() async throws {
         let server = try await TestServer()
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("HEAD /hello/abc HTTP/1.1\r\nHost: t\r\n\r\nGET /hello/next HTTP/1.1\r\nHost: t\r\n\r\n")
         var pending: [UInt8] = []
         let head = try #require(try await client.response(&pending, toHead: true))
@@ -156,7 +157,7 @@ import Testing
 
     @Test func errorResponsesUseTheRequestVersion() async throws {
         let server = try await TestServer()
-        let http10 = try await TestClient(port: server.port)
+        let http10 = try await HTTPTestClient(port: server.port)
         try await http10.send("GET /hello/a HTTP/1.0\r\nX : y\r\n\r\n")
         var pending: [UInt8] = []
         let rejected = try #require(try await http10.response(&pending))
@@ -164,7 +165,7 @@ import Testing
         #expect(rejected.version == "HTTP/1.0")
 
         // Before the version is read there is none to follow.
-        let unknown = try await TestClient(port: server.port)
+        let unknown = try await HTTPTestClient(port: server.port)
         try await unknown.send("GET /hello/a HTTP/3.0\r\n\r\n")
         var other: [UInt8] = []
         let unsupported = try #require(try await unknown.response(&other))
@@ -175,7 +176,7 @@ import Testing
 
     @Test func oversizedHeadGets431() async throws {
         let server = try await TestServer { $0.limits.maxHeaderBytes = 256 }
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /hello/a HTTP/1.1\r\nHost: t\r\nX-Big: " + String(repeating: "y", count: 400) + "\r\n\r\n")
         var pending: [UInt8] = []
         #expect(try await client.response(&pending)?.status == 431)

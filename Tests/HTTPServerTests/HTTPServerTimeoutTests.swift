@@ -1,6 +1,7 @@
 import Bytes
 import HTTPServer
 import Testing
+import TestSupport
 
 /// The server's timeouts against slow clients, over real loopback sockets. Bounds on elapsed
 /// time are generous: each only tells a deadline from its absence.
@@ -9,7 +10,7 @@ import Testing
     /// only a deadline for the whole head or body can end it, with 408 and a closed connection.
     func expectDeadline(_ configure: (inout HTTPServer.Configuration) -> Void, opening: String, trickled: String) async throws {
         let server = try await TestServer(configure)
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send(opening)
         let start = ContinuousClock.now
         let trickle = Task { try await client.trickle(trickled, every: .milliseconds(100)) }
@@ -36,7 +37,7 @@ import Testing
 
     @Test func stalledBodyTimesOut() async throws {
         let server = try await TestServer { $0.bodyTimeout = .milliseconds(300) }
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
         var pending: [UInt8] = []
         let response = try #require(try await client.response(&pending))
@@ -49,7 +50,7 @@ import Testing
     /// and a handler slower than the header timeout: the next head gets a deadline of its own.
     @Test func pipelinedHeadAfterASlowHandlerGetsAFreshDeadline() async throws {
         let server = try await TestServer { $0.headerTimeout = .seconds(2) }
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /wait/2500 HTTP/1.1\r\n")
         try await Task.sleep(for: .milliseconds(100))
         try await client.send("Host: t\r\n\r\nGET /hello/b HTTP/1.1\r\n")
@@ -65,7 +66,7 @@ import Testing
 
     @Test func idleConnectionIsClosed() async throws {
         let server = try await TestServer { $0.idleTimeout = .milliseconds(200) }
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /hello/a HTTP/1.1\r\nHost: t\r\n\r\n")
         var pending: [UInt8] = []
         #expect(try await client.response(&pending)?.status == 200)
@@ -75,7 +76,7 @@ import Testing
 
     @Test func clientThatNeverReadsIsDroppedAfterTheWriteTimeout() async throws {
         let server = try await TestServer { $0.writeTimeout = .milliseconds(300) }
-        let client = try await TestClient(port: server.port)
+        let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
         // Served first (the count starts at 0 until the connection is accepted), then dropped.
         try await eventually("the connection to be served") { server.server.connectionCount == 1 }

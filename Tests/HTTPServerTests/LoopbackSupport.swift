@@ -1,143 +1,9 @@
 import Foundation
-import Synchronization
 import Bytes
 import HTTPServer
 import Testing
+import TestSupport
 import Transport
-
-/// A response as a test client sees it.
-struct ClientResponse {
-    /// From the status line, e.g. `HTTP/1.1`.
-    var version: String
-    var status: Int
-    var headers: [(name: String, value: String)]
-    var body: String
-
-    func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
-    }
-}
-
-/// A raw-socket client that reads responses with its own minimal parser, independent of the
-/// server's code.
-final class TestClient: Sendable {
-    let connection: TCPConnection
-
-    init(port: Int) async throws {
-        connection = try await TCPConnection.connect(host: "127.0.0.1", port: port, timeout: .seconds(5))
-    }
-
-    func send(_ text: String) async throws {
-        try await connection.write(ByteBuffer(string: text), timeout: .seconds(5))
-    }
-
-    /// Sends `text` one byte at a time, `interval` apart, until done, cancelled or refused.
-    func trickle(_ text: String, every interval: Duration) async throws {
-        for byte in text.utf8 {
-            try await Task.sleep(for: interval)
-            try await connection.write(ByteBuffer(bytes: [byte]), timeout: .seconds(5))
-        }
-    }
-
-    /// Reads one response, or nil when the server closed the connection first. A response to
-    /// HEAD (`toHead`) has framing fields but no body.
-    func response(_ pending: inout [UInt8], toHead: Bool = false) async throws -> ClientResponse? {
-        while true {
-            if let (response, used) = Self.parse(pending, toHead: toHead) {
-                pending.removeFirst(used)
-                return response
-            }
-            var buffer = ByteBuffer()
-            let count = try await connection.read(into: &buffer, timeout: .seconds(5))
-            if count == 0 {
-                // A body delimited by the end of the connection.
-                if let response = Self.parseUntilClose(pending) {
-                    pending = []
-                    return response
-                }
-                return nil
-            }
-            pending += buffer.readableBytesView
-        }
-    }
-
-    /// Whether the server closed the connection (reads EOF or a reset, discarding nothing
-    /// expected).
-    func isClosedByServer() async throws -> Bool {
-        var buffer = ByteBuffer()
-        do {
-            return try await connection.read(into: &buffer, timeout: .seconds(30)) == 0
-        } catch TransportError.Code.connectionReset {
-            return true
-        }
-    }
-
-    /// Reads and counts bytes until the server closes the connection.
-    func bytesUntilClosed() async throws -> Int {
-        var total = 0
-        while true {
-            var buffer = ByteBuffer()
-            let count: Int
-            do {
-                count = try await connection.read(into: &buffer, timeout: .seconds(5))
-            } catch TransportError.Code.connectionReset {
-                return total
-            }
-            if count == 0 { return total }
-            total += count
-        }
-    }
-
-    func close() { connection.close() }
-
-    private static func head(_ bytes: [UInt8]) -> (version: String, status: Int, headers: [(name: String, value: String)], length: Int)? {
-        guard let end = (0..<max(bytes.count - 3, 0)).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 && bytes[$0 + 2] == 13 && bytes[$0 + 3] == 10 }) else {
-            return nil
-        }
-        let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
-        let statusLine = lines[0].split(separator: " ")
-        let headers = lines.dropFirst().map { line -> (name: String, value: String) in
-            let colon = line.firstIndex(of: ":")!
-            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
-        }
-        return (String(statusLine[0]), Int(statusLine[1]) ?? 0, headers, end + 4)
-    }
-
-    private static func parse(_ bytes: [UInt8], toHead: Bool) -> (ClientResponse, Int)? {
-        guard let (version, status, headers, headLength) = head(bytes) else { return nil }
-        let response = ClientResponse(version: version, status: status, headers: headers, body: "")
-        if toHead || status < 200 || status == 204 || status == 304 { return (response, headLength) }
-        if let length = response.header("Content-Length").flatMap(Int.init) {
-            guard bytes.count >= headLength + length else { return nil }
-            var complete = response
-            complete.body = String(decoding: bytes[headLength..<headLength + length], as: UTF8.self)
-            return (complete, headLength + length)
-        }
-        guard response.header("Transfer-Encoding") == "chunked" else { return nil }
-        var index = headLength
-        var body: [UInt8] = []
-        while true {
-            guard let lineEnd = (index..<max(bytes.count - 1, index)).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }),
-                  let size = Int(String(decoding: bytes[index..<lineEnd], as: UTF8.self), radix: 16) else { return nil }
-            let dataStart = lineEnd + 2
-            if size == 0 {
-                guard bytes.count >= dataStart + 2 else { return nil }
-                var complete = response
-                complete.body = String(decoding: body, as: UTF8.self)
-                return (complete, dataStart + 2)
-            }
-            guard bytes.count >= dataStart + size + 2 else { return nil }
-            body += bytes[dataStart..<dataStart + size]
-            index = dataStart + size + 2
-        }
-    }
-
-    private static func parseUntilClose(_ bytes: [UInt8]) -> ClientResponse? {
-        guard let (version, status, headers, headLength) = head(bytes) else { return nil }
-        return ClientResponse(version: version, status: status, headers: headers,
-                              body: String(decoding: bytes[headLength...], as: UTF8.self))
-    }
-}
 
 /// A server on a kernel-chosen loopback port with a few routes, running until `stop()`.
 final class TestServer: Sendable {
@@ -217,87 +83,32 @@ final class TestServer: Sendable {
     /// Shuts the server down and waits for `run()` to return, for a bounded time: a server that
     /// does not stop fails the test instead of hanging it.
     func stop(gracePeriod: Duration = .seconds(2), sourceLocation: SourceLocation = #_sourceLocation) async {
-        let stopped = await completes(within: gracePeriod + .seconds(10)) { [server, runner] in
-            await server.shutdown(gracePeriod: gracePeriod)
-            await runner.value
+        do {
+            try await within(gracePeriod + testPatience, "the server to stop") { [server, runner] in
+                await server.shutdown(gracePeriod: gracePeriod)
+                await runner.value
+            }
+        } catch {
+            Issue.record(error, sourceLocation: sourceLocation)
         }
-        #expect(stopped, "the server did not stop", sourceLocation: sourceLocation)
     }
 }
 
 /// Collects what a server reports, and lets a test wait for a report.
 final class ServerReports: Sendable {
-    private let events = Mutex<[HTTPServer.LogEvent]>([])
-    private let count = EventCount()
+    private let recorder = EventRecorder<HTTPServer.LogEvent>()
 
-    var all: [HTTPServer.LogEvent] { events.withLock { $0 } }
+    var all: [HTTPServer.LogEvent] { recorder.all }
 
     var log: @Sendable (HTTPServer.LogEvent) -> Void {
-        { [self] event in
-            events.withLock { $0.append(event) }
-            count.record()
-        }
+        { [recorder] event in recorder.record(event) }
     }
 
     func named(_ message: String) -> [HTTPServer.LogEvent] { all.filter { $0.message == message } }
 
     /// The first report with `message`, once there is one; throws `TestTimeout` when none comes.
     func first(_ message: String) async throws -> HTTPServer.LogEvent {
-        while true {
-            let seen = all
-            if let event = seen.first(where: { $0.message == message }) { return event }
-            try await count.reached(seen.count + 1)
-        }
-    }
-}
-
-/// A wait in a test that took longer than it may.
-struct TestTimeout: Error, CustomStringConvertible {
-    var what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
-/// Waits until `condition` holds, checking every 10 ms; throws after `timeout`, so a
-/// regression fails the test instead of hanging it.
-func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw TestTimeout(what: what) }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-}
-
-/// Runs `operation` and waits for it for at most `timeout`; false when it had not finished by
-/// then (it is left running: an awaited task cannot be made to return early).
-func completes(within timeout: Duration, _ operation: @escaping @Sendable () async -> Void) async -> Bool {
-    let outcome = RaceOutcome()
-    return await withCheckedContinuation { continuation in
-        outcome.wait(continuation)
-        let timer = Task {
-            guard (try? await Task.sleep(for: timeout)) != nil else { return }
-            outcome.finish(false)
-        }
-        Task {
-            await operation()
-            outcome.finish(true)
-            timer.cancel()
-        }
-    }
-}
-
-/// Hands the first of two racing results to the waiter; the later one is dropped.
-private final class RaceOutcome: Sendable {
-    private let waiter = Mutex<CheckedContinuation<Bool, Never>?>(nil)
-
-    func wait(_ continuation: CheckedContinuation<Bool, Never>) {
-        waiter.withLock { $0 = continuation }
-    }
-
-    func finish(_ value: Bool) {
-        waiter.withLock { waiter in
-            defer { waiter = nil }
-            return waiter
-        }?.resume(returning: value)
+        try await recorder.first("a report '\(message)'") { $0.message == message }
     }
 }
 
@@ -305,65 +116,6 @@ private final class RaceOutcome: Sendable {
 final class SleepLog: Sendable {
     let started = EventCount()
     let cancelled = EventCount()
-}
-
-/// Counts events and lets a test wait until a count is reached: ordering by the events
-/// themselves rather than by sleeping. A wait gives up with `TestTimeout` after its timeout,
-/// so a regression fails the test instead of hanging it.
-final class EventCount: Sendable {
-    private struct State {
-        var count = 0
-        var nextID = 0
-        var waiters: [Int: (target: Int, continuation: CheckedContinuation<Void, any Error>)] = [:]
-        var expired: Set<Int> = []
-    }
-
-    private let state = Mutex(State())
-
-    var value: Int { state.withLock { $0.count } }
-
-    func record() {
-        let ready = state.withLock { state in
-            state.count += 1
-            let ready = state.waiters.filter { $0.value.target <= state.count }
-            for id in ready.keys { state.waiters[id] = nil }
-            return ready.values.map(\.continuation)
-        }
-        for waiter in ready { waiter.resume() }
-    }
-
-    /// Returns once `target` events were recorded.
-    func reached(_ target: Int, timeout: Duration = .seconds(10)) async throws {
-        let id = state.withLock { state in
-            defer { state.nextID += 1 }
-            return state.nextID
-        }
-        let timer = Task { [weak self] in
-            try await Task.sleep(for: timeout)
-            self?.expire(id)
-        }
-        defer { timer.cancel() }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let outcome = state.withLock { state -> Result<Void, any Error>? in
-                if state.count >= target { return .success(()) }
-                if state.expired.remove(id) != nil { return .failure(TestTimeout(what: "\(target) events")) }
-                state.waiters[id] = (target, continuation)
-                return nil
-            }
-            if let outcome { continuation.resume(with: outcome) }
-        }
-    }
-
-    private func expire(_ id: Int) {
-        let waiter = state.withLock { state in
-            guard let waiter = state.waiters.removeValue(forKey: id) else {
-                state.expired.insert(id)
-                return nil as CheckedContinuation<Void, any Error>?
-            }
-            return waiter.continuation
-        }
-        waiter?.resume(throwing: TestTimeout(what: "an event count"))
-    }
 }
 
 /// The server-side sockets of connections to `port` that this process holds open: accepted
@@ -386,25 +138,5 @@ func serverSideSockets(port: Int) throws -> Int {
         guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"),
               target.hasPrefix("socket:[") else { return false }
         return inodes.contains(String(target.dropFirst(8).dropLast()))
-    }
-}
-
-/// Holds requests until `open()`, so a test can be sure a request is in progress (not merely
-/// sent) whatever the machine's load. A waiter gives up with `TestTimeout` after its timeout,
-/// so a test that never opens the gate fails instead of hanging. Waiting ignores cancellation.
-final class Gate: Sendable {
-    private let arrivals = EventCount()
-    private let opening = EventCount()
-
-    /// Requests that have reached the gate.
-    var arrived: Int { arrivals.value }
-
-    func pass(timeout: Duration = .seconds(10)) async throws {
-        arrivals.record()
-        try await opening.reached(1, timeout: timeout)
-    }
-
-    func open() {
-        opening.record()
     }
 }

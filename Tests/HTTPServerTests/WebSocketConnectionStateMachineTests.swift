@@ -1,6 +1,7 @@
 import Bytes
 @testable import HTTPServer
 import Testing
+import TestSupport
 
 /// The WebSocket connection logic driven by hand, without sockets.
 @Suite struct WebSocketConnectionStateMachineTests {
@@ -95,7 +96,7 @@ import Testing
     }
 
     @Test(arguments: [
-        (wsHex("81 05 48 65 6c 6c 6f"), WebSocketCloseCode.protocolError, "client frame not masked"),
+        (hex("81 05 48 65 6c 6c 6f"), WebSocketCloseCode.protocolError, "client frame not masked"),
         (clientFrame(.text, [0x41, 0xFF]), .invalidPayloadData, "text not UTF-8"),
         (clientFrame(.binary, [UInt8](repeating: 0, count: 2000)), .messageTooBig, "frame of 2000 bytes over 1024"),
         (clientFrame(.close, [0x03, 0xED]), .protocolError, "close code 1005 not allowed"),
@@ -144,9 +145,9 @@ import Testing
     @Test func serverFramesAreUnmasked() throws {
         let machine = WebSocketConnectionStateMachine()
         let text = try #require(machine.send(.text("Hello")))
-        #expect(Array(text.readableBytesView) == wsHex("81 05 48 65 6c 6c 6f"))
+        #expect(Array(text.readableBytesView) == hex("81 05 48 65 6c 6c 6f"))
         let ping = try #require(machine.ping(ByteBuffer(string: "Hello")))
-        #expect(Array(ping.readableBytesView) == wsHex("89 05 48 65 6c 6c 6f"))
+        #expect(Array(ping.readableBytesView) == hex("89 05 48 65 6c 6c 6f"))
         let binary = try #require(machine.send(.binary(ByteBuffer(bytes: [UInt8](repeating: 1, count: 256)))))
         #expect(Array(binary.readableBytesView.prefix(4)) == [0x82, 0x7E, 0x01, 0x00])
     }

@@ -1,6 +1,7 @@
 import Bytes
 import HTTPServer
 import Testing
+import TestSupport
 
 /// What a WebSocket decoder made of a byte stream: the frames, the messages and control frames
 /// in order, and how the stream ended.
@@ -56,26 +57,10 @@ func decodeWebSocket(_ chunks: [ArraySlice<UInt8>], limits: WebSocketLimits = We
     return outcome
 }
 
-/// Where a stream is split in two: every position for vectors up to 4 KiB; for larger ones every
-/// position in the first and last 256 bytes (the headers and the end) and every 251st between.
-func splitPositions(_ count: Int) -> [Int] {
-    guard count > 4096 else { return Array(1..<max(count, 1)) }
-    return Array(1..<256) + Array(stride(from: 256, to: count - 256, by: 251)) + Array((count - 256)..<count)
-}
-
-/// Decodes `bytes` whole, byte by byte, and split in two at every position (see
-/// `splitPositions`); expects every feeding to give the same outcome and returns it.
+/// Decodes `bytes` in every feeding; expects every feeding to give the same outcome and returns it.
 func decodeWebSocketEveryWay(_ bytes: [UInt8], limits: WebSocketLimits = WebSocketLimits(),
                              sourceLocation: SourceLocation = #_sourceLocation) -> WebSocketOutcome {
-    let whole = decodeWebSocket([bytes[...]], limits: limits)
-    let bytewise = decodeWebSocket(bytes.indices.map { bytes[$0...$0] }, limits: limits)
-    #expect(bytewise == whole, "byte by byte", sourceLocation: sourceLocation)
-    for cut in splitPositions(bytes.count) {
-        let split = decodeWebSocket([bytes[..<cut], bytes[cut...]], limits: limits)
-        #expect(split == whole, "split at \(cut)", sourceLocation: sourceLocation)
-        if split != whole { break }
-    }
-    return whole
+    decodedEveryWay(bytes, sourceLocation: sourceLocation) { decodeWebSocket($0, limits: limits) }
 }
 
 /// Checks that `bytes` fail with `code` at `offset` however they are fed, and that the error is
@@ -115,10 +100,4 @@ func clientFrame(_ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool = true
 
 func clientFrame(_ opcode: WebSocketOpcode, _ text: String, fin: Bool = true) -> [UInt8] {
     clientFrame(opcode, Array(text.utf8), fin: fin)
-}
-
-/// Bytes from hex text; spaces and line breaks are ignored.
-func wsHex(_ text: String) -> [UInt8] {
-    let digits = Array(text.utf8.filter { $0 != 32 && $0 != 10 })
-    return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0...$0 + 1], as: UTF8.self), radix: 16)! }
 }

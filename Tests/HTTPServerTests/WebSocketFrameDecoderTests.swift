@@ -1,6 +1,7 @@
 import Bytes
 import HTTPServer
 import Testing
+import TestSupport
 
 /// The server's frame decoder on byte vectors, each fed whole, byte by byte and split at every
 /// position.
@@ -13,14 +14,14 @@ import Testing
     // MARK: RFC 6455 §5.7
 
     @Test func rfcSingleFrameMaskedText() {
-        let outcome = decodeWebSocketEveryWay(wsHex("81 85 37 fa 21 3d 7f 9f 4d 51 58"))
+        let outcome = decodeWebSocketEveryWay(hex("81 85 37 fa 21 3d 7f 9f 4d 51 58"))
         #expect(outcome.frames == [WebSocketFrame(opcode: .text, payload: ByteBuffer(string: "Hello"))])
         #expect(outcome.events == [.message(.text("Hello"))])
         #expect(outcome.end == .complete)
     }
 
     @Test func rfcSingleFrameUnmaskedTextIsRefusedFromAClient() {
-        expectWebSocketError(wsHex("81 05 48 65 6c 6c 6f"), .unmaskedFrame, at: 1)
+        expectWebSocketError(hex("81 05 48 65 6c 6c 6f"), .unmaskedFrame, at: 1)
     }
 
     @Test func rfcFragmentedTextMasked() {
@@ -33,7 +34,7 @@ import Testing
     }
 
     @Test func rfcMaskedPong() {
-        let outcome = decodeWebSocketEveryWay(wsHex("8a 85 37 fa 21 3d 7f 9f 4d 51 58"))
+        let outcome = decodeWebSocketEveryWay(hex("8a 85 37 fa 21 3d 7f 9f 4d 51 58"))
         #expect(outcome.events == [.control(.pong, Self.hello)])
     }
 

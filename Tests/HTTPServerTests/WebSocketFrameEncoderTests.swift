@@ -1,6 +1,7 @@
 import Bytes
 import HTTPServer
 import Testing
+import TestSupport
 
 @Suite struct WebSocketFrameEncoderTests {
     static func encoded(_ frame: WebSocketFrame, maskingKey: WebSocketMaskingKey? = nil) throws -> [UInt8] {
@@ -10,14 +11,14 @@ import Testing
     /// The examples of RFC 6455 §5.7, byte for byte.
     @Test func rfcExamples() throws {
         let hello = ByteBuffer(string: "Hello")
-        #expect(try Self.encoded(WebSocketFrame(opcode: .text, payload: hello)) == wsHex("81 05 48 65 6c 6c 6f"))
+        #expect(try Self.encoded(WebSocketFrame(opcode: .text, payload: hello)) == hex("81 05 48 65 6c 6c 6f"))
         #expect(try Self.encoded(WebSocketFrame(opcode: .text, payload: hello), maskingKey: WebSocketMaskingKey(0x37FA_213D))
-            == wsHex("81 85 37 fa 21 3d 7f 9f 4d 51 58"))
-        #expect(try Self.encoded(WebSocketFrame(fin: false, opcode: .text, payload: "Hel")) == wsHex("01 03 48 65 6c"))
-        #expect(try Self.encoded(WebSocketFrame(opcode: .continuation, payload: "lo")) == wsHex("80 02 6c 6f"))
-        #expect(try Self.encoded(WebSocketFrame(opcode: .ping, payload: hello)) == wsHex("89 05 48 65 6c 6c 6f"))
+            == hex("81 85 37 fa 21 3d 7f 9f 4d 51 58"))
+        #expect(try Self.encoded(WebSocketFrame(fin: false, opcode: .text, payload: "Hel")) == hex("01 03 48 65 6c"))
+        #expect(try Self.encoded(WebSocketFrame(opcode: .continuation, payload: "lo")) == hex("80 02 6c 6f"))
+        #expect(try Self.encoded(WebSocketFrame(opcode: .ping, payload: hello)) == hex("89 05 48 65 6c 6c 6f"))
         #expect(try Self.encoded(WebSocketFrame(opcode: .pong, payload: hello), maskingKey: WebSocketMaskingKey(0x37FA_213D))
-            == wsHex("8a 85 37 fa 21 3d 7f 9f 4d 51 58"))
+            == hex("8a 85 37 fa 21 3d 7f 9f 4d 51 58"))
         let binary256 = try Self.encoded(WebSocketFrame(opcode: .binary, payload: ByteBuffer(bytes: [UInt8](repeating: 7, count: 256))))
         #expect(binary256.prefix(4) == [0x82, 0x7E, 0x01, 0x00] && binary256.count == 260)
         let binary64K = try Self.encoded(WebSocketFrame(opcode: .binary, payload: ByteBuffer(bytes: [UInt8](repeating: 7, count: 65536))))

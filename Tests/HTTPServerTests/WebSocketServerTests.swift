@@ -1,5 +1,6 @@
 import Bytes
 import Synchronization
+import TestSupport
 import Testing
 import Transport
 @testable import HTTPServer
@@ -19,11 +20,14 @@ private final class WebSocketServer: Sendable {
     }
 
     func stop(gracePeriod: Duration = .seconds(5), sourceLocation: SourceLocation = #_sourceLocation) async {
-        let stopped = await completes(within: gracePeriod + .seconds(10)) { [server, runner] in
-            await server.shutdown(gracePeriod: gracePeriod)
-            await runner.value
+        do {
+            try await within(gracePeriod + .seconds(10), "the server to stop") { [server, runner] () async -> Void in
+                await server.shutdown(gracePeriod: gracePeriod)
+                await runner.value
+            }
+        } catch {
+            Issue.record(error, sourceLocation: sourceLocation)
         }
-        #expect(stopped, "the server did not stop", sourceLocation: sourceLocation)
     }
 }
 
@@ -117,7 +121,7 @@ private func echo(_ seen: Seen) -> HTTPRouter.WebSocketHandler {
             }
             client.close()
         }
-        let plain = try await TestClient(port: port)
+        let plain = try await HTTPTestClient(port: port)
         try await plain.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
         var pending: [UInt8] = []
         #expect(try await plain.response(&pending)?.status == 405)

@@ -1,12 +1,19 @@
 import Bytes
 import Foundation
 import HTTPServer
+import TestSupport
 import Transport
 
 /// A raw WebSocket client for loopback tests: writes the handshake and masked frames itself and
 /// reads the server's frames with a parser of its own, so it shares no code with the server's
 /// codec. Used by one task at a time.
 final class WebSocketTestClient {
+    /// The server closed the connection before sending what the test waited for.
+    struct ServerClosed: Error, CustomStringConvertible {
+        let before: String
+        var description: String { "the server closed the connection before \(before)" }
+    }
+
     /// A frame as the server sent it.
     struct Frame: Equatable {
         var fin: Bool
@@ -36,7 +43,7 @@ final class WebSocketTestClient {
     }
 
     /// Sends the handshake (and `then`, in the same write) and reads the response head.
-    func upgrade(path: String, port: Int, fields: [(String, String?)] = [], then extra: [UInt8] = []) async throws -> ClientResponse {
+    func upgrade(path: String, port: Int, fields: [(String, String?)] = [], then extra: [UInt8] = []) async throws -> HTTPTestResponse {
         var bytes = ByteBuffer(string: Self.handshake(path: path, port: port, fields: fields))
         bytes.writeBytes(extra)
         try await connection.write(bytes, timeout: .seconds(5))
@@ -49,7 +56,7 @@ final class WebSocketTestClient {
                     let colon = line.firstIndex(of: ":")!
                     return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
                 }
-                var response = ClientResponse(version: String(lines[0].prefix(8)), status: status, headers: headers, body: "")
+                var response = HTTPTestResponse(version: String(lines[0].prefix(8)), status: status, headers: headers, body: "")
                 if let length = response.header("Content-Length").flatMap(Int.init) {
                     while pending.count < length { guard try await fill() else { break } }
                     response.body = String(decoding: pending.prefix(length), as: UTF8.self)
@@ -57,7 +64,7 @@ final class WebSocketTestClient {
                 }
                 return response
             }
-            guard try await fill() else { throw TestTimeout(what: "a handshake response (the server closed)") }
+            guard try await fill() else { throw ServerClosed(before: "a handshake response") }
         }
     }
 

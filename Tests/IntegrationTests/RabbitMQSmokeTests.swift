@@ -9,7 +9,7 @@ import TestSupport
     @Test func protocolHeaderIsAnsweredWithConnectionStart() async throws {
         let connection = try await TestServer.rabbitmq.connect()
         defer { connection.close() }
-        try await connection.write(ByteBuffer(bytes: Self.protocolHeader), timeout: smokeTimeout)
+        try await connection.write(ByteBuffer(bytes: Self.protocolHeader), timeout: testPatience)
 
         // Frame header: type octet, channel short, payload size long.
         var header = try await connection.read(exactly: 7)

@@ -1,6 +1,7 @@
 import Bytes
 import RESP
 import Synchronization
+import TestSupport
 import Transport
 
 /// A scripted stand-in for a Redis server on a loopback port, for replies a real server never
@@ -25,22 +26,19 @@ final class FakeRedisPeer: Sendable {
             while true {
                 let command = try decoder.withLock { decoder throws in try decoder.next() }
                 if case .array(let arguments) = command { return arguments.map { $0.string ?? "" } }
-                guard let bytes = try await connection.read(timeout: .seconds(5)) else { return nil }
+                guard let bytes = try await connection.read(timeout: testPatience) else { return nil }
                 decoder.withLock { $0.feed(bytes) }
             }
         }
 
         func send(_ text: String) async throws {
-            try await connection.write(ByteBuffer(string: text), timeout: .seconds(5))
+            try await connection.write(ByteBuffer(string: text), timeout: testPatience)
         }
 
         /// Sends `text` one byte per write, pausing between writes, so the client reads it in
         /// as many pieces.
         func trickle(_ text: String, pause: Duration) async throws {
-            for byte in text.utf8 {
-                try await connection.write(ByteBuffer(bytes: [byte]), timeout: .seconds(5))
-                try await Task.sleep(for: pause)
-            }
+            try await connection.trickle(text.utf8, every: pause)
         }
 
         /// Answers every command with `+PONG` until the client goes away: a well-behaved server.
@@ -49,55 +47,32 @@ final class FakeRedisPeer: Sendable {
         }
     }
 
-    let listener: TCPListener
-    private let accepted = Atomic<Int>(0)
-    private let failedAccepts = Atomic<Int>(0)
+    private let peer: ScriptedPeer
+
+    private init(peer: ScriptedPeer) {
+        self.peer = peer
+    }
+
+    var port: Int { peer.port }
 
     /// Connections accepted so far.
-    var connections: Int { accepted.load(ordering: .relaxed) }
+    var connections: Int { peer.connections }
 
     /// What the peer saw, for failure messages.
-    var summary: String { "\(connections) connection(s) accepted, \(failedAccepts.load(ordering: .relaxed)) accept failure(s)" }
-
-    private init(listener: TCPListener) {
-        self.listener = listener
-    }
+    var summary: String { peer.summary }
 
     /// Listens on a free loopback port and runs `script` for every connection until `stop()`.
     static func start(_ script: @escaping Script) async throws -> FakeRedisPeer {
-        let peer = FakeRedisPeer(listener: try await TCPListener.bind(host: "127.0.0.1", port: 0))
-        Task {
-            while true {
-                let connection: TCPConnection
-                do {
-                    connection = try await peer.listener.accept()
-                } catch TransportError.Code.closed {
-                    return
-                } catch {
-                    // A transient failure (out of descriptors under a parallel test run, say) must
-                    // not end the listener: a client reconnecting would wait for it in vain.
-                    peer.failedAccepts.add(1, ordering: .relaxed)
-                    try? await Task.sleep(for: .milliseconds(10))
-                    continue
-                }
-                let number = peer.accepted.add(1, ordering: .relaxed).oldValue
-                Task {
-                    let session = Session(connection)
-                    try? await script(session, number)
-                    connection.close()
-                }
-            }
-        }
-        return peer
+        FakeRedisPeer(peer: try await ScriptedPeer.start { connection, number in try await script(Session(connection), number) })
     }
 
     /// A client configuration pointing at this peer, with a command timeout far beyond what any
     /// test waits, so a failure that arrives is the one under test and not a timeout.
     var configuration: RedisConfiguration {
-        RedisConfiguration(host: "127.0.0.1", port: listener.port, connectTimeout: .seconds(5), commandTimeout: .seconds(30))
+        RedisConfiguration(host: "127.0.0.1", port: port, connectTimeout: testPatience, commandTimeout: testPatience * 2)
     }
 
     func stop() {
-        listener.close()
+        peer.stop()
     }
 }

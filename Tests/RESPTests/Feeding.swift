@@ -1,24 +1,7 @@
 import Bytes
 import RESP
 import Testing
-
-/// One way of handing a byte string to a decoder, named for test failure messages.
-struct Feeding: CustomStringConvertible {
-    let description: String
-    let chunks: [[UInt8]]
-
-    /// The bytes whole, byte by byte, and as two chunks split at every inner position.
-    static func all(_ bytes: [UInt8]) -> [Feeding] {
-        var feedings = [
-            Feeding(description: "whole", chunks: [bytes]),
-            Feeding(description: "bytewise", chunks: bytes.map { [$0] }),
-        ]
-        for split in bytes.indices.dropFirst() {
-            feedings.append(Feeding(description: "split at \(split)", chunks: [Array(bytes[..<split]), Array(bytes[split...])]))
-        }
-        return feedings
-    }
-}
+import TestSupport
 
 /// How decoding a byte string ended.
 enum DecodeEnd: Equatable {
@@ -27,20 +10,28 @@ enum DecodeEnd: Equatable {
     case error(RESPError)
 }
 
-/// Feeds `feeding` to a fresh decoder, pulling values after every chunk, until the bytes run out
-/// or decoding fails.
-func decode(_ feeding: Feeding, limits: RESPDecoder.Limits) -> (values: [RESPValue], end: DecodeEnd) {
-    var decoder = RESPDecoder(limits: limits)
+/// What a decoder made of a byte string: the values, then how it ended.
+struct DecodeOutcome: Equatable {
     var values: [RESPValue] = []
-    for chunk in feeding.chunks {
+    var end = DecodeEnd.complete
+}
+
+/// Feeds `chunks` to a fresh decoder, pulling values after every chunk, until the bytes run out
+/// or decoding fails.
+func decode(_ chunks: [ArraySlice<UInt8>], limits: RESPDecoder.Limits) -> DecodeOutcome {
+    var decoder = RESPDecoder(limits: limits)
+    var outcome = DecodeOutcome()
+    for chunk in chunks {
         decoder.feed(chunk)
         do {
-            while let value = try decoder.next() { values.append(value) }
+            while let value = try decoder.next() { outcome.values.append(value) }
         } catch {
-            return (values, .error(error))
+            outcome.end = .error(error)
+            return outcome
         }
     }
-    return (values, decoder.hasPartialValue ? .incomplete : .complete)
+    outcome.end = decoder.hasPartialValue ? .incomplete : .complete
+    return outcome
 }
 
 /// Checks that `input` decodes to `values` and ends with `end` under every feeding.
@@ -51,11 +42,8 @@ func expectDecoding(
     limits: RESPDecoder.Limits = .init(),
     sourceLocation: SourceLocation = #_sourceLocation
 ) {
-    for feeding in Feeding.all(input) {
-        let outcome = decode(feeding, limits: limits)
-        #expect(outcome.values == values, "values, fed \(feeding)", sourceLocation: sourceLocation)
-        #expect(outcome.end == end, "end, fed \(feeding)", sourceLocation: sourceLocation)
-    }
+    let outcome = decodedEveryWay(input, sourceLocation: sourceLocation) { decode($0, limits: limits) }
+    #expect(outcome == DecodeOutcome(values: values, end: end), sourceLocation: sourceLocation)
 }
 
 /// String form of `expectDecoding` for readable vectors.

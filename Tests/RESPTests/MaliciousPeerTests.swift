@@ -2,6 +2,7 @@ import Bytes
 import Glibc
 import RESP
 import Testing
+import TestSupport
 
 /// `RedisConnection` and `RedisClient` against a peer that breaks the protocol: the affected
 /// calls fail with typed errors, nothing crashes, and the pool recovers with a new connection.
@@ -60,7 +61,7 @@ import Testing
         defer { connection.close() }
         let first = Task { try await connection.send(["ECHO", "1"]) }
         // The first command must be written first; the other two fail alike in either order.
-        while connection.inFlight == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        try await eventually("the first command to be written") { connection.inFlight > 0 }
         let others = [Task { try await connection.send(["ECHO", "2"]) }, Task { try await connection.send(["ECHO", "3"]) }]
         #expect(try await first.value == .simpleString(ByteBuffer(string: "first")))
         for other in others {
@@ -84,7 +85,7 @@ import Testing
         #expect(try await connection.send(["PING"]) == .simpleString(ByteBuffer(string: "PONG")))
         // Both replies usually arrive in one read; wait in case the extra one comes separately,
         // since a command sent before it arrives would take it as its reply.
-        try await Self.waitUntilClosed(connection)
+        try await eventually("the connection to close") { connection.isClosed }
         let error = await #expect(throws: RedisClientError.self) { try await connection.send(["PING"]) }
         #expect(error?.code == .connectionClosed)
         #expect(error?.message.contains("no command was waiting") == true, "\(String(describing: error))")
@@ -98,7 +99,7 @@ import Testing
         defer { peer.stop() }
         let connection = try await RedisConnection.connect(configuration: peer.configuration)
         defer { connection.close() }
-        try await Self.waitUntilClosed(connection)
+        try await eventually("the connection to close") { connection.isClosed }
         await #expect(throws: RedisClientError.self) { try await connection.send(["PING"]) }
     }
 
@@ -144,12 +145,12 @@ import Testing
         let connection = try await RedisConnection.connect(configuration: peer.configuration)
         defer { connection.close() }
         let error = await #expect(throws: RedisClientError.self) { try await connection.send(["PING"]) }
-        #expect(error == .connectionLost(.connectionReset(operation: "read", address: "127.0.0.1:\(peer.listener.port)", errno: ECONNRESET)))
+        #expect(error == .connectionLost(.connectionReset(operation: "read", address: "127.0.0.1:\(peer.port)", errno: ECONNRESET)))
         #expect(connection.isClosed)
         // Later commands are told the connection is gone, with the cause in the reason.
         let later = await #expect(throws: RedisClientError.self) { try await connection.send(["PING"]) }
         #expect(later?.code == .connectionClosed)
-        #expect(later?.message.hasPrefix("connection lost: read 127.0.0.1:\(peer.listener.port): connection closed by peer") == true, "\(String(describing: later))")
+        #expect(later?.message.hasPrefix("connection lost: read 127.0.0.1:\(peer.port): connection closed by peer") == true, "\(String(describing: later))")
         #expect(later?.transportError == error?.transportError)
     }
 
@@ -204,13 +205,5 @@ import Testing
         #expect(try await client.send(["PING"]) == .simpleString(ByteBuffer(string: "PONG")))
         #expect(peer.connections == 2)
         #expect(client.openConnections == 1)
-    }
-
-    /// Waits up to five seconds for the connection to notice what the peer did.
-    static func waitUntilClosed(_ connection: RedisConnection) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(5)
-        while !connection.isClosed && clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(connection.isClosed)
     }
 }

@@ -1,6 +1,7 @@
 import Bytes
 @testable import RESP
 import Testing
+import TestSupport
 
 @Suite struct RedisConnectionStateMachineTests {
     private let start = ContinuousClock.now
@@ -16,11 +17,11 @@ import Testing
         _ expected: [RedisConnectionStateMachine.Completion],
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
-        for feeding in Feeding.all(Array(replies.utf8)) {
+        let completions = decodedEveryWay(Array(replies.utf8), sourceLocation: sourceLocation) { chunks in
             var copy = machine
-            let completions = feeding.chunks.flatMap { copy.received(ByteBuffer(bytes: $0)) }
-            #expect(completions == expected, "fed \(feeding)", sourceLocation: sourceLocation)
+            return chunks.flatMap { copy.received(ByteBuffer(bytes: $0)) }
         }
+        #expect(completions == expected, sourceLocation: sourceLocation)
     }
 
     @Test func commandsAreWrittenBackToBackAndRepliesMatchedInOrder() throws {

@@ -116,12 +116,12 @@ import TestSupport
     }
 
     @Test func cancelledCommandDoesNotDesynchroniseTheConnection() async throws {
-        let redis = try await RedisServer.connect()
+        let (redis, name) = try await connectionToBlock()
         defer { redis.close() }
         let key = RedisServer.prefix() + "list"
         // Blocks until the LPUSH below, so the cancellation always comes first however busy the machine is.
         let blocked = Task { try await redis.send(["BLPOP", key, "0"]) }
-        try await waitUntilBlocked(key)
+        try await waitUntilBlocked(name)
         blocked.cancel()
         await #expect(throws: RedisClientError.cancelled) { try await blocked.value }
         try await unblock(key)
@@ -131,11 +131,11 @@ import TestSupport
     }
 
     @Test func cancelledPipelineAbandonsAllItsCommands() async throws {
-        let redis = try await RedisServer.connect()
+        let (redis, name) = try await connectionToBlock()
         defer { redis.close() }
         let key = RedisServer.prefix() + "list"
         let blocked = Task { try await redis.pipeline([["PING", "first"], ["BLPOP", key, "0"], ["PING", "last"]]) }
-        try await waitUntilBlocked(key)
+        try await waitUntilBlocked(name)
         blocked.cancel()
         await #expect(throws: RedisClientError.cancelled) { try await blocked.value }
         try await unblock(key)
@@ -167,16 +167,22 @@ import TestSupport
         #expect(redis.isClosed)
     }
 
-    /// Waits until a client is blocked on `key` (CLIENT LIST shows the BLPOP), from a second connection.
-    private func waitUntilBlocked(_ key: String) async throws {
+    /// A connection named for this test alone, whose commands may wait for as long as the test
+    /// does: the BLPOPs below end only when the test unblocks them.
+    private func connectionToBlock() async throws -> (RedisConnection, String) {
+        let name = "blocked-\(UInt64.random(in: 0...UInt64.max))"
+        return (try await RedisServer.connect { $0.clientName = name; $0.commandTimeout = testPatience * 2 }, name)
+    }
+
+    /// Waits until the connection named `name` is blocked in its BLPOP (its CLIENT LIST line
+    /// shows it), seen from a second connection; other tests' clients do not count.
+    private func waitUntilBlocked(_ name: String) async throws {
         let observer = try await RedisServer.connect()
         defer { observer.close() }
-        for _ in 0..<400 {
+        try await eventually("\(name) to block", every: .milliseconds(25)) {
             let clients = try await observer.send(["CLIENT", "LIST"]).string ?? ""
-            if clients.contains("cmd=blpop") { return }
-            try await Task.sleep(for: .milliseconds(25))
+            return clients.split(separator: "\n").contains { $0.contains("name=\(name) ") && $0.contains("cmd=blpop") }
         }
-        Issue.record("no client blocked on \(key)")
     }
 
     /// Pushes one element from a second connection, which answers the blocked BLPOP.

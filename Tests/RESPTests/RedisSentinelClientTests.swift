@@ -18,7 +18,7 @@ import Transport
         let sentinel = try await FakeRedisPeer.start { session, _ in try await session.actAsSentinel { named.withLock { $0 } } }
         defer { sentinel.stop() }
         let configuration = RedisSentinelConfiguration(
-            sentinels: [RedisEndpoint(host: "127.0.0.1", port: sentinel.listener.port)], masterName: "scratch",
+            sentinels: [RedisEndpoint(host: "127.0.0.1", port: sentinel.port)], masterName: "scratch",
             retryBackoff: Backoff(initial: .milliseconds(5), maximum: .milliseconds(50))
         )
         try await RedisSentinelClient(configuration: configuration).withRunning { redis throws in
@@ -52,7 +52,7 @@ import Transport
         let current = try await FakeRedisPeer.start { session, _ in try await session.actAsSentinel { RedisEndpoint(host: "127.0.0.1", port: master.port) } }
         defer { stale.stop(); current.stop() }
         let configuration = RedisSentinelConfiguration(
-            sentinels: [stale, current].map { RedisEndpoint(host: "127.0.0.1", port: $0.listener.port) }, masterName: "scratch"
+            sentinels: [stale, current].map { RedisEndpoint(host: "127.0.0.1", port: $0.port) }, masterName: "scratch"
         )
         try await RedisSentinelClient(configuration: configuration).withRunning { redis throws in
             try await redis.set("k", to: "v")

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import RESP
+import TestSupport
 import Transport
 
 /// A redis-server of the test's own, on a free port, for tests that stop and restart it.
@@ -39,28 +40,19 @@ final class ScratchRedisServer: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         self.process = process
-        for _ in 0..<200 {
-            // Up only once it answers PING (not LOADING, while it replays the AOF).
-            if let connection = try? await RedisConnection.connect(configuration: RedisConfiguration(port: port)) {
-                defer { connection.close() }
-                if (try? await connection.ping()) == "PONG" { return }
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        // Up only once it answers PING (not LOADING, while it replays the AOF).
+        try await eventually("scratch redis-server on port \(port) to answer PING", every: .milliseconds(50)) { [port] in
+            guard let connection = try? await RedisConnection.connect(configuration: RedisConfiguration(port: port)) else { return false }
+            defer { connection.close() }
+            return (try? await connection.ping()) == "PONG"
         }
-        throw Failure(description: "scratch redis-server on port \(port) did not answer PING within 10 s")
     }
 
-    /// Kills the server (SIGKILL, like a crash) and waits, at most 10 s, for it to exit.
+    /// Kills the server (SIGKILL, like a crash) and waits for it to exit.
     func stop() async throws {
         guard let process else { return }
         kill(process.processIdentifier, SIGKILL)
-        let deadline = ContinuousClock.now + .seconds(10)
-        while process.isRunning {
-            guard ContinuousClock.now < deadline else {
-                throw Failure(description: "scratch redis-server (pid \(process.processIdentifier)) still running 10 s after SIGKILL")
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await eventually("scratch redis-server (pid \(process.processIdentifier)) to exit after SIGKILL") { !process.isRunning }
         self.process = nil
     }
 

@@ -1,6 +1,7 @@
 @testable import Services
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite struct AsyncLimiterTests {
     final class Running: Sendable {
@@ -52,13 +53,13 @@ import Testing
         #expect(running.order.withLock { $0 }.isEmpty)
         holder.release.yield()
         try await holder.task.value
-        try await withDeadline(.seconds(2)) { try await heavy.value; try await light.value }
+        try await within(testPatience, "both waiters") { try await heavy.value; try await light.value }
         #expect(running.order.withLock { $0 } == ["heavy", "light"])
     }
 
     @Test func aWeightAboveTheLimitTakesTheWholeLimitInsteadOfWaitingForever() async throws {
         let limiter = AsyncLimiter(limit: 3)
-        let result = try await withDeadline(.seconds(2)) { try await limiter.run(weight: 50) { "ran" } }
+        let result = try await within(testPatience, "the heavy run") { try await limiter.run(weight: 50) { "ran" } }
         #expect(result == "ran")
     }
 
@@ -72,7 +73,7 @@ import Testing
         heavy.cancel()
         await #expect(throws: CancellationError.self) { try await heavy.value }
         // Nothing was released: only the heavy waiter's leaving lets the light one in.
-        #expect(try await withDeadline(.seconds(2)) { try await light.value } == "light")
+        #expect(try await within(testPatience, "the light waiter") { try await light.value } == "light")
         holder.release.yield()
         try await holder.task.value
     }
@@ -95,26 +96,7 @@ import Testing
         release.continuation.yield()
         try await holder.value
         // The one slot is free again: a cancelled waiter must neither hold it nor be handed it.
-        let after = try await withDeadline(.seconds(2)) { try await limiter.run { "free" } }
+        let after = try await within(testPatience, "the freed slot") { try await limiter.run { "free" } }
         #expect(after == "free")
-    }
-}
-
-/// What `withDeadline` throws when the operation hangs.
-private struct TookTooLong: Error {
-    let limit: Duration
-}
-
-/// Runs `operation`, failing with `TookTooLong` when it takes longer than `limit`, so a hang
-/// fails the test instead of stalling it.
-private func withDeadline<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw TookTooLong(limit: limit)
-        }
-        defer { group.cancelAll() }
-        return try await group.next()!
     }
 }

@@ -19,11 +19,6 @@ struct BrokerFaultTests {
     let redis: any RedisClientProtocol
     let sender = CountingSender()
 
-    struct Timeout: Error, CustomStringConvertible {
-        let what: String
-        var description: String { "timed out waiting for \(what)" }
-    }
-
     init() throws {
         redis = try TestRedis.client()
     }
@@ -55,27 +50,16 @@ struct BrokerFaultTests {
 
     func order(_ id: String, sku: String) -> String { #"{"id":"\#(id)","sku":"\#(sku)","qty":1}"# }
 
-    func post(_ body: String, to pipeline: TestPipeline) async throws -> TestHTTPClient.Response {
-        try await TestHTTPClient.send(port: pipeline.port(.gateway)!, method: "POST", path: "/orders", body: body, headers: ["Accept": "application/json"])
+    func post(_ body: String, to pipeline: TestPipeline) async throws -> HTTPTestResponse {
+        try await HTTPTestClient.request(port: pipeline.port(.gateway)!, method: "POST", path: "/orders", body: body, headers: ["Accept": "application/json"])
     }
 
     func ready(_ role: ServiceRole, of pipeline: TestPipeline) async throws -> Bool {
-        try await TestHTTPClient.send(port: pipeline.port(role)!, method: "GET", path: "/readyz").status == 200
+        try await HTTPTestClient.request(port: pipeline.port(role)!, method: "GET", path: "/readyz").status == 200
     }
 
     func state(_ id: String) async throws -> String? {
         try await redis.hget(PipelineKeys.unsharded.order(id), field: "state").map(String.init(describing:))
-    }
-
-    /// Polls `condition` every 20 ms for up to `limit`; returns how long it took.
-    @discardableResult
-    func eventually(_ what: String, within limit: Duration, _ condition: () async throws -> Bool) async throws -> Duration {
-        let start = ContinuousClock.now
-        while ContinuousClock.now - start < limit {
-            if try await condition() { return ContinuousClock.now - start }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw Timeout(what: what)
     }
 
     /// Runs `body` on a channel of a connection of its own, as an operator or another application would.

@@ -42,13 +42,6 @@ import Transport
         await running.value
     }
 
-    /// Waits until `condition` holds, up to 10 s.
-    func eventually(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(condition())
-    }
-
     /// A retried message is given back only once its delay has passed, so its delivery count
     /// (which the queue's delivery limit bounds) grows at the pace of the delays.
     @Test func aRetriedMessageComesBackOnlyAfterItsDelay() async throws {
@@ -60,7 +53,7 @@ import Transport
                 handled.withLock { $0.append(.now) }
                 return .retry(after: .milliseconds(700), reason: "test")
             }) {
-                try await eventually { handled.withLock { $0.count } >= 3 }
+                try await eventually("three rounds of the retried message") { handled.withLock { $0.count } >= 3 }
             }
             let times = handled.withLock { $0 }
             for (earlier, later) in zip(times, times.dropFirst()) {
@@ -80,7 +73,7 @@ import Transport
                 handled.add(1, ordering: .relaxed)
                 return .retry(after: .seconds(120), reason: "test")
             }) {
-                try await eventually { handled.load(ordering: .relaxed) == 1 }
+                try await eventually("the message to be handled") { handled.load(ordering: .relaxed) == 1 }
             }
             #expect(ContinuousClock.now - started < .seconds(20), "stop did not sit out the two-minute retry delay")
             let requeued = try await channel.get(queue: name)
@@ -102,7 +95,7 @@ import Transport
                 }
                 return rounds < 3 ? .hold(reason: "the broker blocks publishing") : .ack
             }) {
-                try await eventually { attempts.withLock { $0.count } == 3 }
+                try await eventually("three rounds of the held message") { attempts.withLock { $0.count } == 3 }
             }
             // Held, not requeued: the broker never redelivered it, so every round was attempt 1,
             // and the final ack removed it.
@@ -123,10 +116,7 @@ import Transport
             try await consuming(name, on: client, deadLetterExchange: deadLetters, handler: { _ in
                 .deadLetter(reason: "malformed order: qty", orderIDs: ["a", "b"])
             }) {
-                let deadline = ContinuousClock.now + .seconds(10)
-                while try await channel.queueDeclare(dead, passive: true).messageCount == 0, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
+                try await eventually("the dead letter") { try await channel.queueDeclare(dead, passive: true).messageCount > 0 }
             }
             let message = try #require(try await channel.get(queue: dead))
             let headers = message.properties.headers ?? FieldTable()
@@ -161,7 +151,7 @@ import Transport
                 received.withLock { $0 = message }
                 return .ack
             }) {
-                try await eventually { received.withLock { $0 != nil } }
+                try await eventually("the traced message") { received.withLock { $0 != nil } }
             }
             let message = try #require(received.withLock { $0 })
             #expect(message.trace == trace)

@@ -1,5 +1,6 @@
 import Services
 import Synchronization
+import TestSupport
 
 /// In-memory stand-ins for the Redis and broker ports, so the handlers' logic is tested alone.
 /// The live adapters are exercised end to end against real servers.
@@ -102,8 +103,8 @@ final class ScriptedPublisher: ConfirmedPublisher {
     let blocked = Mutex<String?>(nil)
 
     var blockedReason: String? { blocked.withLock { $0 } }
-    /// While set, publishes wait (after being recorded) until `open()`.
-    private let held = Mutex<(closed: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+    /// While set, publishes wait (after being recorded) at this gate until `open()`.
+    private let held = Mutex<Gate?>(nil)
 
     /// Outcomes to give, in order; `.confirmed` once they run out.
     init(_ outcomes: [PublishOutcome] = [], exchange: String = "orders.direct") {
@@ -112,27 +113,19 @@ final class ScriptedPublisher: ConfirmedPublisher {
     }
 
     /// Makes publishes wait for `open()`, like a broker slow to confirm.
-    func hold() { held.withLock { $0.closed = true } }
+    func hold() { held.withLock { $0 = Gate() } }
 
     /// Lets every waiting and later publish finish.
     func open() {
-        let waiting = held.withLock { held in
-            held.closed = false
-            defer { held.waiting = [] }
-            return held.waiting
-        }
-        for continuation in waiting { continuation.resume() }
+        held.withLock { gate in
+            defer { gate = nil }
+            return gate
+        }?.open()
     }
 
     func publish(_ body: [UInt8], routingKey: String, messageID: String, trace: MessageTrace, timeout: Duration) async throws -> PublishOutcome {
         sent.withLock { $0.append(Sent(body: body, routingKey: routingKey, trace: trace)) }
-        await withCheckedContinuation { continuation in
-            let wait = held.withLock { held in
-                if held.closed { held.waiting.append(continuation) }
-                return held.closed
-            }
-            if !wait { continuation.resume() }
-        }
+        try await held.withLock { $0 }?.pass()
         // As a real client does when its caller is cancelled while waiting for the confirm.
         try Task.checkCancellation()
         if let failure = failures.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) { throw failure }

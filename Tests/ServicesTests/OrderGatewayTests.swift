@@ -1,6 +1,6 @@
 @testable import Services
-import Synchronization
 import Testing
+import TestSupport
 
 @Suite struct OrderGatewayTests {
     let store = MemoryGatewayStore()
@@ -150,20 +150,26 @@ import Testing
 
     /// Submits `lead` on a one-lane gateway whose publisher holds its confirm, then `followers`
     /// while it waits, then lets the publisher go; returns the followers' outcomes.
-    func commitBehindAHeldPublish(_ publisher: ScriptedPublisher, lead: String, followers: [(body: String, key: String?)]) async -> [GatewayOutcome] {
+    func commitBehindAHeldPublish(_ publisher: ScriptedPublisher, lead: String, followers: [(body: String, key: String?)]) async throws -> [GatewayOutcome] {
         var configuration = OrderGateway.Configuration()
         configuration.batchLanes = 1
         let gateway = OrderGateway(store: store, publisher: publisher, configuration: configuration)
         publisher.hold()
-        return await withTaskGroup(of: (Int, GatewayOutcome).self) { group in
+        return try await withThrowingTaskGroup(of: (Int, GatewayOutcome).self) { group in
             group.addTask { (-1, await gateway.submit(body: bytes(lead), idempotencyKey: nil)) }
-            try? await waitUntil { publisher.sent.withLock { $0.count } == 1 }
-            for (index, follower) in followers.enumerated() {
-                group.addTask { (index, await gateway.submit(body: bytes(follower.body), idempotencyKey: follower.key)) }
+            do {
+                try await eventually("the lead's publish") { publisher.sent.withLock { $0.count } == 1 }
+                for (index, follower) in followers.enumerated() {
+                    group.addTask { (index, await gateway.submit(body: bytes(follower.body), idempotencyKey: follower.key)) }
+                }
+                try await eventually("every follower to wait for the lane") { gateway.waitingCount == followers.count }
+            } catch {
+                // Let the held requests finish, so the failure ends the test rather than hangs it.
+                publisher.open()
+                throw error
             }
-            try? await waitUntil { gateway.waitingCount == followers.count }
             publisher.open()
-            let answered = await group.reduce(into: [Int: GatewayOutcome]()) { $0[$1.0] = $1.1 }
+            let answered = try await group.reduce(into: [Int: GatewayOutcome]()) { $0[$1.0] = $1.1 }
             return followers.indices.map { answered[$0]! }
         }
     }
@@ -174,7 +180,7 @@ import Testing
         let publisher = ScriptedPublisher()
         let followers = (0..<5).map { (body: #"{"id":"o-\#($0)","sku":"s","qty":\#($0 + 1)}"#, key: String?.none) }
             + [(body: #"{"id":"o-0","sku":"s","qty":1}"#, key: nil)]
-        let outcomes = await commitBehindAHeldPublish(publisher, lead: #"{"id":"first","sku":"s","qty":1}"#, followers: followers)
+        let outcomes = try await commitBehindAHeldPublish(publisher, lead: #"{"id":"first","sku":"s","qty":1}"#, followers: followers)
         #expect(outcomes.filter { $0 == .duplicate }.count == 1, "the second o-0 in the batch is a duplicate of the first")
         #expect(outcomes.filter { if case .accepted = $0 { true } else { false } }.count == 5)
         let sent = publisher.sent.withLock { $0 }
@@ -187,10 +193,10 @@ import Testing
         #expect(Set(store.acceptedOrders.withLock { $0 }) == ["first", "o-0", "o-1", "o-2", "o-3", "o-4"])
     }
 
-    @Test func aFailedBatchAnswers503ToEveryOrderInItAndReleasesEveryClaim() async {
+    @Test func aFailedBatchAnswers503ToEveryOrderInItAndReleasesEveryClaim() async throws {
         let publisher = ScriptedPublisher([.confirmed, .nacked])
         let followers = (0..<3).map { (body: #"{"id":"n-\#($0)","sku":"s","qty":1}"#, key: Optional("key-\($0)")) }
-        let outcomes = await commitBehindAHeldPublish(publisher, lead: #"{"id":"lead","sku":"s","qty":1}"#, followers: followers)
+        let outcomes = try await commitBehindAHeldPublish(publisher, lead: #"{"id":"lead","sku":"s","qty":1}"#, followers: followers)
         #expect(outcomes.allSatisfy { $0.status == 503 })
         #expect(store.records.withLock { $0.keys.sorted() } == ["idem:order:lead"], "every claim of the failed batch was released")
     }
@@ -202,7 +208,7 @@ import Testing
         let recorder = Task { await gateway.run() }
         defer { recorder.cancel() }
         #expect(await gateway.submit(body: order, idempotencyKey: nil) == .accepted(orderID: "o-1", replayed: false))
-        try await waitUntil { store.records.withLock { $0["idem:order:o-1"]?.state } == .accepted }
+        try await eventually("the accept to be written") { store.records.withLock { $0["idem:order:o-1"]?.state } == .accepted }
         #expect(store.acceptedOrders.withLock { $0 } == ["o-1"])
         #expect(gateway.pendingAccepts == 0)
     }
@@ -217,7 +223,7 @@ import Testing
         configuration.batchGatherDelay = gatherDelay
         let publisher = ScriptedPublisher()
         let gate = Gate()
-        let gateway = OrderGateway(store: store, publisher: publisher, configuration: configuration, sleep: { _ in await gate.pass() })
+        let gateway = OrderGateway(store: store, publisher: publisher, configuration: configuration, sleep: { _ in try? await gate.pass() })
         publisher.hold()
         try await withThrowingTaskGroup(of: GatewayOutcome.self) { group in
             func submit(_ id: String) {
@@ -225,14 +231,14 @@ import Testing
             }
             do {
                 submit("a")
-                try await waitUntil { publisher.sent.withLock { $0.count } == 1 }
+                try await eventually("a's publish") { publisher.sent.withLock { $0.count } == 1 }
                 submit("b")
-                try await waitUntil { gatherDelay > .zero ? gate.waiting == 1 : store.claimBatches.withLock { $0.count } == 2 }
+                try await eventually("b to lead the other lane") { gatherDelay > .zero ? gate.waiting == 1 : store.claimBatches.withLock { $0.count } == 2 }
                 submit("c")
                 submit("d")
-                try await waitUntil { gateway.waitingCount == 2 }
+                try await eventually("c and d to wait") { gateway.waitingCount == 2 }
                 gate.open()
-                try await waitUntil { publisher.sent.withLock { $0.count } == 2 }
+                try await eventually("the second lane's publish") { publisher.sent.withLock { $0.count } == 2 }
             } catch {
                 // Let the held requests finish, so the failure ends the test rather than hangs it.
                 gate.open()
@@ -275,7 +281,7 @@ import Testing
         let gateway = OrderGateway(store: store, publisher: publisher, configuration: configuration)
         publisher.hold()
         let lead = Task { await gateway.submit(body: bytes(#"{"id":"lead","sku":"s","qty":1}"#), idempotencyKey: nil) }
-        try await waitUntil { publisher.sent.withLock { $0.count } == 1 }
+        try await eventually("the lead's publish") { publisher.sent.withLock { $0.count } == 1 }
         return (gateway, lead)
     }
 
@@ -298,7 +304,7 @@ import Testing
         let publisher = ScriptedPublisher()
         let (gateway, lead) = try await gatewayWithAHeldLane(publisher)
         let gone = Task { await gateway.submit(body: bytes(#"{"id":"gone","sku":"s","qty":1}"#), idempotencyKey: nil) }
-        try await waitUntil { gateway.waitingCount == 1 }
+        try await eventually("the request to wait for the lane") { gateway.waitingCount == 1 }
         gone.cancel()
         #expect(await gone.value == .unavailable(reason: OrderBatcher.clientGone))
         #expect(gateway.waitingCount == 0)
@@ -313,7 +319,7 @@ import Testing
         let publisher = ScriptedPublisher()
         let (gateway, lead) = try await gatewayWithAHeldLane(publisher) { $0.maxWaiting = 2 }
         let waiting = (0..<2).map { index in Task { await gateway.submit(body: bytes(#"{"id":"w-\#(index)","sku":"s","qty":1}"#), idempotencyKey: nil) } }
-        try await waitUntil { gateway.waitingCount == 2 }
+        try await eventually("both requests to wait for the lane") { gateway.waitingCount == 2 }
         #expect(await gateway.submit(body: bytes(#"{"id":"w-2","sku":"s","qty":1}"#), idempotencyKey: nil) == .unavailable(reason: OrderBatcher.overloaded))
         publisher.open()
         #expect(await lead.value.status == 202)
@@ -327,47 +333,10 @@ import Testing
         let publisher = ScriptedPublisher()
         let (gateway, lead) = try await gatewayWithAHeldLane(publisher)
         let follower = Task { await gateway.submit(body: bytes(#"{"id":"f","sku":"s","qty":1}"#), idempotencyKey: nil) }
-        try await waitUntil { gateway.waitingCount == 1 }
+        try await eventually("the request to wait for the lane") { gateway.waitingCount == 1 }
         lead.cancel()
         publisher.open()
         #expect(await lead.value.status == 202, "its claim had started: the order is committed and accepted")
         #expect(await follower.value.status == 202)
-    }
-
-    /// A sleep that lasts until the test opens it.
-    final class Gate: Sendable {
-        private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-        var waiting: Int { state.withLock { $0.waiters.count } }
-
-        func pass() async {
-            await withCheckedContinuation { continuation in
-                let open = state.withLock { state in
-                    if !state.open { state.waiters.append(continuation) }
-                    return state.open
-                }
-                if open { continuation.resume() }
-            }
-        }
-
-        func open() {
-            for waiter in state.withLock({ state in
-                state.open = true
-                defer { state.waiters = [] }
-                return state.waiters
-            }) { waiter.resume() }
-        }
-    }
-
-    /// Polls `condition` for up to ten seconds (the suites run in parallel); fails the test then.
-    private func waitUntil(_ condition: () -> Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("condition not met within 10 s", sourceLocation: sourceLocation)
-                throw CancellationError()
-            }
-            try await Task.sleep(for: .milliseconds(5))
-        }
     }
 }

@@ -43,11 +43,6 @@ struct PipelineEndToEndTests {
     let gateway: Int
     let dashboard: Int
 
-    struct Timeout: Error, CustomStringConvertible {
-        let what: String
-        var description: String { "timed out waiting for \(what)" }
-    }
-
     init() async throws {
         let pipeline = try await SharedPipeline.started.value
         redis = try TestRedis.client()
@@ -57,8 +52,8 @@ struct PipelineEndToEndTests {
 
     func order(_ id: String, sku: String, qty: Int) -> String { #"{"id":"\#(id)","sku":"\#(sku)","qty":\#(qty)}"# }
 
-    func post(_ body: String, headers: [String: String] = [:]) async throws -> TestHTTPClient.Response {
-        try await TestHTTPClient.send(port: gateway, method: "POST", path: "/orders", body: body, headers: headers)
+    func post(_ body: String, headers: [String: String] = [:]) async throws -> HTTPTestResponse {
+        try await HTTPTestClient.request(port: gateway, method: "POST", path: "/orders", body: body, headers: headers)
     }
 
     func state(_ id: String) async throws -> String? {
@@ -67,16 +62,6 @@ struct PipelineEndToEndTests {
 
     func stock(_ sku: String) async throws -> Int? {
         try await redis.get(PipelineKeys.inventory(sku)).flatMap { Int(String(describing: $0)) }
-    }
-
-    /// Polls `condition` every 50 ms for up to `limit`.
-    func eventually(_ what: String, within limit: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        throw Timeout(what: what)
     }
 
     @Test func theSeedsWalkthrough() async throws {
@@ -91,12 +76,12 @@ struct PipelineEndToEndTests {
         // The sender counts a send before it is recorded: wait for the record itself.
         try await eventually("the notification") { try await state(id) == "notified" }
         #expect(sender.sends.withLock { $0[id] } == 1)
-        let metrics = try await TestHTTPClient.send(port: dashboard, method: "GET", path: "/metrics?sku=\(sku)&order_id=\(id)")
+        let metrics = try await HTTPTestClient.request(port: dashboard, method: "GET", path: "/metrics?sku=\(sku)&order_id=\(id)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(metrics.body.utf8)) as? [String: Any])
         #expect(object["inventory_level"] as? Int == 98)
         #expect(object["notification_status"] as? String == "sent")
         #expect((object["processed_orders_count"] as? Int ?? 0) >= processedBefore + 1)
-        let status = try await TestHTTPClient.send(port: gateway, method: "GET", path: "/orders/\(id)")
+        let status = try await HTTPTestClient.request(port: gateway, method: "GET", path: "/orders/\(id)")
         #expect(status.status == 200 && status.body.contains(#""state":"notified""#))
     }
 
@@ -122,7 +107,7 @@ struct PipelineEndToEndTests {
         let first = try await post(order(id, sku: sku, qty: 1), headers: key)
         #expect(first.status == 202 && first.body == "Order received: \(id)")
         let replay = try await post(order(id, sku: sku, qty: 1), headers: key)
-        #expect(replay.status == 202 && replay.headers["idempotent-replayed"] == "true")
+        #expect(replay.status == 202 && replay.header("Idempotent-Replayed") == "true")
         #expect(try await post(order(id, sku: sku, qty: 2), headers: key).status == 422)
         #expect(try await post(order(id, sku: sku, qty: 1), headers: ["Idempotency-Key": "other-\(run)"]).status == 409)
         #expect(try await post(order(id, sku: sku, qty: 1)).status == 409)
@@ -154,7 +139,7 @@ struct PipelineEndToEndTests {
         let before = try await depth()
         try channel.publish(exchange: PipelineTopology.ordersExchange, routingKey: PipelineTopology.ordersRoutingKey, body: ByteBuffer(string: "not an order \(run)"))
         try await eventually("the dead-lettered message") { try await depth() == before + 1 }
-        let dashboardView = try await TestHTTPClient.send(port: dashboard, method: "GET", path: "/metrics")
+        let dashboardView = try await HTTPTestClient.request(port: dashboard, method: "GET", path: "/metrics")
         #expect(dashboardView.body.contains("\"dlq_depth\":"))
         try await connection.close()
     }

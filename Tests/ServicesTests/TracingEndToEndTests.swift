@@ -78,13 +78,13 @@ struct TracingEndToEndTests {
 
     func post(_ id: String, sku: String, to pipeline: TestPipeline, headers: [String: String]) async throws -> Int {
         let body = #"{"id":"\#(id)","email":"me@example.com","sku":"\#(sku)","qty":1}"#
-        return try await TestHTTPClient.send(port: pipeline.port(.gateway)!, method: "POST", path: "/orders", body: body, headers: headers).status
+        return try await HTTPTestClient.request(port: pipeline.port(.gateway)!, method: "POST", path: "/orders", body: body, headers: headers).status
     }
 
     /// Every span the receiver got in this test's namespace; every export must have been valid.
     func exportedSpans() async throws -> [ExportedSpan] {
         let receiver = try TestServer.otlpReceiver.endpoint()
-        let response = try await TestHTTPClient.send(port: receiver.port, method: "GET", path: "/control/requests?ns=\(namespace)")
+        let response = try await HTTPTestClient.request(port: receiver.port, method: "GET", path: "/control/requests?ns=\(namespace)")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any])
         let requests = document["requests"] as? [[String: Any]] ?? []
         for request in requests { #expect(request["valid"] as? Bool == true, "export refused: \(request["error"] ?? "")") }

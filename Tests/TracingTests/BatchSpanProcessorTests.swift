@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+import TestSupport
 import Transport
 @testable import Tracing
 
@@ -37,16 +38,6 @@ final class StalledExporter: SpanExporter {
     func shutdown() async {}
 }
 
-/// Polls `condition` every 10 ms until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await EventLoopGroup.shared.sleep(for: .milliseconds(10))
-    }
-    return await condition()
-}
-
 @Suite struct BatchSpanProcessorTests {
     private func endSpans(_ count: Int, tracer: Tracer) {
         for index in 0..<count { tracer.startSpan("span \(index)", parent: nil).end() }
@@ -63,7 +54,7 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) 
         #expect(exporter.exported.map { $0.map(\.name) } == [["span 0", "span 1"], ["span 2", "span 3"]])
     }
 
-    @Test func aFullBatchIsExportedWithoutWaitingForTheDelay() async {
+    @Test func aFullBatchIsExportedWithoutWaitingForTheDelay() async throws {
         let exporter = KeepingExporter()
         let processor = BatchSpanProcessor(exporter: exporter, configuration: .init(maxQueueSize: 100, maxExportBatchSize: 3, scheduleDelay: .seconds(60)))
         let tracer = Tracer(sampler: .alwaysOn, processor: processor)
@@ -72,21 +63,22 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) 
         try? await EventLoopGroup.shared.sleep(for: .milliseconds(100))
         #expect(exporter.exported.isEmpty, "two spans wait for the batch to fill or the delay to pass")
         endSpans(1, tracer: tracer)
-        #expect(await eventually { exporter.exported.count == 1 })
+        try await eventually("the full batch's export") { exporter.exported.count == 1 }
         #expect(exporter.exported.first?.count == 3)
         run.cancel()
         await run.value
     }
 
-    @Test func theScheduleDelayExportsAPartialBatch() async {
+    @Test func theScheduleDelayExportsAPartialBatch() async throws {
         let exporter = KeepingExporter()
         let processor = BatchSpanProcessor(exporter: exporter, configuration: .init(maxExportBatchSize: 100, scheduleDelay: .milliseconds(50)))
         let tracer = Tracer(sampler: .alwaysOn, processor: processor)
         let run = Task { await processor.run() }
         endSpans(2, tracer: tracer)
-        #expect(await eventually { exporter.exported.flatMap { $0 }.count == 2 })
+        try await eventually("the partial batch's export") { exporter.exported.flatMap { $0 }.count == 2 }
         endSpans(1, tracer: tracer)
-        #expect(await eventually { exporter.exported.flatMap { $0 }.count == 3 }, "and keeps exporting at each delay")
+        // And it keeps exporting at each delay.
+        try await eventually("the next delay's export") { exporter.exported.flatMap { $0 }.count == 3 }
         processor.shutdown()
         await run.value
     }

@@ -189,7 +189,8 @@ import Transport
         for index in 0..<12 { tracer.startSpan("span \(index)", parent: nil).end() }
         #expect(processor.statistics.dropped == 7)
         let run = Task { await processor.run() }
-        #expect(await eventually { processor.statistics.exported == 5 }, "a full batch goes without waiting for the delay")
+        // A full batch goes without waiting for the delay.
+        try await eventually("the full batch's export") { processor.statistics.exported == 5 }
         run.cancel()
         await run.value
         #expect(try await receiver.spans().count == 5)

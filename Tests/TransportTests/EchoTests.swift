@@ -1,5 +1,6 @@
 import Bytes
 import Testing
+import TestSupport
 import Glibc
 import Transport
 
@@ -8,12 +9,12 @@ import Transport
         let server = try await EchoServer()
         let connection = try await TCPConnection.connect(host: "127.0.0.1", port: server.port, timeout: .seconds(5))
         let message = Array("*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n".utf8)
-        for chunks in fragmentations(of: message) {
-            for chunk in chunks {
+        for feeding in Feeding.all(of: message) {
+            for chunk in feeding.chunks {
                 try await connection.write(ByteBuffer(bytes: chunk))
             }
-            let echoed = try await readExactly(message.count, from: connection)
-            #expect(Array(echoed.readableBytesView) == message, "chunks \(chunks.map(\.count))")
+            let echoed = try await connection.read(exactly: message.count)
+            #expect(Array(echoed.readableBytesView) == message, "fed \(feeding)")
         }
         connection.close()
         await server.stop()
@@ -26,7 +27,7 @@ import Transport
         // Written while the echo is read back: neither side's socket buffers can hold 1 MiB, so
         // writing first and reading afterwards would deadlock.
         async let written: Void = connection.write(ByteBuffer(bytes: payload), timeout: .seconds(20))
-        let echoed = try await readExactly(payload.count, from: connection)
+        let echoed = try await connection.read(exactly: payload.count)
         try await written
         #expect(echoed == ByteBuffer(bytes: payload))
         connection.close()
@@ -56,7 +57,7 @@ import Transport
         let connection = try await TCPConnection.connect(host: "[::1]", port: server.port, timeout: .seconds(5))
         #expect(connection.remoteAddress.family == AF_INET6)
         try await connection.write(ByteBuffer(string: "over IPv6"))
-        #expect(try await readExactly(9, from: connection).description == "over IPv6")
+        #expect(try await connection.read(exactly: 9).description == "over IPv6")
         connection.close()
         await server.stop()
     }
@@ -67,7 +68,7 @@ import Transport
         let connection = try await TCPConnection.connect(host: "localhost", port: server.port, timeout: .seconds(5))
         #expect(connection.remoteAddress.port == server.port)
         try await connection.write(ByteBuffer(string: "by name"))
-        #expect(try await readExactly(7, from: connection).description == "by name")
+        #expect(try await connection.read(exactly: 7).description == "by name")
         connection.close()
         await server.stop()
     }
@@ -78,7 +79,7 @@ import Transport
         let connection = try await TCPConnection.connect(to: address, timeout: .seconds(5))
         #expect(connection.remoteAddress.description == "127.0.0.1:\(server.port)")
         try await connection.write(ByteBuffer(string: "by address"))
-        #expect(try await readExactly(10, from: connection).description == "by address")
+        #expect(try await connection.read(exactly: 10).description == "by address")
         connection.close()
         await server.stop()
     }
@@ -96,7 +97,7 @@ import Transport
                     for round in 0..<3 {
                         let message = "client \(index) round \(round)"
                         try await connection.write(ByteBuffer(string: message))
-                        let echoed = try await readExactly(message.utf8.count, from: connection, timeout: .seconds(30))
+                        let echoed = try await connection.read(exactly: message.utf8.count)
                         if echoed.description == message { rounds += 1 }
                     }
                     return rounds

@@ -1,6 +1,7 @@
 import Glibc
 import Synchronization
 import Testing
+import TestSupport
 @testable import Transport
 
 /// Calls to the injected `eventfd` below; only `secondLoopFails` uses it.
@@ -48,9 +49,7 @@ private let eventFDCalls = Atomic<Int>(0)
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in loop.execute { done.resume() } }
         #expect(!loop.hasStopped)
         loop.stop()
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !loop.hasStopped && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(loop.hasStopped)
+        try await eventually("the loop's thread to end") { loop.hasStopped }
     }
 
     @Test func groupStartsTheRequestedLoops() throws {

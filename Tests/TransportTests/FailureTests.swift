@@ -1,6 +1,7 @@
 import Bytes
 import Glibc
 import Testing
+import TestSupport
 import Transport
 
 @Suite struct FailureTests {
@@ -115,7 +116,7 @@ import Transport
         await #expect(throws: CancellationError.self) { _ = try await pending.value }
         #expect(now() - start < 20, "prompt, not after the 30 s read timeout")
         try await accepted.write(ByteBuffer(string: "still here"))
-        #expect(try await readExactly(10, from: connection).description == "still here")
+        #expect(try await connection.read(exactly: 10).description == "still here")
         connection.close()
         accepted.close()
         listener.close()
@@ -130,7 +131,7 @@ import Transport
         let elapsed = now() - start
         #expect(elapsed >= 0.099 && elapsed < 20, "waited \(elapsed) s for a 0.1 s timeout")
         try await accepted.write(ByteBuffer(string: "late"))
-        #expect(try await readExactly(4, from: connection).description == "late")
+        #expect(try await connection.read(exactly: 4).description == "late")
         connection.close()
         accepted.close()
         listener.close()

@@ -2,30 +2,6 @@ import Bytes
 import Glibc
 import Transport
 
-/// The ways a transport test sends a message: whole, byte by byte, and split in two at every
-/// position. Each element is the list of chunks to write in order.
-func fragmentations(of bytes: [UInt8]) -> [[[UInt8]]] {
-    var ways: [[[UInt8]]] = [[bytes], bytes.map { [$0] }]
-    for cut in 1..<bytes.count {
-        ways.append([Array(bytes[..<cut]), Array(bytes[cut...])])
-    }
-    return ways
-}
-
-/// Reads until exactly `count` bytes arrived; fails on EOF first.
-func readExactly(_ count: Int, from connection: TCPConnection, timeout: Duration = .seconds(10)) async throws -> ByteBuffer {
-    var buffer = ByteBuffer()
-    while buffer.readableBytes < count {
-        let read = try await connection.read(into: &buffer, maxBytes: count - buffer.readableBytes, timeout: timeout)
-        if read == 0 { throw TestFailure.unexpectedEOF(after: buffer.readableBytes) }
-    }
-    return buffer
-}
-
-enum TestFailure: Error {
-    case unexpectedEOF(after: Int)
-}
-
 /// A listener that echoes every connection back until the peer closes it.
 final class EchoServer: Sendable {
     let listener: TCPListener

@@ -2,6 +2,7 @@ import Bytes
 import Glibc
 import Synchronization
 import Testing
+import TestSupport
 @testable import Transport
 
 /// Waits that end by timeout, cancellation or close, for writes, connects and accepts.
@@ -95,7 +96,7 @@ import Testing
                 do {
                     var buffer = ByteBuffer()
                     while try await connection.read(into: &buffer, timeout: .seconds(5)) > 0 { buffer.clear() }
-                    return TestFailure.unexpectedEOF(after: 0) as Error
+                    return PeerClosed(expected: 1, received: 0) as Error
                 } catch { return error }
             }
             try await Task.sleep(for: .microseconds(round * 20))
@@ -125,7 +126,7 @@ import Testing
         let connection = try await TCPConnection.connect(host: "127.0.0.1", port: server.port)
         let echoed = try await Task(executorPreference: connection.eventLoop) {
             try await connection.write(ByteBuffer(string: "on the loop"))
-            return try await readExactly(11, from: connection)
+            return try await connection.read(exactly: 11)
         }.value
         #expect(echoed.description == "on the loop")
         connection.close()
