@@ -49,17 +49,24 @@ let package = Package(
         .executableTarget(name: "order-pipeline", dependencies: ["Services"], swiftSettings: swift6),
         .executableTarget(name: "order-processor", dependencies: ["Services"], swiftSettings: swift6),
 
-        // Tests
+        // Tests. A *CodecTests target holds a module's byte-level suites (codecs, state machines,
+        // vectors), which need no socket, server or timer; scripts/test.sh runs them (with
+        // BytesTests and ConformanceTests, byte-level throughout) before the others.
         .target(name: "TestSupport", dependencies: ["Bytes", "Transport"], path: "Tests/TestSupport", swiftSettings: swift6),
         .testTarget(name: "BytesTests", dependencies: ["Bytes"], swiftSettings: swift6),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "RESPCodecTests", dependencies: ["RESP", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes", "Transport", "TestSupport"], swiftSettings: swift6),
-        .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091", "AMQP091Reflection", "AMQPCodegen", "TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
+        .testTarget(name: "AMQP091CodecTests", dependencies: ["AMQP091", "AMQP091Reflection", "AMQPCodegen", "Bytes", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091", "TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
+        .testTarget(name: "HTTPServerCodecTests", dependencies: ["HTTPServer", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Bytes", "Transport", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "AMQP091", "HTTPServer", "Transport", "Bytes", "TestSupport", "Tracing"], swiftSettings: swift6),
         .testTarget(name: "ConformanceTests", dependencies: ["conformance"], swiftSettings: swift6),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swift6),
+        .testTarget(name: "JSONCodecTests", dependencies: ["JSON"], swiftSettings: swift6),
+        .testTarget(name: "HTTPClientCodecTests", dependencies: ["HTTPClient", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "Bytes", "Transport", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "TracingCodecTests", dependencies: ["Tracing"], swiftSettings: swift6),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "HTTPClient", "JSON", "Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
     ]
