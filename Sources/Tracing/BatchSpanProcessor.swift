@@ -104,8 +104,9 @@ public final class BatchSpanProcessor: SpanProcessor {
         // The flush must not be cut short by the cancellation that ended the loop, so it runs
         // in a task of its own, awaited here; one export timeout bounds it all, so a collector
         // that is down cannot hold a stopping service for a timeout per batch.
-        let deadline = ContinuousClock.now + configuration.exportTimeout
-        _ = await Task { await self.exportQueued(until: deadline) }.value
+        // The deadline is read once the task runs: read before, a task started late on a busy
+        // machine found it passed and dropped every span without trying.
+        _ = await Task { await self.exportQueued(until: .now + self.configuration.exportTimeout) }.value
     }
 
     /// Asks `run()` to export what is queued and return.

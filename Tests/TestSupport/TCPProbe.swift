@@ -13,8 +13,9 @@ public enum TCPProbe {
     /// connection is closed at once.
     ///
     /// Name resolution and `poll` block, so the probe runs on a thread of its own instead of one
-    /// of Swift's cooperative pool; it takes at most about `timeout` per resolved address.
-    public static func canConnect(host: String, port: Int, timeout: Duration = .seconds(1)) async -> Bool {
+    /// of Swift's cooperative pool; it takes at most about `timeout` per resolved address. The
+    /// default is generous: under the full parallel run a 1 s probe of a running server failed.
+    public static func canConnect(host: String, port: Int, timeout: Duration = .seconds(5)) async -> Bool {
         await withCheckedContinuation { continuation in
             let thread = Thread {
                 continuation.resume(returning: connectsBlocking(host: host, port: port, timeout: timeout))

@@ -103,7 +103,9 @@ import Transport
 
     @Test func retryAfterAsAnHTTPDateIsHonoured() async throws {
         let receiver = try OTLPReceiver()
-        try await receiver.script([["status": 429, "retry_after": Self.httpDate(secondsFromNow: 2)]])
+        // A date has whole seconds: 3 s from now is at least 2 s after the request, however late
+        // the exporter sends it on a busy machine.
+        try await receiver.script([["status": 429, "retry_after": Self.httpDate(secondsFromNow: 3)]])
         let exporter = try exporter(receiver, backoff: Backoff(initial: .seconds(60), maximum: .seconds(60)))
         #expect(await exporter.export(someSpans(1), deadline: .now + .seconds(10)) == .success)
         let requests = try await receiver.requests()

@@ -236,9 +236,14 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
 
+class Receiver(ThreadingHTTPServer):
+    # The whole test suite connects at once; the default backlog of 5 dropped connections.
+    request_queue_size = 256
+
+
 def main():
     port = int(sys.argv[1])
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server = Receiver(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     print(f"otlp-receiver listening on 127.0.0.1:{port}", flush=True)
     server.serve_forever()
