@@ -118,8 +118,6 @@ public enum PipelineApp {
         let redisTopology = try RedisTopology(url: configuration.redisURL)
         let redis = redisTopology.makeClient(on: loops)
         let tracing = ServiceTracing(roles: roles, variables: configuration.otel, loops: loops)
-        let parts = try PipelineParts(roles: roles, configuration: configuration, store: RedisPipelineStore(redis: redis), redisServer: RedisSpanTarget(redisTopology),
-                                      tracing: tracing, logger: logger, sender: sender, loops: loops)
         for warning in tracing.warnings { logger.warning("tracing setting ignored", ["reason": .string(warning)]) }
         if tracing.isEnabled { logger.info("tracing", ["endpoint": .string(configuration.otel["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? configuration.otel["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "")]) }
         try await withThrowingDiscardingTaskGroup { tasks in
@@ -128,11 +126,17 @@ public enum PipelineApp {
             defer { tasks.cancelAll() }
             tasks.addTask { await tracing.run() }
             tasks.addTask { await redis.run() }
+            guard await waitForRedis(redis, logger: logger, loops: loops, until: stop) else { return }
+            let keys = PipelineRedisLayout.keys(for: redisTopology, shards: configuration.redisShards)
+            let durability = await PipelineRedisLayout.durability(minReplicas: configuration.redisMinReplicas, redis: redis, logger: logger)
+            logger.info("redis layout", ["shards": .int(keys.isSharded ? keys.shardCount : 0), "min_replicas": .int(durability.minReplicas)])
+            let parts = try PipelineParts(roles: roles, configuration: configuration, store: RedisPipelineStore(redis: redis, keys: keys, durability: durability),
+                                          redisServer: RedisSpanTarget(redisTopology), tracing: tracing, logger: logger, sender: sender, loops: loops)
             for (client, queues) in parts.broker.clients(consuming: parts.consumedQueues) {
                 tasks.addTask { try? await client.run() }
                 tasks.addTask { await parts.broker.log(client, consuming: queues) }
             }
-            guard await waitForRedis(redis, logger: logger, loops: loops, until: stop), await parts.setUpPublishing(until: stop, loops: loops) else { return }
+            guard await parts.setUpPublishing(until: stop, loops: loops) else { return }
             for index in parts.broker.consuming.indices {
                 tasks.addTask { await parts.consume(from: index, loops: loops, until: stop) }
             }

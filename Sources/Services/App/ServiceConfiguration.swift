@@ -10,6 +10,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
     /// (`redis-sentinel://[user:pass@]host:port,host:port/<master-name>[/db]`) or a Cluster
     /// (`redis-cluster://host:port,host:port`); see `RedisTopology`.
     public var redisURL = "redis://127.0.0.1:6379/0"
+    /// Shards of the pipeline's keys on a Redis Cluster (hash tags spread over the slots, one
+    /// script per shard a batch touches); unused on one master.
+    public var redisShards = 16
+    /// Replicas that must acknowledge (`WAIT`) the writes behind a 202 or an ack; nil: 1 when
+    /// the master has replicas at start, else 0.
+    public var redisMinReplicas: Int?
     /// Brokers tried in turn: `amqp://user:pass@host:port/vhost`, comma-separated in `RABBITMQ_URLS`.
     public var rabbitmqURLs = ["amqp://guest:guest@127.0.0.1:5672/"]
     /// Loopback by default; containers set `0.0.0.0`. A port of 0 lets the system pick a free one.
@@ -161,6 +167,15 @@ public struct ServiceConfiguration: Sendable, Equatable {
         number("BATCH_LANES", \.batchLanes, 1...256, "gateway batches committed at once"),
         number("BATCH_MAX_ORDERS", \.maxBatchOrders, 1...1024, "most orders in one gateway batch (one broker message)"),
         number("BATCH_GATHER_US", \.batchGatherMicroseconds, 0...100_000, "gateway group-commit delay under load, in µs (0 turns it off)"),
+        number("REDIS_SHARDS", \.redisShards, 1...1_024, "shards of the pipeline's keys on a Redis Cluster (ignored on one master)"),
+        Setting(name: "REDIS_MIN_REPLICAS", help: "replicas that must acknowledge the writes behind a 202 or an ack (WAIT); auto: 1 when the master has replicas",
+                defaultValue: "auto") { configuration, value throws(InvalidSetting) in
+            if value == "auto" { configuration.redisMinReplicas = nil; return }
+            guard let number = Int(value), (0...16).contains(number) else {
+                throw InvalidSetting(name: "REDIS_MIN_REPLICAS", value: value, expected: "auto or an integer in 0...16")
+            }
+            configuration.redisMinReplicas = number
+        },
         number("REQUEST_DEADLINE_MS", \.requestDeadlineMilliseconds, 1...600_000, "a gateway request not claimed by then is answered 503"),
         number("GATEWAY_MAX_WAITING", \.gatewayMaxWaiting, 0...1_000_000, "gateway requests waiting for a lane; more are answered 503"),
         number("NOTIFY_CONCURRENCY", \.notifyConcurrency, 1...100_000, "notifications one notifier has in hand at once"),
