@@ -42,10 +42,12 @@ public struct RedisConfiguration: Sendable, Hashable {
 
     /// Parses `redis://[user:password@]host[:port][/db]`. The user may be empty
     /// (`redis://:secret@host` authenticates the default user), both parts may be
-    /// percent-encoded, and an IPv6 host is written in brackets.
+    /// percent-encoded, and an IPv6 host is written in brackets. Errors quote the URL with its
+    /// password masked.
     public init(url: String) throws(RedisClientError) {
         self.init()
-        guard url.hasPrefix("redis://") else { throw .invalidURL("\(url) (expected redis://)") }
+        let shown = URLCredentials.redacted(url)
+        guard url.hasPrefix("redis://") else { throw .invalidURL("\(shown) (expected redis://)") }
         var rest = Substring(url.dropFirst("redis://".count))
         if let at = rest.lastIndex(of: "@") {
             let userInfo = rest[..<at]
@@ -64,7 +66,7 @@ public struct RedisConfiguration: Sendable, Hashable {
                 username = decodedUser.isEmpty ? nil : decodedUser
                 password = try secret.map { secret throws(PercentEncoding.DecodingError) in try PercentEncoding.decode(secret) }
             } catch {
-                throw .invalidURL("\(url) (bad percent-encoding)")
+                throw .invalidURL("\(shown) (bad percent-encoding)")
             }
         }
         let authority: Substring
@@ -72,7 +74,7 @@ public struct RedisConfiguration: Sendable, Hashable {
             authority = rest[..<slash]
             let path = rest[rest.index(after: slash)...]
             if !path.isEmpty {
-                guard let number = Int(path), number >= 0 else { throw .invalidURL("\(url) (database must be a number)") }
+                guard let number = Int(path), number >= 0 else { throw .invalidURL("\(shown) (database must be a number)") }
                 database = number
             }
         } else {
@@ -80,10 +82,10 @@ public struct RedisConfiguration: Sendable, Hashable {
         }
         let portText: Substring?
         if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { throw .invalidURL("\(url) (unclosed [)") }
+            guard let close = authority.firstIndex(of: "]") else { throw .invalidURL("\(shown) (unclosed [)") }
             host = String(authority[authority.index(after: authority.startIndex)..<close])
             let after = authority[authority.index(after: close)...]
-            guard after.isEmpty || after.hasPrefix(":") else { throw .invalidURL(url) }
+            guard after.isEmpty || after.hasPrefix(":") else { throw .invalidURL(shown) }
             portText = after.isEmpty ? nil : after.dropFirst()
         } else if let colon = authority.lastIndex(of: ":") {
             host = String(authority[..<colon])
@@ -92,9 +94,9 @@ public struct RedisConfiguration: Sendable, Hashable {
             host = String(authority)
             portText = nil
         }
-        guard !host.isEmpty else { throw .invalidURL("\(url) (no host)") }
+        guard !host.isEmpty else { throw .invalidURL("\(shown) (no host)") }
         if let portText {
-            guard let number = Int(portText), (1...65535).contains(number) else { throw .invalidURL("\(url) (bad port)") }
+            guard let number = Int(portText), (1...65535).contains(number) else { throw .invalidURL("\(shown) (bad port)") }
             port = number
         }
     }
