@@ -52,7 +52,15 @@ extension CommandSyntax {
                 guard let subcommand = subcommands.first(where: { $0.name == argument }) else {
                     throw CommandLineError("unknown command '\(argument)': expected \(subcommands.map(\.name).joined(separator: ", "))")
                 }
-                switch try subcommand.parse(Array(arguments[index...]), environment: environment) {
+                let request: Request
+                do {
+                    request = try subcommand.parse(Array(arguments[index...]), environment: environment)
+                } catch {
+                    var error = error
+                    error.command = error.command ?? subcommand.command
+                    throw error
+                }
+                switch request {
                 case .help(let text): return .help(text)
                 case .run(let parsed):
                     return .run(ParsedCommandLine(syntax: subcommand, subcommand: subcommand.name, arguments: parsed.arguments,
@@ -96,7 +104,7 @@ extension CommandSyntax {
     /// Prints `error` as a bad command line, with where to find help, and exits 2.
     public func fail(_ error: CommandLineError) -> Never {
         let program = command.split(separator: " ").first.map(String.init) ?? command
-        FileHandle.standardError.write(Data("\(program): \(error) (see '\(command) --help')\n".utf8))
+        FileHandle.standardError.write(Data("\(program): \(error) (see '\(error.command ?? command) --help')\n".utf8))
         exit(2)
     }
 }

@@ -79,6 +79,12 @@ public struct ParsedCommandLine: Sendable {
 /// A command line that does not fit its syntax, saying what was wrong.
 public struct CommandLineError: Error, Sendable, Equatable, CustomStringConvertible {
     public let description: String
+    /// The subcommand whose syntax the command line broke (`chaos probe`), when parsing found it
+    /// there: its help is the one to read. Nil for the command itself.
+    public internal(set) var command: String?
 
     public init(_ description: String) { self.description = description }
+
+    /// Errors are equal when they say the same.
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.description == rhs.description }
 }

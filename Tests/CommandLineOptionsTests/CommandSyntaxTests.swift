@@ -86,5 +86,10 @@ import Testing
         #expect(throws: CommandLineError("unknown command 'lod': expected load, probe")) { try tool.parse(["lod"], environment: [:]) }
         #expect(throws: CommandLineError("missing COMMAND: one of load, probe")) { try tool.parse([], environment: [:]) }
         #expect(throws: CommandLineError("unknown option '--rate' (tool probe takes none)")) { try tool.parse(["probe", "--rate=1"], environment: [:]) }
+        // The subcommand's help is the one to read; an error of the command itself names none.
+        let inSubcommand = #expect(throws: CommandLineError.self) { try tool.parse(["probe", "--rate=1"], environment: [:]) }
+        #expect(inSubcommand?.command == "tool probe")
+        let inCommand = #expect(throws: CommandLineError.self) { try tool.parse(["lod"], environment: [:]) }
+        #expect(inCommand != nil && inCommand?.command == nil)
     }
 }
