@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "HTTPClient", targets: ["HTTPClient"]),
         .library(name: "Tracing", targets: ["Tracing"]),
         .library(name: "AMQP091Reflection", targets: ["AMQP091Reflection"]),
+        .library(name: "CommandLineOptions", targets: ["CommandLineOptions"]),
         .executable(name: "amqp-codegen", targets: ["amqp-codegen"]),
         .executable(name: "conformance", targets: ["conformance"]),
         .executable(name: "order-dashboard", targets: ["order-dashboard"]),
@@ -39,10 +40,12 @@ let package = Package(
         .target(name: "HTTPClient", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         .target(name: "Tracing", dependencies: ["Bytes", "Transport", "JSON", "HTTPClient"], swiftSettings: swift6),
         .target(name: "AMQPCodegen", swiftSettings: swift6),
+        // The command lines of the project's executables: --help, --flag value and --flag=value.
+        .target(name: "CommandLineOptions", swiftSettings: swift6),
 
         // Executables
-        .executableTarget(name: "amqp-codegen", dependencies: ["AMQPCodegen"], swiftSettings: swift6),
-        .executableTarget(name: "conformance", dependencies: ["Bytes", "RESP", "AMQP091", "AMQP091Reflection", "HTTPServer"], swiftSettings: swift6),
+        .executableTarget(name: "amqp-codegen", dependencies: ["AMQPCodegen", "CommandLineOptions"], swiftSettings: swift6),
+        .executableTarget(name: "conformance", dependencies: ["Bytes", "RESP", "AMQP091", "AMQP091Reflection", "HTTPServer", "CommandLineOptions"], swiftSettings: swift6),
         .executableTarget(name: "order-dashboard", dependencies: ["Services"], swiftSettings: swift6),
         .executableTarget(name: "order-gateway", dependencies: ["Services"], swiftSettings: swift6),
         .executableTarget(name: "order-notifier", dependencies: ["Services"], swiftSettings: swift6),
@@ -68,6 +71,7 @@ let package = Package(
         .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "Bytes", "Transport", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "TracingCodecTests", dependencies: ["Tracing"], swiftSettings: swift6),
         .testTarget(name: "TracingTests", dependencies: ["Tracing", "HTTPClient", "JSON", "Transport", "Bytes", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "CommandLineOptionsTests", dependencies: ["CommandLineOptions"], swiftSettings: swift6),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
     ]
 )

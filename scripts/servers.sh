@@ -14,7 +14,9 @@
 # A server that already answers on its port is reused and never stopped by this script: stop only
 # touches what this script started, as recorded by the pid files under .local/.
 #
-# Progress goes to stderr. stdout carries only `export NAME=value` lines, so a caller can do
+# Progress goes to stderr, one line per step (what, how long); the output of apt-get goes to
+# .local/logs/install.log (scripts/lib/install.sh). stdout carries only `export NAME=value` lines,
+# so a caller can do
 #   eval "$(scripts/servers.sh start)"
 # to get REDIS_URL, AMQP_URL (and AMQP_URLS with two nodes) plus SERVERS_STARTED, the list of
 # servers this call started (so a caller can stop exactly those).
@@ -51,13 +53,18 @@ case "$REDIS_APPENDFSYNC" in
 esac
 
 STARTED=()
-APT_UPDATED=0
 
-say() { echo "servers: $*" >&2; }
-die() { echo "servers: error: $*" >&2; exit 1; }
+INSTALL_LOG="${INSTALL_LOG:-$LOCAL/logs/install.log}"
+STEP_PREFIX=servers
+source "$ROOT/scripts/lib/steps.sh"
+source "$ROOT/scripts/lib/install.sh"
+
+say() { step_say "$*"; }
+die() { step_fail; echo "servers: error: $*" >&2; exit 1; }
 
 # die_showing LOG MESSAGE: dies after showing the end of LOG, since CI leaves no files to read.
 die_showing() {
+    step_fail
     if [[ -s "$1" ]]; then
         echo "servers: last lines of $1:" >&2
         tail -n 15 "$1" | sed 's/^/    /' >&2
@@ -67,29 +74,9 @@ die_showing() {
 
 # --- installation -------------------------------------------------------------------------------
 
-# ensure_command COMMAND PACKAGE: installs PACKAGE with apt-get when COMMAND is missing.
+# ensure_command COMMAND PACKAGE: installs PACKAGE (scripts/lib/install.sh) when COMMAND is missing.
 ensure_command() {
-    local command="$1" package="$2"
-    command -v "$command" >/dev/null 2>&1 && return 0
-    if [[ "$(id -u)" != 0 ]]; then
-        die "'$command' is missing; install it with: sudo apt-get install -y $package"
-    fi
-    command -v apt-get >/dev/null 2>&1 || die "'$command' is missing and apt-get is not available"
-    if [[ "$APT_UPDATED" == 0 ]]; then
-        say "apt-get update"
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-        APT_UPDATED=1
-    fi
-    say "installing $package"
-    # The distribution's own service must not start on install: this script runs its own server,
-    # with its own settings, on the same default port.
-    local policy=/usr/sbin/policy-rc.d created=0 status=0
-    if [[ ! -e "$policy" ]]; then
-        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >&2 || status=$?
-    [[ "$created" == 0 ]] || rm -f "$policy"
-    [[ "$status" == 0 ]] || die "apt-get install $package failed"
+    install_packages "$2:$1" || die "'$1' is missing and could not be installed"
 }
 
 # --- probes -------------------------------------------------------------------------------------
@@ -153,14 +140,14 @@ redis_start() {
     port_open "$REDIS_PORT" && die "port $REDIS_PORT is taken by something that is not Redis; set REDIS_PORT"
     ensure_command redis-server redis-server
     mkdir -p "$dir"
-    say "starting redis on $HOST:$REDIS_PORT (AOF, appendfsync $REDIS_APPENDFSYNC, data in $dir)"
+    step_begin "starting redis on $HOST:$REDIS_PORT (AOF, appendfsync $REDIS_APPENDFSYNC, data in ${dir#"$ROOT"/})"
     # DEBUG is allowed from loopback clients only: fault-injection runs use DEBUG SLEEP.
     redis-server --port "$REDIS_PORT" --bind "$HOST" --dir "$dir" \
         --appendonly yes --appendfsync "$REDIS_APPENDFSYNC" --enable-debug-command local \
         --daemonize yes --pidfile "$pidfile" --logfile "$log" >&2 ||
         die_showing "$log" "redis-server failed to start; see $log"
     for ((i = 0; i < SERVERS_TIMEOUT * 10; i++)); do
-        redis_answers "$REDIS_PORT" && { STARTED+=(redis); return 0; }
+        redis_answers "$REDIS_PORT" && { STARTED+=(redis); step_end; return 0; }
         sleep 0.1
     done
     die_showing "$log" "redis on $HOST:$REDIS_PORT did not answer PING within ${SERVERS_TIMEOUT}s; see $log"
@@ -170,8 +157,9 @@ redis_stop() {
     local pidfile
     pidfile="$(redis_dir)/redis.pid"
     if pid_alive "$pidfile" redis-server; then
-        say "stopping redis on $HOST:$REDIS_PORT (pid $(cat "$pidfile"))"
+        step_begin "stopping redis on $HOST:$REDIS_PORT (pid $(cat "$pidfile"))"
         kill_pid "$pidfile" redis-server
+        step_end
     else
         say "redis on $HOST:$REDIS_PORT was not started by this script; leaving it alone"
     fi
@@ -278,7 +266,7 @@ rabbit_start() {
     ensure_command rabbitmq-server rabbitmq-server
     rabbit_select "$1" # again: installing created user rabbitmq, whose access decides the folder
     rabbit_prepare_dirs
-    say "starting $NAME node $NODE on $HOST:$PORT (distribution port $DIST_PORT, data in $RDIR)"
+    step_begin "starting $NAME node $NODE on $HOST:$PORT (distribution port $DIST_PORT, data in ${RDIR#"$ROOT"/})"
     # Not -detached: in the foreground mode the server writes its pid file, which stop relies on.
     # setsid keeps it out of the caller's process group, so a Ctrl-C there does not reach it.
     rabbit_command rabbitmq-server
@@ -295,7 +283,7 @@ rabbit_start() {
         die_showing "$log" "$NAME node $NODE did not start within ${SERVERS_TIMEOUT}s; see $log and $RDIR/startup.log"
     fi
     for ((i = 0; i < SERVERS_TIMEOUT * 10; i++)); do
-        amqp_answers "$PORT" && { STARTED+=("$NAME"); return 0; }
+        amqp_answers "$PORT" && { STARTED+=("$NAME"); step_end; return 0; }
         sleep 0.1
     done
     die_showing "$log" "$NAME node $NODE runs but $HOST:$PORT does not answer AMQP; see $log"
@@ -308,11 +296,12 @@ rabbit_stop() {
         say "$NAME on $HOST:$PORT (node $NODE) was not started by this script; leaving it alone"
         return 0
     fi
-    say "stopping $NAME node $NODE on $HOST:$PORT (pid $(tr -dc 0-9 <"$pidfile"))"
+    step_begin "stopping $NAME node $NODE on $HOST:$PORT (pid $(tr -dc 0-9 <"$pidfile"))"
     # `stop PIDFILE` returns once the Erlang VM has exited; the pid is the fallback.
     rabbit_command rabbitmqctl -q -n "$NODE" stop "$pidfile"
     timeout 60 "${RABBIT_CMD[@]}" >/dev/null 2>&1 || true
     kill_pid "$pidfile" beam
+    step_end
     rm -f "$pidfile"
 }
 

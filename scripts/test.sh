@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # The project's test command: installs the servers when missing, starts them (reusing any that
 # already answer), builds, runs every test against the real servers, the conformance vectors
-# through the shipped runner, a short seeded fuzz pass, the WebSocket interop check (Python's
-# websockets client), the live dashboard in websockets and headless Chromium, the AMQP interop
-# and recovery checks and the short fault-injection run,
-# validates docker-compose.yml and the Kubernetes manifests, and stops on exit exactly the
-# servers it started (and the OTLP test receiver, scripts/interop/otlp-receiver.sh, likewise). Exits
-# non-zero when any step fails.
+# through the shipped runner, the command-line checks (--help of every tool, scripts/run.sh
+# stopped by its pid), a short seeded fuzz pass, the WebSocket interop check (Python's websockets
+# client), the live dashboard in websockets and headless Chromium, the Redis Sentinel and Cluster
+# tests, the AMQP interop and recovery checks and the short fault-injection run, validates
+# docker-compose.yml and the Kubernetes manifests, and stops on exit exactly the servers it
+# started (and the OTLP test receiver, scripts/interop/otlp-receiver.sh, likewise). Exits non-zero
+# when any step fails.
+#
+# It prints one line per step, what and how long; each step's full output (apt-get, the build,
+# the tests) goes to .local/logs/test/NN-STEP.log, and the end of a failing step's log is shown.
 #
 # Environment:
 #   CI            true: server tests fail instead of being skipped when a server is unreachable,
-#                 and compiler warnings fail the build step
+#                 compiler warnings fail the build step, and every step's output is shown too
+#   TEST_VERBOSE  1: show every step's output as it runs (default 1 under CI=true, else 0)
 #   TEST_SERVERS  which servers to start: all (default), redis, rabbitmq, none
 #   REDIS_PORT, AMQP_PORT, RABBITMQ_NODE, ...   passed to scripts/servers.sh (see there)
 set -euo pipefail
@@ -19,36 +24,77 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 TEST_SERVERS="${TEST_SERVERS:-all}"
 export CI="${CI:-}"
+TEST_VERBOSE="${TEST_VERBOSE:-$([[ "$CI" == true ]] && echo 1 || echo 0)}"
+LOGS="$ROOT/.local/logs/test"
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+STEP_PREFIX="test"
+source scripts/lib/steps.sh
+source scripts/lib/install.sh
 
 SERVERS_STARTED=""
 OTLP_RECEIVER_STARTED=""
 CURRENT_STEP="setup"
-BUILD_LOG="$(mktemp)"
+CURRENT_LOG=""
+# What a step function may add to its line.
+STEP_NOTE=""
+STEPS_RUN=0
+STARTED_AT=$(step_now)
 
 cleanup() {
     local status=$?
+    if [[ $status != 0 ]]; then
+        step_fail
+        if [[ -s "$CURRENT_LOG" && "$TEST_VERBOSE" != 1 ]]; then
+            echo "-- the end of $CURRENT_LOG:" >&2
+            tail -n 60 "$CURRENT_LOG" >&2
+        fi
+    fi
     if [[ -n "$SERVERS_STARTED" ]]; then
-        echo "== stopping the servers this run started: $SERVERS_STARTED"
+        step_begin "stopping the servers this run started: $SERVERS_STARTED"
         # shellcheck disable=SC2086 # a list of names
-        scripts/servers.sh stop $SERVERS_STARTED || status=1
+        if scripts/servers.sh stop $SERVERS_STARTED >>"$LOGS/servers-stop.log" 2>&1; then step_end; else step_fail; status=1; fi
     fi
     if [[ -n "$OTLP_RECEIVER_STARTED" ]]; then
-        scripts/interop/otlp-receiver.sh stop || status=1
+        scripts/interop/otlp-receiver.sh stop >>"$LOGS/servers-stop.log" 2>&1 || status=1
     fi
-    rm -f "$BUILD_LOG"
-    if [[ $status == 0 ]]; then echo "== all steps passed"; else echo "== FAILED in step '$CURRENT_STEP' (exit $status)"; fi
+    local took
+    took="$(step_duration $(($(step_now) - STARTED_AT)))"
+    if [[ $status == 0 ]]; then
+        step_say "all $STEPS_RUN steps passed in $took (logs in ${LOGS#"$ROOT"/})"
+    else
+        step_say "FAILED in step '$CURRENT_STEP' (exit $status) after $took; its log: ${CURRENT_LOG#"$ROOT"/}"
+    fi
     exit "$status"
 }
 trap cleanup EXIT
 
-# step NAME COMMAND...: runs one step, announcing it and how long it took.
+# step NAME COMMAND...: runs one step with its output in its own log, on one line: what, how long,
+# and for test runs how many tests passed. A failing command ends the run (set -e), and cleanup
+# shows the end of the log.
 step() {
-    local name="$1" start=$SECONDS
+    local name="$1"
     shift
+    STEPS_RUN=$((STEPS_RUN + 1))
     CURRENT_STEP="$name"
-    echo "== $name"
-    "$@"
-    echo "== $name: ok ($((SECONDS - start)) s)"
+    CURRENT_LOG="$LOGS/$(printf '%02d' "$STEPS_RUN")-$(echo "$name" | tr -c 'a-z0-9\n' '-' | tr -s '-' | sed 's/-$//').log"
+    if [[ "$TEST_VERBOSE" == 1 ]]; then
+        step_say "$name (log: ${CURRENT_LOG#"$ROOT"/})"
+        "$@" > >(tee "$CURRENT_LOG") 2>&1
+        step_begin "$name"
+    else
+        step_begin "$name"
+        "$@" >"$CURRENT_LOG" 2>&1
+    fi
+    step_end "${STEP_NOTE:-$(tests_passed "$CURRENT_LOG")}"
+    STEP_NOTE=""
+}
+
+# The number of tests the swift test runs of a log passed, when it has any.
+tests_passed() {
+    local count
+    count="$(grep -Eo 'Test run with [0-9]+ tests? .*passed' "$1" | grep -Eo '[0-9]+ tests?' | awk '{ n += $1 } END { print n + 0 }')"
+    [[ "$count" == 0 ]] || echo "$count tests passed"
 }
 
 toolchain() {
@@ -56,7 +102,8 @@ toolchain() {
         export PATH="/opt/swift/usr/bin:$PATH"
     fi
     command -v swift >/dev/null 2>&1 || { echo "swift not found: install the Swift 6.3 toolchain (e.g. in /opt/swift)" >&2; return 1; }
-    swift --version 2>&1 | head -n 1
+    STEP_NOTE="$(swift --version 2>&1 | head -n 1)"
+    echo "$STEP_NOTE"
 }
 
 servers() {
@@ -68,6 +115,7 @@ servers() {
     # shellcheck disable=SC2086 # a list of names
     exports="$(scripts/servers.sh start $TEST_SERVERS)" || status=$?
     eval "$exports"
+    STEP_NOTE="REDIS_URL=${REDIS_URL:-unset} AMQP_URL=${AMQP_URL:-unset}; started: ${SERVERS_STARTED:-none}"
     return "$status"
 }
 
@@ -81,15 +129,20 @@ otlp_receiver() {
 
 # build [PACKAGE-PATH]: builds a package with its tests (the root package by default).
 build() {
-    swift build --package-path "${1:-.}" --build-tests 2>&1 | tee "$BUILD_LOG"
+    local log
+    log="$(mktemp)"
+    swift build --package-path "${1:-.}" --build-tests 2>&1 | tee "$log"
     local warnings
-    warnings="$(grep -c ': warning: ' "$BUILD_LOG" || true)"
+    warnings="$(grep -c ': warning: ' "$log" || true)"
     if [[ "$warnings" != 0 ]]; then
         echo "swift build printed $warnings warning(s):"
-        grep ': warning: ' "$BUILD_LOG" | sort -u
+        grep ': warning: ' "$log" | sort -u
         # Only a clean build (as in CI) prints every warning, so locally they are reported, not fatal.
+        rm -f "$log"
         [[ "$CI" != true ]]
+        return
     fi
+    rm -f "$log"
 }
 
 # The Benchmarks package (benchmarks, the chaos tool, the fuzzer) is built so it cannot rot, and
@@ -122,11 +175,7 @@ conformance_vectors() {
 # docker-compose, which needs no Docker engine for `config`; installed when missing. Once for the
 # default topology (.env) and once for each topology file of deploy/compose/.
 compose_file() {
-    if ! command -v docker-compose >/dev/null 2>&1; then
-        [[ $EUID == 0 ]] || { echo "docker-compose is missing; install it (apt-get install docker-compose) or run as root" >&2; return 1; }
-        { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-            && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose; } >/dev/null
-    fi
+    install_packages docker-compose:docker-compose
     docker-compose -f docker-compose.yml config -q
     for topology in deploy/compose/*.env; do
         docker-compose --env-file "$topology" -f docker-compose.yml config -q
@@ -142,6 +191,7 @@ step "build" build
 step "tests" unit_and_integration_tests
 step "conformance" conformance_vectors
 step "benchmarks package (build, fuzzer tests)" benchmarks_package
+step "command lines (--help)" scripts/check/help.sh
 step "fuzz (short, seeded)" scripts/conformance/fuzz.sh --short
 # Python's websockets client against a loopback echo server of the WebSocket codec.
 step "websocket interop" scripts/interop/ws.sh
@@ -158,6 +208,8 @@ if [[ "$TEST_SERVERS" == all ]]; then
     # The live dashboard in Python's websockets client and in headless Chromium (Selenium), on
     # servers and ports of its own; the screenshot goes to .local/artifacts/dashboard.png.
     step "dashboard in real clients" scripts/interop/dashboard.sh
+    # scripts/run.sh on servers and ports of its own, stopped by SIGTERM and SIGINT to its pid.
+    step "run.sh stopped by its pid" scripts/check/run-stop.sh
     # Fault scenarios and HTTP abuse, short form, on servers and ports of their own.
     step "chaos (short)" scripts/chaos/chaos.sh --short
 fi

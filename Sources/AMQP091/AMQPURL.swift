@@ -47,7 +47,8 @@ public struct AMQPURL: Sendable, Hashable {
         }
 
         public let code: Code
-        /// The offending part of the input (the scheme, port or host text); empty for bad escapes.
+        /// The offending part of the input (the scheme, port or host text, never a password); empty
+        /// for bad escapes.
         public let text: String
         /// Where a bad escape starts, in UTF-8 bytes of the input.
         public let offset: Int?
@@ -78,7 +79,8 @@ public struct AMQPURL: Sendable, Hashable {
     /// - Throws: `ParseError` saying which part is wrong (and, for bad escapes, where).
     public init(parsing text: String) throws(ParseError) {
         self.init()
-        guard let schemeEnd = text.firstRange(of: "://") else { throw .unsupportedScheme(text) }
+        // Without "://" the whole text is quoted, so its password is masked.
+        guard let schemeEnd = text.firstRange(of: "://") else { throw .unsupportedScheme(URLCredentials.redacted(text)) }
         let scheme = text[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "amqp" else { throw .unsupportedScheme(scheme) }
         var rest = text[schemeEnd.upperBound...]

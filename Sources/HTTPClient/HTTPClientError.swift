@@ -1,3 +1,4 @@
+import Bytes
 import Transport
 
 /// Why a request failed, and where.
@@ -7,7 +8,7 @@ public enum HTTPClientError: Error, Sendable, Hashable, CustomStringConvertible 
         case connect, write, read
     }
 
-    /// The URL cannot be used: the URL and why.
+    /// The URL cannot be used: the URL and why (the description masks its password).
     case invalidURL(String, String)
     /// The request cannot be written without breaking its framing.
     case invalidRequest(String)
@@ -24,7 +25,7 @@ public enum HTTPClientError: Error, Sendable, Hashable, CustomStringConvertible 
 
     public var description: String {
         switch self {
-        case .invalidURL(let url, let reason): "invalid URL \(url.debugDescription): \(reason)"
+        case .invalidURL(let url, let reason): "invalid URL \(URLCredentials.redacted(url).debugDescription): \(reason)"
         case .invalidRequest(let reason): "invalid request: \(reason)"
         case .connectFailed(let address, let error): "cannot connect to \(address): \(error)"
         case .timedOut(let phase, let address): "\(phase.rawValue) timed out (\(address))"

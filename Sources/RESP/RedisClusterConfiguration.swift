@@ -1,3 +1,4 @@
+import Bytes
 import Transport
 
 /// Where to start finding a Redis Cluster, and how to reach its nodes.
@@ -50,8 +51,8 @@ public struct RedisClusterConfiguration: Sendable, Hashable {
     /// Parses `redis-cluster://[user:password@]host:port[,host:port...]`.
     public init(url: String) throws(RedisClientError) {
         let parts = try RedisURL(url, defaultPort: 6379)
-        guard parts.scheme == "redis-cluster" else { throw .invalidURL("\(url) (expected redis-cluster://)") }
-        guard parts.path.isEmpty else { throw .invalidURL("\(url) (a cluster has no database to select)") }
+        guard parts.scheme == "redis-cluster" else { throw .invalidURL("\(URLCredentials.redacted(url)) (expected redis-cluster://)") }
+        guard parts.path.isEmpty else { throw .invalidURL("\(URLCredentials.redacted(url)) (a cluster has no database to select)") }
         self.init(seeds: parts.endpoints, node: RedisConfiguration(username: parts.username, password: parts.password))
     }
 

@@ -1,3 +1,4 @@
+import Bytes
 /// Where and how to connect to a Redis server.
 public struct RedisConfiguration: Sendable, Hashable {
     /// Server host: a DNS name or an IPv4/IPv6 literal.
@@ -42,11 +43,12 @@ public struct RedisConfiguration: Sendable, Hashable {
 
     /// Parses `redis://[user:password@]host[:port][/db]`. The user may be empty
     /// (`redis://:secret@host` authenticates the default user), both parts may be
-    /// percent-encoded, and an IPv6 host is written in brackets.
+    /// percent-encoded, and an IPv6 host is written in brackets. Errors quote the URL with its
+    /// password masked.
     public init(url: String) throws(RedisClientError) {
         let parts = try RedisURL(url, defaultPort: 6379)
-        guard parts.scheme == "redis" else { throw .invalidURL("\(url) (expected redis://)") }
-        guard parts.endpoints.count == 1 else { throw .invalidURL("\(url) (one host; redis-sentinel:// and redis-cluster:// take several)") }
+        guard parts.scheme == "redis" else { throw .invalidURL("\(URLCredentials.redacted(url)) (expected redis://)") }
+        guard parts.endpoints.count == 1 else { throw .invalidURL("\(URLCredentials.redacted(url)) (one host; redis-sentinel:// and redis-cluster:// take several)") }
         self.init(host: parts.endpoints[0].host, port: parts.endpoints[0].port, username: parts.username, password: parts.password)
         database = try RedisURL.database(parts.path, in: url)
     }

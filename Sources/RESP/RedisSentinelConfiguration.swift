@@ -1,3 +1,4 @@
+import Bytes
 import Transport
 
 /// Where the sentinels are, which master they watch, and how to reach the master once found.
@@ -43,10 +44,10 @@ public struct RedisSentinelConfiguration: Sendable, Hashable {
     /// 26379.
     public init(url: String) throws(RedisClientError) {
         let parts = try RedisURL(url, defaultPort: 26379)
-        guard parts.scheme == "redis-sentinel" else { throw .invalidURL("\(url) (expected redis-sentinel://)") }
+        guard parts.scheme == "redis-sentinel" else { throw .invalidURL("\(URLCredentials.redacted(url)) (expected redis-sentinel://)") }
         let path = parts.path.split(separator: "/", omittingEmptySubsequences: false)
         guard let name = path.first, !name.isEmpty, path.count <= 2 else {
-            throw .invalidURL("\(url) (expected /<master-name>[/db] after the sentinels)")
+            throw .invalidURL("\(URLCredentials.redacted(url)) (expected /<master-name>[/db] after the sentinels)")
         }
         var node = RedisConfiguration(username: parts.username, password: parts.password)
         node.database = try RedisURL.database(path.count == 2 ? path[1] : "", in: url)

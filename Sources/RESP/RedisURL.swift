@@ -14,7 +14,7 @@ struct RedisURL {
     /// Parses `url`; hosts without a port get `defaultPort`.
     init(_ url: String, defaultPort: Int) throws(RedisClientError) {
         guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") else {
-            throw .invalidURL("\(url) (expected scheme://)")
+            throw .invalidURL("\(URLCredentials.redacted(url)) (expected scheme://)")
         }
         scheme = String(url[..<colon])
         var rest = url[url.index(colon, offsetBy: 3)...]
@@ -37,7 +37,7 @@ struct RedisURL {
                 username = decodedUser.isEmpty ? nil : decodedUser
                 password = try secret.map { secret throws(PercentEncoding.DecodingError) in try PercentEncoding.decode(secret) }
             } catch {
-                throw .invalidURL("\(url) (bad percent-encoding)")
+                throw .invalidURL("\(URLCredentials.redacted(url)) (bad percent-encoding)")
             }
         }
         endpoints = []
@@ -50,10 +50,10 @@ struct RedisURL {
         let host: Substring
         let portText: Substring?
         if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { throw .invalidURL("\(url) (unclosed [)") }
+            guard let close = text.firstIndex(of: "]") else { throw .invalidURL("\(URLCredentials.redacted(url)) (unclosed [)") }
             host = text[text.index(after: text.startIndex)..<close]
             let after = text[text.index(after: close)...]
-            guard after.isEmpty || after.hasPrefix(":") else { throw .invalidURL(url) }
+            guard after.isEmpty || after.hasPrefix(":") else { throw .invalidURL(URLCredentials.redacted(url)) }
             portText = after.isEmpty ? nil : after.dropFirst()
         } else if let colon = text.lastIndex(of: ":") {
             host = text[..<colon]
@@ -62,16 +62,16 @@ struct RedisURL {
             host = text
             portText = nil
         }
-        guard !host.isEmpty else { throw .invalidURL("\(url) (no host)") }
+        guard !host.isEmpty else { throw .invalidURL("\(URLCredentials.redacted(url)) (no host)") }
         guard let portText else { return RedisEndpoint(host: String(host), port: defaultPort) }
-        guard let port = Int(portText), (1...65535).contains(port) else { throw .invalidURL("\(url) (bad port)") }
+        guard let port = Int(portText), (1...65535).contains(port) else { throw .invalidURL("\(URLCredentials.redacted(url)) (bad port)") }
         return RedisEndpoint(host: String(host), port: port)
     }
 
     /// A database number from a path segment; an empty one is database 0.
     static func database(_ text: Substring, in url: String) throws(RedisClientError) -> Int {
         guard !text.isEmpty else { return 0 }
-        guard let number = Int(text), number >= 0 else { throw .invalidURL("\(url) (database must be a number)") }
+        guard let number = Int(text), number >= 0 else { throw .invalidURL("\(URLCredentials.redacted(url)) (database must be a number)") }
         return number
     }
 }

@@ -1,11 +1,19 @@
 import AMQPCodegen
+import CommandLineOptions
 import Foundation
 
 /// Regenerates `Sources/AMQP091/Generated/` and `Sources/AMQP091Reflection/Generated/` from the
 /// spec: `swift run amqp-codegen [SPEC] [SOURCES-DIRECTORY]` (defaults: the repository's own paths).
-let arguments = CommandLine.arguments.dropFirst()
-let specPath = arguments.first ?? "spec/amqp-rabbitmq-0.9.1.json"
-let sourcesPath = arguments.dropFirst().first ?? "Sources"
+let parsed = CommandSyntax(
+    "amqp-codegen",
+    summary: "writes the AMQP 0-9-1 codec (AMQP091/Generated) and its reflection (AMQP091Reflection/Generated) from the spec",
+    arguments: [
+        .init("SPEC", "the RabbitMQ spec as JSON (default spec/amqp-rabbitmq-0.9.1.json)", optional: true),
+        .init("SOURCES", "the folder holding the AMQP091 and AMQP091Reflection targets (default Sources)", optional: true),
+    ]
+).parseOrExit()
+let specPath = parsed.arguments.first ?? "spec/amqp-rabbitmq-0.9.1.json"
+let sourcesPath = parsed.arguments.dropFirst().first ?? "Sources"
 
 do {
     guard let json = FileManager.default.contents(atPath: specPath) else {

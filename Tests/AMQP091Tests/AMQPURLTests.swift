@@ -35,4 +35,17 @@ import Testing
         #expect(throws: AMQPURL.ParseError.invalidPercentEncoding(offset: 9)) { try AMQPURL(parsing: "amqp://h/%zz") }
         #expect(throws: AMQPURL.ParseError.invalidPercentEncoding(offset: 9)) { try AMQPURL(parsing: "amqp://h/%ff") }
     }
+
+    /// Services log a bad RABBITMQ_URLS entry's error: the password must not be in it.
+    @Test func errorsMaskThePassword() {
+        #expect(throws: AMQPURL.ParseError.unsupportedScheme("app:***@rabbit:5672")) { try AMQPURL(parsing: "app:s3cret@rabbit:5672") }
+        for url in ["app:s3cret@rabbit", "amqps://app:s3cret@rabbit", "amqp://app:s3cret@rabbit:x", "amqp://app:s3cret@[::1", "amqp:/app:s3cret@rabbit"] {
+            do {
+                _ = try AMQPURL(parsing: url)
+                Issue.record("\(url) was accepted")
+            } catch {
+                #expect(!error.description.contains("s3cret"), "\(error)")
+            }
+        }
+    }
 }

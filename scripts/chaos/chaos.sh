@@ -151,14 +151,8 @@ cleanup() {
 trap cleanup EXIT
 
 if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
-# need COMMAND PACKAGE: installs PACKAGE when COMMAND is missing (a fresh CI machine).
-need() {
-    command -v "$1" >/dev/null 2>&1 && return 0
-    say "installing $2"
-    { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2"; } >&2
-}
-need redis-cli redis-tools
-need curl curl
+. scripts/lib/install.sh
+install_packages redis-tools:redis-cli curl:curl
 # 10,000 idle connections need that many descriptors in the gateway and in the client.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 

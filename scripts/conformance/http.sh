@@ -3,7 +3,8 @@
 # each result line with Tests/Vectors/http.expected.jsonl. Exits non-zero on any difference.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-command -v python3 >/dev/null || { apt-get update -qq && apt-get install -y -qq python3; }
+. scripts/lib/install.sh
+install_packages python3:python3
 
 swift build --product conformance >/dev/null
 bin="$(swift build --show-bin-path)/conformance"

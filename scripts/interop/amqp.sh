@@ -8,13 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-missing=()
-command -v amqp-consume >/dev/null || missing+=(amqp-tools)
-command -v go >/dev/null || missing+=(golang-go)
-[ -d /usr/share/gocode/src/github.com/rabbitmq/amqp091-go ] || missing+=(golang-github-rabbitmq-amqp091-go-dev)
-if [ ${#missing[@]} -gt 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+. scripts/lib/install.sh
+install_packages amqp-tools:amqp-consume golang-go:go golang-github-rabbitmq-amqp091-go-dev:/usr/share/gocode/src/github.com/rabbitmq/amqp091-go
 
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT

@@ -5,8 +5,8 @@
 #
 #   scripts/interop/otlp-receiver.sh start|stop|status
 #
-# start installs what is missing (python3 and its venv module with apt-get, then
-# opentelemetry-proto with pip into .local/otlp-receiver/venv), starts the receiver unless one
+# start installs what is missing (opentelemetry-proto with pip into .local/otlp-receiver/venv,
+# scripts/lib/install.sh), starts the receiver unless one
 # already answers on the port, and prints `export OTLP_RECEIVER_URL=...` on stdout (progress goes
 # to stderr), so a caller can `eval "$(scripts/interop/otlp-receiver.sh start)"`; OTLP_RECEIVER_STARTED=1
 # tells the caller this call started it. stop stops only a receiver this script started.
@@ -30,24 +30,10 @@ answers() {
     timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; printf 'GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3; head -c 12 <&3" 2>/dev/null | grep -q '^HTTP/1.[01] 200'
 }
 
-ensure_python() {
-    if command -v python3 >/dev/null 2>&1 && python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then return 0; fi
-    [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1 || die "python3 with its venv module is missing; install python3 and python3-venv"
-    say "installing python3 and python3-venv"
-    { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv; } >&2 \
-        || die "apt-get install python3 python3-venv failed"
-}
-
 ensure_venv() {
-    if [[ -x "$VENV/bin/python" ]] && "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('opentelemetry-proto') != '$PROTO_VERSION')" 2>/dev/null; then
-        return 0
-    fi
-    ensure_python
-    mkdir -p "$DIR"
-    say "creating $VENV with opentelemetry-proto $PROTO_VERSION"
-    rm -rf "$VENV"
-    python3 -m venv "$VENV" >&2 || die "python3 -m venv failed"
-    "$VENV/bin/pip" install -q --disable-pip-version-check "opentelemetry-proto==$PROTO_VERSION" >&2 || die "pip install opentelemetry-proto==$PROTO_VERSION failed"
+    INSTALL_LOG="$ROOT/.local/logs/install.log"
+    . "$ROOT/scripts/lib/install.sh"
+    install_venv "$VENV" "opentelemetry-proto==$PROTO_VERSION" || die "pip install opentelemetry-proto==$PROTO_VERSION failed"
 }
 
 start() {

@@ -40,8 +40,8 @@ QUEUE=cluster-check
 export AMQP_CLUSTER_PORTS="$BASE,$((BASE + 1)),$((BASE + 2))"
 export RABBITMQ_CLUSTER_NODES="ccheck1-$BASE@localhost,ccheck2-$((BASE + 1))@localhost,ccheck3-$((BASE + 2))@localhost"
 unset RABBITMQ_CLUSTER_DIST_PORTS
-PYLIB="$ROOT/.local/python"
-CLIENT=(env PYTHONPATH="$PYLIB" python3 "$ROOT/scripts/lib/rabbitmq-cluster-check.py")
+VENV="$ROOT/.local/rabbitmq-cluster-check-venv"
+CLIENT=("$VENV/bin/python" "$ROOT/scripts/lib/rabbitmq-cluster-check.py")
 
 RESULTS=()
 FAILED=0
@@ -74,15 +74,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# pika goes to .local/python (pip's --target leaves a Debian system Python untouched).
+# pika goes into a virtual environment under .local/ (scripts/lib/install.sh), leaving the
+# system Python untouched.
 ensure_pika() {
-    PYTHONPATH="$PYLIB" python3 -c 'import pika' 2>/dev/null && return 0
-    if ! python3 -m pip --version >/dev/null 2>&1; then
-        say "installing python3-pip"
-        { DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip; } >&2
-    fi
-    say "installing pika into $PYLIB"
-    python3 -m pip install --quiet --disable-pip-version-check --target "$PYLIB" 'pika>=1.3,<2' >&2
+    INSTALL_LOG="$ROOT/.local/logs/install.log"
+    . "$ROOT/scripts/lib/install.sh"
+    install_venv "$VENV" 'pika>=1.3,<2'
 }
 
 # index NODE: the position (0-based) of NODE in NODES.

@@ -4,27 +4,14 @@
 # fragmented and ping messages, a clean close, origin and version refusals, and the close codes of
 # protocol violations (scripts/interop/ws-client.py).
 #
-# The library goes into a virtual environment under .local/ (created when missing, with Debian's
-# python3-venv installed as root when the interpreter lacks venv), so the system Python is left
-# alone. Exits non-zero when any check fails.
+# The library goes into a virtual environment under .local/ (scripts/lib/install.sh), so the
+# system Python is left alone. Exits non-zero when any check fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/lib/install.sh
 
 venv=.local/ws-interop-venv
-if ! command -v python3 >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >/dev/null
-fi
-if [[ ! -x "$venv/bin/python" ]]; then
-    if ! python3 -m venv "$venv" >/dev/null 2>&1; then
-        rm -rf "$venv"
-        DEBIAN_FRONTEND=noninteractive apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
-        python3 -m venv "$venv"
-    fi
-fi
-if ! "$venv/bin/python" -c 'import websockets.sync.client' 2>/dev/null; then
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check 'websockets>=13'
-fi
+install_venv "$venv" 'websockets>=13'
 echo "websockets $("$venv/bin/python" -c 'import websockets; print(websockets.__version__)')"
 
 swift build --build-tests >/dev/null

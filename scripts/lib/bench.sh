@@ -4,47 +4,12 @@
 # and prints the summary lines scripts/bench.sh collects.
 
 BENCH_OUT="$(pwd)/.build-bench"
+. scripts/lib/install.sh
 
-# bench_need PACKAGE[:PROBE]...: installs, with apt-get, each Debian package that is missing.
-# PROBE says how to tell it is there: a command name, or an absolute path that must exist;
-# without one, dpkg is asked. Needs root to install; otherwise says what to install and exits.
-# The apt output goes to .build-bench/apt.log.
+# bench_need PACKAGE[:PROBE]...: installs each Debian package that is missing, with
+# scripts/lib/install.sh (PROBE as it says); exits when that cannot be done.
 bench_need() {
-    bench_missing=""
-    for bench_wanted in "$@"; do
-        bench_package=${bench_wanted%%:*}
-        bench_probe=${bench_wanted#*:}
-        case $bench_wanted in
-            *:/*) [ -e "$bench_probe" ] && continue ;;
-            *:*) command -v "$bench_probe" >/dev/null 2>&1 && continue ;;
-            *) dpkg-query -W -f='${Status}' "$bench_package" 2>/dev/null | grep -q 'ok installed' && continue ;;
-        esac
-        bench_missing="$bench_missing $bench_package"
-    done
-    [ -n "$bench_missing" ] || return 0
-    if [ "$(id -u)" != 0 ]; then
-        echo "bench: missing packages; install them with: sudo apt-get install -y$bench_missing" >&2
-        exit 1
-    fi
-    mkdir -p "$BENCH_OUT"
-    echo "bench: installing$bench_missing (log in $BENCH_OUT/apt.log)" >&2
-    # Installing nginx-light or redis-server must not start the distribution's service on its
-    # default port: the benchmarks start their own.
-    bench_policy=/usr/sbin/policy-rc.d
-    bench_own_policy=""
-    if [ ! -e "$bench_policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' >"$bench_policy" && chmod +x "$bench_policy" && bench_own_policy=1
-    fi
-    bench_status=0
-    # shellcheck disable=SC2086 # a list of package names
-    { DEBIAN_FRONTEND=noninteractive apt-get update -q &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q $bench_missing; } >>"$BENCH_OUT/apt.log" 2>&1 || bench_status=$?
-    [ -z "$bench_own_policy" ] || rm -f "$bench_policy"
-    if [ "$bench_status" != 0 ]; then
-        tail -n 20 "$BENCH_OUT/apt.log" >&2
-        echo "bench: apt-get install$bench_missing failed" >&2
-        exit 1
-    fi
+    install_packages "$@" || exit 1
 }
 
 # bench_go_peer NAME [amqp091] [redigo]: builds Benchmarks/peers/go/NAME with Debian's Go and the

@@ -1,52 +1,50 @@
 import AMQP091
 import Bytes
+import CommandLineOptions
 import Foundation
 
 /// AMQP 0-9-1 throughput of this project's client, mirroring the peer amqpbench (amqp091-go)
-/// flag for flag so scripts/bench/amqp.sh can run both against the same broker:
-///
-///     amqp-bench publish [-confirm -window W] [-n N] [-size B]   persistent messages to a durable queue
-///     amqp-bench consume [-qos Q] [-multiple M] [-n N]           manual ack, each or every M with multiple
-///
-/// Without -confirm the clock stops after a synchronous round trip on the same channel, so every
-/// publish has reached the broker. Prints msgs/s=<n>.
+/// flag for flag so scripts/bench/amqp.sh can run both against the same broker (Go's `-flag`
+/// spelling works, as `--flag` does). Without -confirm the clock stops after a synchronous round
+/// trip on the same channel, so every publish has reached the broker. Prints msgs/s=<n>.
+let syntax = CommandSyntax(
+    "amqp-bench",
+    summary: "AMQP 0-9-1 throughput of this project's client, flag for flag as the amqp091-go peer; prints msgs/s=N",
+    arguments: [.init("MODE", "publish: persistent messages to a durable queue; consume: manual acks, each or every -multiple")],
+    options: [
+        .value("url", "URL", default: "amqp://guest:guest@127.0.0.1:5672/", "the broker"),
+        .value("queue", "NAME", default: "peer.bench", "the durable queue"),
+        .value("n", "N", default: "100000", "messages"),
+        .value("size", "BYTES", default: "200", "body size (publish)"),
+        .flag("confirm", "publish with publisher confirms (publish)"),
+        .value("window", "N", default: "256", "unconfirmed publishes at once (publish -confirm)"),
+        .value("qos", "N", default: "200", "prefetch (consume)"),
+        .value("multiple", "M", default: "1", "ack every M deliveries at once with multiple (consume)"),
+    ])
+
+/// The run's settings, read from the command line.
 struct Options {
-    var mode = ""
-    var url = "amqp://guest:guest@127.0.0.1:5672/"
-    var queue = "peer.bench"
-    var count = 100_000
-    var size = 200
-    var confirm = false
-    var window = 256
-    var qos: UInt16 = 200
-    var multiple = 1
+    var mode: String
+    var url: String
+    var queue: String
+    var count: Int
+    var size: Int
+    var confirm: Bool
+    var window: Int
+    var qos: UInt16
+    var multiple: Int
 
-    init(_ arguments: [String]) throws {
-        guard let mode = arguments.first, ["publish", "consume"].contains(mode) else { throw Failure("usage: amqp-bench publish|consume [flags]") }
-        self.mode = mode
-        var rest = arguments.dropFirst()
-        while let flag = rest.popFirst() {
-            if flag == "-confirm" {
-                confirm = true
-                continue
-            }
-            guard let value = rest.popFirst() else { throw Failure("\(flag) needs a value") }
-            switch flag {
-            case "-url": url = value
-            case "-queue": queue = value
-            case "-n": count = try Self.number(flag, value)
-            case "-size": size = try Self.number(flag, value)
-            case "-window": window = try Self.number(flag, value)
-            case "-qos": qos = UInt16(try Self.number(flag, value))
-            case "-multiple": multiple = try Self.number(flag, value)
-            default: throw Failure("unknown flag \(flag)")
-            }
-        }
-    }
-
-    static func number(_ flag: String, _ value: String) throws -> Int {
-        guard let number = Int(value), number >= 1 else { throw Failure("\(flag) needs a number >= 1") }
-        return number
+    init(_ parsed: ParsedCommandLine) throws(CommandLineError) {
+        mode = parsed.arguments[0]
+        guard mode == "publish" || mode == "consume" else { throw CommandLineError("MODE is publish or consume, not '\(mode)'") }
+        url = try parsed.string("url")
+        queue = try parsed.string("queue")
+        count = try parsed.int("n", in: 1...Int.max)
+        size = try parsed.int("size", in: 0...Int.max)
+        confirm = parsed.has("confirm")
+        window = try parsed.int("window", in: 1...Int.max)
+        qos = UInt16(try parsed.int("qos", in: 1...Int(UInt16.max)))
+        multiple = try parsed.int("multiple", in: 1...Int.max)
     }
 }
 
@@ -94,8 +92,13 @@ func consume(_ options: Options, _ channel: AMQPChannel) async throws {
     throw Failure("deliveries ended after \(received) messages")
 }
 
+let options: Options
 do {
-    let options = try Options(Array(CommandLine.arguments.dropFirst()))
+    options = try Options(syntax.parseOrExit())
+} catch {
+    syntax.fail(error)
+}
+do {
     let connection = try await AMQPConnection.connect(to: AMQPURL(parsing: options.url))
     let channel = try await connection.openChannel()
     let _: QueueDeclareOk = try await channel.call(QueueDeclare(queue: options.queue, durable: true))

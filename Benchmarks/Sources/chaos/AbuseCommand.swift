@@ -1,4 +1,5 @@
 import Bytes
+import CommandLineOptions
 import Foundation
 import Synchronization
 import Transport
@@ -12,10 +13,10 @@ struct AbuseCommand {
     var idleConnections: Int
     var pipelined: Int
 
-    init(_ options: Options) throws(Options.Invalid) {
-        (host, port) = try options.endpoint("gateway", default: "127.0.0.1:8080")
-        idleConnections = try options.int("idle-connections", default: 10_000)
-        pipelined = try options.int("pipelined", default: 20_000)
+    init(_ options: ParsedCommandLine) throws(CommandLineError) {
+        (host, port) = try options.endpoint("gateway")
+        idleConnections = try options.int("idle-connections")
+        pipelined = try options.int("pipelined")
     }
 
     /// The side client's p99 must stay under this while the checks run: generous, since the

@@ -1,3 +1,4 @@
+import CommandLineOptions
 import Foundation
 
 /// `chaos load`: an open-loop generator. Requests start on a fixed schedule whatever the gateway
@@ -20,25 +21,25 @@ struct LoadCommand {
     /// A file holding the gateway's pid, whose resident memory is then sampled too.
     var rssPIDFile: String?
 
-    init(_ options: Options) throws(Options.Invalid) {
-        (host, port) = try options.endpoint("gateway", default: "127.0.0.1:8080")
-        rate = try options.double("rate", default: 100)
-        duration = try options.double("duration", default: 10)
-        timeout = .milliseconds(try options.int("timeout-ms", default: 5000))
-        retryFraction = try options.double("retry-fraction", default: 0.08)
-        plainFraction = try options.double("plain-fraction", default: 0.3)
-        skus = try options.int("skus", default: 4)
+    init(_ options: ParsedCommandLine) throws(CommandLineError) {
+        (host, port) = try options.endpoint("gateway")
+        rate = try options.double("rate")
+        duration = try options.double("duration")
+        timeout = .milliseconds(try options.int("timeout-ms"))
+        retryFraction = try options.double("retry-fraction")
+        plainFraction = try options.double("plain-fraction")
+        skus = try options.int("skus")
         ledgerPath = try options.string("ledger")
         nonce = options.optionalString("nonce") ?? String(UInt32.random(in: 0...UInt32.max), radix: 36)
         switch (options.optionalString("redis"), options.optionalString("samples")) {
         case (let url?, let path?): sampling = (url, path)
         case (nil, nil): sampling = nil
-        default: throw Options.Invalid(description: "--redis and --samples go together")
+        default: throw CommandLineError("--redis and --samples go together")
         }
         rssPIDFile = options.optionalString("rss-pid-file")
-        if rssPIDFile != nil, sampling == nil { throw Options.Invalid(description: "--rss-pid-file needs --samples (and --redis)") }
+        if rssPIDFile != nil, sampling == nil { throw CommandLineError("--rss-pid-file needs --samples (and --redis)") }
         guard rate > 0, duration > 0, skus > 0, (0...0.5).contains(retryFraction), (0...1).contains(plainFraction) else {
-            throw Options.Invalid(description: "need --rate > 0, --duration > 0, --skus > 0, --retry-fraction in 0...0.5, --plain-fraction in 0...1")
+            throw CommandLineError("need --rate > 0, --duration > 0, --skus > 0, --retry-fraction in 0...0.5, --plain-fraction in 0...1")
         }
     }
 

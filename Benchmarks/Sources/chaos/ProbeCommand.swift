@@ -1,3 +1,4 @@
+import CommandLineOptions
 import Foundation
 import RESP
 import Synchronization
@@ -22,16 +23,16 @@ struct ProbeCommand {
     var interval: Duration
     var requestTimeout: Duration
 
-    init(_ options: Options) throws(Options.Invalid) {
-        (host, port) = try options.endpoint("gateway", default: "127.0.0.1:8080")
-        redisURL = try options.string("redis", default: "redis://127.0.0.1:6379/0")
+    init(_ options: ParsedCommandLine) throws(CommandLineError) {
+        (host, port) = try options.endpoint("gateway")
+        redisURL = try options.string("redis")
         ledgerPath = try options.string("ledger")
         resultPath = try options.string("result")
         nonce = options.optionalString("nonce") ?? String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        sku = try options.string("sku", default: "chaos-probe")
-        giveUp = .seconds(try options.int("give-up-seconds", default: 60))
-        interval = .milliseconds(try options.int("interval-ms", default: 200))
-        requestTimeout = .milliseconds(try options.int("timeout-ms", default: 2000))
+        sku = try options.string("sku")
+        giveUp = .seconds(try options.int("give-up-seconds"))
+        interval = .milliseconds(try options.int("interval-ms"))
+        requestTimeout = .milliseconds(try options.int("timeout-ms"))
     }
 
     func run() async throws -> Int32 {

@@ -1,4 +1,5 @@
 import Bytes
+import CommandLineOptions
 import Dispatch
 import Foundation
 import Glibc
@@ -20,7 +21,7 @@ struct ProxyCommand {
     var target: (host: String, port: Int)
     var cutEvery: Duration?
 
-    init(_ options: Options) throws(Options.Invalid) {
+    init(_ options: ParsedCommandLine) throws(CommandLineError) {
         listenPort = try options.int("listen")
         target = try options.endpoint("target")
         cutEvery = options.optionalString("cut-every-ms") == nil ? nil : .milliseconds(try options.int("cut-every-ms"))

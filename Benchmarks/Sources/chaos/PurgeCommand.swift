@@ -1,4 +1,5 @@
 import AMQP091
+import CommandLineOptions
 
 /// `chaos purge`: empties queues over AMQP, one channel per queue (a missing queue closes its
 /// channel with 404 and is only reported). Between scenarios it is the cheap way to make sure no
@@ -8,12 +9,12 @@ struct PurgeCommand {
     var url: AMQPURL
     var queues: [String]
 
-    init(_ options: Options) throws(Options.Invalid) {
+    init(_ options: ParsedCommandLine) throws(CommandLineError) {
         let text = try options.string("amqp")
         do {
             url = try AMQPURL(parsing: text)
         } catch {
-            throw Options.Invalid(description: "--amqp must be an amqp:// URL, got '\(text)': \(error)")
+            throw CommandLineError("--amqp takes an amqp:// URL: \(error)")
         }
         queues = try options.string("queues").split(separator: ",").map(String.init)
     }

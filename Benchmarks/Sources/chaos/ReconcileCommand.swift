@@ -1,3 +1,4 @@
+import CommandLineOptions
 import Foundation
 import RESP
 
@@ -22,37 +23,37 @@ struct ReconcileCommand {
     var deadline: DeadlineAudit?
     var checks: ScenarioChecks
 
-    init(_ options: Options) throws(Options.Invalid) {
-        redisURL = try options.string("redis", default: "redis://127.0.0.1:6379/0")
+    init(_ options: ParsedCommandLine) throws(CommandLineError) {
+        redisURL = try options.string("redis")
         ledgerPath = try options.string("ledger")
         senderLogPath = try options.string("sender-log")
-        senderLogOffset = UInt64(try options.int("sender-log-offset", default: 0))
+        senderLogOffset = UInt64(try options.int("sender-log-offset"))
         samplesPath = options.optionalString("samples")
         initialStock = try options.int("initial-stock")
-        skus = try options.int("skus", default: 4)
-        wait = .seconds(try options.int("wait-seconds", default: 60))
-        scenario = try options.string("scenario", default: "run")
-        switch try options.string("record-faults", default: "no") {
+        skus = try options.int("skus")
+        wait = .seconds(try options.int("wait-seconds"))
+        scenario = try options.string("scenario")
+        switch try options.string("record-faults") {
         case "yes": recordFaults = true
         case "no": recordFaults = false
-        case let other: throw Options.Invalid(description: "--record-faults must be yes or no, got '\(other)'")
+        case let other: throw CommandLineError("--record-faults must be yes or no, got '\(other)'")
         }
         if options.optionalString("deadline-ms") != nil {
-            deadline = DeadlineAudit(deadlineMs: try options.double("deadline-ms"), slackMs: try options.double("deadline-slack-ms", default: 0),
+            deadline = DeadlineAudit(deadlineMs: try options.double("deadline-ms"), slackMs: try options.double("deadline-slack-ms"),
                                      inFlightTTLMs: try options.double("inflight-ttl-ms"))
         }
         let recovery: RecoveryResult?
         do {
             recovery = try options.optionalString("recovery").map { try RecoveryResult.read(from: $0) }
         } catch {
-            throw Options.Invalid(description: "--recovery: cannot read the probe's result: \(error)")
+            throw CommandLineError("--recovery: cannot read the probe's result: \(error)")
         }
         checks = ScenarioChecks(
             recovery: recovery,
-            acceptBound: try options.double("accept-bound-seconds", default: 5), notifyBound: try options.double("notify-bound-seconds", default: 15),
+            acceptBound: try options.double("accept-bound-seconds"), notifyBound: try options.double("notify-bound-seconds"),
             pidsBefore: ScenarioChecks.pids(options.optionalString("pids-before")), pidsAfter: ScenarioChecks.pids(options.optionalString("pids-after")),
             restarted: Set((options.optionalString("restarted") ?? "").split(separator: " ").map(String.init)),
-            rssLimitKiB: try options.int("rss-limit-mib", default: 64) * 1024
+            rssLimitKiB: try options.int("rss-limit-mib") * 1024
         )
     }
 

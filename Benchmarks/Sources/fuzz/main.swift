@@ -1,59 +1,50 @@
+import CommandLineOptions
 import Foundation
 import Fuzzing
 import Synchronization
 
 /// Seeded, reproducible fuzzing of the RESP, AMQP, HTTP and WebSocket decoders.
-let usage = """
-    usage: fuzz resp|amqp|http|ws|all [--seed N] [--count N] [--max-bytes N] [--only INDEX] [--vectors DIR] [--out DIR]
-      --seed N       run seed (default 1); input i of a run depends only on the seed and i
-      --count N      inputs per target (default 100000)
-      --max-bytes N  largest generated or mutated input (default 4096)
-      --only INDEX   check that one input (reproduces a reported failure)
-      --vectors DIR  conformance vectors used as mutation seeds (default Tests/Vectors)
-      --out DIR      where failing inputs are written (default fuzz-failures)
-    """
+let syntax = CommandSyntax(
+    "fuzz",
+    summary: "seeded, reproducible fuzzing of the RESP, AMQP 0-9-1 frame, HTTP request and WebSocket frame decoders",
+    arguments: [.init("TARGET", "resp, amqp, http, ws, or all", repeating: true)],
+    options: [
+        .value("seed", "N", default: "1", "run seed; input i of a run depends only on the seed and i"),
+        .value("count", "N", default: "100000", "inputs per target"),
+        .value("max-bytes", "N", default: "4096", "largest generated or mutated input"),
+        .value("only", "INDEX", "check that one input only (reproduces a reported failure)"),
+        .value("vectors", "DIR", default: "Tests/Vectors", "conformance vectors used as mutation seeds"),
+        .value("out", "DIR", default: "fuzz-failures", "where failing inputs are written"),
+    ])
 
+/// The run's settings, read from the command line.
 struct Options {
-    var targets: [String] = []
-    var seed: UInt64 = 1
-    var count = 100_000
-    var maxBytes = 4096
+    var targets: [String]
+    var seed: UInt64
+    var count: Int
+    var maxBytes: Int
     var only: Int?
-    var vectors = "Tests/Vectors"
-    var out = "fuzz-failures"
+    var vectors: String
+    var out: String
 }
 
 func parseOptions() -> Options {
-    var options = Options()
-    var arguments = CommandLine.arguments.dropFirst()
-    func value(_ flag: String) -> String {
-        guard let next = arguments.popFirst() else { fail("\(flag) needs a value\n\(usage)") }
-        return next
-    }
-    func number<T: FixedWidthInteger>(_ flag: String) -> T {
-        guard let number = T(value(flag)), number >= 0 else { fail("\(flag) needs a non-negative number\n\(usage)") }
-        return number
-    }
-    while let argument = arguments.popFirst() {
-        switch argument {
-        case "--seed": options.seed = number(argument)
-        case "--count": options.count = number(argument)
-        case "--max-bytes": options.maxBytes = number(argument)
-        case "--only": options.only = number(argument)
-        case "--vectors": options.vectors = value(argument)
-        case "--out": options.out = value(argument)
-        case "resp", "amqp", "http", "ws": options.targets.append(argument)
-        case "all": options.targets += ["resp", "amqp", "http", "ws"]
-        default: fail("unknown argument '\(argument)'\n\(usage)")
+    let parsed = syntax.parseOrExit()
+    do throws(CommandLineError) {
+        var targets: [String] = []
+        for target in parsed.arguments {
+            switch target {
+            case "resp", "amqp", "http", "ws": targets.append(target)
+            case "all": targets += ["resp", "amqp", "http", "ws"]
+            default: throw CommandLineError("unknown TARGET '\(target)': expected resp, amqp, http, ws or all")
+            }
         }
+        return Options(targets: targets, seed: UInt64(try parsed.int("seed", in: 0...Int.max)), count: try parsed.int("count", in: 0...Int.max),
+                       maxBytes: try parsed.int("max-bytes", in: 1...Int.max), only: try parsed.optionalInt("only", in: 0...Int.max),
+                       vectors: try parsed.string("vectors"), out: try parsed.string("out"))
+    } catch {
+        syntax.fail(error)
     }
-    if options.targets.isEmpty { fail(usage) }
-    return options
-}
-
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("fuzz: \(message)\n".utf8))
-    exit(2)
 }
 
 /// Writes the failing input and exits non-zero.

@@ -1,4 +1,5 @@
 import Bytes
+import CommandLineOptions
 import Foundation
 import HTTPServer
 
@@ -40,12 +41,14 @@ func parseCorpus(_ corpus: ByteBuffer, rounds: Int) throws(HTTPParserError) -> (
     return (requests, bytesSeen)
 }
 
-let arguments = CommandLine.arguments
-guard arguments.count >= 2, let data = FileManager.default.contents(atPath: arguments[1]) else {
-    FileHandle.standardError.write(Data("usage: http-bench CORPUS [ROUNDS]\n".utf8))
-    exit(2)
-}
-let rounds = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
+let syntax = CommandSyntax(
+    "http-bench", summary: "HTTP/1.1 request parser throughput on a pipelined corpus fed in 16 KiB chunks; prints requests/s and MB/s",
+    arguments: [.init("CORPUS", "the requests, back to back (Benchmarks/corpus/http-requests.py writes one)"),
+                .init("ROUNDS", "passes over the corpus (default 5)", optional: true)])
+let parsed = syntax.parseOrExit()
+let rounds: Int
+do { rounds = try parsed.intArgument(1, default: 5, in: 1...Int.max) } catch { syntax.fail(error) }
+guard let data = FileManager.default.contents(atPath: parsed.arguments[0]) else { syntax.fail(CommandLineError("cannot read CORPUS '\(parsed.arguments[0])'")) }
 let corpus = ByteBuffer(bytes: data)
 let start = DispatchTime.now().uptimeNanoseconds
 do {

@@ -1,4 +1,5 @@
 import Bytes
+import CommandLineOptions
 import Dispatch
 import Foundation
 import HTTPServer
@@ -8,11 +9,11 @@ import HTTPServer
 ///
 /// usage: http-server-bench [--port 18082]   stops gracefully on SIGTERM or SIGINT.
 
-var port = 18082
-if let flag = CommandLine.arguments.firstIndex(of: "--port"), flag + 1 < CommandLine.arguments.count,
-   let value = Int(CommandLine.arguments[flag + 1]) {
-    port = value
-}
+let syntax = CommandSyntax(
+    "http-server-bench", summary: "the HTTP server alone, answering POST /orders 202 with no backend, until SIGTERM or SIGINT",
+    options: [.value("port", "PORT", default: "18082", "the port to listen on, on 127.0.0.1 (0 picks a free one)")])
+let port: Int
+do { port = try syntax.parseOrExit().int("port", in: 0...65535) } catch { syntax.fail(error) }
 
 var router = HTTPRouter()
 router.post("/orders") { _ in

@@ -1,35 +1,45 @@
+import CommandLineOptions
 import Foundation
 import RESP
 import Transport
 
 /// Benchmarks for the RESP module; figures go to standard output, one line per measurement.
-let usage = """
-    usage: resp-bench decode CORPUS [ROUNDS]
-           resp-bench client URL REQUESTS connections N DEPTH [LOOPS]
-           resp-bench client URL REQUESTS shared TASKS [LOOPS]
-    LOOPS: event loop threads serving the connections (default: one per core)
-    """
+let syntax = CommandSyntax(
+    "resp-bench", summary: "the RESP decoder's throughput, and the client's against a Redis server",
+    subcommands: [
+        CommandSyntax("resp-bench decode", summary: "decodes a corpus of replies in 16 KiB chunks",
+                      arguments: [.init("CORPUS", "the replies, back to back (Benchmarks/corpus/resp-replies.py writes one)"),
+                                  .init("ROUNDS", "passes over the corpus (default 5)", optional: true)]),
+        CommandSyntax("resp-bench client", summary: "SET/GET against the server at URL, in one of two shapes",
+                      arguments: [.init("URL", "the server, redis://host:port"), .init("REQUESTS", "requests in all"),
+                                  .init("SHAPE", "connections (N connections, DEPTH commands in flight on each) or shared (TASKS on one connection)"),
+                                  .init("N|TASKS", "connections, or tasks sharing one"),
+                                  .init("DEPTH", "commands in flight per connection (connections only)", optional: true),
+                                  .init("LOOPS", "event loop threads serving the connections (default: one per core)", optional: true)]),
+    ])
 
-let arguments = Array(CommandLine.arguments.dropFirst())
+let parsed = syntax.parseOrExit()
+let arguments = parsed.arguments
 do {
-    switch arguments.first {
-    case "decode" where arguments.count >= 2:
-        try DecodeBenchmark.run(corpusPath: arguments[1], rounds: arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5)
-    case "client" where arguments.count >= 5:
-        let url = arguments[1]
-        let requests = Int(arguments[2]) ?? 100_000
-        let count = arguments.count > 4 ? Int(arguments[4]) ?? 50 : 50
-        let shared = arguments[3] == "shared"
-        let shape: ClientBenchmark.Shape = shared
-            ? .sharedConnection(tasks: count)
-            : .connections(count, depth: arguments.count > 5 ? Int(arguments[5]) ?? 1 : 1)
-        let loopsArgument = shared ? 5 : 6
-        let group = arguments.count > loopsArgument ? try EventLoopGroup.start(threads: Int(arguments[loopsArgument]) ?? 1) : .shared
-        try await ClientBenchmark.run(url: url, shape: shape, requests: requests, group: group)
-    default:
-        FileHandle.standardError.write(Data((usage + "\n").utf8))
-        exit(2)
+    if parsed.subcommand == "decode" {
+        try DecodeBenchmark.run(corpusPath: arguments[0], rounds: try parsed.intArgument(1, default: 5, in: 1...Int.max))
+    } else {
+        let requests = try parsed.intArgument(1, default: 0, in: 1...Int.max)
+        let count = try parsed.intArgument(3, default: 0, in: 1...100_000)
+        let shape: ClientBenchmark.Shape
+        let loopsArgument: Int
+        switch arguments[2] {
+        case "shared": (shape, loopsArgument) = (.sharedConnection(tasks: count), 4)
+        case "connections": (shape, loopsArgument) = (.connections(count, depth: try parsed.intArgument(4, default: 1, in: 1...100_000)), 5)
+        default: parsed.syntax.fail(CommandLineError("SHAPE is connections or shared, not '\(arguments[2])'"))
+        }
+        guard arguments.count <= loopsArgument + 1 else { parsed.syntax.fail(CommandLineError("unexpected argument '\(arguments[loopsArgument + 1])'")) }
+        let loops = try parsed.intArgument(loopsArgument, default: 0, in: 1...256)
+        let group = loops > 0 ? try EventLoopGroup.start(threads: loops) : .shared
+        try await ClientBenchmark.run(url: arguments[0], shape: shape, requests: requests, group: group)
     }
+} catch let error as CommandLineError {
+    parsed.syntax.fail(error)
 } catch {
     FileHandle.standardError.write(Data("resp-bench: \(error)\n".utf8))
     exit(1)

@@ -1,6 +1,7 @@
 // The cost of tracing on a request's path: nanoseconds per span for a span the sampler drops,
 // one it records, one of disabled tracing, each with the attributes a request span sets, and
 // the OTLP JSON encoding of a batch. Run by scripts/bench/tracing.sh; prints one line per case.
+import CommandLineOptions
 import Glibc
 import Synchronization
 import Tracing
@@ -18,9 +19,15 @@ final class DiscardingExporter: SpanExporter {
     func shutdown() async {}
 }
 
-let iterations = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 200_000
+let syntax = CommandSyntax(
+    "tracing-bench", summary: "nanoseconds per request span (disabled, dropped, recorded) and per span of OTLP JSON encoding",
+    arguments: [.init("SPANS", "spans per round (default 200000)", optional: true),
+                .init("ONLY", "run only the cases whose name contains this text", optional: true)])
+let parsed = syntax.parseOrExit()
+let iterations: Int
+do { iterations = try parsed.intArgument(0, default: 200_000, in: 1...Int.max) } catch { syntax.fail(error) }
 let rounds = 5
-let only = CommandLine.arguments.dropFirst(2).first ?? ""
+let only = parsed.arguments.dropFirst().first ?? ""
 
 /// Runs `body` `iterations` times per round and prints the best and median ns per iteration.
 func measure(_ name: String, _ body: () -> Void) {

@@ -1,4 +1,5 @@
 import Bytes
+import CommandLineOptions
 import Glibc
 import Synchronization
 import Transport
@@ -12,29 +13,25 @@ import Transport
 ///          resumes it on the loop thread without a hop;
 ///   global: tasks run on Swift's cooperative pool and the loop resumes them across threads.
 
+let syntax = CommandSyntax(
+    "transport-bench", summary: "loopback PING echo round trips per second, as redis-benchmark -t ping measures them",
+    options: [
+        .value("seconds", "S", default: "3", "how long to measure"),
+        .value("connections", "N", default: "64", "client connections"),
+        .value("executor", "loop|global", default: "loop", "loop: tasks prefer their socket's event loop; global: the cooperative pool"),
+    ])
+
+/// The run's settings, read from the command line.
 struct Options {
-    var seconds = 3.0
-    var connections = 64
-    var onLoop = true
+    var seconds: Double
+    var connections: Int
+    var onLoop: Bool
 
-    init(arguments: [String]) {
-        var rest = arguments.dropFirst()
-        while let flag = rest.popFirst() {
-            guard let value = rest.popFirst() else { Self.usage() }
-            switch flag {
-            case "--seconds": seconds = Double(value) ?? { Self.usage() }()
-            case "--connections": connections = Int(value) ?? { Self.usage() }()
-            case "--executor":
-                guard value == "loop" || value == "global" else { Self.usage() }
-                onLoop = value == "loop"
-            default: Self.usage()
-            }
-        }
-    }
-
-    static func usage() -> Never {
-        print("usage: transport-bench [--seconds S] [--connections N] [--executor loop|global]")
-        exit(2)
+    init(_ parsed: ParsedCommandLine) throws(CommandLineError) {
+        seconds = try parsed.double("seconds")
+        connections = try parsed.int("connections", in: 1...100_000)
+        onLoop = try parsed.choice("executor", ["loop", "global"]) == "loop"
+        guard seconds > 0 else { throw CommandLineError("--seconds takes a positive number") }
     }
 }
 
@@ -89,7 +86,8 @@ func pingPong(_ connection: TCPConnection, stop: StopFlag) async throws -> Int {
     return roundTrips
 }
 
-let options = Options(arguments: CommandLine.arguments)
+let options: Options
+do { options = try Options(syntax.parseOrExit()) } catch { syntax.fail(error) }
 SystemLimits.raiseOpenFileLimit()
 let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
 let server = Task {

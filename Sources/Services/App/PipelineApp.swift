@@ -106,12 +106,15 @@ public enum PipelineApp {
 
     /// Runs `roles` until `stop` is raised, then stops them gracefully: stops accepting, finishes
     /// the requests under way, settles the deliveries under way, and closes the connections;
-    /// the spans still queued for export are flushed last. Serving begins once Redis and a broker
-    /// answer; `serving` is told the ports then. `sender` replaces the logging notification
-    /// sender. `logger` names the process; each role logs under its own service name.
+    /// the spans still queued for export are flushed last. The HTTP ports are bound at once
+    /// (`listening` is told them): `/livez` answers 200 from then on, everything else 503 until
+    /// Redis and a broker answer; serving begins then, and `serving` is told the ports. `sender`
+    /// replaces the logging notification sender. `logger` names the process; each role logs
+    /// under its own service name.
     static func serve(
         roles: [ServiceRole], configuration: ServiceConfiguration, logger: JSONLogger, until stop: StopSignal,
-        sender: (any NotificationSender)? = nil, serving: @Sendable (RunningPipeline) -> Void = { _ in }
+        sender: (any NotificationSender)? = nil, listening: @Sendable (RunningPipeline) -> Void = { _ in },
+        serving: @Sendable (RunningPipeline) -> Void = { _ in }
     ) async throws {
         let loops = try ServiceEventLoops.group(threads: configuration.eventLoopThreads)
         // One server, a Sentinel-managed master or a Cluster, as REDIS_URL says.
@@ -125,8 +128,29 @@ public enum PipelineApp {
             // flushes the spans.
             defer { tasks.cancelAll() }
             tasks.addTask { await tracing.run() }
+            // Every port is bound at once, so liveness answers while Redis and the broker are
+            // awaited; the routes are installed once both answer (until then, 503).
+            var servers: [ServiceRole: HTTPServer] = [:]
+            var routers: [ServiceRole: StartingRouter] = [:]
+            for role in roles {
+                let router = StartingRouter()
+                let roleLogger = logger.named(role.serviceName)
+                let instrumentation = HTTPInstrumentation(tracer: tracing.tracer(for: role), logger: roleLogger, accessLog: configuration.accessLog)
+                let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration, logger: roleLogger), on: loops,
+                                                       continuePolicy: router.continuePolicy(for:)) { request in
+                    try await instrumentation.handle(request, router.handle)
+                }
+                servers[role] = server
+                routers[role] = router
+                tasks.addTask { await server.run() }
+            }
+            listening(RunningPipeline(ports: servers.mapValues(\.port)))
             tasks.addTask { await redis.run() }
-            guard await waitForRedis(redis, logger: logger, loops: loops, until: stop) else { return }
+            guard await waitForRedis(redis, logger: logger, loops: loops, until: stop) else {
+                for server in servers.values { await server.shutdown(gracePeriod: .seconds(1)) }
+                return
+            }
+            // The key layout and the replicas to wait for depend on what REDIS_URL reaches.
             let keys = PipelineRedisLayout.keys(for: redisTopology, shards: configuration.redisShards)
             let durability = await PipelineRedisLayout.durability(minReplicas: configuration.redisMinReplicas, redis: redis, logger: logger)
             logger.info("redis layout", ["shards": .int(keys.isSharded ? keys.shardCount : 0), "min_replicas": .int(durability.minReplicas)])
@@ -136,20 +160,16 @@ public enum PipelineApp {
                 tasks.addTask { try? await client.run() }
                 tasks.addTask { await parts.broker.log(client, consuming: queues) }
             }
-            guard await parts.setUpPublishing(until: stop, loops: loops) else { return }
+            guard await parts.setUpPublishing(until: stop, loops: loops) else {
+                for server in servers.values { await server.shutdown(gracePeriod: .seconds(1)) }
+                return
+            }
             for index in parts.broker.consuming.indices {
                 tasks.addTask { await parts.consume(from: index, loops: loops, until: stop) }
             }
-            var servers: [ServiceRole: HTTPServer] = [:]
             for role in roles {
-                let router = parts.router(for: role, redis: redis, loops: loops)
-                let instrumentation = HTTPInstrumentation(tracer: tracing.tracer(for: role), logger: parts.logger(for: role), accessLog: configuration.accessLog)
-                let server = try await HTTPServer.bind(configuration: httpConfiguration(role, configuration, logger: parts.logger(for: role)), on: loops,
-                                                       continuePolicy: router.continuePolicy(for:)) { request in
-                    try await instrumentation.handle(request, router.handle)
-                }
-                servers[role] = server
-                tasks.addTask { await server.run() }
+                guard let server = servers[role] else { continue }
+                routers[role]?.install(parts.router(for: role, redis: redis, loops: loops))
                 parts.logger(for: role).info("serving", ["port": .int(server.port), "connection_limit": .int(server.connectionLimit)])
             }
             // The gateways' accept recorders, which the routers just built; cancelled last.
