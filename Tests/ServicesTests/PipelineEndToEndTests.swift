@@ -19,6 +19,8 @@ final class CountingSender: NotificationSender {
 /// at once would take each other's deliveries. It runs until the test process exits.
 enum SharedPipeline {
     static let sender = CountingSender()
+    /// The keys the services use on the topology of `REDIS_URL` (sharded on a Cluster).
+    static let keys = PipelineRedisLayout.keys(for: try! RedisTopology(url: TestServer.redis.url()), shards: ServiceConfiguration().redisShards)
     static let started = Task { () throws -> RunningPipeline in
         var configuration = ServiceConfiguration()
         configuration.redisURL = TestServer.redis.url()
@@ -57,7 +59,7 @@ struct PipelineEndToEndTests {
     }
 
     func state(_ id: String) async throws -> String? {
-        try await redis.hget(PipelineKeys.unsharded.order(id), field: "state").map(String.init(describing:))
+        try await redis.hget(SharedPipeline.keys.order(id), field: "state").map(String.init(describing:))
     }
 
     func stock(_ sku: String) async throws -> Int? {
@@ -70,7 +72,7 @@ struct PipelineEndToEndTests {
         try await redis.set(PipelineKeys.inventory(sku), to: 100)
         let processedBefore = try await redis.get(PipelineKeys.processedCount).flatMap { Int(String(describing: $0)) } ?? 0
         let accepted = try await post(order(id, sku: sku, qty: 2))
-        #expect(accepted.status == 202 && accepted.body == "Order received: \(id)")
+        #expect(accepted.status == 202 && accepted.body == "Order received: \(id)", "\(accepted.status) \(accepted.body)")
         let duplicate = try await post(order(id, sku: sku, qty: 2))
         #expect(duplicate.status == 409 && duplicate.body == "Duplicate order")
         // The sender counts a send before it is recorded: wait for the record itself.
@@ -126,8 +128,8 @@ struct PipelineEndToEndTests {
             let unknown = try await state("unknown-\(run)")
             return low == "rejected" && unknown == "rejected"
         }
-        #expect(try await redis.hget(PipelineKeys.unsharded.order("low-\(run)"), field: "reason").map(String.init(describing:)) == "insufficient_stock")
-        #expect(try await redis.hget(PipelineKeys.unsharded.order("unknown-\(run)"), field: "reason").map(String.init(describing:)) == "unknown_sku")
+        #expect(try await redis.hget(SharedPipeline.keys.order("low-\(run)"), field: "reason").map(String.init(describing:)) == "insufficient_stock")
+        #expect(try await redis.hget(SharedPipeline.keys.order("unknown-\(run)"), field: "reason").map(String.init(describing:)) == "unknown_sku")
         #expect(try await stock(sku) == 1)
         try await eventually("rejection notices") { sender.sends.withLock { $0["low-\(run)"] == 1 && $0["unknown-\(run)"] == 1 } }
     }
@@ -168,7 +170,7 @@ struct PipelineEndToEndTests {
         // Done when Redis says so for every order: decided, and the notification recorded as sent.
         try await eventually("every order to be decided and notified", within: .seconds(120)) {
             let replies = try await redis.pipeline(orders.flatMap { o -> [[any RESPArgument]] in
-                [["HGET", PipelineKeys.unsharded.order(o.id), "state"], ["HGET", PipelineKeys.unsharded.notification(o.id), "status"]]
+                [["HGET", SharedPipeline.keys.order(o.id), "state"], ["HGET", SharedPipeline.keys.notification(o.id), "status"]]
             })
             return stride(from: 0, to: replies.count, by: 2).allSatisfy { index in
                 ["notified", "rejected"].contains(replies[index].string) && replies[index + 1].string == "sent"
@@ -194,7 +196,7 @@ struct PipelineEndToEndTests {
         }
         #expect(sender.sends.withLock { sends in orders.allSatisfy { sends[$0.id] == 1 } }, "one notification per order")
         for o in orders {
-            #expect(try await redis.hget(PipelineKeys.unsharded.notification(o.id), field: "sends").map(String.init(describing:)) == "1", "sends recorded for \(o.id)")
+            #expect(try await redis.hget(SharedPipeline.keys.notification(o.id), field: "sends").map(String.init(describing:)) == "1", "sends recorded for \(o.id)")
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-import Services
+@testable import Services
 import Synchronization
+import RESP
 import Testing
 
 @Suite struct ServiceConfigurationTests {
@@ -78,6 +79,23 @@ import Testing
         #expect(throws: ServiceConfiguration.InvalidSetting.self) {
             try ServiceConfiguration(environment: [:], arguments: ["--otel-service-name", "x"])
         }
+    }
+
+    @Test func theRedisLayoutAndTheBrokerTopologyAreSettings() throws {
+        let defaults = ServiceConfiguration()
+        #expect(defaults.redisShards == 16 && defaults.redisMinReplicas == nil && defaults.rabbitmqTopology == .independent)
+        let set = try ServiceConfiguration(environment: ["REDIS_MIN_REPLICAS": "2", "RABBITMQ_TOPOLOGY": "cluster"], arguments: ["--redis-shards=4"])
+        #expect(set.redisShards == 4 && set.redisMinReplicas == 2 && set.rabbitmqTopology == .cluster)
+        #expect(try ServiceConfiguration(environment: ["REDIS_MIN_REPLICAS": "auto"], arguments: []).redisMinReplicas == nil)
+        for (name, value) in [("REDIS_MIN_REPLICAS", "some"), ("RABBITMQ_TOPOLOGY", "mesh"), ("REDIS_SHARDS", "0")] {
+            let error = #expect(throws: ServiceConfiguration.InvalidSetting.self) { try ServiceConfiguration(environment: [name: value], arguments: []) }
+            #expect(error?.name == name)
+        }
+        #expect(PipelineRedisLayout.connectedReplicas(inInfo: "# Replication\r\nrole:master\r\nconnected_slaves:2\r\n") == 2)
+        #expect(PipelineRedisLayout.connectedReplicas(inInfo: "# Replication\r\nrole:slave\r\n") == nil)
+        #expect(PipelineRedisLayout.keys(for: try RedisTopology(url: "redis://127.0.0.1:6379"), shards: 8) == .unsharded)
+        let sharded = PipelineRedisLayout.keys(for: try RedisTopology(url: "redis-cluster://127.0.0.1:7001"), shards: 8)
+        #expect(sharded.shardCount == 8 && Set(sharded.shardTags.map { RedisHashSlot.slot(of: $0) / 2048 }).count == 8, "one shard per eighth of the slots")
     }
 
     @Test func rolesAreAListOfKnownServicesInTheirUsualOrder() throws {

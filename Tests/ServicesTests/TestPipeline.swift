@@ -20,7 +20,7 @@ struct TestPipeline: Sendable {
         // the end of the test process).
         let task = Task {
             defer { announce.finish() }
-            try await PipelineApp.serve(roles: roles, configuration: configuration, logger: logger, until: stop, sender: sender) { announce.yield($0) }
+            try await PipelineApp.serve(roles: roles, configuration: configuration, logger: logger, until: stop, sender: sender, serving: { announce.yield($0) })
         }
         for await running in serving { return TestPipeline(running: running, stopSignal: stop, task: task) }
         try await task.value

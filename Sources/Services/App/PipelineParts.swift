@@ -44,7 +44,7 @@ final class PipelineParts: Sendable {
         self.tracing = tracing
         self.logger = logger
         metrics = ServiceMetrics(service: roles.map(\.rawValue).joined(separator: "+"))
-        let broker = try PipelineBroker(urls: configuration.rabbitmqURLs, consumes: roles.contains(.processor) || roles.contains(.notifier), logger: logger, on: loops)
+        let broker = try PipelineBroker(urls: configuration.rabbitmqURLs, clustered: configuration.rabbitmqTopology == .cluster, consumes: roles.contains(.processor) || roles.contains(.notifier), logger: logger, on: loops)
         self.broker = broker
         orders = AMQPConfirmedPublisher(client: broker.publishing, exchange: PipelineTopology.ordersExchange, mandatory: true) { broker.publishingBroker }
         events = AMQPConfirmedPublisher(client: broker.publishing, exchange: PipelineTopology.eventsExchange, mandatory: true) { broker.publishingBroker }

@@ -18,6 +18,18 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var redisMinReplicas: Int?
     /// Brokers tried in turn: `amqp://user:pass@host:port/vhost`, comma-separated in `RABBITMQ_URLS`.
     public var rabbitmqURLs = ["amqp://guest:guest@127.0.0.1:5672/"]
+    /// What `rabbitmqURLs` are: nodes of one cluster, or independent brokers.
+    public var rabbitmqTopology = BrokerTopology.independent
+
+    /// How the brokers of `RABBITMQ_URLS` relate (`RABBITMQ_TOPOLOGY`).
+    public enum BrokerTopology: String, Sendable, CaseIterable {
+        /// Separate brokers, each with its own queues: a consumer per broker drains each, and an
+        /// order confirmed by a broker that then stops waits on its disk until it returns.
+        case independent
+        /// Nodes of one cluster, whose quorum queues are replicated on a majority: one consumer
+        /// connects to any node and moves on to another when that node dies.
+        case cluster
+    }
     /// Loopback by default; containers set `0.0.0.0`. A port of 0 lets the system pick a free one.
     public var host = "127.0.0.1"
     public var gatewayPort = 8080
@@ -153,6 +165,13 @@ public struct ServiceConfiguration: Sendable, Equatable {
             let urls = value.split(separator: ",").map { String($0).trimmingSpaces() }.filter { !$0.isEmpty }
             guard !urls.isEmpty else { throw InvalidSetting(name: "RABBITMQ_URLS", value: value, expected: "at least one URL") }
             configuration.rabbitmqURLs = urls
+        },
+        Setting(name: "RABBITMQ_TOPOLOGY", help: "what RABBITMQ_URLS are: independent brokers (a consumer on each) or the nodes of one cluster (one consumer, any node)",
+                defaultValue: BrokerTopology.independent.rawValue) { configuration, value throws(InvalidSetting) in
+            guard let topology = BrokerTopology(rawValue: value) else {
+                throw InvalidSetting(name: "RABBITMQ_TOPOLOGY", value: value, expected: "independent or cluster")
+            }
+            configuration.rabbitmqTopology = topology
         },
         text("HOST", \.host, "address the HTTP ports listen on (0.0.0.0 in containers)"),
         number("GATEWAY_PORT", \.gatewayPort, 0...65535, "gateway HTTP port (0 picks a free one)"),

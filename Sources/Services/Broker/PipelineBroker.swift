@@ -3,14 +3,16 @@ import Synchronization
 import Transport
 
 /// The services' broker clients: one that publishes to the first broker of `RABBITMQ_URLS` that
-/// answers (trying them in turn), and, in a process that consumes, one per broker that consumes
-/// from it. The brokers are independent nodes, so orders published to one while another was down
-/// are drained wherever they are. Each client recovers on its own (see `AMQPClient`); this type
+/// answers (trying them in turn), and, in a process that consumes, consuming clients. Independent
+/// brokers get one consuming client each, so orders published to one while another was down are
+/// drained wherever they are; the nodes of one cluster share their queues, so one consuming
+/// client connects to any node and moves on to the next when it dies. Each client recovers on its own (see `AMQPClient`); this type
 /// runs them, declares the pipeline's topology through each, and logs what they report.
 final class PipelineBroker: Sendable {
     let urls: [AMQPURL]
     let publishing: AMQPClient
-    /// One per broker, by its index in `urls`; empty in a process that does not consume.
+    /// One per independent broker, by its index in `urls`, or one for a whole cluster; empty in
+    /// a process that does not consume.
     let consuming: [AMQPClient]
     private let logger: JSONLogger
     /// The index in `urls` of the broker the publishing client is connected to, or was last.
@@ -18,11 +20,12 @@ final class PipelineBroker: Sendable {
     /// Pauses between attempts at setting a client up.
     static let setupBackoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5), jitter: 0.2)
 
-    init(urls: [String], consumes: Bool, logger: JSONLogger, on group: EventLoopGroup) throws(AMQPURL.ParseError) {
+    init(urls: [String], clustered: Bool = false, consumes: Bool, logger: JSONLogger, on group: EventLoopGroup) throws(AMQPURL.ParseError) {
         self.urls = try urls.map { (url) throws(AMQPURL.ParseError) in try AMQPURL(parsing: url) }
         precondition(!self.urls.isEmpty, "at least one broker URL")
         publishing = AMQPClient(endpoints: self.urls, on: group)
-        consuming = consumes ? self.urls.map { AMQPClient(endpoints: [$0], on: group) } : []
+        let endpoints = self.urls
+        consuming = !consumes ? [] : clustered ? [AMQPClient(endpoints: endpoints, on: group)] : endpoints.map { AMQPClient(endpoints: [$0], on: group) }
         self.logger = logger
     }
 
