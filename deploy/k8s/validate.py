@@ -235,7 +235,9 @@ MUTATIONS = {
     "no limits": (lambda o: container(o)["resources"].pop("limits"), "no cpu and memory limits"),
     "password in a URL": (lambda o: container(o)["env"].append({"name": "X", "value": "amqp://app:s3cret@rabbit:5672/"}),
                           "written-out password"),
-    "variable used before it is set": (lambda o: container(o)["env"].insert(0, container(o)["env"].pop()), "before it is defined"),
+    # The last variable that refers to others ($(NAME)) moved first, before what it refers to.
+    "variable used before it is set": (lambda o: container(o)["env"].insert(0, container(o)["env"].pop(
+        max(i for i, e in enumerate(container(o)["env"]) if "$(" in e.get("value", "")))), "before it is defined"),
     "no REDIS_URL": (lambda o: container(o)["env"].remove(next(e for e in container(o)["env"] if e["name"] == "REDIS_URL")),
                      "REDIS_URL or RABBITMQ_URLS is not set"),
     "a Secret with data": (lambda o: o.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"password": "eA=="}}),
