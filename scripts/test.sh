@@ -80,8 +80,12 @@ step() {
     CURRENT_LOG="$LOGS/$(printf '%02d' "$STEPS_RUN")-$(echo "$name" | tr -c 'a-z0-9\n' '-' | tr -s '-' | sed 's/-$//').log"
     if [[ "$TEST_VERBOSE" == 1 ]]; then
         step_say "$name (log: ${CURRENT_LOG#"$ROOT"/})"
+        local started
+        started=$(step_now)
         "$@" > >(tee "$CURRENT_LOG") 2>&1
         step_begin "$name"
+        # The step ran before its closing line opened: time it from its start.
+        STEP_STARTED=$started
     else
         step_begin "$name"
         "$@" >"$CURRENT_LOG" 2>&1
