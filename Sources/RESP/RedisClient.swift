@@ -49,6 +49,10 @@ public final class RedisClient: RedisClientProtocol, Sendable {
         var nextWaiter: UInt64 = 0
         var isShutDown = false
         var isRunning = false
+        /// Counts the times waiters were woken (capacity changed). A caller that decided to wait
+        /// registers only if none came since its decision: one that came between the two lock
+        /// sections would otherwise be missed, leaving it waiting while connections are idle.
+        var wakeups: UInt64 = 0
 
         var total: Int { shared.count + leased + opening }
     }
@@ -64,7 +68,8 @@ public final class RedisClient: RedisClientProtocol, Sendable {
     private enum Decision {
         case use(RedisConnection)
         case open
-        case wait
+        /// Wait for capacity, unless woken since `wakeups` was this.
+        case wait(wakeups: UInt64)
     }
 
     /// How every connection of the pool is opened.
@@ -175,8 +180,8 @@ public final class RedisClient: RedisClientProtocol, Sendable {
                 return connection
             case .open:
                 return try await open(exclusive: exclusive)
-            case .wait:
-                try await waitForCapacity(until: deadline)
+            case .wait(let wakeups):
+                try await waitForCapacity(until: deadline, unlessWokenSince: wakeups)
             }
         }
     }
@@ -195,7 +200,7 @@ public final class RedisClient: RedisClientProtocol, Sendable {
         } else if let index = quietest, pool.shared[index].inFlight == 0 || pool.total >= options.maxConnections || backingOff {
             return .use(pool.shared[index])
         }
-        guard pool.total < options.maxConnections else { return .wait }
+        guard pool.total < options.maxConnections else { return .wait(wakeups: pool.wakeups) }
         if backingOff, let error = pool.lastConnectError { throw error }
         pool.opening += 1
         return .open
@@ -246,6 +251,7 @@ public final class RedisClient: RedisClientProtocol, Sendable {
 
     /// All waiters, to decide again: a shared connection can serve any number of them.
     private func takeWaiters(_ pool: inout Pool) -> [Waiter] {
+        pool.wakeups &+= 1
         defer { pool.waiters = [:] }
         return Array(pool.waiters.values)
     }
@@ -257,9 +263,10 @@ public final class RedisClient: RedisClientProtocol, Sendable {
         }
     }
 
-    /// Waits until a leased connection comes back or an open fails, or throws `.poolExhausted`
-    /// at `deadline`, timed by a loop timer.
-    private func waitForCapacity(until deadline: ContinuousClock.Instant) async throws(RedisClientError) {
+    /// Waits until a leased connection comes back or an open ends, or throws `.poolExhausted`
+    /// at `deadline`, timed by a loop timer. Returns at once when waiters were woken after the
+    /// caller's decision to wait (`wakeups` then differs), so the caller decides again.
+    private func waitForCapacity(until deadline: ContinuousClock.Instant, unlessWokenSince wakeups: UInt64) async throws(RedisClientError) {
         let id = pool.withLock { pool in
             pool.nextWaiter += 1
             return pool.nextWaiter
@@ -268,16 +275,17 @@ public final class RedisClient: RedisClientProtocol, Sendable {
         let loop = group.next()
         let failure = await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<RedisClientError?, Never>) in
-                let failure: RedisClientError? = pool.withLock { pool in
-                    if Task.isCancelled { return .cancelled }
+                let now: RedisClientError?? = pool.withLock { pool in
+                    if Task.isCancelled { return RedisClientError.cancelled }
                     if pool.isShutDown { return Self.shutDown }
+                    if pool.wakeups != wakeups { return .some(nil) }
                     guard ContinuousClock.now < deadline else { return exhausted }
                     // Armed under the lock, so whoever takes the waiter out finds its timer.
                     let timer = loop.scheduleTask(at: deadline) { [weak self] in self?.expireWaiter(id, with: exhausted) }
                     pool.waiters[id] = Waiter(continuation: continuation, timer: timer)
                     return nil
                 }
-                if let failure { continuation.resume(returning: failure) }
+                if let now { continuation.resume(returning: now) }
             }
         } onCancel: {
             expireWaiter(id, with: .cancelled)
