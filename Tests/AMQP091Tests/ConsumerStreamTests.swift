@@ -38,6 +38,45 @@ import Testing
         _ = await script.result
     }
 
+    /// Regression: RabbitMQ sends a deleted quorum queue's deliveries and its consumers' cancel
+    /// from different processes, so a delivery can come just after the cancel. It was dropped
+    /// (its consumer no longer registered), and with the queue gone its message was lost; a
+    /// recovering consumer now gets it, and can settle it on the channel, still open.
+    @Test func aDeliveryJustAfterAServerCancelReachesTheRecoveringConsumer() async throws {
+        let broker = try await FakeBroker()
+        defer { broker.close() }
+        let script = broker.serve { session in
+            try await session.handshake()
+            let channel = try await session.openChannel()
+            let request = try await session.acceptConsume(on: channel)
+            var burst = ByteBuffer()
+            try FrameEncoder().encode(.method(channel: channel, .basicCancel(BasicCancel(consumerTag: request.consumerTag, noWait: true))), into: &burst)
+            let deliver = BasicDeliver(consumerTag: request.consumerTag, deliveryTag: 1, routingKey: "q")
+            try FrameEncoder().encodeContent(channel: channel, method: .basicDeliver(deliver), properties: BasicProperties(), body: ByteBuffer(string: "late"), into: &burst)
+            try await session.connection.write(burst)
+            while true { _ = try await session.nextFrame(timeout: .seconds(10)) }
+        }
+        defer { script.cancel() }
+        // No recovery step within the test: the late delivery must come by itself.
+        let client = AMQPClient(endpoints: [try broker.url], redeclareDelay: .seconds(60))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            defer { group.cancelAll() }
+            let channel = try await client.openChannel()
+            let consumer = try await channel.consume(queue: "q", noAck: true)
+            let first = Task { () -> String? in
+                for try await delivery in consumer { return String(describing: delivery.body) }
+                return nil
+            }
+            let timeout = Task {
+                try await Task.sleep(for: .seconds(3))
+                first.cancel()
+            }
+            #expect(try await first.value == "late")
+            timeout.cancel()
+        }
+    }
+
     @Test func cancellingTheIteratingTaskEndsTheSequence() async throws {
         let broker = try await FakeBroker()
         defer { broker.close() }
