@@ -177,6 +177,7 @@ public struct AMQPChannel: Sendable {
                 let request = try state.request(.basicConsume(consume), on: channel)
                 // Registered before the request goes out: deliveries can follow consume-ok at once.
                 state.consumers[key] = sink
+                state.cancelledConsumers[key] = nil
                 registered = true
                 return request
             }

@@ -38,6 +38,7 @@ extension AMQPConnection {
             case .deliver(let channel, let message):
                 if case .basicDeliver(let deliver) = message.method,
                     let consumer = state.consumers[ConsumerKey(channel: channel, tag: deliver.consumerTag)]
+                        ?? state.cancelledConsumers[ConsumerKey(channel: channel, tag: deliver.consumerTag)]
                 {
                     let handle = AMQPChannel(connection: self, number: channel, incarnation: state.liveChannels[channel] ?? 0)
                     state.consumerEffects.append(.deliver(consumer.queue, AMQPDelivery(message: message, deliver: deliver, channel: handle)))
@@ -55,7 +56,9 @@ extension AMQPConnection {
                 }
             case .consumerCancelled(let channel, let tag):
                 let key = ConsumerKey(channel: channel, tag: tag)
+                let sink = state.consumers[key]
                 state.endConsumers(matching: { $0 == key }, .consumerCancelled(channel: channel, consumerTag: tag))
+                state.cancelledConsumers[key] = sink
             case .channelClosed(let channel, let error):
                 state.endConsumers(matching: { $0.channel == channel }, error)
                 if let incarnation = state.liveChannels.removeValue(forKey: channel) {

@@ -72,6 +72,7 @@ extension AMQPConnection {
 extension AMQPConnection.State {
     /// Ends the streams of the consumers `matching` selects, normally when `error` is nil.
     mutating func endConsumers(matching: (AMQPConnection.ConsumerKey) -> Bool, _ error: AMQPConnectionError?) {
+        cancelledConsumers = cancelledConsumers.filter { !matching($0.key) }
         for key in consumers.keys where matching(key) {
             consumerEffects.append(.end(consumers.removeValue(forKey: key)!, error))
         }

@@ -34,6 +34,11 @@ public final class AMQPConnection: Sendable {
         /// Every `close()` waiting for the close handshake; several callers may close at once.
         var closing: [CheckedContinuation<Void, any Error>] = []
         var consumers: [ConsumerKey: ConsumerSink] = [:]
+        /// Consumers the server cancelled on a channel still open, kept for deliveries that
+        /// follow the cancel: RabbitMQ sends a deleted quorum queue's deliveries and its cancel
+        /// from different processes, so one sent before the cancel can arrive after it, and its
+        /// message, gone with the queue, exists nowhere else.
+        var cancelledConsumers: [ConsumerKey: ConsumerSink] = [:]
         /// What to do to consumers' streams once the lock is released (see `applyConsumerEffects`).
         var consumerEffects: [ConsumerEffect] = []
         /// Open channels by number, with the incarnation their `AMQPChannel` carries: a number is

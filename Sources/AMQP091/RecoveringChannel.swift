@@ -263,6 +263,19 @@ public final class RecoveringChannel: Sendable {
         return true
     }
 
+    /// Opens the channel again as after the server closed it, declaring its consumers' queues
+    /// first, for consumer `tag` that the broker no longer feeds although it sent no cancel:
+    /// RabbitMQ 3.10 can leave the consumers of a quorum queue deleted and declared again at
+    /// once attached to nothing, the messages it sends them lost on the way yet unacknowledged.
+    /// Closing the channel gives those back to the queue; deliveries received on it can no
+    /// longer be settled (the broker redelivers them). Does nothing while a recovery is under way.
+    func resubscribe(_ tag: String) async {
+        let channel = state.withLock { state in state.closed == nil && state.consumers[tag]?.active == true ? state.channel : nil }
+        guard let channel, let generation = serverClosed(channel.number, on: channel.connection) else { return }
+        try? await channel.close(timeout: .seconds(5))
+        client.jobSink.yield(.reopen(self, generation: generation))
+    }
+
     /// The server closed channel `number` of `connection`: if that is this channel, it waits for
     /// its reopening; returns the generation the reopening is for, nil when not this channel.
     func serverClosed(_ number: UInt16, on connection: AMQPConnection) -> UInt64? {

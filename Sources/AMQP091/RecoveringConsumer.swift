@@ -26,6 +26,15 @@ public struct RecoveringConsumer: AsyncSequence, Sendable {
     /// is under way, and once it is cancelled.
     public var isActive: Bool { channel.isActive(tag) }
 
+    /// Opens its channel again and consumes again (declaring the queue's recorded topology
+    /// first), for a consumer the broker no longer feeds although it sent no cancel (RabbitMQ
+    /// 3.10 can leave the consumers of a deleted quorum queue so). Deliveries received before
+    /// can no longer be settled; the broker redelivers them if their queue still exists. Does
+    /// nothing while a recovery is under way.
+    public func resubscribe() async {
+        await channel.resubscribe(tag)
+    }
+
     /// Cancels the consumer; it is not registered again after later recoveries.
     public func cancel(timeout: Duration = .seconds(30)) async throws(AMQPConnectionError) {
         try await channel.cancelConsumer(tag, timeout: timeout)

@@ -51,6 +51,10 @@ public final class RedisClient: RedisClientProtocol, Sendable {
         var isRunning = false
         /// Where the round-robin over `shared` goes on.
         var cursor = 0
+        /// Counts the times waiters were woken (capacity changed). A caller that decided to wait
+        /// registers only if none came since its decision: one that came between the two lock
+        /// sections would otherwise be missed, leaving it waiting while connections are idle.
+        var wakeups: UInt64 = 0
 
         var total: Int { shared.count + leased + opening }
     }
@@ -66,7 +70,8 @@ public final class RedisClient: RedisClientProtocol, Sendable {
     private enum Decision {
         case use(RedisConnection)
         case open
-        case wait
+        /// Wait for capacity, unless woken since `wakeups` was this.
+        case wait(wakeups: UInt64)
     }
 
     /// How every connection of the pool is opened.
@@ -184,9 +189,9 @@ public final class RedisClient: RedisClientProtocol, Sendable {
                 return connection
             case .open:
                 return try await open(exclusive: exclusive)
-            case .wait:
+            case .wait(let wakeups):
                 if deadline == nil { deadline = .now + options.waitTimeout }
-                try await waitForCapacity(until: deadline!)
+                try await waitForCapacity(until: deadline!, unlessWokenSince: wakeups)
             }
         }
     }
@@ -216,7 +221,7 @@ public final class RedisClient: RedisClientProtocol, Sendable {
         if let busy, pool.total >= options.maxConnections || (backingOff && !exclusive) {
             return lease(busy, at: pool.shared.firstIndex { $0 === busy }!, &pool, exclusive: exclusive)
         }
-        guard pool.total < options.maxConnections else { return .wait }
+        guard pool.total < options.maxConnections else { return .wait(wakeups: pool.wakeups) }
         if backingOff, let error = pool.lastConnectError { throw error }
         pool.opening += 1
         return .open
@@ -276,6 +281,7 @@ public final class RedisClient: RedisClientProtocol, Sendable {
 
     /// All waiters, to decide again: a shared connection can serve any number of them.
     private func takeWaiters(_ pool: inout Pool) -> [Waiter] {
+        pool.wakeups &+= 1
         defer { pool.waiters = [:] }
         return Array(pool.waiters.values)
     }
@@ -287,9 +293,10 @@ public final class RedisClient: RedisClientProtocol, Sendable {
         }
     }
 
-    /// Waits until a leased connection comes back or an open fails, or throws `.poolExhausted`
-    /// at `deadline`, timed by a loop timer.
-    private func waitForCapacity(until deadline: ContinuousClock.Instant) async throws(RedisClientError) {
+    /// Waits until a leased connection comes back or an open ends, or throws `.poolExhausted`
+    /// at `deadline`, timed by a loop timer. Returns at once when waiters were woken after the
+    /// caller's decision to wait (`wakeups` then differs), so the caller decides again.
+    private func waitForCapacity(until deadline: ContinuousClock.Instant, unlessWokenSince wakeups: UInt64) async throws(RedisClientError) {
         let id = pool.withLock { pool in
             pool.nextWaiter += 1
             return pool.nextWaiter
@@ -298,16 +305,17 @@ public final class RedisClient: RedisClientProtocol, Sendable {
         let loop = group.next()
         let failure = await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<RedisClientError?, Never>) in
-                let failure: RedisClientError? = pool.withLock { pool in
-                    if Task.isCancelled { return .cancelled }
+                let now: RedisClientError?? = pool.withLock { pool in
+                    if Task.isCancelled { return RedisClientError.cancelled }
                     if pool.isShutDown { return Self.shutDown }
+                    if pool.wakeups != wakeups { return .some(nil) }
                     guard ContinuousClock.now < deadline else { return exhausted }
                     // Armed under the lock, so whoever takes the waiter out finds its timer.
                     let timer = loop.scheduleTask(at: deadline) { [weak self] in self?.expireWaiter(id, with: exhausted) }
                     pool.waiters[id] = Waiter(continuation: continuation, timer: timer)
                     return nil
                 }
-                if let failure { continuation.resume(returning: failure) }
+                if let now { continuation.resume(returning: now) }
             }
         } onCancel: {
             expireWaiter(id, with: .cancelled)

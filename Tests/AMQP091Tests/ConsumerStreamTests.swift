@@ -5,23 +5,35 @@ import Testing
 /// The order a consumer sees: what the broker sent before ending the consumer comes first.
 /// Scripted with `FakeBroker`, which writes the whole burst at once.
 @Suite(.timeLimit(.minutes(1))) struct ConsumerStreamTests {
-    @Test func deliveriesSentBeforeAServerCancelAreAllReadBeforeItsError() async throws {
-        let broker = try await FakeBroker()
-        defer { broker.close() }
-        let script = broker.serve { session in
+    /// Plays a broker that accepts one consumer and then sends `burst` (given the channel and
+    /// the consumer tag) in one write, so one read brings all of it.
+    func serveOneConsumer(_ broker: FakeBroker, burst: @escaping @Sendable (UInt16, String) throws -> ByteBuffer) -> Task<Void, any Error> {
+        broker.serve { session in
             try await session.handshake()
             let channel = try await session.openChannel()
             let request = try await session.acceptConsume(on: channel)
-            // Three deliveries and the cancel in one write, so one read brings them all.
-            var burst = ByteBuffer()
-            for index in 1...3 {
-                let body = ByteBuffer(string: "\(index)")
-                let deliver = BasicDeliver(consumerTag: request.consumerTag, deliveryTag: UInt64(index), routingKey: "q")
-                try FrameEncoder().encodeContent(channel: channel, method: .basicDeliver(deliver), properties: BasicProperties(), body: body, into: &burst)
-            }
-            try FrameEncoder().encode(.method(channel: channel, .basicCancel(BasicCancel(consumerTag: request.consumerTag, noWait: true))), into: &burst)
-            try await session.connection.write(burst)
+            try await session.connection.write(try burst(channel, request.consumerTag))
             _ = try? await session.nextFrame(timeout: .seconds(10))
+        }
+    }
+
+    static func deliver(_ body: String, tag: UInt64, consumer: String, channel: UInt16, into burst: inout ByteBuffer) throws {
+        let deliver = BasicDeliver(consumerTag: consumer, deliveryTag: tag, routingKey: "q")
+        try FrameEncoder().encodeContent(channel: channel, method: .basicDeliver(deliver), properties: BasicProperties(), body: ByteBuffer(string: body), into: &burst)
+    }
+
+    static func cancel(consumer: String, channel: UInt16, into burst: inout ByteBuffer) throws {
+        try FrameEncoder().encode(.method(channel: channel, .basicCancel(BasicCancel(consumerTag: consumer, noWait: true))), into: &burst)
+    }
+
+    @Test func deliveriesSentBeforeAServerCancelAreAllReadBeforeItsError() async throws {
+        let broker = try await FakeBroker()
+        defer { broker.close() }
+        let script = serveOneConsumer(broker) { channel, consumer in
+            var burst = ByteBuffer()
+            for index in 1...3 { try Self.deliver("\(index)", tag: UInt64(index), consumer: consumer, channel: channel, into: &burst) }
+            try Self.cancel(consumer: consumer, channel: channel, into: &burst)
+            return burst
         }
         let connection = try await AMQPConnection.connect(to: broker.url, timeout: .seconds(10))
         let channel = try await connection.openChannel()
@@ -36,6 +48,40 @@ import Testing
         #expect(bodies == ["1", "2", "3"])
         try await connection.close(timeout: .seconds(1))
         _ = await script.result
+    }
+
+    /// Regression: RabbitMQ sends a deleted quorum queue's deliveries and its consumers' cancel
+    /// from different processes, so a delivery can come just after the cancel. It was dropped
+    /// (its consumer no longer registered), and with the queue gone its message was lost; a
+    /// recovering consumer now gets it, and can settle it on the channel, still open.
+    @Test func aDeliveryJustAfterAServerCancelReachesTheRecoveringConsumer() async throws {
+        let broker = try await FakeBroker()
+        defer { broker.close() }
+        let script = serveOneConsumer(broker) { channel, consumer in
+            var burst = ByteBuffer()
+            try Self.cancel(consumer: consumer, channel: channel, into: &burst)
+            try Self.deliver("late", tag: 1, consumer: consumer, channel: channel, into: &burst)
+            return burst
+        }
+        defer { script.cancel() }
+        // No recovery step within the test: the late delivery must come by itself.
+        let client = AMQPClient(endpoints: [try broker.url], redeclareDelay: .seconds(60))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            defer { group.cancelAll() }
+            let channel = try await client.openChannel()
+            let consumer = try await channel.consume(queue: "q", noAck: true)
+            let first = Task { () -> String? in
+                for try await delivery in consumer { return String(describing: delivery.body) }
+                return nil
+            }
+            let timeout = Task {
+                try await Task.sleep(for: .seconds(3))
+                first.cancel()
+            }
+            #expect(try await first.value == "late")
+            timeout.cancel()
+        }
     }
 
     @Test func cancellingTheIteratingTaskEndsTheSequence() async throws {

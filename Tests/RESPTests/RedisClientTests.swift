@@ -19,6 +19,25 @@ import Transport
         }
     }
 
+    /// Regression: hundreds of callers at once on a pool that has no connection yet. Those past
+    /// the connection limit wait for the connections being opened; one that decided to wait just
+    /// before the last open completed missed that wake-up, none came later, and it failed after
+    /// the wait timeout with `.poolExhausted` although every connection was shared and idle.
+    @Test func callersWaitingForOpeningConnectionsAreAllServed() async throws {
+        for _ in 0..<30 {
+            try await RedisClient(url: RedisServer.url, options: .init(maxConnections: 2, waitTimeout: .seconds(2))).withRunning { client throws in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for _ in 0..<400 {
+                        group.addTask {
+                            let reply = try await client.ping()
+                            #expect(reply == "PONG")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func exhaustedPoolFailsWithAClearError() async throws {
         try await RedisClient(url: RedisServer.url, options: .init(maxConnections: 1, waitTimeout: .milliseconds(200))).withRunning { client throws in
             // Annotated as callers did when the closure had to throw `RedisClientError`: still accepted.

@@ -63,6 +63,44 @@ import Transport
         }
     }
 
+    /// Regression: a queue deleted and declared again at once (another service repairing its
+    /// route, say) left the consumer attached to nothing on RabbitMQ 3.10, with no cancel: the
+    /// loop waited forever. It notices within a check interval and consumes again.
+    @Test func aConsumerLeftAttachedToNothingConsumesAgain() async throws {
+        try await withClient { client, channel in
+            let arguments = QueueArguments(type: .quorum)
+            try await channel.queueDeclare(name, durable: true, arguments: arguments)
+            let handled = Mutex<[String]>([])
+            try await consuming(name, on: client, handler: { message in
+                handled.withLock { $0.append(String(decoding: message.body, as: UTF8.self)) }
+                return .ack
+            }) {
+                try await Task.sleep(for: .milliseconds(200))
+                let other = AMQPClient(endpoints: [try AMQPURL(parsing: TestServer.rabbitmq.url())])
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await other.run() }
+                    defer { group.cancelAll() }
+                    let admin = try await other.openChannel()
+                    try await admin.confirmSelect()
+                    for round in 0..<3 {
+                        try await admin.queueDelete(name)
+                        try await admin.queueDeclare(name, durable: true, arguments: arguments)
+                        // The first may go to the detached consumer and be lost on the way; the
+                        // second then waits in the queue (a prefetch of one).
+                        let bodies = ["round \(round) a", "round \(round) b"]
+                        for body in bodies { _ = try await admin.publishConfirmed(routingKey: name, body: ByteBuffer(string: body)) }
+                        let deadline = ContinuousClock.now + .seconds(5)
+                        while !handled.withLock({ Set(bodies).isSubset(of: $0) }), ContinuousClock.now < deadline {
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
+                        #expect(handled.withLock { Set(bodies).isSubset(of: $0) }, "round \(round): not consumed within 5 s of the queue's return")
+                    }
+                }
+            }
+            try await channel.queueDelete(name)
+        }
+    }
+
     @Test func stoppingRequeuesAMessageWaitingOutItsRetryAtOnce() async throws {
         try await withClient { client, channel in
             try await channel.queueDeclare(name)

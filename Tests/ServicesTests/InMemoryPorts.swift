@@ -173,9 +173,12 @@ final class MemoryNotifications: NotificationStore {
 
     /// Lease calls that take their leases and then fail, like a script whose reply was lost.
     let loseLeaseReplies = Mutex(0)
+    /// Lease calls that fail before taking anything, like Redis down.
+    let leaseFailures = Mutex(0)
 
     /// The lease script's rules.
     func lease(_ orderIDs: [String], token: String, ttl: Duration) async throws -> [LeaseResult] {
+        if leaseFailures.withLock({ f in defer { f = max(f - 1, 0) }; return f > 0 }) { throw Down() }
         let results: [LeaseResult] = orderIDs.map { id in
             if sent.withLock({ $0.contains(id) }) { return .alreadySent }
             return leases.withLock { leases in

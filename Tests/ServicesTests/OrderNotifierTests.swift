@@ -18,10 +18,7 @@ import Testing
     @Test func waitsWhileAnotherNotifierHoldsTheLease() async {
         _ = try? await store.lease(["o-1"], token: "other", ttl: .seconds(30))
         let sender = RecordingSender()
-        guard case .retry = await OrderNotifier(store: store, sender: sender).handle(body: created, attempt: 1) else {
-            Issue.record("expected a retry")
-            return
-        }
+        #expect(await OrderNotifier(store: store, sender: sender).handle(body: created, attempt: 1) == .hold(reason: "lease held by another notifier"))
         #expect(sender.delivered.withLock { $0.isEmpty })
     }
 
@@ -31,12 +28,11 @@ import Testing
         store.loseLeaseReplies.withLock { $0 = 1 }
         let sender = RecordingSender()
         let notifier = OrderNotifier(store: store, sender: sender, lease: .seconds(30), sendTimeout: .seconds(5))
-        guard case .retry(let delay, _) = await notifier.handle(body: created, attempt: 1) else {
-            Issue.record("expected a retry after the lost reply")
+        guard case .hold = await notifier.handle(body: created, attempt: 1) else {
+            Issue.record("expected a hold after the lost reply")
             return
         }
-        #expect(delay < .seconds(2))
-        #expect(await notifier.handle(body: created, attempt: 2) == .ack)
+        #expect(await notifier.handle(body: created, attempt: 1) == .ack)
         #expect(sender.delivered.withLock { $0.map(\.orderID) } == ["o-1"])
     }
 
@@ -55,12 +51,42 @@ import Testing
     }
 
     /// Regression: a lease left by a notifier killed mid-send (or by a send whose record failed)
-    /// used up every attempt within a second or two and dead-lettered the notification.
+    /// used up every attempt within a second or two and dead-lettered the notification. Waiting
+    /// for it is a hold, which gives nothing back to the queue and so counts no attempt.
     @Test func aHeldLeaseIsWaitedOutNotDeadLettered() async {
         _ = try? await store.lease(["o-1"], token: "killed", ttl: .seconds(30))
         let notifier = OrderNotifier(store: store, sender: RecordingSender(), lease: .seconds(3), sendTimeout: .seconds(1))
         let action = await notifier.handle(body: created, attempt: DeliveryRetryPolicy().maxAttempts)
-        #expect(action == .retry(after: .seconds(3), reason: "lease held by another notifier"))
+        #expect(action == .hold(reason: "lease held by another notifier"))
+    }
+
+    /// Regression: Redis failing (a restart, a lost reply, contention after a peer was killed)
+    /// spent the message's attempts like a failure of its own, and the last one dead-lettered
+    /// decided orders. It is a hold now, however many deliveries came before.
+    @Test func redisFailuresHoldTheMessageAndNeverDeadLetterIt() async {
+        let sender = RecordingSender()
+        let notifier = OrderNotifier(store: store, sender: sender)
+        store.leaseFailures.withLock { $0 = 1 }
+        guard case .hold = await notifier.handle(body: created, attempt: DeliveryRetryPolicy().maxAttempts) else {
+            Issue.record("a failing lease script must hold the message, not spend an attempt")
+            return
+        }
+        store.loseLeaseReplies.withLock { $0 = 1 }
+        guard case .hold = await notifier.handle(body: created, attempt: DeliveryRetryPolicy().maxAttempts + 5) else {
+            Issue.record("a lost lease reply must hold the message, not spend an attempt")
+            return
+        }
+        #expect(await notifier.handle(body: created, attempt: DeliveryRetryPolicy().maxAttempts + 5) == .ack)
+        #expect(sender.delivered.withLock { $0.map(\.orderID) } == ["o-1"])
+    }
+
+    /// A failed send is the one failure that counts: it may be the notification's own.
+    @Test func aSendFailingOnTheLastAttemptIsDeadLettered() async {
+        let notifier = OrderNotifier(store: store, sender: RecordingSender(delay: .seconds(5)), lease: .seconds(2), sendTimeout: .milliseconds(20))
+        guard case .deadLetter = await notifier.handle(body: created, attempt: DeliveryRetryPolicy().maxAttempts) else {
+            Issue.record("expected dead-lettering after the last attempt's send failed")
+            return
+        }
     }
 
     @Test func aSendSlowerThanItsTimeoutIsRetried() async {
@@ -143,14 +169,11 @@ import Testing
         store.sent.withLock { _ = $0.insert("done") }
         _ = try? await store.lease(["held"], token: "other", ttl: .seconds(30))
         let batch = bytes(#"[{"event":"order.created","id":"a","sku":"s","qty":1,"reason":""},{"event":"order.created","id":"done","sku":"s","qty":1,"reason":""},{"event":"order.created","id":"held","sku":"s","qty":1,"reason":""},{"event":"order.created","id":"b","sku":"s","qty":2,"reason":""},{"event":"order.created","id":"a","sku":"s","qty":1,"reason":""}]"#)
-        guard case .retry = await notifier.handle(body: batch, attempt: 1) else {
-            Issue.record("expected a retry for the held lease")
-            return
-        }
+        #expect(await notifier.handle(body: batch, attempt: 1) == .hold(reason: "lease held by another notifier"))
         #expect(sender.delivered.withLock { $0.map(\.orderID).sorted() } == ["a", "b"], "a repeated id in one message is sent once")
         #expect(store.sent.withLock { $0 } == ["a", "b", "done"])
         store.leases.withLock { $0["held"] = nil }
-        #expect(await notifier.handle(body: batch, attempt: 2) == .ack)
+        #expect(await notifier.handle(body: batch, attempt: 1) == .ack)
         #expect(sender.delivered.withLock { $0.map(\.orderID).sorted() } == ["a", "b", "held"])
     }
 }

@@ -13,7 +13,8 @@ public enum DeliveryAction: Equatable, Sendable {
     /// budget is spent.
     case retry(after: Duration, reason: String)
     /// A failure of something the message waits on, not of the message (a blocked or alarmed
-    /// broker, an event that found no route yet): keep the delivery and handle it again after a
+    /// broker, an event that found no route yet, for a decided order Redis failing or another
+    /// notifier's lease): keep the delivery and handle it again after a
     /// backoff, for as long as it takes. Nothing is given back, so nothing counts towards the
     /// delivery limit.
     case hold(reason: String)

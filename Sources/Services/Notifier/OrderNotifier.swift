@@ -9,6 +9,12 @@ import Tracing
 /// its order's trace from the message and says how its lease went (`notification.lease`); the
 /// lease and record scripts run under the first recorded one, and each send is a child span
 /// (`send notification`) in which the sender logs.
+///
+/// Every order it sees was decided, so only a failed send counts towards the message's attempts
+/// (and so towards dead-lettering). What is not the message's fault (Redis failing, a lease
+/// another notifier holds, a notification another handler here has in hand) holds the delivery
+/// and handles it again with backoff, for as long as it takes: giving it back would count a
+/// redelivery, and ten of those dead-letter a decided order.
 public struct OrderNotifier: Sendable {
     private let store: any NotificationStore
     private let sender: any NotificationSender
@@ -87,13 +93,10 @@ public struct OrderNotifier: Sendable {
         let kept = events.indices.filter { mine.contains(events[$0].id) }
         let action = await leaseSendAndRecord(kept.map { events[$0] }, trace: BatchTrace(kept.map { trace.items[$0] }), attempt: attempt)
         guard mine.count < events.count, action == .ack else { return action }
-        // The rest are being sent by another handler of this notifier; the next delivery of this
-        // message finds them sent.
-        return .retry(after: Self.inHandRetryDelay, reason: "notifications already in hand here")
+        // The rest are being sent by another handler of this notifier; the next round of this
+        // delivery finds them sent.
+        return .hold(reason: "notifications already in hand here")
     }
-
-    /// How soon a message whose notifications another handler here has in hand comes back.
-    static let inHandRetryDelay: Duration = .seconds(1)
 
     private func leaseSendAndRecord(_ events: [OrderEvent], trace: BatchTrace, attempt: Int) async -> DeliveryAction {
         guard !events.isEmpty else { return .ack }
@@ -103,7 +106,7 @@ public struct OrderNotifier: Sendable {
         do {
             leases = try await trace.run { try await store.lease(events.map(\.id), token: leaseToken, ttl: lease) }
         } catch {
-            return retry.afterFailure(attempt: attempt, reason: "redis: \(error)", orderIDs: events.map(\.id))
+            return .hold(reason: "redis: \(error)")
         }
         for (span, lease) in zip(trace.items, leases) { span?.setAttribute("notification.lease", .string(lease.name)) }
         let due = events.indices.filter { leases[$0] == .taken }
@@ -116,16 +119,16 @@ public struct OrderNotifier: Sendable {
                 try? await trace.run { try await store.releaseLeases(failed, token: leaseToken) }
             }
             if !sent.isEmpty, let recordFailure = await record(due.map { events[$0].id }.filter(sent.contains), sendID: sendID, leasedAt: leasedAt, trace: trace) {
-                return retry.afterFailure(attempt: attempt, reason: "record sent: \(recordFailure)", orderIDs: events.map(\.id))
+                return .hold(reason: "record sent: \(recordFailure)")
             }
             if let failure { return retry.afterFailure(attempt: attempt, reason: "send: \(failure)", orderIDs: events.map(\.id)) }
         }
         if leases.contains(.held) {
-            // A held lease is no failure of this message: its holder records the send (the next
-            // attempt then skips it) or dies and the lease expires. Waiting out the lease, rather
-            // than spending attempts, keeps the message from being dead-lettered while a lease
-            // of a killed notifier, or of a send whose record failed, still stands.
-            return .retry(after: lease, reason: "lease held by another notifier")
+            // A held lease is no failure of this message: its holder records the send (a later
+            // round then skips it) or dies and the lease expires. Holding, rather than spending
+            // attempts, keeps the message from being dead-lettered while a lease of a killed
+            // notifier, or of a send whose record failed, still stands.
+            return .hold(reason: "lease held by another notifier")
         }
         return .ack
     }
