@@ -73,7 +73,8 @@ import TestSupport
         #expect(try await redis.send(["SCRIPT", "LOAD", script.source]) == .bulkString(ByteBuffer(string: script.sha1)))
         _ = try await redis.send(["SCRIPT", "FLUSH"])
         #expect(try await redis.eval(script, keys: [key], arguments: [5]) == .bulkString(ByteBuffer(string: "5:\(key)")))
-        #expect(try await redis.send(["SCRIPT", "EXISTS", script.sha1]) == .array([.integer(1)]))
+        // Not checked with SCRIPT EXISTS: other suites flush the shared server's scripts too,
+        // at any moment of a parallel run. The right reply after a flush is the evidence.
         #expect(try await redis.eval(script, keys: [key], arguments: [2]) == .bulkString(ByteBuffer(string: "7:\(key)")))
         await #expect(throws: RedisClientError.self) { try await redis.eval(RedisScript("return redis.call('NOPE')")) }
         try await redis.del([key])
