@@ -144,16 +144,16 @@ import Transport
         for task in tasks { records.append(await task.value) }
         try #require(recovered, "the client serves commands again after the restart")
 
-        var inFlightFailures = 0
+        // Whether a command was in flight at the kill depends on scheduling (on a starved machine
+        // every task can be between commands): each must fail as a connection error either way.
         for (task, record) in records.enumerated() {
             switch record.failure?.code {
-            case .connectionClosed?, .connectionLost?: inFlightFailures += 1
+            case .connectionClosed?, .connectionLost?: break
             // Sent after the pool saw the break: refused before anything was written.
             case .connectFailed?: break
             default: Issue.record("task \(task) ended with \(String(describing: record.failure)), not a connection error")
             }
         }
-        #expect(inFlightFailures > 0, "some commands were in flight at the kill")
         for (task, record) in records.enumerated() {
             // With appendfsync always every acknowledged write is in the AOF; the one command in
             // flight may have run or not. Anything more would be a command sent twice.
