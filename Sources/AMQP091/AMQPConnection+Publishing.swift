@@ -73,7 +73,7 @@ extension AMQPConnection {
                 if Task.isCancelled { failUnblockWaiter(ticket, .cancelled) }
             }
         } onCancel: {
-            failUnblockWaiter(ticket, .cancelled)
+            afterCancellation { self.failUnblockWaiter(ticket, .cancelled) }
         }
     }
 
@@ -126,7 +126,7 @@ extension AMQPConnection {
                 if Task.isCancelled { failPublishWaiter(ticket, .cancelled) }
             }
         } onCancel: {
-            failPublishWaiter(ticket, .cancelled)
+            afterCancellation { self.failPublishWaiter(ticket, .cancelled) }
         }
     }
 
@@ -199,6 +199,14 @@ extension AMQPConnection {
         for waiter in state.unblockWaiters.values { waiter.continuation.resume() }
         state.unblockWaiters = [:]
         for channel in Array(state.publishers.keys) { sendQueuedPublishes(on: channel, &state) }
+    }
+
+    /// Runs `body`, which takes the connection's lock, on the connection's loop. A cancellation
+    /// handler runs with its task's status locked; taking the connection's lock there deadlocks
+    /// with a thread that holds that lock while resuming the same task (a confirm settled just as
+    /// its publisher is cancelled: both threads were seen waiting for each other).
+    func afterCancellation(_ body: @escaping @Sendable () -> Void) {
+        eventLoop.execute(body)
     }
 
     func failPublishWaiter(_ ticket: UInt64, _ error: AMQPConnectionError) {

@@ -46,7 +46,7 @@ extension AMQPConnection {
                     ticket.cancelled = true
                     return ticket.id
                 }
-                if let id { fail(id, AMQPConnectionError.cancelled) }
+                if let id { afterCancellation { self.fail(id, AMQPConnectionError.cancelled) } }
             }
         } catch {
             throw AMQPConnectionError(error)
