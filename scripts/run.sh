@@ -12,8 +12,9 @@
 # .local/logs/install.log and .local/logs/run.log.
 #
 # Environment: GATEWAY_PORT (8080), DASHBOARD_PORT (8081), PROCESSOR_PORT (8082),
-# NOTIFIER_PORT (8083), PREFETCH, NOTIFY_LATENCY_MS, ... (see README), and the server variables
-# of scripts/servers.sh (REDIS_PORT, AMQP_PORT, ...).
+# NOTIFIER_PORT (8083), PREFETCH, NOTIFY_LATENCY_MS, ... (see README), the server variables
+# of scripts/servers.sh (REDIS_PORT, AMQP_PORT, ...), and RUN_CONFIGURATION (release, or debug
+# to run the build `swift build` makes).
 set -euo pipefail
 
 case "${1:-}" in
@@ -45,14 +46,16 @@ command -v swift >/dev/null 2>&1 || { echo "swift not found: install the Swift 6
 eval "$(scripts/servers.sh start redis rabbitmq)"
 export RABBITMQ_URLS="${RABBITMQ_URLS:-$AMQP_URL}"
 
-step_begin "building order-pipeline (release; log: $LOG)"
-if ! swift build -c release --product order-pipeline >>"$LOG" 2>&1; then
+configuration="${RUN_CONFIGURATION:-release}"
+[[ "$configuration" == release || "$configuration" == debug ]] || { echo "run.sh: RUN_CONFIGURATION must be release or debug, not '$configuration'" >&2; exit 2; }
+step_begin "building order-pipeline ($configuration; log: $LOG)"
+if ! swift build -c "$configuration" --product order-pipeline >>"$LOG" 2>&1; then
     step_fail
     tail -n 30 "$LOG" >&2
     exit 1
 fi
 step_end
-bin="$(swift build -c release --show-bin-path)/order-pipeline"
+bin="$(swift build -c "$configuration" --show-bin-path)/order-pipeline"
 
 gateway="http://127.0.0.1:${GATEWAY_PORT:-8080}"
 dashboard="http://127.0.0.1:${DASHBOARD_PORT:-8081}"

@@ -17,6 +17,8 @@
 #                 compiler warnings fail the build step, and every step's output is shown too
 #   TEST_VERBOSE  1: show every step's output as it runs (default 1 under CI=true, else 0)
 #   TEST_SERVERS  which servers to start: all (default), redis, rabbitmq, none
+#   TEST_STEP_LIMIT  seconds a step may take before it is stopped and the run fails naming it
+#                 (default 1200: the longest step takes about 5 minutes on a 2-core machine)
 #   REDIS_PORT, AMQP_PORT, RABBITMQ_NODE, ...   passed to scripts/servers.sh (see there)
 set -euo pipefail
 
@@ -25,6 +27,7 @@ cd "$ROOT"
 TEST_SERVERS="${TEST_SERVERS:-all}"
 export CI="${CI:-}"
 TEST_VERBOSE="${TEST_VERBOSE:-$([[ "$CI" == true ]] && echo 1 || echo 0)}"
+TEST_STEP_LIMIT="${TEST_STEP_LIMIT:-1200}"
 LOGS="$ROOT/.local/logs/test"
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
@@ -40,6 +43,9 @@ CURRENT_LOG=""
 STEP_NOTE=""
 STEPS_RUN=0
 STARTED_AT=$(step_now)
+# "NAME: DURATION" of each step that ended, for the table printed at the end: CI shows the end
+# of a run's output, and this is where the time of a slow run went.
+STEP_TIMES=()
 
 cleanup() {
     local status=$?
@@ -58,8 +64,9 @@ cleanup() {
     if [[ -n "$OTLP_RECEIVER_STARTED" ]]; then
         scripts/interop/otlp-receiver.sh stop >>"$LOGS/servers-stop.log" 2>&1 || status=1
     fi
-    local took
+    local took line
     took="$(step_duration $(($(step_now) - STARTED_AT)))"
+    for line in "${STEP_TIMES[@]}"; do printf '%s:   %s\n' "$STEP_PREFIX" "$line" >&2; done
     if [[ $status == 0 ]]; then
         step_say "all $STEPS_RUN steps passed in $took (logs in ${LOGS#"$ROOT"/})"
     else
@@ -82,16 +89,44 @@ step() {
         step_say "$name (log: ${CURRENT_LOG#"$ROOT"/})"
         local started
         started=$(step_now)
-        "$@" > >(tee "$CURRENT_LOG") 2>&1
+        step_run "$@" > >(tee "$CURRENT_LOG") 2>&1
         step_begin "$name"
         # The step ran before its closing line opened: time it from its start.
         STEP_STARTED=$started
     else
         step_begin "$name"
-        "$@" >"$CURRENT_LOG" 2>&1
+        step_run "$@" >"$CURRENT_LOG" 2>&1
     fi
+    STEP_TIMES+=("$(printf '%-42s %s' "$name" "$(step_duration $(($(step_now) - STEP_STARTED)))")")
     step_end "${STEP_NOTE:-$(tests_passed "$CURRENT_LOG")}"
     STEP_NOTE=""
+}
+
+# step_run COMMAND...: runs a step's command, stopped (TERM, then KILL 30 s later) when it takes
+# longer than TEST_STEP_LIMIT, so a hung step fails the run with its name and log instead of
+# holding it until CI's own limit ends it without either. Shell functions run in a subshell
+# with the limit enforced by a watchdog, since `timeout` runs only programs.
+step_run() {
+    "$@" &
+    local pid=$! status=0
+    (
+        # Its sleep must not outlive it: it would hold the step's output open.
+        trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
+        sleep "$TEST_STEP_LIMIT" &
+        sleeper=$!
+        wait "$sleeper"
+        echo "test: step '$CURRENT_STEP' still running after $TEST_STEP_LIMIT s (TEST_STEP_LIMIT); stopping it" >&2
+        pkill -TERM -P "$pid" 2>/dev/null
+        kill -TERM "$pid" 2>/dev/null
+        sleep 30
+        pkill -KILL -P "$pid" 2>/dev/null
+        kill -KILL "$pid" 2>/dev/null
+    ) &
+    local watchdog=$!
+    wait "$pid" || status=$?
+    kill "$watchdog" 2>/dev/null || true
+    wait "$watchdog" 2>/dev/null || true
+    return "$status"
 }
 
 # The number of tests the swift test runs of a log passed, when it has any.
@@ -214,6 +249,7 @@ if [[ "$TEST_SERVERS" == all ]]; then
     step "dashboard in real clients" scripts/interop/dashboard.sh
     # scripts/run.sh on servers and ports of its own, stopped by SIGTERM and SIGINT to its pid.
     step "run.sh stopped by its pid" scripts/check/run-stop.sh
-    # Fault scenarios and HTTP abuse, short form, on servers and ports of their own.
+    # Fault scenarios and HTTP abuse, short form, on servers and ports of their own, with the
+    # release build users run (a debug gateway's larger code alone exceeds the RSS bound).
     step "chaos (short)" scripts/chaos/chaos.sh --short
 fi

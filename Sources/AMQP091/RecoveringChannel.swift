@@ -322,11 +322,14 @@ public final class RecoveringChannel: Sendable {
         state.withLock { $0.consumers[tag]?.active ?? false }
     }
 
+    /// Cancels consumer `tag` on the broker, and ends its sequence whether or not the broker
+    /// could be told: an application stopping must not wait for deliveries from a broker it
+    /// cannot reach (what the channel held goes back to the queue when its connection ends).
     func cancelConsumer(_ tag: String, timeout: Duration) async throws(AMQPConnectionError) {
+        defer { state.withLock { $0.consumers.removeValue(forKey: tag) }?.deliveries.end(nil) }
         let channel = try await current(timeout: timeout)
+        defer { channel.connection.removeConsumer(.init(channel: channel.number, tag: tag)) }
         _ = try await channel.call(BasicCancel(consumerTag: tag), timeout: timeout)
-        channel.connection.removeConsumer(.init(channel: channel.number, tag: tag))
-        state.withLock { $0.consumers.removeValue(forKey: tag) }?.deliveries.end(nil)
     }
 
     /// `consume` with the queue's current name (a server-named queue's changes on recovery).

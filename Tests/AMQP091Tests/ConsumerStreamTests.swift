@@ -84,6 +84,44 @@ import Testing
         }
     }
 
+    /// Regression: a consumer cancelled while its broker was unreachable kept its sequence open
+    /// when the cancel timed out, so a service draining on SIGTERM after losing its broker waited
+    /// for the end of its deliveries for ever. The cancel still fails, saying why, but the
+    /// sequence ends: the broker gives back what the channel held once the connection is gone.
+    @Test func aCancelThatCannotReachTheBrokerStillEndsTheSequence() async throws {
+        let broker = try await FakeBroker()
+        let script = broker.serve { session in
+            try await session.handshake()
+            let channel = try await session.openChannel()
+            _ = try await session.acceptConsume(on: channel)
+        }
+        let client = AMQPClient(endpoints: [try broker.url], redeclareDelay: .seconds(60))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            defer { group.cancelAll() }
+            let channel = try await client.openChannel()
+            let consumer = try await channel.consume(queue: "q", noAck: true)
+            let reader = Task { () -> Int in
+                var count = 0
+                for try await _ in consumer { count += 1 }
+                return count
+            }
+            // The broker hangs up and is gone for good: every reconnect is refused.
+            broker.close()
+            _ = await script.result
+            await #expect(throws: AMQPConnectionError.self) { try await consumer.cancel(timeout: .milliseconds(300)) }
+            // A backstop, so that a regression fails here rather than at the suite's time limit.
+            let backstop = Task {
+                try await Task.sleep(for: .seconds(5))
+                reader.cancel()
+            }
+            let started = ContinuousClock.now
+            #expect(try await reader.value == 0)
+            #expect(ContinuousClock.now - started < .seconds(4), "the sequence ended only when its task was cancelled")
+            backstop.cancel()
+        }
+    }
+
     @Test func cancellingTheIteratingTaskEndsTheSequence() async throws {
         let broker = try await FakeBroker()
         defer { broker.close() }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fault-injection run for the order pipeline. Starts its own Redis (AOF, appendfsync always) and
 # RabbitMQ nodes on ports of its own, runs the gateway, processor, notifier and dashboard as
-# separate processes (release build), and then, one scenario at a time: resets the state, sets the
+# separate processes (release build by default), and then, one scenario at a time: resets the state, sets the
 # inventory, starts open-loop load (a share of the ids without Idempotency-Key, sampling the
 # inventory and the gateway's RSS every 100 ms), injects one fault mid-load, lifts it, probes how
 # soon an order is accepted and notified again, and reconciles the client ledger against Redis and
@@ -60,6 +60,9 @@
 # Environment (defaults in brackets): CHAOS_RATE [1000, --short 500] CHAOS_REDIS_PORT [16431]
 #   CHAOS_AMQP_PORT [5741] CHAOS_AMQP2_PORT [5742] CHAOS_PORT_BASE [18430] (gateway, dashboard,
 #   processor, notifier, then the two proxies, on consecutive ports)
+#   CHAOS_CONFIGURATION [release]: the build the services and the chaos tool run from (debug
+#   skips the release builds while working on a scenario; the gateway's RSS bound is meant for
+#   release, and a debug gateway's larger code alone can exceed it)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -128,11 +131,16 @@ WORK="$ROOT/.local/chaos"
 mkdir -p "$WORK"
 # The notifier's log is evidence (reconcile counts the sends in it), so every run starts afresh.
 for log in gateway processor notifier dashboard amqp-proxy redis-proxy; do : >"$WORK/$log.log"; done
-BIN="$ROOT/.build/release"
-CHAOS_BIN="$ROOT/Benchmarks/.build/release/chaos"
+CONFIGURATION="${CHAOS_CONFIGURATION:-release}"
+[[ "$CONFIGURATION" == release || "$CONFIGURATION" == debug ]] || { echo "chaos: CHAOS_CONFIGURATION must be release or debug, not '$CONFIGURATION'" >&2; exit 2; }
+BIN="$ROOT/.build/$CONFIGURATION"
+CHAOS_BIN="$ROOT/Benchmarks/.build/$CONFIGURATION/chaos"
 FAILED=()
 SUMMARY=()
 PIDS_STARTED=()
+# The pid of each service and proxy by name.
+declare -A PID=()
+ROLES=(gateway processor notifier dashboard)
 SERVERS_STARTED=""
 ACTIVE_FAULT=""
 
@@ -142,6 +150,15 @@ cleanup() {
     local status=$?
     # A node left stopped or alarmed could not be shut down.
     [[ -z "$ACTIVE_FAULT" ]] || lift "$ACTIVE_FAULT" || true
+    # The services first, while the proxies still carry their connections; each gets 20 s to
+    # drain, then SIGKILL: a service that hangs on its way out is reported, not waited for.
+    local pid i services=()
+    for role in "${ROLES[@]}"; do [[ -z "${PID[$role]:-}" ]] || services+=("${PID[$role]}"); done
+    for pid in "${services[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${services[@]}"; do
+        for ((i = 0; i < 200; i++)); do alive "$pid" || break; sleep 0.1; done
+        alive "$pid" && { say "pid $pid ($(tr -d '\0' <"/proc/$pid/cmdline" 2>/dev/null)) did not stop within 20 s of SIGTERM; killing it"; kill -KILL "$pid" 2>/dev/null || true; }
+    done
     for pid in "${PIDS_STARTED[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${PIDS_STARTED[@]}"; do wait "$pid" 2>/dev/null || true; done
     # shellcheck disable=SC2086 # a list of names
@@ -156,10 +173,10 @@ install_packages redis-tools:redis-cli curl:curl
 # 10,000 idle connections need that many descriptors in the gateway and in the client.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-say "building (release)"
+say "building ($CONFIGURATION)"
 # build PACKAGE-PATH PRODUCT: the services from the root package, the chaos tool from Benchmarks.
 build() {
-    if ! swift build --package-path "$1" -c release --product "$2" >"$WORK/build.log" 2>&1; then
+    if ! swift build --package-path "$1" -c "$CONFIGURATION" --product "$2" >"$WORK/build.log" 2>&1; then
         tail -n 20 "$WORK/build.log" >&2
         say "build of $2 failed"
         exit 1
@@ -189,12 +206,10 @@ REDIS_DIRECT="redis://127.0.0.1:$REDIS_PORT/0"
 
 # --- processes ----------------------------------------------------------------------------------
 
-declare -A PID
 NODE1_URL="amqp://guest:guest@127.0.0.1:$AMQP_PROXY_PORT/"
 NODE2_URL="amqp://guest:guest@127.0.0.1:$AMQP2_PORT/"
 # Only the failover scenario lists node 2: with it listed, every broker outage would be a failover.
 BROKERS="$NODE1_URL"
-ROLES=(gateway processor notifier dashboard)
 start_proxy() { # NAME LISTEN TARGET
     "$CHAOS_BIN" proxy --listen "$2" --target "$3" 2>>"$WORK/$1.log" &
     PID[$1]=$!

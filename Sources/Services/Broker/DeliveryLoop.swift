@@ -164,9 +164,11 @@ public final class DeliveryLoop: Sendable {
     }
 
     /// Stops taking deliveries (basic.cancel), so `run()` returns once the handlers under way are
-    /// done; messages waiting out a retry delay or held are given back at once.
+    /// done; messages waiting out a retry delay or held are given back at once. A broker that
+    /// cannot be reached within 5 s is not told: the consumer ends anyway, and the broker gives
+    /// its messages back when the connection closes.
     public func stop() async {
-        try? await consumer.cancel()
+        try? await consumer.cancel(timeout: .seconds(5))
         stopping.raise()
     }
 
