@@ -35,6 +35,12 @@ extension EventLoopGroup {
     public func sleep(for duration: Duration) async throws {
         try await currentOrNext().sleep(for: duration)
     }
+
+    /// `EventLoop.sleep(until:)` on the calling thread's loop when it is one of this group's,
+    /// otherwise on the next loop.
+    public func sleep(until deadline: ContinuousClock.Instant) async throws {
+        try await currentOrNext().sleep(until: deadline)
+    }
 }
 
 /// One sleep's continuation, resumed once by whichever comes first: its timer or cancellation.

@@ -55,7 +55,7 @@ final class PipelineParts: Sendable {
                                  sender: sender ?? LoggingSender(logger: notifierLogger, latency: .milliseconds(configuration.notifyLatencyMilliseconds)),
                                  lease: .seconds(configuration.notificationLeaseSeconds),
                                  sendTimeout: .seconds(configuration.notificationLeaseSeconds) / 2, concurrency: configuration.notifyConcurrency,
-                                 tracer: tracing.tracer(for: .notifier))
+                                 tracer: tracing.tracer(for: .notifier), loops: loops)
     }
 
     /// The logger of `role`'s components.

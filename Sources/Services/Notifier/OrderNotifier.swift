@@ -1,5 +1,6 @@
 import Synchronization
 import Tracing
+import Transport
 
 /// The notifier's handling of one `notifier.queue` delivery (one event, or a batch of them):
 /// skip what was sent, take a lease on each notification so only one notifier sends it, send them
@@ -32,6 +33,10 @@ public struct OrderNotifier: Sendable {
     private let inHand: InHandSet
     private let tracer: Tracer
     private let spans: MessagingSpans
+    /// The loops that time the send deadline and the retries of a record.
+    private let loops: EventLoopGroup
+    /// Between attempts to record sends: 50 ms doubling to 2 s, within the leases.
+    private static let recordBackoff = Backoff(initial: .milliseconds(50), maximum: .seconds(2))
 
     /// `sendTimeout` bounds the sends of one message; it must stay well below `lease`, so a send
     /// cannot outlive its lease and let a second notifier send the same notification.
@@ -46,7 +51,8 @@ public struct OrderNotifier: Sendable {
         concurrency: Int = 512,
         retry: DeliveryRetryPolicy = DeliveryRetryPolicy(),
         makeToken: @escaping @Sendable () -> String = { UUIDToken.make() },
-        tracer: Tracer = .disabled
+        tracer: Tracer = .disabled,
+        loops: EventLoopGroup = .shared
     ) {
         precondition(sendTimeout < lease, "the send timeout must be shorter than the lease")
         self.store = store
@@ -60,6 +66,7 @@ public struct OrderNotifier: Sendable {
         sending = AsyncLimiter(limit: concurrency)
         self.tracer = tracer
         spans = MessagingSpans(tracer: tracer)
+        self.loops = loops
     }
 
     /// Handles a delivery of `body` without headers; see `handle(_:)`.
@@ -144,7 +151,7 @@ public struct OrderNotifier: Sendable {
             let chunk = events[start..<min(start + sending.limit, events.count)]
             await withTaskGroup(of: (id: String, error: String?)?.self) { group in
                 group.addTask {
-                    try? await Task.sleep(until: deadline)
+                    try? await loops.sleep(until: deadline)
                     return nil
                 }
                 for (event, parent) in chunk {
@@ -188,7 +195,7 @@ public struct OrderNotifier: Sendable {
     /// gives up. A notification another notifier holds the lease of now is left to it. Each
     /// attempt is a span under the batch's parent (`trace`).
     private func record(_ ids: [String], sendID: String, leasedAt: ContinuousClock.Instant, trace: BatchTrace) async -> String? {
-        await retrying(until: leasedAt + lease, maxDelay: .seconds(2)) {
+        await retrying(until: leasedAt + lease, backoff: Self.recordBackoff, on: loops) {
             _ = try await trace.run { try await store.recordSent(ids, token: leaseToken, sendID: sendID) }
         }.map { "\($0)" }
     }
