@@ -128,6 +128,7 @@ public enum PipelineApp {
             // flushes the spans.
             defer { tasks.cancelAll() }
             tasks.addTask { await tracing.run() }
+            tasks.addTask { await MemoryTrimmer.run(every: .seconds(5), until: stop, on: loops) }
             // Every port is bound at once, so liveness answers while Redis and the broker are
             // awaited; the routes are installed once both answer (until then, 503).
             var servers: [ServiceRole: HTTPServer] = [:]
