@@ -4,10 +4,10 @@
 # through the shipped runner, the command-line checks (--help of every tool, scripts/run.sh
 # stopped by its pid), a short seeded fuzz pass, the WebSocket interop check (Python's websockets
 # client), the live dashboard in websockets and headless Chromium, the Redis Sentinel and Cluster
-# tests, the AMQP interop and recovery checks and the short fault-injection run, validates
-# docker-compose.yml and the Kubernetes manifests, and stops on exit exactly the servers it
-# started (and the OTLP test receiver, scripts/interop/otlp-receiver.sh, likewise). Exits non-zero
-# when any step fails.
+# tests, the AMQP interop and recovery checks, the README's library examples (Examples/) and the
+# short fault-injection run, validates docker-compose.yml and the Kubernetes manifests, and stops
+# on exit exactly the servers it started (and the OTLP test receiver, scripts/interop/
+# otlp-receiver.sh, likewise). Exits non-zero when any step fails.
 #
 # It prints one line per step, what and how long; each step's full output (apt-get, the build,
 # the tests) goes to .local/logs/test/NN-STEP.log, and the end of a failing step's log is shown.
@@ -19,6 +19,10 @@
 #   TEST_SERVERS  which servers to start: all (default), redis, rabbitmq, none
 #   TEST_STEP_LIMIT  seconds a step may take before it is stopped and the run fails naming it
 #                 (default 1200: the longest step takes about 5 minutes on a 2-core machine)
+#   TEST_TIME_BUDGET  seconds the whole run may take: a step that would start later fails the run
+#                 instead, and a running step is stopped when the budget ends, so a slow machine
+#                 gets the table of step times rather than an outside timeout (default 4800 under
+#                 CI=true, for CI's limit of 90 minutes; none otherwise)
 #   REDIS_PORT, AMQP_PORT, RABBITMQ_NODE, ...   passed to scripts/servers.sh (see there)
 set -euo pipefail
 
@@ -28,6 +32,7 @@ TEST_SERVERS="${TEST_SERVERS:-all}"
 export CI="${CI:-}"
 TEST_VERBOSE="${TEST_VERBOSE:-$([[ "$CI" == true ]] && echo 1 || echo 0)}"
 TEST_STEP_LIMIT="${TEST_STEP_LIMIT:-1200}"
+TEST_TIME_BUDGET="${TEST_TIME_BUDGET:-$([[ "$CI" == true ]] && echo 4800 || echo 0)}"
 LOGS="$ROOT/.local/logs/test"
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
@@ -70,7 +75,7 @@ cleanup() {
     if [[ $status == 0 ]]; then
         step_say "all $STEPS_RUN steps passed in $took (logs in ${LOGS#"$ROOT"/})"
     else
-        step_say "FAILED in step '$CURRENT_STEP' (exit $status) after $took; its log: ${CURRENT_LOG#"$ROOT"/}"
+        step_say "FAILED in step '$CURRENT_STEP' (exit $status) after $took${CURRENT_LOG:+; its log: ${CURRENT_LOG#"$ROOT"/}}"
     fi
     exit "$status"
 }
@@ -82,6 +87,11 @@ trap cleanup EXIT
 step() {
     local name="$1"
     shift
+    if ((TEST_TIME_BUDGET > 0 && $(step_now) - STARTED_AT >= TEST_TIME_BUDGET * 1000)); then
+        CURRENT_STEP="$name" CURRENT_LOG=""
+        echo "test: the run's time budget of $TEST_TIME_BUDGET s (TEST_TIME_BUDGET) is spent before step '$name'" >&2
+        exit 1
+    fi
     STEPS_RUN=$((STEPS_RUN + 1))
     CURRENT_STEP="$name"
     CURRENT_LOG="$LOGS/$(printf '%02d' "$STEPS_RUN")-$(echo "$name" | tr -c 'a-z0-9\n' '-' | tr -s '-' | sed 's/-$//').log"
@@ -103,19 +113,25 @@ step() {
 }
 
 # step_run COMMAND...: runs a step's command, stopped (TERM, then KILL 30 s later) when it takes
-# longer than TEST_STEP_LIMIT, so a hung step fails the run with its name and log instead of
-# holding it until CI's own limit ends it without either. Shell functions run in a subshell
-# with the limit enforced by a watchdog, since `timeout` runs only programs.
+# longer than TEST_STEP_LIMIT or the rest of TEST_TIME_BUDGET, so a hung or slow step fails the
+# run with its name and log instead of holding it until CI's own limit ends it without either.
+# Shell functions run in a subshell with the limit enforced by a watchdog, since `timeout` runs
+# only programs.
 step_run() {
+    local limit=$TEST_STEP_LIMIT left
+    if ((TEST_TIME_BUDGET > 0)); then
+        left=$((TEST_TIME_BUDGET - ($(step_now) - STARTED_AT) / 1000))
+        ((left > limit)) || limit=$((left > 1 ? left : 1))
+    fi
     "$@" &
     local pid=$! status=0
     (
         # Its sleep must not outlive it: it would hold the step's output open.
         trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
-        sleep "$TEST_STEP_LIMIT" &
+        sleep "$limit" &
         sleeper=$!
         wait "$sleeper"
-        echo "test: step '$CURRENT_STEP' still running after $TEST_STEP_LIMIT s (TEST_STEP_LIMIT); stopping it" >&2
+        echo "test: step '$CURRENT_STEP' still running after $limit s (TEST_STEP_LIMIT $TEST_STEP_LIMIT s, TEST_TIME_BUDGET $TEST_TIME_BUDGET s); stopping it" >&2
         pkill -TERM -P "$pid" 2>/dev/null
         kill -TERM "$pid" 2>/dev/null
         sleep 30
@@ -244,6 +260,8 @@ if [[ "$TEST_SERVERS" == all || "$TEST_SERVERS" == rabbitmq ]]; then
     step "amqp recovery" scripts/interop/amqp-recovery.sh
 fi
 if [[ "$TEST_SERVERS" == all ]]; then
+    # The README's library examples (Examples/), built and run against the servers.
+    step "library examples" scripts/check/examples.sh
     # The live dashboard in Python's websockets client and in headless Chromium (Selenium), on
     # servers and ports of its own; the screenshot goes to .local/artifacts/dashboard.png.
     step "dashboard in real clients" scripts/interop/dashboard.sh
