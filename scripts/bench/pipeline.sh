@@ -135,19 +135,6 @@ run_wrk() {
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$LUA" "http://$HOST:$1/orders" -- "$2" >"$3" 2>&1
 }
 
-# wrk_field OUT NAME: requests | non2xx | seconds | p50 | p99 (latencies in ms).
-wrk_field() {
-    awk -v want="$2" '
-        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-        / requests in / { requests = $1; seconds = $4; sub(/s,?$/, "", seconds) }
-        /Non-2xx or 3xx responses:/ { non2xx = $NF }
-        /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
-        END {
-            if (want == "requests") print requests + 0; else if (want == "non2xx") print non2xx + 0
-            else if (want == "seconds") print seconds + 0; else if (want == "p50") print p50; else print p99
-        }' "$1"
-}
-
 queues_empty() {
     "${RABBITCTL[@]}" list_queues name messages 2>/dev/null |
         awk '$1 == "orders.queue" || $1 == "notifier.queue" { total += $2; seen++ } END { exit !(seen == 2 && total == 0) }'
