@@ -17,6 +17,19 @@ import Testing
         }
     }
 
+    /// Runs `body` with a recovering client's consumer of queue "q" on `broker`, the client's
+    /// `run()` going meanwhile. Recovery waits a minute between attempts: the tests see what
+    /// comes without it.
+    func withRecoveringConsumer(of broker: FakeBroker, _ body: (RecoveringConsumer) async throws -> Void) async throws {
+        let client = AMQPClient(endpoints: [try broker.url], redeclareDelay: .seconds(60))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            defer { group.cancelAll() }
+            let channel = try await client.openChannel()
+            try await body(try await channel.consume(queue: "q", noAck: true))
+        }
+    }
+
     static func deliver(_ body: String, tag: UInt64, consumer: String, channel: UInt16, into burst: inout ByteBuffer) throws {
         let deliver = BasicDeliver(consumerTag: consumer, deliveryTag: tag, routingKey: "q")
         try FrameEncoder().encodeContent(channel: channel, method: .basicDeliver(deliver), properties: BasicProperties(), body: ByteBuffer(string: body), into: &burst)
@@ -65,12 +78,7 @@ import Testing
         }
         defer { script.cancel() }
         // No recovery step within the test: the late delivery must come by itself.
-        let client = AMQPClient(endpoints: [try broker.url], redeclareDelay: .seconds(60))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await client.run() }
-            defer { group.cancelAll() }
-            let channel = try await client.openChannel()
-            let consumer = try await channel.consume(queue: "q", noAck: true)
+        try await withRecoveringConsumer(of: broker) { consumer throws in
             let first = Task { () -> String? in
                 for try await delivery in consumer { return String(describing: delivery.body) }
                 return nil
@@ -95,12 +103,7 @@ import Testing
             let channel = try await session.openChannel()
             _ = try await session.acceptConsume(on: channel)
         }
-        let client = AMQPClient(endpoints: [try broker.url], redeclareDelay: .seconds(60))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await client.run() }
-            defer { group.cancelAll() }
-            let channel = try await client.openChannel()
-            let consumer = try await channel.consume(queue: "q", noAck: true)
+        try await withRecoveringConsumer(of: broker) { consumer throws in
             let reader = Task { () -> Int in
                 var count = 0
                 for try await _ in consumer { count += 1 }
