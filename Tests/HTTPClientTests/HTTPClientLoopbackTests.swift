@@ -156,9 +156,11 @@ final class ScriptedServer: Sendable {
             try await client.execute(HTTPClientRequest(method: "POST", target: "/"))
         }
         #expect(ContinuousClock.now - started < .seconds(5), "the read timeout, not the request timeout, ended the wait")
+        // A second long enough for the connect and the write of a busy parallel run (with
+        // 200 ms, the write itself timed out now and then), and still far below the default.
         let deadline = HTTPClient(host: "127.0.0.1", port: server.port)
         await #expect(throws: HTTPClientError.timedOut(.read, address: "127.0.0.1:\(server.port)")) {
-            try await deadline.execute(HTTPClientRequest(method: "POST", target: "/"), deadline: .now + .milliseconds(200))
+            try await deadline.execute(HTTPClientRequest(method: "POST", target: "/"), deadline: .now + .seconds(1))
         }
     }
 

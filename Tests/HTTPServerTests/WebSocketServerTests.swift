@@ -222,11 +222,15 @@ private func echo(_ seen: Seen) -> HTTPRouter.WebSocketHandler {
         let client = try await WebSocketTestClient(port: server.port)
         #expect(try await client.upgrade(path: "/live", port: server.port).status == 101)
         try await seen.started.reached(1)
-        // 4,000 updates of 64 KiB (250 MiB in all) for a peer that reads none of them.
+        // Updates of 64 KiB for a peer that reads none of them, until the server closes it (at
+        // most 8,000, 500 MiB). A fixed count was flaky: when a busy machine let the sender
+        // coalesce more, the socket's buffers could take all it sent, and the sender then
+        // waited for an update that never came, with no write to time out.
         let update = [UInt8](repeating: UInt8(ascii: "x"), count: 64 << 10)
-        let published = 4_000
-        for _ in 0..<published {
+        var published = 0
+        while seen.ended.value == 0, published < 8_000 {
             broadcast.publish(WebSocketPreparedMessage(text: update))
+            published += 1
             await Task.yield()
         }
         try await seen.ended.reached(1, timeout: .seconds(20))

@@ -147,13 +147,15 @@ import Transport
     @Test func aSlowReceiverTimesTheRequestOut() async throws {
         let receiver = try OTLPReceiver()
         // More slow answers than attempts fit in the deadline: each attempt times out.
-        try await receiver.script(Array(repeating: ["status": 200, "delay": 3], count: 8))
+        // The deadline leaves room for a second attempt even when a parallel test run delays
+        // the first; the answers come long after it.
+        try await receiver.script(Array(repeating: ["status": 200, "delay": 6], count: 8))
         let exporter = try exporter(receiver, timeout: .milliseconds(300))
         let started = ContinuousClock.now
-        let result = await exporter.export(someSpans(1), deadline: .now + .seconds(1))
+        let result = await exporter.export(someSpans(1), deadline: .now + .seconds(2))
         let elapsed = ContinuousClock.now - started
         #expect(result != .success)
-        #expect(elapsed < .milliseconds(2500), "the request timeouts ended the wait before the 3 s answer, after \(elapsed)")
+        #expect(elapsed < .milliseconds(4500), "the request timeouts ended the wait before the 6 s answer, after \(elapsed)")
         if case .failure(let reason) = result { #expect(reason.contains("timed out"), "\(reason)") }
         let attempts = try await receiver.requests().count
         #expect(attempts >= 2 && attempts == exporter.retries + 1, "timeouts are retried until the deadline")
