@@ -54,6 +54,7 @@ STEP_TIMES=()
 
 cleanup() {
     local status=$?
+    step_stop_watchdog
     if [[ $status != 0 ]]; then
         step_fail
         if [[ -s "$CURRENT_LOG" && "$TEST_VERBOSE" != 1 ]]; then
@@ -112,37 +113,44 @@ step() {
     STEP_NOTE=""
 }
 
-# step_run COMMAND...: runs a step's command, stopped (TERM, then KILL 30 s later) when it takes
-# longer than TEST_STEP_LIMIT or the rest of TEST_TIME_BUDGET, so a hung or slow step fails the
-# run with its name and log instead of holding it until CI's own limit ends it without either.
-# Shell functions run in a subshell with the limit enforced by a watchdog, since `timeout` runs
-# only programs.
+# step_run COMMAND...: runs a step's command in this shell (a step function sets variables the
+# later steps and the cleanup read: the servers' URLs, SERVERS_STARTED), with a watchdog that
+# stops it (TERM, then KILL 30 s later, to this shell's children but the watchdog and the log's
+# tee) when it takes longer than TEST_STEP_LIMIT or the rest of TEST_TIME_BUDGET. So a hung or
+# slow step fails the run with its name and log instead of holding it until CI's own limit ends
+# it without either. A failing command ends the run (set -e); the cleanup stops the watchdog.
+STEP_WATCHDOG=""
 step_run() {
-    local limit=$TEST_STEP_LIMIT left
+    local limit=$TEST_STEP_LIMIT left shell=$$
     if ((TEST_TIME_BUDGET > 0)); then
         left=$((TEST_TIME_BUDGET - ($(step_now) - STARTED_AT) / 1000))
         ((left > limit)) || limit=$((left > 1 ? left : 1))
     fi
-    "$@" &
-    local pid=$! status=0
     (
+        watchdog=$BASHPID
         # Its sleep must not outlive it: it would hold the step's output open.
         trap 'kill "$sleeper" 2>/dev/null; exit 0' TERM
         sleep "$limit" &
         sleeper=$!
         wait "$sleeper"
         echo "test: step '$CURRENT_STEP' still running after $limit s (TEST_STEP_LIMIT $TEST_STEP_LIMIT s, TEST_TIME_BUDGET $TEST_TIME_BUDGET s); stopping it" >&2
-        pkill -TERM -P "$pid" 2>/dev/null
-        kill -TERM "$pid" 2>/dev/null
-        sleep 30
-        pkill -KILL -P "$pid" 2>/dev/null
-        kill -KILL "$pid" 2>/dev/null
+        for signal in TERM KILL; do
+            ps -o pid=,comm= --ppid "$shell" | while read -r pid command; do
+                [[ "$pid" == "$watchdog" || "$command" == tee ]] || kill "-$signal" "$pid" 2>/dev/null || true
+            done
+            sleep 30
+        done
     ) &
-    local watchdog=$!
-    wait "$pid" || status=$?
-    kill "$watchdog" 2>/dev/null || true
-    wait "$watchdog" 2>/dev/null || true
-    return "$status"
+    STEP_WATCHDOG=$!
+    "$@"
+    step_stop_watchdog
+}
+
+step_stop_watchdog() {
+    [[ -n "${STEP_WATCHDOG:-}" ]] || return 0
+    kill "$STEP_WATCHDOG" 2>/dev/null || true
+    wait "$STEP_WATCHDOG" 2>/dev/null || true
+    STEP_WATCHDOG=""
 }
 
 # The number of tests the swift test runs of a log passed, when it has any.
