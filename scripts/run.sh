@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# usage: scripts/run.sh [--help]
+# usage: scripts/run.sh [--redis single|sentinel|cluster] [--rabbitmq single|cluster] [--help]
 #
 # The project's run command: installs and starts Redis and RabbitMQ on loopback when they are
 # missing (scripts/servers.sh), builds the services, and runs the whole pipeline — gateway,
@@ -7,6 +7,13 @@
 # cleanly. The pipeline replaces this script's process (exec), so its pid is the pipeline's: a
 # signal sent to it reaches the pipeline and nothing is left holding the ports.
 # The servers stay up afterwards (with their data); stop them with scripts/servers.sh stop.
+#
+# Topologies, all on loopback from Debian's packages (see README, "Running in production"):
+#   --redis single     one Redis on REDIS_PORT (the default)
+#   --redis sentinel   1 master and 2 replicas watched by 3 sentinels (ports 6391-6393, 26391-26393)
+#   --redis cluster    a Redis Cluster of 3 masters with a replica each (ports 7001-7006)
+#   --rabbitmq single  one RabbitMQ node on AMQP_PORT (the default)
+#   --rabbitmq cluster three RabbitMQ nodes joined into one cluster, quorum queues on all three
 #
 # It prints one line per step, what and how long; the output of apt-get and of the build goes to
 # .local/logs/install.log and .local/logs/run.log.
@@ -17,17 +24,33 @@
 # to run the build `swift build` makes).
 set -euo pipefail
 
-case "${1:-}" in
-    "") ;;
-    -h | --help | -help)
-        # The comment above, without its marks.
-        sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
-        exit 0
-        ;;
-    *)
-        echo "run.sh: unknown argument '$1' (see 'scripts/run.sh --help')" >&2
-        exit 2
-        ;;
+usage() { sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"; }
+redis_topology=single
+rabbitmq_topology=single
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        -h | --help | -help) usage; exit 0 ;;
+        --redis=*) redis_topology="${1#*=}" ;;
+        --redis) redis_topology="${2:-}"; shift ;;
+        --rabbitmq=*) rabbitmq_topology="${1#*=}" ;;
+        --rabbitmq) rabbitmq_topology="${2:-}"; shift ;;
+        *)
+            echo "run.sh: unknown argument '$1' (see 'scripts/run.sh --help')" >&2
+            exit 2
+            ;;
+    esac
+    shift
+done
+case "$redis_topology" in
+    single) servers=(redis) ;;
+    sentinel) servers=(redis-sentinel) ;;
+    cluster) servers=(redis-cluster) ;;
+    *) echo "run.sh: --redis takes single, sentinel or cluster, not '$redis_topology'" >&2; exit 2 ;;
+esac
+case "$rabbitmq_topology" in
+    single) servers+=(rabbitmq) ;;
+    cluster) servers+=(rabbitmq-cluster) ;;
+    *) echo "run.sh: --rabbitmq takes single or cluster, not '$rabbitmq_topology'" >&2; exit 2 ;;
 esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,8 +66,24 @@ if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then
 fi
 command -v swift >/dev/null 2>&1 || { echo "swift not found: install the Swift 6.3 toolchain (e.g. in /opt/swift)" >&2; exit 1; }
 
-eval "$(scripts/servers.sh start redis rabbitmq)"
-export RABBITMQ_URLS="${RABBITMQ_URLS:-$AMQP_URL}"
+eval "$(scripts/servers.sh start "${servers[@]}")"
+# The services' REDIS_URL and RABBITMQ_URLS for the topology, and how to set the stock in it.
+case "$redis_topology" in
+    single) stock_cli="redis-cli -p ${REDIS_URL##*:}" ;;
+    sentinel)
+        export REDIS_URL="$REDIS_SENTINEL_URL"
+        stock_cli="redis-cli -p ${REDIS_SENTINEL_DATA_PORT:-6391}"
+        ;;
+    cluster)
+        export REDIS_URL="$REDIS_CLUSTER_URL"
+        stock_cli="redis-cli -c -p ${REDIS_CLUSTER_PORT:-7001}"
+        ;;
+esac
+if [[ "$rabbitmq_topology" == cluster ]]; then
+    export RABBITMQ_URLS="$AMQP_CLUSTER_URLS" RABBITMQ_TOPOLOGY=cluster
+else
+    export RABBITMQ_URLS="${RABBITMQ_URLS:-$AMQP_URL}"
+fi
 
 configuration="${RUN_CONFIGURATION:-release}"
 [[ "$configuration" == release || "$configuration" == debug ]] || { echo "run.sh: RUN_CONFIGURATION must be release or debug, not '$configuration'" >&2; exit 2; }
@@ -62,7 +101,7 @@ dashboard="http://127.0.0.1:${DASHBOARD_PORT:-8081}"
 order="'{\"id\":\"order-1\",\"email\":\"me@example.com\",\"sku\":\"ABC\",\"qty\":2}'"
 # The walkthrough, command and comment: the comments line up in one column.
 walkthrough=(
-    "redis-cli -p ${REDIS_URL##*:} SET inventory:ABC 100" ""
+    "$stock_cli SET inventory:ABC 100" ""
     "curl -X POST $gateway/orders -H 'Content-Type: application/json' \\" ""
     "     -d $order" "202 Order received: order-1"
     "curl -X POST $gateway/orders -H 'Content-Type: application/json' \\" ""
