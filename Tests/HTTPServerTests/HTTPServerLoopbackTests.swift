@@ -20,6 +20,22 @@ import TestSupport
         await server.stop()
     }
 
+    /// Regression: a request's fields and body are slices of the buffer it was read into, so a
+    /// small POST kept the whole 16 KiB read space alive while its handler ran; a gateway
+    /// holding thousands of requests through a hung dependency went from 25 to 71 MiB of RSS.
+    @Test func aSmallRequestKeepsOnlyStorageOfItsSize() async throws {
+        let server = try await TestServer()
+        let client = try await HTTPTestClient(port: server.port)
+        let body = String(repeating: "x", count: 300)
+        try await client.send("POST /retained HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        var pending: [UInt8] = []
+        let response = try #require(try await client.response(&pending))
+        let retained = try #require(Int(response.body))
+        #expect(retained < 2048, "a 300-byte body keeps \(retained) bytes of storage")
+        client.close()
+        await server.stop()
+    }
+
     @Test func pipelinedResponsesComeInOrder() async throws {
         let server = try await TestServer()
         let client = try await HTTPTestClient(port: server.port)

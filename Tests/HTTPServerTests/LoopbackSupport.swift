@@ -34,6 +34,10 @@ final class TestServer: Sendable {
         router.post("/echo") { request in
             HTTPResponse(status: .ok, body: .bytes(request.body))
         }
+        // The storage a received body keeps alive, in bytes.
+        router.post("/retained") { request in
+            .text("\(request.body.capacity)")
+        }
         router.get("/slow") { _ in
             try await Task.sleep(for: .milliseconds(300))
             return .text("slow done")
