@@ -137,11 +137,13 @@ final class MemoryReservations: ReservationStore {
     let stock = Mutex<[String: Int]>([:])
     let decisions = Mutex<[String: OrderDecision]>([:])
     let failures = Mutex(0)
+    /// What each failure throws.
+    let failure = Mutex<any Error & Sendable>(Down())
 
     struct Down: Error {}
 
     func reserve(_ orders: [Order]) async throws -> [OrderDecision] {
-        if failures.withLock({ f in defer { f = max(f - 1, 0) }; return f > 0 }) { throw Down() }
+        if failures.withLock({ f in defer { f = max(f - 1, 0) }; return f > 0 }) { throw failure.withLock { $0 } }
         return orders.map(decide)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Services
+import RESP
 import Testing
 
 @Suite struct OrderProcessorTests {
@@ -91,6 +92,38 @@ import Testing
             return
         }
         #expect(orderIDs == ["o-1"])
+    }
+
+    /// Regression: Redis refusing writes for 60 s (OOM under `maxmemory`) spent the attempts of
+    /// the orders in hand, and dead-lettered orders the gateway had answered 202 for. Redis
+    /// being unavailable holds the message at any attempt; other failures still count.
+    @Test(arguments: [
+        RedisClientError.server(RedisServerError(reply: "OOM command not allowed when used memory > 'maxmemory'")),
+        RedisClientError.server(RedisServerError(reply: "READONLY You can't write against a read only replica.")),
+        RedisClientError.commandTimeout(.seconds(5)),
+        RedisClientError.connectionClosed(reason: "the server closed the connection"),
+    ])
+    func redisBeingUnavailableHoldsTheMessageAtAnyAttempt(error: RedisClientError) async {
+        store.failures.withLock { $0 = 1 }
+        store.failure.withLock { $0 = error }
+        let processor = OrderProcessor(store: store, events: ScriptedPublisher())
+        let action = await processor.handle(body: bytes(#"{"id":"o-1","sku":"sku-1","qty":1}"#), attempt: 10)
+        guard case .hold = action else {
+            Issue.record("expected a hold, got \(action)")
+            return
+        }
+    }
+
+    @Test func aRedisErrorAboutTheDataStillCountsTowardsDeadLettering() async {
+        store.failures.withLock { $0 = 1 }
+        store.failure.withLock { $0 = RedisClientError.server(RedisServerError(reply: "WRONGTYPE Operation against a key holding the wrong kind of value")) }
+        var policy = DeliveryRetryPolicy()
+        policy.maxAttempts = 3
+        let processor = OrderProcessor(store: store, events: ScriptedPublisher(), retry: policy)
+        guard case .deadLetter = await processor.handle(body: bytes(#"{"id":"o-1","sku":"sku-1","qty":1}"#), attempt: 3) else {
+            Issue.record("expected dead-lettering after the last attempt")
+            return
+        }
     }
 
     /// Regression: five attempts gave up within 1.5 s, so a Redis restart (LOADING while it replays

@@ -6,7 +6,9 @@ import Tracing
 /// let the delivery be acknowledged.
 ///
 /// Only a message that cannot be decided is dead-lettered: a malformed one at once, one whose
-/// decision keeps failing once its retry budget is spent. Once decided, its events are published
+/// decision keeps failing once its retry budget is spent. Redis being unavailable (unreachable,
+/// refusing writes, short of replicas: `RedisUnavailability`) holds the delivery instead, as it
+/// is no fault of the message. Once decided, its events are published
 /// until they go out, however long the broker blocks, alarms or finds no route: the delivery is
 /// held, not given back (`DeliveryAction.hold`), so waiting spends none of the budget.
 ///
@@ -53,8 +55,11 @@ public struct OrderProcessor: Sendable {
         let decisions: [OrderDecision]
         do {
             decisions = try await trace.run { try await store.reserve(orders) }
+        } catch where RedisUnavailability.covers(error) {
+            // Redis cannot decide anything now; the message is not at fault.
+            return .hold(reason: "reserve: \(error)")
         } catch {
-            // Before the decision: a failure here may be the message's own, so it counts.
+            // Any other failure before the decision may be the message's own, so it counts.
             return retry.afterFailure(attempt: attempt, reason: "reserve: \(error)", orderIDs: orders.map(\.id))
         }
         for (span, decision) in zip(trace.items, decisions) {
