@@ -12,7 +12,7 @@ import TestSupport
     let run = UUID().uuidString.prefix(8)
 
     func accept(_ ids: [String], _ store: RedisPipelineStore) async throws {
-        let claims = ids.map { IdempotencyClaim(orderID: $0, idempotencyKey: nil, record: IdempotencyRecord(state: .inFlight, token: "t", fingerprint: "f")) }
+        let claims = ids.map { IdempotencyClaim(orderID: $0, idempotencyKey: nil, record: IdempotencyRecord(state: .inFlight, token: "t", fingerprint: "f"), payload: []) }
         _ = try await store.claim(claims, inFlightTTL: .seconds(30), recordTTL: .seconds(3600))
         try await store.accept(claims, ttl: .seconds(3600))
     }

@@ -19,7 +19,8 @@ import TestSupport
     }
 
     func claim(_ id: String, key: String? = nil, token: String, fingerprint: String = "f") -> IdempotencyClaim {
-        IdempotencyClaim(orderID: id, idempotencyKey: key, record: IdempotencyRecord(state: .inFlight, token: token, fingerprint: fingerprint))
+        IdempotencyClaim(orderID: id, idempotencyKey: key, record: IdempotencyRecord(state: .inFlight, token: token, fingerprint: fingerprint),
+                         payload: Order(id: id, sku: "SKU", qty: 1).canonicalJSON)
     }
 
     func claim(_ claims: [IdempotencyClaim]) async throws -> [ClaimResult] {

@@ -14,6 +14,11 @@ struct TestPipeline: Sendable {
     static func start(
         roles: [ServiceRole] = ServiceRole.allCases, configuration: ServiceConfiguration, logger: JSONLogger, sender: (any NotificationSender)? = nil
     ) async throws -> TestPipeline {
+        // The open-order sweep is off here: the shared Redis holds open orders of other tests
+        // (the store tests accept orders that nobody notifies), which a sweep would decide.
+        // `OpenOrderSweeperTests` test the sweep on keys of their own.
+        var configuration = configuration
+        configuration.openOrderSweepSeconds = 0
         let stop = StopSignal()
         let (serving, announce) = AsyncStream.makeStream(of: RunningPipeline.self)
         // Owner: the returned value, whose `stop()` ends it (tests that never stop it leave it to

@@ -177,6 +177,7 @@ public enum PipelineApp {
             tasks.addTask { await parts.runGateways() }
             let ports = servers.mapValues(\.port)
             tasks.addTask { await parts.runDashboards(ports: ports, until: stop, loops: loops) }
+            tasks.addTask { await parts.runOpenOrderSweep(until: stop, loops: loops) }
             serving(RunningPipeline(ports: ports))
             await stop.wait()
             for server in servers.values { await server.shutdown(gracePeriod: .seconds(10)) }

@@ -115,6 +115,22 @@ final class PipelineParts: Sendable {
         }
     }
 
+    /// Sweeps the open orders (see `OpenOrderSweeper`) until `stop` is raised, when this process
+    /// runs the processor and the sweep is on. The sweep runs only while `orders.queue` and
+    /// `notifier.queue` have no messages waiting on the publishing broker.
+    func runOpenOrderSweep(until stop: StopSignal, loops: EventLoopGroup) async {
+        guard roles.contains(.processor), configuration.openOrderSweepSeconds > 0 else { return }
+        var sweep = OpenOrderSweeper.Configuration()
+        sweep.age = .seconds(configuration.openOrderSweepSeconds)
+        sweep.interval = min(.seconds(5), sweep.age / 2)
+        let gauge = QueueDepthGauge(client: broker.publishing)
+        let sweeper = OpenOrderSweeper(store: store, processor: processor, configuration: sweep, metrics: metrics, logger: logger(for: .processor)) {
+            let depths = await gauge.depths(of: [PipelineTopology.ordersQueue, PipelineTopology.notifierQueue])
+            return depths.values.allSatisfy { $0 == 0 }
+        }
+        await sweeper.run(until: stop, loops: loops)
+    }
+
     /// Runs the samplers of the live dashboards built so far until `stop` is raised, probing the
     /// health targets of the configuration (by default every role on 127.0.0.1, at `ports` for
     /// the roles this process serves).

@@ -44,6 +44,9 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var idempotencyTTLSeconds = 24 * 3600
     /// Seconds a notifier's lease on one notification lasts.
     public var notificationLeaseSeconds = 30
+    /// Seconds an accepted order may stay without its notification before the processor decides
+    /// it again from its payload in Redis (`OpenOrderSweeper`); 0 turns the sweep off.
+    public var openOrderSweepSeconds = 30
     /// Simulated latency of the default (logging) notification sender, in milliseconds.
     public var notifyLatencyMilliseconds = 0
     /// Gateway batches committed at once (see `OrderGateway.Configuration.batchLanes`).
@@ -182,6 +185,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
         number("INFLIGHT_TTL_SECONDS", \.inFlightTTLSeconds, 1...3600, "seconds a request's claim holds its idempotency scope"),
         number("IDEMPOTENCY_TTL_SECONDS", \.idempotencyTTLSeconds, 1...30 * 24 * 3600, "seconds an idempotency record is remembered"),
         number("NOTIFICATION_LEASE_SECONDS", \.notificationLeaseSeconds, 2...3600, "seconds a notifier's lease on one send lasts"),
+        number("OPEN_ORDER_SWEEP_SECONDS", \.openOrderSweepSeconds, 0...86_400,
+               "seconds an accepted order may go unnotified before the processor decides it again (0 turns this off)"),
         number("NOTIFY_LATENCY_MS", \.notifyLatencyMilliseconds, 0...60_000, "simulated latency of the logging notification sender"),
         number("BATCH_LANES", \.batchLanes, 1...256, "gateway batches committed at once"),
         number("BATCH_MAX_ORDERS", \.maxBatchOrders, 1...1024, "most orders in one gateway batch (one broker message)"),

@@ -34,7 +34,8 @@ struct BatchCommit: Sendable {
             let submission = batch[index]
             return IdempotencyClaim(
                 orderID: submission.order.id, idempotencyKey: submission.idempotencyKey,
-                record: IdempotencyRecord(state: .inFlight, token: "\(token).\(index)", fingerprint: submission.fingerprint))
+                record: IdempotencyRecord(state: .inFlight, token: "\(token).\(index)", fingerprint: submission.fingerprint),
+                payload: submission.payload)
         }
         let results: [ClaimResult]
         do {

@@ -9,11 +9,15 @@ public struct IdempotencyClaim: Sendable, Equatable {
     public var idempotencyKey: String?
     /// The in-flight record the claim writes.
     public var record: IdempotencyRecord
+    /// The order as published (its canonical JSON), kept with the accepted order until it is
+    /// notified, so an order the broker confirmed and then lost can still be decided.
+    public var payload: [UInt8]
 
-    public init(orderID: String, idempotencyKey: String?, record: IdempotencyRecord) {
+    public init(orderID: String, idempotencyKey: String?, record: IdempotencyRecord, payload: [UInt8]) {
         self.orderID = orderID
         self.idempotencyKey = idempotencyKey
         self.record = record
+        self.payload = payload
     }
 
     /// The record once the broker confirmed the order.

@@ -87,34 +87,42 @@ enum GatewayScripts {
         return results
         """)
 
-    /// Finalise of a batch after the broker's confirm. KEYS[1] the totals of the slot, then each
-    /// request's keys by its mode; ARGV[1] how long an accepted record is kept in ms, then per
-    /// request its mode and its claim prefix `inflight|token|`.
+    /// Finalise of a batch after the broker's confirm. KEYS[1] the totals of the slot, KEYS[2] its
+    /// set of open orders, then each request's keys by its mode; ARGV[1] how long an accepted
+    /// record is kept in ms, then per request its mode, its claim prefix `inflight|token|`, its
+    /// order id and its payload (the last two empty in mode `k`).
     /// Marks each order accepted unless the processor already moved it on, stamps `accepted_at`
     /// (Redis clock, ms) for end-to-end latency, and turns each record the claim still holds into
     /// an accepted one, `accepted|token|fingerprint|until`, keeping the claim's `until` (from
     /// which an audit reads when the claim was made); a claim taken over since changes nothing:
     /// the broker has the order all the same. An order is counted in the `accepted` total once,
     /// when its `accepted_at` is first set, so a retry of this script after a lost reply counts
-    /// nothing twice. Returns how many were counted.
+    /// nothing twice. Each order also joins the open orders (until notified) with its payload on
+    /// its hash, so a message the broker confirmed and then lost is found and decided anyway (see
+    /// `OpenOrderScripts`). Returns how many were counted.
     static let accept = RedisScript("""
         local now = redis.call('TIME')
         local ms = string.format('%d', now[1] * 1000 + math.floor(now[2] / 1000))
-        local counted, k = 0, 2
+        local counted, k = 0, 3
         local function finalise(key, prefix)
           local stored = redis.call('GET', key)
           if stored and string.sub(stored, 1, #prefix) == prefix then
             redis.call('SET', key, 'accepted' .. string.sub(stored, #'inflight' + 1), 'PX', ARGV[1])
           end
         end
-        for i = 1, (#ARGV - 1) / 2 do
-          local mode, prefix = ARGV[2 * i], ARGV[2 * i + 1]
+        for i = 1, (#ARGV - 1) / 4 do
+          local mode, prefix, id, payload = ARGV[4 * i - 2], ARGV[4 * i - 1], ARGV[4 * i], ARGV[4 * i + 1]
           local scopes = mode == 'b' and 2 or 1
           for j = 0, scopes - 1 do finalise(KEYS[k + j], prefix) end
           k = k + scopes
           if mode ~= 'k' then
             redis.call('HSETNX', KEYS[k], 'state', 'accepted')
-            counted = counted + redis.call('HSETNX', KEYS[k], 'accepted_at', ms)
+            local first = redis.call('HSETNX', KEYS[k], 'accepted_at', ms)
+            counted = counted + first
+            if first == 1 then
+              redis.call('HSET', KEYS[k], 'payload', payload)
+              redis.call('ZADD', KEYS[2], 'NX', ms, id)
+            end
             k = k + 1
           end
         end

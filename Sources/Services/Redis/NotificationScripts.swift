@@ -29,8 +29,8 @@ enum NotificationScripts {
         """)
 
     /// Notifier: record sent notifications unless another notifier holds their lease. KEYS[1]
-    /// totals, then per notification i: KEYS[3i-1] `notif:<id>` lease, KEYS[3i]
-    /// `notifications:<id>`, KEYS[3i+1] `order:<id>`, and last the stream of recent orders;
+    /// totals, KEYS[2] the open orders, then per notification i: KEYS[3i] `notif:<id>` lease,
+    /// KEYS[3i+1] `notifications:<id>`, KEYS[3i+2] `order:<id>`, and last the stream of recent orders;
     /// ARGV[1] our lease token, ARGV[2] the id of the sends being recorded (one per attempt),
     /// ARGV[2+i] order i's id. Stamps `notified_at` (Redis clock, ms, the same clock as
     /// `accepted_at`) and appends the notification, with its accepted → notified latency, to the
@@ -39,13 +39,14 @@ enum NotificationScripts {
     /// the lease (that notifier sends and records). Every call follows completed sends, so it
     /// counts each in the notification's `sends` field first, once per send id, before the lease
     /// and already-sent checks: an audit sees a second send even when it lost its lease or found
-    /// the notification already recorded.
+    /// the notification already recorded. A recorded order leaves the open orders, and its
+    /// payload (kept for `OpenOrderScripts`, personal data included) is deleted.
     static let recordSent = RedisScript("""
         local now = redis.call('TIME')
         local ms = now[1] * 1000 + math.floor(now[2] / 1000)
         local results, recorded = {}, 0
-        for i = 1, (#KEYS - 2) / 3 do
-          local lease, notification, order = KEYS[3 * i - 1], KEYS[3 * i], KEYS[3 * i + 1]
+        for i = 1, (#KEYS - 3) / 3 do
+          local lease, notification, order = KEYS[3 * i], KEYS[3 * i + 1], KEYS[3 * i + 2]
           local known = redis.call('HMGET', notification, 'status', 'counted_send')
           local counted = known[2] == ARGV[2]
           if not counted then redis.call('HINCRBY', notification, 'sends', 1) end
@@ -70,6 +71,8 @@ enum NotificationScripts {
               redis.call('HSET', notification, 'counted_send', ARGV[2])
             end
             if holder then redis.call('DEL', lease) end
+            redis.call('ZREM', KEYS[2], ARGV[2 + i])
+            redis.call('HDEL', order, 'payload')
             results[i] = 1
           end
         end

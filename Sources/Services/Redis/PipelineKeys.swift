@@ -64,7 +64,8 @@ public struct PipelineKeys: Sendable, Equatable {
     public func idempotency(orderID: String) -> String { prefix("idem", orderID) + "order:\(orderID)" }
     /// The gateway's idempotency record for a request keyed by `Idempotency-Key` (in the key's shard).
     public func idempotency(key: String) -> String { prefix("idem", key) + "key:\(key)" }
-    /// Hash with the order's `state`, `reason`, `sku`, `qty`, `decided` and `accepted_at` (ms).
+    /// Hash with the order's `state`, `reason`, `sku`, `qty`, `decided` and `accepted_at` (ms), and its
+    /// `payload` (the order as published) until it is notified.
     public func order(_ id: String) -> String { prefix("order", id) + id }
     /// A notifier's lease on sending one notification.
     public func notificationLease(_ orderID: String) -> String { prefix("notif", orderID) + orderID }
@@ -78,6 +79,9 @@ public struct PipelineKeys: Sendable, Equatable {
     public func decision(orderID: String, sku: String) -> String {
         isSharded ? "{\(Self.inventory(sku))}:decided:\(orderID)" : order(orderID)
     }
+    /// Sorted set of the orders of `shard` accepted and not yet notified, scored by when they
+    /// were accepted (ms); `OpenOrderScripts` finds those open too long (see `OpenOrderSweeper`).
+    public func openOrders(shard: Int) -> String { isSharded ? "orders:open:\(shardTags[shard])" : "orders:open" }
     /// Hash of pipeline totals (accepted, duplicates, reserved, rejected, notified) of `shard`.
     public func totals(shard: Int) -> String { isSharded ? "metrics:totals:\(shardTags[shard])" : "metrics:totals" }
     /// Orders the processor decided in `shard`; the seed's dashboard reports the sum as

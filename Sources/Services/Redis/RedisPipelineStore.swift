@@ -64,7 +64,7 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
     }
 
     /// Runs `body`, the call `operation` of script `script`, in a span when traced.
-    private func traced<Result>(_ operation: String, script: String, _ body: () async throws -> Result) async throws -> Result {
+    func traced<Result>(_ operation: String, script: String, _ body: () async throws -> Result) async throws -> Result {
         guard let spans else { return try await body() }
         return try await spans.run(operation, script: script, body)
     }
@@ -157,12 +157,15 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
     public func accept(_ claims: [IdempotencyClaim], ttl: Duration) async throws {
         let (first, second) = parts(claims)
         _ = try await perShard(first + second, shard: \.shard) { group, shard -> [Void] in
-            var scriptKeys = [keys.totals(shard: shard)]
+            var scriptKeys = [keys.totals(shard: shard), keys.openOrders(shard: shard)]
             var arguments: [any RESPArgument] = [ttl.milliseconds]
             for part in group {
+                let claim = claims[part.index]
                 scriptKeys += part.keys
                 arguments.append(part.mode)
-                arguments.append(claims[part.index].record.claimPrefix)
+                arguments.append(claim.record.claimPrefix)
+                arguments.append(part.mode == "k" ? "" : claim.orderID)
+                arguments.append(part.mode == "k" ? [] : claim.payload)
             }
             _ = try await evalDurably(GatewayScripts.accept, step: "accept", keys: scriptKeys, arguments: arguments)
             return group.map { _ in () }
@@ -272,8 +275,8 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
 
     public func recordSent(_ orderIDs: [String], token: String, sendID: String) async throws -> [Bool] {
         let recorded = try await perShard(orderIDs, shard: keys.shard(of:)) { group, shard in
-            var scriptKeys = [keys.totals(shard: shard)]
-            scriptKeys.reserveCapacity(2 + 3 * group.count)
+            var scriptKeys = [keys.totals(shard: shard), keys.openOrders(shard: shard)]
+            scriptKeys.reserveCapacity(3 + 3 * group.count)
             for id in group { scriptKeys += [keys.notificationLease(id), keys.notification(id), keys.order(id)] }
             scriptKeys.append(keys.recentOrders(shard: shard))
             let reply = try await evalDurably(NotificationScripts.recordSent, step: "record sent", keys: scriptKeys, arguments: [token, sendID] + group)

@@ -1,0 +1,115 @@
+import Foundation
+import RESP
+@testable import Services
+import Testing
+import TestSupport
+
+/// The open orders and their sweep against a real Redis, each test on shard tags of its own (so
+/// its open orders are its own) in a database of the suite's. The events publisher is a
+/// recording one: what is tested is what the sweep finds and hands to the processor.
+@Suite(.requires(.redis)) struct OpenOrderSweeperTests {
+    let redis: any RedisClientProtocol
+    let keys: PipelineKeys
+    let store: RedisPipelineStore
+    let run = UUID().uuidString.prefix(8)
+
+    init() throws {
+        redis = try TestRedis.client(database: 6)
+        keys = PipelineKeys(shardTags: ["{sweep-\(run)}"])
+        store = RedisPipelineStore(redis: redis, keys: keys)
+    }
+
+    /// Claims and accepts `orders` as the gateway does once the broker confirmed them.
+    func accept(_ orders: [Order]) async throws {
+        let claims = orders.map {
+            IdempotencyClaim(orderID: $0.id, idempotencyKey: nil, record: IdempotencyRecord(state: .inFlight, token: "t-\($0.id)", fingerprint: "f"),
+                             payload: $0.canonicalJSON)
+        }
+        _ = try await store.claim(claims, inFlightTTL: .seconds(30), recordTTL: .seconds(3600))
+        try await store.accept(claims, ttl: .seconds(3600))
+    }
+
+    func openOrders() async throws -> [String] {
+        guard case .array(let members) = try await redis.send(["ZRANGE", keys.openOrders(shard: 0), "0", "-1"]) else { return [] }
+        return members.compactMap { if case .bulkString(let id) = $0 { String(describing: id) } else { nil } }
+    }
+
+    func sweeper(_ events: ScriptedPublisher, age: Duration = .milliseconds(1), maxSweeps: Int = 5, quiet: Bool = true) -> OpenOrderSweeper {
+        var configuration = OpenOrderSweeper.Configuration()
+        configuration.age = age
+        configuration.batch = 2
+        configuration.maxSweeps = maxSweeps
+        return OpenOrderSweeper(store: store, processor: OrderProcessor(store: store, events: events), configuration: configuration) { quiet }
+    }
+
+    func field(_ orderID: String, _ name: String) async throws -> String? {
+        try await redis.hget(keys.order(orderID), field: name).map(String.init(describing:))
+    }
+
+    @Test func anAcceptedOrderIsOpenWithItsPayloadUntilNotified() async throws {
+        let order = Order(id: "open-\(run)", sku: "S-\(run)", qty: 2, email: "a@example.com")
+        try await accept([order])
+        #expect(try await openOrders() == [order.id])
+        #expect(try await field(order.id, "payload") == String(decoding: order.canonicalJSON, as: UTF8.self))
+        _ = try await store.lease([order.id], token: "n", ttl: .seconds(30))
+        #expect(try await store.recordSent([order.id], token: "n", sendID: "n-1") == [true])
+        #expect(try await openOrders() == [])
+        #expect(try await field(order.id, "payload") == nil, "the payload, personal data included, goes once notified")
+    }
+
+    @Test func anOrderWhoseMessageWasLostIsDecidedOnceAndItsEventPublished() async throws {
+        let sku = "S-\(run)"
+        _ = try await redis.set(PipelineKeys.inventory(sku), to: "5")
+        let orders = (0..<3).map { Order(id: "lost-\(run)-\($0)", sku: sku, qty: 1) }
+        try await accept(orders)
+        try await Task.sleep(for: .milliseconds(5))
+        let events = ScriptedPublisher(exchange: "orders.topic")
+        // Three orders, decided in batches of two.
+        #expect(await sweeper(events).sweep() == 3)
+        for order in orders { #expect(try await field(order.id, "state") == "reserved") }
+        let published = events.sent.withLock { $0.map { String(decoding: $0.body, as: UTF8.self) } }
+        for order in orders { #expect(published.contains { $0.contains(order.id) }, "an event for \(order.id)") }
+        // Still not notified, so swept again: the decision stands and no stock is taken twice.
+        try await Task.sleep(for: .milliseconds(5))
+        #expect(await sweeper(events).sweep() == 3)
+        #expect(try await redis.get(PipelineKeys.inventory(sku)).map(String.init(describing:)) == "2")
+        #expect(events.sent.withLock { $0.count } == 4, "each round publishes the decisions again, two messages a round")
+    }
+
+    @Test func anOrderIsLeftAloneForTheAgeAfterEachSweep() async throws {
+        let order = Order(id: "age-\(run)", sku: "S-\(run)", qty: 1)
+        try await accept([order])
+        let events = ScriptedPublisher(exchange: "orders.topic")
+        #expect(await sweeper(events, age: .seconds(60)).sweep() == 0, "accepted just now")
+        try await Task.sleep(for: .milliseconds(5))
+        #expect(await sweeper(events).sweep() == 1)
+        #expect(await sweeper(events, age: .seconds(60)).sweep() == 0, "swept just now")
+    }
+
+    @Test func nothingIsSweptWhileTheQueuesHaveABacklog() async throws {
+        let order = Order(id: "backlog-\(run)", sku: "S-\(run)", qty: 1)
+        try await accept([order])
+        try await Task.sleep(for: .milliseconds(5))
+        let events = ScriptedPublisher(exchange: "orders.topic")
+        #expect(await sweeper(events, quiet: false).sweep() == 0)
+        #expect(events.sent.withLock { $0.isEmpty })
+        #expect(try await openOrders() == [order.id])
+    }
+
+    @Test func notifiedOrdersAndOrdersSweptTooOftenLeaveTheOpenOrders() async throws {
+        let notified = Order(id: "notified-\(run)", sku: "S-\(run)", qty: 1)
+        let stuck = Order(id: "stuck-\(run)", sku: "S-\(run)", qty: 1)
+        try await accept([notified, stuck])
+        // Notified while its accept's open entry was still on its way (a record of the send
+        // that ran before the accept): the sweep finds it sent and closes it.
+        _ = try await redis.send(["HSET", keys.notification(notified.id), "status", "sent"])
+        try await Task.sleep(for: .milliseconds(5))
+        let events = ScriptedPublisher(exchange: "orders.topic")
+        #expect(await sweeper(events, maxSweeps: 1).sweep() == 1)
+        #expect(try await openOrders() == [stuck.id])
+        try await Task.sleep(for: .milliseconds(5))
+        #expect(await sweeper(events, maxSweeps: 1).sweep() == 0)
+        #expect(try await openOrders() == [], "given up after one sweep")
+        #expect(try await field(stuck.id, "payload") != nil, "kept for an operator")
+    }
+}
