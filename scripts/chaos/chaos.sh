@@ -24,6 +24,10 @@
 #   rabbitmq-disk-alarm      set_disk_free_limit 10000GB for the hang time, then 50MB
 #   delete-orders-queue      rabbitmqctl delete_queue orders.queue
 #   delete-notifier-queue    rabbitmqctl delete_queue notifier.queue
+#   purge-orders-queue, purge-notifier-queue   SIGSTOP of the queue's consumer (processor,
+#                            notifier) for 3 s, rabbitmqctl purge_queue of the queue, SIGCONT:
+#                            confirmed messages dropped by the broker, which the processor's sweep
+#                            of open orders (OPEN_ORDER_SWEEP_SECONDS, 30 s) must decide and notify
 #   redis-lost-replies       the Redis proxy drops every reply for longer than the services' 5 s
 #                            Redis command timeout (commands run, answers never arrive), then cuts
 #   redis-refuse-writes      CONFIG SET maxmemory 1 with maxmemory-policy noeviction for the hang
@@ -83,7 +87,7 @@ done
 
 ALL_SCENARIOS=(baseline kill-gateway kill-processor kill-notifier rabbitmq-stop rabbitmq-kill failover redis-kill proxy-cut
     rabbitmq-hang redis-hang redis-sleep rabbitmq-memory-alarm rabbitmq-disk-alarm delete-orders-queue delete-notifier-queue
-    redis-lost-replies redis-refuse-writes)
+    purge-orders-queue purge-notifier-queue redis-lost-replies redis-refuse-writes)
 SCENARIOS=("${ALL_SCENARIOS[@]}")
 [[ -z "$ONLY" ]] || read -ra SCENARIOS <<<"$ONLY"
 for scenario in "${SCENARIOS[@]}"; do
@@ -154,7 +158,8 @@ cleanup() {
     # drain, then SIGKILL: a service that hangs on its way out is reported, not waited for.
     local pid i services=()
     for role in "${ROLES[@]}"; do [[ -z "${PID[$role]:-}" ]] || services+=("${PID[$role]}"); done
-    for pid in "${services[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    # A service stopped by a purge scenario cannot take SIGTERM until it continues.
+    for pid in "${services[@]}"; do kill -CONT "$pid" 2>/dev/null || true; kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${services[@]}"; do
         for ((i = 0; i < 200; i++)); do alive "$pid" || break; sleep 0.1; done
         alive "$pid" && { say "pid $pid ($(tr -d '\0' <"/proc/$pid/cmdline" 2>/dev/null)) did not stop within 20 s of SIGTERM; killing it"; kill -KILL "$pid" 2>/dev/null || true; }
@@ -353,7 +358,7 @@ hold_of() {
     case "$1" in
         rabbitmq-hang | redis-hang | redis-sleep | rabbitmq-memory-alarm | rabbitmq-disk-alarm | redis-refuse-writes) echo "$HANG" ;;
         redis-lost-replies) echo "$LOST_REPLIES" ;;
-        delete-orders-queue | delete-notifier-queue) echo 0 ;;
+        delete-orders-queue | delete-notifier-queue | purge-orders-queue | purge-notifier-queue) echo 0 ;;
         *) echo "" ;;
     esac
 }
@@ -445,9 +450,20 @@ inject() {
             local queue="${1#delete-}"
             queue="${queue%-queue}.queue"
             say "rabbitmqctl delete_queue $queue on node 1"
-            # It says how many ready messages went with the queue: orders in them are lost by the
-            # fault itself, which the reconciliation cannot tell from a loss by the services.
+            # It says how many ready messages went with the queue: the sweep of open orders must
+            # decide and notify the orders in them.
             say "$(rabbitmqctl -q -n "$RABBITMQ_NODE" delete_queue "$queue" 2>&1)"
+            ;;
+        purge-orders-queue | purge-notifier-queue)
+            local queue="${1#purge-}" role
+            queue="${queue%-queue}.queue"
+            role="$([[ "$queue" == orders.queue ]] && echo processor || echo notifier)"
+            # Stopped, the consumer takes nothing more, so messages wait in the queue to be purged.
+            say "SIGSTOP of the $role (pid ${PID[$role]}) for 3 s, then rabbitmqctl purge_queue $queue on node 1"
+            kill -STOP "${PID[$role]}"
+            sleep 3
+            say "$(rabbitmqctl -q -n "$RABBITMQ_NODE" purge_queue "$queue" 2>&1)"
+            kill -CONT "${PID[$role]}"
             ;;
         redis-lost-replies)
             say "Redis replies dropped by the proxy for $LOST_REPLIES s, then every connection cut"
