@@ -34,7 +34,7 @@ import TestSupport
         return members.compactMap { if case .bulkString(let id) = $0 { String(describing: id) } else { nil } }
     }
 
-    func sweeper(_ events: ScriptedPublisher, age: Duration = .milliseconds(1), maxSweeps: Int = 5, quiet: Bool = true) -> OpenOrderSweeper {
+    func sweeper(_ events: ScriptedPublisher, age: Duration = .zero, maxSweeps: Int = 5, quiet: Bool = true) -> OpenOrderSweeper {
         var configuration = OpenOrderSweeper.Configuration()
         configuration.age = age
         configuration.batch = 2
@@ -62,7 +62,6 @@ import TestSupport
         _ = try await redis.set(PipelineKeys.inventory(sku), to: "5")
         let orders = (0..<3).map { Order(id: "lost-\(run)-\($0)", sku: sku, qty: 1) }
         try await accept(orders)
-        try await Task.sleep(for: .milliseconds(5))
         let events = ScriptedPublisher(exchange: "orders.topic")
         // Three orders, decided in batches of two.
         #expect(await sweeper(events).sweep() == 3)
@@ -70,7 +69,6 @@ import TestSupport
         let published = events.sent.withLock { $0.map { String(decoding: $0.body, as: UTF8.self) } }
         for order in orders { #expect(published.contains { $0.contains(order.id) }, "an event for \(order.id)") }
         // Still not notified, so swept again: the decision stands and no stock is taken twice.
-        try await Task.sleep(for: .milliseconds(5))
         #expect(await sweeper(events).sweep() == 3)
         #expect(try await redis.get(PipelineKeys.inventory(sku)).map(String.init(describing:)) == "2")
         #expect(events.sent.withLock { $0.count } == 4, "each round publishes the decisions again, two messages a round")
@@ -81,7 +79,6 @@ import TestSupport
         try await accept([order])
         let events = ScriptedPublisher(exchange: "orders.topic")
         #expect(await sweeper(events, age: .seconds(60)).sweep() == 0, "accepted just now")
-        try await Task.sleep(for: .milliseconds(5))
         #expect(await sweeper(events).sweep() == 1)
         #expect(await sweeper(events, age: .seconds(60)).sweep() == 0, "swept just now")
     }
@@ -89,7 +86,6 @@ import TestSupport
     @Test func nothingIsSweptWhileTheQueuesHaveABacklog() async throws {
         let order = Order(id: "backlog-\(run)", sku: "S-\(run)", qty: 1)
         try await accept([order])
-        try await Task.sleep(for: .milliseconds(5))
         let events = ScriptedPublisher(exchange: "orders.topic")
         #expect(await sweeper(events, quiet: false).sweep() == 0)
         #expect(events.sent.withLock { $0.isEmpty })
@@ -103,11 +99,9 @@ import TestSupport
         // Notified while its accept's open entry was still on its way (a record of the send
         // that ran before the accept): the sweep finds it sent and closes it.
         _ = try await redis.send(["HSET", keys.notification(notified.id), "status", "sent"])
-        try await Task.sleep(for: .milliseconds(5))
         let events = ScriptedPublisher(exchange: "orders.topic")
         #expect(await sweeper(events, maxSweeps: 1).sweep() == 1)
         #expect(try await openOrders() == [stuck.id])
-        try await Task.sleep(for: .milliseconds(5))
         #expect(await sweeper(events, maxSweeps: 1).sweep() == 0)
         #expect(try await openOrders() == [], "given up after one sweep")
         #expect(try await field(stuck.id, "payload") != nil, "kept for an operator")

@@ -8,7 +8,13 @@
 # the notifier's log of its sends (`chaos reconcile`), printing a table per scenario and a summary.
 # Finally it runs the HTTP abuse checks (`chaos abuse`) against the running gateway.
 #
-#   scripts/chaos/chaos.sh [--short] [--only "name name ..."] [--no-abuse]
+#   scripts/chaos/chaos.sh [--short] [--topology single|ha] [--only "name name ..."] [--no-abuse]
+#
+# --topology ha runs the pipeline as production runs it: Redis Sentinel (a master, 2 replicas,
+# 3 sentinels), a 3-node RabbitMQ cluster with quorum queues, and two gateways, two processors
+# and two notifiers at once (the load goes to both gateways in turn), with its own scenarios
+# (below). Its services reach the servers directly, without proxies. REDIS_MIN_REPLICAS, when
+# set, is passed to the services (0 measures what a master kill loses without WAIT).
 #
 # Scenarios (in this order):
 #   baseline                 no fault
@@ -32,6 +38,15 @@
 #                            Redis command timeout (commands run, answers never arrive), then cuts
 #   redis-refuse-writes      CONFIG SET maxmemory 1 with maxmemory-policy noeviction for the hang
 #                            time, then both restored
+#
+# Scenarios of --topology ha (in this order), each fault held HA_HOLD seconds (20, --short 6):
+#   baseline                 no fault
+#   redis-master-kill        kill -9 of the Redis master; the sentinels promote a replica; the
+#                            old master started again (it rejoins as a replica)
+#   rabbitmq-leader-kill     kill -9 of the node leading orders.queue, started again
+#   rabbitmq-node-stop       the first node the services list stopped gracefully, started again
+#   kill-gateway-twin, kill-processor-twin, kill-notifier-twin   kill -9 of one of the two
+#                            instances of the role while its twin keeps running, started again
 #
 # Rates and times. Measured with the baseline scenario (20 s) on a 2-core machine shared by the
 # four services, Redis, RabbitMQ, the load generator and other builds (load average 12 to 19):
@@ -73,14 +88,16 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 SHORT=0
+TOPOLOGY=single
 ONLY=""
 ABUSE=1
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --short) SHORT=1 ;;
         --only) ONLY="$2"; shift ;;
+        --topology) TOPOLOGY="$2"; shift ;;
         --no-abuse) ABUSE=0 ;;
-        *) echo "usage: scripts/chaos/chaos.sh [--short] [--only \"scenario ...\"] [--no-abuse]" >&2; exit 2 ;;
+        *) echo "usage: scripts/chaos/chaos.sh [--short] [--topology single|ha] [--only \"scenario ...\"] [--no-abuse]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -88,6 +105,11 @@ done
 ALL_SCENARIOS=(baseline kill-gateway kill-processor kill-notifier rabbitmq-stop rabbitmq-kill failover redis-kill proxy-cut
     rabbitmq-hang redis-hang redis-sleep rabbitmq-memory-alarm rabbitmq-disk-alarm delete-orders-queue delete-notifier-queue
     purge-orders-queue purge-notifier-queue redis-lost-replies redis-refuse-writes)
+case "$TOPOLOGY" in
+    single) ;;
+    ha) ALL_SCENARIOS=(baseline redis-master-kill rabbitmq-leader-kill rabbitmq-node-stop kill-gateway-twin kill-processor-twin kill-notifier-twin) ;;
+    *) echo "chaos: --topology takes single or ha, not '$TOPOLOGY'" >&2; exit 2 ;;
+esac
 SCENARIOS=("${ALL_SCENARIOS[@]}")
 [[ -z "$ONLY" ]] || read -ra SCENARIOS <<<"$ONLY"
 for scenario in "${SCENARIOS[@]}"; do
@@ -107,13 +129,23 @@ PROCESSOR_PORT=$((BASE + 2))
 NOTIFIER_PORT=$((BASE + 3))
 AMQP_PROXY_PORT=$((BASE + 4))
 REDIS_PROXY_PORT=$((BASE + 5))
+# The twins of --topology ha.
+GATEWAY2_PORT=$((BASE + 6))
+PROCESSOR2_PORT=$((BASE + 7))
+NOTIFIER2_PORT=$((BASE + 8))
+if [[ "$TOPOLOGY" == ha ]]; then
+    export REDIS_SENTINEL_DATA_PORT="$REDIS_PORT" REDIS_SENTINEL_PORT="${CHAOS_SENTINEL_PORT:-26431}"
+    export RABBITMQ_CLUSTER_NODES="chaosc1-$AMQP_PORT@localhost,chaosc2-$AMQP_PORT@localhost,chaosc3-$AMQP_PORT@localhost"
+    export AMQP_CLUSTER_PORTS="$AMQP_PORT,$((AMQP_PORT + 1)),$((AMQP_PORT + 2))"
+    export RABBITMQ_NODE="chaosc1-$AMQP_PORT@localhost"
+fi
 
 # DURATION: load of the scenarios without a hold; LEAD, HANG, TAIL: load before the fault, the
 # fault's hold, load after it is lifted; PROBE_GIVE_UP: how long the probe keeps trying.
 if [[ "$SHORT" == 1 ]]; then
-    RATE="${CHAOS_RATE:-500}"; DURATION=6; LEAD=2; HANG=4; LOST_REPLIES=7; TAIL=4; PROBE_GIVE_UP=15
+    RATE="${CHAOS_RATE:-500}"; DURATION=6; LEAD=2; HANG=4; LOST_REPLIES=7; TAIL=4; PROBE_GIVE_UP=15; HA_HOLD=6
 else
-    RATE="${CHAOS_RATE:-1000}"; DURATION=20; LEAD=10; HANG=60; LOST_REPLIES=15; TAIL=20; PROBE_GIVE_UP=90
+    RATE="${CHAOS_RATE:-1000}"; DURATION=20; LEAD=10; HANG=60; LOST_REPLIES=15; TAIL=20; PROBE_GIVE_UP=90; HA_HOLD=20
 fi
 SKUS=4
 # Demand averages 2 units a request; stock for about 80 % of it, so late orders are rejected.
@@ -144,7 +176,11 @@ SUMMARY=()
 PIDS_STARTED=()
 # The pid of each service and proxy by name.
 declare -A PID=()
-ROLES=(gateway processor notifier dashboard)
+# The services by instance name: the role, and `<role>2` for a twin of --topology ha.
+# PIPELINE: those that take part in the pipeline (all but the dashboard).
+PIPELINE=(gateway processor notifier)
+[[ "$TOPOLOGY" != ha ]] || PIPELINE=(gateway gateway2 processor processor2 notifier notifier2)
+ROLES=("${PIPELINE[@]}" dashboard)
 SERVERS_STARTED=""
 ACTIVE_FAULT=""
 
@@ -174,6 +210,7 @@ trap cleanup EXIT
 
 if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 . scripts/lib/install.sh
+. scripts/chaos/faults.sh
 install_packages redis-tools:redis-cli curl:curl
 # 10,000 idle connections need that many descriptors in the gateway and in the client.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -194,11 +231,14 @@ for product in order-gateway order-processor order-notifier order-dashboard; do 
 # Node 2, needed only for failover, starts alongside.
 NODE2=0
 [[ " ${SCENARIOS[*]} " != *" failover "* ]] || NODE2=1
+if [[ "$TOPOLOGY" == ha ]]; then
+    eval "$(scripts/servers.sh start redis-sentinel rabbitmq-cluster)"
+fi
 if [[ "$NODE2" == 1 ]]; then
     scripts/servers.sh start rabbitmq2 >"$WORK/servers2.env" &
     node2_start=$!
 fi
-eval "$(scripts/servers.sh start redis rabbitmq)"
+[[ "$TOPOLOGY" == ha ]] || eval "$(scripts/servers.sh start redis rabbitmq)"
 if [[ "$NODE2" == 1 ]]; then
     started="$SERVERS_STARTED" node2_status=0
     wait "$node2_start" || node2_status=$?
@@ -206,8 +246,22 @@ if [[ "$NODE2" == 1 ]]; then
     SERVERS_STARTED="$started $SERVERS_STARTED"
     [[ "$node2_status" == 0 ]] || exit "$node2_status"
 fi
-rcli() { redis-cli -p "$REDIS_PORT" "$@"; }
-REDIS_DIRECT="redis://127.0.0.1:$REDIS_PORT/0"
+# The port of the Redis master: the one server, or the master the sentinels name.
+redis_master_port() {
+    if [[ "$TOPOLOGY" != ha ]]; then echo "$REDIS_PORT"; return; fi
+    local i
+    for ((i = 0; i < 3; i++)); do
+        redis-cli -p "$((REDIS_SENTINEL_PORT + i))" SENTINEL get-master-addr-by-name orders 2>/dev/null | tail -n 1 | grep -E '^[0-9]+$' && return
+    done
+}
+rcli() { redis-cli -p "$(redis_master_port)" "$@"; }
+if [[ "$TOPOLOGY" == ha ]]; then
+    REDIS_DIRECT="$REDIS_SENTINEL_URL"
+    SERVICE_REDIS_URL="$REDIS_SENTINEL_URL"
+else
+    REDIS_DIRECT="redis://127.0.0.1:$REDIS_PORT/0"
+    SERVICE_REDIS_URL="redis://127.0.0.1:$REDIS_PROXY_PORT/0"
+fi
 
 # --- processes ----------------------------------------------------------------------------------
 
@@ -215,29 +269,36 @@ NODE1_URL="amqp://guest:guest@127.0.0.1:$AMQP_PROXY_PORT/"
 NODE2_URL="amqp://guest:guest@127.0.0.1:$AMQP2_PORT/"
 # Only the failover scenario lists node 2: with it listed, every broker outage would be a failover.
 BROKERS="$NODE1_URL"
+BROKER_TOPOLOGY=independent
+if [[ "$TOPOLOGY" == ha ]]; then
+    BROKERS="$AMQP_CLUSTER_URLS"
+    BROKER_TOPOLOGY=cluster
+fi
 start_proxy() { # NAME LISTEN TARGET
     "$CHAOS_BIN" proxy --listen "$2" --target "$3" 2>>"$WORK/$1.log" &
     PID[$1]=$!
     PIDS_STARTED+=("$!")
 }
 
-start_service() { # ROLE
-    local role="$1"
-    env REDIS_URL="redis://127.0.0.1:$REDIS_PROXY_PORT/0" \
-        RABBITMQ_URLS="$BROKERS" \
-        GATEWAY_PORT="$GATEWAY_PORT" DASHBOARD_PORT="$DASHBOARD_PORT" PROCESSOR_PORT="$PROCESSOR_PORT" \
-        NOTIFIER_PORT="$NOTIFIER_PORT" INFLIGHT_TTL_SECONDS="$INFLIGHT_TTL_SECONDS" REQUEST_DEADLINE_MS="$REQUEST_DEADLINE_MS" \
+start_service() { # INSTANCE
+    local instance="$1" role="${1%2}" port
+    port="$(port_of "$instance")"
+    # Twins log to their role's log: the notifiers' sends are read from one file.
+    env REDIS_URL="$SERVICE_REDIS_URL" RABBITMQ_URLS="$BROKERS" RABBITMQ_TOPOLOGY="$BROKER_TOPOLOGY" \
+        GATEWAY_PORT="$port" DASHBOARD_PORT="$port" PROCESSOR_PORT="$port" NOTIFIER_PORT="$port" \
+        INFLIGHT_TTL_SECONDS="$INFLIGHT_TTL_SECONDS" REQUEST_DEADLINE_MS="$REQUEST_DEADLINE_MS" \
         "$BIN/order-$role" 2>>"$WORK/$role.log" &
-    PID[$role]=$!
+    PID[$instance]=$!
     PIDS_STARTED+=("$!")
     # The load samples the gateway's RSS by this file, so it follows a restarted gateway.
-    [[ "$role" != gateway ]] || echo "$!" >"$WORK/gateway.pid"
+    [[ "$instance" != gateway ]] || echo "$!" >"$WORK/gateway.pid"
 }
 
 port_of() {
     case "$1" in
         gateway) echo "$GATEWAY_PORT" ;; dashboard) echo "$DASHBOARD_PORT" ;;
         processor) echo "$PROCESSOR_PORT" ;; notifier) echo "$NOTIFIER_PORT" ;;
+        gateway2) echo "$GATEWAY2_PORT" ;; processor2) echo "$PROCESSOR2_PORT" ;; notifier2) echo "$NOTIFIER2_PORT" ;;
     esac
 }
 
@@ -306,7 +367,15 @@ rabbit_pidfile() { # NODE
 }
 
 # The OS pid of node 1's Erlang VM.
-rabbit_pid() { tr -dc 0-9 <"$(rabbit_pidfile "$RABBITMQ_NODE")"; }
+rabbit_pid() { tr -dc 0-9 <"$(rabbit_pidfile "${1:-$RABBITMQ_NODE}")"; }
+
+# queue_leader QUEUE: the cluster node leading the quorum queue, asked of any node that answers.
+queue_leader() {
+    local node
+    for node in ${RABBITMQ_CLUSTER_NODES//,/ }; do
+        rabbitmqctl -q -n "$node" list_queues name leader 2>/dev/null | awk -v q="$1" '$1 == q { print $2; found = 1 } END { exit !found }' && return
+    done
+}
 
 rabbit_kill9() {
     local pid
@@ -319,7 +388,9 @@ rabbit_start() { scripts/servers.sh start rabbitmq >/dev/null; }
 
 rabbitctl() { rabbitmqctl -q -n "$RABBITMQ_NODE" "$@" >/dev/null; }
 
-redis_pid() { cat "$ROOT/.local/redis/$REDIS_PORT/redis.pid"; }
+redis_pid() { # [PORT]
+    if [[ "$TOPOLOGY" == ha ]]; then cat "$ROOT/.local/redis-sentinel-data/${1:-$(redis_master_port)}/redis.pid"; else cat "$ROOT/.local/redis/$REDIS_PORT/redis.pid"; fi
+}
 
 # Waits (at most 60 s) until node 2's queues are empty, so nothing is stranded there when the
 # services leave it.
@@ -333,35 +404,6 @@ drain_node2() {
 }
 
 # --- scenarios ----------------------------------------------------------------------------------
-
-# record_faults SCENARIO: yes when the fault can fall between a notifier's send and its record in
-# Redis, so the notification may be sent again once the lease expires (at-least-once sending).
-record_faults() {
-    case "$1" in
-        kill-notifier | redis-kill | proxy-cut | redis-hang | redis-sleep | redis-lost-replies | redis-refuse-writes) echo yes ;;
-        *) echo no ;;
-    esac
-}
-
-# restarted_by SCENARIO: the services the scenario itself restarts.
-restarted_by() {
-    case "$1" in
-        kill-gateway | kill-processor | kill-notifier) echo "${1#kill-}" ;;
-        failover) echo "gateway processor notifier" ;;
-        *) echo "" ;;
-    esac
-}
-
-# hold_of SCENARIO: seconds between injecting the fault and lifting it; none for the scenarios
-# whose fault is over when `inject` returns.
-hold_of() {
-    case "$1" in
-        rabbitmq-hang | redis-hang | redis-sleep | rabbitmq-memory-alarm | rabbitmq-disk-alarm | redis-refuse-writes) echo "$HANG" ;;
-        redis-lost-replies) echo "$LOST_REPLIES" ;;
-        delete-orders-queue | delete-notifier-queue | purge-orders-queue | purge-notifier-queue) echo 0 ;;
-        *) echo "" ;;
-    esac
-}
 
 # Waits for background jobs other than the long-running processes.
 wait_for_jobs() {
@@ -382,120 +424,6 @@ reset_state() {
     rcli SET inventory:chaos-probe 1000000 >/dev/null
 }
 
-# inject SCENARIO: the fault, a little into the load. Faults with a hold last until `lift`.
-inject() {
-    case "$1" in
-        baseline) ;;
-        kill-gateway | kill-processor | kill-notifier)
-            local role="${1#kill-}"
-            kill9 "$role"
-            sleep 1
-            start_service "$role"
-            ;;
-        rabbitmq-stop)
-            say "stopping RabbitMQ node 1 gracefully"
-            scripts/servers.sh stop rabbitmq 2>/dev/null
-            sleep 2
-            rabbit_start
-            ;;
-        rabbitmq-kill)
-            rabbit_kill9
-            sleep 2
-            rabbit_start
-            ;;
-        failover)
-            # Node 2 stands alone (no cluster): what node 1 held comes back only when node 1 does.
-            rabbit_kill9
-            ;;
-        redis-kill)
-            say "kill -9 redis (appendfsync always)"
-            kill -KILL "$(redis_pid)"
-            sleep 1
-            scripts/servers.sh start redis >/dev/null
-            ;;
-        proxy-cut)
-            local n
-            for n in 1 2 3; do
-                say "cutting every RabbitMQ and Redis connection mid-frame (#$n)"
-                kill -USR1 "${PID[amqp-proxy]}" "${PID[redis-proxy]}"
-                sleep 1
-            done
-            say "stalling RabbitMQ and Redis connections for 3 s"
-            kill -USR2 "${PID[amqp-proxy]}" "${PID[redis-proxy]}"
-            sleep 3
-            kill -USR2 "${PID[amqp-proxy]}" "${PID[redis-proxy]}"
-            ;;
-        rabbitmq-hang)
-            say "SIGSTOP of RabbitMQ node 1's Erlang VM (pid $(rabbit_pid)) for $HANG s"
-            kill -STOP "$(rabbit_pid)"
-            ;;
-        redis-hang)
-            say "SIGSTOP of redis-server (pid $(redis_pid)) for $HANG s"
-            kill -STOP "$(redis_pid)"
-            ;;
-        redis-sleep)
-            say "DEBUG SLEEP $HANG in Redis"
-            rcli DEBUG SLEEP "$HANG" >/dev/null &
-            REDIS_SLEEP_PID=$!
-            ;;
-        rabbitmq-memory-alarm)
-            say "memory alarm on RabbitMQ node 1 (vm_memory_high_watermark 0) for $HANG s"
-            rabbitctl set_vm_memory_high_watermark 0
-            ;;
-        rabbitmq-disk-alarm)
-            say "disk alarm on RabbitMQ node 1 (disk_free_limit 10000GB) for $HANG s"
-            rabbitctl set_disk_free_limit 10000GB
-            ;;
-        delete-orders-queue | delete-notifier-queue)
-            local queue="${1#delete-}"
-            queue="${queue%-queue}.queue"
-            say "rabbitmqctl delete_queue $queue on node 1"
-            # It says how many ready messages went with the queue: the sweep of open orders must
-            # decide and notify the orders in them.
-            say "$(rabbitmqctl -q -n "$RABBITMQ_NODE" delete_queue "$queue" 2>&1)"
-            ;;
-        purge-orders-queue | purge-notifier-queue)
-            local queue="${1#purge-}" role
-            queue="${queue%-queue}.queue"
-            role="$([[ "$queue" == orders.queue ]] && echo processor || echo notifier)"
-            # Stopped, the consumer takes nothing more, so messages wait in the queue to be purged.
-            say "SIGSTOP of the $role (pid ${PID[$role]}) for 3 s, then rabbitmqctl purge_queue $queue on node 1"
-            kill -STOP "${PID[$role]}"
-            sleep 3
-            say "$(rabbitmqctl -q -n "$RABBITMQ_NODE" purge_queue "$queue" 2>&1)"
-            kill -CONT "${PID[$role]}"
-            ;;
-        redis-lost-replies)
-            say "Redis replies dropped by the proxy for $LOST_REPLIES s, then every connection cut"
-            kill -HUP "${PID[redis-proxy]}"
-            ;;
-        redis-refuse-writes)
-            REDIS_POLICY="$(rcli CONFIG GET maxmemory-policy | tail -n 1)"
-            REDIS_MAXMEMORY="$(rcli CONFIG GET maxmemory | tail -n 1)"
-            say "Redis refusing writes (maxmemory 1, noeviction) for $HANG s"
-            rcli CONFIG SET maxmemory-policy noeviction >/dev/null
-            rcli CONFIG SET maxmemory 1 >/dev/null
-            ;;
-    esac
-}
-
-# lift SCENARIO: ends a fault with a hold.
-lift() {
-    case "$1" in
-        rabbitmq-hang) kill -CONT "$(rabbit_pid)" ;;
-        redis-hang) kill -CONT "$(redis_pid)" ;;
-        redis-sleep) wait "$REDIS_SLEEP_PID" || true ;;
-        rabbitmq-memory-alarm) rabbitctl set_vm_memory_high_watermark 0.4 ;;
-        rabbitmq-disk-alarm) rabbitctl set_disk_free_limit 50MB ;;
-        redis-lost-replies) kill -HUP "${PID[redis-proxy]}" ;;
-        redis-refuse-writes)
-            rcli CONFIG SET maxmemory "$REDIS_MAXMEMORY" >/dev/null
-            rcli CONFIG SET maxmemory-policy "$REDIS_POLICY" >/dev/null
-            ;;
-    esac
-    say "fault lifted"
-}
-
 run_scenario() {
     local name="$1" ledger="$WORK/$1.jsonl" load_pid probe_pid status=0 hold duration pids_before pids_after offset healed=""
     hold="$(hold_of "$name")"
@@ -506,12 +434,12 @@ run_scenario() {
     ensure_services
     if [[ "$name" == failover ]]; then
         BROKERS="$NODE1_URL,$NODE2_URL"
-        restart_services gateway processor notifier
+        restart_services "${PIPELINE[@]}"
     fi
     reset_state
     pids_before="$(service_pids)"
     offset="$(stat -c %s "$WORK/notifier.log")"
-    "$CHAOS_BIN" load --gateway "127.0.0.1:$GATEWAY_PORT" --rate "$RATE" --duration "$duration" \
+    "$CHAOS_BIN" load --gateway "$GATEWAYS" --rate "$RATE" --duration "$duration" \
         --timeout-ms "$CLIENT_TIMEOUT_MS" --skus "$SKUS" --ledger "$ledger" --nonce "$name-$RANDOM" \
         --redis "$REDIS_DIRECT" --samples "$WORK/$name.samples.json" --rss-pid-file "$WORK/gateway.pid" &
     load_pid=$!
@@ -532,7 +460,7 @@ run_scenario() {
     cat "$WORK/$name.probe.jsonl" >>"$ledger"
     if ! grep -q notifiedAfter "$WORK/$name.recovery.json"; then
         say "the pipeline did not recover on its own: restarting the services before reconciling"
-        restart_services gateway processor notifier
+        restart_services "${PIPELINE[@]}"
         healed=" (services restarted after the scenario)"
     fi
     if [[ "$name" == failover ]]; then
@@ -540,9 +468,9 @@ run_scenario() {
         drain_node2
         rabbit_start
         BROKERS="$NODE1_URL"
-        restart_services gateway processor notifier
+        restart_services "${PIPELINE[@]}"
     fi
-    wait_ready gateway processor notifier
+    wait_ready "${PIPELINE[@]}"
     "$CHAOS_BIN" reconcile --redis "$REDIS_DIRECT" --ledger "$ledger" --initial-stock "$STOCK" \
         --skus "$SKUS" --wait-seconds "$WAIT_SECONDS" --scenario "$name" \
         --sender-log "$WORK/notifier.log" --sender-log-offset "$offset" --samples "$WORK/$name.samples.json" \
@@ -558,8 +486,13 @@ run_scenario() {
     SUMMARY+=("$(printf '%-22s %-4s %s%s' "$name" "$([[ "$status" == 0 ]] && echo PASS || echo FAIL)" "${failing:-}" "$healed")")
 }
 
-start_proxy amqp-proxy "$AMQP_PROXY_PORT" "127.0.0.1:$AMQP_PORT"
-start_proxy redis-proxy "$REDIS_PROXY_PORT" "127.0.0.1:$REDIS_PORT"
+GATEWAYS="127.0.0.1:$GATEWAY_PORT"
+if [[ "$TOPOLOGY" == ha ]]; then
+    GATEWAYS="$GATEWAYS,127.0.0.1:$GATEWAY2_PORT"
+else
+    start_proxy amqp-proxy "$AMQP_PROXY_PORT" "127.0.0.1:$AMQP_PORT"
+    start_proxy redis-proxy "$REDIS_PROXY_PORT" "127.0.0.1:$REDIS_PORT"
+fi
 for role in "${ROLES[@]}"; do start_service "$role"; done
 wait_ready "${ROLES[@]}"
 
@@ -574,7 +507,7 @@ if [[ "$ABUSE" == 1 ]]; then
 fi
 
 echo
-echo "== summary ($RATE req/s$([[ "$SHORT" == 1 ]] && echo ", --short"))"
+echo "== summary ($RATE req/s, topology $TOPOLOGY$([[ "$SHORT" == 1 ]] && echo ", --short"))"
 for line in "${SUMMARY[@]}"; do echo "  $line"; done
 if [[ ${#FAILED[@]} -eq 0 ]]; then
     say "all scenarios passed"

@@ -18,7 +18,7 @@ enum ChaosSyntax {
         "chaos load", summary: "sends open-loop orders at a fixed rate and writes each request's outcome to the ledger",
         options: [
             .value("ledger", "FILE", "where each request's outcome goes, one JSON line each (required)"),
-            gateway,
+            .value("gateway", "HOST:PORT[,...]", default: "127.0.0.1:8080", "the gateways to send orders to, each request to the next in turn"),
             .value("rate", "PER_SECOND", default: "100", "requests per second"),
             .value("duration", "SECONDS", default: "10", "how long to send"),
             .value("timeout-ms", "MS", default: "5000", "client timeout of one request"),
@@ -96,7 +96,18 @@ enum ChaosSyntax {
 extension ParsedCommandLine {
     /// `host:port`, for options naming a TCP endpoint.
     func endpoint(_ name: String) throws(CommandLineError) -> (host: String, port: Int) {
-        let text = try string(name)
+        try Self.endpoint(try string(name), name)
+    }
+
+    /// A comma-separated list of `host:port`.
+    func endpoints(_ name: String) throws(CommandLineError) -> [(host: String, port: Int)] {
+        var endpoints: [(host: String, port: Int)] = []
+        for text in try string(name).split(separator: ",") { endpoints.append(try Self.endpoint(String(text), name)) }
+        guard !endpoints.isEmpty else { throw CommandLineError("--\(name) takes host:port[,host:port...]") }
+        return endpoints
+    }
+
+    private static func endpoint(_ text: String, _ name: String) throws(CommandLineError) -> (host: String, port: Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else {
             throw CommandLineError("--\(name) takes host:port, not '\(text)'")
         }

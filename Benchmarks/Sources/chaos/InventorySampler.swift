@@ -30,10 +30,10 @@ struct InventorySampler: Sendable {
     /// Samples until the task is cancelled. A round that fails or finds a level missing or not a
     /// number counts as a failure; the run goes on, so a Redis fault costs samples, not the run.
     func run() async throws -> InventorySamples {
-        try await RedisClient.polling(url: redisURL).withRunning { redis in await sample(redis) }
+        try await ChaosRedis.client(url: redisURL, polling: true).withRunning { redis in await sample(redis) }
     }
 
-    private func sample(_ redis: RedisClient) async -> InventorySamples {
+    private func sample(_ redis: any RedisClientProtocol) async -> InventorySamples {
         let keys = skus.map { "inventory:\($0)" }
         var result = InventorySamples()
         let clock = ContinuousClock()
@@ -56,14 +56,35 @@ struct InventorySampler: Sendable {
     }
 }
 
-extension RedisClient {
-    /// One connection with short limits, for reading Redis every fraction of a second during a
-    /// fault: a read stuck on a hung or dead server would leave a gap of many rounds.
-    static func polling(url: String) throws -> RedisClient {
-        var configuration = try RedisConfiguration(url: url)
-        configuration.connectTimeout = .seconds(1)
-        configuration.commandTimeout = .seconds(1)
-        return RedisClient(configuration: configuration, options: .init(maxConnections: 1, waitTimeout: .seconds(1),
-                                                                       reconnectBackoff: Backoff(initial: .milliseconds(100), maximum: .milliseconds(500))))
+/// The chaos tool's Redis clients: one server (`redis://`) or the master of a Sentinel set
+/// (`redis-sentinel://`), whose keys have their plain names. A Cluster's keys carry shard tags
+/// that these commands do not compute, so `redis-cluster://` is refused.
+enum ChaosRedis {
+    struct UnsupportedTopology: Error, CustomStringConvertible {
+        var description: String { "the chaos tool reads the plain key names of one server or a Sentinel master; redis-cluster:// is not supported" }
+    }
+
+    /// A client of `url`. `polling`: one connection with short limits, for reading Redis every
+    /// fraction of a second during a fault, where a read stuck on a hung or dead server would
+    /// leave a gap of many rounds.
+    static func client(url: String, polling: Bool = false) throws -> any RedisClientProtocol {
+        let options = RedisClient.Options(maxConnections: 1, waitTimeout: .seconds(1),
+                                          reconnectBackoff: Backoff(initial: .milliseconds(100), maximum: .milliseconds(500)))
+        switch try RedisTopology(url: url) {
+        case .single(var configuration):
+            guard polling else { return RedisClient(configuration: configuration) }
+            configuration.connectTimeout = .seconds(1)
+            configuration.commandTimeout = .seconds(1)
+            return RedisClient(configuration: configuration, options: options)
+        case .sentinel(var configuration):
+            if polling {
+                configuration.node.connectTimeout = .seconds(1)
+                configuration.node.commandTimeout = .seconds(1)
+                configuration.options = options
+            }
+            return RedisSentinelClient(configuration: configuration)
+        case .cluster:
+            throw UnsupportedTopology()
+        }
     }
 }

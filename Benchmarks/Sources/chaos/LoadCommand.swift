@@ -4,8 +4,9 @@ import Foundation
 /// `chaos load`: an open-loop generator. Requests start on a fixed schedule whatever the gateway
 /// does, so a stalled gateway shows up as timeouts rather than as a quietly lower rate.
 struct LoadCommand {
-    var host: String
-    var port: Int
+    /// The gateways, taking the requests in turn (a retry may reach another gateway than its
+    /// first request did).
+    var gateways: [(host: String, port: Int)]
     var rate: Double
     var duration: Double
     var timeout: Duration
@@ -22,7 +23,7 @@ struct LoadCommand {
     var rssPIDFile: String?
 
     init(_ options: ParsedCommandLine) throws(CommandLineError) {
-        (host, port) = try options.endpoint("gateway")
+        gateways = try options.endpoints("gateway")
         rate = try options.double("rate")
         duration = try options.double("duration")
         timeout = .milliseconds(try options.int("timeout-ms"))
@@ -92,9 +93,10 @@ struct LoadCommand {
         let rssSampler = rssPIDFile.map { path in Task { await RSSSampler(pidFile: path).run() } }
         let clock = ContinuousClock()
         let start = clock.now
-        let (host, port, timeout) = (host, port, timeout)
+        let (gateways, timeout) = (gateways, timeout)
         var ledger = await withTaskGroup(of: LedgerEntry.self) { group in
-            for request in planned {
+            for (index, request) in planned.enumerated() {
+                let (host, port) = gateways[index % gateways.count]
                 try? await clock.sleep(until: start + .milliseconds(Int(request.offset * 1000)))
                 group.addTask {
                     let sent = clock.now

@@ -71,7 +71,7 @@ struct ProbeCommand {
 
     /// Polls the order's notification record every 100 ms; false when `deadline` passes first.
     private func waitUntilNotified(_ id: String, deadline: ContinuousClock.Instant) async throws -> Bool {
-        try await RedisClient.polling(url: redisURL).withRunning { redis in
+        try await ChaosRedis.client(url: redisURL, polling: true).withRunning { redis in
             while ContinuousClock.now < deadline {
                 if let status = try? await redis.hget("notifications:\(id)", field: "status"), status.description == "sent" { return true }
                 try? await Task.sleep(for: .milliseconds(100))

@@ -60,10 +60,10 @@ struct ReconcileCommand {
     func run() async throws -> Int32 {
         let ledger = try LedgerEntry.read(from: ledgerPath)
         let samples = try samplesPath.map { try LoadSamples.read(from: $0) }
-        return try await RedisClient(url: redisURL).withRunning { redis in try await reconcile(ledger, samples, redis) }
+        return try await ChaosRedis.client(url: redisURL).withRunning { redis in try await reconcile(ledger, samples, redis) }
     }
 
-    private func reconcile(_ ledger: [LedgerEntry], _ samples: LoadSamples?, _ redis: RedisClient) async throws -> Int32 {
+    private func reconcile(_ ledger: [LedgerEntry], _ samples: LoadSamples?, _ redis: any RedisClientProtocol) async throws -> Int32 {
         var checks = checks
         checks.rss = samples?.gatewayRSS
         let clock = ContinuousClock()
@@ -98,7 +98,7 @@ struct ReconcileCommand {
 
     /// Reads every order's hashes and scope record, many requests in flight at once (the client
     /// pipelines them).
-    private func fetch(_ ids: [String], _ redis: RedisClient) async throws -> [String: StoredOrder] {
+    private func fetch(_ ids: [String], _ redis: any RedisClientProtocol) async throws -> [String: StoredOrder] {
         var stored: [String: StoredOrder] = [:]
         for chunk in stride(from: 0, to: ids.count, by: 256).map({ ids[$0..<min($0 + 256, ids.count)] }) {
             try await withThrowingTaskGroup(of: (String, StoredOrder).self) { group in

@@ -5,8 +5,10 @@ extension RedisPipelineStore: OpenOrderStore {
 
     public func takeOpenOrders(shard: Int, openFor age: Duration, limit: Int, maxSweeps: Int) async throws -> OpenOrderRound {
         let open = keys.openOrders(shard: shard)
+        // Not `milliseconds`, which rounds up to at least 1: an age of zero takes every open order.
+        let ageMilliseconds = Int(age.components.seconds) * 1000 + Int(age.components.attoseconds / 1_000_000_000_000_000)
         let taken = try await traced("EVALSHA", script: "take open orders") {
-            try await redis.eval(OpenOrderScripts.take, keys: [open], arguments: [age.milliseconds, limit])
+            try await redis.eval(OpenOrderScripts.take, keys: [open], arguments: [ageMilliseconds, limit])
         }
         guard case .array(let entries) = taken else { throw UnexpectedReply(step: "take open orders", reply: "\(taken)") }
         let ids = try entries.map { entry in
