@@ -90,8 +90,14 @@ import Transport
                 try await channel.confirmSelect()
 
                 try await deleteFromOutside(queue: queue)
-                let first = try await channel.publishConfirmed(routingKey: queue, body: "unroutable", mandatory: true)
-                #expect(first != .ack, "the queue was gone")
+                var first = try await channel.publishConfirmed(routingKey: queue, body: "unroutable", mandatory: true)
+                // A publish that reaches the queue as it is being deleted is nacked, not returned,
+                // and a nack repairs nothing: the next one finds no route.
+                if first == .nack { first = try await channel.publishConfirmed(routingKey: queue, body: "unroutable", mandatory: true) }
+                guard case .returned = first else {
+                    Issue.record("the queue was gone, so the publish should have come back: \(first)")
+                    return
+                }
                 #expect(try await channel.publishConfirmed(routingKey: queue, body: "after", mandatory: true) == .ack)
                 let received = Received()
                 try await withThrowingTaskGroup(of: Void.self) { group in

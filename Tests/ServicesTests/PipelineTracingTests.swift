@@ -187,9 +187,11 @@ extension FinishedSpan {
     /// Commits `orders` as one batch, each submitted in its span.
     func commit(_ orders: [(id: String, span: Span)], publisher: ScriptedPublisher) async -> [GatewayOutcome] {
         let store = MemoryGatewayStore()
-        let commit = BatchCommit(store: store, publisher: publisher, configuration: OrderGateway.Configuration(),
+        var configuration = OrderGateway.Configuration()
+        configuration.refusedPublishRetry = .zero
+        let commit = BatchCommit(store: store, publisher: publisher, configuration: configuration,
                                  recorder: AcceptRecorder(store: store, ttl: .seconds(60), logger: nil, loops: .shared), logger: nil,
-                                 spans: MessagingSpans(tracer: tracer), makeToken: { "t" })
+                                 spans: MessagingSpans(tracer: tracer), makeToken: { "t" }, sleep: { _ in })
         let batch = orders.map { order in
             let payload = Order(id: order.id, sku: "s", qty: 1).canonicalJSON
             return GatewaySubmission(order: Order(id: order.id, sku: "s", qty: 1), payload: payload, fingerprint: IdempotencyRecord.fingerprint(of: payload),

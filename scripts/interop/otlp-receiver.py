@@ -15,7 +15,8 @@ Each test uses its own path prefix (its namespace), so tests running at once do 
   POST /control/script?ns=NS   body {"responses": [{"status": 503, "retry_after": "1", "delay": 0.5}]}
   GET  /control/requests?ns=NS answers {"requests": [...]}: per export its status, whether it was
                                valid (and why not), its headers, the client's port, the time it
-                               arrived (monotonic seconds), and the parsed request with ids in hex
+                               arrived (`time`, monotonic seconds; `wallTime`, seconds since the epoch), and the parsed
+                               request with ids in hex
   POST /control/reset?ns=NS
 The namespace of an export is its path without the trailing /v1/traces ("/a/b/v1/traces" is "/a/b").
 
@@ -205,7 +206,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(404, b"{}")
         namespace = path[: -len("/v1/traces")]
         record = {
-            "time": time.monotonic(), "clientPort": self.client_address[1],
+            "time": time.monotonic(), "wallTime": time.time(), "clientPort": self.client_address[1],
             "headers": {name.lower(): value for name, value in self.headers.items()},
             "contentType": self.headers.get("Content-Type", ""), "valid": False, "error": None, "request": None,
         }

@@ -1,4 +1,5 @@
 import Tracing
+import Transport
 
 /// Commits one gateway batch: claims every request's scopes, publishes the claimed orders as one
 /// confirmed message, then marks them accepted. What becomes of a claim that does not end in a
@@ -19,6 +20,10 @@ struct BatchCommit: Sendable {
     let logger: JSONLogger?
     let spans: MessagingSpans
     let makeToken: @Sendable () -> String
+    /// Waits between publishes the broker refused.
+    let sleep: @Sendable (Duration) async -> Void
+    /// Between publishes the broker refused: 50 ms doubling to 1 s.
+    private static let refusedBackoff = Backoff(initial: .milliseconds(50), maximum: .seconds(1))
 
     func run(_ batch: [GatewaySubmission]) async -> [GatewayOutcome] {
         let trace = BatchTrace(batch.map(\.span))
@@ -73,9 +78,19 @@ struct BatchCommit: Sendable {
         let orders = BatchTrace(submissions.map(\.span))
         let (span, trace) = spans.publish(orders, ids: submissions.map(\.order.id), exchange: publisher.exchange, routingKey: configuration.routingKey,
                                           messageID: messageID, bodySize: body.count, broker: publisher.broker)
-        let outcome: PublishOutcome
+        var outcome: PublishOutcome
         do {
-            outcome = try await publisher.publish(body, routingKey: configuration.routingKey, messageID: messageID, trace: trace, timeout: configuration.confirmTimeout)
+            let refusedUntil = ContinuousClock.now + configuration.refusedPublishRetry
+            var attempt = 0
+            while true {
+                outcome = try await publisher.publish(body, routingKey: configuration.routingKey, messageID: messageID, trace: trace, timeout: configuration.confirmTimeout)
+                guard outcome == .nacked || outcome == .returned else { break }
+                attempt += 1
+                let delay = Self.refusedBackoff.delay(attempt: attempt)
+                guard ContinuousClock.now + delay < refusedUntil, !Task.isCancelled else { break }
+                orders.addEvent("refused") { $0["reason"] = .string("\(outcome)") }
+                await sleep(delay)
+            }
         } catch let error as PublishNotSent {
             span.map { MessagingSpans.end($0, error: error) }
             try? await store.settle(claims, .release)

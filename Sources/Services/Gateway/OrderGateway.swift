@@ -14,6 +14,12 @@ public struct OrderGateway: Sendable {
         public var acceptedTTL: Duration = .seconds(24 * 3600)
         /// How long to wait for the broker's confirm before answering 503.
         public var confirmTimeout: Duration = .seconds(5)
+        /// How long a batch the broker refused (nack) or could not route (return) is published
+        /// again, with backoff, before its requests are answered 503. Nothing was enqueued, so a
+        /// new attempt is safe; a RabbitMQ cluster nacks publishes to a quorum queue for several
+        /// seconds after its leader's node dies, and a return makes the publisher declare the
+        /// route again. Zero answers 503 at once.
+        public var refusedPublishRetry: Duration = .seconds(5)
         /// Routing key for `orders.direct`.
         public var routingKey = "orders"
         /// Longest accepted `Idempotency-Key`, in UTF-8 bytes.
@@ -45,8 +51,9 @@ public struct OrderGateway: Sendable {
 
     /// A gateway over `store` and `publisher`. `makeToken` makes the random part of claim tokens;
     /// `logger` reports why orders were answered 503; `tracer` makes the publish spans (see
-    /// `MessagingSpans`); deadlines are timed by `loops`, and the gather delay by `sleep`
-    /// (returning early if cancelled), by default a sleep on `loops`.
+    /// `MessagingSpans`); deadlines are timed by `loops`, and the gather delay and the waits
+    /// between publishes the broker refused by `sleep` (returning early if cancelled), by default
+    /// a sleep on `loops`.
     public init(
         store: any GatewayStore,
         publisher: any ConfirmedPublisher,
@@ -59,11 +66,11 @@ public struct OrderGateway: Sendable {
     ) {
         self.configuration = configuration
         recorder = AcceptRecorder(store: store, ttl: configuration.acceptedTTL, logger: logger, loops: loops)
+        let sleep = sleep ?? { try? await loops.sleep(for: $0) }
         let commit = BatchCommit(store: store, publisher: publisher, configuration: configuration, recorder: recorder, logger: logger,
-                                 spans: MessagingSpans(tracer: tracer), makeToken: makeToken)
+                                 spans: MessagingSpans(tracer: tracer), makeToken: makeToken, sleep: sleep)
         batcher = OrderBatcher(lanes: configuration.batchLanes, maxBatch: configuration.maxBatchOrders, maxWaiting: configuration.maxWaiting,
-                               gatherDelay: configuration.batchGatherDelay, loops: loops,
-                               sleep: sleep ?? { try? await loops.sleep(for: $0) }, commit: commit.run)
+                               gatherDelay: configuration.batchGatherDelay, loops: loops, sleep: sleep, commit: commit.run)
     }
 
     /// Retries accept writes that failed after the broker's confirm, until cancelled; see
