@@ -44,7 +44,7 @@
 #   redis-master-kill        kill -9 of the Redis master; the sentinels promote a replica; the
 #                            old master started again (it rejoins as a replica)
 #   rabbitmq-leader-kill     kill -9 of the node leading orders.queue, started again
-#   rabbitmq-node-stop       the first node the services list stopped gracefully, started again
+#   rabbitmq-node-stop       the node leading orders.queue stopped gracefully, started again
 #   kill-gateway-twin, kill-processor-twin, kill-notifier-twin   kill -9 of one of the two
 #                            instances of the role while its twin keeps running, started again
 #

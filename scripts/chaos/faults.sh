@@ -136,8 +136,9 @@ inject() {
             kill -KILL "$(rabbit_pid "$KILLED_NODE")"
             ;;
         rabbitmq-node-stop)
-            KILLED_NODE="$RABBITMQ_NODE"
-            say "stopping RabbitMQ node $KILLED_NODE (the first the services list) for $HA_HOLD s"
+            KILLED_NODE="$(queue_leader orders.queue)"
+            [[ -n "$KILLED_NODE" ]] || { say "no leader of orders.queue found"; return 1; }
+            say "stopping RabbitMQ node $KILLED_NODE, the leader of orders.queue, gracefully for $HA_HOLD s"
             rabbitmqctl -q -n "$KILLED_NODE" stop >/dev/null
             ;;
         kill-gateway-twin | kill-processor-twin | kill-notifier-twin)

@@ -4,6 +4,8 @@ import CommandLineOptions
 /// read.
 enum ChaosSyntax {
     static let gateway = CommandSyntax.Option.value("gateway", "HOST:PORT", default: "127.0.0.1:8080", "the gateway to send orders to")
+    /// The SKU of the probe's orders, which tells them from the load's in a ledger.
+    static let probeSKU = "chaos-probe"
     static let redis = CommandSyntax.Option.value("redis", "URL", default: "redis://127.0.0.1:6379/0", "the pipeline's Redis")
     static let nonce = CommandSyntax.Option.value("nonce", "TEXT", "part of every order id, so runs do not collide (default random)")
     static let skus = CommandSyntax.Option.value("skus", "N", default: "4", "SKUs the orders spread over")
@@ -36,7 +38,7 @@ enum ChaosSyntax {
             .value("ledger", "FILE", "the probe's ledger (required)"),
             .value("result", "FILE", "where the recovery times go, as JSON (required)"),
             gateway, redis,
-            .value("sku", "SKU", default: "chaos-probe", "the probe orders' SKU"),
+            .value("sku", "SKU", default: probeSKU, "the probe orders' SKU"),
             .value("give-up-seconds", "SECONDS", default: "60", "how long to try"),
             .value("interval-ms", "MS", default: "200", "time between attempts"),
             .value("timeout-ms", "MS", default: "2000", "client timeout of one request"),

@@ -92,7 +92,7 @@ struct ReconcileCommand {
         findings.samples = samples?.inventory
         let waited = LoadCommand.seconds(wait - (deadline - clock.now))
         let scenarioRows = checks.rows
-        print(table(findings, scenarioRows, waited: waited))
+        print(table(findings, scenarioRows, waited: waited, longestGap: Self.longestGapBetweenAcceptances(ledger)))
         return findings.violations == 0 && scenarioRows.allSatisfy(\.ok) ? 0 : 1
     }
 
@@ -121,7 +121,17 @@ struct ReconcileCommand {
         return stored
     }
 
-    private func table(_ findings: ReconciliationFindings, _ scenarioRows: [TableRow], waited: Double) -> String {
+    /// The longest time, by send time, in which no request of the load (the probe's are not)
+    /// was answered 202, from the load's first request to its last: how long the pipeline took
+    /// no order, whatever the fault (shown, not checked).
+    static func longestGapBetweenAcceptances(_ ledger: [LedgerEntry]) -> Double {
+        let load = ledger.filter { $0.sku != ChaosSyntax.probeSKU }
+        guard let first = load.map(\.sentAtMs).min(), let last = load.map(\.sentAtMs).max() else { return 0 }
+        let marks = [first] + load.filter { $0.status == 202 }.map(\.sentAtMs).sorted() + [last]
+        return zip(marks, marks.dropFirst()).map { $1 - $0 }.max().map { $0 / 1000 } ?? 0
+    }
+
+    private func table(_ findings: ReconciliationFindings, _ scenarioRows: [TableRow], waited: Double, longestGap: Double) -> String {
         let f = findings
         var rows: [TableRow] = [
             TableRow(name: "lost (202 given, never decided)", value: "\(f.lost)", ok: f.lost == 0),
@@ -154,6 +164,7 @@ struct ReconcileCommand {
         var lines = [
             "== \(scenario): reconciled after \(String(format: "%.0f", waited)) s of waiting for quiescence",
             "  \(f.requests) requests (\(f.plainRequests) without Idempotency-Key) for \(f.ids) ids, \(f.accepted) ids acknowledged (202)",
+            "  longest time without a 202 (by send time): \(String(format: "%.1f", longestGap)) s",
         ]
         for row in rows {
             lines.append("  \(Self.padded(row.name, 54)) \(Self.padded(row.value, 40)) \(row.ok ? "ok" : "VIOLATION")")

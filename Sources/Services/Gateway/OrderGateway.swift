@@ -16,10 +16,11 @@ public struct OrderGateway: Sendable {
         public var confirmTimeout: Duration = .seconds(5)
         /// How long a batch the broker refused (nack) or could not route (return) is published
         /// again, with backoff, before its requests are answered 503. Nothing was enqueued, so a
-        /// new attempt is safe; a RabbitMQ cluster nacks publishes to a quorum queue for several
-        /// seconds after its leader's node dies, and a return makes the publisher declare the
-        /// route again. Zero answers 503 at once.
-        public var refusedPublishRetry: Duration = .seconds(5)
+        /// new attempt is safe; a return makes the publisher declare the route again, and a
+        /// RabbitMQ 3.10 cluster nacks publishes to a quorum queue for up to about 6 s after the
+        /// node leading it stops (until the queue's record names the new leader, which a leader
+        /// writes on its periodic tick of 5 s). Zero answers 503 at once.
+        public var refusedPublishRetry: Duration = .seconds(8)
         /// Routing key for `orders.direct`.
         public var routingKey = "orders"
         /// Longest accepted `Idempotency-Key`, in UTF-8 bytes.
