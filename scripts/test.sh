@@ -278,4 +278,7 @@ if [[ "$TEST_SERVERS" == all ]]; then
     # Fault scenarios and HTTP abuse, short form, on servers and ports of their own, with the
     # release build users run (a debug gateway's larger code alone exceeds the RSS bound).
     step "chaos (short)" scripts/chaos/chaos.sh --short
+    # The same on Redis Sentinel, a 3-node RabbitMQ cluster and twin services: a master, a queue
+    # leader and one of each twin killed, a leader node stopped.
+    step "chaos, HA topology (short)" scripts/chaos/chaos.sh --short --topology ha --no-abuse
 fi
