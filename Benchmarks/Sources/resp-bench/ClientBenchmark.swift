@@ -1,4 +1,3 @@
-import Foundation
 import RESP
 import Transport
 
@@ -18,10 +17,7 @@ enum ClientBenchmark {
         for command in ["SET", "GET"] {
             let arguments: [any RESPArgument] = command == "SET" ? ["SET", "key:bench", "xxx"] : ["GET", "key:bench"]
             let (seconds, latencies) = try await measure(configuration, shape, requests, arguments, group)
-            let sorted = latencies.sorted()
-            let p50 = sorted[sorted.count / 2] / .microseconds(1) / 1000
-            let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)] / .microseconds(1) / 1000
-            print(String(format: "%@ rps=%.0f p50_ms=%.3f p99_ms=%.3f", command, Double(requests) / seconds, p50, p99))
+            ThroughputLine.print(command, requests: requests, seconds: seconds, latencies: latencies)
         }
     }
 

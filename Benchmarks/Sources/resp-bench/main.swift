@@ -5,7 +5,7 @@ import Transport
 
 /// Benchmarks for the RESP module; figures go to standard output, one line per measurement.
 let syntax = CommandSyntax(
-    "resp-bench", summary: "the RESP decoder's throughput, and the client's against a Redis server",
+    "resp-bench", summary: "the RESP decoder's throughput, and the clients' against a Redis server or cluster",
     subcommands: [
         CommandSyntax("resp-bench decode", summary: "decodes a corpus of replies in 16 KiB chunks",
                       arguments: [.init("CORPUS", "the replies, back to back (Benchmarks/corpus/resp-replies.py writes one)"),
@@ -16,6 +16,11 @@ let syntax = CommandSyntax(
                                   .init("N|TASKS", "connections, or tasks sharing one"),
                                   .init("DEPTH", "commands in flight per connection (connections only)", optional: true),
                                   .init("LOOPS", "event loop threads serving the connections (default: one per core)", optional: true)]),
+        CommandSyntax("resp-bench cluster", summary: "SET/GET through the Cluster client, shaped like redis-benchmark --cluster",
+                      arguments: [.init("URL", "the cluster, redis-cluster://host:port[,host:port...]"), .init("REQUESTS", "requests in all"),
+                                  .init("CONNECTIONS", "tasks, shared out over the masters, and connections in all"),
+                                  .init("DEPTH", "commands per batch, each batch on one key (default 1)", optional: true),
+                                  .init("LOOPS", "event loop threads serving the connections (default: one per core)", optional: true)]),
     ])
 
 let parsed = syntax.parseOrExit()
@@ -23,6 +28,12 @@ let arguments = parsed.arguments
 do {
     if parsed.subcommand == "decode" {
         try DecodeBenchmark.run(corpusPath: arguments[0], rounds: try parsed.intArgument(1, default: 5, in: 1...Int.max))
+    } else if parsed.subcommand == "cluster" {
+        let loops = try parsed.intArgument(4, default: 0, in: 1...256)
+        try await ClusterBenchmark.run(
+            url: arguments[0], connections: try parsed.intArgument(2, default: 0, in: 1...100_000),
+            depth: try parsed.intArgument(3, default: 1, in: 1...100_000), requests: try parsed.intArgument(1, default: 0, in: 1...Int.max),
+            group: loops > 0 ? try EventLoopGroup.start(threads: loops) : .shared)
     } else {
         let requests = try parsed.intArgument(1, default: 0, in: 1...Int.max)
         let count = try parsed.intArgument(3, default: 0, in: 1...100_000)
