@@ -9,17 +9,18 @@
 #   --quick       short runs (one round, fewer requests, seconds instead of tens): checks that
 #                 everything builds and runs, with figures too noisy to compare
 #   --only NAMES  the benchmarks to run, comma-separated (default: all, in this order):
-#                 transport resp resp-client amqp http http-server http-idle pipeline
+#                 transport resp resp-client resp-cluster amqp http http-server http-idle pipeline
 #
 # The benchmarks install what they need with apt-get (as root) and build their peers from
 # Benchmarks/peers into .build-bench/. Those that need servers (resp-client, amqp, pipeline) share
 # a Redis and a RabbitMQ started by scripts/servers.sh on ports of their own (REDIS_PORT [16400],
 # AMQP_PORT [5690], RABBITMQ_NODE [pbench1@localhost]), stopped at the end if this script started
-# them. Exits non-zero when a benchmark fails or prints no RESULT line.
+# them; resp-cluster starts and stops a Redis Cluster of its own. Exits non-zero when a benchmark
+# fails or prints no RESULT line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL=(transport resp resp-client amqp http http-server http-idle pipeline)
+ALL=(transport resp resp-client resp-cluster amqp http http-server http-idle pipeline)
 
 # usage STATUS: prints the header above and exits with STATUS.
 usage() {
@@ -50,6 +51,7 @@ command_of() {
             transport) echo "env ROUNDS=1 SECONDS_PER_RUN=2 REQUESTS=100000 scripts/bench/transport.sh" ;;
             resp) echo "scripts/bench/resp.sh 1" ;;
             resp-client) echo "scripts/bench/resp-client.sh 1 20000" ;;
+            resp-cluster) echo "scripts/bench/resp-cluster.sh 1 20000" ;;
             amqp) echo "env ROUNDS=1 MESSAGES=5000 scripts/bench/amqp.sh" ;;
             http) echo "scripts/bench/http.sh 1 50000" ;;
             http-server) echo "scripts/bench/http-server.sh 1 3s" ;;
