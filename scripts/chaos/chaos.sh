@@ -43,6 +43,9 @@
 #   baseline                 no fault
 #   redis-master-kill        kill -9 of the Redis master; the sentinels promote a replica; the
 #                            old master started again (it rejoins as a replica)
+#   redis-master-kill-lagging   both replicas stopped (SIGSTOP) for 1.5 s, then the master
+#                            killed and the replicas continued: the replica promoted lacks the
+#                            master's last writes, as a lagging replica would
 #   rabbitmq-leader-kill     kill -9 of the node leading orders.queue, started again
 #   rabbitmq-node-stop       the node leading orders.queue stopped gracefully, started again
 #   kill-gateway-twin, kill-processor-twin, kill-notifier-twin   kill -9 of one of the two
@@ -107,7 +110,7 @@ ALL_SCENARIOS=(baseline kill-gateway kill-processor kill-notifier rabbitmq-stop 
     purge-orders-queue purge-notifier-queue redis-lost-replies redis-refuse-writes)
 case "$TOPOLOGY" in
     single) ;;
-    ha) ALL_SCENARIOS=(baseline redis-master-kill rabbitmq-leader-kill rabbitmq-node-stop kill-gateway-twin kill-processor-twin kill-notifier-twin) ;;
+    ha) ALL_SCENARIOS=(baseline redis-master-kill redis-master-kill-lagging rabbitmq-leader-kill rabbitmq-node-stop kill-gateway-twin kill-processor-twin kill-notifier-twin) ;;
     *) echo "chaos: --topology takes single or ha, not '$TOPOLOGY'" >&2; exit 2 ;;
 esac
 SCENARIOS=("${ALL_SCENARIOS[@]}")

@@ -9,7 +9,7 @@
 record_faults() {
     case "$1" in
         kill-notifier | redis-kill | proxy-cut | redis-hang | redis-sleep | redis-lost-replies | redis-refuse-writes) echo yes ;;
-        kill-notifier-twin | redis-master-kill) echo yes ;;
+        kill-notifier-twin | redis-master-kill | redis-master-kill-lagging) echo yes ;;
         *) echo no ;;
     esac
 }
@@ -31,7 +31,7 @@ hold_of() {
     case "$1" in
         rabbitmq-hang | redis-hang | redis-sleep | rabbitmq-memory-alarm | rabbitmq-disk-alarm | redis-refuse-writes) echo "$HANG" ;;
         redis-lost-replies) echo "$LOST_REPLIES" ;;
-        redis-master-kill | rabbitmq-leader-kill | rabbitmq-node-stop | kill-gateway-twin | kill-processor-twin | kill-notifier-twin) echo "$HA_HOLD" ;;
+        redis-master-kill | redis-master-kill-lagging | rabbitmq-leader-kill | rabbitmq-node-stop | kill-gateway-twin | kill-processor-twin | kill-notifier-twin) echo "$HA_HOLD" ;;
         delete-orders-queue | delete-notifier-queue | purge-orders-queue | purge-notifier-queue) echo 0 ;;
         *) echo "" ;;
     esac
@@ -129,6 +129,21 @@ inject() {
             say "kill -9 of the Redis master (port $KILLED_REDIS, pid $(redis_pid "$KILLED_REDIS")); the sentinels promote a replica"
             kill -KILL "$(redis_pid "$KILLED_REDIS")"
             ;;
+        redis-master-kill-lagging)
+            # The replicas stop taking the master's writes (for less than the sentinels' 2 s
+            # down-after), then the master dies: the replica promoted lacks its last writes,
+            # which only the writes that waited for a replica (WAIT) were not acknowledged for.
+            local port replicas=()
+            KILLED_REDIS="$(redis_master_port)"
+            for port in "$REDIS_SENTINEL_DATA_PORT" $((REDIS_SENTINEL_DATA_PORT + 1)) $((REDIS_SENTINEL_DATA_PORT + 2)); do
+                [[ "$port" == "$KILLED_REDIS" ]] || replicas+=("$(redis_pid "$port")")
+            done
+            say "SIGSTOP of both Redis replicas for 1.5 s, then kill -9 of the master (port $KILLED_REDIS) and SIGCONT of the replicas"
+            kill -STOP "${replicas[@]}"
+            sleep 1.5
+            kill -KILL "$(redis_pid "$KILLED_REDIS")"
+            kill -CONT "${replicas[@]}"
+            ;;
         rabbitmq-leader-kill)
             KILLED_NODE="$(queue_leader orders.queue)"
             [[ -n "$KILLED_NODE" ]] || { say "no leader of orders.queue found"; return 1; }
@@ -166,7 +181,7 @@ lift() {
         rabbitmq-memory-alarm) rabbitctl set_vm_memory_high_watermark 0.4 ;;
         rabbitmq-disk-alarm) rabbitctl set_disk_free_limit 50MB ;;
         redis-lost-replies) kill -HUP "${PID[redis-proxy]}" ;;
-        redis-master-kill)
+        redis-master-kill | redis-master-kill-lagging)
             # Its old configuration names it master; the sentinels turn it into a replica.
             redis-server "$ROOT/.local/redis-sentinel-data/$KILLED_REDIS/redis.conf" >/dev/null
             say "Redis on port $KILLED_REDIS started again; the master is now on port $(redis_master_port)"
