@@ -1,3 +1,5 @@
+import HTTPCodec
+
 /// Why the request parser rejected its input, where, and which status to answer with.
 ///
 /// A struct with a `code` rather than an enum, so that a new kind of rejection does not break
@@ -163,4 +165,20 @@ public struct HTTPParserError: Error, Sendable, Hashable, CustomStringConvertibl
 
     /// The status, the message and the offset, for logs.
     public var description: String { "HTTP \(status.code): \(message) at offset \(offset)" }
+}
+
+extension HTTPParserError {
+    /// The error of a chunked body, under the request parser's code for it.
+    init(_ error: ChunkedBodyError) {
+        let code: Code = switch error.code {
+        case .invalidChunkSize: .invalidChunkSize
+        case .invalidChunkExtension: .invalidChunkExtension
+        case .chunkLineTooLong: .chunkLineTooLong
+        case .missingChunkTerminator: .missingChunkTerminator
+        case .bodyTooLarge: .bodyTooLarge
+        case .bareLineFeed: .bareLineFeed
+        case .bareCarriageReturn: .bareCarriageReturn
+        }
+        self.init(code, offset: error.offset)
+    }
 }

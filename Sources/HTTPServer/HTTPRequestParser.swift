@@ -1,4 +1,5 @@
 import Bytes
+import HTTPCodec
 
 /// A strict, incremental HTTP/1.1 request parser that performs no I/O.
 ///
@@ -44,13 +45,10 @@ public struct HTTPRequestParser: Sendable {
     var headPhase = HeadPhase.requestLineStart
     /// What is known so far about the head (or trailer section) being parsed.
     var head = HeadProgress()
-    /// Where the scan of a chunk-size line stands, and the size read so far.
-    var chunkLinePhase = ChunkLinePhase.size
-    var chunkSize = 0
+    /// Decodes a chunked body, up to its trailer section.
+    var chunked: ChunkedBodyDecoder
     /// Fields of the section being parsed; reused from request to request.
     var fields: [FieldStorage.Field] = []
-    /// De-chunked body bytes announced so far, against `maxBodySize`.
-    var chunkedBodySize = 0
     /// `versionOfHeadInProgress` when the parser failed.
     var versionAtFailure: HTTPVersion?
 
@@ -59,9 +57,7 @@ public struct HTTPRequestParser: Sendable {
         case headers
         case body(remaining: Int)
         case end
-        case chunkSize
-        case chunkData(remaining: Int)
-        case chunkDataEnd
+        case chunked
         case trailers
         case failed(HTTPParserError)
     }
@@ -70,6 +66,7 @@ public struct HTTPRequestParser: Sendable {
     public init(limits: HTTPParserLimits = HTTPParserLimits()) {
         precondition(limits.maxHeaderBytes <= UInt32.max, "HTTPParserLimits.maxHeaderBytes must fit in 32 bits")
         self.limits = limits
+        chunked = ChunkedBodyDecoder(maxChunkLineLength: limits.maxChunkLineLength, maxBodySize: limits.maxBodySize)
     }
 
     /// Bytes received but not yet returned in a part.
@@ -170,42 +167,26 @@ public struct HTTPRequestParser: Sendable {
             case .end:
                 state = .requestLine
                 return .end(nil)
-            case .chunkSize:
-                switch scanChunkLine() {
-                case .needMore:
+            case .chunked:
+                let part: ChunkedBodyDecoder.Part?
+                do {
+                    part = try chunked.next(&buffer)
+                } catch {
+                    throw HTTPParserError(error)
+                }
+                consumed = chunked.offset
+                switch part {
+                case nil:
                     return nil
-                case .complete(let length, let size):
-                    consume(length)
-                    chunkedBodySize += size
-                    if size == 0 {
-                        head = HeadProgress()
-                        headPhase = .lineStart
-                        state = .trailers
-                    } else {
-                        state = .chunkData(remaining: size)
-                    }
-                case .failed(let error):
-                    throw error
+                case .data(let slice):
+                    return .body(slice)
+                case .lastChunk:
+                    lineStart = 0
+                    searchFrom = 0
+                    head = HeadProgress()
+                    headPhase = .lineStart
+                    state = .trailers
                 }
-            case .chunkData(let remaining):
-                let count = min(remaining, buffer.readableBytes)
-                guard count > 0 else { return nil }
-                let slice = buffer.readSlice(length: count)!
-                consumed &+= count
-                state = count == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - count)
-                return .body(slice)
-            case .chunkDataEnd:
-                let available = buffer.readableBytes
-                guard available > 0 else { return nil }
-                guard buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == .cr else {
-                    throw HTTPParserError(.missingChunkTerminator, offset: consumed)
-                }
-                guard available > 1 else { return nil }
-                guard buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self) == .lf else {
-                    throw HTTPParserError(.missingChunkTerminator, offset: consumed + 1)
-                }
-                consume(2)
-                state = .chunkSize
             case .failed(let error):
                 throw error
             }
@@ -244,8 +225,8 @@ public struct HTTPRequestParser: Sendable {
         case .none: state = .end
         case .length(let count): state = .body(remaining: count)
         case .chunked:
-            chunkedBodySize = 0
-            state = .chunkSize
+            chunked.start(at: consumed)
+            state = .chunked
         }
         return result
     }
