@@ -1,4 +1,5 @@
 import Bytes
+import HTTPCodec
 
 /// A strict, incremental HTTP/1.1 response parser that performs no I/O.
 ///
@@ -11,7 +12,9 @@ import Bytes
 /// the status line is `HTTP/1.x SP 3DIGIT [SP reason]`, field names are tokens with no
 /// whitespace before the colon, values hold no control characters, obs-fold is rejected,
 /// Content-Length is digits only and appears once, and Transfer-Encoding, which excludes
-/// Content-Length, must be exactly `chunked`. Chunk lines allow no whitespace. Framing follows
+/// Content-Length, must be exactly `chunked`. A chunked body is decoded as the request parser
+/// decodes one (`ChunkedBodyDecoder`: chunk lines judged byte by byte, no whitespace in them), but
+/// a chunk size past `maxBodySize` fails at its line's start once the line is read. Framing follows
 /// RFC 9112 §6.3: no body for a response to HEAD (set `isResponseToHEAD` before its head is
 /// parsed) or with status 1xx, 204 or 304; then chunked, then Content-Length, else the body
 /// runs until the connection closes. Interim (1xx) responses are checked and skipped; 101 is an
@@ -29,8 +32,10 @@ public struct HTTPResponseParser: Sendable {
     private var searchFrom = 0
     /// Bytes of the current head or trailer section already consumed.
     private var sectionBytes = 0
-    /// De-chunked or close-delimited body bytes so far.
+    /// Close-delimited body bytes so far.
     private var bodyBytes = 0
+    /// Decodes a chunked body, up to its trailer section.
+    private var chunked: ChunkedBodyDecoder
     private var head = HeadProgress()
     private var state = State.statusLine
     private var ended = false
@@ -40,9 +45,7 @@ public struct HTTPResponseParser: Sendable {
         case headers
         case body(remaining: Int)
         case untilClose
-        case chunkSize
-        case chunkData(remaining: Int)
-        case chunkDataEnd
+        case chunked
         case trailers
         case end(HTTPFields)
         case failed(HTTPResponseParserError)
@@ -66,6 +69,9 @@ public struct HTTPResponseParser: Sendable {
     /// A parser at the start of a connection, enforcing `limits`.
     public init(limits: HTTPResponseLimits = HTTPResponseLimits()) {
         self.limits = limits
+        // A size past the body limit fails once its line is read, so one too large for an Int
+        // is still an invalid size.
+        chunked = ChunkedBodyDecoder(maxChunkLineLength: limits.maxChunkLineLength, maxBodySize: limits.maxBodySize, sizeLimitCheck: .atLineEnd)
     }
 
     /// Bytes received but not yet handed out.
@@ -135,35 +141,25 @@ public struct HTTPResponseParser: Sendable {
                 }
                 guard ended else { return nil }
                 state = .end(HTTPFields())
-            case .chunkSize:
-                guard let length = findLineEnd(), length <= limits.maxChunkLineLength else {
-                    if buffer.readableBytes > limits.maxChunkLineLength {
-                        throw HTTPResponseParserError(.chunkLineTooLong, offset: consumed + limits.maxChunkLineLength)
-                    }
-                    return try needMore()
+            case .chunked:
+                let part: ChunkedBodyDecoder.Part?
+                do {
+                    part = try chunked.next(&buffer)
+                } catch {
+                    throw HTTPResponseParserError(error)
                 }
-                let size = try parseChunkLine(try lineContent(length: length))
-                consume(length)
-                if size == 0 {
+                consumed = chunked.offset
+                switch part {
+                case nil:
+                    return try needMore()
+                case .data(let slice):
+                    return .body(slice)
+                case .lastChunk:
+                    searchFrom = 0
                     head = HeadProgress()
                     sectionBytes = 0
                     state = .trailers
-                } else {
-                    state = .chunkData(remaining: size)
                 }
-            case .chunkData(let remaining):
-                guard buffer.readableBytes > 0 else { return try needMore() }
-                let count = min(remaining, buffer.readableBytes)
-                let slice = take(count)
-                state = count == remaining ? .chunkDataEnd : .chunkData(remaining: remaining - count)
-                return .body(slice)
-            case .chunkDataEnd:
-                guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return try needMore() }
-                guard first == .cr else { throw HTTPResponseParserError(.missingChunkTerminator, offset: consumed) }
-                guard let second = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self) else { return try needMore() }
-                guard second == .lf else { throw HTTPResponseParserError(.missingChunkTerminator, offset: consumed + 1) }
-                consume(2)
-                state = .chunkSize
             case .end(let trailers):
                 state = .statusLine
                 sectionBytes = 0
@@ -362,7 +358,8 @@ public struct HTTPResponseParser: Sendable {
         if noBody {
             state = .end(HTTPFields())
         } else if head.transferEncodingOffset != nil {
-            state = .chunkSize
+            chunked.start(at: consumed)
+            state = .chunked
         } else if let length = head.contentLength {
             guard length <= limits.maxBodySize else { throw HTTPResponseParserError(.bodyTooLarge, offset: head.contentLengthOffset) }
             state = length == 0 ? .end(HTTPFields()) : .body(remaining: length)
@@ -372,79 +369,4 @@ public struct HTTPResponseParser: Sendable {
         }
         return .head(HTTPResponseHead(minorVersion: head.minorVersion, status: status, reason: head.reason, headers: head.fields, keepAlive: keepAlive))
     }
-
-    /// `chunk-size [chunk-ext]` (the line without CRLF): the size, checked against the body
-    /// limit. Extensions carry nothing this client uses; they are checked and skipped.
-    private mutating func parseChunkLine(_ line: [UInt8]) throws(HTTPResponseParserError) -> Int {
-        var size = 0
-        var index = 0
-        while index < line.count, let digit = HexDigit.value(of: line[index]) {
-            guard size <= Int.max >> 4 else { throw HTTPResponseParserError(.invalidChunkSize, offset: consumed + index) }
-            size = size << 4 | Int(digit)
-            index += 1
-        }
-        guard index > 0 else { throw HTTPResponseParserError(.invalidChunkSize, offset: consumed) }
-        if index < line.count {
-            guard line[index] == UInt8(ascii: ";") else { throw HTTPResponseParserError(.invalidChunkSize, offset: consumed + index) }
-            if let bad = Self.invalidExtensionOffset(line, from: index) {
-                throw HTTPResponseParserError(.invalidChunkExtension, offset: consumed + bad)
-            }
-        }
-        guard size <= limits.maxBodySize - bodyBytes else { throw HTTPResponseParserError(.bodyTooLarge, offset: consumed) }
-        bodyBytes += size
-        return size
-    }
-
-    /// Checks `*( ";" token [ "=" ( token / quoted-string ) ] )` from `start`, with no
-    /// whitespace anywhere; returns the offset of the first bad byte, or nil.
-    private static func invalidExtensionOffset(_ line: [UInt8], from start: Int) -> Int? {
-        var index = start
-        func skipToken() -> Bool {
-            let tokenStart = index
-            while index < line.count && line[index].isTokenByte { index += 1 }
-            return index > tokenStart
-        }
-        while index < line.count {
-            guard line[index] == UInt8(ascii: ";") else { return index }
-            index += 1
-            guard skipToken() else { return index }
-            guard index < line.count, line[index] == UInt8(ascii: "=") else { continue }
-            index += 1
-            guard index < line.count else { return index }
-            if line[index] == UInt8(ascii: "\"") {
-                index += 1
-                while index < line.count && line[index] != UInt8(ascii: "\"") {
-                    if line[index] == UInt8(ascii: "\\") { index += 1 }
-                    guard index < line.count, line[index].isFieldValueByte else { return index }
-                    index += 1
-                }
-                guard index < line.count else { return index }
-                index += 1
-            } else if !skipToken() {
-                return index
-            }
-        }
-        return nil
-    }
-}
-
-extension UInt8 {
-    static let cr = UInt8(ascii: "\r")
-    static let lf = UInt8(ascii: "\n")
-    static let space = UInt8(ascii: " ")
-    static let tab = UInt8(ascii: "\t")
-    static let colon = UInt8(ascii: ":")
-
-    var isDigit: Bool { self >= 0x30 && self <= 0x39 }
-
-    /// `tchar` of RFC 9110: the bytes of tokens (field names, transfer codings).
-    var isTokenByte: Bool {
-        switch self {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): true
-        default: "!#$%&'*+-.^_`|~".utf8.contains(self)
-        }
-    }
-
-    /// The bytes of a field value or reason phrase: visible ASCII, obs-text, SP and HTAB.
-    var isFieldValueByte: Bool { self == .tab || self == .space || (self >= 0x21 && self != 0x7F) }
 }

@@ -1,9 +1,12 @@
+import HTTPCodec
+
 /// Why the response parser rejected its input, and where. After an error the framing of the
 /// rest of the connection is unknown: the client closes it.
 public struct HTTPResponseParserError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What was wrong.
     public enum Reason: String, Sendable, Hashable {
-        /// A line ended with LF not preceded by CR.
+        /// A line ended with LF not preceded by CR, or a chunk-size line had a CR not followed
+        /// by LF.
         case bareLineFeed
         /// The status line is not `HTTP-version SP 3DIGIT [SP reason-phrase]`, or the reason
         /// phrase holds a control character.
@@ -62,6 +65,19 @@ public struct HTTPResponseParserError: Error, Sendable, Hashable, CustomStringCo
     }
 
     public var description: String { "malformed HTTP response: \(reason.rawValue) at offset \(offset)" }
+
+    /// The error of a chunked body, under the response parser's reason for it.
+    init(_ error: ChunkedBodyError) {
+        let reason: Reason = switch error.code {
+        case .invalidChunkSize: .invalidChunkSize
+        case .invalidChunkExtension: .invalidChunkExtension
+        case .chunkLineTooLong: .chunkLineTooLong
+        case .missingChunkTerminator: .missingChunkTerminator
+        case .bodyTooLarge: .bodyTooLarge
+        case .bareLineFeed, .bareCarriageReturn: .bareLineFeed
+        }
+        self.init(reason, offset: error.offset)
+    }
 }
 
 /// Bounds on what one response may make the parser buffer or accept.
