@@ -34,10 +34,12 @@ let package = Package(
         .target(name: "AMQP091", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
         // Methods and properties by spec names, for the conformance runner and the fuzzer only.
         .target(name: "AMQP091Reflection", dependencies: ["AMQP091", "Bytes"], swiftSettings: swift6),
-        .target(name: "HTTPServer", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
+        // The HTTP/1.1 wire pieces the server and the client share: byte classes, chunked bodies.
+        .target(name: "HTTPCodec", dependencies: ["Bytes"], swiftSettings: swift6),
+        .target(name: "HTTPServer", dependencies: ["Bytes", "Transport", "HTTPCodec"], swiftSettings: swift6),
         .target(name: "Services", dependencies: ["RESP", "AMQP091", "HTTPServer", "HTTPClient", "JSON", "Tracing"], swiftSettings: swift6),
         .target(name: "JSON", swiftSettings: swift6),
-        .target(name: "HTTPClient", dependencies: ["Bytes", "Transport"], swiftSettings: swift6),
+        .target(name: "HTTPClient", dependencies: ["Bytes", "Transport", "HTTPCodec"], swiftSettings: swift6),
         .target(name: "Tracing", dependencies: ["Bytes", "Transport", "JSON", "HTTPClient"], swiftSettings: swift6),
         .target(name: "AMQPCodegen", swiftSettings: swift6),
         // The command lines of the project's executables: --help, --flag value and --flag=value.

@@ -1,4 +1,5 @@
 import Bytes
+import HTTPCodec
 
 /// A request to send: method, target, header fields and a body sent with Content-Length.
 public struct HTTPClientRequest: Sendable, Hashable {

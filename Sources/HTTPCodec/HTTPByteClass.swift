@@ -1,20 +1,21 @@
 /// Character classes of RFC 9110/9112 as bit flags in a 256-entry table, so the hot loops test a
 /// byte with one load and one mask instead of a chain of comparisons.
-enum HTTPByteClass {
+@usableFromInline package enum HTTPByteClass {
     /// `tchar`: bytes allowed in tokens (methods, header names, transfer codings).
-    static let token: UInt8 = 1 << 0
+    @inlinable package static var token: UInt8 { 1 << 0 }
     /// Bytes allowed inside a field value: VCHAR, obs-text, SP and HTAB (no other controls, no DEL).
-    static let fieldValue: UInt8 = 1 << 1
+    @inlinable package static var fieldValue: UInt8 { 1 << 1 }
     /// Bytes allowed in a request target: visible ASCII (no SP, no controls, no obs-text).
-    static let target: UInt8 = 1 << 2
+    @inlinable package static var target: UInt8 { 1 << 2 }
     /// Hexadecimal digits, for chunk sizes.
-    static let hex: UInt8 = 1 << 3
+    @inlinable package static var hex: UInt8 { 1 << 3 }
     /// Bytes allowed inside a quoted-string apart from the backslash escape: qdtext.
-    static let quotedText: UInt8 = 1 << 4
+    @inlinable package static var quotedText: UInt8 { 1 << 4 }
 
     /// The table, built once. It is immutable after initialisation, which is why sharing the raw
-    /// pointer across threads is safe.
-    nonisolated(unsafe) static let table: UnsafePointer<UInt8> = {
+    /// pointer across threads is safe. Reading it from another module goes through the lazy
+    /// global's accessor, so a loop reads it once into a local and passes that on.
+    @usableFromInline nonisolated(unsafe) package static let table: UnsafePointer<UInt8> = {
         let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
         for byte in 0..<256 {
             let c = UInt8(byte)
@@ -35,11 +36,20 @@ enum HTTPByteClass {
 }
 
 extension UInt8 {
-    static let cr = UInt8(ascii: "\r")
-    static let lf = UInt8(ascii: "\n")
-    static let space = UInt8(ascii: " ")
-    static let tab = UInt8(ascii: "\t")
-    static let colon = UInt8(ascii: ":")
+    @inlinable package static var cr: UInt8 { UInt8(ascii: "\r") }
+    @inlinable package static var lf: UInt8 { UInt8(ascii: "\n") }
+    @inlinable package static var space: UInt8 { UInt8(ascii: " ") }
+    @inlinable package static var tab: UInt8 { UInt8(ascii: "\t") }
+    @inlinable package static var colon: UInt8 { UInt8(ascii: ":") }
+
+    /// An ASCII decimal digit.
+    @inlinable package var isDigit: Bool { self &- 0x30 < 10 }
+
+    /// `tchar` of RFC 9110: the bytes of tokens (methods, field names, transfer codings).
+    @inlinable package var isTokenByte: Bool { HTTPByteClass.table[Int(self)] & HTTPByteClass.token != 0 }
+
+    /// The bytes of a field value or reason phrase: visible ASCII, obs-text, SP and HTAB.
+    @inlinable package var isFieldValueByte: Bool { HTTPByteClass.table[Int(self)] & HTTPByteClass.fieldValue != 0 }
 }
 
 /// The index of the first byte in `p[start..<end]` that is not a token character, or `end`.
@@ -48,7 +58,7 @@ extension UInt8 {
 /// variables and took three times the instructions per byte. The caller passes the table it
 /// holds, which spares a lazy global's check per call.
 @inline(never)
-func tokenEnd(_ p: UnsafePointer<UInt8>, from start: Int, end: Int, table: UnsafePointer<UInt8> = HTTPByteClass.table) -> Int {
+package func tokenEnd(_ p: UnsafePointer<UInt8>, from start: Int, end: Int, table: UnsafePointer<UInt8> = HTTPByteClass.table) -> Int {
     var i = start
     while i < end && table[Int(p[i])] & HTTPByteClass.token != 0 { i &+= 1 }
     return i
@@ -59,11 +69,12 @@ func tokenEnd(_ p: UnsafePointer<UInt8>, from start: Int, end: Int, table: Unsaf
 ///
 /// Values are the bulk of a header section, so they are checked eight bytes at a time: a word
 /// with no byte below 0x20 and none equal to 0x7F is valid as a whole. Only words that might hold
-/// one (HTAB gives a false alarm) are checked byte by byte.
-@inline(__always)
-func firstInvalidFieldValueByte(_ p: UnsafePointer<UInt8>, from start: Int, end: Int) -> Int {
+/// one (HTAB gives a false alarm) are checked byte by byte, against the `table` the caller holds.
+@inlinable @inline(__always)
+package func firstInvalidFieldValueByte(
+    _ p: UnsafePointer<UInt8>, from start: Int, end: Int, table: UnsafePointer<UInt8> = HTTPByteClass.table
+) -> Int {
     let raw = UnsafeRawPointer(p)
-    let table = HTTPByteClass.table
     let high: UInt64 = 0x8080_8080_8080_8080
     var i = start
     while i &+ 8 <= end {

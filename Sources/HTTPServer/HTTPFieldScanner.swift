@@ -1,3 +1,5 @@
+import HTTPCodec
+
 extension HTTPRequestParser {
     /// Judges the bytes of the field lines and the empty line that ends a header or trailer
     /// section, from `searchFrom` on.
@@ -53,7 +55,7 @@ extension HTTPRequestParser {
                     phase = valuePhase
                     continue scan
                 default:
-                    i = firstInvalidFieldValueByte(p, from: i, end: end)
+                    i = firstInvalidFieldValueByte(p, from: i, end: end, table: table)
                     phase = .value
                 }
                 // A CR after a non-empty value, then the LF: the line is done.
@@ -76,7 +78,7 @@ extension HTTPRequestParser {
                 head.valueStart = i
                 phase = valuePhase
             case .value:
-                i = firstInvalidFieldValueByte(p, from: i, end: end)
+                i = firstInvalidFieldValueByte(p, from: i, end: end, table: table)
                 guard i < end else { break scan }
                 guard p[i] == .cr else { return .failed(error(p[i] == .lf ? .bareLineFeed : .invalidHeaderValue, at: i)) }
                 phase = .lineLineFeed

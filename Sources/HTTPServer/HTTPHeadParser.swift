@@ -1,4 +1,5 @@
 import Bytes
+import HTTPCodec
 
 /// Where the byte-by-byte scan of a request head (or trailer section) stands between feeds.
 /// Every byte is judged as it arrives, so the parser fails at the first byte after which the

@@ -1,3 +1,5 @@
+import HTTPCodec
+
 /// A request method: the standard ones as constants, and any other token (an extension method
 /// such as `PURGE`). Methods are case-sensitive (RFC 9110 §9.1).
 ///
@@ -12,7 +14,7 @@ public struct HTTPMethod: Sendable, Hashable, CustomStringConvertible, RawRepres
     /// The method called `rawValue`; nil unless it is a token (letters, digits and
     /// ``!#$%&'*+-.^_`|~``).
     public init?(rawValue: String) {
-        guard !rawValue.isEmpty, rawValue.utf8.allSatisfy({ HTTPByteClass.table[Int($0)] & HTTPByteClass.token != 0 }) else {
+        guard !rawValue.isEmpty, rawValue.utf8.allSatisfy(\.isTokenByte) else {
             return nil
         }
         self.rawValue = rawValue

@@ -1,3 +1,5 @@
+import HTTPCodec
+
 /// Outcome of scanning a request line.
 enum RequestLineScan {
     case needMore

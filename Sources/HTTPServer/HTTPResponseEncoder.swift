@@ -1,4 +1,5 @@
 import Bytes
+import HTTPCodec
 
 /// Serialises response heads and chunks into bytes (no I/O).
 enum HTTPResponseEncoder {
