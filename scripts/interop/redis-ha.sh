@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the RESP client tests that need Redis Sentinel and Redis Cluster (the *TopologyTests
-# suites: failovers, kill -9 of a master, slots migrating under load) against topologies of its
+# suites: failovers, kill -9 of a master, slots migrating under load), then the services' suites
+# (ServicesTests, the pipeline end to end included) on each, against topologies of its
 # own, on ports of their own (data 6491-6493 and sentinels 26491-26493; cluster 7101-7106),
 # with a password required by every node and sentinel so authentication is exercised too.
 # CI=true, so a topology that did not come up fails the tests. Stops what it started on exit.
@@ -23,3 +24,8 @@ eval "$exports"
 started="$SERVERS_STARTED"
 swift build --build-tests
 CI=true swift test --skip-build --filter 'TopologyTests/'
+# The services' suites (the stores, the open orders, the pipeline end to end) on each topology:
+# plain keys on a Sentinel-managed master, sharded keys on the Cluster.
+for url in "$REDIS_SENTINEL_URL" "$REDIS_CLUSTER_URL"; do
+    REDIS_URL="$url" CI=true swift test --skip-build --filter 'ServicesTests'
+done
