@@ -10,7 +10,7 @@ extension HTTPRequestParser {
     /// Content-Length next to Transfer-Encoding, a non-digit in Content-Length, a coding after
     /// `chunked` or an expectation other than `100-continue` fail at their first wrong byte.
     mutating func scanFields(_ p: UnsafePointer<UInt8>, count: Int) -> SectionScan {
-        let table = HTTPByteClass.table
+        let table = byteClasses
         let end = min(count, limits.maxHeaderBytes)
         var phase = headPhase
         var i = searchFrom
@@ -209,7 +209,7 @@ extension HTTPRequestParser {
     private func valueFailure(_ c: UInt8, otherwise code: HTTPParserError.Code) -> HTTPParserError.Code {
         if c == .lf { return .bareLineFeed }
         if c == .cr { return code }
-        return HTTPByteClass.table[Int(c)] & HTTPByteClass.fieldValue == 0 ? .invalidHeaderValue : code
+        return byteClasses[Int(c)] & HTTPByteClass.fieldValue == 0 ? .invalidHeaderValue : code
     }
 
     /// Tells the fields the parser reads by their name, which ends at `colon`, and applies the

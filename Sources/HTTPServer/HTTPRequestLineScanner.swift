@@ -17,7 +17,7 @@ extension HTTPRequestParser {
     /// CONNECT's authority-form is not implemented. Only HTTP/1.0 and HTTP/1.1 are accepted:
     /// another version is refused (505) at its first digit that differs.
     mutating func scanRequestLine(_ p: UnsafePointer<UInt8>, count: Int) -> RequestLineScan {
-        let table = HTTPByteClass.table
+        let table = byteClasses
         let end = min(count, limits.maxRequestLineLength)
         if headPhase == .requestLineStart, searchFrom == 0, let next = commonRequestLine(p, end: end) {
             headPhase = .lineStart
@@ -121,7 +121,7 @@ extension HTTPRequestParser {
     /// which `scanRequestLine` then reads from its start.
     @inline(__always)
     private mutating func commonRequestLine(_ p: UnsafePointer<UInt8>, end: Int) -> Int? {
-        let table = HTTPByteClass.table
+        let table = byteClasses
         var i = 0
         while i < end && table[Int(p[i])] & HTTPByteClass.token != 0 { i &+= 1 }
         guard i > 0, i &+ 1 < end, p[i] == .space, p[i &+ 1] == UInt8(ascii: "/") else { return nil }

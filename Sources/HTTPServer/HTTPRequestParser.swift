@@ -28,6 +28,9 @@ import HTTPCodec
 public struct HTTPRequestParser: Sendable {
     /// The limits this parser enforces.
     public let limits: HTTPParserLimits
+    /// `HTTPByteClass.table`, read once: from this module each read of the lazy global is a call,
+    /// and the scanners would read it on every feed. The table is immutable, so sharing it is safe.
+    nonisolated(unsafe) let byteClasses = HTTPByteClass.table
 
     /// Received bytes not yet handed out; the reader index is the start of the current element.
     var buffer = ByteBuffer()
