@@ -142,24 +142,17 @@ public struct HTTPResponseParser: Sendable {
                 guard ended else { return nil }
                 state = .end(HTTPFields())
             case .chunked:
-                let part: ChunkedBodyDecoder.Part?
-                do {
-                    part = try chunked.next(&buffer)
-                } catch {
-                    throw HTTPResponseParserError(error)
-                }
+                let part = try chunked.next(&buffer, orThrow: HTTPResponseParserError.init)
                 consumed = chunked.offset
-                switch part {
-                case nil:
-                    return try needMore()
-                case .data(let slice):
-                    return .body(slice)
-                case .lastChunk:
-                    searchFrom = 0
+                guard let part else { return try needMore() }
+                guard case .data(let slice) = part else {
+                    // The last chunk: its trailer section follows, read line by line as the head was.
                     head = HeadProgress()
                     sectionBytes = 0
                     state = .trailers
+                    continue
                 }
+                return .body(slice)
             case .end(let trailers):
                 state = .statusLine
                 sectionBytes = 0

@@ -66,17 +66,10 @@ public struct HTTPResponseParserError: Error, Sendable, Hashable, CustomStringCo
 
     public var description: String { "malformed HTTP response: \(reason.rawValue) at offset \(offset)" }
 
-    /// The error of a chunked body, under the response parser's reason for it.
+    /// The error of a chunked body, under the reason of the same name; a CR without LF, which
+    /// has no reason of its own, is a line not ended by CRLF.
     init(_ error: ChunkedBodyError) {
-        let reason: Reason = switch error.code {
-        case .invalidChunkSize: .invalidChunkSize
-        case .invalidChunkExtension: .invalidChunkExtension
-        case .chunkLineTooLong: .chunkLineTooLong
-        case .missingChunkTerminator: .missingChunkTerminator
-        case .bodyTooLarge: .bodyTooLarge
-        case .bareLineFeed, .bareCarriageReturn: .bareLineFeed
-        }
-        self.init(reason, offset: error.offset)
+        self.init(Reason(rawValue: error.code.rawValue) ?? .bareLineFeed, offset: error.offset)
     }
 }
 

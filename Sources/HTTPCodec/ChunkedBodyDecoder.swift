@@ -78,8 +78,21 @@ package struct ChunkedBodyDecoder: Sendable {
         searchFrom = 0
     }
 
+    /// `next(_:)`, failing with the caller's error for the decoder's.
+    @inlinable
+    package mutating func next<Failure: Error>(
+        _ buffer: inout ByteBuffer, orThrow failure: (ChunkedBodyError) -> Failure
+    ) throws(Failure) -> Part? {
+        do {
+            return try next(&buffer)
+        } catch {
+            throw failure(error)
+        }
+    }
+
     /// The next part of the body from `buffer`, whose reader index it moves past what it read;
     /// nil when more bytes are needed (or after `.lastChunk`).
+    @usableFromInline
     package mutating func next(_ buffer: inout ByteBuffer) throws(ChunkedBodyError) -> Part? {
         while true {
             switch state {
@@ -109,11 +122,11 @@ package struct ChunkedBodyDecoder: Sendable {
                 let available = buffer.readableBytes
                 guard available > 0 else { return nil }
                 guard buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) == .cr else {
-                    throw ChunkedBodyError(.missingChunkTerminator, offset: offset)
+                    throw error(.missingChunkTerminator, at: 0)
                 }
                 guard available > 1 else { return nil }
                 guard buffer.getInteger(at: buffer.readerIndex &+ 1, as: UInt8.self) == .lf else {
-                    throw ChunkedBodyError(.missingChunkTerminator, offset: offset &+ 1)
+                    throw error(.missingChunkTerminator, at: 1)
                 }
                 consume(2, of: &buffer)
                 state = .sizeLine
@@ -132,7 +145,7 @@ package struct ChunkedBodyDecoder: Sendable {
     /// The error `code` at position `index` of the readable bytes.
     @inline(__always)
     private func error(_ code: ChunkedBodyError.Code, at index: Int) -> ChunkedBodyError {
-        ChunkedBodyError(code, offset: offset &+ index)
+        ChunkedBodyError(code: code, offset: offset &+ index)
     }
 }
 

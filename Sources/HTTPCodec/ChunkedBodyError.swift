@@ -1,7 +1,8 @@
 /// Why `ChunkedBodyDecoder` rejected its input, and where. The request and response parsers
 /// report it as their own error type; after it, the framing of the rest of the stream is unknown.
 package struct ChunkedBodyError: Error, Sendable, Hashable {
-    package enum Code: Sendable, Hashable {
+    /// Named as the request parser's codes and the response parser's reasons are.
+    package enum Code: String, Sendable, Hashable, CaseIterable {
         /// A chunk size is missing, not hexadecimal, or overflows.
         case invalidChunkSize
         /// A chunk extension is not `; token [= token / quoted-string]`.
@@ -22,9 +23,4 @@ package struct ChunkedBodyError: Error, Sendable, Hashable {
     /// Offset in the byte stream (as `ChunkedBodyDecoder.start(at:)` counts it) of the byte
     /// where the problem was found.
     package let offset: Int
-
-    package init(_ code: Code, offset: Int) {
-        self.code = code
-        self.offset = offset
-    }
 }

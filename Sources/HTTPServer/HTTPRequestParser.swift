@@ -171,21 +171,13 @@ public struct HTTPRequestParser: Sendable {
                 state = .requestLine
                 return .end(nil)
             case .chunked:
-                let part: ChunkedBodyDecoder.Part?
-                do {
-                    part = try chunked.next(&buffer)
-                } catch {
-                    throw HTTPParserError(error)
-                }
+                let part = try chunked.next(&buffer, orThrow: HTTPParserError.init)
                 consumed = chunked.offset
                 switch part {
-                case nil:
-                    return nil
-                case .data(let slice):
-                    return .body(slice)
+                case nil: return nil
+                case .data(let slice): return .body(slice)
                 case .lastChunk:
-                    lineStart = 0
-                    searchFrom = 0
+                    // The trailer section follows, scanned as a header section is.
                     head = HeadProgress()
                     headPhase = .lineStart
                     state = .trailers
