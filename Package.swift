@@ -64,6 +64,7 @@ let package = Package(
         .testTarget(name: "RESPTests", dependencies: ["RESP", "Bytes", "Transport", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "AMQP091CodecTests", dependencies: ["AMQP091", "AMQP091Reflection", "AMQPCodegen", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "AMQP091Tests", dependencies: ["AMQP091", "TestSupport", "Transport", "Bytes"], swiftSettings: swift6),
+        .testTarget(name: "HTTPCodecTests", dependencies: ["HTTPCodec", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "HTTPServerCodecTests", dependencies: ["HTTPServer", "Bytes", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "Bytes", "Transport", "TestSupport"], swiftSettings: swift6),
         .testTarget(name: "ServicesTests", dependencies: ["Services", "RESP", "AMQP091", "HTTPServer", "Transport", "Bytes", "TestSupport", "Tracing"], swiftSettings: swift6),
