@@ -142,7 +142,8 @@ public struct HTTPResponseParser: Sendable {
                 guard ended else { return nil }
                 state = .end(HTTPFields())
             case .chunked:
-                let part = try chunked.next(&buffer, orThrow: HTTPResponseParserError.init)
+                let part: ChunkedBodyDecoder.Part?
+                do { part = try chunked.next(&buffer) } catch { throw HTTPResponseParserError(error) }
                 consumed = chunked.offset
                 guard let part else { return try needMore() }
                 guard case .data(let slice) = part else {

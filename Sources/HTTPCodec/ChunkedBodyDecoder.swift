@@ -78,21 +78,8 @@ package struct ChunkedBodyDecoder: Sendable {
         searchFrom = 0
     }
 
-    /// `next(_:)`, failing with the caller's error for the decoder's.
-    @inlinable
-    package mutating func next<Failure: Error>(
-        _ buffer: inout ByteBuffer, orThrow failure: (ChunkedBodyError) -> Failure
-    ) throws(Failure) -> Part? {
-        do {
-            return try next(&buffer)
-        } catch {
-            throw failure(error)
-        }
-    }
-
     /// The next part of the body from `buffer`, whose reader index it moves past what it read;
     /// nil when more bytes are needed (or after `.lastChunk`).
-    @usableFromInline
     package mutating func next(_ buffer: inout ByteBuffer) throws(ChunkedBodyError) -> Part? {
         while true {
             switch state {

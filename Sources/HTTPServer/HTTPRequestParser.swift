@@ -171,7 +171,8 @@ public struct HTTPRequestParser: Sendable {
                 state = .requestLine
                 return .end(nil)
             case .chunked:
-                let part = try chunked.next(&buffer, orThrow: HTTPParserError.init)
+                let part: ChunkedBodyDecoder.Part?
+                do { part = try chunked.next(&buffer) } catch { throw HTTPParserError(error) }
                 consumed = chunked.offset
                 switch part {
                 case nil: return nil
