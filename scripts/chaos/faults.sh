@@ -14,13 +14,18 @@ record_faults() {
     esac
 }
 
+# twin_role SCENARIO: the role a kill-<role>-twin scenario kills one instance of.
+twin_role() {
+    local role="${1#kill-}"
+    echo "${role%-twin}"
+}
+
 # restarted_by SCENARIO: the services the scenario itself restarts.
 restarted_by() {
-    local role
     case "$1" in
         kill-gateway | kill-processor | kill-notifier) echo "${1#kill-}" ;;
         failover) echo "gateway processor notifier" ;;
-        kill-gateway-twin | kill-processor-twin | kill-notifier-twin) role="${1#kill-}"; echo "${role%-twin}" ;;
+        kill-gateway-twin | kill-processor-twin | kill-notifier-twin) twin_role "$1" ;;
         *) echo "" ;;
     esac
 }
@@ -157,8 +162,8 @@ inject() {
             rabbitmqctl -q -n "$KILLED_NODE" stop >/dev/null
             ;;
         kill-gateway-twin | kill-processor-twin | kill-notifier-twin)
-            local role="${1#kill-}"
-            role="${role%-twin}"
+            local role
+            role="$(twin_role "$1")"
             say "kill -9 of one $role of two (its twin ${role}2 keeps running) for $HA_HOLD s"
             kill9 "$role"
             ;;
@@ -191,8 +196,8 @@ lift() {
             say "RabbitMQ node $KILLED_NODE started again; orders.queue is led by $(queue_leader orders.queue)"
             ;;
         kill-gateway-twin | kill-processor-twin | kill-notifier-twin)
-            local role="${1#kill-}"
-            role="${role%-twin}"
+            local role
+            role="$(twin_role "$1")"
             start_service "$role"
             wait_ready "$role"
             ;;
