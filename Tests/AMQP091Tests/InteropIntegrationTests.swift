@@ -28,7 +28,7 @@ struct InteropIntegrationTests {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             process.terminationHandler = { _ in continuation.resume() }
             do {
-                try process.run()
+                try launch(process)
                 stdin.fileHandleForWriting.write(Data(input))
                 try stdin.fileHandleForWriting.close()
             } catch {

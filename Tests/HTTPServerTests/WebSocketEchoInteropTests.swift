@@ -1,5 +1,6 @@
 import Bytes
 import Foundation
+import TestSupport
 @testable import HTTPServer
 import Synchronization
 import Testing
@@ -59,7 +60,7 @@ struct WebSocketEchoInteropTests {
         process.standardError = output
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
+            do { try launch(process) } catch { continuation.resume(throwing: error) }
         }
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         return (status, text)

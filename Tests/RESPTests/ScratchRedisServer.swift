@@ -38,7 +38,7 @@ final class ScratchRedisServer: @unchecked Sendable {
         process.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path, "--save", ""]
             + (persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"])
         process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        try launch(process)
         self.process = process
         // Up only once it answers PING (not LOADING, while it replays the AOF).
         try await eventually("scratch redis-server on port \(port) to answer PING", every: .milliseconds(50)) { [port] in

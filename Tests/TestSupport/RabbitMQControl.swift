@@ -35,7 +35,7 @@ public func rabbitmqctl(node: String = RabbitMQNodes.shared, _ arguments: [Strin
         }
         process.terminationHandler = { _ in run.step() }
         do {
-            try process.run()
+            try launch(process)
         } catch {
             pipe.fileHandleForReading.readabilityHandler = nil
             run.end(error)
