@@ -16,8 +16,20 @@ import Testing
     }
 
     @Test func aTrimGivesFreedMemoryBackToTheSystem() throws {
-        // 64 MiB in blocks below glibc's mmap threshold, written so their pages are resident;
-        // freed but the last, which keeps the heap's top in place so free() alone cannot shrink it.
+        // Tests running alongside may take the freed pages before the trim does, so the release
+        // is looked for in up to three rounds.
+        var released: [Int] = []
+        for _ in 0..<3 {
+            released.append(try Self.releasedByATrimAfterABurst())
+            if released.last! > 32 << 20 { break }
+        }
+        #expect(released.last! > 32 << 20, "MiB given back per round: \(released.map { $0 >> 20 })")
+    }
+
+    /// Allocates 64 MiB in blocks below glibc's mmap threshold, written so their pages are
+    /// resident, frees all but the last (which keeps the heap's top in place, so free() alone
+    /// cannot shrink it), trims, and returns how much the resident set shrank.
+    static func releasedByATrimAfterABurst() throws -> Int {
         let blockSize = 4096, count = 16_384
         var blocks: [UnsafeMutableRawPointer] = []
         blocks.reserveCapacity(count)
@@ -28,9 +40,8 @@ import Testing
         }
         for block in blocks.dropLast() { block.deallocate() }
         defer { blocks.last?.deallocate() }
-        let before = try Self.residentBytes()
+        let before = try residentBytes()
         #expect(MemoryTrimmer.trimNow(), "glibc's malloc_trim was not found")
-        let after = try Self.residentBytes()
-        #expect(before - after > 32 << 20, "RSS \(before >> 20) MiB before the trim, \(after >> 20) MiB after")
+        return before - (try residentBytes())
     }
 }
