@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the services' suites (ServicesTests, the pipeline end to end included) on Redis Sentinel
-# and on Redis Cluster, then the RESP client tests that need them (the *TopologyTests suites:
+# Runs the services' suites (ServicesTests, the pipeline end to end included) on Redis Sentinel,
+# then the RESP client tests that need them (the *TopologyTests suites:
 # failovers, kill -9 of a master, slots migrating under load), against topologies of its
 # own, on ports of their own (data 6491-6493 and sentinels 26491-26493; cluster 7101-7106),
 # with a password required by every node and sentinel so authentication is exercised too.
@@ -23,13 +23,8 @@ exports="$(scripts/servers.sh start redis-sentinel redis-cluster)" || { eval "$e
 eval "$exports"
 started="$SERVERS_STARTED"
 swift build --build-tests
-# The services' suites on each topology, first, while the topologies are as started: the
-# topology tests then kill masters and fail over, and a master left without a replica for a
-# while refuses the writes that wait for one. On Sentinel, every suite (plain keys); on the
-# Cluster, those written for its sharded keys: the pipeline end to end, the trace through it, the
-# sharded store and the open orders (RedisPipelineStoreTests names plain keys, which a Cluster
-# refuses as CROSSSLOT by design).
+# The services' suites (the stores, the open orders, the pipeline end to end) on Sentinel, first,
+# while the topology is as started: the topology tests then kill masters and fail over, and a
+# master left without a replica for a while refuses the writes that wait for one.
 REDIS_URL="$REDIS_SENTINEL_URL" CI=true swift test --skip-build --filter 'ServicesTests'
-REDIS_URL="$REDIS_CLUSTER_URL" CI=true swift test --skip-build \
-    --filter 'ServicesTests\.(PipelineEndToEndTests|TracingEndToEndTests|ShardedPipelineStoreTests|OpenOrderSweeperTests)'
 CI=true swift test --skip-build --filter 'TopologyTests/'
