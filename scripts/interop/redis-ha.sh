@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the services' suites (ServicesTests, the pipeline end to end included) on Redis Sentinel,
-# then the RESP client tests that need them (the *TopologyTests suites:
+# then the RESP client tests that need Sentinel and Cluster (the *TopologyTests suites:
 # failovers, kill -9 of a master, slots migrating under load), against topologies of its
 # own, on ports of their own (data 6491-6493 and sentinels 26491-26493; cluster 7101-7106),
 # with a password required by every node and sentinel so authentication is exercised too.
