@@ -25,17 +25,20 @@ enum GatewayScripts {
         local now = redis.call('TIME')
         local ms = now[1] * 1000 + math.floor(now[2] / 1000)
         local untilMs = string.format('%d', ms + tonumber(ARGV[1]))
-        -- an in-flight record of the fingerprint fp past its until, or abandoned (flag a)
-        local function stale(stored, fp)
+        -- an in-flight record of the claim's fingerprint past its until, or abandoned (flag a);
+        -- the fingerprint is read only here, for the rare record found, and with patterns
+        -- anchored at the start: one unanchored at the end is tried from every position
+        local function stale(stored, claim)
           local state, f, u, flags = string.match(stored, '^([^|]*)|[^|]*|([^|]*)|?(%d*)|?(%a*)$')
-          return state == 'inflight' and f == fp and (u == '' or tonumber(u) <= ms or string.find(flags, 'a', 1, true) ~= nil)
+          return state == 'inflight' and f == string.match(claim, '^[^|]*|[^|]*|([^|]*)$')
+            and (u == '' or tonumber(u) <= ms or string.find(flags, 'a', 1, true) ~= nil)
         end
         -- claims scope unless held; returns nil when claimed, true when taken over (the record
         -- then carries flag r: its predecessor may have published), else the record found
-        local function take(scope, record, fp)
+        local function take(scope, record, claim)
           local existing = redis.call('SET', scope, record, 'NX', 'PX', ARGV[2], 'GET')
           if not existing then return nil end
-          if stale(existing, fp) then
+          if stale(existing, claim) then
             redis.call('SET', scope, record .. '|r', 'PX', ARGV[2])
             return true
           end
@@ -44,16 +47,16 @@ enum GatewayScripts {
         local results, duplicates, k = {}, 0, 2
         for i = 1, (#ARGV - 2) / 2 do
           local mode, claim = ARGV[1 + 2 * i], ARGV[2 + 2 * i]
-          local record, fp = claim .. '|' .. untilMs, string.match(claim, '([^|]*)$')
+          local record = claim .. '|' .. untilMs
           local result
           if mode == 'k' then
-            local found = take(KEYS[k], record, fp)
+            local found = take(KEYS[k], record, claim)
             k = k + 1
             result = found == nil and 1 or (found == true and 2 or found)
           elseif mode == 'o' then
             local scope, order = KEYS[k], KEYS[k + 1]
             k = k + 2
-            local found = take(scope, record, fp)
+            local found = take(scope, record, claim)
             if found == nil and redis.call('EXISTS', order) == 1 then
               redis.call('DEL', scope)
               result = 0
@@ -64,11 +67,11 @@ enum GatewayScripts {
             local scope, orderScope, order = KEYS[k], KEYS[k + 1], KEYS[k + 2]
             k = k + 3
             local existing = redis.call('GET', scope)
-            if existing and not stale(existing, fp) then
+            if existing and not stale(existing, claim) then
               result = existing
             else
               local taken = redis.call('GET', orderScope)
-              if taken and not stale(taken, fp) then
+              if taken and not stale(taken, claim) then
                 result = 0
               elseif not existing and not taken and redis.call('EXISTS', order) == 1 then
                 result = 0
@@ -116,13 +119,17 @@ enum GatewayScripts {
           for j = 0, scopes - 1 do finalise(KEYS[k + j], prefix) end
           k = k + scopes
           if mode ~= 'k' then
-            redis.call('HSETNX', KEYS[k], 'state', 'accepted')
-            local first = redis.call('HSETNX', KEYS[k], 'accepted_at', ms)
-            counted = counted + first
+            -- state and accepted_at are first set together, so a state set here means a first
+            -- accept; a state already there is the processor's decision or an earlier accept
+            local first = redis.call('HSETNX', KEYS[k], 'state', 'accepted')
             if first == 1 then
-              redis.call('HSET', KEYS[k], 'payload', payload)
-              redis.call('ZADD', KEYS[2], 'NX', ms, id)
+              redis.call('HSET', KEYS[k], 'accepted_at', ms, 'payload', payload)
+            else
+              first = redis.call('HSETNX', KEYS[k], 'accepted_at', ms)
+              if first == 1 then redis.call('HSET', KEYS[k], 'payload', payload) end
             end
+            if first == 1 then redis.call('ZADD', KEYS[2], 'NX', ms, id) end
+            counted = counted + first
             k = k + 1
           end
         end
