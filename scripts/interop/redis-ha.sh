@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the services' suites (ServicesTests, the pipeline end to end included) on Redis Sentinel,
-# then the RESP client tests that need Sentinel and Cluster (the *TopologyTests suites:
+# Runs the services' suites (ServicesTests, the pipeline end to end included) on Redis Sentinel
+# and on Redis Cluster, then the RESP client tests that need Sentinel and Cluster (the *TopologyTests suites:
 # failovers, kill -9 of a master, slots migrating under load), against topologies of its
 # own, on ports of their own (data 6491-6493 and sentinels 26491-26493; cluster 7101-7106),
 # with a password required by every node and sentinel so authentication is exercised too.
@@ -23,8 +23,9 @@ exports="$(scripts/servers.sh start redis-sentinel redis-cluster)" || { eval "$e
 eval "$exports"
 started="$SERVERS_STARTED"
 swift build --build-tests
-# The services' suites (the stores, the open orders, the pipeline end to end) on Sentinel, first,
-# while the topology is as started: the topology tests then kill masters and fail over, and a
-# master left without a replica for a while refuses the writes that wait for one.
+# The services' suites (the stores, the open orders, the pipeline end to end) on each topology,
+# first, while the topologies are as started: the topology tests then kill masters and fail
+# over, and a master left without a replica for a while refuses the writes that wait for one.
 REDIS_URL="$REDIS_SENTINEL_URL" CI=true swift test --skip-build --filter 'ServicesTests'
+REDIS_URL="$REDIS_CLUSTER_URL" CI=true swift test --skip-build --filter 'ServicesTests'
 CI=true swift test --skip-build --filter 'TopologyTests/'

@@ -222,13 +222,22 @@ save \"\""
     topology_auth redis-cli --cluster create "${nodes[@]}" \
         --cluster-replicas "$REDIS_CLUSTER_REPLICAS" --cluster-yes >"$LOCAL/redis-cluster/create.log" 2>&1 ||
         die_showing "$LOCAL/redis-cluster/create.log" "redis-cli --cluster create failed"
-    for port in "${nodes[@]}"; do
-        topology_wait "node $port seeing the cluster as ok" cluster_ok "${port##*:}"
-        if [[ "$(topology_cli "${port##*:}" ROLE | head -n 1)" == slave ]]; then
-            topology_wait "replica $port in sync" sentinel_replica_synced "${port##*:}"
+    for port in "${nodes[@]}"; do topology_wait "node $port seeing the cluster as ok" cluster_ok "${port##*:}"; done
+    # A node turns replica a moment after `create` returns: count the replicas in sync rather
+    # than ask each node its role once, or clients that start now see masters without one.
+    topology_wait "$((REDIS_CLUSTER_MASTERS * REDIS_CLUSTER_REPLICAS)) replicas in sync" cluster_replicas_synced "${nodes[@]}"
+    STARTED+=(redis-cluster)
+}
+
+# cluster_replicas_synced HOST:PORT...: whether every replica the cluster should have is in sync.
+cluster_replicas_synced() {
+    local port synced=0
+    for port in "$@"; do
+        if [[ "$(topology_cli "${port##*:}" ROLE | head -n 1)" == slave ]] && sentinel_replica_synced "${port##*:}"; then
+            synced=$((synced + 1))
         fi
     done
-    STARTED+=(redis-cluster)
+    ((synced == REDIS_CLUSTER_MASTERS * REDIS_CLUSTER_REPLICAS))
 }
 
 cluster_ok() {
