@@ -10,17 +10,19 @@
 #                 everything builds and runs, with figures too noisy to compare
 #   --only NAMES  the benchmarks to run, comma-separated (default: all, in this order):
 #                 transport resp resp-client resp-cluster amqp http http-server http-idle pipeline
+#                 pipeline-topologies
 #
 # The benchmarks install what they need with apt-get (as root) and build their peers from
 # Benchmarks/peers into .build-bench/. Those that need servers (resp-client, amqp, pipeline) share
 # a Redis and a RabbitMQ started by scripts/servers.sh on ports of their own (REDIS_PORT [16400],
 # AMQP_PORT [5690], RABBITMQ_NODE [pbench1@localhost]), stopped at the end if this script started
-# them; resp-cluster starts and stops a Redis Cluster of its own. Exits non-zero when a benchmark
+# them; resp-cluster starts and stops a Redis Cluster of its own, pipeline-topologies the Sentinel
+# set, Cluster and RabbitMQ cluster it compares. Exits non-zero when a benchmark
 # fails or prints no RESULT line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL=(transport resp resp-client resp-cluster amqp http http-server http-idle pipeline)
+ALL=(transport resp resp-client resp-cluster amqp http http-server http-idle pipeline pipeline-topologies)
 
 # usage STATUS: prints the header above and exits with STATUS.
 usage() {
@@ -57,6 +59,7 @@ command_of() {
             http-server) echo "scripts/bench/http-server.sh 1 3s" ;;
             http-idle) echo "scripts/bench/http-idle.sh 1 1000 2" ;;
             pipeline) echo "env ROUNDS=1 scripts/bench/pipeline.sh 5s 64" ;;
+            pipeline-topologies) echo "env ROUNDS=1 scripts/bench/pipeline-topologies.sh 5s 64" ;;
         esac
     else
         echo "scripts/bench/$1.sh"
@@ -80,7 +83,7 @@ stop_servers() {
     [[ -z "$SERVERS_STARTED" ]] || scripts/servers.sh stop $SERVERS_STARTED >>"$logs/servers.log" 2>&1 || true
 }
 trap stop_servers EXIT
-if [[ " ${selected[*]} " == *" resp-client "* || " ${selected[*]} " == *" amqp "* || " ${selected[*]} " == *" pipeline "* ]]; then
+if [[ " ${selected[*]} " == *" resp-client "* || " ${selected[*]} " == *" amqp "* || " ${selected[*]} " == *" pipeline "* || " ${selected[*]} " == *" pipeline-topologies "* ]]; then
     echo "bench: starting Redis on $REDIS_PORT and RabbitMQ on $AMQP_PORT (log in $logs/servers.log)"
     eval "$(scripts/servers.sh start redis rabbitmq 2>>"$logs/servers.log")"
 fi
