@@ -24,4 +24,10 @@ enum TestRedis {
         Task { await client.run() }
         return client
     }
+
+    /// Whether `REDIS_URL` is a Cluster, where the pipeline's keys are sharded.
+    static var isCluster: Bool {
+        guard let topology = try? RedisTopology(url: TestServer.redis.url()), case .cluster = topology else { return false }
+        return true
+    }
 }
