@@ -12,16 +12,21 @@ import TestSupport
     @Test func neverRunsMoreThanItsLimitAtOnce() async throws {
         let limiter = AsyncLimiter(limit: 3)
         let running = Running()
+        let gate = Gate()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<20 {
                 group.addTask {
                     try await limiter.run {
                         running.counts.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
-                        try await Task.sleep(for: .milliseconds(10))
+                        try await gate.pass()
                         running.counts.withLock { $0.now -= 1 }
                     }
                 }
             }
+            // Every operation either holds a slot at the gate or queues for one: only then may the
+            // held ones go on, so the peak is what the limiter admitted at once.
+            try await eventually("all 20 operations running or queued") { gate.waiting + limiter.waiting == 20 }
+            gate.open()
             try await group.waitForAll()
         }
         #expect(running.counts.withLock { $0.peak } == 3)
@@ -46,10 +51,10 @@ import TestSupport
         let holder = await hold(limiter, weight: 2)
         let running = Running()
         let heavy = Task { try await limiter.run(weight: 4) { running.order.withLock { $0.append("heavy") } } }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the heavy waiter to queue") { limiter.waiting == 1 }
         // Two slots are free, but the heavy waiter came first: the light one queues behind it.
         let light = Task { try await limiter.run(weight: 1) { running.order.withLock { $0.append("light") } } }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the light waiter to queue") { limiter.waiting == 2 }
         #expect(running.order.withLock { $0 }.isEmpty)
         holder.release.yield()
         try await holder.task.value
@@ -67,9 +72,9 @@ import TestSupport
         let limiter = AsyncLimiter(limit: 4)
         let holder = await hold(limiter, weight: 2)
         let heavy = Task { try await limiter.run(weight: 4) { "heavy" } }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the heavy waiter to queue") { limiter.waiting == 1 }
         let light = Task { try await limiter.run(weight: 2) { "light" } }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the light waiter to queue") { limiter.waiting == 2 }
         heavy.cancel()
         await #expect(throws: CancellationError.self) { try await heavy.value }
         // Nothing was released: only the heavy waiter's leaving lets the light one in.
@@ -90,7 +95,7 @@ import TestSupport
         }
         for await _ in holding.stream { break }
         let waiter = Task { try await limiter.run { "ran" } }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the waiter to queue") { limiter.waiting == 1 }
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
         release.continuation.yield()

@@ -75,7 +75,7 @@ import Transport
                 handled.withLock { $0.append(String(decoding: message.body, as: UTF8.self)) }
                 return .ack
             }) {
-                try await Task.sleep(for: .milliseconds(200))
+                try await eventually("the loop's consumer on the queue") { try await channel.queueDeclare(name, passive: true).consumerCount == 1 }
                 let other = AMQPClient(endpoints: [try AMQPURL(parsing: TestServer.rabbitmq.url())])
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await other.run() }
@@ -89,11 +89,9 @@ import Transport
                         // second then waits in the queue (a prefetch of one).
                         let bodies = ["round \(round) a", "round \(round) b"]
                         for body in bodies { _ = try await admin.publishConfirmed(routingKey: name, body: ByteBuffer(string: body)) }
-                        let deadline = ContinuousClock.now + .seconds(5)
-                        while !handled.withLock({ Set(bodies).isSubset(of: $0) }), ContinuousClock.now < deadline {
-                            try await Task.sleep(for: .milliseconds(20))
+                        try await eventually("round \(round) consumed within 5 s of the queue's return", within: .seconds(5), every: .milliseconds(20)) {
+                            handled.withLock { Set(bodies).isSubset(of: $0) }
                         }
-                        #expect(handled.withLock { Set(bodies).isSubset(of: $0) }, "round \(round): not consumed within 5 s of the queue's return")
                     }
                 }
             }

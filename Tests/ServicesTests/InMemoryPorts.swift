@@ -232,9 +232,9 @@ final class RecordingSender: NotificationSender {
         defer { concurrency.withLock { $0.now -= 1 } }
         if delay > .zero {
             if ignoresCancellation {
-                await Task.detached { [delay] in try? await Task.sleep(for: delay) }.value
+                await Task.detached { [delay] in try? await letTimePass(delay, because: .slowPeer) }.value
             } else {
-                try await Task.sleep(for: delay)
+                try await letTimePass(delay, because: .slowPeer)
             }
         }
         delivered.withLock { $0.append(notification) }

@@ -292,7 +292,7 @@ import Tracing
     @Test func aSendWhoseLeaseLapsedUnclaimedIsStillRecorded() async throws {
         let id = "lapsed-\(run)"
         #expect(try await store.lease([id], token: "a", ttl: .milliseconds(50)) == [.taken])
-        try await Task.sleep(for: .milliseconds(150))
+        try await eventually("the lease to lapse") { try await redis.ttl(PipelineKeys.unsharded.notificationLease(id)) == .keyMissing }
         #expect(try await store.recordSent([id], token: "a", sendID: "a-send") == [true])
         #expect(try await store.lease([id], token: "b", ttl: .seconds(30)) == [.alreadySent])
     }

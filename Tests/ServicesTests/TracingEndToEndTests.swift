@@ -29,8 +29,6 @@ struct TracingEndToEndTests {
     static let client = SpanContext(traceparent: "00-\(String(repeating: "ab", count: 8))\(String(format: "%016llx", UInt64.random(in: 1...UInt64.max)))-00f067aa0ba902b7-01",
                                     tracestate: "vendor=opaque")!
 
-    struct Timeout: Error {}
-
     /// A span as the receiver parsed it, with the service that exported it.
     struct ExportedSpan {
         let service: String
@@ -108,10 +106,8 @@ struct TracingEndToEndTests {
             let traced = ["traceparent": Self.client.traceparent, "tracestate": "vendor=opaque"]
             #expect(try await post(id, sku: sku, to: pipeline, headers: traced) == 202)
             #expect(try await post(other, sku: sku, to: pipeline, headers: ["traceparent": "00-not-a-trace-01"]) == 202, "a malformed header is ignored")
-            let deadline = ContinuousClock.now + .seconds(60)
-            while sender.sent.withLock({ $0[id] == nil || $0[other] == nil }) {
-                guard ContinuousClock.now < deadline else { throw Timeout() }
-                try await Task.sleep(for: .milliseconds(50))
+            try await eventually("both orders' notifications sent", within: .seconds(60), every: .milliseconds(50)) {
+                sender.sent.withLock { $0[id] != nil && $0[other] != nil }
             }
         }
         let trace = Self.client.traceID.hexString

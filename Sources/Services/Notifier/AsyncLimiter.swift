@@ -31,6 +31,9 @@ final class AsyncLimiter: Sendable {
     private let state: Mutex<State>
     let limit: Int
 
+    /// Callers queued for slots now; tests wait on it to know a caller has reached its wait.
+    var waiting: Int { state.withLock { $0.waiters.count } }
+
     init(limit: Int) {
         precondition(limit > 0, "a limiter lets at least one operation run")
         self.limit = limit
