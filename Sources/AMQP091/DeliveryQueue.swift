@@ -20,6 +20,9 @@ final class DeliveryQueue: Sendable {
     /// A Mutex: the reader and the consumer each hold it for a few instructions, never across a wait.
     private let state = Mutex(State())
 
+    /// Whether the consumer waits in `next()` now; tests wait on it to know a reader has reached its wait.
+    var isWaiting: Bool { state.withLock { $0.waiter != nil } }
+
     /// Adds a delivery without waking the consumer; `wake()` does, once a batch is in.
     func enqueue(_ delivery: AMQPDelivery) {
         state.withLock { state in

@@ -102,7 +102,7 @@ import Transport
                 // busy machine); a nack is a refusal, so the publish is simply sent again.
                 var after = try await channel.publishConfirmed(routingKey: queue, body: "after", mandatory: true)
                 for _ in 0..<20 where after == .nack {
-                    try await Task.sleep(for: .milliseconds(100))
+                    try await letTimePass(.milliseconds(100), because: .retryDelay)
                     after = try await channel.publishConfirmed(routingKey: queue, body: "after", mandatory: true)
                 }
                 #expect(after == .ack, "the route was declared again: \(after)")

@@ -30,7 +30,7 @@ import Testing
         let second = try await next(&iterator)
         #expect([first.body, second.body] == ["0", "1"])
         // With two unacked, the broker holds the rest: three stay ready.
-        try await Task.sleep(for: .milliseconds(200))
+        try await letTimePass(.milliseconds(200), because: .quietWindow)
         let held: QueueDeclareOk = try await channel.call(QueueDeclare(queue: queue.queue, passive: true))
         #expect(held.messageCount == 3)
         try second.ack(multiple: true)
@@ -60,9 +60,10 @@ import Testing
         #expect(again.body == "a" && again.redelivered)
         try again.nack(requeue: false)
 
-        try await Task.sleep(for: .milliseconds(200))
-        let deadLettered: QueueDeclareOk = try await channel.call(QueueDeclare(queue: dead.queue, passive: true))
-        #expect(deadLettered.messageCount == 2)
+        try await eventually("both messages dead-lettered") {
+            let deadLettered: QueueDeclareOk = try await channel.call(QueueDeclare(queue: dead.queue, passive: true))
+            return deadLettered.messageCount == 2
+        }
         let firstDead = try #require(try await channel.get(queue: dead.queue, noAck: true))
         #expect(firstDead.body == "b")
         try await connection.close()
@@ -167,7 +168,7 @@ import Testing
             _ = try await other.queueDeclare(otherQueue.queue, passive: true, timeout: .seconds(5))
             #expect(try await other.publishConfirmed(routingKey: otherQueue.queue, body: "x", timeout: .seconds(5)) == .ack)
             slowest = max(slowest, clock.now - began)
-            try await Task.sleep(for: .milliseconds(50))
+            try await letTimePass(.milliseconds(50), because: .quietWindow)
         }
         #expect(slowest < .seconds(1), "an RPC on another channel took \(slowest)")
         #expect(connection.closeReason == nil)

@@ -1,6 +1,7 @@
-import AMQP091
+@testable import AMQP091
 import Bytes
 import Testing
+import TestSupport
 
 /// The order a consumer sees: what the broker sent before ending the consumer comes first.
 /// Scripted with `FakeBroker`, which writes the whole burst at once.
@@ -79,16 +80,11 @@ import Testing
         defer { script.cancel() }
         // No recovery step within the test: the late delivery must come by itself.
         try await withRecoveringConsumer(of: broker) { consumer throws in
-            let first = Task { () -> String? in
+            let first = try await within(.seconds(3), "the late delivery") { () -> String? in
                 for try await delivery in consumer { return String(describing: delivery.body) }
                 return nil
             }
-            let timeout = Task {
-                try await Task.sleep(for: .seconds(3))
-                first.cancel()
-            }
-            #expect(try await first.value == "late")
-            timeout.cancel()
+            #expect(first == "late")
         }
     }
 
@@ -109,19 +105,13 @@ import Testing
                 for try await _ in consumer { count += 1 }
                 return count
             }
+            defer { reader.cancel() }
             // The broker hangs up and is gone for good: every reconnect is refused.
             broker.close()
             _ = await script.result
             await #expect(throws: AMQPConnectionError.self) { try await consumer.cancel(timeout: .milliseconds(300)) }
-            // A backstop, so that a regression fails here rather than at the suite's time limit.
-            let backstop = Task {
-                try await Task.sleep(for: .seconds(5))
-                reader.cancel()
-            }
-            let started = ContinuousClock.now
-            #expect(try await reader.value == 0)
-            #expect(ContinuousClock.now - started < .seconds(4), "the sequence ended only when its task was cancelled")
-            backstop.cancel()
+            // Bounded, so that a regression fails here rather than at the suite's time limit.
+            #expect(try await within(.seconds(4), "the sequence to end without its task cancelled") { try await reader.value } == 0)
         }
     }
 
@@ -142,7 +132,7 @@ import Testing
             for try await _ in consumer { count += 1 }
             return count
         }
-        try await Task.sleep(for: .milliseconds(100))
+        try await eventually("the reader to wait for a delivery") { consumer.deliveries.isWaiting }
         reader.cancel()
         #expect(try await reader.value == 0)
         try await connection.close(timeout: .seconds(1))

@@ -74,9 +74,9 @@ import Testing
         // Delivery limit 1: the first requeue is allowed, the second attempt dead-letters.
         for _ in 0..<2 { try #require(try await iterator.next()).nack(requeue: true) }
         var deadLettered: AMQPMessage?
-        for _ in 0..<50 where deadLettered == nil {
+        try await eventually("the poison message dead-lettered") {
             deadLettered = try await channel.get(queue: dlq.queue, noAck: true)
-            if deadLettered == nil { try await Task.sleep(for: .milliseconds(20)) }
+            return deadLettered != nil
         }
         #expect(deadLettered?.body == "poison")
         try await consumer.cancel()

@@ -104,9 +104,9 @@ struct InteropIntegrationTests {
             ["-u", Self.toolsURL, "-r", queue.queue, "-p", "-C", "text/plain", "-E", "utf-8", "-t", "replies", "-H", "x-origin: amqp-tools"],
             input: Array("from rabbitmq-c\n".utf8))
         var message: AMQPMessage?
-        for _ in 0..<50 where message == nil {
+        try await eventually("amqp-publish's message in the queue") {
             message = try await channel.get(queue: queue.queue, noAck: true)
-            if message == nil { try await Task.sleep(for: .milliseconds(20)) }
+            return message != nil
         }
         let got = try #require(message)
         #expect(got.body == "from rabbitmq-c\n")

@@ -1,6 +1,7 @@
 @testable import AMQP091
 import Bytes
 import Testing
+import TestSupport
 import Transport
 
 /// A broker that goes silent, hangs up, or stops reading: pending calls fail promptly with a
@@ -23,7 +24,7 @@ import Transport
         let script = broker.serve { session in
             try await session.handshake(heartbeat: 1)
             _ = try await session.nextMethod()  // channel.open, never answered
-            try await Task.sleep(for: .seconds(30))
+            try await untilCancelled()
         }
         defer { script.cancel() }
         let connection = try await AMQPConnection.connect(to: broker.url, timeout: .seconds(10))
@@ -88,7 +89,7 @@ import Transport
         let script = broker.serve { session in
             try await session.handshake()
             _ = try await session.openChannel()
-            try await Task.sleep(for: .seconds(30))
+            try await untilCancelled()
         }
         defer { script.cancel() }
         let connection = try await AMQPConnection.connect(to: broker.url, timeout: .seconds(10))
@@ -104,7 +105,7 @@ import Transport
         #expect(connection.closeReason == .closedByClient)
         // The writer is stuck in a write the peer never drains; the socket is closed under it
         // once the drain time is up, which also ends the write and the reader.
-        try await Task.sleep(for: AMQPConnection.drainTimeout + .seconds(1))
+        try await letTimePass(AMQPConnection.drainTimeout + .seconds(1), because: .timerUnderTest)
         await #expect(throws: TransportError.closed(operation: "write")) {
             try await connection.socket.write(ByteBuffer(bytes: [0]), timeout: .milliseconds(100))
         }

@@ -100,7 +100,7 @@ import Testing
         let url = try AMQPURL(parsing: Self.url)
         let connection = try await AMQPConnection.connect(to: url, configuration: ConnectionConfiguration(url: url, heartbeat: 1), timeout: .seconds(10))
         let channel = try await connection.openChannel()
-        try await Task.sleep(for: .seconds(4))
+        try await letTimePass(.seconds(4), because: .quietWindow)
         let queue: QueueDeclareOk = try await channel.call(QueueDeclare(exclusive: true))
         #expect(queue.queue.hasPrefix("amq.gen-"))
         try await connection.close()

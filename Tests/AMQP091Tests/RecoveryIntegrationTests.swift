@@ -184,7 +184,7 @@ struct RecoveryIntegrationTests {
                 counts.other.append("\(error)")
                 // Unexpected failures may come at once, over and over: leave the pool's threads
                 // to the recovery meanwhile.
-                try? await Task.sleep(for: .milliseconds(20))
+                try? await letTimePass(.milliseconds(20), because: .retryDelay)
             }
         }
         return counts
