@@ -95,6 +95,9 @@ public final class EventLoop: TaskExecutor, Sendable {
         signalWake()
     }
 
+    /// Whether a timer is scheduled; tests wait on it to know a timed wait has begun.
+    var hasTimers: Bool { shared.withLock { !$0.timers.isEmpty } }
+
     /// Whether the loop thread has ended after `stop()`.
     var hasStopped: Bool { shared.withLock { $0.stopped } }
 

@@ -70,6 +70,9 @@ final class Readiness: Sendable {
     /// Whether the peer closed its side or the socket failed; reads then never wait for an edge.
     var peerHungUp: Bool { hungUp.load(ordering: .acquiring) }
 
+    /// Whether a task waits for `direction` now; tests wait on it to know an operation has reached its wait.
+    func hasWaiter(for direction: IODirection) -> Bool { state.withLock { $0[direction].waiter != nil } }
+
     /// Called by the loop thread with the epoll event mask.
     func handle(events: UInt32) {
         let hangUp = events & (Epoll.rdhup | Epoll.hup | Epoll.err) != 0

@@ -14,6 +14,9 @@ public enum TimePassing: Sendable {
     /// A loop retrying something outside the test's control (an accept that ran out of
     /// descriptors) waits before its next try instead of spinning.
     case retryDelay
+    /// The test varies, round by round, when one side acts while the other is busy, so that a race
+    /// is met at many points of its window.
+    case stagger
 }
 
 /// Lets `duration` pass, for `reason`: the one way a test sleeps.

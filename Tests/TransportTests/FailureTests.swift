@@ -2,7 +2,7 @@ import Bytes
 import Glibc
 import Testing
 import TestSupport
-import Transport
+@testable import Transport
 
 @Suite struct FailureTests {
     @Test func peerCloseWhileReadingEndsWithEOF() async throws {
@@ -17,7 +17,7 @@ import Transport
                 if count == 0 { return (buffer.description, reads) }
             }
         }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the reader to wait for more") { connection.socket.readiness.hasWaiter(for: .read) }
         accepted.close()
         let (received, reads) = try await pending.value
         #expect(received == "partial")
@@ -39,7 +39,7 @@ import Transport
                 while try await connection.read(into: &buffer, timeout: .seconds(5)) > 0 {}
                 return buffer.description
             }
-            try await Task.sleep(for: .microseconds(round % 4 * 100))
+            try await letTimePass(.microseconds(round % 4 * 100), because: .stagger)
             try await accepted.write(ByteBuffer(string: "last words"))
             accepted.close()
             #expect(try await reader.value == "last words", "round \(round)")
@@ -51,7 +51,7 @@ import Transport
     @Test func peerResetIsTypedError() async throws {
         let (listener, connection, accepted) = try await loopbackPair()
         try await connection.write(ByteBuffer(string: "unread"))
-        try await Task.sleep(for: .milliseconds(20))
+        try await eventually("the bytes in the peer's receive queue") { try unreadBytes(accepted) == 6 }
         // Closing with unread data in the receive queue makes the kernel send RST instead of FIN.
         accepted.close()
         await #expect {
@@ -110,7 +110,7 @@ import Transport
     @Test func cancellingAPendingReadLeavesTheConnectionUsable() async throws {
         let (listener, connection, accepted) = try await loopbackPair()
         let pending = Task { try await connection.read(timeout: .seconds(30)) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the read to wait") { connection.socket.readiness.hasWaiter(for: .read) }
         let start = now()
         pending.cancel()
         await #expect(throws: CancellationError.self) { _ = try await pending.value }
@@ -140,7 +140,7 @@ import Transport
     @Test func closeFailsAPendingReadPromptly() async throws {
         let (listener, connection, accepted) = try await loopbackPair()
         let pending = Task { try await connection.read(timeout: .seconds(30)) }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the read to wait") { connection.socket.readiness.hasWaiter(for: .read) }
         let start = now()
         connection.close()
         await #expect(throws: TransportError.closed(operation: "read")) { _ = try await pending.value }
@@ -156,7 +156,7 @@ import Transport
     @Test func closingTheListenerFailsAPendingAccept() async throws {
         let listener = try await TCPListener.bind(host: "127.0.0.1", port: 0)
         let pending = Task { try await listener.accept() }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the accept to wait") { listener.socket.readiness.hasWaiter(for: .read) }
         listener.close()
         await #expect(throws: TransportError.closed(operation: "accept")) { _ = try await pending.value }
     }
@@ -164,12 +164,12 @@ import Transport
     @Test func writingToAClosedPeerIsTypedErrorNotSIGPIPE() async throws {
         let (listener, connection, accepted) = try await loopbackPair()
         accepted.close()
-        try await Task.sleep(for: .milliseconds(20))
+        try await eventually("the peer's FIN") { connection.socket.readiness.peerHungUp }
         // The first write succeeds locally and draws an RST; a later one fails with EPIPE/ECONNRESET.
         await #expect {
             for _ in 0..<100 {
                 try await connection.write(ByteBuffer(bytes: pattern(count: 4096)), timeout: .seconds(5))
-                try await Task.sleep(for: .milliseconds(5))
+                try await letTimePass(.milliseconds(5), because: .retryDelay)
             }
         } throws: { error in
             guard let error = error as? TransportError, error.code == .connectionReset, let code = error.errno else { return false }
@@ -200,5 +200,14 @@ import Transport
         let error = TransportError.connectionReset(operation: "write", address: "127.0.0.1:6379", errno: EPIPE)
         #expect(error.description == "write 127.0.0.1:6379: connection closed by peer: Broken pipe")
         #expect(TransportError.connectionRefused(address: "[::1]:1").description == "connect to [::1]:1 refused: Connection refused")
+    }
+}
+
+/// Bytes waiting in `connection`'s receive queue, unread.
+private func unreadBytes(_ connection: TCPConnection) throws -> Int32 {
+    try connection.socket.withDescriptor(operation: "ioctl") { fd in
+        var count: Int32 = 0
+        _ = ioctl(fd, UInt(FIONREAD), &count)
+        return count
     }
 }

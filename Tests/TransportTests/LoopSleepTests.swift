@@ -1,6 +1,7 @@
 import Glibc
 import Synchronization
 import Testing
+import TestSupport
 @testable import Transport
 
 /// Calls to the injected `epoll_pwait2` wrappers below.
@@ -88,7 +89,7 @@ private let pwait2Calls = Atomic<Int>(0)
         defer { loop.stop() }
         let start = ContinuousClock.now
         let sleeping = Task { try await loop.sleep(for: .seconds(60)) }
-        try await Task.sleep(for: .milliseconds(20))
+        try await eventually("the sleep's timer") { loop.hasTimers }
         sleeping.cancel()
         await #expect(throws: CancellationError.self) { try await sleeping.value }
         #expect(ContinuousClock.now - start < .seconds(30))

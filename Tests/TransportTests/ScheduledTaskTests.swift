@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+import TestSupport
 @testable import Transport
 
 /// `EventLoop.scheduleTask` and `withDeadline`: the loop's timers as the one deadline mechanism.
@@ -52,7 +53,7 @@ import Testing
         await #expect(throws: TransportError.timedOut(operation: "slow thing", address: nil)) {
             try await withTimeout(.milliseconds(30), on: loop, operation: "slow thing") {
                 do {
-                    try await Task.sleep(for: .seconds(60))
+                    try await untilCancelled()
                 } catch {
                     bodyCancelled.store(true, ordering: .relaxed)
                     throw error
@@ -78,7 +79,7 @@ import Testing
 
     @Test func cancellingTheCallerEndsTheWaitWithCancellation() async throws {
         let waiting = Task {
-            try await withTimeout(.seconds(60), on: loop, operation: "long") { try await Task.sleep(for: .seconds(60)) }
+            try await withTimeout(.seconds(60), on: loop, operation: "long") { try await untilCancelled() }
         }
         waiting.cancel()
         await #expect(throws: CancellationError.self) { try await waiting.value }

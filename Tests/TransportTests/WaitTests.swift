@@ -27,7 +27,7 @@ import TestSupport
     @Test func cancellingAPendingWrite() async throws {
         let (listener, connection, accepted) = try await loopbackPair()
         let pending = Task { try await connection.write(Self.stalledPayload) }
-        try await Task.sleep(for: .milliseconds(200))
+        try await eventually("the write to wait") { connection.socket.readiness.hasWaiter(for: .write) }
         let start = now()
         pending.cancel()
         await #expect(throws: CancellationError.self) { try await pending.value }
@@ -40,7 +40,7 @@ import TestSupport
     @Test func closeFailsAPendingWrite() async throws {
         let (listener, connection, accepted) = try await loopbackPair()
         let pending = Task { try await connection.write(Self.stalledPayload) }
-        try await Task.sleep(for: .milliseconds(200))
+        try await eventually("the write to wait") { connection.socket.readiness.hasWaiter(for: .write) }
         connection.close()
         await #expect(throws: TransportError.closed(operation: "write")) { try await pending.value }
         accepted.close()
@@ -55,8 +55,12 @@ import TestSupport
             queued.append(connection)
             try #require(queued.count < 16)
         }
-        let pending = Task { try await TCPConnection.connect(host: "127.0.0.1", port: listener.port, timeout: .seconds(30)) }
-        try await Task.sleep(for: .milliseconds(100))
+        // On a loop of its own, whose one timer is the connect's deadline, armed once it waits.
+        let group = try EventLoopGroup.start(threads: 1)
+        defer { group.loops[0].stop() }
+        let addresses = try await SocketAddress.resolve(host: "127.0.0.1", port: listener.port)
+        let pending = Task { try await TCPConnection.connect(toAny: addresses, deadline: deadline(after: .seconds(30)), group: group) }
+        try await eventually("the connect to wait") { group.loops[0].hasTimers }
         let start = now()
         pending.cancel()
         await #expect(throws: CancellationError.self) { _ = try await pending.value }
@@ -71,7 +75,7 @@ import TestSupport
             _ = try await listener.accept(timeout: .milliseconds(100))
         }
         let pending = Task { try await listener.accept() }
-        try await Task.sleep(for: .milliseconds(50))
+        try await eventually("the accept to wait") { listener.socket.readiness.hasWaiter(for: .read) }
         pending.cancel()
         await #expect(throws: CancellationError.self) { _ = try await pending.value }
         // Still listening after both.
@@ -99,7 +103,7 @@ import TestSupport
                     return PeerClosed(expected: 1, received: 0) as Error
                 } catch { return error }
             }
-            try await Task.sleep(for: .microseconds(round * 20))
+            try await letTimePass(.microseconds(round * 20), because: .stagger)
             connection.close()
             let outcomes = [await writer.value, await reader.value]
             #expect(outcomes.allSatisfy { $0 as? TransportError == .closed(operation: "write") || $0 as? TransportError == .closed(operation: "read") },
