@@ -107,7 +107,8 @@ private func runOutOfDescriptors() async throws {
     let running = Task { await server.run() }
 
     // The waits below sleep through Dispatch, which opens its timer descriptors on first use and
-    // traps (SIGILL) when it cannot: have them open before the descriptors run out.
+    // traps (SIGILL) when it cannot: have them open before the descriptors run out. A sleep of the
+    // runtime itself, since its timer is what must be set up.
     try await Task.sleep(for: .milliseconds(1))
     // Leave the process one free descriptor, for the client's socket.
     let inUse = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count

@@ -52,7 +52,7 @@ import TestSupport
         let server = try await TestServer { $0.headerTimeout = .seconds(2) }
         let client = try await HTTPTestClient(port: server.port)
         try await client.send("GET /wait/2500 HTTP/1.1\r\n")
-        try await Task.sleep(for: .milliseconds(100))
+        try await letTimePass(.milliseconds(100), because: .slowPeer)
         try await client.send("Host: t\r\n\r\nGET /hello/b HTTP/1.1\r\n")
         var pending: [UInt8] = []
         #expect(try await client.response(&pending)?.body == "waited")

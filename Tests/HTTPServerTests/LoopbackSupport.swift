@@ -39,11 +39,11 @@ final class TestServer: Sendable {
             .text("\(request.body.capacity)")
         }
         router.get("/slow") { _ in
-            try await Task.sleep(for: .milliseconds(300))
+            try await letTimePass(.milliseconds(300), because: .slowPeer)
             return .text("slow done")
         }
         router.get("/wait/{ms}") { request in
-            try await Task.sleep(for: .milliseconds(Int(request.pathParameters["ms"] ?? "") ?? 0))
+            try await letTimePass(.milliseconds(Int(request.pathParameters["ms"] ?? "") ?? 0), because: .slowPeer)
             return .text("waited")
         }
         router.get("/gated") { [gate] _ in
@@ -57,7 +57,7 @@ final class TestServer: Sendable {
         router.get("/sleep") { [sleeps] _ in
             sleeps.started.record()
             do {
-                try await Task.sleep(for: .seconds(3600))
+                try await untilCancelled()
             } catch {
                 sleeps.cancelled.record()
                 throw error
