@@ -80,6 +80,9 @@ public final class RedisClient: RedisClientProtocol, Sendable {
     public let options: Options
     private let group: EventLoopGroup
     private let pool = Mutex(Pool())
+
+    /// Callers waiting for a connection now; tests wait on it to know a caller has reached its wait.
+    var connectionWaiters: Int { pool.withLock { $0.waiters.count } }
     /// Connections opened for `run()` to serve.
     private let opened: (stream: AsyncStream<RedisConnection>, continuation: AsyncStream<RedisConnection>.Continuation)
 

@@ -1,6 +1,7 @@
 @testable import RESP
 import Synchronization
 import Testing
+import TestSupport
 
 /// Load for fault tests: tasks that each INCR a counter of their own, one command at a time,
 /// until stopped, recording what every command came to. A write lost or applied twice shows in
@@ -38,7 +39,7 @@ final class LoadUnderFault: Sendable {
                         progress.successes.add(1, ordering: .relaxed)
                     } catch {
                         record.failures.append((.now, error))
-                        try? await Task.sleep(for: .milliseconds(10))
+                        try? await letTimePass(.milliseconds(10), because: .retryDelay)
                     }
                 }
                 return record

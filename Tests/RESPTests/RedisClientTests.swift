@@ -1,6 +1,6 @@
 import Bytes
 import Foundation
-import RESP
+@testable import RESP
 import Testing
 import TestSupport
 import Transport
@@ -55,7 +55,7 @@ import Transport
         try await RedisClient(url: RedisServer.url, options: .init(maxConnections: 1, waitTimeout: .seconds(5))).withRunning { client throws in
             let waiting = try await client.withConnection { _ in
                 let waiting = Task { try await client.ping("waited") }
-                try? await Task.sleep(for: .milliseconds(100))
+                try await eventually("the ping to wait for the connection") { client.connectionWaiters == 1 }
                 return waiting
             }
             #expect(try await waiting.value == "waited")

@@ -114,7 +114,7 @@ import TestSupport
                 let replica = try await RedisClusterTopologyTests.Faults.replica(of: master, like: configuration.node)
                 let before = try await getCalls(on: replica)
                 for _ in 0..<10 where try await redis.get(key) != ByteBuffer(string: "v") {
-                    try await Task.sleep(for: .milliseconds(50))
+                    try await letTimePass(.milliseconds(50), because: .retryDelay)
                 }
                 return try await getCalls(on: replica) > before
             }

@@ -21,7 +21,7 @@ import Transport
     private func restartWhileInUse(_ server: ScratchRedisServer, _ client: RedisClient) async throws {
         try await client.set("k", to: "before")
         let inFlight = Task { try await client.send(["BLPOP", "queue", "10"]) }
-        try await Task.sleep(for: .milliseconds(100))
+        try await eventually("the BLPOP blocking on the server") { try await client.info("clients").contains("blocked_clients:1\r\n") }
 
         try await server.stop()
         do {
@@ -39,12 +39,7 @@ import Transport
         }
 
         try await server.start()
-        var recovered = false
-        for _ in 0..<100 where !recovered {
-            recovered = (try? await client.ping()) == "PONG"
-            if !recovered { try await Task.sleep(for: .milliseconds(20)) }
-        }
-        #expect(recovered)
+        try await eventually("the client serving commands again") { (try? await client.ping()) == "PONG" }
         // A fresh server without persistence: the old value is gone, and INCR ran exactly once.
         #expect(try await client.get("k") == nil)
         #expect(try await client.incr("counter") == 1)
@@ -79,12 +74,6 @@ import Transport
         var acknowledged = 0
         var lastValue: Int64 = 0
         var failure: RedisClientError?
-    }
-
-    /// Waits up to `limit` for `condition`.
-    private func wait(upTo limit: Duration, until condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + limit
-        while !condition() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
     }
 
     @Test func serverKilledUnderLoadFailsInFlightCommandsAndRetriesNone() async throws {
@@ -124,25 +113,34 @@ import Transport
                 return record
             }
         }
-        try await wait(upTo: .seconds(30)) { state.acknowledged.load(ordering: .relaxed) >= 2000 }
-        try #require(state.acknowledged.load(ordering: .relaxed) >= 2000, "the load never got going")
+        try await eventually("the load getting going", within: .seconds(30), every: .milliseconds(5)) {
+            state.acknowledged.load(ordering: .relaxed) >= 2000
+        }
 
         try await server.stop()
-        try await wait(upTo: .seconds(20)) { state.failed.load(ordering: .relaxed) == tasks.count }
-        #expect(state.failed.load(ordering: .relaxed) == tasks.count, "every task's command failed promptly after the kill")
+        // Recorded, not thrown: the tasks are still collected below.
+        do {
+            try await eventually("every task's command failing promptly after the kill", within: .seconds(20), every: .milliseconds(5)) {
+                state.failed.load(ordering: .relaxed) == tasks.count
+            }
+        } catch {
+            Issue.record(error)
+        }
         // Restarted before the tasks are collected: a client that quietly retried a failed command
         // would now get it through, and the task would go on as if nothing had happened.
         try await server.start()
-        var recovered = false
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !recovered && ContinuousClock.now < deadline {
-            recovered = (try? await client.ping()) == "PONG"
-            if !recovered { try await Task.sleep(for: .milliseconds(20)) }
+        var recovery: (any Error)?
+        do {
+            try await eventually("the client serving commands again after the restart", within: .seconds(30), every: .milliseconds(20)) {
+                (try? await client.ping()) == "PONG"
+            }
+        } catch {
+            recovery = error
         }
         state.stop.store(true, ordering: .relaxed)
         var records: [LoadRecord] = []
         for task in tasks { records.append(await task.value) }
-        try #require(recovered, "the client serves commands again after the restart")
+        if let recovery { throw recovery }
 
         // Whether a command was in flight at the kill depends on scheduling (on a starved machine
         // every task can be between commands): each must fail as a connection error either way.

@@ -30,27 +30,28 @@ actor EventLog {
         arrivals.append(.now)
     }
 
+    /// The events so far and when each arrived.
+    private var log: (events: [RedisPubSubEvent], arrivals: [ContinuousClock.Instant]) { (events, arrivals) }
+
     /// Waits up to `limit` for an event `matches` accepts; returns it and when it arrived.
-    func first(within limit: Duration, where matches: (RedisPubSubEvent) -> Bool) async -> (RedisPubSubEvent, ContinuousClock.Instant)? {
-        let deadline = ContinuousClock.now + limit
-        while true {
-            if let index = events.firstIndex(where: matches) { return (events[index], arrivals[index]) }
-            guard ContinuousClock.now < deadline else { return nil }
-            try? await Task.sleep(for: .milliseconds(5))
+    /// Nonisolated, so that the wait's condition runs where `matches` was made.
+    nonisolated func first(within limit: Duration, where matches: (RedisPubSubEvent) -> Bool) async -> (RedisPubSubEvent, ContinuousClock.Instant)? {
+        var found: (RedisPubSubEvent, ContinuousClock.Instant)?
+        _ = try? await eventually("a matching event", within: limit, every: .milliseconds(5)) {
+            let log = await log
+            guard let index = log.events.firstIndex(where: matches) else { return false }
+            found = (log.events[index], log.arrivals[index])
+            return true
         }
+        return found
     }
 
     /// Everything received so far, for failure messages.
     var received: [RedisPubSubEvent] { events }
 
     /// Waits up to `limit` for the `occurrence`-th event equal to `expected`.
-    func waitFor(_ expected: RedisPubSubEvent, occurrence: Int = 1, within limit: Duration = .seconds(5)) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if events.filter({ $0 == expected }).count >= occurrence { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return false
+    nonisolated func waitFor(_ expected: RedisPubSubEvent, occurrence: Int = 1, within limit: Duration = .seconds(5)) async -> Bool {
+        (try? await eventually("\(expected)", within: limit) { await received.filter { $0 == expected }.count >= occurrence }) != nil
     }
 }
 
@@ -158,9 +159,7 @@ actor EventLog {
         let log = EventLog(subscriber)
         await subscriber.subscribe(channels: ["orders"])
         #expect(await log.waitFor(.subscribed(channelOrPattern: "orders", count: 1), within: .seconds(30)))
-        let deadline = ContinuousClock.now + .seconds(30)
-        while answered.withLock({ $0 }) < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(answered.withLock { $0 } >= 3, "the quiet connection is probed again after each answer")
+        try await eventually("the quiet connection probed again after each answer", within: .seconds(30)) { answered.withLock { $0 } >= 3 }
         #expect(peer.connections == 1)
         await log.stop()
     }

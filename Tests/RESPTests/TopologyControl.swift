@@ -57,11 +57,6 @@ enum TopologyControl {
 
     /// Polls `condition` every 20 ms until it holds, or throws after `limit`.
     static func waitUntil(_ what: String, within limit: Duration, _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        throw Failure(description: "\(what) did not happen within \(limit)")
+        try await eventually(what, within: limit, every: .milliseconds(20), condition)
     }
 }
