@@ -160,9 +160,11 @@ import Transport
         #expect(elapsed < .milliseconds(4500), "the request timeouts ended the wait before the 6 s answer, after \(elapsed)")
         if case .failure(let reason) = result { #expect(reason.contains("timed out"), "\(reason)") }
         let attempts = try await receiver.requests().count
-        // An attempt whose connection timed out before its request arrived (a busy machine) is
-        // counted by the exporter only: the receiver saw at most every attempt.
-        #expect(attempts >= 2 && attempts <= exporter.retries + 1, "timeouts are retried until the deadline")
+        // The exporter retried after the timeout. An attempt whose connection timed out before its
+        // request arrived (a busy machine) is counted by the exporter only: the receiver saw at
+        // least the first and at most every attempt.
+        #expect(exporter.retries >= 1, "timeouts are retried until the deadline")
+        #expect(attempts >= 1 && attempts <= exporter.retries + 1, "\(attempts) requests for \(exporter.retries) retries")
         // A timed-out connection is not reused: once the receiver answers promptly, a later
         // export works on a new connection.
         try await receiver.reset()
