@@ -23,7 +23,7 @@ let package = Package(
     targets: [
         .target(name: "Fuzzing", dependencies: products("RESP", "AMQP091", "AMQP091Reflection", "HTTPServer", "Bytes"), swiftSettings: swift6),
         .executableTarget(name: "fuzz", dependencies: ["Fuzzing"] + products("CommandLineOptions"), swiftSettings: swift6),
-        .executableTarget(name: "chaos", dependencies: products("RESP", "AMQP091", "Transport", "Bytes", "CommandLineOptions"), swiftSettings: swift6),
+        .executableTarget(name: "chaos", dependencies: products("RESP", "AMQP091", "Transport", "Bytes", "CommandLineOptions", "Services"), swiftSettings: swift6),
         .executableTarget(name: "amqp-bench", dependencies: products("AMQP091", "Bytes", "CommandLineOptions"), swiftSettings: swift6),
         .executableTarget(name: "http-bench", dependencies: products("HTTPServer", "Bytes", "CommandLineOptions"), swiftSettings: swift6),
         .executableTarget(name: "http-idle-bench", dependencies: products("HTTPServer", "Transport", "Bytes", "CommandLineOptions"), swiftSettings: swift6),

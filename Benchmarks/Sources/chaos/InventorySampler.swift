@@ -1,4 +1,5 @@
 import RESP
+import Services
 import Transport
 
 /// What the inventory looked like while the load ran: the reconciliation's proof that stock never
@@ -21,7 +22,7 @@ struct InventorySamples: Codable, Sendable {
     }
 }
 
-/// Reads every `inventory:<sku>` of the run with one MGET every `interval` until cancelled.
+/// Reads every `inventory:<sku>` of the run every `interval` until cancelled.
 struct InventorySampler: Sendable {
     var redisURL: String
     var skus: [String]
@@ -30,20 +31,16 @@ struct InventorySampler: Sendable {
     /// Samples until the task is cancelled. A round that fails or finds a level missing or not a
     /// number counts as a failure; the run goes on, so a Redis fault costs samples, not the run.
     func run() async throws -> InventorySamples {
-        try await ChaosRedis.client(url: redisURL, polling: true).withRunning { redis in await sample(redis) }
+        try await ChaosRedis(url: redisURL, polling: true).withRunning { redis in await sample(redis) }
     }
 
     private func sample(_ redis: any RedisClientProtocol) async -> InventorySamples {
-        let keys = skus.map { "inventory:\($0)" }
         var result = InventorySamples()
         let clock = ContinuousClock()
         var next = clock.now
         while !Task.isCancelled {
             do {
-                let values = try await redis.mget(keys)
-                let levels = zip(skus, values).compactMap { sku, value in
-                    value.flatMap { Int($0.description) }.map { (sku: sku, level: $0) }
-                }
+                let levels = try await Self.levels(of: skus, in: redis)
                 if levels.count == skus.count { result.record(levels) } else { result.failures += 1 }
             } catch {
                 result.failures += 1
@@ -54,37 +51,17 @@ struct InventorySampler: Sendable {
         }
         return result
     }
-}
 
-/// The chaos tool's Redis clients: one server (`redis://`) or the master of a Sentinel set
-/// (`redis-sentinel://`), whose keys have their plain names. A Cluster's keys carry shard tags
-/// that these commands do not compute, so `redis-cluster://` is refused.
-enum ChaosRedis {
-    struct UnsupportedTopology: Error, CustomStringConvertible {
-        var description: String { "the chaos tool reads the plain key names of one server or a Sentinel master; redis-cluster:// is not supported" }
-    }
-
-    /// A client of `url`. `polling`: one connection with short limits, for reading Redis every
-    /// fraction of a second during a fault, where a read stuck on a hung or dead server would
-    /// leave a gap of many rounds.
-    static func client(url: String, polling: Bool = false) throws -> any RedisClientProtocol {
-        let options = RedisClient.Options(maxConnections: 1, waitTimeout: .seconds(1),
-                                          reconnectBackoff: Backoff(initial: .milliseconds(100), maximum: .milliseconds(500)))
-        switch try RedisTopology(url: url) {
-        case .single(var configuration):
-            guard polling else { return RedisClient(configuration: configuration) }
-            configuration.connectTimeout = .seconds(1)
-            configuration.commandTimeout = .seconds(1)
-            return RedisClient(configuration: configuration, options: options)
-        case .sentinel(var configuration):
-            if polling {
-                configuration.node.connectTimeout = .seconds(1)
-                configuration.node.commandTimeout = .seconds(1)
-                configuration.options = options
+    /// The SKUs' levels, missing or non-numeric ones left out; one GET per SKU, all in flight at
+    /// once, since on a Cluster the SKUs' keys lie in slots of different masters (no MGET).
+    private static func levels(of skus: [String], in redis: any RedisClientProtocol) async throws -> [(sku: String, level: Int)] {
+        try await withThrowingTaskGroup(of: (sku: String, level: Int)?.self) { group in
+            for sku in skus {
+                group.addTask { try await redis.get(PipelineKeys.inventory(sku)).flatMap { Int($0.description) }.map { (sku: sku, level: $0) } }
             }
-            return RedisSentinelClient(configuration: configuration)
-        case .cluster:
-            throw UnsupportedTopology()
+            var levels: [(sku: String, level: Int)] = []
+            for try await level in group { level.map { levels.append($0) } }
+            return levels
         }
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 /// `chaos probe`: how soon the pipeline serves again once a fault is lifted. From its start it
 /// posts a fresh order every `interval`, each with a short timeout of its own (so a hanging
 /// gateway does not stretch the schedule), until one is answered 202; then it waits until that
-/// order is notified (`notifications:<id>` says `sent`). Its requests go to a ledger of their
+/// order is notified (its notification record, `notifications:<id>` on one master, says `sent`). Its requests go to a ledger of their
 /// own, which the script appends to the load's so the reconciliation covers them as well, and the
 /// times to a JSON file for `chaos reconcile --recovery`.
 struct ProbeCommand {
@@ -71,9 +71,11 @@ struct ProbeCommand {
 
     /// Polls the order's notification record every 100 ms; false when `deadline` passes first.
     private func waitUntilNotified(_ id: String, deadline: ContinuousClock.Instant) async throws -> Bool {
-        try await ChaosRedis.client(url: redisURL, polling: true).withRunning { redis in
+        let redis = try ChaosRedis(url: redisURL, polling: true)
+        let notification = redis.keys.notification(id)
+        return try await redis.withRunning { client in
             while ContinuousClock.now < deadline {
-                if let status = try? await redis.hget("notifications:\(id)", field: "status"), status.description == "sent" { return true }
+                if let status = try? await client.hget(notification, field: "status"), status.description == "sent" { return true }
                 try? await Task.sleep(for: .milliseconds(100))
             }
             return false

@@ -1,6 +1,7 @@
 import CommandLineOptions
 import Foundation
 import RESP
+import Services
 
 /// `chaos reconcile`: checks the client ledger against Redis and the notification sender's log,
 /// in Jepsen's terms, once the pipeline is quiet (or the wait runs out), together with what the
@@ -60,33 +61,36 @@ struct ReconcileCommand {
     func run() async throws -> Int32 {
         let ledger = try LedgerEntry.read(from: ledgerPath)
         let samples = try samplesPath.map { try LoadSamples.read(from: $0) }
-        return try await ChaosRedis.client(url: redisURL).withRunning { redis in try await reconcile(ledger, samples, redis) }
+        let redis = try ChaosRedis(url: redisURL)
+        return try await redis.withRunning { client in try await reconcile(ledger, samples, client, redis.keys) }
     }
 
-    private func reconcile(_ ledger: [LedgerEntry], _ samples: LoadSamples?, _ redis: any RedisClientProtocol) async throws -> Int32 {
+    private func reconcile(_ ledger: [LedgerEntry], _ samples: LoadSamples?, _ redis: any RedisClientProtocol, _ keys: PipelineKeys) async throws -> Int32 {
         var checks = checks
         checks.rss = samples?.gatewayRSS
         let clock = ContinuousClock()
         let deadline = clock.now + wait
-        let ids = Array(Set(ledger.map(\.id)))
+        var skusOf: [String: Set<String>] = [:]
+        for entry in ledger { skusOf[entry.id, default: []].insert(entry.sku) }
+        let ids = Array(skusOf.keys)
         // While waiting, only the ids still on their way are read again; once quiet (or out of
         // time) everything is read once more, so a late second effect on an early id is seen too.
-        var stored = try await fetch(ids, redis)
+        var stored = try await fetch(ids, skusOf, redis, keys)
         var findings = ReconciliationFindings(ledger: ledger, stored: stored, recordFaults: recordFaults)
         var waitedAtAll = false
         while !findings.settled, clock.now < deadline {
             waitedAtAll = true
             try await Task.sleep(for: .seconds(1))
-            stored.merge(try await fetch(findings.unsettledIDs, redis)) { $1 }
+            stored.merge(try await fetch(findings.unsettledIDs, skusOf, redis, keys)) { $1 }
             findings = ReconciliationFindings(ledger: ledger, stored: stored, recordFaults: recordFaults)
         }
-        if waitedAtAll { stored = try await fetch(ids, redis) }
+        if waitedAtAll { stored = try await fetch(ids, skusOf, redis, keys) }
         for (id, sends) in try SenderLog.sends(in: senderLogPath, from: senderLogOffset, ids: Set(ids)) { stored[id, default: StoredOrder()].loggedSends = sends }
         findings = ReconciliationFindings(ledger: ledger, stored: stored, recordFaults: recordFaults, deadline: self.deadline)
         var levels: [String: Int?] = [:]
         for index in 0..<skus {
             let sku = "chaos-sku-\(index)"
-            levels[sku] = try await redis.get("inventory:\(sku)").flatMap { Int($0.description) }
+            levels[sku] = try await redis.get(PipelineKeys.inventory(sku)).flatMap { Int($0.description) }
         }
         findings.checkInventory(levels: levels, initialStock: initialStock)
         findings.samples = samples?.inventory
@@ -96,20 +100,28 @@ struct ReconcileCommand {
         return findings.violations == 0 && scenarioRows.allSatisfy(\.ok) ? 0 : 1
     }
 
-    /// Reads every order's hashes and scope record, many requests in flight at once (the client
-    /// pipelines them).
-    private func fetch(_ ids: [String], _ redis: any RedisClientProtocol) async throws -> [String: StoredOrder] {
+    /// Reads every order's hashes, scope record and decisions, many requests in flight at once
+    /// (the client pipelines them), under the names the services give them (`keys`). On a Cluster
+    /// a decision lies beside its SKU's stock, apart from the order, so the reservations are read
+    /// from the decision of every SKU the ledger sent for the id: a second payload reserved under
+    /// another SKU counts as a second reservation. On one master every decision is the order's hash.
+    private func fetch(_ ids: [String], _ skusOf: [String: Set<String>], _ redis: any RedisClientProtocol, _ keys: PipelineKeys) async throws -> [String: StoredOrder] {
         var stored: [String: StoredOrder] = [:]
         for chunk in stride(from: 0, to: ids.count, by: 256).map({ ids[$0..<min($0 + 256, ids.count)] }) {
             try await withThrowingTaskGroup(of: (String, StoredOrder).self) { group in
                 for id in chunk {
+                    let decisions = Set((skusOf[id] ?? []).map { keys.decision(orderID: id, sku: $0) })
                     group.addTask {
-                        let order = try await redis.hgetall("order:\(id)").mapValues(\.description)
-                        let notification = try await redis.hgetall("notifications:\(id)").mapValues(\.description)
-                        let record = try await redis.get("idem:order:\(id)").map(\.description)
+                        let order = try await redis.hgetall(keys.order(id)).mapValues(\.description)
+                        let notification = try await redis.hgetall(keys.notification(id)).mapValues(\.description)
+                        let record = try await redis.get(keys.idempotency(orderID: id)).map(\.description)
+                        var reservations = 0
+                        for decision in decisions {
+                            reservations += try await redis.hget(decision, field: "reservations").flatMap { Int($0.description) } ?? 0
+                        }
                         return (id, StoredOrder(
                             state: order["state"], sku: order["sku"], qty: order["qty"].flatMap { Int($0) },
-                            reservations: order["reservations"].flatMap { Int($0) } ?? 0,
+                            reservations: reservations,
                             sent: notification["status"] == "sent", recordedSends: notification["sends"].flatMap { Int($0) } ?? 0,
                             claimUntilMs: StoredOrder.claimUntil(ofRecord: record)
                         ))

@@ -3,7 +3,7 @@ struct StoredOrder: Sendable {
     var state: String?
     var sku: String?
     var qty: Int?
-    /// How often the processor reserved stock for it (`order:<id>` field `reservations`).
+    /// How often the processor reserved stock for it (the `reservations` of its decisions).
     var reservations = 0
     var sent = false
     /// Sends the notifier recorded (`notifications:<id>` field `sends`).

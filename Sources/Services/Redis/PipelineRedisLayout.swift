@@ -1,10 +1,11 @@
 import RESP
 
 /// How the pipeline lays out and protects its data on the Redis topology `REDIS_URL` names.
-enum PipelineRedisLayout {
+/// Public for tools that read the pipeline's keys, so they name them as the services do.
+public enum PipelineRedisLayout {
     /// On a Cluster, keys in `shards` hash-tagged shards (every script's keys in one slot); on
     /// one master (alone or Sentinel-managed), the plain names.
-    static func keys(for topology: RedisTopology, shards: Int) -> PipelineKeys {
+    public static func keys(for topology: RedisTopology, shards: Int) -> PipelineKeys {
         guard case .cluster = topology else { return .unsharded }
         return .sharded(count: shards) { RedisHashSlot.slot(of: $0) }
     }
