@@ -8,13 +8,19 @@
 # the notifier's log of its sends (`chaos reconcile`), printing a table per scenario and a summary.
 # Finally it runs the HTTP abuse checks (`chaos abuse`) against the running gateway.
 #
-#   scripts/chaos/chaos.sh [--short] [--topology single|ha] [--only "name name ..."] [--no-abuse]
+#   scripts/chaos/chaos.sh [--short] [--topology single|ha|cluster] [--only "name name ..."] [--no-abuse]
 #
 # --topology ha runs the pipeline as production runs it: Redis Sentinel (a master, 2 replicas,
 # 3 sentinels), a 3-node RabbitMQ cluster with quorum queues, and two gateways, two processors
 # and two notifiers at once (the load goes to both gateways in turn), with its own scenarios
 # (below). Its services reach the servers directly, without proxies. REDIS_MIN_REPLICAS, when
 # set, is passed to the services (0 measures what a master kill loses without WAIT).
+#
+# --topology cluster runs it on a Redis Cluster instead (3 masters with a replica each, node
+# timeout 2 s), with the RabbitMQ cluster and twin services of --topology ha. The services shard
+# their keys over REDIS_SHARDS hash-tagged shards (PipelineKeys), which the chaos tool names as
+# they do. The load has one SKU there, so its stock, and every decision (which lies beside the
+# stock), is on one master: the hottest, which the inventory scenarios hit.
 #
 # Scenarios (in this order):
 #   baseline                 no fault
@@ -51,6 +57,19 @@
 #   kill-gateway-twin, kill-processor-twin, kill-notifier-twin   kill -9 of one of the two
 #                            instances of the role while its twin keeps running, started again
 #
+# Scenarios of --topology cluster (in this order), each fault held HA_HOLD seconds:
+#   baseline                 no fault
+#   redis-cluster-master-kill   kill -9 of the master serving the slot of the load's inventory
+#                            (found with CLUSTER KEYSLOT and CLUSTER NODES); the cluster promotes
+#                            its replica; the old master started again, and the fault lifted
+#                            once it is in sync as a replica (until then the promoted master has
+#                            none, and the services, which WAIT for one, refuse its shards' writes)
+#   redis-cluster-failover   CLUSTER FAILOVER on that master's replica: a graceful promotion
+#   redis-cluster-other-master-kill   kill -9 of a master holding no inventory (of the load or
+#                            the probe), only order, idempotency and notification shards; started
+#                            again and lifted as above
+# Each scenario starts once every node is up and every replica in sync.
+#
 # Rates and times. Measured with the baseline scenario (20 s) on a 2-core machine shared by the
 # four services, Redis, RabbitMQ, the load generator and other builds (load average 12 to 19):
 # 1,000 req/s were answered with p50 30 ms and p99 89 ms, 1,500 req/s with p99 183 ms, 2,000 req/s
@@ -81,7 +100,12 @@
 #
 # Environment (defaults in brackets): CHAOS_RATE [1000, --short 500] CHAOS_REDIS_PORT [16431]
 #   CHAOS_AMQP_PORT [5741] CHAOS_AMQP2_PORT [5742] CHAOS_PORT_BASE [18430] (gateway, dashboard,
-#   processor, notifier, then the two proxies, on consecutive ports)
+#   processor, notifier, then the two proxies and the three twins, on consecutive ports)
+#   --topology ha: Redis on CHAOS_REDIS_PORT and the next two, sentinels on CHAOS_SENTINEL_PORT
+#   [26431] and the next two, RabbitMQ nodes chaosc1..3 on CHAOS_AMQP_PORT and the next two
+#   --topology cluster: Redis nodes on CHAOS_REDIS_CLUSTER_PORT [CHAOS_REDIS_PORT + 20] and the
+#   next five (cluster bus 10000 above), RabbitMQ nodes chaosk1..3 on CHAOS_AMQP_PORT + 10 and the
+#   next two; REDIS_SHARDS, when set, reaches the services and the chaos tool alike
 #   CHAOS_CONFIGURATION [release]: the build the services and the chaos tool run from (debug
 #   skips the release builds while working on a scenario; the gateway's RSS bound is meant for
 #   release, and a debug gateway's larger code alone can exceed it)
@@ -100,7 +124,7 @@ while [[ $# -gt 0 ]]; do
         --only) ONLY="$2"; shift ;;
         --topology) TOPOLOGY="$2"; shift ;;
         --no-abuse) ABUSE=0 ;;
-        *) echo "usage: scripts/chaos/chaos.sh [--short] [--topology single|ha] [--only \"scenario ...\"] [--no-abuse]" >&2; exit 2 ;;
+        *) echo "usage: scripts/chaos/chaos.sh [--short] [--topology single|ha|cluster] [--only \"scenario ...\"] [--no-abuse]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -111,7 +135,8 @@ ALL_SCENARIOS=(baseline kill-gateway kill-processor kill-notifier rabbitmq-stop 
 case "$TOPOLOGY" in
     single) ;;
     ha) ALL_SCENARIOS=(baseline redis-master-kill redis-master-kill-lagging rabbitmq-leader-kill rabbitmq-node-stop kill-gateway-twin kill-processor-twin kill-notifier-twin) ;;
-    *) echo "chaos: --topology takes single or ha, not '$TOPOLOGY'" >&2; exit 2 ;;
+    cluster) ALL_SCENARIOS=(baseline redis-cluster-master-kill redis-cluster-failover redis-cluster-other-master-kill) ;;
+    *) echo "chaos: --topology takes single, ha or cluster, not '$TOPOLOGY'" >&2; exit 2 ;;
 esac
 SCENARIOS=("${ALL_SCENARIOS[@]}")
 [[ -z "$ONLY" ]] || read -ra SCENARIOS <<<"$ONLY"
@@ -132,15 +157,28 @@ PROCESSOR_PORT=$((BASE + 2))
 NOTIFIER_PORT=$((BASE + 3))
 AMQP_PROXY_PORT=$((BASE + 4))
 REDIS_PROXY_PORT=$((BASE + 5))
-# The twins of --topology ha.
+# The twins of --topology ha and cluster.
 GATEWAY2_PORT=$((BASE + 6))
 PROCESSOR2_PORT=$((BASE + 7))
 NOTIFIER2_PORT=$((BASE + 8))
+# HA: the RabbitMQ cluster and the twin services of --topology ha and cluster, which differ in Redis.
+HA=0
+[[ "$TOPOLOGY" == single ]] || HA=1
 if [[ "$TOPOLOGY" == ha ]]; then
     export REDIS_SENTINEL_DATA_PORT="$REDIS_PORT" REDIS_SENTINEL_PORT="${CHAOS_SENTINEL_PORT:-26431}"
-    export RABBITMQ_CLUSTER_NODES="chaosc1-$AMQP_PORT@localhost,chaosc2-$AMQP_PORT@localhost,chaosc3-$AMQP_PORT@localhost"
+fi
+if [[ "$TOPOLOGY" == cluster ]]; then
+    # Ports and RabbitMQ node names of their own, 10 and 20 above the ha ones, so neither
+    # topology's servers stand in the way of the other's.
+    export REDIS_CLUSTER_PORT="${CHAOS_REDIS_CLUSTER_PORT:-$((REDIS_PORT + 20))}" REDIS_CLUSTER_MASTERS=3 REDIS_CLUSTER_REPLICAS=1
+    CHAOS_CLUSTER_NODES=6
+    AMQP_PORT=$((AMQP_PORT + 10))
+fi
+if [[ "$HA" == 1 ]]; then
+    prefix="$([[ "$TOPOLOGY" == ha ]] && echo chaosc || echo chaosk)"
+    export RABBITMQ_CLUSTER_NODES="${prefix}1-$AMQP_PORT@localhost,${prefix}2-$AMQP_PORT@localhost,${prefix}3-$AMQP_PORT@localhost"
     export AMQP_CLUSTER_PORTS="$AMQP_PORT,$((AMQP_PORT + 1)),$((AMQP_PORT + 2))"
-    export RABBITMQ_NODE="chaosc1-$AMQP_PORT@localhost"
+    export RABBITMQ_NODE="${prefix}1-$AMQP_PORT@localhost"
 fi
 
 # DURATION: load of the scenarios without a hold; LEAD, HANG, TAIL: load before the fault, the
@@ -151,6 +189,9 @@ else
     RATE="${CHAOS_RATE:-1000}"; DURATION=20; LEAD=10; HANG=60; LOST_REPLIES=15; TAIL=20; PROBE_GIVE_UP=90; HA_HOLD=20
 fi
 SKUS=4
+# One SKU on the Cluster, so its stock (and every decision, which lies beside it) is on one
+# master: the one the inventory scenarios hit, the others holding orders only.
+[[ "$TOPOLOGY" != cluster ]] || SKUS=1
 # Demand averages 2 units a request; stock for about 80 % of it, so late orders are rejected.
 # Set per scenario from its duration (this is for the abuse run when no scenario ran).
 STOCK=$((RATE * DURATION * 2 * 8 / 10 / SKUS))
@@ -182,7 +223,7 @@ declare -A PID=()
 # The services by instance name: the role, and `<role>2` for a twin of --topology ha.
 # PIPELINE: those that take part in the pipeline (all but the dashboard).
 PIPELINE=(gateway processor notifier)
-[[ "$TOPOLOGY" != ha ]] || PIPELINE=(gateway gateway2 processor processor2 notifier notifier2)
+[[ "$HA" == 0 ]] || PIPELINE=(gateway gateway2 processor processor2 notifier notifier2)
 ROLES=("${PIPELINE[@]}" dashboard)
 SERVERS_STARTED=""
 ACTIVE_FAULT=""
@@ -214,6 +255,7 @@ trap cleanup EXIT
 if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then export PATH="/opt/swift/usr/bin:$PATH"; fi
 . scripts/lib/install.sh
 . scripts/chaos/faults.sh
+. scripts/chaos/redis-cluster.sh
 install_packages redis-tools:redis-cli curl:curl
 # 10,000 idle connections need that many descriptors in the gateway and in the client.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -234,14 +276,15 @@ for product in order-gateway order-processor order-notifier order-dashboard; do 
 # Node 2, needed only for failover, starts alongside.
 NODE2=0
 [[ " ${SCENARIOS[*]} " != *" failover "* ]] || NODE2=1
-if [[ "$TOPOLOGY" == ha ]]; then
-    eval "$(scripts/servers.sh start redis-sentinel rabbitmq-cluster)"
-fi
+case "$TOPOLOGY" in
+    ha) eval "$(scripts/servers.sh start redis-sentinel rabbitmq-cluster)" ;;
+    cluster) eval "$(scripts/servers.sh start redis-cluster rabbitmq-cluster)" ;;
+esac
 if [[ "$NODE2" == 1 ]]; then
     scripts/servers.sh start rabbitmq2 >"$WORK/servers2.env" &
     node2_start=$!
 fi
-[[ "$TOPOLOGY" == ha ]] || eval "$(scripts/servers.sh start redis rabbitmq)"
+[[ "$HA" == 1 ]] || eval "$(scripts/servers.sh start redis rabbitmq)"
 if [[ "$NODE2" == 1 ]]; then
     started="$SERVERS_STARTED" node2_status=0
     wait "$node2_start" || node2_status=$?
@@ -249,22 +292,35 @@ if [[ "$NODE2" == 1 ]]; then
     SERVERS_STARTED="$started $SERVERS_STARTED"
     [[ "$node2_status" == 0 ]] || exit "$node2_status"
 fi
-# The port of the Redis master: the one server, or the master the sentinels name.
+# The port of the Redis master: the one server, the master the sentinels name, or on the Cluster
+# the master serving the load's inventory (the hottest: every decision lies beside the stock).
 redis_master_port() {
-    if [[ "$TOPOLOGY" != ha ]]; then echo "$REDIS_PORT"; return; fi
-    local i
-    for ((i = 0; i < 3; i++)); do
-        redis-cli -p "$((REDIS_SENTINEL_PORT + i))" SENTINEL get-master-addr-by-name orders 2>/dev/null | tail -n 1 | grep -E '^[0-9]+$' && return
-    done
+    case "$TOPOLOGY" in
+        single) echo "$REDIS_PORT" ;;
+        ha)
+            local i
+            for ((i = 0; i < 3; i++)); do
+                redis-cli -p "$((REDIS_SENTINEL_PORT + i))" SENTINEL get-master-addr-by-name orders 2>/dev/null | tail -n 1 | grep -E '^[0-9]+$' && return
+            done
+            ;;
+        cluster) cluster_master_of "$(cluster_slot inventory:chaos-sku-0)" ;;
+    esac
 }
-rcli() { redis-cli -p "$(redis_master_port)" "$@"; }
-if [[ "$TOPOLOGY" == ha ]]; then
-    REDIS_DIRECT="$REDIS_SENTINEL_URL"
-    SERVICE_REDIS_URL="$REDIS_SENTINEL_URL"
-else
-    REDIS_DIRECT="redis://127.0.0.1:$REDIS_PORT/0"
-    SERVICE_REDIS_URL="redis://127.0.0.1:$REDIS_PROXY_PORT/0"
-fi
+# redis-cli against the master; on the Cluster following redirections to the key's master.
+rcli() {
+    if [[ "$TOPOLOGY" == cluster ]]; then redis-cli -c -p "$(redis_master_port)" "$@"; else redis-cli -p "$(redis_master_port)" "$@"; fi
+}
+# Empties Redis: the master, or every master of the Cluster.
+redis_flushall() {
+    if [[ "$TOPOLOGY" != cluster ]]; then rcli FLUSHALL >/dev/null; return; fi
+    local port
+    for port in $(cluster_masters); do redis-cli -p "$port" FLUSHALL >/dev/null; done
+}
+case "$TOPOLOGY" in
+    ha) REDIS_DIRECT="$REDIS_SENTINEL_URL" SERVICE_REDIS_URL="$REDIS_SENTINEL_URL" ;;
+    cluster) REDIS_DIRECT="$REDIS_CLUSTER_URL" SERVICE_REDIS_URL="$REDIS_CLUSTER_URL" ;;
+    *) REDIS_DIRECT="redis://127.0.0.1:$REDIS_PORT/0" SERVICE_REDIS_URL="redis://127.0.0.1:$REDIS_PROXY_PORT/0" ;;
+esac
 
 # --- processes ----------------------------------------------------------------------------------
 
@@ -273,7 +329,7 @@ NODE2_URL="amqp://guest:guest@127.0.0.1:$AMQP2_PORT/"
 # Only the failover scenario lists node 2: with it listed, every broker outage would be a failover.
 BROKERS="$NODE1_URL"
 BROKER_TOPOLOGY=independent
-if [[ "$TOPOLOGY" == ha ]]; then
+if [[ "$HA" == 1 ]]; then
     BROKERS="$AMQP_CLUSTER_URLS"
     BROKER_TOPOLOGY=cluster
 fi
@@ -392,7 +448,11 @@ rabbit_start() { scripts/servers.sh start rabbitmq >/dev/null; }
 rabbitctl() { rabbitmqctl -q -n "$RABBITMQ_NODE" "$@" >/dev/null; }
 
 redis_pid() { # [PORT]
-    if [[ "$TOPOLOGY" == ha ]]; then cat "$ROOT/.local/redis-sentinel-data/${1:-$(redis_master_port)}/redis.pid"; else cat "$ROOT/.local/redis/$REDIS_PORT/redis.pid"; fi
+    case "$TOPOLOGY" in
+        ha) cat "$ROOT/.local/redis-sentinel-data/${1:-$(redis_master_port)}/redis.pid" ;;
+        cluster) cat "$ROOT/.local/redis-cluster/${1:-$(redis_master_port)}/redis.pid" ;;
+        *) cat "$ROOT/.local/redis/$REDIS_PORT/redis.pid" ;;
+    esac
 }
 
 # Waits (at most 60 s) until node 2's queues are empty, so nothing is stranded there when the
@@ -417,12 +477,15 @@ wait_for_jobs() {
 }
 
 reset_state() {
+    # A node killed by the previous scenario rejoins as a replica and syncs; a fault before that
+    # would find a master without one.
+    [[ "$TOPOLOGY" != cluster ]] || cluster_wait_settled 60 || true
     # Leftover messages from an earlier scenario would decide orders against this one's stock.
     "$CHAOS_BIN" purge --amqp "amqp://guest:guest@127.0.0.1:$AMQP_PORT/" --queues orders.queue,notifier.queue,orders.dead 2>/dev/null || say "purging node 1 failed"
     if [[ "$NODE2" == 1 ]]; then
         "$CHAOS_BIN" purge --amqp "$NODE2_URL" --queues orders.queue,notifier.queue,orders.dead 2>/dev/null || say "purging node 2 failed"
     fi
-    rcli FLUSHALL >/dev/null
+    redis_flushall
     for ((i = 0; i < SKUS; i++)); do rcli SET "inventory:chaos-sku-$i" "$STOCK" >/dev/null; done
     rcli SET inventory:chaos-probe 1000000 >/dev/null
 }
@@ -486,11 +549,11 @@ run_scenario() {
     [[ "$status" == 0 ]] || FAILED+=("$name")
     local failing
     failing="$(grep VIOLATION "$WORK/$name.table" | sed -E 's/^ +//; s/ {2,}.*//' | paste -sd ';' | sed 's/;/; /g' || true)"
-    SUMMARY+=("$(printf '%-22s %-4s %s%s' "$name" "$([[ "$status" == 0 ]] && echo PASS || echo FAIL)" "${failing:-}" "$healed")")
+    SUMMARY+=("$(printf '%-31s %-4s %s%s' "$name" "$([[ "$status" == 0 ]] && echo PASS || echo FAIL)" "${failing:-}" "$healed")")
 }
 
 GATEWAYS="127.0.0.1:$GATEWAY_PORT"
-if [[ "$TOPOLOGY" == ha ]]; then
+if [[ "$HA" == 1 ]]; then
     GATEWAYS="$GATEWAYS,127.0.0.1:$GATEWAY2_PORT"
 else
     start_proxy amqp-proxy "$AMQP_PROXY_PORT" "127.0.0.1:$AMQP_PORT"

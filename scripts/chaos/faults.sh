@@ -10,6 +10,7 @@ record_faults() {
     case "$1" in
         kill-notifier | redis-kill | proxy-cut | redis-hang | redis-sleep | redis-lost-replies | redis-refuse-writes) echo yes ;;
         kill-notifier-twin | redis-master-kill | redis-master-kill-lagging) echo yes ;;
+        redis-cluster-master-kill | redis-cluster-other-master-kill) echo yes ;;
         *) echo no ;;
     esac
 }
@@ -37,6 +38,7 @@ hold_of() {
         rabbitmq-hang | redis-hang | redis-sleep | rabbitmq-memory-alarm | rabbitmq-disk-alarm | redis-refuse-writes) echo "$HANG" ;;
         redis-lost-replies) echo "$LOST_REPLIES" ;;
         redis-master-kill | redis-master-kill-lagging | rabbitmq-leader-kill | rabbitmq-node-stop | kill-gateway-twin | kill-processor-twin | kill-notifier-twin) echo "$HA_HOLD" ;;
+        redis-cluster-master-kill | redis-cluster-failover | redis-cluster-other-master-kill) echo "$HA_HOLD" ;;
         delete-orders-queue | delete-notifier-queue | purge-orders-queue | purge-notifier-queue) echo 0 ;;
         *) echo "" ;;
     esac
@@ -167,6 +169,26 @@ inject() {
             say "kill -9 of one $role of two (its twin ${role}2 keeps running) for $HA_HOLD s"
             kill9 "$role"
             ;;
+        redis-cluster-master-kill)
+            KILLED_REDIS="$(redis_master_port)"
+            [[ -n "$KILLED_REDIS" ]] || { say "no master of inventory:chaos-sku-0 found"; return 1; }
+            say "kill -9 of the Redis Cluster master holding the inventory (port $KILLED_REDIS, pid $(redis_pid "$KILLED_REDIS")); the cluster promotes its replica"
+            kill -KILL "$(redis_pid "$KILLED_REDIS")"
+            ;;
+        redis-cluster-other-master-kill)
+            KILLED_REDIS="$(cluster_master_without "$(cluster_slot inventory:chaos-sku-0)" "$(cluster_slot inventory:chaos-probe)")"
+            [[ -n "$KILLED_REDIS" ]] || { say "every master holds inventory of the load or the probe"; return 1; }
+            say "kill -9 of a Redis Cluster master without inventory, holding orders only (port $KILLED_REDIS, pid $(redis_pid "$KILLED_REDIS")); the cluster promotes its replica"
+            kill -KILL "$(redis_pid "$KILLED_REDIS")"
+            ;;
+        redis-cluster-failover)
+            local master replica
+            master="$(redis_master_port)"
+            replica="$(cluster_replicas_of "$master" | head -n 1)"
+            [[ -n "$replica" ]] || { say "the master holding the inventory (port $master) has no replica to promote"; return 1; }
+            say "CLUSTER FAILOVER on port $replica, the replica of the master holding the inventory (port $master)"
+            redis-cli -p "$replica" CLUSTER FAILOVER >/dev/null
+            ;;
         redis-refuse-writes)
             REDIS_POLICY="$(rcli CONFIG GET maxmemory-policy | tail -n 1)"
             REDIS_MAXMEMORY="$(rcli CONFIG GET maxmemory | tail -n 1)"
@@ -190,6 +212,19 @@ lift() {
             # Its old configuration names it master; the sentinels turn it into a replica.
             redis-server "$ROOT/.local/redis-sentinel-data/$KILLED_REDIS/redis.conf" >/dev/null
             say "Redis on port $KILLED_REDIS started again; the master is now on port $(redis_master_port)"
+            ;;
+        redis-cluster-master-kill | redis-cluster-other-master-kill)
+            # Its nodes.conf names it master of slots that its replica now serves: the cluster
+            # makes it a replica of that one. The fault lasts until it is in sync: until then the
+            # promoted master has no replica, and the services, which WAIT for one, refuse the
+            # writes of its shards.
+            local started="$EPOCHREALTIME"
+            redis-server "$ROOT/.local/redis-cluster/$KILLED_REDIS/redis.conf" >/dev/null
+            cluster_wait_settled 60 || true
+            say "Redis on port $KILLED_REDIS started again, in sync as a replica after $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s; the inventory's master is now on port $(redis_master_port)"
+            ;;
+        redis-cluster-failover)
+            say "the inventory's master is now on port $(redis_master_port)"
             ;;
         rabbitmq-leader-kill | rabbitmq-node-stop)
             scripts/servers.sh start rabbitmq-cluster >/dev/null 2>&1
