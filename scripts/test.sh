@@ -283,4 +283,7 @@ if [[ "$TEST_SERVERS" == all ]]; then
     # The same on Redis Sentinel, a 3-node RabbitMQ cluster and twin services: a master, a queue
     # leader and one of each twin killed, a leader node stopped.
     step "chaos, HA topology (short)" scripts/chaos/chaos.sh --short --topology ha --no-abuse
+    # The same on a Redis Cluster (3 masters, a replica each), the services' keys sharded: the
+    # master of the load's inventory killed and failed over gracefully, a master of orders killed.
+    step "chaos, Cluster topology (short)" scripts/chaos/chaos.sh --short --topology cluster --no-abuse
 fi

@@ -68,7 +68,11 @@
 #   redis-cluster-other-master-kill   kill -9 of a master holding no inventory (of the load or
 #                            the probe), only order, idempotency and notification shards; started
 #                            again and lifted as above
-# Each scenario starts once every node is up and every replica in sync.
+# Each scenario starts once every node is up and every replica in sync. One full run on 2 cores,
+# every check passed: master kill 22,945 503s of 50,000, p99 6.76 s, 21.7 s without a 202 (the
+# old master in sync 7.1 s after its restart); failover 6, 305 ms, 0.1 s; other master kill
+# 23,549, 5.87 s, 22.5 s (6.4 s). A kill stops every acceptance until the old master is in sync:
+# the promoted one has no replica to WAIT for, and a gateway batch spans every shard.
 #
 # Rates and times. Measured with the baseline scenario (20 s) on a 2-core machine shared by the
 # four services, Redis, RabbitMQ, the load generator and other builds (load average 12 to 19):
