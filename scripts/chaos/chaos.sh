@@ -172,10 +172,9 @@ if [[ "$TOPOLOGY" == ha ]]; then
     export REDIS_SENTINEL_DATA_PORT="$REDIS_PORT" REDIS_SENTINEL_PORT="${CHAOS_SENTINEL_PORT:-26431}"
 fi
 if [[ "$TOPOLOGY" == cluster ]]; then
-    # Ports and RabbitMQ node names of their own, 10 and 20 above the ha ones, so neither
-    # topology's servers stand in the way of the other's.
+    # Redis ports 20 above the ha ones, RabbitMQ ports 10 above and node names of their own, so
+    # neither topology's servers stand in the way of the other's.
     export REDIS_CLUSTER_PORT="${CHAOS_REDIS_CLUSTER_PORT:-$((REDIS_PORT + 20))}" REDIS_CLUSTER_MASTERS=3 REDIS_CLUSTER_REPLICAS=1
-    CHAOS_CLUSTER_NODES=6
     AMQP_PORT=$((AMQP_PORT + 10))
 fi
 if [[ "$HA" == 1 ]]; then
@@ -224,7 +223,7 @@ SUMMARY=()
 PIDS_STARTED=()
 # The pid of each service and proxy by name.
 declare -A PID=()
-# The services by instance name: the role, and `<role>2` for a twin of --topology ha.
+# The services by instance name: the role, and `<role>2` for a twin of --topology ha or cluster.
 # PIPELINE: those that take part in the pipeline (all but the dashboard).
 PIPELINE=(gateway processor notifier)
 [[ "$HA" == 0 ]] || PIPELINE=(gateway gateway2 processor processor2 notifier notifier2)

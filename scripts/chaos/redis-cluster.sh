@@ -2,10 +2,11 @@
 # The Redis Cluster of scripts/chaos/chaos.sh --topology cluster as the script sees it, sourced by
 # it: which node masters a slot, which are its replicas, which master holds no inventory. Every
 # answer comes from `CLUSTER NODES` as a live node sees it now, since a failover moves masters
-# between ports. Needs REDIS_CLUSTER_PORT and CHAOS_CLUSTER_NODES (how many nodes it has).
+# between ports. Needs REDIS_CLUSTER_PORT, REDIS_CLUSTER_MASTERS and REDIS_CLUSTER_REPLICAS (as
+# scripts/lib/redis-topologies.sh started it).
 
 # cluster_ports: every node's port, masters and replicas alike.
-cluster_ports() { seq "$REDIS_CLUSTER_PORT" $((REDIS_CLUSTER_PORT + CHAOS_CLUSTER_NODES - 1)); }
+cluster_ports() { seq "$REDIS_CLUSTER_PORT" $((REDIS_CLUSTER_PORT + REDIS_CLUSTER_MASTERS * (1 + REDIS_CLUSTER_REPLICAS) - 1)); }
 
 # cluster_nodes: `CLUSTER NODES` of the first node that answers with its view of the cluster (a
 # node loading its data answers an error instead).
@@ -73,7 +74,7 @@ cluster_settled() {
             timeout 5 redis-cli -p "$port" INFO replication 2>/dev/null | grep -q '^master_link_status:up' || return 1
         fi
     done
-    (($(cluster_masters | wc -l) == CHAOS_CLUSTER_NODES / 2))
+    (($(cluster_masters | wc -l) == REDIS_CLUSTER_MASTERS))
 }
 
 # cluster_wait_settled SECONDS: waits until cluster_settled holds, saying so if it never does.
