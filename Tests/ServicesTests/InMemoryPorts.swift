@@ -22,6 +22,9 @@ final class MemoryGatewayStore: GatewayStore {
     let loseClaimReplies = Mutex(false)
     /// Accept attempts that fail before one succeeds.
     let acceptFailures = Mutex(0)
+    /// Orders whose part of the store does not answer, as a Cluster master that is down: their
+    /// claims are `.unavailable` and write nothing; the others of a batch go on.
+    let unreachableOrders = Mutex<Set<String>>([])
     /// Sizes of the batches claimed, in order.
     let claimBatches = Mutex<[Int]>([])
     /// The store's clock, in ms, as Redis's `TIME`; tests move it to make claims stale.
@@ -34,8 +37,10 @@ final class MemoryGatewayStore: GatewayStore {
         if failClaims.withLock({ $0 }) { throw Down() }
         claimBatches.withLock { $0.append(claims.count) }
         let now = now.withLock { $0 }
+        let unreachable = unreachableOrders.withLock { $0 }
         let results: [ClaimResult] = records.withLock { records in
             claims.map { claim in
+                if unreachable.contains(claim.orderID) { return .unavailable("shard down") }
                 func stale(_ record: IdempotencyRecord?) -> Bool {
                     guard let record else { return false }
                     return record.fingerprint == claim.record.fingerprint && record.isStale(at: now)

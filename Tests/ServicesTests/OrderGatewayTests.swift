@@ -226,6 +226,19 @@ import TestSupport
         #expect(store.records.withLock { $0.keys.sorted() } == ["idem:order:lead"], "every claim of the failed batch was released")
     }
 
+    /// A Redis Cluster master down fails only the claims of its shards: the rest of the batch is
+    /// published and accepted, and the unreached orders are answered 503 with nothing published.
+    @Test func aShardThatDoesNotAnswerFailsOnlyItsOrdersOfTheBatch() async throws {
+        store.unreachableOrders.withLock { $0 = ["u-1", "u-3"] }
+        let publisher = ScriptedPublisher()
+        let followers = (0..<4).map { (body: #"{"id":"u-\#($0)","sku":"s","qty":1}"#, key: String?.none) }
+        let outcomes = try await commitBehindAHeldPublish(publisher, lead: #"{"id":"lead","sku":"s","qty":1}"#, followers: followers)
+        #expect(outcomes.map(\.status) == [202, 503, 202, 503])
+        let batch = try #require(publisher.sent.withLock { $0 }.last)
+        #expect(Set(try Order.parseMessage(batch.body).map(\.id)) == ["u-0", "u-2"])
+        #expect(Set(store.acceptedOrders.withLock { $0 }) == ["lead", "u-0", "u-2"])
+    }
+
     /// A failing accept write does not hold the 202: the gateway's recorder writes it later.
     @Test func aFailingAcceptWriteIsRetriedAfterThe202() async throws {
         store.acceptFailures.withLock { $0 = 3 }

@@ -53,6 +53,7 @@ struct BatchCommit: Sendable {
         }
         var outcomes = [GatewayOutcome?](repeating: nil, count: batch.count)
         var claimed: [Int] = []
+        var unreached: [Int] = []
         for (index, result) in results.enumerated() {
             let submission = batch[index]
             submission.span?.addEvent("claimed") { $0["claim.result"] = .string(result.name) }
@@ -61,7 +62,14 @@ struct BatchCommit: Sendable {
             case .orderTaken: outcomes[index] = .duplicate
             case .existing(let record):
                 outcomes[index] = record.answer(toFingerprint: submission.fingerprint, keyedByHeader: submission.idempotencyKey != nil, orderID: submission.order.id)
+            case .unavailable: unreached.append(index)
             }
+        }
+        if !unreached.isEmpty {
+            // As when the whole claim fails: the script may have run with only its reply lost.
+            try? await store.settle(unreached.map { claims[$0] }, .release)
+            let cause = ShardUnavailable(description: results[unreached[0]].unavailableReason ?? "")
+            for (index, outcome) in zip(unreached, unavailable(unreached.map { batch[$0] }, "redis unavailable", cause)) { outcomes[index] = outcome }
         }
         if !claimed.isEmpty {
             let published = await publish(claimed.map { batch[$0] }, claims: claimed.map { claims[$0] }, token: token)
@@ -141,6 +149,11 @@ struct BatchCommit: Sendable {
     }
 }
 
+/// Why part of a batch's claim failed, as the store reported it, for the log line.
+private struct ShardUnavailable: Error, CustomStringConvertible {
+    let description: String
+}
+
 private extension ClaimResult {
     /// The result as the `claimed` event's `claim.result` names it.
     var name: String {
@@ -149,6 +162,12 @@ private extension ClaimResult {
         case .tookOver: "took_over"
         case .existing: "existing"
         case .orderTaken: "order_taken"
+        case .unavailable: "unavailable"
         }
+    }
+
+    var unavailableReason: String? {
+        if case .unavailable(let reason) = self { return reason }
+        return nil
     }
 }

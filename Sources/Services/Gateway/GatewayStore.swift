@@ -39,6 +39,9 @@ public enum ClaimResult: Sendable, Equatable {
     case existing(IdempotencyRecord)
     /// The scope was free but the order id was already taken under another key.
     case orderTaken
+    /// The claim's part of the store did not answer (a Redis Cluster master down or failing
+    /// over): nothing of it is known to hold. Other claims of the batch may still go on.
+    case unavailable(String)
 }
 
 /// The gateway's idempotency and order-state store. Every operation takes a batch of requests and

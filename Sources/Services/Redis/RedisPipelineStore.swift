@@ -112,8 +112,8 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
         var giveBack: [(claim: IdempotencyClaim, settlement: ClaimSettlement)] = []
         for (part, result) in zip(held, try await claim(held, claims, inFlightTTL, recordTTL)) {
             switch result {
-            case .claimed, .tookOver:
-                if result == .tookOver { results[part.index] = .tookOver }
+            case .claimed, .tookOver, .unavailable:
+                if result != .claimed { results[part.index] = result }
             case .orderTaken, .existing:
                 // A key record taken over from a request that gave up keeps naming its payload.
                 giveBack.append((claims[part.index], results[part.index] == .tookOver ? .abandon : .release))
@@ -127,29 +127,40 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
         return results.map { $0! }
     }
 
+    /// Claims `parts`, one script per shard. A shard whose script fails (its master is down or
+    /// failing over) makes only its own claims `.unavailable`: the rest of the batch goes on.
     private func claim(_ parts: [ClaimPart], _ claims: [IdempotencyClaim], _ inFlightTTL: Duration, _ recordTTL: Duration) async throws -> [ClaimResult] {
         try await perShard(parts, shard: \.shard) { group, shard in
-            var scriptKeys = [keys.totals(shard: shard)]
-            var arguments: [any RESPArgument] = [inFlightTTL.milliseconds, recordTTL.milliseconds]
-            for part in group {
-                scriptKeys += part.keys
-                arguments.append(part.mode)
-                arguments.append(claims[part.index].record.stored)
+            do {
+                return try await claimShard(group, shard, claims, inFlightTTL, recordTTL)
+            } catch {
+                return group.map { _ in .unavailable("\(error)") }
             }
-            let reply = try await evalDurably(GatewayScripts.claim, step: "claim", keys: scriptKeys, arguments: arguments)
-            guard case .array(let results) = reply, results.count == group.count else { throw UnexpectedReply(step: "claim", reply: "\(reply)") }
-            return try results.map { result in
-                switch result {
-                case .integer(1): return .claimed
-                case .integer(2): return .tookOver
-                case .integer(0): return .orderTaken
-                case .bulkString(let stored):
-                    guard let existing = IdempotencyRecord(stored: String(describing: stored)) else {
-                        throw UnexpectedReply(step: "claim", reply: String(describing: stored))
-                    }
-                    return .existing(existing)
-                default: throw UnexpectedReply(step: "claim", reply: "\(result)")
+        }
+    }
+
+    private func claimShard(_ group: [ClaimPart], _ shard: Int, _ claims: [IdempotencyClaim], _ inFlightTTL: Duration,
+                            _ recordTTL: Duration) async throws -> [ClaimResult] {
+        var scriptKeys = [keys.totals(shard: shard)]
+        var arguments: [any RESPArgument] = [inFlightTTL.milliseconds, recordTTL.milliseconds]
+        for part in group {
+            scriptKeys += part.keys
+            arguments.append(part.mode)
+            arguments.append(claims[part.index].record.stored)
+        }
+        let reply = try await evalDurably(GatewayScripts.claim, step: "claim", keys: scriptKeys, arguments: arguments)
+        guard case .array(let results) = reply, results.count == group.count else { throw UnexpectedReply(step: "claim", reply: "\(reply)") }
+        return try results.map { result in
+            switch result {
+            case .integer(1): return .claimed
+            case .integer(2): return .tookOver
+            case .integer(0): return .orderTaken
+            case .bulkString(let stored):
+                guard let existing = IdempotencyRecord(stored: String(describing: stored)) else {
+                    throw UnexpectedReply(step: "claim", reply: String(describing: stored))
                 }
+                return .existing(existing)
+            default: throw UnexpectedReply(step: "claim", reply: "\(result)")
             }
         }
     }
