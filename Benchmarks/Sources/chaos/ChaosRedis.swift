@@ -21,24 +21,27 @@ struct ChaosRedis: Sendable {
         switch topology {
         case .single(var configuration):
             guard polling else { client = RedisClient(configuration: configuration); return }
-            configuration.connectTimeout = .seconds(1)
-            configuration.commandTimeout = .seconds(1)
+            Self.shortenLimits(&configuration)
             client = RedisClient(configuration: configuration, options: options)
         case .sentinel(var configuration):
             if polling {
-                configuration.node.connectTimeout = .seconds(1)
-                configuration.node.commandTimeout = .seconds(1)
+                Self.shortenLimits(&configuration.node)
                 configuration.options = options
             }
             client = RedisSentinelClient(configuration: configuration)
         case .cluster(var configuration):
             if polling {
-                configuration.node.connectTimeout = .seconds(1)
-                configuration.node.commandTimeout = .seconds(1)
+                Self.shortenLimits(&configuration.node)
                 configuration.options = options
             }
             client = RedisClusterClient(configuration: configuration)
         }
+    }
+
+    /// A second to connect and to answer, for polling.
+    private static func shortenLimits(_ node: inout RedisConfiguration) {
+        node.connectTimeout = .seconds(1)
+        node.commandTimeout = .seconds(1)
     }
 
     /// Runs `body` with the client while the client runs.
