@@ -95,7 +95,7 @@ step() {
     fi
     STEPS_RUN=$((STEPS_RUN + 1))
     CURRENT_STEP="$name"
-    CURRENT_LOG="$LOGS/$(printf '%02d' "$STEPS_RUN")-$(echo "$name" | tr -c 'a-z0-9\n' '-' | tr -s '-' | sed 's/-$//').log"
+    CURRENT_LOG="$LOGS/$(printf '%02d' "$STEPS_RUN")-$(echo "$name" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9\n' '-' | tr -s '-' | sed 's/-$//').log"
     if [[ "$TEST_VERBOSE" == 1 ]]; then
         step_say "$name (log: ${CURRENT_LOG#"$ROOT"/})"
         local started
