@@ -169,25 +169,38 @@ public final class TCPConnection: Sendable {
     public func write(_ buffer: ByteBuffer, timeout: Duration? = nil) async throws {
         var remaining = buffer
         var deadline: UInt64?
-        while remaining.readableBytes > 0 {
+        while try !writeNow(&remaining) {
+            if deadline == nil, let timeout { deadline = Transport.deadline(after: timeout) }
+            try await socket.readiness.wait(for: .write, deadline: deadline, operation: "write", address: remoteAddress.description)
+        }
+    }
+
+    /// Writes as much of `buffer`'s readable bytes as the socket takes now, without waiting,
+    /// and moves its reader index past them. Returns true when all were written; otherwise the
+    /// socket's send buffer is full and the rest is for `write`. A caller that writes this way
+    /// must not overlap another write.
+    ///
+    /// - Throws: as `write`, except `.timedOut` and `CancellationError`.
+    public func writeNow(_ buffer: inout ByteBuffer) throws -> Bool {
+        while buffer.readableBytes > 0 {
             var failure: Int32 = 0
             let sent = try socket.withDescriptor(operation: "write") { fd in
-                remaining.withUnsafeReadableBytes { bytes in
+                buffer.withUnsafeReadableBytes { bytes in
                     let result = retryingEINTR { Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
                     if result < 0 { failure = errno }
                     return max(result, 0)
                 }
             }
-            let full = sent > 0 && sent < remaining.readableBytes
-            remaining.moveReaderIndex(forwardBy: sent)
-            // A partial send means the send buffer is full: wait rather than spend a syscall on EAGAIN.
+            let full = sent > 0 && sent < buffer.readableBytes
+            buffer.moveReaderIndex(forwardBy: sent)
+            // A partial send means the send buffer is full: stop rather than spend a syscall on EAGAIN.
             if failure == 0 && !full { continue }
             guard failure == 0 || failure == EAGAIN || failure == EWOULDBLOCK else {
                 throw TransportError.from(errno: failure, operation: "write", address: remoteAddress.description)
             }
-            if deadline == nil, let timeout { deadline = Transport.deadline(after: timeout) }
-            try await socket.readiness.wait(for: .write, deadline: deadline, operation: "write", address: remoteAddress.description)
+            return false
         }
+        return true
     }
 
     /// Calls `handler` once, on the connection's event loop thread, when the peer closes its

@@ -24,6 +24,32 @@ import TestSupport
         listener.close()
     }
 
+    /// `writeNow` sends what the socket takes and stops at a full send buffer instead of
+    /// waiting; `write` then sends the rest, and the peer reads every byte once, in order.
+    @Test func writeNowStopsAtAFullSendBufferAndLeavesTheRest() async throws {
+        let (listener, connection, accepted) = try await loopbackPair()
+        let payload = pattern(count: 8 << 20)
+        var rest = ByteBuffer(bytes: payload)
+        #expect(try connection.writeNow(&rest) == false, "8 MiB fit in loopback socket buffers")
+        #expect(rest.readableBytes > 0 && rest.readableBytes < payload.count, "\(rest.readableBytes) bytes left")
+        async let finished: Void = connection.write(rest)
+        var received = ByteBuffer()
+        received.reserveCapacity(minimumWritableBytes: payload.count)
+        while received.readableBytes < payload.count {
+            guard try await accepted.read(into: &received, maxBytes: 1 << 20) > 0 else { break }
+        }
+        try await finished
+        let same = payload.withUnsafeBytes { sent in
+            received.withUnsafeReadableBytes { $0.count == sent.count && memcmp($0.baseAddress!, sent.baseAddress!, sent.count) == 0 }
+        }
+        #expect(same, "the peer read \(received.readableBytes) bytes, not the \(payload.count) sent in order")
+        var empty = ByteBuffer()
+        #expect(try connection.writeNow(&empty), "nothing to write is all written")
+        connection.close()
+        accepted.close()
+        listener.close()
+    }
+
     @Test func cancellingAPendingWrite() async throws {
         let (listener, connection, accepted) = try await loopbackPair()
         let pending = Task { try await connection.write(Self.stalledPayload) }
