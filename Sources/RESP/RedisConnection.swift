@@ -145,24 +145,65 @@ public final class RedisConnection: RedisCommandSender, Sendable {
         return replies
     }
 
-    /// Queues what `enqueue` puts into the state machine under a fresh id, wakes the writer,
-    /// arms the command timer if none is armed, and waits for the outcome.
+    /// Queues what `enqueue` puts into the state machine under a fresh id, has it written (see
+    /// `writeDirectly`) or wakes the writer, arms the command timer if none is armed, and waits
+    /// for the outcome.
     private func submit(
         _ enqueue: (inout RedisConnectionStateMachine, UInt64, ContinuousClock.Instant) throws(RedisClientError) -> Void
     ) async throws(RedisClientError) -> Completion {
         let id: UInt64
         let writer: UnsafeContinuation<ByteBuffer?, Never>?
         let outbound: ByteBuffer?
-        (id, writer, outbound) = try shared.withLock { (shared) throws(RedisClientError) in
+        let wasIdle: Bool
+        (id, writer, outbound, wasIdle) = try shared.withLock { (shared) throws(RedisClientError) in
+            let wasIdle = shared.machine.inFlight == 0
             shared.nextID &+= 1
             try enqueue(&shared.machine, shared.nextID, ContinuousClock.now)
             if shared.timer == nil { armTimer(&shared) }
-            guard let writer = shared.parkedWriter else { return (shared.nextID, nil, nil) }
+            guard let writer = shared.parkedWriter else { return (shared.nextID, nil, nil, wasIdle) }
             shared.parkedWriter = nil
-            return (shared.nextID, writer, shared.machine.takeOutbound())
+            return (shared.nextID, writer, shared.machine.takeOutbound(), wasIdle)
         }
-        writer?.resume(returning: outbound)
+        if let writer {
+            if wasIdle { writeDirectly(outbound, holding: writer) } else { writer.resume(returning: outbound) }
+        }
         return await wait(for: id)
+    }
+
+    /// Writes `bytes` on the caller's thread, without waking the writer task, when the caller
+    /// found the connection idle: a lone caller's command or pipeline then costs no task switch
+    /// on the way out. Callers that come while others wait for replies still wake the writer,
+    /// which writes all that accumulated at once. The writer stays out of the way (held here,
+    /// not parked) until this ends; it is then parked again, or handed what the socket could
+    /// not take now, or ended when the connection closed meanwhile.
+    private func writeDirectly(_ bytes: ByteBuffer?, holding writer: UnsafeContinuation<ByteBuffer?, Never>) {
+        var pending = bytes
+        while true {
+            if var bytes = pending {
+                do {
+                    guard try transport.writeNow(&bytes) else {
+                        writer.resume(returning: bytes)
+                        return
+                    }
+                } catch {
+                    // Parked again so that closing the connection ends it.
+                    shared.withLock { $0.parkedWriter = writer }
+                    fail(Self.lost(error))
+                    return
+                }
+            }
+            let closed = shared.withLock { shared in
+                if shared.machine.isClosed { return true }
+                pending = shared.machine.takeOutbound()
+                if pending == nil { shared.parkedWriter = writer }
+                return false
+            }
+            if closed {
+                writer.resume(returning: nil)
+                return
+            }
+            if pending == nil { return }
+        }
     }
 
     /// Waits for the outcome of caller `id`; when the caller is cancelled it stops waiting at
