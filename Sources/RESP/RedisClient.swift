@@ -202,11 +202,14 @@ public final class RedisClient: RedisClientProtocol, Sendable {
     /// Picks a connection for one caller: an idle shared one, else a new one while the pool may
     /// grow, else a busy one to pipeline on (or, to lease, to wait for). It looks at two shared
     /// connections in round-robin order rather than at all of them, so a command costs the same
-    /// few locks however large the pool; closed connections met on the way are dropped.
+    /// few locks however large the pool; closed connections met on the way are dropped. Of two
+    /// idle ones it takes the one served by the caller's own loop, if either is: its reply then
+    /// resumes the caller without waking another thread.
     private func decide(_ pool: inout Pool, exclusive: Bool) throws(RedisClientError) -> Decision {
         if pool.isShutDown { throw Self.shutDown }
         let backingOff = pool.retryAt.map { ContinuousClock.now < $0 } ?? false
         var busy: RedisConnection?
+        var idle: RedisConnection?
         var probes = 2
         while probes > 0, !pool.shared.isEmpty {
             let index = pool.cursor % pool.shared.count
@@ -218,11 +221,15 @@ public final class RedisClient: RedisClientProtocol, Sendable {
                 continue
             }
             probes -= 1
-            if inFlight == 0 { return lease(connection, at: index, &pool, exclusive: exclusive) }
+            if inFlight == 0 {
+                if connection.eventLoop.isCurrent { return lease(connection, &pool, exclusive: exclusive) }
+                idle = idle ?? connection
+            }
             busy = busy ?? connection
         }
+        if let idle { return lease(idle, &pool, exclusive: exclusive) }
         if let busy, pool.total >= options.maxConnections || (backingOff && !exclusive) {
-            return lease(busy, at: pool.shared.firstIndex { $0 === busy }!, &pool, exclusive: exclusive)
+            return lease(busy, &pool, exclusive: exclusive)
         }
         guard pool.total < options.maxConnections else { return .wait(wakeups: pool.wakeups) }
         if backingOff, let error = pool.lastConnectError { throw error }
@@ -230,11 +237,11 @@ public final class RedisClient: RedisClientProtocol, Sendable {
         return .open
     }
 
-    /// Uses the shared connection at `index`, taking it out of the shared ones when leased.
-    private func lease(_ connection: RedisConnection, at index: Int, _ pool: inout Pool, exclusive: Bool) -> Decision {
+    /// Uses a shared connection, taking it out of the shared ones when leased.
+    private func lease(_ connection: RedisConnection, _ pool: inout Pool, exclusive: Bool) -> Decision {
         if exclusive {
             pool.leased += 1
-            pool.shared.remove(at: index)
+            pool.shared.removeAll { $0 === connection }
         }
         return .use(connection)
     }

@@ -200,7 +200,7 @@ public final class EventLoop: TaskExecutor, Sendable {
     }
 
     /// Whether `run` is executing on the calling thread.
-    var isCurrent: Bool { thread.load(ordering: .relaxed) == UInt(pthread_self()) }
+    package var isCurrent: Bool { thread.load(ordering: .relaxed) == UInt(pthread_self()) }
 
     private func run() {
         thread.store(UInt(pthread_self()), ordering: .relaxed)
