@@ -126,8 +126,13 @@ public final class RedisClusterClient: RedisClientProtocol, Sendable {
     public func send(_ arguments: [any RESPArgument]) async throws(RedisClientError) -> RESPValue {
         let deadline = ContinuousClock.now + configuration.node.commandTimeout
         let current = try await currentTopology(until: deadline)
-        let name = RedisArgumentBytes.commandName(arguments)
-        var part = Pending(unit: 0..<1, target: try await target(of: [arguments][...], names: [name][...], in: current))
+        var router = RedisClusterRouter(current.commands)
+        var part = Pending(unit: 0..<1, target: .map(slot: nil, readOnly: false))
+        if case .slot(let slot, let readOnly) = router.place(arguments).placement {
+            part.target = .map(slot: slot, readOnly: readOnly)
+        } else {
+            part.target = try await target(of: [arguments][...], in: current)
+        }
         // The common case: the map is right and the node answers.
         var failure: RedisClientError?
         do {
@@ -157,9 +162,8 @@ public final class RedisClusterClient: RedisClientProtocol, Sendable {
         guard commands.allSatisfy({ !$0.isEmpty }) else { throw .invalidCommand(.emptyCommand) }
         let deadline = ContinuousClock.now + configuration.node.commandTimeout
         let current = try await currentTopology(until: deadline)
-        let names = commands.map(RedisArgumentBytes.commandName)
         // The common case, without MULTI: every command's node by the map is the same one.
-        if !names.contains("MULTI"), let pool = try await onePool(commands, names, in: current) {
+        if let pool = onePool(commands, in: current) {
             let replies: [RESPValue]
             do {
                 replies = try await pool.pipeline(commands)
@@ -169,32 +173,35 @@ public final class RedisClusterClient: RedisClientProtocol, Sendable {
                     throw error
                 }
                 requestRefresh()
-                return try await execute(commands, try await parts(commands, names, in: current), after: error, until: deadline)
+                return try await execute(commands, try await parts(commands, in: current), after: error, until: deadline)
             }
             if !replies.contains(where: { if case .error = $0 { true } else { false } }) { return replies }
-            return try await settle(commands, try await parts(commands, names, in: current), replies, until: deadline)
+            return try await settle(commands, try await parts(commands, in: current), replies, until: deadline)
         }
-        return try await execute(commands, try await parts(commands, names, in: current), after: nil, until: deadline)
+        return try await execute(commands, try await parts(commands, in: current), after: nil, until: deadline)
     }
 
     /// The units of a pipeline, each pointed at its node by the map.
     /// - Throws: `.crossSlot` for a unit whose keys lie in more than one slot.
-    private func parts(_ commands: [[any RESPArgument]], _ names: [String], in current: Topology) async throws(RedisClientError) -> [Pending] {
+    private func parts(_ commands: [[any RESPArgument]], in current: Topology) async throws(RedisClientError) -> [Pending] {
         var pending: [Pending] = []
-        for unit in RedisPipelineUnits.split(names) {
-            pending.append(Pending(unit: unit, target: try await target(of: commands[unit], names: names[unit], in: current)))
+        for unit in RedisPipelineUnits.split(commands.map(RedisArgumentBytes.commandName)) {
+            pending.append(Pending(unit: unit, target: try await target(of: commands[unit], in: current)))
         }
         return pending
     }
 
-    /// The pool every one of `commands` goes to by the map, or nil when they go to several (or
-    /// a command's node is not known).
-    /// - Throws: `.crossSlot` for a command whose keys lie in more than one slot.
-    private func onePool(_ commands: [[any RESPArgument]], _ names: [String], in current: Topology) async throws(RedisClientError) -> RedisClient? {
+    /// The pool every one of `commands` goes to by the map, without suspending; nil when they
+    /// go to several, when one holds a `MULTI`, or when a command's node is not known (its
+    /// keys, or the node of its slot): `parts` then routes them, or says why it cannot.
+    private func onePool(_ commands: [[any RESPArgument]], in current: Topology) -> RedisClient? {
+        var router = RedisClusterRouter(current.commands)
         var shared: RedisClient?
-        for index in commands.indices {
-            let target = try await target(of: commands[index...index], names: names[index...index], in: current)
-            guard let pool = try? pool(for: target, in: current) else { return nil }
+        for arguments in commands {
+            let (name, placement) = router.place(arguments)
+            guard name != "MULTI", case .slot(let slot, let readOnly) = placement,
+                  let pool = try? pool(for: .map(slot: slot, readOnly: readOnly), in: current)
+            else { return nil }
             if let shared, shared !== pool { return nil }
             shared = pool
         }
@@ -387,26 +394,21 @@ public final class RedisClusterClient: RedisClientProtocol, Sendable {
 
     /// Where `commands` (one command, or a `MULTI` block) go by the map.
     /// - Throws: `.crossSlot` when their keys lie in more than one slot.
-    private func target(
-        of commands: ArraySlice<[any RESPArgument]>, names: ArraySlice<String>, in current: Topology
-    ) async throws(RedisClientError) -> Target {
+    private func target(of commands: ArraySlice<[any RESPArgument]>, in current: Topology) async throws(RedisClientError) -> Target {
+        var router = RedisClusterRouter(current.commands)
         var slot: Int?
         var readOnly = true
-        for (arguments, name) in zip(commands, names) {
-            guard let entry = current.commands.entry(name, subcommand: { arguments.count > 1 ? RedisArgumentBytes.text(arguments[1]) : nil }) else {
-                readOnly = false
-                continue
+        for arguments in commands {
+            var (name, placement) = router.place(arguments)
+            if case .askServer(let commandReadOnly) = placement {
+                let keys = try await askKeys(arguments, in: current).map { arguments[$0] }
+                placement = RedisClusterRouter.placement(keys, readOnly: commandReadOnly)
             }
-            readOnly = readOnly && entry.readOnly
-            var positions = RedisCommandTable.keyPositions(entry, count: arguments.count) { RedisArgumentBytes.text(arguments[$0]) }
-            if positions == nil { positions = try await askKeys(arguments, in: current) }
-            for position in positions ?? [] {
-                let keySlot = RedisArgumentBytes.with(arguments[position], RedisHashSlot.slot(of:))
-                if let slot, slot != keySlot {
-                    throw .crossSlot(command: commands.count == 1 ? name : "the MULTI block", keys: await keyNames(commands, in: current))
-                }
-                slot = keySlot
+            guard case .slot(let commandSlot, let commandReadOnly) = placement, slot == nil || commandSlot == nil || commandSlot == slot else {
+                throw .crossSlot(command: commands.count == 1 ? name : "the MULTI block", keys: await keyNames(commands, in: current))
             }
+            readOnly = readOnly && commandReadOnly
+            slot = slot ?? commandSlot
         }
         return .map(slot: slot, readOnly: readOnly && commands.count == 1)
     }

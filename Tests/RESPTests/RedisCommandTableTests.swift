@@ -1,3 +1,4 @@
+import Bytes
 @testable import RESP
 import Testing
 import TestSupport
@@ -42,6 +43,38 @@ import TestSupport
         #expect(table.entry("GET", subcommand: { nil })?.readOnly == true)
         #expect(table.entry("SET", subcommand: { nil })?.readOnly == false)
         #expect(table.entry("NOSUCHCOMMAND", subcommand: { nil }) == nil)
+    }
+
+    /// The cluster router remembers the last command's entry: a run of commands routed by one
+    /// router must place each as a fresh router does, and as the server finds the keys,
+    /// whatever type the arguments are.
+    @Test func theRouterPlacesEachCommandOfARunAsTheServerFindsItsKeys() async throws {
+        let redis = try await RedisServer.connect()
+        defer { redis.close() }
+        let table = try #require(RedisCommandTable(try await redis.send(["COMMAND"])))
+        let run: [[any RESPArgument]] = [
+            ["GET", "{a}1"], ["GET", "b"], ["get", "c"], ["GET", ByteBuffer(string: "{a}2")], ["GET", Array("d".utf8)],
+            ["OBJECT", "ENCODING", "e"], ["OBJECT", "FREQ", "f"], ["SET", "g", 1], ["SET", 42, "v"],
+            ["MGET", "{t}x", "{t}y"], ["MGET", "x", "y"], ["EVALSHA", "0123456789012345678901234567890123456789", "1", "k"],
+        ]
+        var router = RedisClusterRouter(table)
+        for command in run {
+            let text = command.map(RedisArgumentBytes.text)
+            let keys = try await redis.send(["COMMAND", "GETKEYS"] + text).arrayStrings
+            let slots = Set(keys.map(RedisHashSlot.slot(of:)))
+            var fresh = RedisClusterRouter(table)
+            for (name, placement) in [router.place(command), fresh.place(command)] {
+                #expect(name == text[0].uppercased(), "\(text)")
+                switch placement {
+                case .slot(let slot, _):
+                    #expect(slots.count <= 1 && slot == slots.first, "\(text)")
+                case .crossSlot:
+                    #expect(slots.count > 1, "\(text)")
+                case .askServer:
+                    Issue.record("\(text): the table places these keys itself")
+                }
+            }
+        }
     }
 }
 
