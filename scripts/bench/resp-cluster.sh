@@ -2,7 +2,9 @@
 # Redis Cluster client throughput next to `redis-benchmark --cluster --threads 1` (peer_round says
 # why one thread) in the same run, on a cluster of 3 masters without replicas that this script
 # starts (scripts/servers.sh) on ports of its own and stops on exit: SET and GET with 50
-# connections at pipeline depth 1 and 16.
+# connections at pipeline depth 1 and 16. Each depth runs twice: on the default loops (one per
+# core) and on one loop, like the peer's single thread (as scripts/bench/resp-client.sh does);
+# with three servers on the same few cores, a second client thread competes with them.
 # `resp-bench cluster` shapes the load as redis-benchmark does: the connections shared out over
 # the masters, each sending its node's one key (key:{TAG}:__rand_int__ in the node's first slot)
 # with a 3-byte value, through RedisClusterClient with at most as many connections per node.
@@ -88,3 +90,5 @@ compare() {
 echo "best of $rounds rounds, $requests requests each, cluster of 3 masters on ports $REDIS_CLUSTER_PORT-$((REDIS_CLUSTER_PORT + 2))"
 compare "50 connections, depth 1 " 50-connections-depth-1 "-c 50" 50 1
 compare "50 connections, depth 16" 50-connections-depth-16 "-c 50 -P 16" 50 16
+compare "50 connections, depth 1, one loop " 50-connections-depth-1-one-loop "-c 50" 50 1 1
+compare "50 connections, depth 16, one loop" 50-connections-depth-16-one-loop "-c 50 -P 16" 50 16 1
