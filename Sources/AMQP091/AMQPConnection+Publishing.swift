@@ -47,6 +47,16 @@ extension AMQPConnection {
     /// The server's reason while it blocks the connection (e.g. "low on memory"); nil otherwise.
     public var blockedReason: String? { state.withLock { $0.blockedReason } }
 
+    /// Confirmed publishes waiting: held in the client (the window full, or the connection
+    /// blocked), or written and waiting for the broker's verdict. Tests wait on these to know
+    /// where publishes are.
+    var publishWaiters: (held: Int, written: Int) {
+        state.withLock { state in
+            let written = state.publishWaiters.values.count { $0.sent }
+            return (state.publishWaiters.count - written, written)
+        }
+    }
+
     /// Returns at once when the connection is not blocked, otherwise when the server unblocks it.
     ///
     /// - Throws: `.blockedTimedOut` after `timeout`, the connection's error when it closes,

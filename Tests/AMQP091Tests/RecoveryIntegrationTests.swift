@@ -1,4 +1,4 @@
-import AMQP091
+@testable import AMQP091
 import Bytes
 import Foundation
 import TestSupport
@@ -39,7 +39,7 @@ struct RecoveryIntegrationTests {
                 #expect(error.message.contains("memory"))
             }
             let waiting = Task { try await channel.publishConfirmed(routingKey: queue.queue, body: "later", timeout: .seconds(30)) }
-            try await Task.sleep(for: .milliseconds(200))
+            try await eventually("the publish to be held while blocked") { connection.publishWaiters == (held: 1, written: 0) }
             _ = try await rabbitmqctl(node: node, ["set_vm_memory_high_watermark", "0.4"])
             try await connection.waitUntilUnblocked(timeout: .seconds(30))
             #expect(!connection.isBlocked)
@@ -93,8 +93,9 @@ struct RecoveryIntegrationTests {
 
         // Publish continuously, several at a time, while node 1 stops: every publish is accounted
         // for, acked or failed with the connection's typed error; none may time out.
-        let publishers = (0..<8).map { _ in Task { await Self.publishUntilCancelled(on: channel, exchange: exchange) } }
-        try await Task.sleep(for: .milliseconds(300))
+        let acks = EventCount()
+        let publishers = (0..<8).map { _ in Task { await Self.publishUntilCancelled(on: channel, exchange: exchange, acks: acks) } }
+        try await acks.reached(16)
         _ = try await rabbitmqctl(node: DisposableNodes.nodes[0], ["stop_app"])
         do {
             _ = try await firstEvent(in: events) { if case .connectionLost = $0 { true } else { false } }
@@ -110,7 +111,7 @@ struct RecoveryIntegrationTests {
                 #expect(error.code == .staleDelivery && error.deliveryTag == before.deliveryTag)
             }
 
-            try await Task.sleep(for: .milliseconds(300))
+            try await acks.reached(acks.value + 16)
             var total = PublishCounts()
             for publisher in publishers {
                 publisher.cancel()
@@ -166,13 +167,19 @@ struct RecoveryIntegrationTests {
         var description: String { "started \(started), acked \(acked), lost \(lost), timed out \(timedOut), other \(other)" }
     }
 
-    static func publishUntilCancelled(on channel: RecoveringChannel, exchange: String) async -> PublishCounts {
+    /// Publishes until cancelled; counts each ack in `acks` too, as it comes.
+    static func publishUntilCancelled(on channel: RecoveringChannel, exchange: String, acks: EventCount) async -> PublishCounts {
         var counts = PublishCounts()
         while !Task.isCancelled {
             counts.started += 1
             do {
                 let outcome = try await channel.publishConfirmed(exchange: exchange, routingKey: "", body: "during", timeout: .seconds(20))
-                if outcome == .ack { counts.acked += 1 } else { counts.other.append("\(outcome)") }
+                if outcome == .ack {
+                    counts.acked += 1
+                    acks.record()
+                } else {
+                    counts.other.append("\(outcome)")
+                }
             } catch let error where error.replyCode == .connectionForced || error.code == .connectionLost {
                 counts.lost += 1
             } catch AMQPConnectionError.Code.timedOut {
@@ -257,7 +264,7 @@ struct BrokerKillIntegrationTests {
                 }
             }
         }
-        try await Task.sleep(for: .milliseconds(500))
+        try await eventually("the publishes to be written to the stopped node") { client.connection?.publishWaiters.written == inFlight.count }
         _ = try await rabbitmqctl(node: DisposableNodes.nodes[0], ["eval", "os:cmd(\"kill -KILL \(pid)\")."])
         let lost = try await firstEvent(in: events) { if case .connectionLost = $0 { true } else { false } }
         guard case .connectionLost(.connectionLost) = lost else {
