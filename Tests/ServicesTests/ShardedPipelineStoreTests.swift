@@ -81,10 +81,16 @@ import TestSupport
         #expect(try await store.reserve(orders).allSatisfy { !$0.isFirst }, "a redelivery gets the first decisions back")
         let after = try await store.snapshot(sku: sku, orderID: nil)
         #expect(after.inventoryLevel == 0)
-        #expect(after.processedOrdersCount == before.processedOrdersCount + 6, "the shards' counts sum to every order, once")
-        #expect((after.totals["reserved"] ?? 0) == (before.totals["reserved"] ?? 0) + 3)
-        #expect(try await redis.get(PipelineKeys.processedCount).flatMap { Int(String(describing: $0)) } == mirrorBefore + 6, "the seed's counter is mirrored")
-        #expect(try await redis.hget(keys.decision(orderID: orders[0].id, sku: sku), field: "reservations").map(String.init(describing:)) == "1")
+        // The counters are the whole database's, and suites running beside this one (the pipeline
+        // end to end) count into them too: they must grow by at least this test's orders. That each
+        // order is recorded once is checked on its own records: one reservation, and a redelivery
+        // answered with the first decision.
+        #expect(after.processedOrdersCount >= before.processedOrdersCount + 6, "the shards' counts sum to every order")
+        #expect((after.totals["reserved"] ?? 0) >= (before.totals["reserved"] ?? 0) + 3)
+        #expect(try await redis.get(PipelineKeys.processedCount).flatMap { Int(String(describing: $0)) } ?? 0 >= mirrorBefore + 6, "the seed's counter is mirrored")
+        for order in orders.prefix(3) {
+            #expect(try await redis.hget(keys.decision(orderID: order.id, sku: sku), field: "reservations").map(String.init(describing:)) == "1")
+        }
         #expect(try await store.status(orderID: orders[4].id) == OrderStatus(id: orders[4].id, state: "rejected", reason: "insufficient_stock"))
     }
 
