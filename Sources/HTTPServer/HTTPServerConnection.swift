@@ -7,18 +7,6 @@ extension HTTPServer {
     /// `drainBeforeClosing`).
     static let errorDrainTime = Duration.seconds(1)
 
-    /// `buffer`, or a copy of its bytes in storage of their size when it has far more room than
-    /// bytes. A request's header fields and body are slices of the buffer it was read into and
-    /// keep all of it while the request lives: a 300-byte POST kept the 16 KiB it was read into,
-    /// so the thousands of requests a gateway holds through a hung Redis or broker came to tens
-    /// of MiB (a 90 s hang at 1,000 req/s took its RSS from 25 to 71 MiB).
-    static func fitted(_ buffer: ByteBuffer) -> ByteBuffer {
-        guard buffer.capacity > 2 * buffer.readableBytes + 1024 else { return buffer }
-        var fitted = ByteBuffer(capacity: buffer.readableBytes)
-        fitted.writeBuffer(buffer)
-        return fitted
-    }
-
     /// Runs one connection until it closes. `watch` stops a handler whose client goes away
     /// (the task is cancelled, nothing is sent) or whose deadline passes (cancelled, 503).
     ///
@@ -46,6 +34,8 @@ extension HTTPServer {
                         guard watch.enterIdle(shuttingDown: { registry.isShuttingDown }) else { return }
                     }
                     let timeout = deadline.timeout(for: phase, now: .now)
+                    // Empty, so the read sizes it to the request: a request's fields and body are
+                    // slices of it, kept as long as the request lives (see `TCPConnection.read`).
                     var buffer = ByteBuffer()
                     let count: Int
                     do {
@@ -62,7 +52,7 @@ extension HTTPServer {
                         return
                     }
                     if phase == .idle { watch.leaveIdle() }
-                    if count == 0 { machine.receivedEndOfStream() } else { machine.received(Self.fitted(buffer)) }
+                    if count == 0 { machine.receivedEndOfStream() } else { machine.received(buffer) }
                 case .expectContinue(let head):
                     if let refusal = continuePolicy(head) {
                         _ = try await send(refusal, for: head, keepAlive: false, on: connection)

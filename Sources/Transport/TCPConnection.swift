@@ -103,10 +103,10 @@ public final class TCPConnection: Sendable {
 
     /// Reads what is available, at most `maxBytes`, appending it to `buffer`; waits if nothing is.
     ///
-    /// The bytes go into `buffer`'s free space, which grows first when less than
-    /// `min(maxBytes, 16 KiB)` is free; call `discardReadBytes()` on long-lived buffers to reuse
-    /// the space before their reader index. An empty buffer is only grown once bytes are there,
-    /// so waiting with one costs no read space.
+    /// The bytes go straight into `buffer`'s free space when it has at least `min(maxBytes, 16
+    /// KiB)`; call `discardReadBytes()` on long-lived buffers to reuse the space before their
+    /// reader index. Otherwise they are received into scratch space of the thread and appended,
+    /// so a buffer grows by what arrived, not by a full read's size, and waiting costs no space.
     ///
     /// - Returns: the number of bytes read, 0 once the peer has closed its side (orderly EOF).
     /// - Throws: `TransportError.connectionReset` if the peer reset the connection,
@@ -117,20 +117,21 @@ public final class TCPConnection: Sendable {
         var deadline: UInt64?
         let drained = receiveQueueDrained.exchange(false, ordering: .relaxed)
         var failure: Int32 = drained && !socket.readiness.peerHungUp ? EAGAIN : 0
-        // An empty buffer this read must grow is handed back as it came while the read waits, so
-        // a connection waiting long for its next message (an idle keep-alive connection) holds
-        // no read space; the space is allocated again once bytes are there.
-        let ungrown: ByteBuffer? =
-            buffer.readableBytes == 0 && buffer.writableBytes < min(maxBytes, Self.minimumReadSpace) ? buffer : nil
         while true {
             if failure == 0 {
                 var requested = 0
                 let count = try socket.withDescriptor(operation: "read") { fd in
-                    buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: min(maxBytes, Self.minimumReadSpace)) { space in
+                    if buffer.writableBytes >= min(maxBytes, Self.minimumReadSpace) {
+                        return buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { space in
+                            requested = min(space.count, maxBytes)
+                            return Self.receive(fd, into: space, requested, failure: &failure)
+                        }
+                    }
+                    return ReadScratch.withSpace { space in
                         requested = min(space.count, maxBytes)
-                        let result = retryingEINTR { Glibc.recv(fd, space.baseAddress, requested, 0) }
-                        if result < 0 { failure = errno }
-                        return max(result, 0)
+                        let count = Self.receive(fd, into: space, requested, failure: &failure)
+                        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: space[..<count]))
+                        return count
                     }
                 }
                 if failure == 0 {
@@ -140,13 +141,20 @@ public final class TCPConnection: Sendable {
                 guard failure == EAGAIN || failure == EWOULDBLOCK else {
                     throw TransportError.from(errno: failure, operation: "read", address: remoteAddress.description)
                 }
-                if let ungrown { buffer = ungrown }
             }
             // The clock is read only when a wait is needed, keeping it off the fast path.
             if deadline == nil, let timeout { deadline = Transport.deadline(after: timeout) }
             try await socket.readiness.wait(for: .read, deadline: deadline, operation: "read", address: remoteAddress.description)
             failure = 0
         }
+    }
+
+    /// One `recv` of at most `count` bytes into `space`; the bytes received, 0 with `failure` set
+    /// to `errno` when it failed.
+    private static func receive(_ fd: Int32, into space: UnsafeMutableRawBufferPointer, _ count: Int, failure: inout Int32) -> Int {
+        let result = retryingEINTR { Glibc.recv(fd, space.baseAddress, count, 0) }
+        if result < 0 { failure = errno }
+        return max(result, 0)
     }
 
     /// Reads what is available, at most `maxBytes`, waiting if nothing is.
