@@ -149,6 +149,31 @@ import Tracing
         #expect(try await isolated.hget(PipelineKeys.unsharded.order(claims[0].orderID), field: "accepted_at") == stamped, "the first acceptance time stays")
     }
 
+    /// The accept script adds a batch to the open orders a chunk of commands at a time: a batch
+    /// larger than one chunk (500 orders) must join whole, each order once, the ones accepted
+    /// before keeping their time. In a database of its own, so the count is this test's.
+    @Test func aBatchLargerThanOneChunkJoinsTheOpenOrdersWhole() async throws {
+        let isolated = try TestRedis.client(database: 10)
+        let store = RedisPipelineStore(redis: isolated)
+        let open = PipelineKeys.unsharded.openOrders(shard: 0)
+        let claims = (0..<1_201).map { claim("open-\($0)-\(run)", token: "t.\($0)") }
+        let early = claims[700]
+        _ = try await store.claim(claims, inFlightTTL: .seconds(30), recordTTL: .seconds(60))
+        try await store.accept([early], ttl: .seconds(60))
+        let earlyScore = try await isolated.send(["ZSCORE", open, early.orderID])
+        let before = try await isolated.send(["ZCARD", open])
+        try await store.accept(claims, ttl: .seconds(60))
+        guard case .integer(let count) = try await isolated.send(["ZCARD", open]), case .integer(let previous) = before else {
+            Issue.record("ZCARD did not answer an integer"); return
+        }
+        #expect(count == previous + 1_200, "every order of the batch is open, the early one once")
+        for id in [claims[0].orderID, claims[499].orderID, claims[500].orderID, claims[1_200].orderID] {
+            #expect(try await isolated.send(["ZSCORE", open, id]).isNull == false, "\(id) is open")
+        }
+        #expect(try await isolated.send(["ZSCORE", open, early.orderID]) == earlyScore, "an order accepted before keeps its time")
+        _ = try await isolated.send(["ZREM", open] + claims.map(\.orderID))
+    }
+
     /// In a database of its own, so the `duplicates` total is this test's alone.
     @Test func everyRefusedClaimCountsOneDuplicate() async throws {
         let store = RedisPipelineStore(redis: try TestRedis.client(database: 9))

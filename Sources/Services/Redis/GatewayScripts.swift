@@ -102,11 +102,17 @@ enum GatewayScripts {
     /// when its `accepted_at` is first set, so a retry of this script after a lost reply counts
     /// nothing twice. Each order also joins the open orders (until notified) with its payload on
     /// its hash, so a message the broker confirmed and then lost is found and decided anyway (see
-    /// `OpenOrderScripts`). Returns how many were counted.
+    /// `OpenOrderScripts`). Returns how many were counted. The orders join the open orders in one
+    /// `ZADD` per 500 (every command a script calls costs Redis a call from Lua, and `unpack`
+    /// has a bound).
     static let accept = RedisScript("""
         local now = redis.call('TIME')
         local ms = string.format('%d', now[1] * 1000 + math.floor(now[2] / 1000))
-        local counted, k = 0, 3
+        local counted, k, opened = 0, 3, {}
+        local function open()
+          if #opened > 0 then redis.call('ZADD', KEYS[2], 'NX', unpack(opened)) end
+          opened = {}
+        end
         local function finalise(key, prefix)
           local stored = redis.call('GET', key)
           if stored and string.sub(stored, 1, #prefix) == prefix then
@@ -128,11 +134,16 @@ enum GatewayScripts {
               first = redis.call('HSETNX', KEYS[k], 'accepted_at', ms)
               if first == 1 then redis.call('HSET', KEYS[k], 'payload', payload) end
             end
-            if first == 1 then redis.call('ZADD', KEYS[2], 'NX', ms, id) end
+            if first == 1 then
+              opened[#opened + 1] = ms
+              opened[#opened + 1] = id
+              if #opened == 1000 then open() end
+            end
             counted = counted + first
             k = k + 1
           end
         end
+        open()
         if counted > 0 then redis.call('HINCRBY', KEYS[1], 'accepted', counted) end
         return counted
         """)
