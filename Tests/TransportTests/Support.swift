@@ -58,3 +58,14 @@ func loopbackPair() async throws -> (listener: TCPListener, client: TCPConnectio
     let server = try await listener.accept(timeout: .seconds(5))
     return (listener, client, server)
 }
+
+/// Runs `body` with a `loopbackPair` and closes its three ends afterwards.
+func withLoopbackPair<Result>(_ body: (TCPListener, TCPConnection, TCPConnection) async throws -> Result) async throws -> Result {
+    let (listener, client, server) = try await loopbackPair()
+    defer {
+        client.close()
+        server.close()
+        listener.close()
+    }
+    return try await body(listener, client, server)
+}
