@@ -91,7 +91,7 @@ enum GatewayScripts {
         """)
 
     /// Finalise of a batch after the broker's confirm. KEYS[1] the totals of the slot, KEYS[2] its
-    /// set of open orders, then each request's keys by its mode; ARGV[1] how long an accepted
+    /// set of open orders, KEYS[3] its hash of payloads, then each request's keys by its mode; ARGV[1] how long an accepted
     /// record is kept in ms, then per request its mode, its claim prefix `inflight|token|`, its
     /// order id and its payload (the last two empty in mode `k`).
     /// Marks each order accepted unless the processor already moved it on, stamps `accepted_at`
@@ -100,18 +100,21 @@ enum GatewayScripts {
     /// which an audit reads when the claim was made); a claim taken over since changes nothing:
     /// the broker has the order all the same. An order is counted in the `accepted` total once,
     /// when its `accepted_at` is first set, so a retry of this script after a lost reply counts
-    /// nothing twice. Each order also joins the open orders (until notified) with its payload on
-    /// its hash, so a message the broker confirmed and then lost is found and decided anyway (see
-    /// `OpenOrderScripts`). Returns how many were counted. The orders join the open orders in one
-    /// `ZADD` per 500 (every command a script calls costs Redis a call from Lua, and `unpack`
-    /// has a bound).
+    /// nothing twice. Each order also joins the open orders (until notified) and its payload the
+    /// payloads, so a message the broker confirmed and then lost is found and decided anyway (see
+    /// `OpenOrderScripts`). Returns how many were counted. Both are written with one command per
+    /// 500 orders (every command a script calls costs Redis a call from Lua, and `unpack` has a
+    /// bound).
     static let accept = RedisScript("""
         local now = redis.call('TIME')
         local ms = string.format('%d', now[1] * 1000 + math.floor(now[2] / 1000))
-        local counted, k, opened = 0, 3, {}
+        local counted, k, opened, payloads = 0, 4, {}, {}
         local function open()
-          if #opened > 0 then redis.call('ZADD', KEYS[2], 'NX', unpack(opened)) end
-          opened = {}
+          if #opened > 0 then
+            redis.call('ZADD', KEYS[2], 'NX', unpack(opened))
+            redis.call('HSET', KEYS[3], unpack(payloads))
+          end
+          opened, payloads = {}, {}
         end
         local function finalise(key, prefix)
           local stored = redis.call('GET', key)
@@ -129,14 +132,15 @@ enum GatewayScripts {
             -- accept; a state already there is the processor's decision or an earlier accept
             local first = redis.call('HSETNX', KEYS[k], 'state', 'accepted')
             if first == 1 then
-              redis.call('HSET', KEYS[k], 'accepted_at', ms, 'payload', payload)
+              redis.call('HSET', KEYS[k], 'accepted_at', ms)
             else
               first = redis.call('HSETNX', KEYS[k], 'accepted_at', ms)
-              if first == 1 then redis.call('HSET', KEYS[k], 'payload', payload) end
             end
             if first == 1 then
               opened[#opened + 1] = ms
               opened[#opened + 1] = id
+              payloads[#payloads + 1] = id
+              payloads[#payloads + 1] = payload
               if #opened == 1000 then open() end
             end
             counted = counted + first

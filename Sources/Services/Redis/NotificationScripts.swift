@@ -29,8 +29,9 @@ enum NotificationScripts {
         """)
 
     /// Notifier: record sent notifications unless another notifier holds their lease. KEYS[1]
-    /// totals, KEYS[2] the open orders, then per notification i: KEYS[3i] `notif:<id>` lease,
-    /// KEYS[3i+1] `notifications:<id>`, KEYS[3i+2] `order:<id>`, and last the stream of recent orders;
+    /// totals, KEYS[2] the open orders, KEYS[3] the payloads, then per notification i: KEYS[3i+1]
+    /// `notif:<id>` lease, KEYS[3i+2] `notifications:<id>`, KEYS[3i+3] `order:<id>`, and last the
+    /// stream of recent orders;
     /// ARGV[1] our lease token, ARGV[2] the id of the sends being recorded (one per attempt),
     /// ARGV[2+i] order i's id. Stamps `notified_at` (Redis clock, ms, the same clock as
     /// `accepted_at`) and appends the notification, with its accepted → notified latency, to the
@@ -40,13 +41,14 @@ enum NotificationScripts {
     /// counts each in the notification's `sends` field first, once per send id, before the lease
     /// and already-sent checks: an audit sees a second send even when it lost its lease or found
     /// the notification already recorded. A recorded order leaves the open orders, and its
-    /// payload (kept for `OpenOrderScripts`, personal data included) is deleted.
+    /// payload (kept for `OpenOrderScripts`, personal data included) is deleted, with one command
+    /// each per call; so is a payload an earlier version kept on the order's hash.
     static let recordSent = RedisScript("""
         local now = redis.call('TIME')
         local ms = now[1] * 1000 + math.floor(now[2] / 1000)
-        local results, recorded = {}, 0
-        for i = 1, (#KEYS - 3) / 3 do
-          local lease, notification, order = KEYS[3 * i], KEYS[3 * i + 1], KEYS[3 * i + 2]
+        local results, recorded, closed = {}, 0, {}
+        for i = 1, (#KEYS - 4) / 3 do
+          local lease, notification, order = KEYS[3 * i + 1], KEYS[3 * i + 2], KEYS[3 * i + 3]
           local known = redis.call('HMGET', notification, 'status', 'counted_send')
           local counted = known[2] == ARGV[2]
           if not counted then redis.call('HINCRBY', notification, 'sends', 1) end
@@ -57,7 +59,8 @@ enum NotificationScripts {
           else
             if known[1] ~= 'sent' then
               redis.call('HSET', notification, 'status', 'sent', 'notified_at', ms, 'counted_send', ARGV[2])
-              local fields = redis.call('HMGET', order, 'state', 'reason', 'sku', 'qty', 'accepted_at')
+              local fields = redis.call('HMGET', order, 'state', 'reason', 'sku', 'qty', 'accepted_at', 'payload')
+              if fields[6] then redis.call('HDEL', order, 'payload') end
               local state = fields[1]
               if state == 'reserved' then
                 state = 'notified'
@@ -71,10 +74,18 @@ enum NotificationScripts {
               redis.call('HSET', notification, 'counted_send', ARGV[2])
             end
             if holder then redis.call('DEL', lease) end
-            redis.call('ZREM', KEYS[2], ARGV[2 + i])
-            redis.call('HDEL', order, 'payload')
+            closed[#closed + 1] = ARGV[2 + i]
+            if #closed == 500 then
+              redis.call('ZREM', KEYS[2], unpack(closed))
+              redis.call('HDEL', KEYS[3], unpack(closed))
+              closed = {}
+            end
             results[i] = 1
           end
+        end
+        if #closed > 0 then
+          redis.call('ZREM', KEYS[2], unpack(closed))
+          redis.call('HDEL', KEYS[3], unpack(closed))
         end
         if recorded > 0 then redis.call('HINCRBY', KEYS[1], 'notified', recorded) end
         return results

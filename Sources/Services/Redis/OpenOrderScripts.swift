@@ -1,8 +1,8 @@
 import RESP
 
 /// Scripts that find orders accepted long ago and still not notified. The gateway adds each
-/// accepted order to its shard's open orders (`PipelineKeys.openOrders`), with its payload on the
-/// order's hash; the notifier's record of the send takes it out. An order left open for long lost
+/// accepted order to its shard's open orders (`PipelineKeys.openOrders`), and its payload to the
+/// shard's payloads (`PipelineKeys.payloads`); the notifier's record of the send takes both out. An order left open for long lost
 /// its message or its event somewhere: RabbitMQ confirms a message routed to a queue that is
 /// deleted before the queue takes it, and a deleted queue takes the messages in it along.
 enum OpenOrderScripts {
@@ -17,22 +17,24 @@ enum OpenOrderScripts {
         return ids
         """)
 
-    /// Looks at taken orders. KEYS[1] the open orders, per order i: KEYS[2i] `order:<id>`,
-    /// KEYS[2i+1] `notifications:<id>`; ARGV[1] how many times an order may be swept, ARGV[1+i]
-    /// order i's id. Returns per order its payload, to be decided (again), or an integer when it
-    /// leaves the open orders: 0 notified meanwhile, 1 no payload to decide it from (accepted
-    /// before payloads were kept), 2 swept ARGV[1] times already (its payload is kept for an
-    /// operator).
+    /// Looks at taken orders. KEYS[1] the open orders, KEYS[2] the payloads, per order i:
+    /// KEYS[2i+1] `order:<id>`, KEYS[2i+2] `notifications:<id>`; ARGV[1] how many times an order
+    /// may be swept, ARGV[1+i] order i's id. Returns per order its payload, to be decided
+    /// (again), or an integer when it leaves the open orders: 0 notified meanwhile, 1 no payload
+    /// to decide it from (accepted before payloads were kept), 2 swept ARGV[1] times already (its
+    /// payload is kept for an operator). A payload an earlier version kept on the order's hash is
+    /// read, and deleted, there.
     static let inspect = RedisScript("""
         local results = {}
         for i = 1, #ARGV - 1 do
-          local order, notification, id = KEYS[2 * i], KEYS[2 * i + 1], ARGV[1 + i]
+          local order, notification, id = KEYS[2 * i + 1], KEYS[2 * i + 2], ARGV[1 + i]
           if redis.call('HGET', notification, 'status') == 'sent' then
             redis.call('ZREM', KEYS[1], id)
+            redis.call('HDEL', KEYS[2], id)
             redis.call('HDEL', order, 'payload')
             results[i] = 0
           else
-            local payload = redis.call('HGET', order, 'payload')
+            local payload = redis.call('HGET', KEYS[2], id) or redis.call('HGET', order, 'payload')
             if not payload then
               redis.call('ZREM', KEYS[1], id)
               results[i] = 1

@@ -64,8 +64,7 @@ public struct PipelineKeys: Sendable, Equatable {
     public func idempotency(orderID: String) -> String { prefix("idem", orderID) + "order:\(orderID)" }
     /// The gateway's idempotency record for a request keyed by `Idempotency-Key` (in the key's shard).
     public func idempotency(key: String) -> String { prefix("idem", key) + "key:\(key)" }
-    /// Hash with the order's `state`, `reason`, `sku`, `qty`, `decided` and `accepted_at` (ms), and its
-    /// `payload` (the order as published) until it is notified.
+    /// Hash with the order's `state`, `reason`, `sku`, `qty`, `decided` and `accepted_at` (ms).
     public func order(_ id: String) -> String { prefix("order", id) + id }
     /// A notifier's lease on sending one notification.
     public func notificationLease(_ orderID: String) -> String { prefix("notif", orderID) + orderID }
@@ -82,6 +81,11 @@ public struct PipelineKeys: Sendable, Equatable {
     /// Sorted set of the orders of `shard` accepted and not yet notified, scored by when they
     /// were accepted (ms); `OpenOrderScripts` finds those open too long (see `OpenOrderSweeper`).
     public func openOrders(shard: Int) -> String { isSharded ? "orders:open:\(shardTags[shard])" : "orders:open" }
+    /// Hash of the payloads (the orders as published, by order id) of `shard`'s open orders,
+    /// kept until each is notified so `OpenOrderScripts` can have it decided again. Not on the
+    /// order's hash: a value over `hash-max-listpack-value` (64 bytes by default) turns a hash
+    /// into a hash table for good, which made every order's hash 3 to 4 times its size.
+    public func payloads(shard: Int) -> String { isSharded ? "orders:payload:\(shardTags[shard])" : "orders:payload" }
     /// Hash of pipeline totals (accepted, duplicates, reserved, rejected, notified) of `shard`.
     public func totals(shard: Int) -> String { isSharded ? "metrics:totals:\(shardTags[shard])" : "metrics:totals" }
     /// Orders the processor decided in `shard`; the seed's dashboard reports the sum as

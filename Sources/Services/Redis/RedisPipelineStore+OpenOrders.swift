@@ -18,7 +18,7 @@ extension RedisPipelineStore: OpenOrderStore {
         var round = OpenOrderRound(taken: ids.count)
         guard !ids.isEmpty else { return round }
         let inspected = try await traced("EVALSHA", script: "inspect open orders") {
-            try await redis.eval(OpenOrderScripts.inspect, keys: [open] + ids.flatMap { [keys.order($0), keys.notification($0)] },
+            try await redis.eval(OpenOrderScripts.inspect, keys: [open, keys.payloads(shard: shard)] + ids.flatMap { [keys.order($0), keys.notification($0)] },
                                  arguments: [maxSweeps] + ids)
         }
         guard case .array(let results) = inspected, results.count == ids.count else {

@@ -168,7 +168,7 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
     public func accept(_ claims: [IdempotencyClaim], ttl: Duration) async throws {
         let (first, second) = parts(claims)
         _ = try await perShard(first + second, shard: \.shard) { group, shard -> [Void] in
-            var scriptKeys = [keys.totals(shard: shard), keys.openOrders(shard: shard)]
+            var scriptKeys = [keys.totals(shard: shard), keys.openOrders(shard: shard), keys.payloads(shard: shard)]
             var arguments: [any RESPArgument] = [ttl.milliseconds]
             for part in group {
                 let claim = claims[part.index]
@@ -286,8 +286,8 @@ public struct RedisPipelineStore: GatewayStore, ReservationStore, NotificationSt
 
     public func recordSent(_ orderIDs: [String], token: String, sendID: String) async throws -> [Bool] {
         let recorded = try await perShard(orderIDs, shard: keys.shard(of:)) { group, shard in
-            var scriptKeys = [keys.totals(shard: shard), keys.openOrders(shard: shard)]
-            scriptKeys.reserveCapacity(3 + 3 * group.count)
+            var scriptKeys = [keys.totals(shard: shard), keys.openOrders(shard: shard), keys.payloads(shard: shard)]
+            scriptKeys.reserveCapacity(4 + 3 * group.count)
             for id in group { scriptKeys += [keys.notificationLease(id), keys.notification(id), keys.order(id)] }
             scriptKeys.append(keys.recentOrders(shard: shard))
             let reply = try await evalDurably(NotificationScripts.recordSent, step: "record sent", keys: scriptKeys, arguments: [token, sendID] + group)
